@@ -1,0 +1,711 @@
+/**
+ * The compact binary form of an event, written by the caller into its ring and
+ * decoded by the worker. No JSON and no msgpack on the caller's thread: the
+ * caller only copies bytes; the worker builds objects and hands them to
+ * msgpackr.
+ *
+ * The record framing (length, seq, ts, severity, flags, field count) is in
+ * `src/ring.ts`. This module owns the value tags; `tests/codec_test.ts` pins
+ * them.
+ *
+ * | tag  | name          | payload                                                      |
+ * | ---- | ------------- | ------------------------------------------------------------ |
+ * | 0x00 | `NULL`        | –                                                            |
+ * | 0x01 | `UNDEFINED`   | –                                                            |
+ * | 0x02 | `FALSE`       | –                                                            |
+ * | 0x03 | `TRUE`        | –                                                            |
+ * | 0x04 | `INT`         | i32                                                          |
+ * | 0x05 | `FLOAT`       | f64                                                          |
+ * | 0x06 | `STR`         | u32 byte length, UTF-8 bytes                                 |
+ * | 0x07 | `ASCII`       | u8 byte length, ASCII bytes (short-string fast path)         |
+ * | 0x08 | `BIGINT`      | u32 byte length, decimal ASCII digits (with sign)            |
+ * | 0x09 | `DATE`        | f64 epoch ms (NaN for an invalid date)                       |
+ * | 0x0a | `ERROR`       | name, message, stack, cause (values), u32 n, n pairs         |
+ * | 0x0b | `OBJECT`      | u32 n, n pairs                                               |
+ * | 0x0c | `ARRAY`       | u32 n, n values                                              |
+ * | 0x0d | `PLACEHOLDER` | u32 byte length, UTF-8 text such as `[Circular]`             |
+ *
+ * A pair is a key (an `ASCII` or `STR` value) followed by a value. All
+ * multi-byte numbers are little-endian.
+ *
+ * ## Limits (defaults in {@linkcode DEFAULT_LIMITS})
+ *
+ * A value past a limit is truncated, never rejected, and the truncation is
+ * visible: a long string ends with `…[+N chars]`; an object past `maxKeys`
+ * gets a last key `"…"` with value `"[+N keys]"`; an array past
+ * `maxArrayLength` ends with `"[+N items]"`; a value nested deeper than
+ * `maxDepth` becomes `"[Object]"` / `"[Array]"`; a field that would push the
+ * record past `maxRecordBytes` becomes `"[Truncated: record size limit]"` and
+ * the remaining fields are replaced by one `"…"` key.
+ *
+ * @module
+ */
+import { FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
+import { levelOfSeverity } from "./level.ts";
+import type { LogEvent } from "./event.ts";
+
+/** Value tags. */
+export const Tag = {
+  NULL: 0x00,
+  UNDEFINED: 0x01,
+  FALSE: 0x02,
+  TRUE: 0x03,
+  INT: 0x04,
+  FLOAT: 0x05,
+  STR: 0x06,
+  ASCII: 0x07,
+  BIGINT: 0x08,
+  DATE: 0x09,
+  ERROR: 0x0a,
+  OBJECT: 0x0b,
+  ARRAY: 0x0c,
+  PLACEHOLDER: 0x0d,
+} as const;
+
+/** Bounds on what one event may carry. */
+export interface Limits {
+  /**
+   * Characters kept of a string value; the rest is cut with a `…[+N chars]` marker.
+   * @default {8192}
+   */
+  maxStringLength: number;
+  /**
+   * Nesting depth kept below the fields object; deeper values become `[Object]` / `[Array]`.
+   * @default {8}
+   */
+  maxDepth: number;
+  /**
+   * Keys kept per object (and fields per event).
+   * @default {64}
+   */
+  maxKeys: number;
+  /**
+   * Items kept per array (and entries per Map or Set).
+   * @default {100}
+   */
+  maxArrayLength: number;
+  /**
+   * Bytes of one encoded record, framing included. The ring holds at least four.
+   * @default {65536}
+   */
+  maxRecordBytes: number;
+}
+
+/** The default {@linkcode Limits}. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxStringLength: 8192,
+  maxDepth: 8,
+  maxKeys: 64,
+  maxArrayLength: 100,
+  maxRecordBytes: 65536,
+});
+
+/** Smallest allowed `maxRecordBytes`. */
+export const MIN_RECORD_BYTES = 256;
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+const objectProto = Object.prototype;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+// Bytes kept free at the end of the scratch buffer so a truncation marker always fits.
+const RESERVE = 96;
+const TRUNCATED_FIELD = "[Truncated: record size limit]";
+
+/**
+ * Encodes events into a private scratch buffer, one at a time. One encoder per
+ * thread; it is not re-entrant (a getter that logs while its object is being
+ * encoded is detected by the caller through {@linkcode Encoder.busy}).
+ */
+export class Encoder {
+  /** The scratch buffer; the encoded record is `buf[0..encode())`. */
+  buf: Uint8Array;
+  /** True while an event is being encoded (re-entrancy guard). */
+  busy = false;
+  /** The limits this encoder applies. */
+  readonly limits: Limits;
+  #dv: DataView;
+  #pos = 0;
+  #end: number;
+  #overflow = false;
+  #limits: Limits;
+  // Objects on the current encoding path, for cycle detection (depth is small).
+  #stack: unknown[] = [];
+
+  constructor(limits: Limits = DEFAULT_LIMITS) {
+    this.#limits = limits;
+    this.limits = limits;
+    // Not shared memory: Chromium's TextEncoder.encodeInto refuses shared views.
+    this.buf = new Uint8Array(limits.maxRecordBytes);
+    this.#dv = new DataView(this.buf.buffer);
+    this.#end = limits.maxRecordBytes - RESERVE;
+  }
+
+  /**
+   * Encodes bindings (key/value pairs of a plain object) into a standalone
+   * byte string, to be copied verbatim into every record of a child logger.
+   * Returns the bytes and the number of pairs.
+   */
+  encodePairs(fields: Record<string, unknown>): { bytes: Uint8Array; count: number } {
+    this.#pos = 0;
+    this.#overflow = false;
+    const count = this.#fields(fields, 0);
+    return { bytes: this.buf.slice(0, this.#pos), count };
+  }
+
+  /**
+   * Encodes one record (length word included) and returns its total byte
+   * length. Never throws: hostile values become placeholders.
+   */
+  encode(
+    seq: number,
+    ts: number,
+    severity: number,
+    flags: number,
+    event: string,
+    bindings: Uint8Array,
+    bindingCount: number,
+    fields: Record<string, unknown> | undefined,
+  ): number {
+    const dv = this.#dv;
+    const u8 = this.buf;
+    dv.setUint32(4, seq, true);
+    dv.setFloat64(8, ts, true);
+    u8[16] = severity;
+    u8[17] = flags;
+    this.#pos = RECORD_FIXED_BYTES;
+    this.#overflow = false;
+    this.#str(typeof event === "string" ? event : safeString(event));
+    // Bindings were encoded once by child(); copy them verbatim.
+    const bl = bindings.length;
+    let n = bindingCount;
+    if (bl !== 0) {
+      if (this.#pos + bl > this.#end) {
+        n = 0;
+      } else {
+        const p = this.#pos;
+        for (let i = 0; i < bl; i++) u8[p + i] = bindings[i]!;
+        this.#pos = p + bl;
+      }
+    }
+    if (fields !== undefined && fields !== null) n += this.#top(fields);
+    dv.setUint16(18, n, true);
+    dv.setUint32(0, this.#pos - 4, true);
+    return this.#pos;
+  }
+
+  // The fields argument is normally a plain object; an Error or any other value
+  // is kept as one field (`error` or `value`) instead of being lost.
+  #top(fields: unknown): number {
+    try {
+      if (typeof fields === "object" && !(fields instanceof Error) && !Array.isArray(fields)) {
+        return this.#fields(fields as Record<string, unknown>, 0);
+      }
+    } catch {
+      // instanceof on a hostile Proxy threw: fall through and keep it as a value.
+    }
+    const start = this.#pos;
+    try {
+      this.#str(fields instanceof Error ? "error" : "value");
+      this.#value(fields, 1);
+    } catch {
+      this.#pos = start;
+      this.#str("value");
+      this.#placeholder("[Unserializable]");
+    }
+    if (this.#overflow) {
+      this.#pos = start;
+      this.#overflow = false;
+      this.#str("value");
+      this.#placeholder(TRUNCATED_FIELD);
+    }
+    return 1;
+  }
+
+  // Writes the pairs of `obj`, returns how many. Each field is guarded on its own,
+  // so one throwing getter costs only that field.
+  #fields(obj: Record<string, unknown>, depth: number): number {
+    const start = this.#pos;
+    let n = 0;
+    try {
+      const maxKeys = this.#limits.maxKeys;
+      let skipped = 0;
+      for (const key in obj) {
+        if (!hasOwn.call(obj, key)) continue;
+        if (n >= maxKeys) {
+          skipped++;
+          continue;
+        }
+        const fieldStart = this.#pos;
+        try {
+          this.#str(key);
+          this.#value(obj[key], depth + 1);
+        } catch {
+          this.#pos = fieldStart;
+          this.#overflow = false;
+          this.#str(key);
+          this.#placeholder("[Unserializable]");
+        }
+        if (this.#overflow) {
+          // Nested levels only unwind; the top level rewinds this field and
+          // writes the markers into the reserve kept for them.
+          if (depth !== 0) return n;
+          this.#pos = fieldStart;
+          this.#overflow = false;
+          this.#end = this.buf.length;
+          this.#str(key.length > 32 ? key.slice(0, 32) : key);
+          this.#placeholder(TRUNCATED_FIELD);
+          this.#str("…");
+          this.#placeholder("[More fields cut: record size limit]");
+          this.#end = this.buf.length - RESERVE;
+          return n + 2;
+        }
+        n++;
+      }
+      if (skipped > 0) {
+        this.#str("…");
+        this.#placeholder(`[+${skipped} keys]`);
+        n++;
+      }
+    } catch {
+      // Enumerating the object itself threw (a hostile Proxy): keep one marker.
+      this.#pos = start;
+      this.#overflow = false;
+      this.#str("…");
+      this.#placeholder("[Unserializable fields]");
+      n = 1;
+    }
+    return n;
+  }
+
+  #value(v: unknown, depth: number): void {
+    switch (typeof v) {
+      case "string":
+        this.#str(v);
+        return;
+      case "number":
+        // Small integers as i32: 5 bytes instead of 9; -0 must stay a float.
+        if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+          if (this.#room(5)) {
+            this.buf[this.#pos] = Tag.INT;
+            this.#dv.setInt32(this.#pos + 1, v, true);
+            this.#pos += 5;
+          }
+        } else if (this.#room(9)) {
+          this.buf[this.#pos] = Tag.FLOAT;
+          this.#dv.setFloat64(this.#pos + 1, v, true);
+          this.#pos += 9;
+        }
+        return;
+      case "boolean":
+        this.#tag(v ? Tag.TRUE : Tag.FALSE);
+        return;
+      case "undefined":
+        this.#tag(Tag.UNDEFINED);
+        return;
+      case "bigint":
+        this.#text(Tag.BIGINT, v.toString());
+        return;
+      case "object":
+        if (v === null) this.#tag(Tag.NULL);
+        else this.#object(v, depth);
+        return;
+      case "function":
+        this.#placeholder(`[Function${v.name ? ": " + safeString(v.name) : ""}]`);
+        return;
+      default:
+        this.#placeholder(`[${safeString(v)}]`);
+    }
+  }
+
+  #object(v: object, depth: number): void {
+    const stack = this.#stack;
+    for (let i = 0; i < depth - 1 && i < stack.length; i++) {
+      if (stack[i] === v) {
+        this.#placeholder("[Circular]");
+        return;
+      }
+    }
+    if (v instanceof Date) {
+      if (this.#room(9)) {
+        this.buf[this.#pos] = Tag.DATE;
+        this.#dv.setFloat64(this.#pos + 1, v.getTime(), true);
+        this.#pos += 9;
+      }
+      return;
+    }
+    const isArray = Array.isArray(v);
+    if (depth > this.#limits.maxDepth) {
+      this.#placeholder(isArray ? "[Array]" : "[Object]");
+      return;
+    }
+    stack[depth - 1] = v;
+    try {
+      if (isArray) this.#array(v, depth);
+      else if (v instanceof Error) this.#error(v, depth);
+      else if (v instanceof Map) this.#map(v, depth);
+      else if (v instanceof Set) this.#array(Array.from(v), depth);
+      else if (ArrayBuffer.isView(v)) {
+        this.#placeholder(`[${v.constructor?.name ?? "ArrayBufferView"}(${v.byteLength})]`);
+      } else if (v instanceof ArrayBuffer || v instanceof RegExp || v instanceof Promise) {
+        this.#placeholder(`[${Object.prototype.toString.call(v).slice(8, -1)}]`);
+      } else if (v instanceof WeakMap || v instanceof WeakSet) {
+        this.#placeholder(`[${v.constructor.name}]`);
+      } else {
+        this.#plain(v as Record<string, unknown>, depth);
+      }
+    } finally {
+      stack[depth - 1] = undefined;
+    }
+  }
+
+  #plain(obj: Record<string, unknown>, depth: number): void {
+    if (!this.#room(5)) return;
+    const at = this.#pos;
+    this.buf[at] = Tag.OBJECT;
+    this.#pos += 5;
+    const n = this.#fields(obj, depth);
+    this.#dv.setUint32(at + 1, n, true);
+  }
+
+  #array(arr: ArrayLike<unknown>, depth: number): void {
+    if (!this.#room(5)) return;
+    const len = arr.length;
+    const max = this.#limits.maxArrayLength;
+    const keep = len > max ? max : len;
+    const at = this.#pos;
+    this.buf[at] = Tag.ARRAY;
+    this.#dv.setUint32(at + 1, keep + (len > max ? 1 : 0), true);
+    this.#pos += 5;
+    for (let i = 0; i < keep && !this.#overflow; i++) this.#value(arr[i], depth + 1);
+    if (len > max) this.#placeholder(`[+${len - max} items]`);
+  }
+
+  #map(map: Map<unknown, unknown>, depth: number): void {
+    if (!this.#room(5)) return;
+    const at = this.#pos;
+    this.buf[at] = Tag.OBJECT;
+    this.#pos += 5;
+    const max = this.#limits.maxKeys;
+    let n = 0;
+    for (const [k, val] of map) {
+      if (n === max) {
+        this.#str("…");
+        this.#placeholder(`[+${map.size - max} keys]`);
+        n++;
+        break;
+      }
+      this.#str(typeof k === "string" ? k : safeString(k));
+      this.#value(val, depth + 1);
+      n++;
+      if (this.#overflow) break;
+    }
+    this.#dv.setUint32(at + 1, n, true);
+  }
+
+  #error(err: Error, depth: number): void {
+    this.#tag(Tag.ERROR);
+    this.#str(safeString(guard(() => err.name)));
+    this.#str(safeString(guard(() => err.message)));
+    const stack = guard(() => err.stack);
+    if (typeof stack === "string") this.#str(stack);
+    else this.#tag(Tag.NULL);
+    const cause = guard(() => err.cause);
+    if (cause === undefined) this.#tag(Tag.UNDEFINED);
+    else this.#value(cause, depth + 1);
+    // Own enumerable properties such as `code` travel with the error.
+    if (!this.#room(4)) return;
+    const at = this.#pos;
+    this.#pos += 4;
+    let n = 0;
+    try {
+      for (const key in err) {
+        if (!hasOwn.call(err, key) || key === "cause" || key === "stack" || key === "message") {
+          continue;
+        }
+        if (n === this.#limits.maxKeys) break;
+        this.#str(key);
+        this.#value(guard(() => (err as unknown as Record<string, unknown>)[key]), depth + 1);
+        n++;
+      }
+    } catch {
+      // Enumeration of a hostile error stops here; what was written stays valid.
+    }
+    this.#dv.setUint32(at, n, true);
+  }
+
+  #tag(tag: number): void {
+    if (this.#room(1)) this.buf[this.#pos++] = tag;
+  }
+
+  #room(n: number): boolean {
+    if (this.#pos + n > this.#end) {
+      this.#overflow = true;
+      return false;
+    }
+    return !this.#overflow;
+  }
+
+  #placeholder(text: string): void {
+    this.#text(Tag.PLACEHOLDER, text);
+  }
+
+  #str(s: string): void {
+    let len = s.length;
+    if (len > this.#limits.maxStringLength) {
+      const cut = len - this.#limits.maxStringLength;
+      s = s.slice(0, this.#limits.maxStringLength) + `…[+${cut} chars]`;
+      len = s.length;
+    }
+    // Short ASCII strings: a byte loop beats TextEncoder.encodeInto's call
+    // overhead (bench/codec_bench.ts "string").
+    if (len < 256) {
+      if (!this.#room(len + 2)) return;
+      const u8 = this.buf;
+      const p = this.#pos + 2;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        u8[p + i] = c;
+      }
+      if (i === len) {
+        u8[p - 2] = Tag.ASCII;
+        u8[p - 1] = len;
+        this.#pos = p + len;
+        return;
+      }
+    }
+    this.#text(Tag.STR, s);
+  }
+
+  #text(tag: number, s: string): void {
+    if (!this.#room(5)) return;
+    const at = this.#pos;
+    const room = this.#end - at - 5;
+    if (room <= 0) {
+      this.#overflow = true;
+      return;
+    }
+    const { read, written } = textEncoder.encodeInto(s, this.buf.subarray(at + 5, this.#end));
+    if (read! < s.length) {
+      this.#overflow = true;
+      return;
+    }
+    this.buf[at] = tag;
+    this.#dv.setUint32(at + 1, written!, true);
+    this.#pos = at + 5 + written!;
+  }
+}
+
+function guard<T>(get: () => T): T | string {
+  try {
+    return get();
+  } catch {
+    return "[Unserializable]";
+  }
+}
+
+/** String(v) that never throws. */
+export function safeString(v: unknown): string {
+  try {
+    return typeof v === "symbol" ? v.toString() : String(v);
+  } catch {
+    return "[Unserializable]";
+  }
+}
+
+/** A decoding failure: the record is damaged or of an unknown version. */
+export class RecordDecodeError extends Error {
+  override name = "RecordDecodeError";
+}
+
+const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
+
+/**
+ * Decodes records copied out of a ring. Holds no state between records except
+ * reused views.
+ */
+export class Decoder {
+  #u8: Uint8Array = new Uint8Array(0);
+  #dv: DataView = new DataView(new ArrayBuffer(0));
+  #pos = 0;
+  #end = 0;
+
+  /** Decodes `bytes[start..end)` (a record without its length word) into an event. */
+  decode(bytes: Uint8Array, start: number, end: number, producer: string): LogEvent {
+    if (bytes !== this.#u8) {
+      this.#u8 = bytes;
+      this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    const dv = this.#dv;
+    this.#end = end;
+    const seq = dv.getUint32(start, true);
+    const ts = dv.getFloat64(start + 4, true);
+    const severity = bytes[start + 12]!;
+    const nfields = dv.getUint16(start + 14, true);
+    this.#pos = start + 16;
+    const event = this.#string();
+    const fields: Record<string, unknown> = {};
+    for (let i = 0; i < nfields; i++) {
+      const key = this.#string();
+      setField(fields, key, this.#value());
+    }
+    return {
+      ts_ms: ts,
+      level: LEVEL_OF_SEVERITY[severity] ?? "trace",
+      severity,
+      event,
+      producer,
+      seq,
+      fields,
+    };
+  }
+
+  /** True when the record at `bytes[start..]` is an internal event. */
+  static isInternal(bytes: Uint8Array, start: number): boolean {
+    return (bytes[start + 13]! & FLAG_INTERNAL) !== 0;
+  }
+
+  #need(n: number): void {
+    if (this.#pos + n > this.#end) throw new RecordDecodeError("Record ends inside a value");
+  }
+
+  #string(): string {
+    const v = this.#value();
+    return typeof v === "string" ? v : safeString(v);
+  }
+
+  #value(): unknown {
+    this.#need(1);
+    const u8 = this.#u8;
+    const tag = u8[this.#pos++];
+    switch (tag) {
+      case Tag.ASCII: {
+        this.#need(1);
+        const len = u8[this.#pos++]!;
+        this.#need(len);
+        const p = this.#pos;
+        this.#pos = p + len;
+        return asciiString(u8, p, len);
+      }
+      case Tag.STR:
+      case Tag.PLACEHOLDER:
+        return textDecoder.decode(this.#bytes());
+      case Tag.INT: {
+        this.#need(4);
+        const v = this.#dv.getInt32(this.#pos, true);
+        this.#pos += 4;
+        return v;
+      }
+      case Tag.FLOAT: {
+        this.#need(8);
+        const v = this.#dv.getFloat64(this.#pos, true);
+        this.#pos += 8;
+        return v;
+      }
+      case Tag.NULL:
+        return null;
+      case Tag.UNDEFINED:
+        return undefined;
+      case Tag.FALSE:
+        return false;
+      case Tag.TRUE:
+        return true;
+      case Tag.BIGINT: {
+        const text = textDecoder.decode(this.#bytes());
+        try {
+          return BigInt(text);
+        } catch {
+          throw new RecordDecodeError("Invalid bigint digits");
+        }
+      }
+      case Tag.DATE: {
+        this.#need(8);
+        const v = this.#dv.getFloat64(this.#pos, true);
+        this.#pos += 8;
+        return new Date(v);
+      }
+      case Tag.OBJECT: {
+        const n = this.#count();
+        const obj: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const key = this.#string();
+          setField(obj, key, this.#value());
+        }
+        return obj;
+      }
+      case Tag.ARRAY: {
+        const n = this.#count();
+        const arr = new Array(n);
+        for (let i = 0; i < n; i++) arr[i] = this.#value();
+        return arr;
+      }
+      case Tag.ERROR: {
+        const err: Record<string, unknown> = {};
+        err.name = this.#string();
+        err.message = this.#string();
+        const stack = this.#value();
+        if (typeof stack === "string") err.stack = stack;
+        const cause = this.#value();
+        if (cause !== undefined) err.cause = cause;
+        const n = this.#count();
+        for (let i = 0; i < n; i++) {
+          const key = this.#string();
+          setField(err, key, this.#value());
+        }
+        return err;
+      }
+      default:
+        throw new RecordDecodeError(`Unknown value tag ${tag}`);
+    }
+  }
+
+  // A count can never exceed the bytes left (every item takes ≥ 1 byte): checked
+  // before allocating, so a damaged count cannot allocate a huge array.
+  #count(): number {
+    this.#need(4);
+    const n = this.#dv.getUint32(this.#pos, true);
+    this.#pos += 4;
+    if (n > this.#end - this.#pos) throw new RecordDecodeError("Count longer than the record");
+    return n;
+  }
+
+  #bytes(): Uint8Array {
+    this.#need(4);
+    const len = this.#dv.getUint32(this.#pos, true);
+    this.#pos += 4;
+    this.#need(len);
+    const p = this.#pos;
+    this.#pos = p + len;
+    return this.#u8.subarray(p, p + len);
+  }
+}
+
+function asciiString(u8: Uint8Array, p: number, len: number): string {
+  if (len > 24) return textDecoder.decode(u8.subarray(p, p + len));
+  let s = "";
+  for (let i = 0; i < len; i++) s += String.fromCharCode(u8[p + i]!);
+  return s;
+}
+
+// A key named "__proto__" must become an own property, never the prototype.
+function setField(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    obj[key] = value;
+  }
+}
+
+/** True for objects whose prototype is `Object.prototype` or `null`. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === objectProto || proto === null;
+}

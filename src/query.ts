@@ -1,0 +1,78 @@
+/**
+ * Query filters and flow-log result types.
+ *
+ * @module
+ */
+import type { LevelName } from "./level.ts";
+import type { LogEvent } from "./event.ts";
+
+/** A filter for {@linkcode Logger.query}. Every given criterion must match. */
+export interface QueryFilter {
+  /** Only events whose `fields.flow_id` equals this. */
+  flow_id?: string;
+  /** Only events whose `fields.run_id` equals this. */
+  run_id?: string;
+  /** Minimum level (inclusive). */
+  level?: LevelName;
+  /** Event name glob: `*` matches any run of characters, `?` one character. */
+  event?: string;
+  /** Node glob, matched against `fields.node` (same syntax as `event`). */
+  node?: string;
+  /** Inclusive lower bound on `ts_ms`. */
+  since_ms?: number;
+  /** Exclusive upper bound on `ts_ms`. */
+  until_ms?: number;
+  /** Field equality: each key must equal (`===`) the event's field of that name. */
+  where?: Record<string, string | number | boolean | null>;
+  /**
+   * Maximum number of events in one page.
+   * @default {1000}
+   */
+  limit?: number;
+  /** Cursor from a previous page's `cursor`, to continue after it. */
+  cursor?: string;
+}
+
+/** One page of query results, in timestamp order. */
+export interface QueryPage {
+  events: LogEvent[];
+  /** Pass as `filter.cursor` to get the next page; `null` when there is none. */
+  cursor: string | null;
+}
+
+/** A span of a flow, built from events that share a `span_id`. */
+export interface SpanNode {
+  span_id: string;
+  parent_id: string | null;
+  /** `fields.node`, else `fields.step_id`, else the first event's name. */
+  name: string;
+  start_ms: number;
+  end_ms: number;
+  duration_ms: number;
+  /** "error" when any of its events is at error level or above or has `status: "failed"`. */
+  status: "ok" | "error";
+  /** Indexes into {@linkcode FlowLog.events}. */
+  events: number[];
+  children: SpanNode[];
+}
+
+/** Aggregates over one flow's events. */
+export interface FlowSummary {
+  first_ts_ms: number | null;
+  last_ts_ms: number | null;
+  duration_ms: number;
+  event_count: number;
+  error_count: number;
+  by_level: Partial<Record<LevelName, number>>;
+  by_event: Record<string, number>;
+}
+
+/** Everything recorded for one flow. */
+export interface FlowLog {
+  flow_id: string;
+  /** The flow's events in timestamp order (ties broken by producer, then seq). */
+  events: LogEvent[];
+  /** Root spans (those without a known parent), each with its children. */
+  spans: SpanNode[];
+  summary: FlowSummary;
+}

@@ -1,0 +1,443 @@
+/**
+ * The shared-memory ring: one single-producer, single-consumer byte ring per
+ * producing thread, carrying variable-length event records from the caller to
+ * the worker.
+ *
+ * This comment is the one place the layout is written down; `tests/ring_test.ts`
+ * pins every value.
+ *
+ * ## Buffer
+ *
+ * A `SharedArrayBuffer` (or a plain `ArrayBuffer` for the in-thread and
+ * postMessage transports) of `HEADER_BYTES + capacity` bytes. `capacity` is a
+ * power of two ≥ 4 KiB.
+ *
+ * ## Header (128 bytes)
+ *
+ * | byte | slot | type        | writer   | meaning                                            |
+ * | ---- | ---- | ----------- | -------- | -------------------------------------------------- |
+ * | 0    | I0   | u32 atomic  | producer | `HEAD`: bytes ever written (mod 2^32)              |
+ * | 4    | I1   | u32 atomic  | consumer | `TAIL`: bytes ever consumed (mod 2^32)             |
+ * | 8    | I2   | u32         | creator  | `MAGIC` = 0x464c5247 ("FLRG")                       |
+ * | 12   | I3   | u32         | creator  | `VERSION` = 1                                      |
+ * | 16   | I4   | u32         | creator  | `CAPACITY` in bytes                                |
+ * | 20   | I5   | i32 atomic  | producer | `CLOSED`: 1 once the producer will write no more   |
+ * | 24   | I6   | –           | –        | reserved                                           |
+ * | 28   | I7   | –           | –        | reserved                                           |
+ * | 32   | F4   | f64         | producer | `EMITTED`: user events that passed the level check |
+ * | 40   | F5   | f64         | producer | `DROPPED`: user events dropped (ring full)         |
+ * | 48   | F6   | f64         | consumer | `PERSISTED`: user events durably handed to store   |
+ * | 56   | F7   | f64         | consumer | `INTERNAL`: internal events persisted              |
+ * | 64   | F8   | f64         | consumer | `LOST`: user events the store refused (I/O error)  |
+ * | 72   | –    | –           | –        | reserved up to byte 127                            |
+ *
+ * `HEAD` and `TAIL` are free-running byte counters; the data offset of a
+ * counter is `counter & (capacity - 1)` and the bytes in use are
+ * `(HEAD - TAIL) >>> 0`. The producer publishes a record by storing `HEAD`
+ * (sequentially consistent `Atomics.store`) after its bytes are written; the
+ * consumer frees space by storing `TAIL` after it has copied the bytes out.
+ * The f64 counters are statistics, written by one side only and read
+ * approximately by the other.
+ *
+ * ## Records (data area, every record 4-byte aligned)
+ *
+ * | offset | type | field                                                    |
+ * | ------ | ---- | -------------------------------------------------------- |
+ * | 0      | u32  | `len`: bytes of the record after this word (unpadded)    |
+ * | 4      | u32  | `seq`: per-producer sequence number (1, 2, …)            |
+ * | 8      | f64  | `ts_ms`: wall-clock ms since the Unix epoch              |
+ * | 16     | u8   | `severity`: OpenTelemetry severity number (1–24)         |
+ * | 17     | u8   | `flags`: bit 0 = internal event (not counted as emitted) |
+ * | 18     | u16  | `nfields`: number of (key, value) pairs after the name   |
+ * | 20     | …    | event name as a `STR` value, then `nfields` pairs        |
+ *
+ * A record occupies `align4(4 + len)` bytes and never straddles the end of the
+ * data area: when it does not fit before the end, the producer writes the
+ * `WRAP` marker (`len = 0xFFFFFFFF`) and the record starts at offset 0; the
+ * skipped bytes count as used until the consumer passes them. Whenever fewer
+ * than 4 bytes remain before the end the skip is implicit (cannot happen while
+ * every record is 4-byte aligned, but the consumer tolerates it).
+ *
+ * Values are tagged; the tags and their encodings are documented in
+ * `src/codec.ts`, which owns them.
+ *
+ * ## Waking the consumer
+ *
+ * The consumer does not get an `Atomics.notify` per event. A separate
+ * control buffer (one per store, shared by every producer) holds a `SLEEPING`
+ * word: the consumer stores 1, re-checks every ring, and only then waits on
+ * it; a producer that has just published checks the word and, only if it is 1,
+ * sets it to 0 and notifies. Sequentially consistent atomics on both sides
+ * make a lost wake-up impossible (producer: store HEAD then load SLEEPING;
+ * consumer: store SLEEPING then load HEAD).
+ *
+ * ## Control buffer (32 bytes, Int32 slots)
+ *
+ * | slot | name        | meaning                                               |
+ * | ---- | ----------- | ----------------------------------------------------- |
+ * | 0    | `SLEEPING`  | 1 while the consumer waits for data                   |
+ * | 1    | `FLUSH_REQ` | synchronous flush requests made (producer increments) |
+ * | 2    | `FLUSH_ACK` | last request the consumer has completed               |
+ * | 3    | `ALIVE`     | consumer heartbeat counter                            |
+ * | 4    | `STATE`     | 0 starting, 1 running, 2 failed, 3 closed             |
+ * | 5    | `DURABLE`   | 1 asks the next synchronous flush to fsync too        |
+ *
+ * @module
+ */
+
+/** Bytes of the ring header. */
+export const HEADER_BYTES = 128;
+/** Int32 slot of the producer's byte counter. */
+export const HEAD = 0;
+/** Int32 slot of the consumer's byte counter. */
+export const TAIL = 1;
+/** Int32 slot of the magic number. */
+export const MAGIC_SLOT = 2;
+/** Int32 slot of the layout version. */
+export const VERSION_SLOT = 3;
+/** Int32 slot of the data capacity in bytes. */
+export const CAPACITY_SLOT = 4;
+/** Int32 slot set to 1 when the producer is closed. */
+export const CLOSED = 5;
+/** Float64 slot: user events that passed the level check. */
+export const EMITTED = 4;
+/** Float64 slot: user events dropped because the ring was full. */
+export const DROPPED = 5;
+/** Float64 slot: user events handed to the store. */
+export const PERSISTED = 6;
+/** Float64 slot: internal events handed to the store. */
+export const INTERNAL = 7;
+/** Float64 slot: user events the store refused. */
+export const LOST = 8;
+/** "FLRG". */
+export const RING_MAGIC = 0x464c5247;
+/** Ring layout version. */
+export const RING_VERSION = 1;
+/** `len` value marking "continue at offset 0". */
+export const WRAP = 0xffffffff;
+/** Bytes of the fixed part of a record, including the length word. */
+export const RECORD_FIXED_BYTES = 20;
+/** Record flag: an event flightlog wrote itself. */
+export const FLAG_INTERNAL = 1;
+/** Smallest allowed capacity. */
+export const MIN_CAPACITY = 4096;
+
+/** Control slot: 1 while the consumer waits. */
+export const SLEEPING = 0;
+/** Control slot: synchronous flush requests made. */
+export const FLUSH_REQ = 1;
+/** Control slot: last synchronous flush request completed. */
+export const FLUSH_ACK = 2;
+/** Control slot: consumer heartbeat. */
+export const ALIVE = 3;
+/** Control slot: consumer state. */
+export const STATE = 4;
+/** Control slot: the pending synchronous flush must fsync. */
+export const DURABLE = 5;
+/** Bytes of the control buffer. */
+export const CONTROL_BYTES = 32;
+/** Consumer states in the `STATE` slot. */
+export const ConsumerState = { starting: 0, running: 1, failed: 2, closed: 3 } as const;
+
+/** The statistics slots of a ring. */
+export interface RingCounters {
+  emitted: number;
+  dropped: number;
+  persisted: number;
+  internal: number;
+  lost: number;
+}
+
+function readCounters(f: Float64Array): RingCounters {
+  return {
+    emitted: f[EMITTED]!,
+    dropped: f[DROPPED]!,
+    persisted: f[PERSISTED]!,
+    internal: f[INTERNAL]!,
+    lost: f[LOST]!,
+  };
+}
+
+/** Rounds up to a multiple of 4. */
+export function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Rounds a requested ring size to a valid capacity (a power of two, at least 4 KiB). */
+export function ringCapacity(requested: number): number {
+  let cap = MIN_CAPACITY;
+  while (cap < requested && cap < 0x40000000) cap *= 2;
+  return cap;
+}
+
+/** Allocates and initializes a ring buffer (shared when `shared` is true). */
+export function createRingBuffer(
+  capacity: number,
+  shared: boolean,
+): SharedArrayBuffer | ArrayBuffer {
+  const cap = ringCapacity(capacity);
+  const buf = shared
+    ? new SharedArrayBuffer(HEADER_BYTES + cap)
+    : new ArrayBuffer(HEADER_BYTES + cap);
+  const i32 = new Int32Array(buf, 0, HEADER_BYTES / 4);
+  i32[MAGIC_SLOT] = RING_MAGIC;
+  i32[VERSION_SLOT] = RING_VERSION;
+  i32[CAPACITY_SLOT] = cap;
+  return buf;
+}
+
+/** Throws a `TypeError` unless `buf` holds a ring of this layout version. */
+export function checkRingBuffer(buf: ArrayBufferLike): void {
+  if (buf.byteLength < HEADER_BYTES + MIN_CAPACITY) {
+    throw new TypeError("Ring buffer is too small: create it with createRingBuffer()");
+  }
+  const i32 = new Int32Array(buf, 0, HEADER_BYTES / 4);
+  if (i32[MAGIC_SLOT] !== RING_MAGIC || i32[VERSION_SLOT] !== RING_VERSION) {
+    throw new TypeError(
+      "Not a flightlog ring buffer of version 1: create it with createRingBuffer()",
+    );
+  }
+}
+
+/** Allocates the control buffer (shared when `shared` is true). */
+export function createControlBuffer(shared: boolean): SharedArrayBuffer | ArrayBuffer {
+  return shared ? new SharedArrayBuffer(CONTROL_BYTES) : new ArrayBuffer(CONTROL_BYTES);
+}
+
+/**
+ * The producer side of a ring: reserves contiguous space for one record and
+ * publishes it. Owned by exactly one thread.
+ */
+export class RingProducer {
+  /** The whole buffer, header included. */
+  readonly buffer: SharedArrayBuffer | ArrayBuffer;
+  /** Bytes of the data area. */
+  readonly capacity: number;
+  readonly #i32: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #data: Uint8Array;
+  readonly #dv: DataView;
+  readonly #control: Int32Array;
+  readonly #shared: boolean;
+  // Local copy of HEAD: only this thread writes it, so no atomic read is needed.
+  #head: number;
+
+  constructor(buffer: SharedArrayBuffer | ArrayBuffer, control: SharedArrayBuffer | ArrayBuffer) {
+    checkRingBuffer(buffer);
+    this.buffer = buffer;
+    this.#i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.#f64 = new Float64Array(buffer, 0, HEADER_BYTES / 8);
+    this.capacity = this.#i32[CAPACITY_SLOT]!;
+    this.#data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
+    this.#dv = new DataView(buffer, HEADER_BYTES, this.capacity);
+    this.#control = new Int32Array(control);
+    this.#shared = buffer instanceof SharedArrayBuffer;
+    this.#head = Atomics.load(this.#i32, HEAD) >>> 0;
+  }
+
+  /** Bytes currently unread. */
+  used(): number {
+    return (this.#head - Atomics.load(this.#i32, TAIL)) >>> 0;
+  }
+
+  /**
+   * Copies `src[0..len)` into the ring as one record (the caller has already
+   * framed it: `len` word first). Returns false, writing nothing, when there is
+   * no room.
+   */
+  write(src: Uint8Array, len: number): boolean {
+    const cap = this.capacity;
+    const need = align4(len);
+    const head = this.#head;
+    const off = head & (cap - 1);
+    const toEnd = cap - off;
+    const free = cap - ((head - Atomics.load(this.#i32, TAIL)) >>> 0);
+    let at = off;
+    let advance = need;
+    if (need > toEnd) {
+      // The record would straddle the end: skip to offset 0 behind a WRAP marker.
+      advance = toEnd + need;
+      at = 0;
+    }
+    if (advance > free) return false;
+    if (at === 0 && off !== 0) this.#dv.setUint32(off, WRAP, true);
+    // For small records a byte loop beats TypedArray.set (bench/ring_bench.ts "copy").
+    const data = this.#data;
+    if (len <= 64) {
+      for (let i = 0; i < len; i++) data[at + i] = src[i]!;
+    } else {
+      data.set(src.subarray(0, len), at);
+    }
+    this.#head = (head + advance) >>> 0;
+    Atomics.store(this.#i32, HEAD, this.#head | 0);
+    return true;
+  }
+
+  /**
+   * Wakes the consumer if it sleeps. One atomic load per call otherwise: the
+   * consumer is never notified per event.
+   */
+  wake(): void {
+    const c = this.#control;
+    if (Atomics.load(c, SLEEPING) === 1) {
+      Atomics.store(c, SLEEPING, 0);
+      if (this.#shared) Atomics.notify(c, SLEEPING);
+      else this.onWake?.();
+    }
+  }
+
+  /** Called instead of `Atomics.notify` when the ring is not shared (in-thread mode). */
+  onWake: (() => void) | undefined = undefined;
+
+  /** Adds to the EMITTED / DROPPED statistics slots. */
+  count(emitted: number, dropped: number): void {
+    this.#f64[EMITTED] = this.#f64[EMITTED]! + emitted;
+    if (dropped !== 0) this.#f64[DROPPED] = this.#f64[DROPPED]! + dropped;
+  }
+
+  /** Reads the statistics slots. */
+  counters(): RingCounters {
+    return readCounters(this.#f64);
+  }
+
+  /**
+   * Waits up to `ms` for the consumer to free space (only where the thread may
+   * block). Returns false when waiting is impossible here.
+   */
+  waitForSpace(ms: number): boolean {
+    if (!this.#shared) return false;
+    try {
+      const tail = Atomics.load(this.#i32, TAIL);
+      this.wakeAlways();
+      Atomics.wait(this.#i32, TAIL, tail, ms);
+      return true;
+    } catch {
+      // Atomics.wait throws on threads that may not block (a browser main thread).
+      return false;
+    }
+  }
+
+  /** Notifies the consumer unconditionally (used before waiting for it). */
+  wakeAlways(): void {
+    if (!this.#shared) return;
+    Atomics.store(this.#control, SLEEPING, 0);
+    Atomics.notify(this.#control, SLEEPING);
+  }
+
+  /** Marks the ring closed: the producer writes no more. */
+  close(): void {
+    Atomics.store(this.#i32, CLOSED, 1);
+  }
+}
+
+/**
+ * The consumer side of a ring: copies out every published record and frees
+ * the space. Owned by exactly one thread.
+ */
+export class RingConsumer {
+  readonly buffer: SharedArrayBuffer | ArrayBuffer;
+  readonly capacity: number;
+  readonly #i32: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #data: Uint8Array;
+  #scratch: Uint8Array;
+  readonly #shared: boolean;
+
+  constructor(buffer: SharedArrayBuffer | ArrayBuffer) {
+    checkRingBuffer(buffer);
+    this.buffer = buffer;
+    this.#i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.#f64 = new Float64Array(buffer, 0, HEADER_BYTES / 8);
+    this.capacity = this.#i32[CAPACITY_SLOT]!;
+    this.#data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
+    this.#scratch = new Uint8Array(0);
+    this.#shared = buffer instanceof SharedArrayBuffer;
+  }
+
+  /** True when published records are waiting. */
+  pending(): boolean {
+    return Atomics.load(this.#i32, HEAD) !== Atomics.load(this.#i32, TAIL);
+  }
+
+  /** True once the producer has closed the ring. */
+  closed(): boolean {
+    return Atomics.load(this.#i32, CLOSED) === 1;
+  }
+
+  /**
+   * Copies every published record into a private buffer (so decoding never
+   * reads shared memory the producer could reuse) and frees the ring space.
+   * Calls `onRecord(bytes, start, end)` for each record: `bytes[start..end)`
+   * is the record without its length word. Returns the number of records.
+   */
+  drain(onRecord: (bytes: Uint8Array, start: number, end: number) => void): number {
+    const head = Atomics.load(this.#i32, HEAD) >>> 0;
+    const tail = Atomics.load(this.#i32, TAIL) >>> 0;
+    const used = (head - tail) >>> 0;
+    if (used === 0) return 0;
+    const cap = this.capacity;
+    if (this.#scratch.length < used) this.#scratch = new Uint8Array(Math.max(used, 4096));
+    const out = this.#scratch;
+    // Copy the used region out in at most two pieces (it may wrap the end).
+    const off = tail & (cap - 1);
+    const first = Math.min(used, cap - off);
+    out.set(this.#data.subarray(off, off + first), 0);
+    if (first < used) out.set(this.#data.subarray(0, used - first), first);
+    // The bytes are ours now: free the ring before decoding.
+    Atomics.store(this.#i32, TAIL, head | 0);
+    if (this.#shared) Atomics.notify(this.#i32, TAIL);
+    return walkRecords(out, used, off, cap, onRecord);
+  }
+
+  /** Adds to the PERSISTED / INTERNAL statistics slots. */
+  countPersisted(user: number, internal: number): void {
+    this.#f64[PERSISTED] = this.#f64[PERSISTED]! + user;
+    if (internal !== 0) this.#f64[INTERNAL] = this.#f64[INTERNAL]! + internal;
+  }
+
+  /** Adds to the LOST statistics slot. */
+  countLost(user: number): void {
+    this.#f64[LOST] = this.#f64[LOST]! + user;
+  }
+
+  /** Reads the statistics slots. */
+  counters(): RingCounters {
+    return readCounters(this.#f64);
+  }
+}
+
+/**
+ * Walks records in `out[0..used)`, a copy of the ring region that began at data
+ * offset `startOff`. Offsets in the copy map to ring offsets, so the WRAP rule
+ * ("skip to ring offset 0") becomes "skip to where ring offset 0 landed".
+ */
+export function walkRecords(
+  out: Uint8Array,
+  used: number,
+  startOff: number,
+  cap: number,
+  onRecord: (bytes: Uint8Array, start: number, end: number) => void,
+): number {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let pos = 0;
+  let n = 0;
+  const wrapAt = cap - startOff; // copy offset at which ring offset 0 begins
+  while (pos < used) {
+    const ringOff = (startOff + pos) & (cap - 1);
+    if (cap - ringOff < 4) {
+      pos = wrapAt;
+      continue;
+    }
+    const len = dv.getUint32(pos, true);
+    if (len === WRAP) {
+      pos = wrapAt;
+      continue;
+    }
+    const end = pos + 4 + len;
+    if (len < RECORD_FIXED_BYTES - 4 || end > used) break; // cannot happen with a well-behaved producer
+    onRecord(out, pos + 4, end);
+    n++;
+    pos = align4(end);
+  }
+  return n;
+}

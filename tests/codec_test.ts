@@ -1,0 +1,253 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Decoder, DEFAULT_LIMITS, Encoder, type Limits, Tag } from "../src/codec.ts";
+import type { LogEvent } from "../src/event.ts";
+
+const EMPTY = new Uint8Array(0);
+
+function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev"): LogEvent {
+  const enc = new Encoder(limits);
+  const len = enc.encode(
+    7,
+    1700000000000.5,
+    9,
+    0,
+    event,
+    EMPTY,
+    0,
+    fields as Record<string, unknown>,
+  );
+  return new Decoder().decode(enc.buf, 4, len, "p.0");
+}
+
+Deno.test("codec value tags are pinned", () => {
+  assert.deepEqual(Tag, {
+    NULL: 0,
+    UNDEFINED: 1,
+    FALSE: 2,
+    TRUE: 3,
+    INT: 4,
+    FLOAT: 5,
+    STR: 6,
+    ASCII: 7,
+    BIGINT: 8,
+    DATE: 9,
+    ERROR: 10,
+    OBJECT: 11,
+    ARRAY: 12,
+    PLACEHOLDER: 13,
+  });
+  const enc = new Encoder();
+  const len = enc.encode(1, 0, 9, 0, "e", EMPTY, 0, { a: 1 });
+  // len=27 | seq=1 | ts=0.0 | sev 9 | flags 0 | nfields 1 | ASCII "e" | ASCII "a" | INT 1
+  assert.deepEqual([...enc.buf.subarray(0, len)], [
+    ...[27, 0, 0, 0],
+    ...[1, 0, 0, 0],
+    ...[0, 0, 0, 0, 0, 0, 0, 0],
+    9,
+    0,
+    ...[1, 0],
+    ...[7, 1, 0x65],
+    ...[7, 1, 0x61],
+    ...[4, 1, 0, 0, 0],
+  ]);
+});
+
+Deno.test("Encoder.encode() round-trips every value kind", () => {
+  const date = new Date(1700000000123);
+  const cause = new RangeError("inner");
+  const err = Object.assign(new TypeError("outer", { cause }), { code: "E_X" });
+  const ev = roundTrip({
+    s: "hello",
+    u: "héllo wörld ✓ 🚀",
+    long: "x".repeat(300),
+    i: 42,
+    neg: -7,
+    f: 12.5,
+    nz: -0,
+    nan: NaN,
+    inf: -Infinity,
+    t: true,
+    fa: false,
+    n: null,
+    und: undefined,
+    big: 12345678901234567890123n,
+    d: date,
+    bad: new Date(NaN),
+    err,
+    obj: { a: { b: [1, "two", { c: null }] } },
+    arr: [1, [2, [3]]],
+    map: new Map<unknown, unknown>([["k", 1], [2, "two"]]),
+    set: new Set([1, 2]),
+  });
+  assert.equal(ev.seq, 7);
+  assert.equal(ev.ts_ms, 1700000000000.5);
+  assert.equal(ev.level, "info");
+  assert.equal(ev.severity, 9);
+  assert.equal(ev.event, "ev");
+  assert.equal(ev.producer, "p.0");
+  const f = ev.fields;
+  assert.equal(f.s, "hello");
+  assert.equal(f.u, "héllo wörld ✓ 🚀");
+  assert.equal(f.long, "x".repeat(300));
+  assert.equal(f.i, 42);
+  assert.equal(f.neg, -7);
+  assert.equal(f.f, 12.5);
+  assert.ok(Object.is(f.nz, -0));
+  assert.ok(Number.isNaN(f.nan));
+  assert.equal(f.inf, -Infinity);
+  assert.equal(f.t, true);
+  assert.equal(f.fa, false);
+  assert.equal(f.n, null);
+  assert.ok("und" in f && f.und === undefined);
+  assert.equal(f.big, 12345678901234567890123n);
+  assert.deepEqual(f.d, date);
+  assert.ok(Number.isNaN((f.bad as Date).getTime()));
+  const e = f.err as Record<string, unknown>;
+  assert.equal(e.name, "TypeError");
+  assert.equal(e.message, "outer");
+  assert.equal(e.code, "E_X");
+  assert.match(e.stack as string, /outer/);
+  assert.equal((e.cause as Record<string, unknown>).message, "inner");
+  assert.deepEqual(f.obj, { a: { b: [1, "two", { c: null }] } });
+  assert.deepEqual(f.arr, [1, [2, [3]]]);
+  assert.deepEqual(f.map, { k: 1, "2": "two" });
+  assert.deepEqual(f.set, [1, 2]);
+});
+
+Deno.test("Encoder.encode() gives other values safe placeholders", () => {
+  const f = roundTrip({
+    fn: function named() {},
+    sym: Symbol("s"),
+    bytes: new Uint8Array(10),
+    re: /x/g,
+    wm: new WeakMap(),
+    p: Promise.resolve(),
+  }).fields;
+  assert.equal(f.fn, "[Function: named]");
+  assert.equal(f.sym, "[Symbol(s)]");
+  assert.equal(f.bytes, "[Uint8Array(10)]");
+  assert.equal(f.re, "[RegExp]");
+  assert.equal(f.wm, "[WeakMap]");
+  assert.equal(f.p, "[Promise]");
+});
+
+Deno.test("Encoder.encode() keeps a non-object fields argument as one field", () => {
+  assert.deepEqual(roundTrip("just text").fields, { value: "just text" });
+  assert.equal((roundTrip(new Error("e")).fields.error as Record<string, unknown>).message, "e");
+  assert.deepEqual(roundTrip([1, 2]).fields, { value: [1, 2] });
+});
+
+Deno.test("Encoder.encode() survives hostile values without throwing or mutating", () => {
+  const cyclic: Record<string, unknown> = { name: "c" };
+  cyclic.self = cyclic;
+  const throwing = {
+    ok: 1,
+    get bad(): never {
+      throw new Error("getter");
+    },
+  };
+  const hostileProxy = new Proxy({}, {
+    ownKeys() {
+      throw new Error("trap");
+    },
+  });
+  const getProxy = new Proxy({ a: 1 }, {
+    get() {
+      throw new Error("get trap");
+    },
+  });
+  const protoKey = JSON.parse(
+    '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}',
+  );
+  const snapshot = JSON.stringify(protoKey);
+  const f = roundTrip({ cyclic, throwing, hostileProxy, getProxy, protoKey }).fields;
+  assert.deepEqual(f.cyclic, { name: "c", self: "[Circular]" });
+  assert.deepEqual(f.throwing, { ok: 1, bad: "[Unserializable]" });
+  assert.deepEqual(f.hostileProxy, { "…": "[Unserializable fields]" });
+  assert.deepEqual(f.getProxy, { a: "[Unserializable]" });
+  const decoded = f.protoKey as Record<string, unknown>;
+  assert.ok(Object.hasOwn(decoded, "__proto__"), "__proto__ stays an own key");
+  assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(({} as Record<string, unknown>).x, undefined);
+  assert.equal(JSON.stringify(protoKey), snapshot, "caller's object unchanged");
+});
+
+Deno.test("Encoder.encode() truncates at the documented limits with visible markers", () => {
+  const limits: Limits = {
+    maxStringLength: 10,
+    maxDepth: 2,
+    maxKeys: 3,
+    maxArrayLength: 2,
+    maxRecordBytes: 4096,
+  };
+  const f = roundTrip({
+    s: "abcdefghijklmnop",
+    deep: { a: { b: { c: 1 } } },
+    arr: [1, 2, 3, 4],
+  }, limits).fields;
+  assert.equal(f.s, "abcdefghij…[+6 chars]");
+  // depth 1 is `deep`, depth 2 is `deep.a`; `deep.a.b` is past maxDepth.
+  assert.deepEqual(f.deep, { a: { b: "[Object]" } });
+  assert.deepEqual(f.arr, [1, 2, "[+2 items]"]);
+  const many = roundTrip({ many: { a: 1, b: 2, c: 3, d: 4, e: 5 } }, limits).fields;
+  assert.deepEqual(many.many, { a: 1, b: 2, c: 3, "…": "[+2 keys]" });
+  const top = roundTrip({ a: 1, b: 2, c: 3, d: 4 }, limits).fields;
+  assert.deepEqual(top, { a: 1, b: 2, c: 3, "…": "[+1 keys]" });
+});
+
+Deno.test("Encoder.encode() cuts a field past maxRecordBytes and says so", () => {
+  const limits: Limits = { ...DEFAULT_LIMITS, maxStringLength: 100000, maxRecordBytes: 1024 };
+  const ev = roundTrip({ a: "small", big: "y".repeat(5000), after: 1 }, limits);
+  assert.deepEqual(ev.fields, {
+    a: "small",
+    big: "[Truncated: record size limit]",
+    "…": "[More fields cut: record size limit]",
+  });
+});
+
+Deno.test("Encoder.encode() handles a 100 MB string quickly", () => {
+  const huge = "z".repeat(100 * 1024 * 1024);
+  const t0 = performance.now();
+  const ev = roundTrip({ huge });
+  const ms = performance.now() - t0;
+  assert.equal((ev.fields.huge as string).length, 8192 + "…[+104849408 chars]".length);
+  assert.ok(ms < 1000, `took ${ms} ms`);
+});
+
+Deno.test("Encoder.encode() round-trips any JSON-like value (property)", () => {
+  fc.assert(
+    fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 4 })), (fields) => {
+      const ev = roundTrip(fields, {
+        ...DEFAULT_LIMITS,
+        maxKeys: 1000,
+        maxArrayLength: 1000,
+        maxRecordBytes: 1 << 20,
+      });
+      // -0 becomes 0 through JSON but the codec keeps it; compare via JSON.
+      assert.deepEqual(JSON.parse(JSON.stringify(ev.fields)), JSON.parse(JSON.stringify(fields)));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("Encoder.encodePairs() output is copied verbatim as bindings", () => {
+  const enc = new Encoder();
+  const { bytes, count } = enc.encodePairs({ flow_id: "f-1", run_id: "r-1" });
+  const len = enc.encode(1, 0, 13, 0, "e", bytes, count, { x: 1 });
+  const ev = new Decoder().decode(enc.buf, 4, len, "p");
+  assert.deepEqual(ev.fields, { flow_id: "f-1", run_id: "r-1", x: 1 });
+  assert.equal(ev.level, "warn");
+});
+
+Deno.test("Decoder.decode() rejects damaged records instead of allocating", () => {
+  const enc = new Encoder();
+  const len = enc.encode(1, 0, 9, 0, "e", EMPTY, 0, { arr: [1, 2, 3] });
+  const bytes = enc.buf.slice(0, len);
+  // Find the ARRAY tag and claim a huge count.
+  const at = bytes.indexOf(Tag.ARRAY, 20);
+  new DataView(bytes.buffer).setUint32(at + 1, 0xfffffff0, true);
+  assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), /Count longer than the record/);
+  assert.throws(() => new Decoder().decode(bytes, 4, 24, "p"), /Record ends inside a value/);
+});

@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  align4,
+  ALIVE,
+  CAPACITY_SLOT,
+  CLOSED,
+  CONTROL_BYTES,
+  createControlBuffer,
+  createRingBuffer,
+  DROPPED,
+  DURABLE,
+  EMITTED,
+  FLAG_INTERNAL,
+  FLUSH_ACK,
+  FLUSH_REQ,
+  HEAD,
+  HEADER_BYTES,
+  INTERNAL,
+  LOST,
+  MAGIC_SLOT,
+  MIN_CAPACITY,
+  PERSISTED,
+  RECORD_FIXED_BYTES,
+  RING_MAGIC,
+  RING_VERSION,
+  ringCapacity,
+  RingConsumer,
+  RingProducer,
+  SLEEPING,
+  STATE,
+  TAIL,
+  VERSION_SLOT,
+  WRAP,
+} from "../src/ring.ts";
+
+Deno.test("ring layout constants are pinned", () => {
+  // Changing any of these changes the shared-memory protocol: bump RING_VERSION
+  // and update the table at the top of src/ring.ts.
+  assert.deepEqual(
+    {
+      HEADER_BYTES,
+      HEAD,
+      TAIL,
+      MAGIC_SLOT,
+      VERSION_SLOT,
+      CAPACITY_SLOT,
+      CLOSED,
+      EMITTED,
+      DROPPED,
+      PERSISTED,
+      INTERNAL,
+      LOST,
+      RING_MAGIC,
+      RING_VERSION,
+      WRAP,
+      RECORD_FIXED_BYTES,
+      FLAG_INTERNAL,
+      MIN_CAPACITY,
+      SLEEPING,
+      FLUSH_REQ,
+      FLUSH_ACK,
+      ALIVE,
+      STATE,
+      DURABLE,
+      CONTROL_BYTES,
+    },
+    {
+      HEADER_BYTES: 128,
+      HEAD: 0,
+      TAIL: 1,
+      MAGIC_SLOT: 2,
+      VERSION_SLOT: 3,
+      CAPACITY_SLOT: 4,
+      CLOSED: 5,
+      EMITTED: 4,
+      DROPPED: 5,
+      PERSISTED: 6,
+      INTERNAL: 7,
+      LOST: 8,
+      RING_MAGIC: 0x464c5247,
+      RING_VERSION: 1,
+      WRAP: 0xffffffff,
+      RECORD_FIXED_BYTES: 20,
+      FLAG_INTERNAL: 1,
+      MIN_CAPACITY: 4096,
+      SLEEPING: 0,
+      FLUSH_REQ: 1,
+      FLUSH_ACK: 2,
+      ALIVE: 3,
+      STATE: 4,
+      DURABLE: 5,
+      CONTROL_BYTES: 32,
+    },
+  );
+  const buf = createRingBuffer(5000, true);
+  const bytes = new Uint8Array(buf, 0, 20);
+  // "GRLF" little-endian magic, version 1, capacity 8192 (5000 rounded up).
+  assert.deepEqual([...bytes.subarray(8, 20)], [0x47, 0x52, 0x4c, 0x46, 1, 0, 0, 0, 0, 0x20, 0, 0]);
+  assert.equal(buf.byteLength, 128 + 8192);
+});
+
+Deno.test("ringCapacity() rounds up to a power of two of at least 4 KiB", () => {
+  assert.equal(ringCapacity(1), 4096);
+  assert.equal(ringCapacity(4096), 4096);
+  assert.equal(ringCapacity(4097), 8192);
+  assert.equal(ringCapacity(1 << 20), 1 << 20);
+});
+
+/** Builds a framed record of `total` bytes whose body is filled with `fill`. */
+function record(total: number, fill: number): Uint8Array {
+  const r = new Uint8Array(total);
+  new DataView(r.buffer).setUint32(0, total - 4, true);
+  r.fill(fill, 4);
+  return r;
+}
+
+function drainAll(c: RingConsumer): number[][] {
+  const out: number[][] = [];
+  c.drain((bytes, start, end) => out.push([...bytes.subarray(start, end)]));
+  return out;
+}
+
+Deno.test("RingProducer.write() wraps records around the end without splitting them", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  // 3 × 1500-byte records: the third cannot fit after 2 × 1500 = 3000 bytes
+  // (1096 left), so it goes to offset 0 behind a WRAP marker once space returns.
+  assert.ok(p.write(record(1500, 1), 1500));
+  assert.ok(p.write(record(1500, 2), 1500));
+  assert.ok(!p.write(record(1500, 3), 1500), "no room before the consumer frees space");
+  assert.deepEqual(drainAll(c).map((r) => r[0]), [1, 2]);
+  assert.ok(p.write(record(1500, 3), 1500));
+  assert.ok(p.write(record(1500, 4), 1500));
+  const got = drainAll(c);
+  assert.deepEqual(got.map((r) => [r[0], r.length]), [[3, 1496], [4, 1496]]);
+});
+
+Deno.test("RingProducer.write() refuses a record when full and accepts it once drained", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  let written = 0;
+  while (p.write(record(100, 7), 100)) written++;
+  assert.equal(written, Math.floor(4096 / 100));
+  assert.equal(p.used(), written * 100);
+  assert.equal(drainAll(c).length, written);
+  assert.equal(p.used(), 0);
+  assert.ok(p.write(record(100, 7), 100));
+});
+
+Deno.test("ring delivers every record exactly once, in order, for any record sizes", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 20, max: 1200 }), fc.boolean()), {
+        minLength: 1,
+        maxLength: 300,
+      }),
+      (ops) => {
+        const buf = createRingBuffer(4096, true);
+        const p = new RingProducer(buf, createControlBuffer(true));
+        const c = new RingConsumer(buf);
+        const sent: number[] = [];
+        const got: number[] = [];
+        let id = 0;
+        for (const [size, drainNow] of ops) {
+          const r = record(size, 0);
+          id++;
+          new DataView(r.buffer).setUint32(4, id, true);
+          if (p.write(r, size)) sent.push(id);
+          if (drainNow) {
+            c.drain((b, s) => got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true)));
+          }
+          assert.ok(p.used() <= p.capacity);
+        }
+        c.drain((b, s) => got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true)));
+        assert.deepEqual(got, sent);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("RingProducer.wake() notifies only a sleeping consumer", () => {
+  const buf = createRingBuffer(4096, true);
+  const control = createControlBuffer(true);
+  const p = new RingProducer(buf, control);
+  const c32 = new Int32Array(control);
+  p.wake();
+  assert.equal(Atomics.load(c32, SLEEPING), 0);
+  Atomics.store(c32, SLEEPING, 1);
+  p.wake();
+  assert.equal(Atomics.load(c32, SLEEPING), 0, "a sleeping consumer is woken once");
+});
+
+Deno.test("align4() rounds up to a multiple of 4", () => {
+  assert.deepEqual([0, 1, 4, 5, 7, 8].map(align4), [0, 4, 4, 8, 8, 8]);
+});
