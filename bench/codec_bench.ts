@@ -1,0 +1,151 @@
+/**
+ * The caller-side codec (`src/codec.ts`) on its own: the cost of encoding one
+ * typical event, and the short-string fast path that `Encoder` takes instead
+ * of `TextEncoder.encodeInto` (group `"string"`, cited by `src/codec.ts`).
+ *
+ * Run with `deno task bench` (or `deno bench bench/codec_bench.ts`).
+ *
+ * @module
+ */
+import { Encoder } from "../src/codec.ts";
+import { BINDINGS, callFields, EVENT } from "./_workload.ts";
+
+const SEVERITY_INFO = 9;
+const NO_BINDINGS = new Uint8Array(0);
+const encoder = new Encoder();
+const bound = encoder.encodePairs({ ...BINDINGS });
+let seq = 0;
+
+Deno.bench({
+  group: "encode",
+  name: `Encoder.encode, ${bound.count} bound + 2 call fields`,
+  baseline: true,
+  fn() {
+    seq++;
+    encoder.encode(seq, 1795000000000 + seq, SEVERITY_INFO, 0, EVENT, bound.bytes, bound.count, {
+      duration_ms: 12.5 + (seq & 1023),
+      status: "ok",
+    });
+  },
+});
+
+Deno.bench({
+  group: "encode",
+  name: "Encoder.encode, event name only",
+  fn() {
+    seq++;
+    encoder.encode(seq, 1795000000000 + seq, SEVERITY_INFO, 0, EVENT, NO_BINDINGS, 0, {});
+  },
+});
+
+// A reference point, not a competitor: what a JSON logger does per call for the
+// same event (pino serializes its bindings once too, so only the call part is
+// stringified per call).
+const boundJson = JSON.stringify(BINDINGS).slice(1, -1);
+let lineBytes = 0;
+Deno.bench({
+  group: "encode",
+  name: "JSON.stringify of the call fields + concat (pino-style line)",
+  fn() {
+    seq++;
+    const line = `{"level":30,"time":${1795000000000 + seq},${boundJson},${
+      JSON.stringify(callFields(seq)).slice(1, -1)
+    },"msg":"${EVENT}"}\n`;
+    lineBytes += line.length;
+  },
+});
+
+// --- "string": the short-ASCII fast path of Encoder#str ---------------------
+
+// The strings of the typical event: every key and value of the bindings, the
+// event name and the call fields (2 to 32 characters, all ASCII).
+const SHORT = [
+  EVENT,
+  ...Object.entries(BINDINGS).flat(),
+  "duration_ms",
+  "status",
+  "ok",
+];
+const SHORT_CHARS = SHORT.reduce((n, s) => n + s.length, 0);
+const MEDIUM = ["m".repeat(64), "n".repeat(64)];
+const LONG = ["x".repeat(200), "y".repeat(240)];
+const out = new Uint8Array(64 * 1024);
+const textEncoder = new TextEncoder();
+
+// The same loop as Encoder#str: bail out on the first non-ASCII code unit.
+function asciiLoop(s: string, buf: Uint8Array, at: number): number {
+  const len = s.length;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    buf[at + i] = c;
+  }
+  return len;
+}
+
+function encodeAllLoop(strings: string[]): number {
+  let at = 0;
+  for (const s of strings) at += asciiLoop(s, out, at) + 2;
+  return at;
+}
+
+// As Encoder#text calls it: a fresh subarray view per string.
+function encodeAllInto(strings: string[]): number {
+  let at = 0;
+  for (const s of strings) at += textEncoder.encodeInto(s, out.subarray(at + 5)).written + 5;
+  return at;
+}
+
+// The view allocation taken out, to show which part of the cost it is.
+const tail = out.subarray(5);
+function encodeAllIntoFixedView(strings: string[]): number {
+  let at = 0;
+  for (const s of strings) at += textEncoder.encodeInto(s, tail).written + 5;
+  return at;
+}
+
+Deno.bench({
+  group: "string",
+  name: `TextEncoder.encodeInto + subarray, ${SHORT.length} strings (${SHORT_CHARS} chars)`,
+  baseline: true,
+  fn() {
+    encodeAllInto(SHORT);
+  },
+});
+
+Deno.bench({
+  group: "string",
+  name: `TextEncoder.encodeInto, one view, ${SHORT.length} strings`,
+  fn() {
+    encodeAllIntoFixedView(SHORT);
+  },
+});
+
+Deno.bench({
+  group: "string",
+  name: `ASCII byte loop, ${SHORT.length} strings (Encoder#str)`,
+  fn() {
+    encodeAllLoop(SHORT);
+  },
+});
+
+// Encoder#str takes the loop for every ASCII string below 256 characters: where
+// does encodeInto overtake it?
+const SIZED: [string, string[]][] = [["64 chars", MEDIUM], ["200-240 chars", LONG]];
+for (const [label, strings] of SIZED) {
+  Deno.bench({
+    group: `string (${label})`,
+    name: `TextEncoder.encodeInto + subarray, ${strings.length} strings of ${label}`,
+    baseline: true,
+    fn() {
+      encodeAllInto(strings);
+    },
+  });
+  Deno.bench({
+    group: `string (${label})`,
+    name: `ASCII byte loop, ${strings.length} strings of ${label}`,
+    fn() {
+      encodeAllLoop(strings);
+    },
+  });
+}
