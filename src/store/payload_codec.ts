@@ -1,0 +1,159 @@
+/**
+ * Packs and unpacks record payloads: the msgpackr encoding of a record's
+ * events (see "Payload" in `segment_format.ts`).
+ *
+ * msgpackr options, and why:
+ * - `useRecords: true` with no shared structures (`maxSharedStructures: 0`):
+ *   the record extension makes packing and unpacking fast and compact, and
+ *   every `pack()` call then defines the structures it uses inline, so one
+ *   `Packr` can serve every record while each record stays self-describing.
+ * - `useBigIntExtension: true`: bigints of any size round-trip (those that fit
+ *   64 bits use MessagePack int64/uint64, which unpack as bigint by default).
+ * - Defaults kept: `undefined` (extension 0), `Date` (timestamp extension),
+ *   NaN and ±Infinity (float64), `Map`s (MessagePack maps, unpacked as `Map`
+ *   since `mapsAsObjects` is off with records), `toJSON()` honoured for other
+ *   classes, as `JSON.stringify` would.
+ * - `copyBuffers: true` on unpack: binary values must not pin the read buffer.
+ *
+ * msgpackr changes two things silently: it writes -0 as the integer 0, and on
+ * unpack it renames an own `__proto__` key to `__proto_` (its guard against
+ * prototype pollution). A quick walk over each event's `fields` finds either
+ * (it costs about 4% of packing, see `bench/store_bench.ts`); only the events
+ * that hold one are copied, with those values replaced by two tag extensions
+ * that unpack to -0 and to an object whose own `__proto__` key is defined
+ * with `Object.defineProperty`, which never touches a prototype.
+ *
+ * @module
+ */
+import { addExtension, Packr } from "msgpackr/pack";
+import { Unpackr } from "msgpackr/unpack";
+import type { LogEvent } from "../event.ts";
+import { EXT_NEGATIVE_ZERO, EXT_OWN_PROTO_KEY } from "./segment_format.ts";
+
+class NegativeZero {}
+
+class OwnProtoKeyObject {
+  constructor(readonly entries: unknown[]) {}
+}
+
+const NEGATIVE_ZERO = new NegativeZero();
+
+addExtension({
+  Class: NegativeZero,
+  type: EXT_NEGATIVE_ZERO,
+  write: () => 0,
+  read: () => -0,
+});
+
+addExtension({
+  Class: OwnProtoKeyObject,
+  type: EXT_OWN_PROTO_KEY,
+  write: (value: OwnProtoKeyObject) => value.entries,
+  read: (entries: unknown[]) => {
+    const object: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < entries.length; i += 2) {
+      Object.defineProperty(object, String(entries[i]), {
+        value: entries[i + 1],
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    return object;
+  },
+});
+
+const packr = new Packr({
+  useRecords: true,
+  maxSharedStructures: 0,
+  useBigIntExtension: true,
+});
+
+const unpackr = new Unpackr({ useRecords: true, copyBuffers: true });
+
+/**
+ * Packs the events of one record. The result is a view into msgpackr's
+ * buffer: copy it before the next call that packs.
+ *
+ * @example Pack and unpack two events
+ * ```ts
+ * import { packEvents, unpackEvents } from "./payload_codec.ts";
+ * import assert from "node:assert/strict";
+ * const event = {
+ *   ts_ms: 1, level: "info" as const, severity: 9, event: "step_end",
+ *   producer: "p.1", seq: 1, fields: { flow_id: "f", n: -0 },
+ * };
+ * const [back] = unpackEvents(packEvents([event]));
+ * assert.ok(Object.is(back?.fields.n, -0));
+ * ```
+ */
+export function packEvents(events: readonly LogEvent[]): Uint8Array {
+  let escaped: LogEvent[] | null = null;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (needsEscape(event.fields)) {
+      escaped ??= events.slice();
+      escaped[i] = { ...event, fields: escapeValue(event.fields) as Record<string, unknown> };
+    }
+  }
+  return packr.pack(escaped ?? events);
+}
+
+/**
+ * Unpacks a record payload. Throws when the payload is not an array of
+ * events, which an intact record never is.
+ *
+ * @example Unpack what was packed
+ * ```ts
+ * import { packEvents, unpackEvents } from "./payload_codec.ts";
+ * import assert from "node:assert/strict";
+ * const event = {
+ *   ts_ms: 1, level: "info" as const, severity: 9, event: "e",
+ *   producer: "p.1", seq: 1, fields: {},
+ * };
+ * assert.deepEqual(unpackEvents(packEvents([event])), [event]);
+ * ```
+ */
+export function unpackEvents(payload: Uint8Array): LogEvent[] {
+  const events: unknown = unpackr.unpack(payload);
+  if (!Array.isArray(events)) throw new TypeError("Record payload is not an array of events");
+  return events as LogEvent[];
+}
+
+function needsEscape(value: unknown): boolean {
+  if (typeof value === "number") return value === 0 && 1 / value < 0;
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (needsEscape(value[i])) return true;
+    }
+    return false;
+  }
+  if (!isPlainObject(value)) return false;
+  for (const key in value) {
+    if (key === "__proto__" || needsEscape((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+function escapeValue(value: unknown): unknown {
+  if (typeof value === "number") return value === 0 && 1 / value < 0 ? NEGATIVE_ZERO : value;
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(escapeValue);
+  if (!isPlainObject(value)) return value;
+  const source = value as Record<string, unknown>;
+  if (Object.hasOwn(source, "__proto__")) {
+    const entries: unknown[] = [];
+    for (const key in source) entries.push(key, escapeValue(source[key]));
+    return new OwnProtoKeyObject(entries);
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key in source) copy[key] = escapeValue(source[key]);
+  return copy;
+}
+
+/** Objects msgpackr packs by their own keys: those of `Object` or with no prototype. */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { Unpackr } from "msgpackr/unpack";
+import type { LogEvent } from "../../src/event.ts";
+import { packEvents, unpackEvents } from "../../src/store/payload_codec.ts";
+import { makeEvent } from "./_helpers.ts";
+
+/** Every value kind a field can hold, with what it must unpack to. */
+function valueKinds(): Record<string, unknown> {
+  return {
+    string: "héllo \u{1F600}",
+    empty: "",
+    integer: 42,
+    negative: -7,
+    float: 3.25,
+    big_number: 2 ** 53 - 1,
+    negative_zero: -0,
+    nan: NaN,
+    infinity: Infinity,
+    minus_infinity: -Infinity,
+    yes: true,
+    no: false,
+    nothing: null,
+    missing: undefined,
+    small_bigint: 5n,
+    negative_bigint: -5n,
+    int64_bigint: 2n ** 63n - 1n,
+    uint64_bigint: 2n ** 64n - 1n,
+    huge_bigint: 2n ** 5000n + 12345n,
+    huge_negative_bigint: -(2n ** 300n),
+    date: new Date(1_700_000_000_123),
+    invalid_date: new Date(NaN),
+    nested: { a: [1, "two", { three: [null, undefined, -0] }], b: {} },
+    array: [],
+    map: new Map<unknown, unknown>([["k", 1], [2, "v"]]),
+  };
+}
+
+Deno.test("packEvents() round-trips every value kind", () => {
+  const fields = valueKinds();
+  const [back] = unpackEvents(packEvents([makeEvent(1, fields)]));
+  assert.ok(back !== undefined);
+  assert.deepEqual(back.fields, fields);
+  assert.ok(Object.is(back.fields.negative_zero, -0));
+  const nested = back.fields.nested as { a: [number, string, { three: unknown[] }] };
+  assert.ok(Object.is(nested.a[2].three[2], -0));
+  assert.ok(Object.hasOwn(back.fields, "missing"));
+  assert.equal(typeof back.fields.small_bigint, "bigint");
+  assert.ok(back.fields.date instanceof Date);
+});
+
+Deno.test("packEvents() does not change the events it escapes", () => {
+  const fields = { n: -0, nested: [-0] };
+  const event = makeEvent(1, fields);
+  packEvents([event]);
+  assert.equal(event.fields, fields);
+  assert.ok(Object.is(fields.n, -0));
+  assert.ok(Object.is(fields.nested[0], -0));
+});
+
+Deno.test("unpackEvents() keeps __proto__ and constructor keys without polluting a prototype", () => {
+  const hostile = JSON.parse(
+    '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}},' +
+      ' "list": [{"__proto__": {"polluted": true}}]}',
+  );
+  // Enough events for msgpackr to switch to its compiled object readers.
+  const events: LogEvent[] = [];
+  for (let i = 0; i < 20; i++) events.push(makeEvent(i, { hostile, i }));
+  const back = unpackEvents(packEvents(events));
+  for (const event of back) {
+    const value = event.fields.hostile as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.deepEqual(Object.keys(value), ["__proto__", "constructor", "list"]);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(value, "__proto__")?.value, {
+      polluted: true,
+    });
+    assert.deepEqual(value.constructor, { prototype: { polluted: true } });
+    const inner = (value.list as Record<string, unknown>[])[0]!;
+    assert.equal(Object.getPrototypeOf(inner), Object.prototype);
+    assert.ok(Object.hasOwn(inner, "__proto__"));
+  }
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, "polluted"), false);
+});
+
+Deno.test("packEvents() makes each payload decodable on its own", () => {
+  const shapes: LogEvent[][] = [];
+  for (let r = 0; r < 4; r++) {
+    const events: LogEvent[] = [];
+    for (let i = 0; i < 10; i++) events.push(makeEvent(i, { [`key_${r}`]: i, shared: r }));
+    shapes.push(events);
+  }
+  const payloads = shapes.map((events) => packEvents(events).slice());
+  // Decode in reverse order, each with a brand-new decoder: nothing may depend on an earlier record.
+  for (let r = payloads.length - 1; r >= 0; r--) {
+    assert.deepEqual(new Unpackr({ useRecords: true }).unpack(payloads[r]!), shapes[r]);
+    assert.deepEqual(unpackEvents(payloads[r]!), shapes[r]);
+  }
+});
+
+Deno.test("packEvents() round-trips more distinct object shapes than msgpackr has record ids", () => {
+  const events: LogEvent[] = [];
+  for (let i = 0; i < 300; i++) {
+    events.push(makeEvent(i, { [`field_${i}`]: { [`inner_${i}`]: i } }));
+  }
+  assert.deepEqual(unpackEvents(packEvents(events)), events);
+});
+
+Deno.test("unpackEvents() throws on a payload that is not an array", () => {
+  assert.throws(() => unpackEvents(Uint8Array.of(0x01)), TypeError);
+});
