@@ -1,0 +1,144 @@
+/**
+ * Turns one drained batch of events into framed records: one record per flow
+ * (and one for the events without a flow), all in one buffer for one write.
+ *
+ * @module
+ */
+import type { LogEvent } from "../event.ts";
+import { packEvents } from "./payload_codec.ts";
+import { SEVERITY } from "../level.ts";
+import { isFlowId, recordSize, type RecordSummary, writeRecord } from "./segment_format.ts";
+
+/** One record of an {@linkcode EncodedBatch}; offsets are into `EncodedBatch.bytes`. */
+export interface EncodedRecord extends RecordSummary {
+  start: number;
+  end: number;
+  flowId: string | null;
+}
+
+/** The framed records of one batch. */
+export interface EncodedBatch {
+  bytes: Uint8Array;
+  records: EncodedRecord[];
+}
+
+interface Group {
+  flowId: string | null;
+  events: LogEvent[];
+  errorCount: number;
+  maxSeverity: number;
+  minTs: number;
+  maxTs: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Groups `events` by flow and frames one record per group, with sequence
+ * numbers from `firstSeq` up. Throws (and frames nothing) when an event
+ * cannot be packed.
+ *
+ * @example Two flows give two records
+ * ```ts
+ * import { encodeBatch } from "./batch_encoder.ts";
+ * import assert from "node:assert/strict";
+ * const event = (flow_id: string) => ({
+ *   ts_ms: 1, level: "info" as const, severity: 9, event: "e",
+ *   producer: "p.1", seq: 1, fields: { flow_id },
+ * });
+ * const batch = encodeBatch([event("a"), event("b"), event("a")], 10);
+ * assert.deepEqual(batch.records.map((r) => [r.flowId, r.seq, r.eventCount]), [["a", 10, 2], ["b", 11, 1]]);
+ * ```
+ */
+export function encodeBatch(events: readonly LogEvent[], firstSeq: number): EncodedBatch {
+  const groups = groupByFlow(events);
+  const payloads: Uint8Array[] = [];
+  const flowIds: (Uint8Array | null)[] = [];
+  let size = 0;
+  for (const group of groups) {
+    const payload = packEvents(group.events);
+    const flowId = group.flowId === null ? null : utf8.encode(group.flowId);
+    payloads.push(payload);
+    flowIds.push(flowId);
+    size += recordSize(flowId === null ? 0 : flowId.length, payload.length);
+  }
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  const records: EncodedRecord[] = [];
+  let at = 0;
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i]!;
+    const record: EncodedRecord = {
+      start: at,
+      end: 0,
+      flowId: group.flowId,
+      seq: firstSeq + i,
+      eventCount: group.events.length,
+      errorCount: group.errorCount,
+      maxSeverity: group.maxSeverity,
+      minTs: group.minTs,
+      maxTs: group.maxTs,
+    };
+    at = writeRecord(bytes, view, at, record, flowIds[i]!, payloads[i]!);
+    record.end = at;
+    records.push(record);
+  }
+  return { bytes, records };
+}
+
+function groupByFlow(events: readonly LogEvent[]): Group[] {
+  const groups: Group[] = [];
+  const byFlow = new Map<string, Group>();
+  let noFlow: Group | null = null;
+  // Events of one flow tend to come in runs; remembering the last group saves a Map lookup per event.
+  let lastKey: unknown = undefined;
+  let last: Group | null = null;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    const key: unknown = event.fields.flow_id;
+    let group: Group;
+    if (key === lastKey && last !== null) {
+      group = last;
+    } else if (typeof key === "string") {
+      let found = byFlow.get(key);
+      if (found === undefined) {
+        if (isFlowId(key)) {
+          found = newGroup(key);
+          groups.push(found);
+        } else {
+          found = noFlow ??= pushed(groups, newGroup(null));
+        }
+        byFlow.set(key, found);
+      }
+      group = found;
+    } else {
+      group = noFlow ??= pushed(groups, newGroup(null));
+    }
+    lastKey = key;
+    last = group;
+    group.events.push(event);
+    const severity = event.severity;
+    if (severity > group.maxSeverity) group.maxSeverity = severity > 255 ? 255 : severity | 0;
+    if (severity >= SEVERITY.error) group.errorCount++;
+    const ts = event.ts_ms;
+    if (ts < group.minTs) group.minTs = ts;
+    if (ts > group.maxTs) group.maxTs = ts;
+  }
+  return groups;
+}
+
+function newGroup(flowId: string | null): Group {
+  return {
+    flowId,
+    events: [],
+    errorCount: 0,
+    maxSeverity: 0,
+    minTs: Infinity,
+    maxTs: -Infinity,
+  };
+}
+
+function pushed(groups: Group[], group: Group): Group {
+  groups.push(group);
+  return group;
+}
