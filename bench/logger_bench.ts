@@ -1,0 +1,219 @@
+/**
+ * What a flightlog call costs its caller: an `info` event with seven
+ * correlation ids bound by `child()` and two call fields, a disabled level
+ * against an empty call, `child()` itself, and the clock every event reads.
+ *
+ * Run with `deno task bench` (or `deno bench --allow-read --allow-write
+ * --allow-env bench/logger_bench.ts`).
+ *
+ * ## What "info" measures
+ *
+ * One iteration is a batch of {@linkcode BATCH} calls, so Deno's timer
+ * resolution does not matter; divide by 1,000 for ns per call. Between batches
+ * the ring is emptied with an untimed `await log.flush()`, so no call of a
+ * timed batch finds the ring full: the figure is the cost of a call that is
+ * accepted. The ring-full case is measured on its own, with a ring kept full
+ * on purpose ({@linkcode dropLog}), because a dropped call takes another path.
+ *
+ * @module
+ */
+import { createLogger, type Logger } from "../mod.ts";
+import { Encoder } from "../src/codec.ts";
+import { BINDINGS, callFields, EVENT } from "./_workload.ts";
+
+const BATCH = 1000;
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-" });
+  dirs.push(dir);
+  return dir;
+}
+// Deno.bench has no teardown hook. The loggers' workers are unref()ed and die
+// with the process, so removing their directories is the cleanup left to do.
+globalThis.addEventListener("unload", () => {
+  for (const dir of dirs) Deno.removeSync(dir, { recursive: true });
+});
+
+// The "sab" transport, as `"auto"` picks it under Deno: the store worker drains
+// on the other core while the batch runs. 8 MiB holds a batch (~224 KiB) many
+// times over.
+const sabLog = createLogger({
+  dir: tempDir(),
+  transport: "sab",
+  ringBytes: 8 << 20,
+  exitHooks: false,
+});
+const sabFlow = sabLog.child({ ...BINDINGS });
+
+// The same call with no consumer running concurrently (the in-thread transport
+// drains only on a timer, which cannot fire inside a synchronous batch).
+const inlineLog = createLogger({
+  dir: tempDir(),
+  transport: "inline",
+  ringBytes: 8 << 20,
+  exitHooks: false,
+  flushIntervalMs: 2_000_000_000,
+});
+const inlineFlow = inlineLog.child({ ...BINDINGS });
+
+// A 4 KiB ring that no one drains: after the first ~18 events every call
+// drops. The drain timer is set beyond the life of the process.
+const dropLog = createLogger({
+  dir: tempDir(),
+  transport: "inline",
+  ringBytes: 4096,
+  limits: { maxRecordBytes: 1024 },
+  exitHooks: false,
+  flushIntervalMs: 2_000_000_000,
+});
+const dropFlow = dropLog.child({ ...BINDINGS });
+for (let i = 0; dropLog.stats().dropped === 0 && i < 1000; i++) dropFlow.info(EVENT, callFields(i));
+
+function infoBatch(flow: Logger): void {
+  for (let i = 0; i < BATCH; i++) flow.info(EVENT, callFields(i));
+}
+
+// --- "info": one batch of 1,000 calls per iteration --------------------------
+
+Deno.bench({
+  group: "info",
+  name: `info ×${BATCH}, 7 bound ids + 2 fields, sab transport (worker draining)`,
+  baseline: true,
+  async fn(b) {
+    b.start();
+    infoBatch(sabFlow);
+    b.end();
+    await sabLog.flush();
+  },
+});
+
+Deno.bench({
+  group: "info",
+  name: `info ×${BATCH}, same, inline transport (no concurrent consumer)`,
+  async fn(b) {
+    b.start();
+    infoBatch(inlineFlow);
+    b.end();
+    await inlineLog.flush();
+  },
+});
+
+Deno.bench({
+  group: "info",
+  name: `info ×${BATCH}, same, ring full (every call dropped and counted)`,
+  fn() {
+    infoBatch(dropFlow);
+  },
+});
+
+// The encoder alone, as Core.write calls it (bindings pre-encoded by child()).
+const encoder = new Encoder();
+const bound = encoder.encodePairs({ ...BINDINGS });
+let seq = 0;
+Deno.bench({
+  group: "info",
+  name: `Encoder.encode ×${BATCH} alone (no clock, no ring)`,
+  fn() {
+    for (let i = 0; i < BATCH; i++) {
+      encoder.encode(++seq, 1795000000000, 9, 0, EVENT, bound.bytes, bound.count, callFields(i));
+    }
+  },
+});
+
+// The clock Core.write reads once per event (LoggerOptions.clock's default).
+const defaultClock = (): number => performance.timeOrigin + performance.now();
+let clockSum = 0;
+Deno.bench({
+  group: "info",
+  name: `default clock ×${BATCH} (performance.timeOrigin + performance.now())`,
+  fn() {
+    for (let i = 0; i < BATCH; i++) clockSum += defaultClock();
+  },
+});
+
+// --- "clock": what one timestamp costs --------------------------------------
+
+Deno.bench({
+  group: "clock",
+  name: "performance.now()",
+  baseline: true,
+  fn() {
+    clockSum += performance.now();
+  },
+});
+
+Deno.bench({
+  group: "clock",
+  name: "Date.now()",
+  fn() {
+    clockSum += Date.now();
+  },
+});
+
+Deno.bench({
+  group: "clock",
+  name: "performance.timeOrigin + performance.now() (the default clock)",
+  fn() {
+    clockSum += defaultClock();
+  },
+});
+
+// --- "disabled level": a call below the logger's level vs an empty call ------
+
+// Same shape as a logger: an own property holding a function, called with the
+// same arguments, so the only difference is what the property holds.
+const emptyTarget = { debug: (_event: string, _fields?: Record<string, unknown>): void => {} };
+const FIELDS = { duration_ms: 12.5, status: "ok" };
+
+Deno.bench({
+  group: "disabled level",
+  name: "empty function call",
+  baseline: true,
+  fn() {
+    emptyTarget.debug(EVENT, FIELDS);
+  },
+});
+
+Deno.bench({
+  group: "disabled level",
+  name: "flow.debug() below level info",
+  fn() {
+    sabFlow.debug(EVENT, FIELDS);
+  },
+});
+
+Deno.bench({
+  group: "disabled level",
+  name: "flow.isEnabled('debug') guard",
+  fn() {
+    if (sabFlow.isEnabled("debug")) sabFlow.debug(EVENT, FIELDS);
+  },
+});
+
+// --- "child": binding the seven correlation ids ------------------------------
+
+Deno.bench({
+  group: "child",
+  name: "root.child({ 7 ids })",
+  baseline: true,
+  fn() {
+    sabLog.child({ ...BINDINGS });
+  },
+});
+
+Deno.bench({
+  group: "child",
+  name: "flow.child({ span_id }) on a logger with 7 ids",
+  fn() {
+    sabFlow.child({ span_id: "s-1" });
+  },
+});
+
+Deno.bench({
+  group: "child",
+  name: "{ ...7 ids } object spread (reference)",
+  fn() {
+    clockSum += Object.keys({ ...BINDINGS }).length;
+  },
+});
