@@ -256,7 +256,7 @@ export function encodeFileHeader(
  * import { decodeFileHeader, encodeFileHeader } from "./segment_format.ts";
  * import assert from "node:assert/strict";
  * const bytes = encodeFileHeader({ segment: 1, createdMs: 0, writerId: new Uint8Array(8) });
- * bytes[20] ^= 1;
+ * bytes[20]! ^= 1;
  * assert.equal(decodeFileHeader(bytes), null);
  * ```
  */

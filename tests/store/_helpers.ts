@@ -5,6 +5,8 @@
  */
 import type { LogEvent } from "../../src/event.ts";
 import { type LevelName, SEVERITY } from "../../src/level.ts";
+import { denoFs } from "../../src/store/_fs_deno.ts";
+import type { StoreFile, StoreFs } from "../../src/store/fs.ts";
 
 /** Builds an event; `fields` default to none, level to info. */
 export function makeEvent(
@@ -59,4 +61,91 @@ export function segmentFiles(dir: string): string[] {
     if (entry.name.startsWith("seg-")) names.push(entry.name);
   }
   return names.sort();
+}
+
+/** Every value kind a field can hold; a fresh object per call. */
+export function valueKinds(): Record<string, unknown> {
+  return {
+    string: "héllo \u{1F600}",
+    empty: "",
+    integer: 42,
+    negative: -7,
+    float: 3.25,
+    big_number: 2 ** 53 - 1,
+    negative_zero: -0,
+    nan: NaN,
+    infinity: Infinity,
+    minus_infinity: -Infinity,
+    yes: true,
+    no: false,
+    nothing: null,
+    missing: undefined,
+    small_bigint: 5n,
+    negative_bigint: -5n,
+    int64_bigint: 2n ** 63n - 1n,
+    uint64_bigint: 2n ** 64n - 1n,
+    huge_bigint: 2n ** 5000n + 12345n,
+    huge_negative_bigint: -(2n ** 300n),
+    date: new Date(1_700_000_000_123),
+    invalid_date: new Date(NaN),
+    nested: { a: [1, "two", { three: [null, undefined, -0] }], b: {} },
+    array: [],
+    map: new Map<unknown, unknown>([["k", 1], [2, "v"]]),
+  };
+}
+
+/** Calls seen by a {@linkcode recordingFs}. */
+export interface FsLog {
+  writes: { path: string; bytes: number }[];
+  reads: { path: string; bytes: number }[];
+  syncs: string[];
+  dirSyncs: string[];
+}
+
+/** Hooks to make a {@linkcode recordingFs} fail. */
+export interface FsFaults {
+  /** Called before each write; throw to fail it, return a number to write only that many bytes first. */
+  write?: (path: string, data: Uint8Array) => number | void;
+  truncate?: (path: string) => void;
+}
+
+/** The Deno file system, logging calls and failing where told. */
+export function recordingFs(faults: FsFaults = {}): { fs: StoreFs; log: FsLog } {
+  const log: FsLog = { writes: [], reads: [], syncs: [], dirSyncs: [] };
+  const wrap = (path: string, file: StoreFile): StoreFile => ({
+    read(position, into) {
+      const n = file.read(position, into);
+      log.reads.push({ path, bytes: n });
+      return n;
+    },
+    write(data) {
+      const partial = faults.write?.(path, data);
+      if (typeof partial === "number") {
+        file.write(data.subarray(0, partial));
+        throw new Error("No space left on device (os error 28)");
+      }
+      file.write(data);
+      log.writes.push({ path, bytes: data.length });
+    },
+    truncate(length) {
+      faults.truncate?.(path);
+      file.truncate(length);
+    },
+    size: () => file.size(),
+    sync() {
+      log.syncs.push(path);
+      file.sync();
+    },
+    tryLock: () => file.tryLock(),
+    close: () => file.close(),
+  });
+  const fs: StoreFs = {
+    ...denoFs,
+    open: (path, mode) => wrap(path, denoFs.open(path, mode)),
+    syncDir(path) {
+      log.dirSyncs.push(path);
+      denoFs.syncDir(path);
+    },
+  };
+  return { fs, log };
 }

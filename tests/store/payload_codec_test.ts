@@ -2,38 +2,7 @@ import assert from "node:assert/strict";
 import { Unpackr } from "msgpackr/unpack";
 import type { LogEvent } from "../../src/event.ts";
 import { packEvents, unpackEvents } from "../../src/store/payload_codec.ts";
-import { makeEvent } from "./_helpers.ts";
-
-/** Every value kind a field can hold, with what it must unpack to. */
-function valueKinds(): Record<string, unknown> {
-  return {
-    string: "héllo \u{1F600}",
-    empty: "",
-    integer: 42,
-    negative: -7,
-    float: 3.25,
-    big_number: 2 ** 53 - 1,
-    negative_zero: -0,
-    nan: NaN,
-    infinity: Infinity,
-    minus_infinity: -Infinity,
-    yes: true,
-    no: false,
-    nothing: null,
-    missing: undefined,
-    small_bigint: 5n,
-    negative_bigint: -5n,
-    int64_bigint: 2n ** 63n - 1n,
-    uint64_bigint: 2n ** 64n - 1n,
-    huge_bigint: 2n ** 5000n + 12345n,
-    huge_negative_bigint: -(2n ** 300n),
-    date: new Date(1_700_000_000_123),
-    invalid_date: new Date(NaN),
-    nested: { a: [1, "two", { three: [null, undefined, -0] }], b: {} },
-    array: [],
-    map: new Map<unknown, unknown>([["k", 1], [2, "v"]]),
-  };
-}
+import { makeEvent, valueKinds } from "./_helpers.ts";
 
 Deno.test("packEvents() round-trips every value kind", () => {
   const fields = valueKinds();

@@ -1,0 +1,1100 @@
+/**
+ * The persisted event store the worker writes to: append-only segment files
+ * in one directory (format in `segment_format.ts`), an in-memory index built
+ * from record headers, retention by size and age, and the queries.
+ *
+ * @module
+ */
+import { INTERNAL_EVENTS, type LogEvent } from "../event.ts";
+import { compileFilter, type CursorPosition, encodeCursor } from "../filter.ts";
+import { buildFlowLog, compareEvents } from "../flow_log.ts";
+import { SEVERITY } from "../level.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
+import { denoFs } from "./_fs_deno.ts";
+import { encodeBatch, type EncodedBatch } from "./batch_encoder.ts";
+import { StoreLockedError, StoreReadError, StoreStateError, StoreWriteError } from "./errors.ts";
+import type { StoreFile, StoreFs } from "./fs.ts";
+import { unpackEvents } from "./payload_codec.ts";
+import {
+  addDamage,
+  emptyDamage,
+  readRecordAt,
+  type ScanDamage,
+  scanRecords,
+} from "./record_scanner.ts";
+import {
+  decodeFileHeader,
+  encodeFileHeader,
+  FILE_HEADER_SIZE,
+  FORMAT_VERSION,
+  isFlowId,
+  LOCK_FILE_NAME,
+  parseSegmentFileName,
+  segmentFileName,
+  WRITER_ID_SIZE,
+} from "./segment_format.ts";
+import { type FlowInfo, type RecordRef, type SegmentEntry, StoreIndex } from "./store_index.ts";
+
+export type { FlowInfo } from "./store_index.ts";
+
+/** Options of {@linkcode SegmentStore.open}. */
+export interface SegmentStoreOptions {
+  /**
+   * Size from which the current segment is sealed and a new one started
+   * (a batch is never split, so a segment can exceed it by one batch).
+   * @default {8388608}
+   */
+  segmentBytes?: number;
+  /**
+   * Total size of the segments above which the oldest are removed.
+   * @default {536870912}
+   */
+  maxBytes?: number;
+  /**
+   * Age after which data is removed, measured with `clock` (not with the
+   * events' own timestamps, which a producer's clock can skew): a sealed
+   * segment goes once everything in it was written longer ago than this, and
+   * the current segment is sealed once it is this old, so nothing outlives
+   * about twice this age.
+   * @default {604800000}
+   */
+  maxAgeMs?: number;
+  /**
+   * Open without the lock, never writing: for a reader next to a live
+   * writer. Call {@linkcode SegmentStore.refresh} to see what it appended since.
+   * @default {false}
+   */
+  readOnly?: boolean;
+  /**
+   * The time, in epoch milliseconds: stamps segments and `log.evicted`
+   * events, and drives retention by age.
+   * @default {Date.now}
+   */
+  clock?: () => number;
+  /**
+   * File system to use.
+   * @default {denoFs}
+   */
+  fs?: StoreFs;
+}
+
+/** Damage found in the store's files, by this instance (at open and by `refresh()` or reads). */
+export interface StoreDamage extends ScanDamage {
+  /** Segment files whose 48-byte header is damaged (their records are still read). */
+  bad_file_header: number;
+  /** Segment files whose header names another segment number: copies, ignored. */
+  duplicate_segments: number;
+  /** Segment files of another format version, ignored. */
+  unsupported_segments: number;
+  /** Indexed records found damaged when read for a query, skipped. */
+  read_failures: number;
+}
+
+/** What retention removed since the store was opened. */
+export interface EvictionCounts {
+  segments: number;
+  records: number;
+  events: number;
+  bytes: number;
+}
+
+/**
+ * What {@linkcode SegmentStore.stats} returns. A type alias rather than an
+ * interface so it is assignable to `Record<string, unknown>`, as the worker's
+ * `Store` interface takes it.
+ */
+export type StoreStats = {
+  /** Indexed segment files. */
+  segments: number;
+  /** Bytes of the indexed segment files. */
+  bytes: number;
+  records: number;
+  events: number;
+  /** Smallest `ts_ms` stored, or null when there is no event. */
+  first_ts_ms: number | null;
+  /** Largest `ts_ms` stored, or null when there is no event. */
+  last_ts_ms: number | null;
+  damage: StoreDamage;
+  evicted: EvictionCounts;
+};
+
+interface ResolvedOptions {
+  segmentBytes: number;
+  maxBytes: number;
+  maxAgeMs: number;
+  readOnly: boolean;
+  clock: () => number;
+  fs: StoreFs;
+}
+
+/** Producer id of the events the store writes itself. */
+const STORE_PRODUCER = "store";
+/**
+ * Gap up to which neighbouring records are fetched with one read: a page, so
+ * little data of other records is read while runs of records cost one call.
+ */
+const READ_GAP_BYTES = 4096;
+/** Largest single read when fetching records. */
+const READ_SPAN_BYTES = 8 * 1024 * 1024;
+/**
+ * Records fetched by the first step of a query; each step doubles it up to
+ * the maximum, so a small page reads little and a large one few times.
+ */
+const QUERY_FIRST_STEP = 4;
+const QUERY_MAX_STEP = 64;
+
+interface Match {
+  event: LogEvent;
+  record: number;
+  index: number;
+}
+
+/**
+ * An append-only event store in one directory, written by one process (the
+ * logger's worker) and readable by any number of read-only instances.
+ *
+ * All I/O is synchronous. Damage in the files is skipped and counted, never
+ * thrown; write failures are thrown as {@linkcode StoreWriteError}.
+ *
+ * @example Append events and read a flow back
+ * ```ts
+ * import { SegmentStore } from "./segment_store.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const store = SegmentStore.open(dir);
+ * store.append([
+ *   { ts_ms: 1, level: "info", severity: 9, event: "run_start", producer: "p.1", seq: 1, fields: { flow_id: "f1" } },
+ *   { ts_ms: 2, level: "error", severity: 17, event: "run_end", producer: "p.1", seq: 2, fields: { flow_id: "f1" } },
+ * ]);
+ * assert.equal(store.getFlowLog("f1").summary.error_count, 1);
+ * assert.equal(store.query({ level: "error" }).events.length, 1);
+ * store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class SegmentStore {
+  readonly #dir: string;
+  readonly #options: ResolvedOptions;
+  readonly #fs: StoreFs;
+  readonly #index = new StoreIndex();
+  readonly #damage: StoreDamage = {
+    ...emptyDamage(),
+    bad_file_header: 0,
+    duplicate_segments: 0,
+    unsupported_segments: 0,
+    read_failures: 0,
+  };
+  readonly #evicted: EvictionCounts = { segments: 0, records: 0, events: 0, bytes: 0 };
+  readonly #writerId = crypto.getRandomValues(new Uint8Array(WRITER_ID_SIZE));
+  /** Highest segment file number seen, indexed or not: new segments go above it. */
+  #maxFileNumber = 0;
+  #lastSeq = 0;
+  /** Sequence number of the store's own events. */
+  #internalSeq = 0;
+  #lock: StoreFile | null = null;
+  /** The segment appended to, or null until the next append creates one. */
+  #active: SegmentEntry | null = null;
+  /** Time of this instance's last write to each segment it wrote to. */
+  readonly #lastWriteMs = new WeakMap<SegmentEntry, number>();
+  #openedMs = NaN;
+  /** Segments written since the last sync(). */
+  readonly #unsynced = new Set<SegmentEntry>();
+  #dirUnsynced = false;
+  #closed = false;
+
+  private constructor(dir: string, options: ResolvedOptions) {
+    this.#dir = dir;
+    this.#options = options;
+    this.#fs = options.fs;
+  }
+
+  /**
+   * Opens (creating if needed) the store in `dir`. A writer takes the
+   * directory's lock, reads every segment, cuts a torn tail off the last one
+   * and applies retention. A second writer on the same directory gets a
+   * {@linkcode StoreLockedError}.
+   *
+   * Throws a `TypeError`/`RangeError` for invalid options.
+   *
+   * @example Open a reader next to a writer
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const writer = SegmentStore.open(dir, { segmentBytes: 1 << 20 });
+   * const reader = SegmentStore.open(dir, { readOnly: true });
+   * writer.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} }]);
+   * reader.refresh();
+   * assert.equal(reader.stats().events, 1);
+   * reader.close();
+   * writer.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  static open(dir: string, options: SegmentStoreOptions = {}): SegmentStore {
+    const store = new SegmentStore(dir, resolveOptions(options));
+    try {
+      store.#open();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** The store directory. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** True when opened with `{ readOnly: true }`. */
+  get readOnly(): boolean {
+    return this.#options.readOnly;
+  }
+
+  /**
+   * Stores a batch of events: one record per flow (plus one for events
+   * without a flow), written with one write call. Rotates to a new segment
+   * by size and applies retention first. Throws a {@linkcode StoreWriteError}
+   * when the batch cannot be encoded or written (then none of it is stored),
+   * and a {@linkcode StoreStateError} on a closed or read-only store.
+   *
+   * @example Append a batch
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: { flow_id: "f" } }]);
+   * assert.equal(store.stats().records, 1);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  append(events: readonly LogEvent[]): void {
+    this.#assertWritable("append");
+    if (events.length === 0) return;
+    let batch: EncodedBatch;
+    try {
+      batch = encodeBatch(events, this.#lastSeq + 1);
+    } catch (error) {
+      throw new StoreWriteError(
+        `Could not encode a batch of ${events.length} events for ${this.#dir}; ` +
+          "event fields must be plain data (no symbols or cycles)",
+        error,
+      );
+    }
+    this.#commit(batch, this.#options.clock());
+  }
+
+  /**
+   * Flushes what was written since the last call to stable storage: the
+   * segment files, and the directory after segments were created or removed.
+   * Does nothing on a read-only store.
+   *
+   * @example Sync after a batch
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} }]);
+   * store.sync();
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  sync(): void {
+    this.#assertOpen();
+    if (this.#options.readOnly) return;
+    try {
+      for (const segment of this.#unsynced) segment.file?.sync();
+      this.#unsynced.clear();
+      if (this.#dirUnsynced) {
+        this.#fs.syncDir(this.#dir);
+        this.#dirUnsynced = false;
+      }
+    } catch (error) {
+      throw new StoreWriteError(`Could not sync ${this.#dir}`, error);
+    }
+  }
+
+  /**
+   * On a read-only store, picks up what the writer did since: appended
+   * records, new segments, segments removed by retention. Does nothing on
+   * the writer, whose index is always current.
+   *
+   * @example Follow a writer
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const writer = SegmentStore.open(dir);
+   * const reader = SegmentStore.open(dir, { readOnly: true });
+   * writer.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} }]);
+   * assert.equal(reader.stats().events, 0);
+   * reader.refresh();
+   * assert.equal(reader.stats().events, 1);
+   * reader.close();
+   * writer.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  refresh(): void {
+    this.#assertOpen();
+    if (!this.#options.readOnly) return;
+    const numbers = this.#listSegmentNumbers();
+    const present = new Set(numbers);
+    for (const segment of [...this.#index.segments]) {
+      if (!present.has(segment.number)) this.#forget(segment);
+    }
+    const last = this.#index.segments.at(-1);
+    const newer = numbers.filter((n) => n > this.#maxFileNumber);
+    if (last !== undefined) this.#scanTail(last, newer.length === 0);
+    for (let i = 0; i < newer.length; i++) this.#loadSegment(newer[i]!, i === newer.length - 1);
+  }
+
+  /**
+   * Returns one page of events matching `filter`, in {@linkcode compareEvents}
+   * order with ties broken by storage position, as documented on
+   * {@linkcode QueryFilter}. Pass the page's `cursor` back (with the same
+   * criteria) for the next page; paging stays consistent while events
+   * arrive: a page continues strictly after the previous one's last event.
+   * Throws a `TypeError`/`RangeError` for an invalid filter.
+   *
+   * @example Page through errors
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([1, 2, 3].map((n) => ({
+   *   ts_ms: n, level: "error" as const, severity: 17, event: "failed", producer: "p.1", seq: n, fields: {},
+   * })));
+   * const first = store.query({ level: "error", limit: 2 });
+   * assert.equal(first.events.length, 2);
+   * const second = store.query({ level: "error", limit: 2, cursor: first.cursor! });
+   * assert.deepEqual(second.events.map((e) => e.seq), [3]);
+   * assert.equal(second.cursor, null);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  query(filter: QueryFilter = {}): QueryPage {
+    this.#assertOpen();
+    const compiled = compileFilter(filter);
+    const { sinceMs, untilMs, minSeverity, after, limit } = compiled;
+    const source = compiled.flowId !== undefined && isFlowId(compiled.flowId)
+      ? this.#index.flowRecords(compiled.flowId)
+      : this.#allRecords();
+    const afterTs = after === null ? -Infinity : after.ts_ms;
+    const candidates: RecordRef[] = [];
+    for (const ref of source) {
+      if (
+        ref.maxTs < sinceMs || ref.minTs >= untilMs || ref.maxSeverity < minSeverity ||
+        ref.maxTs < afterTs
+      ) {
+        continue;
+      }
+      candidates.push(ref);
+    }
+    // Mostly sorted already (records are written in time order), which TimSort handles in linear time.
+    candidates.sort((a, b) => a.minTs - b.minTs || a.seq - b.seq);
+
+    const want = limit + 1;
+    let matches: Match[] = [];
+    let bound: Match | null = null;
+    let step = QUERY_FIRST_STEP;
+    for (
+      let from = 0;
+      from < candidates.length;
+      from += step, step = Math.min(2 * step, QUERY_MAX_STEP)
+    ) {
+      if (bound !== null && candidates[from]!.minTs > bound.event.ts_ms) break;
+      const chunk = candidates.slice(from, from + step);
+      const loaded = this.#load(chunk.slice().sort((a, b) => a.seq - b.seq));
+      for (const [ref, events] of loaded) {
+        if (bound !== null && ref.minTs > bound.event.ts_ms) continue;
+        for (let i = 0; i < events.length; i++) {
+          const event = events[i]!;
+          if (!compiled.matches(event)) continue;
+          const match = { event, record: ref.seq, index: i };
+          if (after !== null && comparePosition(match, after) <= 0) continue;
+          if (bound !== null && compareMatches(match, bound) >= 0) continue;
+          matches.push(match);
+        }
+      }
+      if (matches.length >= 2 * want) {
+        matches.sort(compareMatches);
+        matches.length = want;
+        bound = matches[want - 1]!;
+      }
+    }
+    matches.sort(compareMatches);
+    if (matches.length > want) matches = matches.slice(0, want);
+    const more = matches.length > limit;
+    const page = more ? matches.slice(0, limit) : matches;
+    const last = page.at(-1);
+    return {
+      events: page.map((m) => m.event),
+      cursor: more && last !== undefined
+        ? encodeCursor(positionOf(last), compiled.fingerprint)
+        : null,
+    };
+  }
+
+  /**
+   * Returns everything recorded for one flow: its events in order, the span
+   * tree and a summary (see `buildFlowLog()` in `flow_log.ts`). Reads only
+   * that flow's records. An unknown flow gives an empty flow log (no events,
+   * no spans, `first_ts_ms`/`last_ts_ms` null, counts 0), not an error.
+   *
+   * @example An unknown flow
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * assert.deepEqual(store.getFlowLog("nope").events, []);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  getFlowLog(flowId: string): FlowLog {
+    this.#assertOpen();
+    if (typeof flowId !== "string") {
+      throw new TypeError(`Flow id must be a string, got ${typeof flowId}`);
+    }
+    const events: LogEvent[] = [];
+    for (const [, recordEvents] of this.#load(this.#index.flowRecords(flowId))) {
+      for (let i = 0; i < recordEvents.length; i++) events.push(recordEvents[i]!);
+    }
+    if (!isSorted(events)) events.sort(compareEvents);
+    return buildFlowLog(flowId, events);
+  }
+
+  /**
+   * Lists the stored flows, most recent last event first, from the index
+   * (no event is read).
+   *
+   * @example List flows
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([
+   *   { ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: { flow_id: "old" } },
+   *   { ts_ms: 2, level: "info", severity: 9, event: "e", producer: "p.1", seq: 2, fields: { flow_id: "new" } },
+   * ]);
+   * assert.deepEqual(store.listFlows().map((f) => f.flow_id), ["new", "old"]);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  listFlows(): FlowInfo[] {
+    this.#assertOpen();
+    return this.#index.listFlows();
+  }
+
+  /**
+   * Returns the store's size, damage found and evictions done by this instance.
+   *
+   * @example A new store is empty
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * assert.equal(store.stats().events, 0);
+   * assert.equal(store.stats().first_ts_ms, null);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  stats(): StoreStats {
+    this.#assertOpen();
+    let first = Infinity;
+    let last = -Infinity;
+    for (const segment of this.#index.segments) {
+      if (segment.minTs < first) first = segment.minTs;
+      if (segment.maxTs > last) last = segment.maxTs;
+    }
+    return {
+      segments: this.#index.segments.length,
+      bytes: this.#index.bytes,
+      records: this.#index.records,
+      events: this.#index.events,
+      first_ts_ms: first <= last ? first : null,
+      last_ts_ms: first <= last ? last : null,
+      damage: { ...this.#damage },
+      evicted: { ...this.#evicted },
+    };
+  }
+
+  /**
+   * Closes every file and releases the lock. Calling it again does nothing.
+   *
+   * @example Close twice
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.close();
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const errors: unknown[] = [];
+    for (const segment of this.#index.segments) {
+      try {
+        segment.file?.close();
+      } catch (error) {
+        errors.push(error);
+      }
+      segment.file = null;
+    }
+    try {
+      this.#lock?.close();
+    } catch (error) {
+      errors.push(error);
+    }
+    this.#lock = null;
+    this.#active = null;
+    if (errors.length > 0) {
+      throw new StoreWriteError(`Could not close every file of ${this.#dir}`, errors[0]);
+    }
+  }
+
+  /** Closes the store, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  // ---- opening and scanning ----
+
+  #open(): void {
+    const { readOnly } = this.#options;
+    this.#openedMs = this.#options.clock();
+    if (!readOnly) {
+      this.#fs.mkdir(this.#dir);
+      this.#takeLock();
+    }
+    const numbers = this.#listSegmentNumbers();
+    for (let i = 0; i < numbers.length; i++) {
+      this.#loadSegment(numbers[i]!, i === numbers.length - 1);
+    }
+    if (readOnly) return;
+    const last = this.#index.segments.at(-1);
+    if (last !== undefined && last.appendable && last.scannedEnd < last.size) {
+      this.#truncateTail(last);
+    }
+    if (last !== undefined && last.appendable && last.size < this.#options.segmentBytes) {
+      try {
+        last.file = this.#fs.open(last.path, "append");
+      } catch (error) {
+        throw new StoreWriteError(`Could not open ${last.path} to append`, error);
+      }
+      this.#active = last;
+    }
+    this.#commit(null, this.#openedMs);
+  }
+
+  #takeLock(): void {
+    const path = this.#fs.join(this.#dir, LOCK_FILE_NAME);
+    const lock = this.#fs.open(path, "lock");
+    if (!lock.tryLock()) {
+      let holder: string | null = null;
+      try {
+        const bytes = new Uint8Array(256);
+        holder = new TextDecoder().decode(bytes.subarray(0, lock.read(0, bytes))).trim() || null;
+      } finally {
+        lock.close();
+      }
+      throw new StoreLockedError(this.#dir, holder);
+    }
+    this.#lock = lock;
+    const holder = `writer ${toHex(this.#writerId)}, opened ${
+      new Date(this.#options.clock()).toISOString()
+    }`;
+    lock.truncate(0);
+    lock.write(new TextEncoder().encode(holder + "\n"));
+  }
+
+  /** Segment numbers of the directory's segment files, ascending. */
+  #listSegmentNumbers(): number[] {
+    let names: string[];
+    try {
+      names = this.#fs.list(this.#dir);
+    } catch (error) {
+      // A reader may start before the writer has created the directory.
+      if (this.#options.readOnly && this.#fs.isNotFound(error)) return [];
+      throw error;
+    }
+    const numbers: number[] = [];
+    for (const name of names) {
+      const number = parseSegmentFileName(name);
+      if (number !== null) numbers.push(number);
+    }
+    return numbers.sort((a, b) => a - b);
+  }
+
+  /** Reads and indexes a whole segment file; `last` says whether it is the newest one. */
+  #loadSegment(number: number, last: boolean): void {
+    if (number > this.#maxFileNumber) this.#maxFileNumber = number;
+    const path = this.#fs.join(this.#dir, segmentFileName(number));
+    let bytes: Uint8Array;
+    try {
+      bytes = this.#fs.readFile(path);
+    } catch (error) {
+      // Retention of a live writer removed it between listing and reading.
+      if (this.#options.readOnly && this.#fs.isNotFound(error)) return;
+      throw error;
+    }
+    const header = decodeFileHeader(bytes);
+    let start = FILE_HEADER_SIZE;
+    if (header === null) {
+      this.#damage.bad_file_header++;
+      this.#damage.bytes += Math.min(bytes.length, FILE_HEADER_SIZE);
+      start = Math.min(bytes.length, FILE_HEADER_SIZE);
+    } else if (header.version !== FORMAT_VERSION) {
+      this.#damage.unsupported_segments++;
+      return;
+    } else if (header.segment !== number) {
+      this.#damage.duplicate_segments++;
+      return;
+    }
+    const result = scanRecords(bytes, {
+      start,
+      afterSeq: this.#lastSeq,
+      countTail: !(last && this.#options.readOnly),
+    });
+    addDamage(this.#damage, result.damage);
+    const segment = this.#index.addSegment({
+      number,
+      path,
+      size: bytes.length,
+      scannedEnd: result.validEnd,
+      createdMs: header?.createdMs ?? NaN,
+      appendable: header !== null,
+      file: null,
+    });
+    for (const record of result.records) this.#index.addRecord(segment, record);
+    this.#lastSeq = result.lastSeq;
+  }
+
+  /** Reader: scans what was appended to a segment since it was last scanned. */
+  #scanTail(segment: SegmentEntry, last: boolean): void {
+    const file = this.#readFile(segment);
+    if (file === null) return;
+    let size: number;
+    let bytes: Uint8Array;
+    try {
+      size = file.size();
+      if (size <= segment.scannedEnd) return;
+      bytes = new Uint8Array(size - segment.scannedEnd);
+      bytes = bytes.subarray(0, file.read(segment.scannedEnd, bytes));
+    } catch (error) {
+      throw new StoreReadError(`Could not read ${segment.path}`, error);
+    }
+    const result = scanRecords(bytes, { afterSeq: this.#lastSeq, countTail: !last });
+    addDamage(this.#damage, result.damage);
+    const base = segment.scannedEnd;
+    for (const record of result.records) {
+      this.#index.addRecord(segment, {
+        ...record,
+        start: base + record.start,
+        end: base + record.end,
+      });
+    }
+    this.#lastSeq = result.lastSeq;
+    segment.size = size;
+    segment.scannedEnd = last ? base + result.validEnd : base + bytes.length;
+  }
+
+  #truncateTail(segment: SegmentEntry): void {
+    let file: StoreFile | null = null;
+    try {
+      file = this.#fs.open(segment.path, "update");
+      file.truncate(segment.scannedEnd);
+      segment.size = segment.scannedEnd;
+    } catch (error) {
+      throw new StoreWriteError(
+        `Could not cut the damaged tail off ${segment.path}; check the permissions of ${this.#dir}`,
+        error,
+      );
+    } finally {
+      file?.close();
+    }
+  }
+
+  /** Reader: drops a segment whose file is gone (removed by the writer's retention). */
+  #forget(segment: SegmentEntry): void {
+    try {
+      segment.file?.close();
+    } finally {
+      segment.file = null;
+      this.#index.removeSegment(segment);
+    }
+  }
+
+  // ---- writing ----
+
+  /** Rotates and applies retention as needed, then writes `batch` and any `log.evicted` event in one write. */
+  #commit(batch: EncodedBatch | null, now: number): void {
+    const incoming = batch === null ? 0 : batch.bytes.length;
+    const active = this.#active;
+    if (
+      active !== null && active.records.length > 0 &&
+      (active.size + incoming > this.#options.segmentBytes ||
+        active.createdMs < now - this.#options.maxAgeMs)
+    ) {
+      this.#active = null;
+    }
+    const evicted = this.#applyRetention(now, incoming);
+    let write = batch;
+    if (evicted !== null) {
+      const seq = this.#lastSeq + 1 + (batch?.records.length ?? 0);
+      const notice = encodeBatch([this.#evictionEvent(evicted, now)], seq);
+      write = batch === null ? notice : concatBatches(batch, notice);
+    }
+    if (write !== null) this.#write(write, now);
+  }
+
+  #write(batch: EncodedBatch, now: number): void {
+    const segment = this.#active ?? this.#createSegment(now);
+    const file = segment.file!;
+    const base = segment.size;
+    try {
+      file.write(batch.bytes);
+    } catch (error) {
+      this.#lastSeq += batch.records.length;
+      this.#lastWriteMs.set(segment, now);
+      try {
+        file.truncate(base);
+      } catch {
+        // The segment may now end in a partial record: never append after it again.
+        segment.appendable = false;
+        this.#active = null;
+        segment.size = base + batch.bytes.length;
+      }
+      throw new StoreWriteError(
+        `Could not write ${batch.records.length} records to ${segment.path}`,
+        error,
+      );
+    }
+    for (const record of batch.records) {
+      this.#index.addRecord(segment, {
+        ...record,
+        start: base + record.start,
+        end: base + record.end,
+      });
+    }
+    this.#lastSeq += batch.records.length;
+    segment.size = base + batch.bytes.length;
+    segment.scannedEnd = segment.size;
+    this.#lastWriteMs.set(segment, now);
+    this.#unsynced.add(segment);
+  }
+
+  #createSegment(now: number): SegmentEntry {
+    const number = Math.max(this.#maxFileNumber, this.#index.segments.at(-1)?.number ?? 0) + 1;
+    const path = this.#fs.join(this.#dir, segmentFileName(number));
+    // Taken even if creation fails, so the next attempt never collides with a leftover file.
+    this.#maxFileNumber = number;
+    this.#dirUnsynced = true;
+    let file: StoreFile | null = null;
+    try {
+      file = this.#fs.open(path, "create");
+      file.write(encodeFileHeader({ segment: number, createdMs: now, writerId: this.#writerId }));
+    } catch (error) {
+      file?.close();
+      if (file !== null) this.#removeQuietly(path);
+      throw new StoreWriteError(`Could not create segment ${path}`, error);
+    }
+    const segment = this.#index.addSegment({
+      number,
+      path,
+      size: FILE_HEADER_SIZE,
+      scannedEnd: FILE_HEADER_SIZE,
+      createdMs: now,
+      appendable: true,
+      file,
+    });
+    this.#lastWriteMs.set(segment, now);
+    this.#active = segment;
+    return segment;
+  }
+
+  /** Removes a segment file whose creation failed; a file left behind is counted as damage at the next open. */
+  #removeQuietly(path: string): void {
+    try {
+      this.#fs.remove(path);
+    } catch {
+      // The creation error is the one to report; this one would only hide it.
+    }
+  }
+
+  /** Removes the oldest segments while the store is too big or they are too old. */
+  #applyRetention(now: number, incoming: number): EvictionCounts | null {
+    const { maxBytes, maxAgeMs } = this.#options;
+    const cutoff = now - maxAgeMs;
+    let bytes = this.#index.bytes + incoming;
+    let evicted: EvictionCounts | null = null;
+    while (true) {
+      const oldest = this.#index.segments[0];
+      if (oldest === undefined || oldest === this.#active) break;
+      if (bytes <= maxBytes && !(this.#sealedAt(oldest) < cutoff)) break;
+      try {
+        oldest.file?.close();
+        oldest.file = null;
+        this.#fs.remove(oldest.path);
+      } catch (error) {
+        if (!this.#fs.isNotFound(error)) {
+          throw new StoreWriteError(
+            `Could not remove segment ${oldest.path} for retention; check the permissions of ${this.#dir}`,
+            error,
+          );
+        }
+      }
+      this.#unsynced.delete(oldest);
+      this.#dirUnsynced = true;
+      const removed = this.#index.removeSegment(oldest);
+      bytes -= removed.bytes;
+      evicted ??= { segments: 0, records: 0, events: 0, bytes: 0 };
+      evicted.segments++;
+      evicted.records += removed.records;
+      evicted.events += removed.events;
+      evicted.bytes += removed.bytes;
+    }
+    if (evicted !== null) {
+      this.#evicted.segments += evicted.segments;
+      this.#evicted.records += evicted.records;
+      this.#evicted.events += evicted.events;
+      this.#evicted.bytes += evicted.bytes;
+    }
+    return evicted;
+  }
+
+  /**
+   * A time by which every write to `segment` was done: its last write by this
+   * instance, else the creation time of the next segment with an intact
+   * header, else the time this instance opened the store (it holds the lock,
+   * so nobody wrote since).
+   */
+  #sealedAt(segment: SegmentEntry): number {
+    const lastWrite = this.#lastWriteMs.get(segment);
+    if (lastWrite !== undefined) return lastWrite;
+    const segments = this.#index.segments;
+    for (let i = segments.indexOf(segment) + 1; i < segments.length; i++) {
+      const createdMs = segments[i]!.createdMs;
+      if (!Number.isNaN(createdMs)) return createdMs;
+    }
+    return this.#openedMs;
+  }
+
+  #evictionEvent(evicted: EvictionCounts, now: number): LogEvent {
+    return {
+      ts_ms: now,
+      level: "info",
+      severity: SEVERITY.info,
+      event: INTERNAL_EVENTS.evicted,
+      producer: STORE_PRODUCER,
+      seq: ++this.#internalSeq,
+      fields: { ...evicted },
+    };
+  }
+
+  // ---- reading ----
+
+  #allRecords(): RecordRef[] {
+    const all: RecordRef[] = [];
+    for (const segment of this.#index.segments) {
+      for (const ref of segment.records) all.push(ref);
+    }
+    return all;
+  }
+
+  /**
+   * Reads and decodes records (given in file order), fetching neighbours with
+   * one read. Records found damaged are skipped and counted; records of a
+   * segment removed meanwhile are skipped.
+   */
+  #load(refs: readonly RecordRef[]): [RecordRef, LogEvent[]][] {
+    const loaded: [RecordRef, LogEvent[]][] = [];
+    let i = 0;
+    while (i < refs.length) {
+      const first = refs[i]!;
+      const segment = first.segment;
+      let end = first.end;
+      let j = i + 1;
+      while (j < refs.length) {
+        const next = refs[j]!;
+        if (
+          next.segment !== segment || next.start < end || next.start - end > READ_GAP_BYTES ||
+          next.end - first.start > READ_SPAN_BYTES
+        ) {
+          break;
+        }
+        end = next.end;
+        j++;
+      }
+      const bytes = this.#readRange(segment, first.start, end);
+      if (bytes !== null) {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        for (let k = i; k < j; k++) {
+          const ref = refs[k]!;
+          const events = decodeRecord(bytes, view, ref.start - first.start, ref);
+          if (events === null) this.#damage.read_failures++;
+          else loaded.push([ref, events]);
+        }
+      }
+      i = j;
+    }
+    return loaded;
+  }
+
+  #readRange(segment: SegmentEntry, start: number, end: number): Uint8Array | null {
+    const file = this.#readFile(segment);
+    if (file === null) return null;
+    const bytes = new Uint8Array(end - start);
+    try {
+      return bytes.subarray(0, file.read(start, bytes));
+    } catch (error) {
+      throw new StoreReadError(`Could not read ${segment.path}`, error);
+    }
+  }
+
+  /** The segment's open handle, opening one to read if needed; null when the file is gone. */
+  #readFile(segment: SegmentEntry): StoreFile | null {
+    if (segment.file !== null) return segment.file;
+    try {
+      segment.file = this.#fs.open(segment.path, "read");
+    } catch (error) {
+      if (this.#fs.isNotFound(error)) {
+        this.#forget(segment);
+        return null;
+      }
+      throw new StoreReadError(`Could not open ${segment.path}`, error);
+    }
+    return segment.file;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new StoreStateError(
+        `Store ${this.#dir} is closed: open it again with SegmentStore.open()`,
+      );
+    }
+  }
+
+  #assertWritable(operation: string): void {
+    this.#assertOpen();
+    if (this.#options.readOnly) {
+      throw new StoreStateError(
+        `Cannot ${operation} to store ${this.#dir} opened with { readOnly: true }: open it without readOnly to write`,
+      );
+    }
+  }
+}
+
+function resolveOptions(options: SegmentStoreOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Segment store options must be an object");
+  }
+  const segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
+  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
+    throw new RangeError(
+      `segmentBytes must be a positive integer, got ${segmentBytes}: use a size in bytes such as 8388608`,
+    );
+  }
+  const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
+  if (typeof maxBytes !== "number" || !(maxBytes > 0)) {
+    throw new RangeError(
+      `maxBytes must be a positive number, got ${maxBytes}: use a size in bytes, or Infinity for no limit`,
+    );
+  }
+  const maxAgeMs = options.maxAgeMs ?? 7 * 24 * 60 * 60 * 1000;
+  if (typeof maxAgeMs !== "number" || !(maxAgeMs > 0)) {
+    throw new RangeError(
+      `maxAgeMs must be a positive number, got ${maxAgeMs}: use milliseconds, or Infinity for no limit`,
+    );
+  }
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== "function") {
+    throw new TypeError("clock must be a function returning epoch milliseconds");
+  }
+  return {
+    segmentBytes,
+    maxBytes,
+    maxAgeMs,
+    readOnly: options.readOnly ?? false,
+    clock,
+    fs: options.fs ?? denoFs,
+  };
+}
+
+function decodeRecord(
+  bytes: Uint8Array,
+  view: DataView,
+  at: number,
+  ref: RecordRef,
+): LogEvent[] | null {
+  const found = readRecordAt(bytes, view, at);
+  if (
+    typeof found === "string" || found.seq !== ref.seq || found.end - at !== ref.end - ref.start
+  ) {
+    return null;
+  }
+  try {
+    return unpackEvents(bytes.subarray(found.payloadStart, found.end));
+  } catch {
+    // An intact record that does not unpack is counted by the caller as a read failure.
+    return null;
+  }
+}
+
+function concatBatches(a: EncodedBatch, b: EncodedBatch): EncodedBatch {
+  const bytes = new Uint8Array(a.bytes.length + b.bytes.length);
+  bytes.set(a.bytes);
+  bytes.set(b.bytes, a.bytes.length);
+  const shift = a.bytes.length;
+  return {
+    bytes,
+    records: [
+      ...a.records,
+      ...b.records.map((r) => ({ ...r, start: r.start + shift, end: r.end + shift })),
+    ],
+  };
+}
+
+function compareMatches(a: Match, b: Match): number {
+  return compareEvents(a.event, b.event) || a.record - b.record || a.index - b.index;
+}
+
+function comparePosition(match: Match, position: CursorPosition): number {
+  const event = match.event;
+  if (event.ts_ms !== position.ts_ms) return event.ts_ms < position.ts_ms ? -1 : 1;
+  if (event.producer !== position.producer) return event.producer < position.producer ? -1 : 1;
+  return event.seq - position.seq || match.record - position.record || match.index - position.index;
+}
+
+function positionOf(match: Match): CursorPosition {
+  const { ts_ms, producer, seq } = match.event;
+  return { ts_ms, producer, seq, record: match.record, index: match.index };
+}
+
+function isSorted(events: readonly LogEvent[]): boolean {
+  for (let i = 1; i < events.length; i++) {
+    if (compareEvents(events[i - 1]!, events[i]!) > 0) return false;
+  }
+  return true;
+}
+
+function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}

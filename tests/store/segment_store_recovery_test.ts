@@ -1,0 +1,261 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { scanRecords } from "../../src/store/record_scanner.ts";
+import { SegmentStore } from "../../src/store/segment_store.ts";
+import {
+  encodeFileHeader,
+  FILE_HEADER_SIZE,
+  RECORD_HEADER,
+  segmentFileName,
+} from "../../src/store/segment_format.ts";
+import { flowEvents, segmentFiles, tempDir } from "./_helpers.ts";
+
+const OPTIONS = { maxAgeMs: Infinity };
+
+/** Writes `batches` batches of 3 events (flow "f", seqs 1..3n) into one segment; returns its bytes. */
+function writeStore(dir: string, batches: number): Uint8Array {
+  const store = SegmentStore.open(dir, OPTIONS);
+  for (let b = 0; b < batches; b++) store.append(flowEvents("f", b * 3 + 1, b * 3 + 3));
+  store.close();
+  return Deno.readFileSync(`${dir}/${segmentFileName(1)}`);
+}
+
+/** [start, end) of each record of a segment's bytes. */
+function recordBounds(bytes: Uint8Array): [number, number][] {
+  return scanRecords(bytes, { start: FILE_HEADER_SIZE }).records.map((r) => [r.start, r.end]);
+}
+
+function seqs(store: SegmentStore): number[] {
+  return store.getFlowLog("f").events.map((e) => e.seq);
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+Deno.test("SegmentStore.open() recovers from a cut at every byte of the last three records", async () => {
+  const source = await tempDir();
+  const dir = await tempDir();
+  try {
+    const bytes = writeStore(source, 5);
+    const bounds = recordBounds(bytes);
+    assert.equal(bounds.length, 5);
+    const path = `${dir}/${segmentFileName(1)}`;
+    for (let cut = bounds[2]![0]; cut <= bytes.length; cut++) {
+      Deno.writeFileSync(path, bytes.subarray(0, cut));
+      const intact = bounds.filter(([, end]) => end <= cut).length;
+      const tornBytes = cut - bounds[intact - 1]![1];
+
+      const store = SegmentStore.open(dir, OPTIONS);
+      assert.deepEqual(seqs(store), range(1, intact * 3), `cut ${cut}`);
+      const damage = store.stats().damage;
+      assert.equal(damage.torn_tail, tornBytes > 0 ? 1 : 0, `cut ${cut}`);
+      assert.equal(damage.bytes, tornBytes, `cut ${cut}`);
+      // The torn tail is gone, so the next append lands right after the last intact record.
+      assert.equal(Deno.statSync(path).size, bounds[intact - 1]![1], `cut ${cut}`);
+      store.append(flowEvents("f", 100, 101));
+      assert.deepEqual(seqs(store), [...range(1, intact * 3), 100, 101], `cut ${cut}`);
+      store.close();
+
+      const reopened = SegmentStore.open(dir, OPTIONS);
+      assert.deepEqual(seqs(reopened), [...range(1, intact * 3), 100, 101], `cut ${cut}`);
+      assert.equal(reopened.stats().damage.regions, 0, `cut ${cut}`);
+      reopened.close();
+    }
+  } finally {
+    await Deno.remove(source, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() skips a record with any one flipped bit and keeps the rest", async () => {
+  const source = await tempDir();
+  const dir = await tempDir();
+  try {
+    const bytes = writeStore(source, 3);
+    const [start, end] = recordBounds(bytes)[1]!;
+    const path = `${dir}/${segmentFileName(1)}`;
+    for (let bit = start * 8; bit < end * 8; bit++) {
+      const damaged = bytes.slice();
+      damaged[bit >> 3]! ^= 1 << (bit & 7);
+      Deno.writeFileSync(path, damaged);
+      const store = SegmentStore.open(dir, OPTIONS);
+      assert.deepEqual(seqs(store), [1, 2, 3, 7, 8, 9], `bit ${bit}`);
+      const damage = store.stats().damage;
+      assert.equal(damage.regions, 1, `bit ${bit}`);
+      assert.equal(damage.bytes, end - start, `bit ${bit}`);
+      // Damage before intact records is not a tail: nothing is cut.
+      assert.equal(Deno.statSync(path).size, bytes.length);
+      store.close();
+    }
+  } finally {
+    await Deno.remove(source, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() reads the records of a segment whose file header is damaged", async () => {
+  const source = await tempDir();
+  const dir = await tempDir();
+  try {
+    const bytes = writeStore(source, 2);
+    const path = `${dir}/${segmentFileName(1)}`;
+    for (let bit = 0; bit < FILE_HEADER_SIZE * 8; bit += 7) {
+      const damaged = bytes.slice();
+      damaged[bit >> 3]! ^= 1 << (bit & 7);
+      Deno.writeFileSync(path, damaged);
+      const store = SegmentStore.open(dir, OPTIONS);
+      assert.deepEqual(seqs(store), range(1, 6), `bit ${bit}`);
+      assert.equal(store.stats().damage.bad_file_header, 1);
+      // Appends never go to a segment with a damaged header.
+      store.append(flowEvents("f", 7, 7));
+      assert.deepEqual(segmentFiles(dir), [segmentFileName(1), segmentFileName(2)]);
+      store.close();
+      Deno.removeSync(`${dir}/${segmentFileName(2)}`);
+    }
+  } finally {
+    await Deno.remove(source, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() counts length 0 and 0xFFFFFFFF as damage", async () => {
+  const source = await tempDir();
+  const dir = await tempDir();
+  try {
+    const bytes = writeStore(source, 3);
+    const bounds = recordBounds(bytes);
+    const path = `${dir}/${segmentFileName(1)}`;
+    for (const length of [0, 0xffffffff]) {
+      for (const record of [1, 2]) {
+        const damaged = bytes.slice();
+        const view = new DataView(damaged.buffer);
+        view.setUint32(bounds[record]![0] + RECORD_HEADER.payloadLength, length, true);
+        Deno.writeFileSync(path, damaged);
+        const store = SegmentStore.open(dir, OPTIONS);
+        const expected = record === 1 ? [1, 2, 3, 7, 8, 9] : range(1, 6);
+        assert.deepEqual(seqs(store), expected, `length ${length}, record ${record}`);
+        assert.equal(store.stats().damage.bad_length, 1);
+        store.append(flowEvents("f", 10, 10));
+        assert.deepEqual(seqs(store), [...expected, 10]);
+        store.close();
+      }
+    }
+  } finally {
+    await Deno.remove(source, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() ignores a copied segment file and counts it", async () => {
+  const dir = await tempDir();
+  try {
+    const bytes = writeStore(dir, 2);
+    Deno.writeFileSync(`${dir}/${segmentFileName(3)}`, bytes);
+    const store = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
+    assert.deepEqual(seqs(store), range(1, 6));
+    assert.equal(store.stats().damage.duplicate_segments, 1);
+    assert.equal(store.stats().segments, 1);
+    store.append(flowEvents("f", 7, 7));
+    assert.ok(segmentFiles(dir).includes(segmentFileName(4)));
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() skips stale records of a restored old segment", async () => {
+  const dir = await tempDir();
+  try {
+    const bytes = writeStore(dir, 2);
+    const store = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
+    store.append(flowEvents("f", 7, 9));
+    store.close();
+    // An old copy of segment 1 comes back as segment 5, with a header that matches its name.
+    const restored = bytes.slice();
+    restored.set(encodeFileHeader({ segment: 5, createdMs: 0, writerId: new Uint8Array(8) }));
+    Deno.writeFileSync(`${dir}/${segmentFileName(5)}`, restored);
+    const reopened = SegmentStore.open(dir, OPTIONS);
+    assert.deepEqual(seqs(reopened), range(1, 9));
+    assert.equal(reopened.stats().damage.stale_records, 2);
+    assert.equal(reopened.stats().damage.stale_bytes, bytes.length - FILE_HEADER_SIZE);
+    reopened.append(flowEvents("f", 10, 10));
+    assert.deepEqual(seqs(reopened), range(1, 10));
+    reopened.close();
+    const again = SegmentStore.open(dir, OPTIONS);
+    assert.deepEqual(seqs(again), range(1, 10));
+    again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() never throws on damaged files and returns only written events", async () => {
+  const source = await tempDir();
+  const dir = await tempDir();
+  try {
+    const bytes = writeStore(source, 6);
+    const path = `${dir}/${segmentFileName(1)}`;
+    const written = new Set(range(1, 18));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ at: fc.nat(), value: fc.nat(255), cut: fc.boolean() }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        async (mutations) => {
+          let damaged = bytes.slice();
+          for (const m of mutations) {
+            const at = m.at % Math.max(1, damaged.length);
+            if (m.cut) damaged = damaged.slice(0, at);
+            else if (damaged.length > 0) damaged[at] = m.value;
+          }
+          await Deno.writeFile(path, damaged);
+          const store = SegmentStore.open(dir, OPTIONS);
+          const found = seqs(store);
+          assert.ok(found.every((seq) => written.has(seq)));
+          assert.equal(new Set(found).size, found.length);
+          store.append(flowEvents("f", 100, 100));
+          assert.equal(seqs(store).at(-1), 100);
+          store.close();
+          for (const name of segmentFiles(dir)) await Deno.remove(`${dir}/${name}`);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  } finally {
+    await Deno.remove(source, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() opens 1,000 damaged segments within 5 s", async () => {
+  const source = await tempDir();
+  const dir = await tempDir();
+  try {
+    const store = SegmentStore.open(source, { ...OPTIONS, segmentBytes: 1 });
+    for (let s = 0; s < 1000; s++) store.append(flowEvents(`f${s % 10}`, s * 4 + 1, s * 4 + 4));
+    store.close();
+    for (let s = 1; s <= 1000; s++) {
+      const bytes = Deno.readFileSync(`${source}/${segmentFileName(s)}`);
+      // Flip a payload byte and leave half a copy of the record dangling after it.
+      bytes[bytes.length - 5]! ^= 0x40;
+      const torn = new Uint8Array(bytes.length + 40);
+      torn.set(bytes);
+      torn.set(bytes.subarray(FILE_HEADER_SIZE, FILE_HEADER_SIZE + 40), bytes.length);
+      Deno.writeFileSync(`${dir}/${segmentFileName(s)}`, torn);
+    }
+    const started = performance.now();
+    const damaged = SegmentStore.open(dir, OPTIONS);
+    const elapsed = performance.now() - started;
+    const stats = damaged.stats();
+    assert.equal(stats.segments, 1000);
+    assert.equal(stats.events, 0);
+    assert.equal(stats.damage.bad_checksum, 1000);
+    assert.ok(elapsed < 5000, `opened in ${elapsed.toFixed(0)} ms`);
+    damaged.close();
+  } finally {
+    await Deno.remove(source, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,514 @@
+import assert from "node:assert/strict";
+import type { LogEvent } from "../../src/event.ts";
+import { StoreLockedError, StoreStateError, StoreWriteError } from "../../src/store/errors.ts";
+import { SegmentStore } from "../../src/store/segment_store.ts";
+import {
+  flowEvents,
+  makeEvent,
+  manualClock,
+  recordingFs,
+  segmentFiles,
+  tempDir,
+  valueKinds,
+} from "./_helpers.ts";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** All events of the store, in query order. */
+function allEvents(store: SegmentStore): LogEvent[] {
+  const events: LogEvent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = store.query(cursor === null ? { limit: 100_000 } : { limit: 100_000, cursor });
+    events.push(...page.events);
+    cursor = page.cursor;
+  } while (cursor !== null);
+  return events;
+}
+
+Deno.test("SegmentStore.append() round-trips every value kind", async () => {
+  const dir = await tempDir();
+  try {
+    const fields: Record<string, unknown> = { flow_id: "kinds", ...valueKinds() };
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "constructor": "c"}');
+    const store = SegmentStore.open(dir);
+    store.append([makeEvent(1, fields), makeEvent(2, { flow_id: "kinds", hostile })]);
+    const check = (s: SegmentStore) => {
+      const [first, second] = s.getFlowLog("kinds").events;
+      assert.deepEqual(first?.fields, fields);
+      assert.ok(Object.is(first?.fields.negative_zero, -0));
+      const back = second?.fields.hostile as Record<string, unknown>;
+      assert.deepEqual(Object.keys(back), ["__proto__", "constructor"]);
+      assert.equal(Object.getPrototypeOf(back), Object.prototype);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    };
+    check(store);
+    store.close();
+    const reopened = SegmentStore.open(dir, { readOnly: true });
+    check(reopened);
+    reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.append() writes a batch's records with one write call", async () => {
+  const dir = await tempDir();
+  try {
+    const { fs, log } = recordingFs();
+    const store = SegmentStore.open(dir, { fs });
+    store.append([]);
+    const headerWrites = log.writes.length;
+    const batch = [
+      ...flowEvents("a", 1, 5),
+      ...flowEvents("b", 6, 9),
+      makeEvent(10, { note: "no flow" }, { seq: 10 }),
+    ];
+    store.append(batch);
+    const segmentWrites = log.writes.slice(headerWrites).filter((w) => w.path.endsWith(".flog"));
+    // The first append creates the segment (its header is one write), then one write for the batch.
+    assert.equal(segmentWrites.length, 2);
+    assert.equal(segmentWrites[0]!.bytes, 48);
+    assert.equal(store.stats().records, 3);
+    assert.equal(store.stats().events, 10);
+    store.append(flowEvents("a", 11, 12));
+    assert.equal(log.writes.slice(headerWrites).filter((w) => w.path.endsWith(".flog")).length, 3);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.append() rotates to a new segment by size", async () => {
+  const dir = await tempDir();
+  try {
+    const store = SegmentStore.open(dir, { segmentBytes: 2048, maxAgeMs: Infinity });
+    for (let b = 0; b < 20; b++) store.append(flowEvents(`f${b % 3}`, b * 10 + 1, b * 10 + 10));
+    const stats = store.stats();
+    assert.ok(stats.segments >= 4, `segments ${stats.segments}`);
+    assert.equal(segmentFiles(dir).length, stats.segments);
+    assert.equal(stats.events, 200);
+    for (const name of segmentFiles(dir)) {
+      assert.ok(Deno.statSync(`${dir}/${name}`).size < 2048 + 1024, name);
+    }
+    assert.equal(allEvents(store).length, 200);
+    store.close();
+    const reopened = SegmentStore.open(dir, { segmentBytes: 2048, maxAgeMs: Infinity });
+    assert.equal(reopened.stats().events, 200);
+    assert.equal(reopened.stats().damage.regions, 0);
+    reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.append() continues the last segment after reopening", async () => {
+  const dir = await tempDir();
+  try {
+    const first = SegmentStore.open(dir, { maxAgeMs: Infinity });
+    first.append(flowEvents("f", 1, 3));
+    first.close();
+    const second = SegmentStore.open(dir, { maxAgeMs: Infinity });
+    second.append(flowEvents("f", 4, 6));
+    assert.deepEqual(segmentFiles(dir), ["seg-0000000000000001.flog"]);
+    assert.deepEqual(second.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
+    second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.append() evicts the oldest segments beyond maxBytes and logs it", async () => {
+  const dir = await tempDir();
+  try {
+    const clock = manualClock(10_000);
+    const store = SegmentStore.open(dir, {
+      segmentBytes: 1024,
+      maxBytes: 4096,
+      maxAgeMs: Infinity,
+      clock: clock.now,
+    });
+    let appended = 0;
+    let notices = 0;
+    for (let b = 0; b < 40; b++) {
+      const before = store.stats().evicted.segments;
+      store.append(flowEvents("f", b * 5 + 1, b * 5 + 5));
+      appended += 5;
+      const stats = store.stats();
+      if (stats.evicted.segments > before) notices++;
+      assert.ok(stats.bytes <= 4096 + 1024, `bytes ${stats.bytes}`);
+    }
+    const stats = store.stats();
+    assert.ok(notices > 0);
+    assert.equal(stats.events + stats.evicted.events, appended + notices);
+    assert.equal(stats.bytes, bytesOnDisk(dir));
+    const kept = store.query({ event: "log.evicted" }).events;
+    assert.ok(kept.length > 0);
+    let previous = 0;
+    for (const notice of kept) {
+      assert.equal(notice.producer, "store");
+      assert.equal(notice.level, "info");
+      assert.deepEqual(Object.keys(notice.fields), ["segments", "records", "events", "bytes"]);
+      assert.ok((notice.fields.segments as number) >= 1);
+      assert.ok(notice.seq > previous);
+      previous = notice.seq;
+    }
+    // The flow lost exactly the events of the evicted segments that were not notices.
+    const remaining = store.getFlowLog("f").events;
+    assert.equal(remaining.at(-1)?.seq, appended);
+    assert.deepEqual(
+      remaining.map((e) => e.seq),
+      Array.from({ length: remaining.length }, (_, i) => appended - remaining.length + 1 + i),
+    );
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Bytes of the segment files in `dir`. */
+function bytesOnDisk(dir: string): number {
+  let bytes = 0;
+  for (const name of segmentFiles(dir)) bytes += Deno.statSync(`${dir}/${name}`).size;
+  return bytes;
+}
+
+Deno.test("SegmentStore.append() evicts segments older than maxAgeMs by the injected clock", async () => {
+  const dir = await tempDir();
+  try {
+    const clock = manualClock(100 * DAY);
+    // Event timestamps play no part: retention goes by the store's clock.
+    const store = SegmentStore.open(dir, { maxAgeMs: DAY, clock: clock.now });
+    store.append([makeEvent(1, { flow_id: "old" })]);
+    clock.set(100.5 * DAY);
+    store.append([makeEvent(2, { flow_id: "young" })]);
+    // A day after its creation the current segment is sealed, but it was written to half a day ago.
+    clock.set(101 * DAY + 1);
+    store.append([makeEvent(3, { flow_id: "new" })]);
+    assert.equal(store.stats().segments, 2);
+    assert.equal(store.stats().evicted.segments, 0);
+    clock.set(101.5 * DAY + 1);
+    store.append([makeEvent(4, { flow_id: "newer" })]);
+    const stats = store.stats();
+    assert.deepEqual(stats.evicted, {
+      segments: 1,
+      records: 2,
+      events: 2,
+      bytes: stats.evicted.bytes,
+    });
+    assert.ok(stats.evicted.bytes > 48);
+    assert.deepEqual(store.listFlows().map((f) => f.flow_id).sort(), ["new", "newer"]);
+    const [notice] = store.query({ event: "log.evicted" }).events;
+    assert.equal(notice?.ts_ms, 101.5 * DAY + 1);
+    assert.deepEqual(notice?.fields, {
+      segments: 1,
+      records: 2,
+      events: 2,
+      bytes: stats.evicted.bytes,
+    });
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() applies retention by age", async () => {
+  const dir = await tempDir();
+  try {
+    const clock = manualClock(100 * DAY);
+    const options = { maxAgeMs: DAY, clock: clock.now, segmentBytes: 1 };
+    // segmentBytes 1: every append after the first seals the segment before it.
+    const store = SegmentStore.open(dir, options);
+    store.append([makeEvent(1, { flow_id: "a" })]);
+    clock.set(100 * DAY + 10);
+    store.append([makeEvent(2, { flow_id: "b" })]);
+    clock.set(100.5 * DAY);
+    store.append([makeEvent(3, { flow_id: "c" })]);
+    store.close();
+    assert.equal(segmentFiles(dir).length, 3);
+
+    clock.set(101.2 * DAY);
+    const reopened = SegmentStore.open(dir, options);
+    // Segment 1 was sealed when segment 2 was created, more than a day ago; segment 2 was not.
+    assert.deepEqual(reopened.stats().evicted, {
+      segments: 1,
+      records: 1,
+      events: 1,
+      bytes: reopened.stats().evicted.bytes,
+    });
+    assert.deepEqual(reopened.listFlows().map((f) => f.flow_id).sort(), ["b", "c"]);
+    assert.equal(reopened.query({ event: "log.evicted" }).events.length, 1);
+    reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() refuses a second writer with a StoreLockedError", async () => {
+  const dir = await tempDir();
+  try {
+    const first = SegmentStore.open(dir);
+    assert.throws(() => SegmentStore.open(dir), (error: unknown) => {
+      assert.ok(error instanceof StoreLockedError);
+      assert.equal(error.dir, dir);
+      assert.match(error.message, /is in use by another writer \(writer [0-9a-f]{16}, opened /);
+      assert.match(error.message, /readOnly: true/);
+      return true;
+    });
+    const reader = SegmentStore.open(dir, { readOnly: true });
+    reader.close();
+    first.close();
+    const second = SegmentStore.open(dir);
+    second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.refresh() picks up what a live writer appended", async () => {
+  const dir = await tempDir();
+  try {
+    const reader = SegmentStore.open(dir, { readOnly: true });
+    const writer = SegmentStore.open(dir, {
+      segmentBytes: 1024,
+      maxBytes: 3072,
+      maxAgeMs: Infinity,
+    });
+    assert.equal(reader.stats().events, 0);
+    writer.append(flowEvents("f", 1, 3));
+    reader.refresh();
+    assert.deepEqual(reader.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3]);
+    for (let b = 1; b < 30; b++) writer.append(flowEvents("f", b * 3 + 1, b * 3 + 3));
+    reader.refresh();
+    const writerStats = writer.stats();
+    const readerStats = reader.stats();
+    assert.ok(writerStats.evicted.segments > 0);
+    assert.equal(readerStats.events, writerStats.events);
+    assert.equal(readerStats.segments, writerStats.segments);
+    assert.deepEqual(allEvents(reader), allEvents(writer));
+    assert.deepEqual(reader.listFlows(), writer.listFlows());
+    assert.equal(readerStats.damage.regions, 0);
+    assert.throws(() => reader.append(flowEvents("f", 1, 1)), StoreStateError);
+    writer.close();
+    reader.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.refresh() waits for a record the writer has not finished", async () => {
+  const dir = await tempDir();
+  try {
+    const writer = SegmentStore.open(dir);
+    writer.append(flowEvents("f", 1, 2));
+    writer.close();
+    const path = `${dir}/${segmentFiles(dir)[0]}`;
+    const complete = Deno.readFileSync(path);
+    const writerAgain = SegmentStore.open(dir);
+    writerAgain.append(flowEvents("f", 3, 4));
+    writerAgain.close();
+    const full = Deno.readFileSync(path);
+    // Simulate a write in progress: only half of the new record has landed.
+    const half = complete.length + Math.floor((full.length - complete.length) / 2);
+    Deno.writeFileSync(path, full.subarray(0, half));
+    const reader = SegmentStore.open(dir, { readOnly: true });
+    assert.equal(reader.stats().events, 2);
+    assert.equal(reader.stats().damage.regions, 0);
+    Deno.writeFileSync(path, full);
+    reader.refresh();
+    assert.deepEqual(reader.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 4]);
+    assert.equal(reader.stats().damage.regions, 0);
+    reader.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() in readOnly mode reads a missing directory as empty", async () => {
+  const dir = await tempDir();
+  try {
+    const reader = SegmentStore.open(`${dir}/not-yet`, { readOnly: true });
+    assert.equal(reader.stats().events, 0);
+    const writer = SegmentStore.open(`${dir}/not-yet`);
+    writer.append(flowEvents("f", 1, 1));
+    reader.refresh();
+    assert.equal(reader.stats().events, 1);
+    writer.close();
+    reader.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.append() throws a StoreWriteError on ENOSPC and stays usable", async () => {
+  const dir = await tempDir();
+  try {
+    let failNext = false;
+    const { fs } = recordingFs({
+      write(path, data) {
+        if (failNext && path.endsWith(".flog")) {
+          failNext = false;
+          return Math.floor(data.length / 2);
+        }
+      },
+    });
+    const store = SegmentStore.open(dir, { fs });
+    store.append(flowEvents("f", 1, 3));
+    failNext = true;
+    assert.throws(() => store.append(flowEvents("f", 4, 6)), (error: unknown) => {
+      assert.ok(error instanceof StoreWriteError);
+      assert.match(error.message, /Could not write 1 records to .*: No space left on device/);
+      assert.ok(error.cause instanceof Error);
+      return true;
+    });
+    store.append(flowEvents("f", 7, 9));
+    assert.deepEqual(store.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 7, 8, 9]);
+    store.close();
+    const reopened = SegmentStore.open(dir);
+    assert.deepEqual(reopened.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 7, 8, 9]);
+    assert.equal(reopened.stats().damage.regions, 0);
+    reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.append() moves to a new segment when a failed write cannot be undone", async () => {
+  const dir = await tempDir();
+  try {
+    let fail = false;
+    const { fs } = recordingFs({
+      write(path, data) {
+        if (fail && path.endsWith(".flog")) {
+          fail = false;
+          return Math.floor(data.length / 2);
+        }
+      },
+      truncate(path) {
+        if (path.endsWith(".flog")) throw new Error("Input/output error");
+      },
+    });
+    const store = SegmentStore.open(dir, { fs });
+    store.append(flowEvents("f", 1, 3));
+    fail = true;
+    assert.throws(() => store.append(flowEvents("f", 4, 6)), StoreWriteError);
+    store.append(flowEvents("f", 7, 9));
+    assert.equal(segmentFiles(dir).length, 2);
+    assert.deepEqual(store.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 7, 8, 9]);
+    store.close();
+    const reopened = SegmentStore.open(dir);
+    assert.deepEqual(reopened.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 7, 8, 9]);
+    assert.equal(reopened.stats().damage.regions, 1);
+    reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.append() throws a StoreWriteError for events it cannot encode", async () => {
+  const dir = await tempDir();
+  try {
+    const store = SegmentStore.open(dir);
+    assert.throws(
+      () => store.append([makeEvent(1, { flow_id: "f" }), makeEvent(2, { bad: Symbol("s") })]),
+      (error: unknown) =>
+        error instanceof StoreWriteError &&
+        /Could not encode a batch of 2 events/.test(error.message),
+    );
+    assert.equal(store.stats().events, 0);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.sync() flushes written segments and the directory", async () => {
+  const dir = await tempDir();
+  try {
+    const { fs, log } = recordingFs();
+    const store = SegmentStore.open(dir, { fs, segmentBytes: 512 });
+    store.append(flowEvents("f", 1, 5));
+    store.append(flowEvents("f", 6, 10));
+    store.sync();
+    assert.equal(new Set(log.syncs).size, 2);
+    assert.deepEqual(log.dirSyncs, [dir]);
+    store.sync();
+    assert.equal(log.syncs.length, 2);
+    assert.equal(log.dirSyncs.length, 1);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.close() is idempotent and later calls throw a StoreStateError", async () => {
+  const dir = await tempDir();
+  try {
+    const store = SegmentStore.open(dir);
+    store.append(flowEvents("f", 1, 1));
+    store.getFlowLog("f");
+    store.close();
+    store.close();
+    assert.throws(() => store.append(flowEvents("f", 2, 2)), StoreStateError);
+    assert.throws(() => store.query({}), /is closed: open it again/);
+    {
+      using disposable = SegmentStore.open(dir);
+      assert.equal(disposable.stats().events, 1);
+    }
+    SegmentStore.open(dir).close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() validates its options", async () => {
+  const dir = await tempDir();
+  try {
+    assert.throws(() => SegmentStore.open(dir, { segmentBytes: 0 }), RangeError);
+    assert.throws(() => SegmentStore.open(dir, { segmentBytes: 1.5 }), /positive integer/);
+    assert.throws(() => SegmentStore.open(dir, { maxBytes: -1 }), RangeError);
+    assert.throws(() => SegmentStore.open(dir, { maxAgeMs: NaN }), RangeError);
+    assert.throws(
+      () => SegmentStore.open(dir, { clock: 5 as unknown as () => number }),
+      TypeError,
+    );
+    // Nothing was left open or locked by the failed attempts.
+    SegmentStore.open(dir).close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() creates a missing directory", async () => {
+  const dir = await tempDir();
+  try {
+    const store = SegmentStore.open(`${dir}/a/b`);
+    store.append(flowEvents("f", 1, 1));
+    store.close();
+    assert.deepEqual(segmentFiles(`${dir}/a/b`), ["seg-0000000000000001.flog"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.stats() reports sizes and the time range", async () => {
+  const dir = await tempDir();
+  try {
+    const store = SegmentStore.open(dir, { maxAgeMs: Infinity });
+    store.append([
+      makeEvent(5, { flow_id: "a" }),
+      makeEvent(3, {}),
+      makeEvent(9, { flow_id: "b" }),
+    ]);
+    const stats = store.stats();
+    assert.equal(stats.segments, 1);
+    assert.equal(stats.records, 3);
+    assert.equal(stats.events, 3);
+    assert.equal(stats.first_ts_ms, 3);
+    assert.equal(stats.last_ts_ms, 9);
+    assert.equal(stats.bytes, Deno.statSync(`${dir}/${segmentFiles(dir)[0]}`).size);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
