@@ -616,9 +616,9 @@ export class SegmentStore {
       throw new StoreLockedError(this.#dir, holder);
     }
     this.#lock = lock;
-    const holder = `writer ${toHex(this.#writerId)}, opened ${
-      new Date(this.#options.clock()).toISOString()
-    }`;
+    const date = new Date(this.#openedMs);
+    const opened = Number.isNaN(date.getTime()) ? String(this.#openedMs) : date.toISOString();
+    const holder = `writer ${toHex(this.#writerId)}, opened ${opened}`;
     lock.truncate(0);
     lock.write(new TextEncoder().encode(holder + "\n"));
   }

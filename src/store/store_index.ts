@@ -153,7 +153,19 @@ export class StoreIndex {
       // One string per flow, however many records repeat it.
       flowId = flow.flowId;
     }
-    const ref: RecordRef = { ...record, flowId, segment };
+    // Built field by field so every ref has one shape, whatever object the caller passed.
+    const ref: RecordRef = {
+      segment,
+      start: record.start,
+      end: record.end,
+      seq: record.seq,
+      flowId,
+      eventCount: record.eventCount,
+      errorCount: record.errorCount,
+      maxSeverity: record.maxSeverity,
+      minTs: record.minTs,
+      maxTs: record.maxTs,
+    };
     segment.records.push(ref);
     segment.events += ref.eventCount;
     if (ref.minTs < segment.minTs) segment.minTs = ref.minTs;

@@ -51,6 +51,16 @@ Deno.test("unpackEvents() keeps __proto__ and constructor keys without polluting
   assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, "polluted"), false);
 });
 
+Deno.test("unpackEvents() keeps a top-level __proto__ key whatever its value", () => {
+  for (const value of ["text", 1, null, [1]]) {
+    const fields = JSON.parse(`{"__proto__": ${JSON.stringify(value)}, "a": 1}`);
+    const [back] = unpackEvents(packEvents([makeEvent(1, fields)]));
+    assert.deepEqual(Object.keys(back!.fields), ["__proto__", "a"]);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(back!.fields, "__proto__")?.value, value);
+    assert.equal(Object.getPrototypeOf(back!.fields), Object.prototype);
+  }
+});
+
 Deno.test("packEvents() makes each payload decodable on its own", () => {
   const shapes: LogEvent[][] = [];
   for (let r = 0; r < 4; r++) {
