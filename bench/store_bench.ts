@@ -1,0 +1,184 @@
+/**
+ * The segment store alone, as the worker drives it: `append` of drained
+ * batches of 1,000 events, and the reads (`getFlowLog`, `query`, `open`) on a
+ * store of 1,000,000 events.
+ *
+ * Each event is the shared workload's (`_workload.ts`): seven correlation ids
+ * plus three call fields. Batches are built before timing, as the worker hands
+ * the store events it has already decoded.
+ *
+ * Run: `npx deno bench --allow-read --allow-write --allow-env bench/store_bench.ts`
+ *
+ * @module
+ */
+import type { LogEvent } from "../src/event.ts";
+import { encodeBatch } from "../src/store/batch_encoder.ts";
+import { packEvents } from "../src/store/payload_codec.ts";
+import { SegmentStore } from "../src/store/segment_store.ts";
+import { BINDINGS, callFields, EVENT } from "./_workload.ts";
+
+const BATCH = 1000;
+const T0 = Date.UTC(2026, 10, 22);
+
+/** One drained batch: `BATCH` events spread round-robin over `flows` flows. */
+function batch(flows: number, first: number, flowOffset = 0): LogEvent[] {
+  const events: LogEvent[] = [];
+  for (let i = first; i < first + BATCH; i++) {
+    events.push({
+      ts_ms: T0 + i * 0.01,
+      level: "info",
+      severity: 9,
+      event: EVENT,
+      producer: "4f1c2b7a9e3d5c61.1",
+      seq: i + 1,
+      fields: {
+        ...BINDINGS,
+        flow_id: `f-${flowOffset + (i % flows)}`,
+        ...callFields(i),
+        attempt: i & 3,
+      },
+    });
+  }
+  return events;
+}
+
+function batches(flows: number): LogEvent[][] {
+  return Array.from({ length: 16 }, (_, b) => batch(flows, b * BATCH));
+}
+
+const dirs: string[] = [];
+const stores: SegmentStore[] = [];
+addEventListener("unload", () => {
+  for (const store of stores) store.close();
+  for (const dir of dirs) Deno.removeSync(dir, { recursive: true });
+});
+
+function tempStore(): SegmentStore {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-store-" });
+  dirs.push(dir);
+  // Retention keeps the disk bounded over thousands of iterations; its cost is part of append.
+  const store = SegmentStore.open(dir, { maxBytes: 64 * 1024 * 1024 });
+  stores.push(store);
+  return store;
+}
+
+for (const flows of [1, 10, 100]) {
+  const input = batches(flows);
+  const store = tempStore();
+  let n = 0;
+  Deno.bench({
+    group: "append",
+    name: `append 1,000 events, ${flows} flow${flows === 1 ? "" : "s"} per batch`,
+    baseline: flows === 1,
+    fn() {
+      store.append(input[n++ & 15]!);
+    },
+  });
+}
+
+{
+  const input = batches(10);
+  let n = 0;
+  Deno.bench({
+    group: "append",
+    name: "encode only (group, pack, frame), 10 flows per batch",
+    fn() {
+      encodeBatch(input[n++ & 15]!, 1);
+    },
+  });
+}
+
+{
+  const input = batches(1);
+  let n = 0;
+  Deno.bench({
+    group: "append",
+    name: "msgpackr pack only, 1,000 events",
+    fn() {
+      packEvents(input[n++ & 15]!);
+    },
+  });
+}
+
+/**
+ * A store of 1,000,000 events: 100 flows of 10,000 events. With `flowsPerBatch`
+ * 100 every batch holds 10 events of each flow (1,000 records per flow); with
+ * 10, each batch holds 100 events of 10 flows (100 records per flow).
+ */
+function millionEventStore(flowsPerBatch: number): { dir: string; store: SegmentStore } {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-store-" });
+  dirs.push(dir);
+  const store = SegmentStore.open(dir, { maxAgeMs: Infinity });
+  stores.push(store);
+  const groups = 100 / flowsPerBatch;
+  for (let b = 0; b < 1000; b++) {
+    store.append(batch(flowsPerBatch, b * BATCH, (b % groups) * flowsPerBatch));
+  }
+  store.sync();
+  return { dir, store };
+}
+
+const interleaved = millionEventStore(100);
+const grouped = millionEventStore(10);
+
+Deno.bench({
+  group: "getFlowLog",
+  name: "getFlowLog: 10,000 of 1,000,000 events, 1,000 records of 10",
+  baseline: true,
+  fn() {
+    const log = interleaved.store.getFlowLog("f-42");
+    if (log.events.length !== 10_000) throw new Error(`got ${log.events.length} events`);
+  },
+});
+
+Deno.bench({
+  group: "getFlowLog",
+  name: "getFlowLog: 10,000 of 1,000,000 events, 100 records of 100",
+  fn() {
+    const log = grouped.store.getFlowLog("f-42");
+    if (log.events.length !== 10_000) throw new Error(`got ${log.events.length} events`);
+  },
+});
+
+Deno.bench({
+  group: "query",
+  name: "query: first page (1,000) of one flow among 1,000,000",
+  baseline: true,
+  fn() {
+    interleaved.store.query({ flow_id: "f-42" });
+  },
+});
+
+Deno.bench({
+  group: "query",
+  name: "query: 1,000 events from a time in the middle, all flows",
+  fn() {
+    interleaved.store.query({ since_ms: T0 + 5_000 });
+  },
+});
+
+Deno.bench({
+  group: "query",
+  name: "query: warn and above (none stored), skipped by the index",
+  fn() {
+    interleaved.store.query({ level: "warn" });
+  },
+});
+
+Deno.bench({
+  group: "open",
+  name: "open (read-only) a store of 1,000,000 events",
+  baseline: true,
+  n: 10,
+  fn() {
+    SegmentStore.open(interleaved.dir, { readOnly: true }).close();
+  },
+});
+
+Deno.bench({
+  group: "open",
+  name: "listFlows of 100 flows",
+  fn() {
+    interleaved.store.listFlows();
+  },
+});
