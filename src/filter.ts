@@ -34,10 +34,15 @@ const FILTER_KEYS: readonly string[] = [
  * make positions unique and never change once written.
  */
 export interface CursorPosition {
+  /** `ts_ms` of the event. */
   ts_ms: number;
+  /** `producer` of the event. */
   producer: string;
+  /** `seq` of the event. */
   seq: number;
+  /** Sequence number of the record holding the event. */
   record: number;
+  /** Index of the event in that record. */
   index: number;
 }
 
@@ -51,6 +56,7 @@ export interface CompiledFilter {
   sinceMs: number;
   /** Exclusive upper bound on `ts_ms` (+Infinity without one). */
   untilMs: number;
+  /** Page size. */
   limit: number;
   /** Position to continue after, from the cursor. */
   after: CursorPosition | null;

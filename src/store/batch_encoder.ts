@@ -11,14 +11,19 @@ import { isFlowId, recordSize, type RecordSummary, writeRecord } from "./segment
 
 /** One record of an {@linkcode EncodedBatch}; offsets are into `EncodedBatch.bytes`. */
 export interface EncodedRecord extends RecordSummary {
+  /** Offset of the record magic. */
   start: number;
+  /** Offset just past the record. */
   end: number;
+  /** The flow id, or `null` for the events without a flow. */
   flowId: string | null;
 }
 
 /** The framed records of one batch. */
 export interface EncodedBatch {
+  /** Every record, back to back, ready for one write. */
   bytes: Uint8Array;
+  /** Where each record is in `bytes`, in order. */
   records: EncodedRecord[];
 }
 

@@ -16,10 +16,12 @@
  * ```
  */
 export class StoreLockedError extends Error {
-  override name = "StoreLockedError";
+  /** Always `"StoreLockedError"`. */
+  override name: string = "StoreLockedError";
   /** The store directory. */
   readonly dir: string;
 
+  /** `holder` describes the lock holder, as it wrote itself into the lock file. */
   constructor(dir: string, holder: string | null) {
     super(
       `Store ${dir} is in use by another writer${holder === null ? "" : ` (${holder})`}: ` +
@@ -44,8 +46,10 @@ export class StoreLockedError extends Error {
  * ```
  */
 export class StoreWriteError extends Error {
-  override name = "StoreWriteError";
+  /** Always `"StoreWriteError"`. */
+  override name: string = "StoreWriteError";
 
+  /** The message gets `cause`'s message appended. */
   constructor(message: string, cause: unknown) {
     super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
@@ -63,8 +67,10 @@ export class StoreWriteError extends Error {
  * ```
  */
 export class StoreReadError extends Error {
-  override name = "StoreReadError";
+  /** Always `"StoreReadError"`. */
+  override name: string = "StoreReadError";
 
+  /** The message gets `cause`'s message appended. */
   constructor(message: string, cause: unknown) {
     super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
@@ -81,5 +87,6 @@ export class StoreReadError extends Error {
  * ```
  */
 export class StoreStateError extends Error {
-  override name = "StoreStateError";
+  /** Always `"StoreStateError"`. */
+  override name: string = "StoreStateError";
 }

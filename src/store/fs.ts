@@ -48,7 +48,9 @@ export interface StoreFs {
   list(path: string): string[];
   /** Reads a whole file. */
   readFile(path: string): Uint8Array;
+  /** Opens a file; see {@linkcode OpenMode}. */
   open(path: string, mode: OpenMode): StoreFile;
+  /** Removes a file. */
   remove(path: string): void;
   /** Flushes a directory's entries (new and removed files) to stable storage, where the platform allows. */
   syncDir(path: string): void;

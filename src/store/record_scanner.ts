@@ -24,13 +24,19 @@ export interface ScannedRecord {
   end: number;
   /** Offset of the payload. */
   payloadStart: number;
+  /** Store-wide record sequence number. */
   seq: number;
   /** The flow id, or `null` for a record without a flow. */
   flowId: string | null;
+  /** Events in the record. */
   eventCount: number;
+  /** Events with `severity` ≥ 17. */
   errorCount: number;
+  /** Highest severity, 0–255. */
   maxSeverity: number;
+  /** Smallest `ts_ms`. */
   minTs: number;
+  /** Largest `ts_ms`. */
   maxTs: number;
 }
 
@@ -66,6 +72,7 @@ export interface ScanDamage {
 export interface ScanResult {
   /** The intact records, in input order, with strictly increasing `seq`. */
   records: ScannedRecord[];
+  /** The damage found. */
   damage: ScanDamage;
   /**
    * Offset just past the last intact or stale record, or the start offset
@@ -127,7 +134,12 @@ export function addDamage(into: ScanDamage, from: ScanDamage): void {
   into.stale_bytes += from.stale_bytes;
 }
 
-type Defect = "magic" | "length" | "truncated" | "checksum" | "header";
+/**
+ * Why the bytes at an offset are not an intact record: no record magic, a
+ * payload length of 0 or above the maximum, a record running past the input,
+ * a CRC mismatch, or an invalid header under a matching CRC.
+ */
+export type RecordDefect = "magic" | "length" | "truncated" | "checksum" | "header";
 
 const MAGIC_BYTES = [
   RECORD_MAGIC & 0xff,
@@ -159,7 +171,7 @@ export function readRecordAt(
   bytes: Uint8Array,
   view: DataView,
   at: number,
-): ScannedRecord | Defect {
+): ScannedRecord | RecordDefect {
   const remaining = bytes.length - at;
   if (remaining < 4) return isMagicPrefix(bytes, at) ? "truncated" : "magic";
   if (view.getUint32(at + RECORD_HEADER.magic, true) !== RECORD_MAGIC) return "magic";
@@ -237,20 +249,24 @@ export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanR
   let lastSeq = options.afterSeq ?? 0;
   let validEnd = start;
   let regionStart = -1;
-  let regionDefect: Defect = "magic";
+  let regionRecordDefect: RecordDefect = "magic";
   let at = start;
   while (at < bytes.length) {
     const found = readRecordAt(bytes, view, at);
     if (typeof found === "string") {
       if (regionStart < 0) {
         regionStart = at;
-        regionDefect = found;
+        regionRecordDefect = found;
       }
       at = nextMagic(bytes, at + 1);
       continue;
     }
     if (regionStart >= 0) {
-      countRegion(damage, at - regionStart, regionDefect === "truncated" ? "length" : regionDefect);
+      countRegion(
+        damage,
+        at - regionStart,
+        regionRecordDefect === "truncated" ? "length" : regionRecordDefect,
+      );
       regionStart = -1;
     }
     if (found.seq <= lastSeq) {
@@ -264,12 +280,12 @@ export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanR
     at = found.end;
   }
   if (regionStart >= 0 && countTail) {
-    countRegion(damage, bytes.length - regionStart, regionDefect);
+    countRegion(damage, bytes.length - regionStart, regionRecordDefect);
   }
   return { records, damage, validEnd, lastSeq };
 }
 
-function countRegion(damage: ScanDamage, bytes: number, defect: Defect): void {
+function countRegion(damage: ScanDamage, bytes: number, defect: RecordDefect): void {
   damage.regions++;
   damage.bytes += bytes;
   switch (defect) {

@@ -144,7 +144,7 @@ export const MAX_FLOW_ID_BYTES = 0xffff;
  * fits {@linkcode MAX_FLOW_ID_BYTES} once encoded, so no event needs encoding
  * to be classified.
  */
-export const MAX_FLOW_ID_LENGTH = Math.floor(MAX_FLOW_ID_BYTES / 3);
+export const MAX_FLOW_ID_LENGTH: number = Math.floor(MAX_FLOW_ID_BYTES / 3);
 
 /** msgpackr extension type standing for the number -0. */
 export const EXT_NEGATIVE_ZERO = 0x2d;
@@ -212,9 +212,13 @@ export function isFlowId(value: unknown): value is string {
 
 /** The fields of a segment file header. */
 export interface FileHeader {
+  /** Format version. */
   version: number;
+  /** Segment number. */
   segment: number;
+  /** Creation time, epoch ms. */
   createdMs: number;
+  /** Id of the writer that created the segment. */
   writerId: Uint8Array;
 }
 
@@ -282,11 +286,17 @@ export function decodeFileHeader(bytes: Uint8Array): FileHeader | null {
 
 /** The summary fields of a record header. */
 export interface RecordSummary {
+  /** Store-wide record sequence number. */
   seq: number;
+  /** Events in the record. */
   eventCount: number;
+  /** Events with `severity` ≥ 17. */
   errorCount: number;
+  /** Highest severity, 0–255. */
   maxSeverity: number;
+  /** Smallest `ts_ms`. */
   minTs: number;
+  /** Largest `ts_ms`. */
   maxTs: number;
 }
 

@@ -92,9 +92,13 @@ export interface StoreDamage extends ScanDamage {
 
 /** What retention removed since the store was opened. */
 export interface EvictionCounts {
+  /** Segment files removed. */
   segments: number;
+  /** Records in them. */
   records: number;
+  /** Events in them. */
   events: number;
+  /** Their bytes. */
   bytes: number;
 }
 
@@ -108,13 +112,17 @@ export type StoreStats = {
   segments: number;
   /** Bytes of the indexed segment files. */
   bytes: number;
+  /** Records indexed. */
   records: number;
+  /** Events in them. */
   events: number;
   /** Smallest `ts_ms` stored, or null when there is no event. */
   first_ts_ms: number | null;
   /** Largest `ts_ms` stored, or null when there is no event. */
   last_ts_ms: number | null;
+  /** Damage found by this instance. */
   damage: StoreDamage;
+  /** What retention removed since this instance opened the store. */
   evicted: EvictionCounts;
 };
 

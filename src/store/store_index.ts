@@ -9,34 +9,49 @@ import type { StoreFile } from "./fs.ts";
 
 /** Where one record lives and what its header says. */
 export interface RecordRef {
+  /** The segment holding the record. */
   segment: SegmentEntry;
   /** Offset of the record in its segment file. */
   start: number;
   /** Offset just past the record. */
   end: number;
+  /** Store-wide record sequence number. */
   seq: number;
+  /** The flow id, or `null` for a record without a flow. */
   flowId: string | null;
+  /** Events in the record. */
   eventCount: number;
+  /** Events with `severity` ≥ 17. */
   errorCount: number;
+  /** Highest severity, 0–255. */
   maxSeverity: number;
+  /** Smallest `ts_ms`. */
   minTs: number;
+  /** Largest `ts_ms`. */
   maxTs: number;
 }
 
 /** One segment file. */
 export interface SegmentEntry {
+  /** Segment number (from the file name). */
   number: number;
+  /** Path of the file. */
   path: string;
   /** Bytes of the file. */
   size: number;
   /** Offset up to which the file has been scanned (the end of its last intact record). */
   scannedEnd: number;
+  /** Creation time from the header, epoch ms (NaN when the header is damaged). */
   createdMs: number;
   /** True when the header is intact and of the current version, so records may be appended. */
   appendable: boolean;
+  /** The segment's intact records, in file order. */
   records: RecordRef[];
+  /** Events in those records. */
   events: number;
+  /** Smallest `ts_ms` of those events. */
   minTs: number;
+  /** Largest `ts_ms` of those events. */
   maxTs: number;
   /** Open handle, if any: the append handle of the active segment or a cached read handle. */
   file: StoreFile | null;
@@ -44,11 +59,13 @@ export interface SegmentEntry {
 
 /** Per-flow information, from record headers. */
 export interface FlowInfo {
+  /** The flow id. */
   flow_id: string;
   /** Smallest `ts_ms` of the flow's events. */
   first_ts_ms: number;
   /** Largest `ts_ms` of the flow's events. */
   last_ts_ms: number;
+  /** Events of the flow. */
   event_count: number;
   /** Events with `severity` ≥ 17. */
   error_count: number;
@@ -69,8 +86,11 @@ interface FlowEntry {
 
 /** Totals removed by {@linkcode StoreIndex.removeSegment}. */
 export interface RemovedCounts {
+  /** Records removed. */
   records: number;
+  /** Events in them. */
   events: number;
+  /** Bytes of the segment file. */
   bytes: number;
 }
 
