@@ -137,6 +137,8 @@ interface ResolvedOptions {
 
 /** Producer id of the events the store writes itself. */
 const STORE_PRODUCER = "store";
+/** Most read handles kept open at once. */
+const MAX_READ_FILES = 32;
 /**
  * Gap up to which neighbouring records are fetched with one read: a page, so
  * little data of other records is read while runs of records cost one call.
@@ -205,6 +207,8 @@ export class SegmentStore {
   /** Time of this instance's last write to each segment it wrote to. */
   readonly #lastWriteMs = new WeakMap<SegmentEntry, number>();
   #openedMs = NaN;
+  /** Segments with a cached read handle, least recently used first. */
+  readonly #readFiles = new Set<SegmentEntry>();
   /** Segments written since the last sync(). */
   readonly #unsynced = new Set<SegmentEntry>();
   #dirUnsynced = false;
@@ -315,7 +319,11 @@ export class SegmentStore {
     this.#assertOpen();
     if (this.#options.readOnly) return;
     try {
-      for (const segment of this.#unsynced) segment.file?.sync();
+      for (const segment of this.#unsynced) {
+        segment.file?.sync();
+        // A sealed segment's write handle is no longer needed; reads reopen it through the cache.
+        if (segment !== this.#active) this.#closeFile(segment);
+      }
       this.#unsynced.clear();
       if (this.#dirUnsynced) {
         this.#fs.syncDir(this.#dir);
@@ -741,9 +749,8 @@ export class SegmentStore {
   /** Reader: drops a segment whose file is gone (removed by the writer's retention). */
   #forget(segment: SegmentEntry): void {
     try {
-      segment.file?.close();
+      this.#closeFile(segment);
     } finally {
-      segment.file = null;
       this.#index.removeSegment(segment);
     }
   }
@@ -856,8 +863,7 @@ export class SegmentStore {
       if (oldest === undefined || oldest === this.#active) break;
       if (bytes <= maxBytes && !(this.#sealedAt(oldest) < cutoff)) break;
       try {
-        oldest.file?.close();
-        oldest.file = null;
+        this.#closeFile(oldest);
         this.#fs.remove(oldest.path);
       } catch (error) {
         if (!this.#fs.isNotFound(error)) {
@@ -975,9 +981,20 @@ export class SegmentStore {
     }
   }
 
-  /** The segment's open handle, opening one to read if needed; null when the file is gone. */
+  /**
+   * The segment's open handle, opening one to read if needed; null when the
+   * file is gone. Read handles are cached, least recently used first out, so
+   * a store of many segments never holds more than {@linkcode MAX_READ_FILES}.
+   */
   #readFile(segment: SegmentEntry): StoreFile | null {
-    if (segment.file !== null) return segment.file;
+    if (segment.file !== null) {
+      if (this.#readFiles.delete(segment)) this.#readFiles.add(segment);
+      return segment.file;
+    }
+    if (this.#readFiles.size >= MAX_READ_FILES) {
+      const [oldest] = this.#readFiles;
+      this.#closeFile(oldest!);
+    }
     try {
       segment.file = this.#fs.open(segment.path, "read");
     } catch (error) {
@@ -987,7 +1004,16 @@ export class SegmentStore {
       }
       throw new StoreReadError(`Could not open ${segment.path}`, error);
     }
+    this.#readFiles.add(segment);
     return segment.file;
+  }
+
+  /** Closes a segment's handle, if it has one. */
+  #closeFile(segment: SegmentEntry): void {
+    this.#readFiles.delete(segment);
+    const file = segment.file;
+    segment.file = null;
+    file?.close();
   }
 
   #assertOpen(): void {

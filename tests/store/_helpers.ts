@@ -100,6 +100,9 @@ export interface FsLog {
   reads: { path: string; bytes: number }[];
   syncs: string[];
   dirSyncs: string[];
+  /** Files open now, and the most that were open at once. */
+  open: number;
+  maxOpen: number;
 }
 
 /** Hooks to make a {@linkcode recordingFs} fail. */
@@ -111,7 +114,7 @@ export interface FsFaults {
 
 /** The Deno file system, logging calls and failing where told. */
 export function recordingFs(faults: FsFaults = {}): { fs: StoreFs; log: FsLog } {
-  const log: FsLog = { writes: [], reads: [], syncs: [], dirSyncs: [] };
+  const log: FsLog = { writes: [], reads: [], syncs: [], dirSyncs: [], open: 0, maxOpen: 0 };
   const wrap = (path: string, file: StoreFile): StoreFile => ({
     read(position, into) {
       const n = file.read(position, into);
@@ -137,11 +140,18 @@ export function recordingFs(faults: FsFaults = {}): { fs: StoreFs; log: FsLog } 
       file.sync();
     },
     tryLock: () => file.tryLock(),
-    close: () => file.close(),
+    close() {
+      log.open--;
+      file.close();
+    },
   });
   const fs: StoreFs = {
     ...denoFs,
-    open: (path, mode) => wrap(path, denoFs.open(path, mode)),
+    open(path, mode) {
+      const file = wrap(path, denoFs.open(path, mode));
+      log.maxOpen = Math.max(log.maxOpen, ++log.open);
+      return file;
+    },
     syncDir(path) {
       log.dirSyncs.push(path);
       denoFs.syncDir(path);

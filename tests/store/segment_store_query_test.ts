@@ -219,6 +219,26 @@ Deno.test("SegmentStore.query() for a flow reads only that flow's records", asyn
   }
 });
 
+Deno.test("SegmentStore.query() keeps at most 32 segment files open", async () => {
+  const dir = await tempDir();
+  try {
+    const writer = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
+    for (let i = 0; i < 100; i++) writer.append([makeEvent(i, { flow_id: "f" }, { seq: i + 1 })]);
+    writer.close();
+    const { fs, log } = recordingFs();
+    const store = SegmentStore.open(dir, { ...OPTIONS, fs });
+    assert.equal(store.stats().segments, 100);
+    assert.equal(store.query({ limit: 1000 }).events.length, 100);
+    assert.equal(store.getFlowLog("f").events.length, 100);
+    // The lock, the segment appended to, and the read cache.
+    assert.ok(log.maxOpen <= 34, `max open ${log.maxOpen}`);
+    store.close();
+    assert.equal(log.open, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("SegmentStore.getFlowLog() returns the flow's events, span tree and summary", async () => {
   const dir = await tempDir();
   try {
