@@ -399,54 +399,45 @@ export class SegmentStore {
     this.#assertOpen();
     const compiled = compileFilter(filter);
     const { sinceMs, untilMs, minSeverity, after, limit } = compiled;
-    const source = compiled.flowId !== undefined && isFlowId(compiled.flowId)
-      ? this.#index.flowRecords(compiled.flowId)
-      : this.#allRecords();
     const afterTs = after === null ? -Infinity : after.ts_ms;
-    const candidates: RecordRef[] = [];
-    for (const ref of source) {
-      if (
-        ref.maxTs < sinceMs || ref.minTs >= untilMs || ref.maxSeverity < minSeverity ||
-        ref.maxTs < afterTs
-      ) {
-        continue;
+    const skip = (r: { minTs: number; maxTs: number; maxSeverity: number }) =>
+      r.maxTs < sinceMs || r.minTs >= untilMs || r.maxSeverity < minSeverity || r.maxTs < afterTs;
+    // Record lists to search, each with a lower bound on its events' timestamps.
+    const sources: { minTs: number; records: readonly RecordRef[] }[] = [];
+    if (compiled.flowId !== undefined && isFlowId(compiled.flowId)) {
+      sources.push({ minTs: -Infinity, records: this.#index.flowRecords(compiled.flowId) });
+    } else {
+      for (const segment of this.#index.segments) {
+        if (!skip(segment)) sources.push(segment);
       }
-      candidates.push(ref);
+      sources.sort((a, b) => a.minTs - b.minTs);
     }
-    // Mostly sorted already (records are written in time order), which TimSort handles in linear time.
-    candidates.sort((a, b) => a.minTs - b.minTs || a.seq - b.seq);
-
-    const want = limit + 1;
-    let matches: Match[] = [];
-    let bound: Match | null = null;
-    let step = QUERY_FIRST_STEP;
-    for (
-      let from = 0;
-      from < candidates.length;
-      from += step, step = Math.min(2 * step, QUERY_MAX_STEP)
-    ) {
-      if (bound !== null && candidates[from]!.minTs > bound.event.ts_ms) break;
-      const chunk = candidates.slice(from, from + step);
-      const loaded = this.#load(chunk.slice().sort((a, b) => a.seq - b.seq));
-      for (const [ref, events] of loaded) {
-        if (bound !== null && ref.minTs > bound.event.ts_ms) continue;
-        for (let i = 0; i < events.length; i++) {
-          const event = events[i]!;
-          if (!compiled.matches(event)) continue;
-          const match = { event, record: ref.seq, index: i };
-          if (after !== null && comparePosition(match, after) <= 0) continue;
-          if (bound !== null && compareMatches(match, bound) >= 0) continue;
-          matches.push(match);
+    const top = new TopMatches(limit + 1);
+    for (const source of sources) {
+      if (top.bound < source.minTs) break;
+      const candidates = source.records.filter((r) => !skip(r));
+      // Mostly sorted already (records are written in time order), which TimSort handles in linear time.
+      candidates.sort((a, b) => a.minTs - b.minTs || a.seq - b.seq);
+      let step = QUERY_FIRST_STEP;
+      for (
+        let from = 0;
+        from < candidates.length && candidates[from]!.minTs <= top.bound;
+        from += step, step = Math.min(2 * step, QUERY_MAX_STEP)
+      ) {
+        const chunk = candidates.slice(from, from + step).sort((a, b) => a.seq - b.seq);
+        for (const [ref, events] of this.#load(chunk)) {
+          if (ref.minTs > top.bound) continue;
+          for (let i = 0; i < events.length; i++) {
+            const event = events[i]!;
+            if (!compiled.matches(event)) continue;
+            const match = { event, record: ref.seq, index: i };
+            if (after !== null && comparePosition(match, after) <= 0) continue;
+            top.offer(match);
+          }
         }
       }
-      if (matches.length >= 2 * want) {
-        matches.sort(compareMatches);
-        matches.length = want;
-        bound = matches[want - 1]!;
-      }
     }
-    matches.sort(compareMatches);
-    if (matches.length > want) matches = matches.slice(0, want);
+    const matches = top.result();
     const more = matches.length > limit;
     const page = more ? matches.slice(0, limit) : matches;
     const last = page.at(-1);
@@ -923,14 +914,6 @@ export class SegmentStore {
 
   // ---- reading ----
 
-  #allRecords(): RecordRef[] {
-    const all: RecordRef[] = [];
-    for (const segment of this.#index.segments) {
-      for (const ref of segment.records) all.push(ref);
-    }
-    return all;
-  }
-
   /**
    * Reads and decodes records (given in file order), fetching neighbours with
    * one read. Records found damaged are skipped and counted; records of a
@@ -1102,6 +1085,48 @@ function concatBatches(a: EncodedBatch, b: EncodedBatch): EncodedBatch {
       ...b.records.map((r) => ({ ...r, start: r.start + shift, end: r.end + shift })),
     ],
   };
+}
+
+/**
+ * Keeps the `want` first matches in query order. Matches are collected
+ * unsorted and trimmed once there are twice as many, so each one costs about
+ * a push; after a trim, `bound` (the timestamp of the last one kept) lets the
+ * query skip records that cannot hold a better match.
+ */
+class TopMatches {
+  readonly #want: number;
+  #matches: Match[] = [];
+  #last: Match | null = null;
+
+  constructor(want: number) {
+    this.#want = want;
+  }
+
+  /** Timestamp after which no event can make the result (Infinity until known). */
+  get bound(): number {
+    return this.#last === null ? Infinity : this.#last.event.ts_ms;
+  }
+
+  offer(match: Match): void {
+    if (this.#last !== null && compareMatches(match, this.#last) >= 0) return;
+    this.#matches.push(match);
+    // The first trim comes as soon as there are enough matches, to have a bound early.
+    if (this.#matches.length >= (this.#last === null ? this.#want : 2 * this.#want)) this.#trim();
+  }
+
+  /** The kept matches, in query order. */
+  result(): Match[] {
+    this.#trim();
+    return this.#matches;
+  }
+
+  #trim(): void {
+    this.#matches.sort(compareMatches);
+    if (this.#matches.length >= this.#want) {
+      this.#matches.length = this.#want;
+      this.#last = this.#matches[this.#want - 1]!;
+    }
+  }
 }
 
 function compareMatches(a: Match, b: Match): number {

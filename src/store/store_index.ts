@@ -53,6 +53,8 @@ export interface SegmentEntry {
   minTs: number;
   /** Largest `ts_ms` of those events. */
   maxTs: number;
+  /** Highest severity of those events. */
+  maxSeverity: number;
   /** Open handle, if any: the append handle of the active segment or a cached read handle. */
   file: StoreFile | null;
 }
@@ -138,7 +140,7 @@ export class StoreIndex {
 
   /** Adds a segment after every indexed one. */
   addSegment(
-    segment: Omit<SegmentEntry, "records" | "events" | "minTs" | "maxTs">,
+    segment: Omit<SegmentEntry, "records" | "events" | "minTs" | "maxTs" | "maxSeverity">,
   ): SegmentEntry {
     const entry: SegmentEntry = {
       ...segment,
@@ -146,6 +148,7 @@ export class StoreIndex {
       events: 0,
       minTs: Infinity,
       maxTs: -Infinity,
+      maxSeverity: 0,
     };
     this.segments.push(entry);
     return entry;
@@ -190,6 +193,7 @@ export class StoreIndex {
     segment.events += ref.eventCount;
     if (ref.minTs < segment.minTs) segment.minTs = ref.minTs;
     if (ref.maxTs > segment.maxTs) segment.maxTs = ref.maxTs;
+    if (ref.maxSeverity > segment.maxSeverity) segment.maxSeverity = ref.maxSeverity;
     this.#records++;
     this.#events += ref.eventCount;
     if (flow !== undefined) {
