@@ -248,7 +248,11 @@ export class SegmentStore {
     try {
       store.#open();
     } catch (error) {
-      store.close();
+      try {
+        store.close();
+      } catch {
+        // The open failure is the one to report; a failure to close after it would hide it.
+      }
       throw error;
     }
     return store;
@@ -650,7 +654,6 @@ export class SegmentStore {
 
   /** Reads and indexes a whole segment file; `last` says whether it is the newest one. */
   #loadSegment(number: number, last: boolean): void {
-    if (number > this.#maxFileNumber) this.#maxFileNumber = number;
     const path = this.#fs.join(this.#dir, segmentFileName(number));
     let bytes: Uint8Array;
     try {
@@ -660,6 +663,21 @@ export class SegmentStore {
       if (this.#options.readOnly && this.#fs.isNotFound(error)) return;
       throw error;
     }
+    if (last && bytes.length < FILE_HEADER_SIZE) {
+      // The newest segment has not got its header yet: a reader looks again at
+      // the next refresh(); a writer removes what a crash during creation left.
+      if (this.#options.readOnly) return;
+      this.#damage.bad_file_header++;
+      this.#damage.bytes += bytes.length;
+      this.#maxFileNumber = Math.max(this.#maxFileNumber, number);
+      try {
+        this.#fs.remove(path);
+      } catch (error) {
+        throw new StoreWriteError(`Could not remove the unfinished segment ${path}`, error);
+      }
+      return;
+    }
+    if (number > this.#maxFileNumber) this.#maxFileNumber = number;
     const header = decodeFileHeader(bytes);
     let start = FILE_HEADER_SIZE;
     if (header === null) {

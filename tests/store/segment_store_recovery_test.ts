@@ -119,6 +119,51 @@ Deno.test("SegmentStore.open() reads the records of a segment whose file header 
   }
 });
 
+Deno.test("SegmentStore.open() removes a newest segment cut short inside its header", async () => {
+  const header = encodeFileHeader({ segment: 2, createdMs: 0, writerId: new Uint8Array(8) });
+  for (let cut = 0; cut < FILE_HEADER_SIZE; cut += 7) {
+    const dir = await tempDir();
+    try {
+      writeStore(dir, 1);
+      Deno.writeFileSync(`${dir}/${segmentFileName(2)}`, header.subarray(0, cut));
+      const reader = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
+      assert.equal(reader.stats().damage.bad_file_header, 0, `cut ${cut}`);
+      const store = SegmentStore.open(dir, OPTIONS);
+      assert.equal(store.stats().damage.bad_file_header, 1);
+      assert.equal(store.stats().damage.bytes, cut);
+      assert.deepEqual(segmentFiles(dir), [segmentFileName(1)]);
+      store.append(flowEvents("f", 4, 4));
+      assert.deepEqual(seqs(store), range(1, 4));
+      store.close();
+      reader.refresh();
+      assert.deepEqual(seqs(reader), range(1, 4));
+      assert.equal(reader.stats().damage.regions, 0);
+      reader.close();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test("SegmentStore.refresh() waits for the header of a segment being created", async () => {
+  const dir = await tempDir();
+  try {
+    writeStore(dir, 1);
+    const header = encodeFileHeader({ segment: 2, createdMs: 0, writerId: new Uint8Array(8) });
+    Deno.writeFileSync(`${dir}/${segmentFileName(2)}`, header.subarray(0, 20));
+    const reader = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
+    reader.refresh();
+    assert.equal(reader.stats().segments, 1);
+    Deno.writeFileSync(`${dir}/${segmentFileName(2)}`, header);
+    reader.refresh();
+    assert.equal(reader.stats().segments, 2);
+    assert.equal(reader.stats().damage.regions + reader.stats().damage.bad_file_header, 0);
+    reader.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("SegmentStore.open() counts length 0 and 0xFFFFFFFF as damage", async () => {
   const source = await tempDir();
   const dir = await tempDir();
