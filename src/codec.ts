@@ -17,7 +17,7 @@
  * | 0x04 | `INT`         | i32                                                          |
  * | 0x05 | `FLOAT`       | f64                                                          |
  * | 0x06 | `STR`         | u32 byte length, UTF-8 bytes                                 |
- * | 0x07 | `ASCII`       | u8 byte length, ASCII bytes (short-string fast path)         |
+ * | 0x07 | `ASCII`       | u8 byte length, ASCII bytes (strings of ≤ 48 characters)     |
  * | 0x08 | `BIGINT`      | u32 byte length, decimal ASCII digits (with sign)            |
  * | 0x09 | `DATE`        | f64 epoch ms (NaN for an invalid date)                       |
  * | 0x0a | `ERROR`       | name, message, stack, cause (values), u32 n, n pairs         |
@@ -136,7 +136,8 @@ export class Encoder {
     this.#limits = limits;
     this.limits = limits;
     // Not shared memory: Chromium's TextEncoder.encodeInto refuses shared views.
-    this.buf = new Uint8Array(limits.maxRecordBytes);
+    // A whole number of 4-byte words: the ring copies records word by word.
+    this.buf = new Uint8Array((limits.maxRecordBytes + 3) & ~3);
     this.#dv = new DataView(this.buf.buffer);
     this.#end = limits.maxRecordBytes - RESERVE;
   }
@@ -183,9 +184,10 @@ export class Encoder {
       if (this.#pos + bl > this.#end) {
         n = 0;
       } else {
-        const p = this.#pos;
-        for (let i = 0; i < bl; i++) u8[p + i] = bindings[i]!;
-        this.#pos = p + bl;
+        // TypedArray.set beats a byte loop for the ~160 bytes of seven ids
+        // (bench/ring_bench.ts "copy (… B bindings)").
+        u8.set(bindings, this.#pos);
+        this.#pos += bl;
       }
     }
     if (fields !== undefined && fields !== null) n += this.#top(fields);
@@ -458,8 +460,8 @@ export class Encoder {
       len = s.length;
     }
     // Short ASCII strings: a byte loop beats TextEncoder.encodeInto's call
-    // overhead (bench/codec_bench.ts "string").
-    if (len < 256) {
+    // overhead up to about 48 characters (bench/codec_bench.ts "string").
+    if (len <= 48) {
       if (!this.#room(len + 2)) return;
       const u8 = this.buf;
       const p = this.#pos + 2;

@@ -66,38 +66,44 @@ Deno.test("ring layout constants are pinned", () => {
       CONTROL_BYTES,
     },
     {
-      HEADER_BYTES: 128,
+      HEADER_BYTES: 192,
       HEAD: 0,
-      TAIL: 1,
-      MAGIC_SLOT: 2,
-      VERSION_SLOT: 3,
-      CAPACITY_SLOT: 4,
-      CLOSED: 5,
-      EMITTED: 4,
-      DROPPED: 5,
-      PERSISTED: 6,
-      INTERNAL: 7,
-      LOST: 8,
+      TAIL: 16,
+      MAGIC_SLOT: 32,
+      VERSION_SLOT: 33,
+      CAPACITY_SLOT: 34,
+      CLOSED: 1,
+      EMITTED: 1,
+      DROPPED: 2,
+      PERSISTED: 9,
+      INTERNAL: 10,
+      LOST: 11,
       RING_MAGIC: 0x464c5247,
-      RING_VERSION: 1,
+      RING_VERSION: 2,
       WRAP: 0xffffffff,
       RECORD_FIXED_BYTES: 20,
       FLAG_INTERNAL: 1,
       MIN_CAPACITY: 4096,
       SLEEPING: 0,
-      FLUSH_REQ: 1,
-      FLUSH_ACK: 2,
-      ALIVE: 3,
-      STATE: 4,
-      DURABLE: 5,
-      CONTROL_BYTES: 32,
+      FLUSH_REQ: 16,
+      FLUSH_ACK: 17,
+      ALIVE: 18,
+      STATE: 19,
+      DURABLE: 20,
+      CONTROL_BYTES: 128,
     },
   );
+  // HEAD and TAIL sit on different 64-byte cache lines, SLEEPING alone on its own.
+  assert.equal((HEAD * 4) >> 6, 0);
+  assert.equal((TAIL * 4) >> 6, 1);
+  assert.equal((EMITTED * 8) >> 6, 0, "producer counters on the producer's line");
+  assert.equal((PERSISTED * 8) >> 6, 1, "consumer counters on the consumer's line");
+  assert.ok(FLUSH_REQ * 4 >= 64);
   const buf = createRingBuffer(5000, true);
-  const bytes = new Uint8Array(buf, 0, 20);
-  // "GRLF" little-endian magic, version 1, capacity 8192 (5000 rounded up).
-  assert.deepEqual([...bytes.subarray(8, 20)], [0x47, 0x52, 0x4c, 0x46, 1, 0, 0, 0, 0, 0x20, 0, 0]);
-  assert.equal(buf.byteLength, 128 + 8192);
+  const bytes = new Uint8Array(buf, 128, 12);
+  // "GRLF" little-endian magic, version 2, capacity 8192 (5000 rounded up).
+  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 2, 0, 0, 0, 0, 0x20, 0, 0]);
+  assert.equal(buf.byteLength, 192 + 8192);
 });
 
 Deno.test("ringCapacity() rounds up to a power of two of at least 4 KiB", () => {

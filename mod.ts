@@ -1,0 +1,47 @@
+/**
+ * flightlog: a flight recorder for agents and flows. A synchronous logging
+ * API writes events into a SharedArrayBuffer ring; a worker drains it,
+ * serializes with msgpack, persists to append-only segment files and answers
+ * flow-log queries.
+ *
+ * @example Log a flow, then read it back
+ * ```ts
+ * import { createLogger } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const log = createLogger({ dir });
+ * const flow = log.child({ flow_id: "f-42", run_id: "r-1" });
+ * flow.info("step_end", { step_id: "fetch", step_type: "http", duration_ms: 12.5, status: "ok" });
+ * await log.flush();
+ * const trace = await log.getFlowLog("f-42");
+ * assert.equal(trace.events[0]?.fields.step_id, "fetch");
+ * const errors = await log.query({ flow_id: "f-42", level: "error" });
+ * assert.equal(errors.events.length, 0);
+ * assert.equal(log.stats().persisted, 1);
+ * await log.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  attachLogger,
+  type AttachOptions,
+  createLogger,
+  type DropInfo,
+  type Fields,
+  type FlushOptions,
+  type Logger,
+  type LoggerOptions,
+  type LoggerStats,
+  type LogMethod,
+  type ProducerHandle,
+  type StoreOptions,
+} from "./src/logger.ts";
+export { isLevelName, type LevelName, levelOfSeverity, LEVELS, SEVERITY } from "./src/level.ts";
+export { DEFAULT_LIMITS, type Limits } from "./src/codec.ts";
+export { INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
+export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query.ts";
+export { LoggerClosedError, type TransportMode } from "./src/transport.ts";

@@ -1,0 +1,208 @@
+/**
+ * Everything Deno-specific behind one small module: the worker thread, exit
+ * hooks, timers that must not keep the process alive, and the segment-file
+ * store. A browser build swaps this module for its own.
+ *
+ * The worker is a `node:worker_threads` Worker because it can be `unref()`ed:
+ * a Deno web Worker keeps the process alive until terminated, so a script that
+ * logs and reaches its end would hang.
+ *
+ * @module
+ */
+import { parentPort, Worker, workerData } from "node:worker_threads";
+import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
+import type { StoreOptions } from "./logger.ts";
+import type { WorkerInit } from "./worker_api.ts";
+import type { Store } from "./worker_core.ts";
+import { SegmentStore } from "./store/segment_store.ts";
+
+/** True when a worker thread can be started. */
+export function hasWorkers(): boolean {
+  return true;
+}
+
+/** True when SharedArrayBuffer is usable. */
+export function hasSharedMemory(): boolean {
+  return typeof SharedArrayBuffer === "function";
+}
+
+/** True when this thread may block in `Atomics.wait` (Deno: every thread). */
+export function canWait(): boolean {
+  return true;
+}
+
+/** A started worker. */
+export interface WorkerHandle {
+  endpoint: Endpoint;
+  /**
+   * Keeps the process alive while a call to the worker is in flight (the
+   * worker itself is unref()ed). Returns the release function.
+   */
+  hold(): () => void;
+  onExit(cb: (err: Error | null) => void): void;
+  terminate(): Promise<void>;
+}
+
+/** Starts the store worker, unref()ed so it never keeps the process alive. */
+export function startWorker(init: WorkerInit): WorkerHandle {
+  const worker = new Worker(new URL("../workers/flightlog_worker.ts", import.meta.url), {
+    workerData: init,
+  });
+  worker.unref();
+  let holds = 0;
+  let exited = false;
+  let error: Error | null = null;
+  const exitCbs: ((err: Error | null) => void)[] = [];
+  const exitedPromise = new Promise<void>((resolve) => {
+    worker.on("error", (err: unknown) => {
+      error = err instanceof Error ? err : new Error(String(err));
+    });
+    worker.on("exit", () => {
+      exited = true;
+      for (const cb of exitCbs) cb(error);
+      resolve();
+    });
+  });
+  return {
+    endpoint: portEndpoint(worker),
+    hold() {
+      if (holds++ === 0) worker.ref();
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        if (--holds === 0) worker.unref();
+      };
+    },
+    onExit(cb) {
+      if (exited) cb(error);
+      else exitCbs.push(cb);
+    },
+    async terminate() {
+      if (!exited) {
+        await worker.terminate();
+        await exitedPromise;
+      }
+    },
+  };
+}
+
+/** The worker's start-up data (inside the worker). */
+export function workerInit(): WorkerInit {
+  return workerData as WorkerInit;
+}
+
+/** The worker's endpoint towards the front end (inside the worker). */
+export function workerEndpoint(): Endpoint {
+  if (parentPort === null) throw new Error("The flightlog worker must run in a worker thread");
+  return portEndpoint(parentPort);
+}
+
+interface NodePort {
+  // deno-lint-ignore no-explicit-any
+  postMessage(message: unknown, transfer?: any): void;
+  on(type: "message", listener: (data: unknown) => void): unknown;
+  off(type: "message", listener: (data: unknown) => void): unknown;
+}
+
+// comlink expects DOM-style message events; node:worker_threads delivers the
+// data itself. This adapter wraps each message as `{ data }`.
+function portEndpoint(port: NodePort): Endpoint {
+  const wrapped = new Map<EventListenerOrEventListenerObject, (data: unknown) => void>();
+  return {
+    postMessage: (message: unknown, transfer?: Transferable[]) =>
+      port.postMessage(message, transfer),
+    addEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
+      const fn = (data: unknown) => {
+        const ev = { data } as MessageEvent;
+        if (typeof listener === "function") listener(ev);
+        else listener.handleEvent(ev);
+      };
+      wrapped.set(listener, fn);
+      port.on("message", fn);
+    },
+    removeEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
+      const fn = wrapped.get(listener);
+      if (fn !== undefined) {
+        port.off("message", fn);
+        wrapped.delete(listener);
+      }
+    },
+  };
+}
+
+/** Keeps a timer from holding the process open. */
+export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
+  Deno.unrefTimer(id as unknown as number);
+}
+
+/** Opens the segment-file store in `dir`. */
+export function openStore(dir: string, options: StoreOptions): Store {
+  return SegmentStore.open(dir, options);
+}
+
+// ---------------------------------------------------------------------------
+// Exit hooks: one set of listeners for every live logger, installed with the
+// first hook and removed with the last, so closed loggers leave nothing behind.
+
+const hooks = new Set<() => void>();
+let installed = false;
+let signalsInstalled = false;
+
+function runHooks(): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch {
+      // One logger's failed flush must not stop the others'.
+    }
+  }
+}
+
+const onUnload = (): void => runHooks();
+const onError = (): void => runHooks();
+const onSigint = (): void => {
+  runHooks();
+  Deno.exit(130);
+};
+const onSigterm = (): void => {
+  runHooks();
+  Deno.exit(143);
+};
+
+/**
+ * Runs `flush` synchronously at process exit: end of script and `Deno.exit()`
+ * (`unload`), an uncaught exception (`error`), an unhandled rejection, SIGINT
+ * and SIGTERM (after which the process exits with 130 / 143). Returns the
+ * function that removes the hook.
+ */
+export function addExitHook(flush: () => void): () => void {
+  hooks.add(flush);
+  if (!installed) {
+    installed = true;
+    globalThis.addEventListener("unload", onUnload);
+    globalThis.addEventListener("error", onError);
+    globalThis.addEventListener("unhandledrejection", onError);
+    try {
+      Deno.addSignalListener("SIGINT", onSigint);
+      Deno.addSignalListener("SIGTERM", onSigterm);
+      signalsInstalled = true;
+    } catch {
+      // Signals are not available (e.g. Windows SIGTERM, or a worker): other hooks remain.
+    }
+  }
+  return () => {
+    hooks.delete(flush);
+    if (hooks.size === 0 && installed) {
+      installed = false;
+      globalThis.removeEventListener("unload", onUnload);
+      globalThis.removeEventListener("error", onError);
+      globalThis.removeEventListener("unhandledrejection", onError);
+      if (signalsInstalled) {
+        Deno.removeSignalListener("SIGINT", onSigint);
+        Deno.removeSignalListener("SIGTERM", onSigterm);
+        signalsInstalled = false;
+      }
+    }
+  };
+}

@@ -1,0 +1,618 @@
+/**
+ * Transports carry encoded records from a producing thread to the consumer:
+ *
+ * - `"sab"`: a SharedArrayBuffer ring drained by a worker (the fast path);
+ * - `"message"`: records batched in a private buffer and posted to the worker
+ *   (no SharedArrayBuffer, e.g. a page that is not cross-origin isolated);
+ * - `"inline"`: no worker at all; the consumer runs on this thread, on a timer;
+ * - `"attached"`: an application Worker writing into its own ring of another
+ *   logger's store (see `attachLogger`).
+ *
+ * All of them share the record format, so the semantics (sequence numbers,
+ * drops, `emitted = persisted + dropped`) are the same.
+ *
+ * @module
+ */
+import * as Comlink from "comlink/dist/esm/comlink.mjs";
+import {
+  align4,
+  ConsumerState,
+  createControlBuffer,
+  createRingBuffer,
+  DURABLE,
+  FLUSH_ACK,
+  FLUSH_REQ,
+  type RingCounters,
+  RingProducer,
+  SLEEPING,
+  STATE,
+} from "./ring.ts";
+import { Consumer } from "./worker_core.ts";
+import type { Encoder } from "./codec.ts";
+import type { LevelName } from "./level.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
+import type { ProducerHandle, StoreOptions } from "./logger.ts";
+import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import * as runtime from "./_runtime_deno.ts";
+
+/** The transport a logger uses, as `stats().mode` reports it. */
+export type TransportMode = "sab" | "message" | "inline" | "attached";
+
+/** The producer side of a transport: where the hot path copies records. */
+export interface Producer {
+  readonly capacity: number;
+  write(src: Uint8Array, len: number): boolean;
+  wake(): void;
+  /** Publishes the front end's counters (absolute values) for the consumer. */
+  publish(emitted: number, dropped: number): void;
+  counters(): RingCounters;
+  used(): number;
+  waitForSpace(ms: number): boolean;
+}
+
+/** A transport, as the logger front end sees it. */
+export interface Transport {
+  readonly mode: TransportMode;
+  readonly producer: Producer;
+  readonly producerId: string;
+  /** True when the `"block"` overflow policy may wait on this thread. */
+  readonly canBlock: boolean;
+  flush(durable: boolean): Promise<void>;
+  query(filter: QueryFilter): Promise<QueryPage>;
+  getFlowLog(flowId: string): Promise<FlowLog>;
+  producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
+  state(): "starting" | "running" | "failed" | "closed";
+  error(): string | null;
+  close(): Promise<void>;
+}
+
+/** Configuration of {@linkcode openTransport}. */
+export type TransportConfig =
+  | {
+    mode: "auto" | "sab" | "message" | "inline";
+    dir: string;
+    ringBytes: number;
+    store: StoreOptions;
+    exitHooks: boolean;
+    exitTimeoutMs: number;
+    flushIntervalMs: number;
+    clock: (() => number) | undefined;
+  }
+  | { mode: "attached"; handle: ProducerHandle; clock: (() => number) | undefined };
+
+/** Error thrown by flush/query when the worker is gone or the logger is closed. */
+export class LoggerClosedError extends Error {
+  override name = "LoggerClosedError";
+}
+
+function newInstanceId(): string {
+  const b = new Uint8Array(6);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Picks and opens a transport. */
+export function openTransport(config: TransportConfig): Transport {
+  if (config.mode === "attached") return new AttachedTransport(config.handle);
+  let mode = config.mode;
+  if (mode === "auto") {
+    mode = !runtime.hasWorkers() ? "inline" : runtime.hasSharedMemory() ? "sab" : "message";
+  }
+  if (mode === "sab" && !runtime.hasSharedMemory()) {
+    throw new TypeError(
+      'Transport "sab" needs SharedArrayBuffer (a cross-origin isolated page in browsers): use "auto"',
+    );
+  }
+  if (mode === "inline") return new InlineTransport(config);
+  return new WorkerTransport(config, mode);
+}
+
+/** Statically checked `instanceof SharedArrayBuffer` that works where it is undefined. */
+function isShared(buf: ArrayBufferLike): buf is SharedArrayBuffer {
+  return typeof SharedArrayBuffer === "function" && buf instanceof SharedArrayBuffer;
+}
+
+class WorkerTransport implements Transport {
+  readonly mode: "sab" | "message";
+  readonly producer: Producer;
+  readonly producerId: string;
+  readonly canBlock: boolean;
+  readonly #instance: string;
+  readonly #control: SharedArrayBuffer | ArrayBuffer;
+  readonly #control32: Int32Array;
+  readonly #worker: runtime.WorkerHandle;
+  readonly #remote: Comlink.Remote<WorkerApi>;
+  readonly #ready: Promise<void>;
+  readonly #dead: Promise<never>;
+  #failure: Error | null = null;
+  #closing: Promise<void> | null = null;
+  #nextProducer = 1;
+  readonly #removeExitHook: () => void;
+  readonly #exitTimeoutMs: number;
+
+  constructor(
+    config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>,
+    mode: "sab" | "message",
+  ) {
+    this.mode = mode;
+    this.#instance = newInstanceId();
+    this.producerId = `${this.#instance}.0`;
+    this.#exitTimeoutMs = config.exitTimeoutMs;
+    const shared = mode === "sab";
+    this.#control = createControlBuffer(shared);
+    this.#control32 = new Int32Array(this.#control);
+    const init: WorkerInit = {
+      dir: config.dir,
+      store: config.store,
+      control: this.#control,
+      rings: [],
+      shared,
+    };
+    if (shared) {
+      const ring = createRingBuffer(config.ringBytes, true) as SharedArrayBuffer;
+      init.rings.push({ producer: this.producerId, buffer: ring });
+      this.producer = new RingProducer(ring, this.#control);
+      this.canBlock = runtime.canWait();
+    } else {
+      this.producer = new BatchProducer(
+        config.ringBytes,
+        config.flushIntervalMs,
+        (bytes, emitted, dropped) => this.#ingest(bytes, emitted, dropped),
+      );
+      this.canBlock = false;
+    }
+    this.#worker = runtime.startWorker(init);
+    this.#remote = Comlink.wrap<WorkerApi>(this.#worker.endpoint);
+    let rejectDead!: (e: Error) => void;
+    this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
+    this.#dead.catch(() => {});
+    this.#worker.onExit((err) => {
+      if (this.#closing !== null && err === null) return;
+      this.#failure ??= err ?? new LoggerClosedError("The flightlog worker exited unexpectedly");
+      Atomics.store(this.#control32, STATE, ConsumerState.failed);
+      rejectDead(this.#failure);
+    });
+    this.#ready = this.#call(() => this.#remote.ready()).then((res) => {
+      if (res !== null) {
+        this.#failure ??= new Error(res);
+        Atomics.store(this.#control32, STATE, ConsumerState.failed);
+        rejectDead(this.#failure);
+      }
+    });
+    this.#ready.catch(() => {});
+    this.#removeExitHook = config.exitHooks
+      ? runtime.addExitHook(() => this.#flushSync())
+      : () => {};
+  }
+
+  // Races a call to the worker against its death, so nothing waits forever.
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#failure !== null) throw this.#failure;
+    const release = this.#worker.hold();
+    try {
+      return await Promise.race([fn(), this.#dead]);
+    } finally {
+      release();
+    }
+  }
+
+  async #ingest(
+    bytes: Uint8Array,
+    emitted: number,
+    dropped: number,
+  ): Promise<{ persisted: number; internal: number; lost: number }> {
+    return await this.#call(() =>
+      this.#remote.ingest(
+        this.producerId,
+        Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]),
+        emitted,
+        dropped,
+      )
+    );
+  }
+
+  async flush(durable: boolean): Promise<void> {
+    if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
+    await this.#ready;
+    if (this.producer instanceof BatchProducer) await this.producer.post();
+    await this.#call(() => this.#remote.flush(durable));
+  }
+
+  async query(filter: QueryFilter): Promise<QueryPage> {
+    await this.flush(false);
+    return await this.#call(() => this.#remote.query(filter));
+  }
+
+  async getFlowLog(flowId: string): Promise<FlowLog> {
+    await this.flush(false);
+    return await this.#call(() => this.#remote.getFlowLog(flowId));
+  }
+
+  producerHandle(level: LevelName, encoder: Encoder): ProducerHandle {
+    if (this.mode !== "sab" || !isShared(this.#control)) {
+      throw new TypeError(
+        'producerHandle() needs the "sab" transport (SharedArrayBuffer and a worker)',
+      );
+    }
+    if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
+    const producer = `${this.#instance}.${this.#nextProducer++}`;
+    const ring = createRingBuffer(this.producer.capacity, true) as SharedArrayBuffer;
+    // Events written before the worker registers the ring wait in it.
+    this.#call(() => this.#remote.addRing(producer, ring)).catch(() => {});
+    return {
+      kind: "flightlog-producer",
+      producer,
+      ring,
+      control: this.#control,
+      level,
+      limits: encoder.limits,
+    };
+  }
+
+  state(): "starting" | "running" | "failed" | "closed" {
+    if (this.#failure !== null) return "failed";
+    const s = Atomics.load(this.#control32, STATE);
+    return s === ConsumerState.running
+      ? "running"
+      : s === ConsumerState.closed
+      ? "closed"
+      : s === ConsumerState.failed
+      ? "failed"
+      : "starting";
+  }
+
+  error(): string | null {
+    return this.#failure?.message ?? null;
+  }
+
+  // Exit path: the main thread may block here (Deno), so wait for the worker's
+  // acknowledgement, bounded by exitTimeoutMs. A dead worker is not waited for.
+  #flushSync(): void {
+    if (this.#failure !== null || this.#closing !== null) return;
+    if (this.producer instanceof BatchProducer) {
+      void this.producer.post();
+      return;
+    }
+    const c = this.#control32;
+    const req = Atomics.add(c, FLUSH_REQ, 1) + 1;
+    Atomics.store(c, SLEEPING, 0);
+    Atomics.notify(c, SLEEPING);
+    const deadline = performance.now() + this.#exitTimeoutMs;
+    for (;;) {
+      const ack = Atomics.load(c, FLUSH_ACK);
+      if (ack - req >= 0 || Atomics.load(c, STATE) >= ConsumerState.failed) return;
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      try {
+        Atomics.wait(c, FLUSH_ACK, ack, left);
+      } catch {
+        return; // this thread may not wait
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#removeExitHook();
+    let err: unknown = null;
+    try {
+      if (this.#failure === null) {
+        if (this.producer instanceof BatchProducer) await this.producer.post();
+        await this.#call(() => this.#remote.close());
+      }
+    } catch (e) {
+      err = e;
+    } finally {
+      if (this.producer instanceof BatchProducer) this.producer.dispose();
+      this.#remote[Comlink.releaseProxy]();
+      await this.#worker.terminate();
+    }
+    if (err !== null && this.#failure === null) throw err;
+  }
+}
+
+/**
+ * The postMessage producer: records are appended to a private buffer and
+ * posted as one batch per `intervalMs`. Bytes posted but not yet acknowledged
+ * count against the capacity, so memory stays bounded when the worker lags.
+ */
+export class BatchProducer implements Producer {
+  readonly capacity: number;
+  #buf: Uint8Array;
+  #fill = 0;
+  #inflight = 0;
+  #emitted = 0;
+  #dropped = 0;
+  #persisted = 0;
+  #internal = 0;
+  #lost = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #intervalMs: number;
+  readonly #send: (
+    bytes: Uint8Array,
+    emitted: number,
+    dropped: number,
+  ) => Promise<{ persisted: number; internal: number; lost: number }>;
+  #posting: Promise<void> = Promise.resolve();
+
+  constructor(
+    capacity: number,
+    intervalMs: number,
+    send: (
+      bytes: Uint8Array,
+      emitted: number,
+      dropped: number,
+    ) => Promise<{ persisted: number; internal: number; lost: number }>,
+  ) {
+    this.capacity = capacity;
+    this.#buf = new Uint8Array(capacity);
+    this.#intervalMs = intervalMs;
+    this.#send = send;
+  }
+
+  write(src: Uint8Array, len: number): boolean {
+    const need = align4(len);
+    if (this.#inflight + this.#fill + need > this.capacity) return false;
+    const buf = this.#buf;
+    const at = this.#fill;
+    if (len <= 64) { for (let i = 0; i < len; i++) buf[at + i] = src[i]!; }
+    else buf.set(src.subarray(0, len), at);
+    this.#fill = at + need;
+    return true;
+  }
+
+  wake(): void {
+    if (this.#timer === undefined) {
+      const timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.post();
+      }, this.#intervalMs);
+      runtime.unrefTimer(timer);
+      this.#timer = timer;
+    }
+  }
+
+  /** Posts the buffered records now; resolves when the worker has stored them. */
+  post(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#fill === 0) return this.#posting;
+    const n = this.#fill;
+    const bytes = this.#buf.slice(0, n);
+    this.#fill = 0;
+    this.#inflight += n;
+    const p = this.#send(bytes, this.#emitted, this.#dropped).then((ack) => {
+      this.#persisted = ack.persisted;
+      this.#internal = ack.internal;
+      this.#lost = ack.lost;
+    }).finally(() => {
+      this.#inflight -= n;
+    });
+    this.#posting = p.catch(() => {});
+    return p;
+  }
+
+  publish(emitted: number, dropped: number): void {
+    this.#emitted = emitted;
+    this.#dropped = dropped;
+  }
+
+  counters(): RingCounters {
+    return {
+      emitted: this.#emitted,
+      dropped: this.#dropped,
+      persisted: this.#persisted,
+      internal: this.#internal,
+      lost: this.#lost,
+    };
+  }
+
+  used(): number {
+    return this.#fill + this.#inflight;
+  }
+
+  waitForSpace(_ms: number): boolean {
+    return false;
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+class InlineTransport implements Transport {
+  readonly mode = "inline" as const;
+  readonly producer: RingProducer;
+  readonly producerId: string;
+  readonly canBlock = false;
+  readonly #consumer: Consumer;
+  readonly #control: Int32Array;
+  readonly #intervalMs: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #failure: Error | null = null;
+  readonly #removeExitHook: () => void;
+
+  constructor(config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>) {
+    this.producerId = `${newInstanceId()}.0`;
+    const control = createControlBuffer(false);
+    this.#control = new Int32Array(control);
+    const ring = createRingBuffer(config.ringBytes, false);
+    this.producer = new RingProducer(ring, control);
+    this.#intervalMs = config.flushIntervalMs;
+    this.#consumer = new Consumer(runtime.openStore(config.dir, config.store), control);
+    this.#consumer.addRing(this.producerId, ring);
+    // The consumer "sleeps" until the first write; a write then schedules one drain.
+    Atomics.store(this.#control, SLEEPING, 1);
+    this.producer.onWake = () => this.#schedule();
+    this.#removeExitHook = config.exitHooks ? runtime.addExitHook(() => this.#drain()) : () => {};
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#drain();
+    }, this.#intervalMs);
+    runtime.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  #drain(): void {
+    if (this.#closed) return;
+    try {
+      this.#consumer.drain();
+    } catch (err) {
+      this.#failure = err instanceof Error ? err : new Error(String(err));
+    }
+    Atomics.store(this.#control, SLEEPING, 1);
+  }
+
+  flush(durable: boolean): Promise<void> {
+    if (this.#closed) return Promise.reject(new LoggerClosedError("The logger is closed"));
+    try {
+      this.#consumer.flush(durable);
+      Atomics.store(this.#control, SLEEPING, 1);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  query(filter: QueryFilter): Promise<QueryPage> {
+    if (this.#closed) return Promise.reject(new LoggerClosedError("The logger is closed"));
+    try {
+      return Promise.resolve(this.#consumer.query(filter));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  getFlowLog(flowId: string): Promise<FlowLog> {
+    if (this.#closed) return Promise.reject(new LoggerClosedError("The logger is closed"));
+    try {
+      return Promise.resolve(this.#consumer.getFlowLog(flowId));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  producerHandle(): ProducerHandle {
+    throw new TypeError(
+      'producerHandle() needs the "sab" transport (SharedArrayBuffer and a worker)',
+    );
+  }
+
+  state(): "running" | "failed" | "closed" {
+    return this.#closed ? "closed" : this.#failure !== null ? "failed" : "running";
+  }
+
+  error(): string | null {
+    return this.#failure?.message ?? null;
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#removeExitHook();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      this.#consumer.close();
+    } catch (err) {
+      return Promise.reject(err);
+    } finally {
+      this.#closed = true;
+    }
+    return Promise.resolve();
+  }
+}
+
+class AttachedTransport implements Transport {
+  readonly mode = "attached" as const;
+  readonly producer: RingProducer;
+  readonly producerId: string;
+  readonly canBlock: boolean;
+  readonly #control: Int32Array;
+  #closed = false;
+
+  constructor(handle: ProducerHandle) {
+    this.producerId = handle.producer;
+    this.producer = new RingProducer(handle.ring, handle.control);
+    this.#control = new Int32Array(handle.control);
+    this.canBlock = runtime.canWait();
+  }
+
+  async flush(durable: boolean): Promise<void> {
+    if (this.#closed) throw new LoggerClosedError("The logger is closed");
+    const c = this.#control;
+    if (durable) Atomics.store(c, DURABLE, 1);
+    const req = Atomics.add(c, FLUSH_REQ, 1) + 1;
+    Atomics.store(c, SLEEPING, 0);
+    Atomics.notify(c, SLEEPING);
+    for (;;) {
+      const ack = Atomics.load(c, FLUSH_ACK);
+      if (ack - req >= 0) return;
+      if (Atomics.load(c, STATE) >= ConsumerState.failed) {
+        throw new LoggerClosedError("The flightlog worker is not running");
+      }
+      const r = Atomics.waitAsync(c, FLUSH_ACK, ack, 1000);
+      if (r.async) {
+        // A pending waitAsync does not keep the event loop alive; a timer does.
+        const keepAlive = setTimeout(() => {}, 1000);
+        await r.value;
+        clearTimeout(keepAlive);
+      }
+    }
+  }
+
+  query(): Promise<QueryPage> {
+    return Promise.reject(
+      new TypeError(
+        "query() is answered by the logger that made the handle, not by an attached one",
+      ),
+    );
+  }
+
+  getFlowLog(): Promise<FlowLog> {
+    return Promise.reject(
+      new TypeError(
+        "getFlowLog() is answered by the logger that made the handle, not by an attached one",
+      ),
+    );
+  }
+
+  producerHandle(): ProducerHandle {
+    throw new TypeError(
+      "producerHandle() is available on the logger that owns the store, not on an attached one",
+    );
+  }
+
+  state(): "starting" | "running" | "failed" | "closed" {
+    const s = Atomics.load(this.#control, STATE);
+    return s === ConsumerState.running
+      ? "running"
+      : s === ConsumerState.closed
+      ? "closed"
+      : s === ConsumerState.failed
+      ? "failed"
+      : "starting";
+  }
+
+  error(): string | null {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush(false).catch(() => {});
+    this.#closed = true;
+    this.producer.close();
+  }
+}

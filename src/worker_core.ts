@@ -1,0 +1,297 @@
+/**
+ * The consumer: drains every producer's ring, decodes records into events and
+ * hands them to the store; answers flushes and queries. Runs in the worker
+ * (SAB and postMessage transports) or in the caller's thread (in-thread mode),
+ * so all of it is plain code with no worker globals.
+ *
+ * @module
+ */
+import {
+  ALIVE,
+  ConsumerState,
+  DURABLE,
+  FLUSH_ACK,
+  FLUSH_REQ,
+  RingConsumer,
+  SLEEPING,
+  STATE,
+  walkRecords,
+} from "./ring.ts";
+import { Decoder } from "./codec.ts";
+import type { LogEvent } from "./event.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
+
+/** What the consumer needs from a store (segment files, IndexedDB, memory). */
+export interface Store {
+  append(events: LogEvent[]): void;
+  sync(): void;
+  query(filter: QueryFilter): QueryPage;
+  getFlowLog(flowId: string): FlowLog;
+  stats(): Record<string, unknown>;
+  close(): void;
+}
+
+/** Counters of one producer, as the consumer sees them. */
+export interface ProducerCounters {
+  producer: string;
+  emitted: number;
+  dropped: number;
+  persisted: number;
+  internal: number;
+  /** User events the store refused (I/O error); they count as dropped. */
+  lost: number;
+}
+
+interface ProducerEntry {
+  id: string;
+  ring: RingConsumer | null;
+  // postMessage transport: counters reported by the front end with each batch.
+  emitted: number;
+  dropped: number;
+  persisted: number;
+  internal: number;
+  lost: number;
+}
+
+/** Statistics of the consumer. */
+export interface ConsumerStats {
+  producers: ProducerCounters[];
+  decode_errors: number;
+  store_errors: number;
+  /** Events lost because the store refused them (disk full, I/O error). */
+  store_dropped: number;
+  last_error: string | null;
+  store: Record<string, unknown>;
+}
+
+const MAX_BATCH = 8192;
+
+/**
+ * Drains rings and batches from producers into a {@linkcode Store}.
+ */
+export class Consumer {
+  readonly #store: Store;
+  readonly #control: Int32Array;
+  readonly #producers: ProducerEntry[] = [];
+  readonly #decoder = new Decoder();
+  #batch: LogEvent[] = [];
+  #batchUser = 0;
+  #batchInternal = 0;
+  #decodeErrors = 0;
+  #storeErrors = 0;
+  #storeDropped = 0;
+  #lastError: Error | null = null;
+  #closed = false;
+  #current: ProducerEntry | null = null;
+  readonly #onRecord = (bytes: Uint8Array, start: number, end: number): void => {
+    const p = this.#current!;
+    try {
+      const ev = this.#decoder.decode(bytes, start, end, p.id);
+      if (Decoder.isInternal(bytes, start)) this.#batchInternal++;
+      else this.#batchUser++;
+      this.#batch.push(ev);
+    } catch {
+      this.#decodeErrors++;
+    }
+    if (this.#batch.length >= MAX_BATCH) this.#commit(p);
+  };
+
+  constructor(store: Store, control: SharedArrayBuffer | ArrayBuffer) {
+    this.#store = store;
+    this.#control = new Int32Array(control);
+    Atomics.store(this.#control, STATE, ConsumerState.running);
+  }
+
+  /** Registers a producer's ring. */
+  addRing(producer: string, buffer: SharedArrayBuffer | ArrayBuffer): void {
+    this.#producers.push({
+      id: producer,
+      ring: new RingConsumer(buffer),
+      emitted: 0,
+      dropped: 0,
+      persisted: 0,
+      internal: 0,
+      lost: 0,
+    });
+  }
+
+  /**
+   * Takes a batch of framed records from a postMessage producer (records laid
+   * end to end, no wrap markers) with the producer's counters.
+   */
+  ingest(producer: string, bytes: Uint8Array, emitted: number, dropped: number): {
+    persisted: number;
+    internal: number;
+    lost: number;
+  } {
+    let p = this.#producers.find((e) => e.id === producer);
+    if (p === undefined) {
+      p = { id: producer, ring: null, emitted: 0, dropped: 0, persisted: 0, internal: 0, lost: 0 };
+      this.#producers.push(p);
+    }
+    p.emitted = emitted;
+    p.dropped = dropped;
+    this.#current = p;
+    walkRecords(bytes, bytes.length, 0, 0x40000000, this.#onRecord);
+    this.#commit(p);
+    return { persisted: p.persisted, internal: p.internal, lost: p.lost };
+  }
+
+  /** Drains every ring once. Returns the number of records taken. */
+  drain(): number {
+    let n = 0;
+    for (const p of this.#producers) {
+      if (p.ring === null) continue;
+      this.#current = p;
+      n += p.ring.drain(this.#onRecord);
+      this.#commit(p);
+    }
+    return n;
+  }
+
+  /** True when any ring holds unread records. */
+  pending(): boolean {
+    for (const p of this.#producers) if (p.ring !== null && p.ring.pending()) return true;
+    return false;
+  }
+
+  #commit(p: ProducerEntry): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    const user = this.#batchUser;
+    const internal = this.#batchInternal;
+    this.#batch = [];
+    this.#batchUser = 0;
+    this.#batchInternal = 0;
+    try {
+      this.#store.append(batch);
+      if (p.ring !== null) p.ring.countPersisted(user, internal);
+      p.persisted += user;
+      p.internal += internal;
+    } catch (err) {
+      // The events are lost; count them so emitted = persisted + dropped still holds.
+      this.#storeErrors++;
+      this.#storeDropped += user;
+      this.#lastError = err instanceof Error ? err : new Error(String(err));
+      p.lost += user;
+      if (p.ring !== null) p.ring.countLost(user);
+    }
+  }
+
+  /** Drains, then answers outstanding synchronous flush requests. */
+  serviceFlushRequests(): void {
+    const c = this.#control;
+    const req = Atomics.load(c, FLUSH_REQ);
+    if (req === Atomics.load(c, FLUSH_ACK)) return;
+    this.drain();
+    if (Atomics.exchange(c, DURABLE, 0) === 1) {
+      try {
+        this.#store.sync();
+      } catch (err) {
+        this.#lastError = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    Atomics.store(c, FLUSH_ACK, req);
+    Atomics.notify(c, FLUSH_ACK);
+  }
+
+  /**
+   * Drains everything and, when `durable`, fsyncs. Rejects when the store
+   * failed since the last flush, so no failure goes unnoticed.
+   */
+  flush(durable: boolean): void {
+    this.drain();
+    if (durable) this.#store.sync();
+    const err = this.#lastError;
+    if (err !== null) {
+      this.#lastError = null;
+      throw new Error(`Store write failed, events were dropped: ${err.message}`, { cause: err });
+    }
+  }
+
+  /** Runs a query after draining, so it sees every event logged before the call. */
+  query(filter: QueryFilter): QueryPage {
+    this.drain();
+    return this.#store.query(filter);
+  }
+
+  /** Returns one flow's log after draining. */
+  getFlowLog(flowId: string): FlowLog {
+    this.drain();
+    return this.#store.getFlowLog(flowId);
+  }
+
+  /** Consumer and store statistics. */
+  stats(): ConsumerStats {
+    return {
+      producers: this.#producers.map((p) => {
+        const c = p.ring?.counters();
+        return {
+          producer: p.id,
+          emitted: c ? c.emitted : p.emitted,
+          dropped: c ? c.dropped : p.dropped,
+          persisted: p.persisted,
+          internal: p.internal,
+          lost: p.lost,
+        };
+      }),
+      decode_errors: this.#decodeErrors,
+      store_errors: this.#storeErrors,
+      store_dropped: this.#storeDropped,
+      last_error: this.#lastError?.message ?? null,
+      store: this.#store.stats(),
+    };
+  }
+
+  /**
+   * Waits (asynchronously) until a producer wakes the consumer or `idleMs`
+   * passes. Sets `SLEEPING` first and re-checks, so no wake-up is lost.
+   */
+  async sleep(idleMs: number): Promise<void> {
+    const c = this.#control;
+    Atomics.add(c, ALIVE, 1);
+    Atomics.store(c, SLEEPING, 1);
+    if (
+      this.pending() || Atomics.load(c, FLUSH_REQ) !== Atomics.load(c, FLUSH_ACK) || this.#closed
+    ) {
+      Atomics.store(c, SLEEPING, 0);
+      return;
+    }
+    const r = Atomics.waitAsync(c, SLEEPING, 1, idleMs);
+    if (r.async) await r.value;
+    Atomics.store(c, SLEEPING, 0);
+  }
+
+  /**
+   * The drain loop of a worker: drain, answer synchronous flushes, sleep when
+   * idle. Yields to the event loop regularly so RPCs are served under load.
+   */
+  async run(idleMs = 1000): Promise<void> {
+    while (!this.#closed) {
+      const started = performance.now();
+      let n: number;
+      do {
+        n = this.drain();
+        this.serviceFlushRequests();
+      } while (n > 0 && performance.now() - started < 8 && !this.#closed);
+      if (n > 0) await new Promise((r) => setTimeout(r, 0));
+      else await this.sleep(idleMs);
+    }
+  }
+
+  /** Drains, syncs and closes the store; ends {@linkcode Consumer.run}. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.drain();
+    this.#closed = true;
+    try {
+      this.#store.sync();
+    } finally {
+      this.#store.close();
+      Atomics.store(this.#control, STATE, ConsumerState.closed);
+      Atomics.store(this.#control, SLEEPING, 0);
+      Atomics.notify(this.#control, SLEEPING);
+      Atomics.notify(this.#control, FLUSH_ACK);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Builds the worker's RPC object from its start-up data. Runtime-neutral:
+ * the worker entry point supplies the store opener.
+ *
+ * @module
+ */
+import { Consumer } from "./worker_core.ts";
+import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import { openStore } from "./_runtime_deno.ts";
+
+/**
+ * Opens the store and returns the worker API. A store that cannot be opened
+ * does not crash the worker: `ready()` reports the error and every other call
+ * throws it.
+ */
+export function serveWorker(init: WorkerInit): WorkerApi {
+  let consumer: Consumer | null = null;
+  let failure: Error | null = null;
+  try {
+    consumer = new Consumer(openStore(init.dir, init.store), init.control);
+    for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
+    if (init.shared) {
+      consumer.run().catch((err) => {
+        failure = err instanceof Error ? err : new Error(String(err));
+      });
+    }
+  } catch (err) {
+    failure = err instanceof Error ? err : new Error(String(err));
+  }
+  const live = (): Consumer => {
+    if (failure !== null) throw failure;
+    return consumer!;
+  };
+  return {
+    ready: () => failure === null ? null : failure.message,
+    addRing: (producer, buffer) => live().addRing(producer, buffer),
+    ingest: (producer, bytes, emitted, dropped) => live().ingest(producer, bytes, emitted, dropped),
+    flush: (durable) => live().flush(durable),
+    query: (filter) => live().query(filter),
+    getFlowLog: (flowId) => live().getFlowLog(flowId),
+    stats: () => live().stats(),
+    close: () => consumer?.close(),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Each exit path of a Deno process that logs: end of script, Deno.exit(),
+ * an uncaught exception, an unhandled rejection, SIGTERM and SIGINT. The
+ * process must exit by itself, and every event logged before must be on disk.
+ */
+import assert from "node:assert/strict";
+import { createLogger } from "../../mod.ts";
+
+const fixture = new URL("./fixtures/exit_paths.ts", import.meta.url).pathname;
+const COUNT = 5000;
+
+async function runFixture(
+  mode: string,
+  transport = "auto",
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = await Deno.makeTempDir({ prefix: `flightlog-exit-${mode}-` });
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      fixture,
+      dir,
+      mode,
+      String(COUNT),
+      transport,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = cmd.spawn();
+  // A hang fails the test instead of blocking the suite.
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  if (mode === "sigterm" || mode === "sigint") {
+    const reader = child.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+    child.kill(mode === "sigterm" ? "SIGTERM" : "SIGINT");
+  }
+  const out = await child.output();
+  clearTimeout(killer);
+  try {
+    const log = createLogger({ dir, transport: "inline", exitHooks: false });
+    const trace = await log.getFlowLog("exit-flow");
+    await log.close();
+    const seen = trace.events.filter((e) => e.event === "tick").map((e) => e.fields.i);
+    assert.equal(seen.length, COUNT, `mode ${mode}: ${seen.length} of ${COUNT} events on disk`);
+    assert.deepEqual(seen, Array.from({ length: COUNT }, (_, i) => i));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("end of script: exits by itself with every event on disk", async () => {
+  const r = await runFixture("end");
+  assert.equal(r.code, 0, r.stderr);
+});
+
+Deno.test("Deno.exit(): every event on disk, exit code kept", async () => {
+  const r = await runFixture("exit");
+  assert.equal(r.code, 3, r.stderr);
+});
+
+Deno.test("uncaught exception: every event on disk, still fails", async () => {
+  const r = await runFixture("throw");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /uncaught in a timer/);
+});
+
+Deno.test("unhandled rejection: every event on disk, still fails", async () => {
+  const r = await runFixture("reject");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unhandled rejection/);
+});
+
+Deno.test("SIGTERM: every event on disk, exit code 143", async () => {
+  const r = await runFixture("sigterm");
+  assert.equal(r.code, 143, r.stderr);
+});
+
+Deno.test("SIGINT: every event on disk, exit code 130", async () => {
+  const r = await runFixture("sigint");
+  assert.equal(r.code, 130, r.stderr);
+});
+
+Deno.test("inline transport: end of script and Deno.exit() keep every event", async () => {
+  assert.equal((await runFixture("end", "inline")).code, 0);
+  assert.equal((await runFixture("exit", "inline")).code, 3);
+});

@@ -1,0 +1,55 @@
+/**
+ * An in-memory stand-in for the segment store, for tests of the consumer that
+ * should not depend on files. Can be told to fail writes.
+ *
+ * @module
+ */
+import type { Store } from "../../src/worker_core.ts";
+import type { LogEvent } from "../../src/event.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "../../src/query.ts";
+
+export class MemoryStore implements Store {
+  events: LogEvent[] = [];
+  appends = 0;
+  syncs = 0;
+  closed = false;
+  failWrites: Error | null = null;
+
+  append(events: LogEvent[]): void {
+    if (this.failWrites !== null) throw this.failWrites;
+    this.appends++;
+    this.events.push(...events);
+  }
+  sync(): void {
+    this.syncs++;
+  }
+  query(filter: QueryFilter): QueryPage {
+    const events = this.events.filter((e) =>
+      filter.flow_id === undefined || e.fields.flow_id === filter.flow_id
+    );
+    return { events, cursor: null };
+  }
+  getFlowLog(flowId: string): FlowLog {
+    const events = this.events.filter((e) => e.fields.flow_id === flowId);
+    return {
+      flow_id: flowId,
+      events,
+      spans: [],
+      summary: {
+        first_ts_ms: null,
+        last_ts_ms: null,
+        duration_ms: 0,
+        event_count: events.length,
+        error_count: 0,
+        by_level: {},
+        by_event: {},
+      },
+    };
+  }
+  stats(): Record<string, unknown> {
+    return { events: this.events.length };
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
