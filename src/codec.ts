@@ -522,6 +522,7 @@ export class RecordDecodeError extends Error {
   override name = "RecordDecodeError";
 }
 
+const STRING_CACHE_SIZE = 4096;
 const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
 
 /**
@@ -533,6 +534,28 @@ export class Decoder {
   #dv: DataView = new DataView(new ArrayBuffer(0));
   #pos = 0;
   #end = 0;
+  // Keys, event names and bound ids repeat from event to event: a
+  // direct-mapped cache of short strings by their bytes saves building and
+  // internalizing the same string again (bench/codec_bench.ts "decode").
+  readonly #cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
+  readonly #cacheStrings: string[] = new Array(STRING_CACHE_SIZE).fill("");
+
+  #cached(u8: Uint8Array, p: number, len: number): string {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ u8[p + i]!, 0x01000193);
+    const slot = (h >>> 0) & (STRING_CACHE_SIZE - 1);
+    const known = this.#cacheBytes[slot];
+    if (known !== undefined && known.length === len) {
+      let i = 0;
+      while (i < len && known[i] === u8[p + i]) i++;
+      if (i === len) return this.#cacheStrings[slot]!;
+    }
+    const bytes = u8.slice(p, p + len);
+    const s = textDecoder.decode(bytes);
+    this.#cacheBytes[slot] = bytes;
+    this.#cacheStrings[slot] = s;
+    return s;
+  }
 
   /** Decodes `bytes[start..end)` (a record without its length word) into an event. */
   decode(bytes: Uint8Array, start: number, end: number, producer: string): LogEvent {
@@ -589,9 +612,12 @@ export class Decoder {
         this.#need(len);
         const p = this.#pos;
         this.#pos = p + len;
-        return asciiString(u8, p, len);
+        return this.#cached(u8, p, len);
       }
-      case Tag.STR:
+      case Tag.STR: {
+        const b = this.#bytes();
+        return b.length <= 64 ? this.#cached(b, 0, b.length) : textDecoder.decode(b);
+      }
       case Tag.PLACEHOLDER:
         return textDecoder.decode(this.#bytes());
       case Tag.INT: {
@@ -684,12 +710,6 @@ export class Decoder {
   }
 }
 
-function asciiString(u8: Uint8Array, p: number, len: number): string {
-  if (len > 24) return textDecoder.decode(u8.subarray(p, p + len));
-  let s = "";
-  for (let i = 0; i < len; i++) s += String.fromCharCode(u8[p + i]!);
-  return s;
-}
 
 // A key named "__proto__" must become an own property, never the prototype.
 function setField(obj: Record<string, unknown>, key: string, value: unknown): void {
