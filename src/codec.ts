@@ -710,7 +710,6 @@ export class Decoder {
   }
 }
 
-
 // A key named "__proto__" must become an own property, never the prototype.
 function setField(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === "__proto__") {

@@ -32,9 +32,11 @@ export function compareEvents(a: LogEvent, b: LogEvent): number {
 
 interface SpanDraft {
   node: SpanNode;
-  /** Name from `fields.node`, else `fields.step_id`, once seen. */
+  /** Candidate names, first seen of each: node, step, job, run (in that preference). */
   nodeName: string | undefined;
   stepName: string | undefined;
+  jobName: string | undefined;
+  runName: string | undefined;
 }
 
 /**
@@ -97,6 +99,8 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
         },
         nodeName: undefined,
         stepName: undefined,
+        jobName: undefined,
+        runName: undefined,
       };
       drafts.set(spanId, draft);
     }
@@ -114,6 +118,12 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
     if (draft.stepName === undefined && typeof fields.step_id === "string") {
       draft.stepName = fields.step_id;
     }
+    if (draft.jobName === undefined && typeof fields.job_id === "string") {
+      draft.jobName = fields.job_id;
+    }
+    if (draft.runName === undefined && typeof fields.run_id === "string") {
+      draft.runName = fields.run_id;
+    }
     if (event.severity >= SEVERITY.error || fields.status === "failed") node.status = "error";
   }
 
@@ -122,7 +132,7 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
   const attachedTo = new Map<SpanNode, SpanNode>();
   for (const draft of drafts.values()) {
     const node = draft.node;
-    node.name = draft.nodeName ?? draft.stepName ?? node.name;
+    node.name = draft.nodeName ?? draft.stepName ?? draft.jobName ?? draft.runName ?? node.name;
     node.duration_ms = node.end_ms - node.start_ms;
     const parent = node.parent_id === null ? undefined : drafts.get(node.parent_id)?.node;
     if (parent === undefined || closesLoop(node, parent, attachedTo)) {

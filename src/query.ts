@@ -44,7 +44,7 @@ export interface QueryPage {
 export interface SpanNode {
   span_id: string;
   parent_id: string | null;
-  /** `fields.node`, else `fields.step_id`, else the first event's name. */
+  /** `fields.node`, else `fields.step_id`, `fields.job_id`, `fields.run_id`, else the first event's name. */
   name: string;
   start_ms: number;
   end_ms: number;

@@ -25,7 +25,11 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       });
     }
   } catch (err) {
-    failure = err instanceof Error ? err : new Error(String(err));
+    const why = err instanceof Error ? err.message : String(err);
+    failure = new Error(
+      `Cannot open the flightlog store in "${init.dir}": ${why}; check that it is a writable directory`,
+      { cause: err },
+    );
   }
   const live = (): Consumer => {
     if (failure !== null) throw failure;

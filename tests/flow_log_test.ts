@@ -173,3 +173,23 @@ Deno.test("compareEvents() orders by ts_ms, then producer, then seq", () => {
   assert.deepEqual([d, c, b, a].sort(compareEvents), [a, b, c, d]);
   assert.equal(compareEvents(a, a), 0);
 });
+
+Deno.test("buildFlowLog() names job and run spans by job_id and run_id", () => {
+  const ev = (seq: number, fields: Record<string, unknown>): LogEvent => ({
+    ts_ms: seq,
+    level: "info",
+    severity: 9,
+    event: "x",
+    producer: "p",
+    seq,
+    fields,
+  });
+  const log = buildFlowLog("f", [
+    ev(1, { run_id: "r-1", span_id: "a" }),
+    ev(2, { run_id: "r-1", job_id: "research", span_id: "b", parent_id: "a" }),
+    ev(3, { run_id: "r-1", job_id: "research", step_id: "plan", span_id: "c", parent_id: "b" }),
+  ]);
+  assert.equal(log.spans[0]!.name, "r-1");
+  assert.equal(log.spans[0]!.children[0]!.name, "research");
+  assert.equal(log.spans[0]!.children[0]!.children[0]!.name, "plan");
+});

@@ -98,3 +98,36 @@ Deno.test("inline transport: end of script and Deno.exit() keep every event", as
   assert.equal((await runFixture("end", "inline")).code, 0);
   assert.equal((await runFixture("exit", "inline")).code, 3);
 });
+
+Deno.test("a dead worker: flush() rejects with the reason and the process still exits at once", async () => {
+  const notADir = await Deno.makeTempFile({ prefix: "flightlog-not-a-dir-" });
+  try {
+    const t0 = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        fixture,
+        notADir,
+        "deadstore",
+        "100",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const ms = performance.now() - t0;
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(
+      stdout,
+      /flush rejected: Cannot open the flightlog store in ".+": .+; check that it is a writable directory/,
+    );
+    // The exit flush does not wait for a failed worker (exitTimeoutMs is 1 s);
+    // generous bound: a hang would be the 30 s suite default.
+    assert.ok(ms < 20_000, `took ${ms} ms`);
+  } finally {
+    await Deno.remove(notADir);
+  }
+});
