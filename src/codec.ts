@@ -167,6 +167,7 @@ export class Encoder {
     bindings: Uint8Array,
     bindingCount: number,
     fields: Record<string, unknown> | undefined,
+    bindingsId = 0,
   ): number {
     const dv = this.#dv;
     const u8 = this.buf;
@@ -178,11 +179,11 @@ export class Encoder {
     this.#overflow = false;
     this.#str(typeof event === "string" ? event : safeString(event));
     // Bindings were encoded once by child(); copy them verbatim.
-    const bl = bindings.length;
-    let n = bindingCount;
+    let bl = bindings.length;
+    let nbind = bindingCount;
     if (bl !== 0) {
       if (this.#pos + bl > this.#end) {
-        n = 0;
+        nbind = bl = bindingsId = 0;
       } else {
         // TypedArray.set beats a byte loop for the ~160 bytes of seven ids
         // (bench/ring_bench.ts "copy (… B bindings)").
@@ -190,8 +191,12 @@ export class Encoder {
         this.#pos += bl;
       }
     }
-    if (fields !== undefined && fields !== null) n += this.#top(fields);
+    const n = fields !== undefined && fields !== null ? this.#top(fields) : 0;
     dv.setUint16(18, n, true);
+    dv.setUint16(20, nbind, true);
+    dv.setUint16(22, 0, true);
+    dv.setUint32(24, bindingsId, true);
+    dv.setUint32(28, bl, true);
     dv.setUint32(0, this.#pos - 4, true);
     return this.#pos;
   }
@@ -523,17 +528,19 @@ export class RecordDecodeError extends Error {
 }
 
 const STRING_CACHE_SIZE = 4096;
+const BINDINGS_CACHE_SIZE = 1024;
 const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
 
 /**
- * Decodes records copied out of a ring. Holds no state between records except
- * reused views.
+ * Decodes records copied out of one producer's ring. Keeps caches (short
+ * strings, decoded bindings by id), so use one decoder per producer.
  */
 export class Decoder {
   #u8: Uint8Array = new Uint8Array(0);
   #dv: DataView = new DataView(new ArrayBuffer(0));
   #pos = 0;
   #end = 0;
+  readonly #bindings = new Map<number, Record<string, unknown>>();
   // Keys, event names and bound ids repeat from event to event: a
   // direct-mapped cache of short strings by their bytes saves building and
   // internalizing the same string again (bench/codec_bench.ts "decode").
@@ -565,13 +572,38 @@ export class Decoder {
     }
     const dv = this.#dv;
     this.#end = end;
+    if (end - start < RECORD_FIXED_BYTES - 4) throw new RecordDecodeError("Record too short");
     const seq = dv.getUint32(start, true);
     const ts = dv.getFloat64(start + 4, true);
     const severity = bytes[start + 12]!;
     const nfields = dv.getUint16(start + 14, true);
-    this.#pos = start + 16;
+    const nbind = dv.getUint16(start + 16, true);
+    const bindId = dv.getUint32(start + 20, true);
+    const bindLen = dv.getUint32(start + 24, true);
+    this.#pos = start + 28;
     const event = this.#string();
-    const fields: Record<string, unknown> = {};
+    let fields: Record<string, unknown>;
+    // Bindings of one child logger are the same bytes in every event: decode
+    // them once per (producer, bindings id) and copy the result
+    // (bench/codec_bench.ts "decode").
+    const known = bindId === 0 ? undefined : this.#bindings.get(bindId);
+    if (known !== undefined) {
+      this.#need(bindLen);
+      this.#pos += bindLen;
+      fields = { ...known };
+    } else {
+      fields = {};
+      const bindEnd = this.#pos + bindLen;
+      for (let i = 0; i < nbind; i++) {
+        const key = this.#string();
+        setField(fields, key, this.#value());
+      }
+      if (this.#pos !== bindEnd) throw new RecordDecodeError("Bindings length does not match");
+      if (bindId !== 0) {
+        if (this.#bindings.size >= BINDINGS_CACHE_SIZE) this.#bindings.clear();
+        this.#bindings.set(bindId, { ...fields });
+      }
+    }
     for (let i = 0; i < nfields; i++) {
       const key = this.#string();
       setField(fields, key, this.#value());

@@ -258,6 +258,7 @@ export class Core {
     fields: Fields | undefined,
     bind: Uint8Array,
     nbind: number,
+    bindId: number,
   ): void {
     const enc = this.encoder;
     const emitted = ++this.#emitted;
@@ -270,7 +271,7 @@ export class Core {
     try {
       const seq = ++this.#seq;
       const ts = this.clock();
-      const len = enc.encode(seq, ts, severity, 0, event, bind, nbind, fields);
+      const len = enc.encode(seq, ts, severity, 0, event, bind, nbind, fields, bindId);
       if (this.#burst !== 0 && !this.#writeDropped(ts)) {
         this.#drop();
       } else if (this.producer.write(enc.buf, len) || this.#block(len)) {
@@ -339,6 +340,13 @@ export class Core {
     return true;
   }
   #droppedEncoder: Encoder | undefined;
+  #bindIds = 0;
+
+  /** A new bindings id for a child logger (unique on this producer). */
+  nextBindId(): number {
+    this.#bindIds = (this.#bindIds + 1) >>> 0 || 1;
+    return this.#bindIds;
+  }
 
   /** Counters for `stats()`: exact on this thread, the consumer's from the header. */
   counters(): RingCounters {
@@ -383,6 +391,7 @@ class FlightLogger implements Logger {
   readonly #bindings: Fields;
   readonly #bytes: Uint8Array;
   readonly #nbind: number;
+  readonly #bindId: number;
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
@@ -394,6 +403,7 @@ class FlightLogger implements Logger {
     const enc = encoder.encodePairs(bindings);
     this.#bytes = enc.bytes;
     this.#nbind = enc.count;
+    this.#bindId = enc.count === 0 ? 0 : core.nextBindId();
     const min = SEVERITY[level];
     // Every instance gets the same six own properties in the same order, so
     // call sites stay monomorphic; a disabled level is the shared no-op
@@ -410,7 +420,8 @@ class FlightLogger implements Logger {
     const core = this.#core;
     const bytes = this.#bytes;
     const nbind = this.#nbind;
-    return (event, fields) => core.write(severity, event, fields, bytes, nbind);
+    const bindId = this.#bindId;
+    return (event, fields) => core.write(severity, event, fields, bytes, nbind, bindId);
   }
 
   isEnabled(level: LevelName): boolean {

@@ -30,7 +30,7 @@
  * | 88   | F11  | f64        | consumer | `LOST`: user events the store refused (I/O error)    |
  * | 96   | –    | –          | –        | reserved up to byte 127                              |
  * | 128  | I32  | u32        | creator  | `MAGIC` = 0x464c5247 ("FLRG")                         |
- * | 132  | I33  | u32        | creator  | `VERSION` = 2                                        |
+ * | 132  | I33  | u32        | creator  | `VERSION` = 3                                        |
  * | 136  | I34  | u32        | creator  | `CAPACITY` in bytes                                  |
  * | 140  | –    | –          | –        | reserved up to byte 191                              |
  *
@@ -54,8 +54,17 @@
  * | 8      | f64  | `ts_ms`: wall-clock ms since the Unix epoch              |
  * | 16     | u8   | `severity`: OpenTelemetry severity number (1–24)         |
  * | 17     | u8   | `flags`: bit 0 = internal event (not counted as emitted) |
- * | 18     | u16  | `nfields`: number of (key, value) pairs after the name   |
- * | 20     | …    | event name as a `STR` value, then `nfields` pairs        |
+ * | 18     | u16  | `nfields`: (key, value) pairs of the call's fields       |
+ * | 20     | u16  | `nbind`: (key, value) pairs of the logger's bindings     |
+ * | 22     | u16  | reserved, 0                                              |
+ * | 24     | u32  | `bind_id`: the bindings' id in this producer (0 = none)  |
+ * | 28     | u32  | `bind_len`: bytes of the bindings                        |
+ * | 32     | …    | event name (a string value), then the bindings           |
+ * |        |      | (`bind_len` bytes, `nbind` pairs), then `nfields` pairs  |
+ *
+ * A child logger encodes its bindings once and gives them an id; every record
+ * carries the bytes (so it decodes on its own) and the id (so the consumer can
+ * decode each set of bindings once and reuse it).
  *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the
@@ -121,11 +130,11 @@ export const CAPACITY_SLOT = 34;
 /** "FLRG". */
 export const RING_MAGIC = 0x464c5247;
 /** Ring layout version. */
-export const RING_VERSION = 2;
+export const RING_VERSION = 3;
 /** `len` value marking "continue at offset 0". */
 export const WRAP = 0xffffffff;
 /** Bytes of the fixed part of a record, including the length word. */
-export const RECORD_FIXED_BYTES = 20;
+export const RECORD_FIXED_BYTES = 32;
 /** Record flag: an event flightlog wrote itself. */
 export const FLAG_INTERNAL = 1;
 /** Smallest allowed capacity. */

@@ -44,6 +44,7 @@ export interface ProducerCounters {
 
 interface ProducerEntry {
   id: string;
+  decoder: Decoder;
   ring: RingConsumer | null;
   // postMessage transport: counters reported by the front end with each batch.
   emitted: number;
@@ -73,7 +74,6 @@ export class Consumer {
   readonly #store: Store;
   readonly #control: Int32Array;
   readonly #producers: ProducerEntry[] = [];
-  readonly #decoder = new Decoder();
   #batch: LogEvent[] = [];
   #batchUser = 0;
   #batchInternal = 0;
@@ -86,7 +86,7 @@ export class Consumer {
   readonly #onRecord = (bytes: Uint8Array, start: number, end: number): void => {
     const p = this.#current!;
     try {
-      const ev = this.#decoder.decode(bytes, start, end, p.id);
+      const ev = p.decoder.decode(bytes, start, end, p.id);
       if (Decoder.isInternal(bytes, start)) this.#batchInternal++;
       else this.#batchUser++;
       this.#batch.push(ev);
@@ -106,6 +106,7 @@ export class Consumer {
   addRing(producer: string, buffer: SharedArrayBuffer | ArrayBuffer): void {
     this.#producers.push({
       id: producer,
+      decoder: new Decoder(),
       ring: new RingConsumer(buffer),
       emitted: 0,
       dropped: 0,
@@ -126,7 +127,16 @@ export class Consumer {
   } {
     let p = this.#producers.find((e) => e.id === producer);
     if (p === undefined) {
-      p = { id: producer, ring: null, emitted: 0, dropped: 0, persisted: 0, internal: 0, lost: 0 };
+      p = {
+        id: producer,
+        decoder: new Decoder(),
+        ring: null,
+        emitted: 0,
+        dropped: 0,
+        persisted: 0,
+        internal: 0,
+        lost: 0,
+      };
       this.#producers.push(p);
     }
     p.emitted = emitted;

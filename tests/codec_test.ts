@@ -39,14 +39,19 @@ Deno.test("codec value tags are pinned", () => {
   });
   const enc = new Encoder();
   const len = enc.encode(1, 0, 9, 0, "e", EMPTY, 0, { a: 1 });
-  // len=27 | seq=1 | ts=0.0 | sev 9 | flags 0 | nfields 1 | ASCII "e" | ASCII "a" | INT 1
+  // len=39 | seq=1 | ts=0.0 | sev 9 | flags 0 | nfields 1 | nbind 0 | 0 | bind_id 0 |
+  // bind_len 0 | ASCII "e" | ASCII "a" | INT 1
   assert.deepEqual([...enc.buf.subarray(0, len)], [
-    ...[27, 0, 0, 0],
+    ...[39, 0, 0, 0],
     ...[1, 0, 0, 0],
     ...[0, 0, 0, 0, 0, 0, 0, 0],
     9,
     0,
     ...[1, 0],
+    ...[0, 0],
+    ...[0, 0],
+    ...[0, 0, 0, 0],
+    ...[0, 0, 0, 0],
     ...[7, 1, 0x65],
     ...[7, 1, 0x61],
     ...[4, 1, 0, 0, 0],
@@ -249,5 +254,26 @@ Deno.test("Decoder.decode() rejects damaged records instead of allocating", () =
   const at = bytes.indexOf(Tag.ARRAY, 20);
   new DataView(bytes.buffer).setUint32(at + 1, 0xfffffff0, true);
   assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), /Count longer than the record/);
-  assert.throws(() => new Decoder().decode(bytes, 4, 24, "p"), /Record ends inside a value/);
+  assert.throws(() => new Decoder().decode(bytes, 4, 37, "p"), /Record ends inside a value/);
+  assert.throws(() => new Decoder().decode(bytes, 4, 24, "p"), /Record too short/);
+});
+
+Deno.test("Decoder.decode() decodes bindings once per id and gives each event its own fields", () => {
+  const enc = new Encoder();
+  const { bytes, count } = enc.encodePairs({ flow_id: "f", run_id: "r" });
+  const dec = new Decoder();
+  const events = [1, 2].map((i) => {
+    const len = enc.encode(i, 0, 9, 0, "e", bytes, count, { i }, 7);
+    return dec.decode(enc.buf, 4, len, "p");
+  });
+  assert.deepEqual(events.map((e) => e.fields), [
+    { flow_id: "f", run_id: "r", i: 1 },
+    { flow_id: "f", run_id: "r", i: 2 },
+  ]);
+  assert.notEqual(events[0]!.fields, events[1]!.fields);
+  // A record whose bindings length lies is rejected, not misread.
+  const len = enc.encode(3, 0, 9, 0, "e", bytes, count, { i: 3 }, 8);
+  const bad = enc.buf.slice(0, len);
+  new DataView(bad.buffer).setUint32(28, bytes.length - 1, true);
+  assert.throws(() => new Decoder().decode(bad, 4, len, "p"), /Bindings length does not match/);
 });

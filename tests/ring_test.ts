@@ -79,9 +79,9 @@ Deno.test("ring layout constants are pinned", () => {
       INTERNAL: 10,
       LOST: 11,
       RING_MAGIC: 0x464c5247,
-      RING_VERSION: 2,
+      RING_VERSION: 3,
       WRAP: 0xffffffff,
-      RECORD_FIXED_BYTES: 20,
+      RECORD_FIXED_BYTES: 32,
       FLAG_INTERNAL: 1,
       MIN_CAPACITY: 4096,
       SLEEPING: 0,
@@ -101,8 +101,8 @@ Deno.test("ring layout constants are pinned", () => {
   assert.ok(FLUSH_REQ * 4 >= 64);
   const buf = createRingBuffer(5000, true);
   const bytes = new Uint8Array(buf, 128, 12);
-  // "GRLF" little-endian magic, version 2, capacity 8192 (5000 rounded up).
-  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 2, 0, 0, 0, 0, 0x20, 0, 0]);
+  // "GRLF" little-endian magic, version 3, capacity 8192 (5000 rounded up).
+  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 3, 0, 0, 0, 0, 0x20, 0, 0]);
   assert.equal(buf.byteLength, 192 + 8192);
 });
 
@@ -159,7 +159,7 @@ Deno.test("RingProducer.write() refuses a record when full and accepts it once d
 Deno.test("ring delivers every record exactly once, in order, for any record sizes", () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 20, max: 1200 }), fc.boolean()), {
+      fc.array(fc.tuple(fc.integer({ min: 32, max: 1200 }), fc.boolean()), {
         minLength: 1,
         maxLength: 300,
       }),
