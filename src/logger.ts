@@ -203,11 +203,17 @@ export interface Logger {
 
 /** What {@linkcode Logger.producerHandle} returns; post it to a Worker. */
 export interface ProducerHandle {
+  /** Marks the object as a producer handle. */
   readonly kind: "flightlog-producer";
+  /** The producer id the attached logger writes under. */
   readonly producer: string;
+  /** The attached logger's own ring, already registered with the worker. */
   readonly ring: SharedArrayBuffer;
+  /** The store's control buffer (wake-up word and flush handshake). */
   readonly control: SharedArrayBuffer;
+  /** The level of the logger that made the handle (the default for the attached one). */
   readonly level: LevelName;
+  /** The limits of the logger that made the handle. */
   readonly limits: Limits;
 }
 
@@ -369,13 +375,27 @@ export class Core {
 
 /** Options of {@linkcode attachLogger}. */
 export interface AttachOptions {
-  /** @default {the handle's level} */
+  /**
+   * Least severe level recorded.
+   * @default {the handle's level}
+   */
   level?: LevelName;
-  /** @default {"drop"} */
+  /**
+   * What a log call does when the ring is full (see {@linkcode LoggerOptions.overflow}).
+   * @default {"drop"}
+   */
   overflow?: "drop" | "block";
-  /** @default {100} */
+  /**
+   * Longest wait of one log call under the `"block"` policy.
+   * @default {100}
+   */
   blockTimeoutMs?: number;
+  /** Called for each dropped event (see {@linkcode LoggerOptions.onDrop}). */
   onDrop?: (info: DropInfo) => void;
+  /**
+   * Wall clock in ms since the epoch.
+   * @default {Date.now}
+   */
   clock?: () => number;
 }
 

@@ -35,6 +35,7 @@ export interface QueryFilter {
 
 /** One page of query results, in timestamp order. */
 export interface QueryPage {
+  /** The matching events of this page, in timestamp order. */
   events: LogEvent[];
   /** Pass as `filter.cursor` to get the next page; `null` when there is none. */
   cursor: string | null;
@@ -42,37 +43,52 @@ export interface QueryPage {
 
 /** A span of a flow, built from events that share a `span_id`. */
 export interface SpanNode {
+  /** The `span_id` its events share. */
   span_id: string;
+  /** The first `parent_id` seen on its events, or null. */
   parent_id: string | null;
   /** `fields.node`, else `fields.step_id`, `fields.job_id`, `fields.run_id`, else the first event's name. */
   name: string;
+  /** Timestamp of its first event. */
   start_ms: number;
+  /** Timestamp of its last event. */
   end_ms: number;
+  /** `end_ms - start_ms`. */
   duration_ms: number;
   /** "error" when any of its events is at error level or above or has `status: "failed"`. */
   status: "ok" | "error";
   /** Indexes into {@linkcode FlowLog.events}. */
   events: number[];
+  /** Spans whose `parent_id` is this span. */
   children: SpanNode[];
 }
 
 /** Aggregates over one flow's events. */
 export interface FlowSummary {
+  /** Timestamp of the first event, or null for an unknown flow. */
   first_ts_ms: number | null;
+  /** Timestamp of the last event, or null for an unknown flow. */
   last_ts_ms: number | null;
+  /** `last_ts_ms - first_ts_ms` (0 for an unknown flow). */
   duration_ms: number;
+  /** Number of events. */
   event_count: number;
+  /** Events at error level or above. */
   error_count: number;
+  /** Events per level. */
   by_level: Partial<Record<LevelName, number>>;
+  /** Events per event name. */
   by_event: Record<string, number>;
 }
 
 /** Everything recorded for one flow. */
 export interface FlowLog {
+  /** The flow id asked for. */
   flow_id: string;
   /** The flow's events in timestamp order (ties broken by producer, then seq). */
   events: LogEvent[];
   /** Root spans (those without a known parent), each with its children. */
   spans: SpanNode[];
+  /** Aggregates over the flow's events. */
   summary: FlowSummary;
 }

@@ -82,6 +82,7 @@ export type TransportConfig =
 
 /** Error thrown by flush/query when the worker is gone or the logger is closed. */
 export class LoggerClosedError extends Error {
+  /** Always `"LoggerClosedError"`. */
   override name = "LoggerClosedError";
 }
 
