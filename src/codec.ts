@@ -124,9 +124,14 @@ export class Encoder {
   busy = false;
   /** The limits this encoder applies. */
   readonly limits: Limits;
+  // The current target: the scratch buffer, or a ring's data area during encodeAt().
+  #u8: Uint8Array;
   #dv: DataView;
+  readonly #scratchDv: DataView;
   #pos = 0;
+  // Writes stop at #end; the RESERVE bytes after it (up to #hard) are kept for markers.
   #end: number;
+  #hard: number;
   #overflow = false;
   #limits: Limits;
   // Objects on the current encoding path, for cycle detection (depth is small).
@@ -138,8 +143,11 @@ export class Encoder {
     // Not shared memory: Chromium's TextEncoder.encodeInto refuses shared views.
     // A whole number of 4-byte words: the ring copies records word by word.
     this.buf = new Uint8Array((limits.maxRecordBytes + 3) & ~3);
-    this.#dv = new DataView(this.buf.buffer);
-    this.#end = limits.maxRecordBytes - RESERVE;
+    this.#u8 = this.buf;
+    this.#scratchDv = new DataView(this.buf.buffer);
+    this.#dv = this.#scratchDv;
+    this.#hard = limits.maxRecordBytes;
+    this.#end = this.#hard - RESERVE;
   }
 
   /**
@@ -155,8 +163,9 @@ export class Encoder {
   }
 
   /**
-   * Encodes one record (length word included) and returns its total byte
-   * length. Never throws: hostile values become placeholders.
+   * Encodes one record (length word included) into the scratch buffer and
+   * returns its total byte length. Never throws: hostile values become
+   * placeholders.
    */
   encode(
     seq: number,
@@ -169,13 +178,83 @@ export class Encoder {
     fields: Record<string, unknown> | undefined,
     bindingsId = 0,
   ): number {
+    return this.#record(
+      0,
+      seq,
+      ts,
+      severity,
+      flags,
+      event,
+      bindings,
+      bindingCount,
+      fields,
+      bindingsId,
+    );
+  }
+
+  /**
+   * Encodes one record straight into `target` at offset `at` (4-byte aligned),
+   * which must have `limits.maxRecordBytes` writable bytes from there: the
+   * ring's data area when it has that much contiguous room. Saves copying the
+   * record from the scratch buffer (bench/logger_bench.ts "info").
+   */
+  encodeAt(
+    target: Uint8Array,
+    view: DataView,
+    at: number,
+    seq: number,
+    ts: number,
+    severity: number,
+    event: string,
+    bindings: Uint8Array,
+    bindingCount: number,
+    fields: Record<string, unknown> | undefined,
+    bindingsId: number,
+  ): number {
+    this.#u8 = target;
+    this.#dv = view;
+    this.#hard = at + this.#limits.maxRecordBytes;
+    this.#end = this.#hard - RESERVE;
+    try {
+      return this.#record(
+        at,
+        seq,
+        ts,
+        severity,
+        0,
+        event,
+        bindings,
+        bindingCount,
+        fields,
+        bindingsId,
+      );
+    } finally {
+      this.#u8 = this.buf;
+      this.#dv = this.#scratchDv;
+      this.#hard = this.#limits.maxRecordBytes;
+      this.#end = this.#hard - RESERVE;
+    }
+  }
+
+  #record(
+    base: number,
+    seq: number,
+    ts: number,
+    severity: number,
+    flags: number,
+    event: string,
+    bindings: Uint8Array,
+    bindingCount: number,
+    fields: Record<string, unknown> | undefined,
+    bindingsId: number,
+  ): number {
     const dv = this.#dv;
-    const u8 = this.buf;
-    dv.setUint32(4, seq, true);
-    dv.setFloat64(8, ts, true);
-    u8[16] = severity;
-    u8[17] = flags;
-    this.#pos = RECORD_FIXED_BYTES;
+    const u8 = this.#u8;
+    dv.setUint32(base + 4, seq, true);
+    dv.setFloat64(base + 8, ts, true);
+    u8[base + 16] = severity;
+    u8[base + 17] = flags;
+    this.#pos = base + RECORD_FIXED_BYTES;
     this.#overflow = false;
     this.#str(typeof event === "string" ? event : safeString(event));
     // Bindings were encoded once by child(); copy them verbatim.
@@ -192,13 +271,13 @@ export class Encoder {
       }
     }
     const n = fields !== undefined && fields !== null ? this.#top(fields) : 0;
-    dv.setUint16(18, n, true);
-    dv.setUint16(20, nbind, true);
-    dv.setUint16(22, 0, true);
-    dv.setUint32(24, bindingsId, true);
-    dv.setUint32(28, bl, true);
-    dv.setUint32(0, this.#pos - 4, true);
-    return this.#pos;
+    dv.setUint16(base + 18, n, true);
+    dv.setUint16(base + 20, nbind, true);
+    dv.setUint16(base + 22, 0, true);
+    dv.setUint32(base + 24, bindingsId, true);
+    dv.setUint32(base + 28, bl, true);
+    dv.setUint32(base, this.#pos - base - 4, true);
+    return this.#pos - base;
   }
 
   // The fields argument is normally a plain object; an Error or any other value
@@ -259,12 +338,12 @@ export class Encoder {
           if (depth !== 0) return n;
           this.#pos = fieldStart;
           this.#overflow = false;
-          this.#end = this.buf.length;
+          this.#end = this.#hard;
           this.#str(key.length > 32 ? key.slice(0, 32) : key);
           this.#placeholder(TRUNCATED_FIELD);
           this.#str("…");
           this.#placeholder("[More fields cut: record size limit]");
-          this.#end = this.buf.length - RESERVE;
+          this.#end = this.#hard - RESERVE;
           return n + 2;
         }
         n++;
@@ -294,12 +373,12 @@ export class Encoder {
         // Small integers as i32: 5 bytes instead of 9; -0 must stay a float.
         if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
           if (this.#room(5)) {
-            this.buf[this.#pos] = Tag.INT;
+            this.#u8[this.#pos] = Tag.INT;
             this.#dv.setInt32(this.#pos + 1, v, true);
             this.#pos += 5;
           }
         } else if (this.#room(9)) {
-          this.buf[this.#pos] = Tag.FLOAT;
+          this.#u8[this.#pos] = Tag.FLOAT;
           this.#dv.setFloat64(this.#pos + 1, v, true);
           this.#pos += 9;
         }
@@ -335,7 +414,7 @@ export class Encoder {
     }
     if (v instanceof Date) {
       if (this.#room(9)) {
-        this.buf[this.#pos] = Tag.DATE;
+        this.#u8[this.#pos] = Tag.DATE;
         this.#dv.setFloat64(this.#pos + 1, v.getTime(), true);
         this.#pos += 9;
       }
@@ -369,7 +448,7 @@ export class Encoder {
   #plain(obj: Record<string, unknown>, depth: number): void {
     if (!this.#room(5)) return;
     const at = this.#pos;
-    this.buf[at] = Tag.OBJECT;
+    this.#u8[at] = Tag.OBJECT;
     this.#pos += 5;
     const n = this.#fields(obj, depth);
     this.#dv.setUint32(at + 1, n, true);
@@ -381,7 +460,7 @@ export class Encoder {
     const max = this.#limits.maxArrayLength;
     const keep = len > max ? max : len;
     const at = this.#pos;
-    this.buf[at] = Tag.ARRAY;
+    this.#u8[at] = Tag.ARRAY;
     this.#dv.setUint32(at + 1, keep + (len > max ? 1 : 0), true);
     this.#pos += 5;
     for (let i = 0; i < keep && !this.#overflow; i++) this.#value(arr[i], depth + 1);
@@ -391,7 +470,7 @@ export class Encoder {
   #map(map: Map<unknown, unknown>, depth: number): void {
     if (!this.#room(5)) return;
     const at = this.#pos;
-    this.buf[at] = Tag.OBJECT;
+    this.#u8[at] = Tag.OBJECT;
     this.#pos += 5;
     const max = this.#limits.maxKeys;
     let n = 0;
@@ -442,7 +521,7 @@ export class Encoder {
   }
 
   #tag(tag: number): void {
-    if (this.#room(1)) this.buf[this.#pos++] = tag;
+    if (this.#room(1)) this.#u8[this.#pos++] = tag;
   }
 
   #room(n: number): boolean {
@@ -468,7 +547,7 @@ export class Encoder {
     // overhead up to about 48 characters (bench/codec_bench.ts "string").
     if (len <= 48) {
       if (!this.#room(len + 2)) return;
-      const u8 = this.buf;
+      const u8 = this.#u8;
       const p = this.#pos + 2;
       let i = 0;
       for (; i < len; i++) {
@@ -494,12 +573,19 @@ export class Encoder {
       this.#overflow = true;
       return;
     }
-    const { read, written } = textEncoder.encodeInto(s, this.buf.subarray(at + 5, this.#end));
+    // Into the private scratch first when the target is a ring: TextEncoder
+    // may not write to shared memory (Chromium), and this path is cold.
+    const direct = this.#u8 !== this.buf;
+    const dst = direct
+      ? this.buf.subarray(0, Math.min(room, this.buf.length))
+      : this.buf.subarray(at + 5, this.#end);
+    const { read, written } = textEncoder.encodeInto(s, dst);
     if (read! < s.length) {
       this.#overflow = true;
       return;
     }
-    this.buf[at] = tag;
+    if (direct) this.#u8.set(dst.subarray(0, written!), at + 5);
+    this.#u8[at] = tag;
     this.#dv.setUint32(at + 1, written!, true);
     this.#pos = at + 5 + written!;
   }

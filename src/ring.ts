@@ -234,6 +234,10 @@ export class RingProducer {
   readonly #i32: Int32Array;
   readonly #f64: Float64Array;
   readonly #data32: Int32Array;
+  /** The data area, for encoding records in place (see {@linkcode RingProducer.reserve}). */
+  readonly data: Uint8Array;
+  /** A DataView of the data area. */
+  readonly view: DataView;
   readonly #control: Int32Array;
   readonly #shared: boolean;
   // Local copy of HEAD: only this thread writes it, so no atomic read is needed.
@@ -252,6 +256,8 @@ export class RingProducer {
     this.#f64 = new Float64Array(buffer, 0, HEADER_BYTES / 8);
     this.capacity = this.#i32[CAPACITY_SLOT]!;
     this.#data32 = new Int32Array(buffer, HEADER_BYTES, this.capacity / 4);
+    this.data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
+    this.view = new DataView(buffer, HEADER_BYTES, this.capacity);
     this.#control = new Int32Array(control);
     this.#shared = buffer instanceof SharedArrayBuffer;
     this.#head = Atomics.load(this.#i32, HEAD) >>> 0;
@@ -298,6 +304,30 @@ export class RingProducer {
     this.#head = (head + advance) >>> 0;
     Atomics.store(this.#i32, HEAD, this.#head | 0);
     return true;
+  }
+
+  /**
+   * Returns the data offset where a record of up to `max` bytes can be
+   * encoded in place (contiguous room, no wrap needed), or -1: then encode
+   * elsewhere and {@linkcode RingProducer.write} it. Follow with
+   * {@linkcode RingProducer.commit}.
+   */
+  reserve(max: number): number {
+    const cap = this.capacity;
+    const head = this.#head;
+    const off = head & (cap - 1);
+    if (cap - off < max) return -1;
+    if (max > cap - ((head - this.#tail) >>> 0)) {
+      this.#tail = Atomics.load(this.#i32, TAIL) >>> 0;
+      if (max > cap - ((head - this.#tail) >>> 0)) return -1;
+    }
+    return off;
+  }
+
+  /** Publishes a record of `len` bytes encoded in place at the offset `reserve()` gave. */
+  commit(len: number): void {
+    this.#head = (this.#head + align4(len)) >>> 0;
+    Atomics.store(this.#i32, HEAD, this.#head | 0);
   }
 
   /** Publishes the producer's statistics (absolute values) to the header. */

@@ -41,6 +41,14 @@ export type TransportMode = "sab" | "message" | "inline" | "attached";
 /** The producer side of a transport: where the hot path copies records. */
 export interface Producer {
   readonly capacity: number;
+  /** Data area for in-place encoding, when the producer supports it. */
+  readonly data: Uint8Array;
+  /** DataView of `data`. */
+  readonly view: DataView;
+  /** Offset with `max` contiguous free bytes in `data`, or -1. */
+  reserve(max: number): number;
+  /** Publishes a record encoded in place at the reserved offset. */
+  commit(len: number): void;
   write(src: Uint8Array, len: number): boolean;
   wake(): void;
   /** Publishes the front end's counters (absolute values) for the consumer. */
@@ -323,6 +331,8 @@ class WorkerTransport implements Transport {
  */
 export class BatchProducer implements Producer {
   readonly capacity: number;
+  readonly data: Uint8Array = new Uint8Array(0);
+  readonly view: DataView = new DataView(new ArrayBuffer(0));
   #buf: Uint8Array;
   #fill = 0;
   #inflight = 0;
@@ -354,6 +364,12 @@ export class BatchProducer implements Producer {
     this.#intervalMs = intervalMs;
     this.#send = send;
   }
+
+  reserve(_max: number): number {
+    return -1;
+  }
+
+  commit(_len: number): void {}
 
   write(src: Uint8Array, len: number): boolean {
     const need = align4(len);

@@ -277,3 +277,21 @@ Deno.test("Decoder.decode() decodes bindings once per id and gives each event it
   new DataView(bad.buffer).setUint32(28, bytes.length - 1, true);
   assert.throws(() => new Decoder().decode(bad, 4, len, "p"), /Bindings length does not match/);
 });
+
+Deno.test("Encoder.encodeAt() writes the same bytes in place as encode() does in scratch", () => {
+  const enc = new Encoder();
+  const { bytes, count } = enc.encodePairs({ flow_id: "f-1" });
+  const fields = { s: "ünïcode ✓", long: "y".repeat(100), n: 1.5, nested: { a: [1, "b"] } };
+  const len = enc.encode(5, 123.5, 13, 0, "ev", bytes, count, fields, 9);
+  const expected = enc.buf.slice(0, len);
+  const target = new Uint8Array(new SharedArrayBuffer(200_000));
+  const view = new DataView(target.buffer);
+  const at = 1024;
+  const len2 = enc.encodeAt(target, view, at, 5, 123.5, 13, "ev", bytes, count, fields, 9);
+  assert.equal(len2, len);
+  assert.deepEqual(target.slice(at, at + len2), expected);
+  // The scratch path still works afterwards.
+  assert.equal(enc.encode(5, 123.5, 13, 0, "ev", bytes, count, fields, 9), len);
+  const ev = new Decoder().decode(target, at + 4, at + len2, "p");
+  assert.equal(ev.fields.s, "ünïcode ✓");
+});
