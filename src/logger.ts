@@ -219,6 +219,9 @@ export interface ProducerHandle {
 
 function noop(_event: string, _fields?: Fields): void {}
 
+// A log.dropped record (about 100 bytes) plus the smallest event record.
+const BURST_PROBE_BYTES = MIN_RECORD_BYTES;
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -278,8 +281,14 @@ export class Core {
     enc.busy = true;
     try {
       const seq = ++this.#seq;
-      const ts = this.clock();
       const producer = this.producer;
+      // During a drop burst, skip encoding while there is not even room for
+      // the log.dropped record and a minimal event: drops stay cheap.
+      if (this.#burst !== 0 && !producer.hasRoom(BURST_PROBE_BYTES)) {
+        this.#drop();
+        return;
+      }
+      const ts = this.clock();
       // Encode in place when the ring has a whole record's contiguous room;
       // otherwise (near the end, nearly full, or after drops) go through the
       // scratch buffer (bench/logger_bench.ts "info").

@@ -324,6 +324,13 @@ export class RingProducer {
     return off;
   }
 
+  /** True when at least `n` bytes are free (not necessarily contiguous). */
+  hasRoom(n: number): boolean {
+    if (n <= this.capacity - ((this.#head - this.#tail) >>> 0)) return true;
+    this.#tail = Atomics.load(this.#i32, TAIL) >>> 0;
+    return n <= this.capacity - ((this.#head - this.#tail) >>> 0);
+  }
+
   /** Publishes a record of `len` bytes encoded in place at the offset `reserve()` gave. */
   commit(len: number): void {
     this.#head = (this.#head + align4(len)) >>> 0;

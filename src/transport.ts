@@ -49,6 +49,8 @@ export interface Producer {
   reserve(max: number): number;
   /** Publishes a record encoded in place at the reserved offset. */
   commit(len: number): void;
+  /** True when at least `n` bytes are free. */
+  hasRoom(n: number): boolean;
   write(src: Uint8Array, len: number): boolean;
   wake(): void;
   /** Publishes the front end's counters (absolute values) for the consumer. */
@@ -370,6 +372,10 @@ export class BatchProducer implements Producer {
   }
 
   commit(_len: number): void {}
+
+  hasRoom(n: number): boolean {
+    return this.#inflight + this.#fill + n <= this.capacity;
+  }
 
   write(src: Uint8Array, len: number): boolean {
     const need = align4(len);
