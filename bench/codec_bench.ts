@@ -1,13 +1,15 @@
 /**
- * The caller-side codec (`src/codec.ts`) on its own: the cost of encoding one
- * typical event, and the short-string fast path that `Encoder` takes instead
- * of `TextEncoder.encodeInto` (group `"string"`, cited by `src/codec.ts`).
+ * The codec (`src/codec.ts`) on its own: the cost of encoding one typical
+ * event, the short-string fast path that `Encoder` takes instead of
+ * `TextEncoder.encodeInto` (group `"string"`, cited by `src/codec.ts`), and
+ * the worker's `Decoder.decode` of the same record with and without its
+ * per-child-logger bindings cache (group `"decode"`, cited by `src/codec.ts`).
  *
  * Run with `deno task bench` (or `deno bench bench/codec_bench.ts`).
  *
  * @module
  */
-import { Encoder } from "../src/codec.ts";
+import { Decoder, Encoder } from "../src/codec.ts";
 import { BINDINGS, callFields, EVENT } from "./_workload.ts";
 
 const SEVERITY_INFO = 9;
@@ -129,9 +131,14 @@ Deno.bench({
   },
 });
 
-// Encoder#str takes the loop for every ASCII string below 256 characters: where
-// does encodeInto overtake it?
-const SIZED: [string, string[]][] = [["64 chars", MEDIUM], ["200-240 chars", LONG]];
+// Encoder#str takes the loop for ASCII strings of up to 48 characters: does
+// encodeInto overtake it about there?
+const SIZED: [string, string[]][] = [
+  ["32 chars", ["a".repeat(32), "b".repeat(32)]],
+  ["48 chars", ["c".repeat(48), "d".repeat(48)]],
+  ["64 chars", MEDIUM],
+  ["200-240 chars", LONG],
+];
 for (const [label, strings] of SIZED) {
   Deno.bench({
     group: `string (${label})`,
@@ -149,3 +156,62 @@ for (const [label, strings] of SIZED) {
     },
   });
 }
+
+// --- "decode": the worker's Decoder, with and without the bindings cache ----
+
+// Records as the worker finds them after RingConsumer.drain: the typical event
+// (7 bound ids, 2 call fields) laid end to end, 4-byte aligned, each with its
+// own seq, time and duration. Encoded once with bindings id 1 (a child logger)
+// and once with id 0 (no id: the bindings are decoded in every record).
+const RECORDS = 64;
+function recordsWith(bindingsId: number): { bytes: Uint8Array; at: number[]; end: number[] } {
+  const enc = new Encoder();
+  const bytes = new Uint8Array(RECORDS * 512);
+  const at: number[] = [];
+  const end: number[] = [];
+  let pos = 0;
+  for (let i = 0; i < RECORDS; i++) {
+    const len = enc.encode(
+      i + 1,
+      1795000000000 + i,
+      SEVERITY_INFO,
+      0,
+      EVENT,
+      bound.bytes,
+      bound.count,
+      callFields(i),
+      bindingsId,
+    );
+    bytes.set(enc.buf.subarray(0, len), pos);
+    at.push(pos + 4); // Decoder.decode takes the record without its length word
+    end.push(pos + len);
+    pos = (pos + len + 3) & ~3;
+  }
+  return { bytes, at, end };
+}
+
+function decodeCase(name: string, bindingsId: number, baseline: boolean): void {
+  const { bytes, at, end } = recordsWith(bindingsId);
+  const decoder = new Decoder();
+  // The bench must decode what was encoded; checked once, before timing.
+  const first = decoder.decode(bytes, at[1]!, end[1]!, "p.0");
+  const again = decoder.decode(bytes, at[1]!, end[1]!, "p.0");
+  const want = JSON.stringify({ ...BINDINGS, ...callFields(1) });
+  if (JSON.stringify(first.fields) !== want || JSON.stringify(again.fields) !== want) {
+    throw new Error(`decode ${name}: fields differ from what was encoded`);
+  }
+  let i = 0;
+  let sink = 0;
+  Deno.bench({
+    group: "decode",
+    name,
+    baseline,
+    fn() {
+      const k = i++ & (RECORDS - 1);
+      sink += decoder.decode(bytes, at[k]!, end[k]!, "p.0").seq;
+    },
+  });
+}
+
+decodeCase("Decoder.decode, bindings id 0 (bindings decoded every time)", 0, true);
+decodeCase("Decoder.decode, bindings id 1 (decoded bindings reused)", 1, false);

@@ -1,13 +1,19 @@
 /**
  * The producer side of the shared-memory ring (`src/ring.ts`): the copy of an
- * encoded record into the ring (group `"copy"`, cited by `src/ring.ts`) and
- * the whole `RingProducer.write()` of a typical record.
+ * encoded record into the ring (group `"copy"`, cited by `src/ring.ts`), the
+ * copy of a child logger's pre-encoded bindings (group `"copy (… B bindings)"`,
+ * cited by `src/codec.ts`) and the whole `RingProducer.write()` of a typical
+ * record (group `"ring write"`, cited by `src/ring.ts`), alone and with a
+ * consumer draining on the other core.
  *
  * Run with `deno task bench` (or `deno bench bench/ring_bench.ts`).
  *
  * @module
  */
+import { Worker } from "node:worker_threads";
 import {
+  align4,
+  CAPACITY_SLOT,
   createControlBuffer,
   createRingBuffer,
   HEAD,
@@ -101,7 +107,7 @@ const record = new Encoder();
 const recordLen = record.encode(1, 1795000000000, 9, 0, EVENT, bound.bytes, bound.count, {
   duration_ms: 12.5,
   status: "ok",
-});
+}, 1);
 copyCase(`copy (${recordLen} B record)`, sharedData, recordLen, "the shared ring");
 
 // Written out rather than through copyCase(), so these call sites only ever see
@@ -131,32 +137,116 @@ Deno.bench({
 
 // --- "ring write": RingProducer.write of the typical record ------------------
 
+// As Core.write drives the ring: write, publish the counters every 256 events,
+// then wake (one atomic load while the consumer is awake).
 function producerCase(name: string, shared: boolean, baseline: boolean, full: boolean): void {
   const ring = createRingBuffer(CAPACITY, shared);
   const control = createControlBuffer(shared);
   const producer = new RingProducer(ring, control);
   const i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
-  const buf = record.buf.slice(0, recordLen);
+  const buf = record.buf.slice(0, align4(recordLen));
+  let emitted = 0;
+  let dropped = 0;
   Deno.bench({
     group: "ring write",
     name,
     baseline,
     fn() {
-      if (!producer.write(buf, recordLen) && !full) {
-        // Play the consumer: free everything (a few ns once per ~4,500 records).
+      emitted++;
+      if (producer.write(buf, recordLen)) {
+        if ((emitted & 255) === 0) producer.publish(emitted, dropped);
+        producer.wake();
+      } else if (full) {
+        // Core.write's drop path publishes on every drop.
+        producer.publish(emitted, ++dropped);
+      } else {
+        // Play the consumer: free everything (a few ns once per ~4,400 records).
         Atomics.store(i32, TAIL, Atomics.load(i32, HEAD));
         producer.write(buf, recordLen);
+        producer.wake();
       }
+    },
+  });
+}
+
+producerCase(`write + publish/256 + wake, ${recordLen} B, SharedArrayBuffer`, true, true, false);
+producerCase(`same, ArrayBuffer (inline mode)`, false, false, false);
+producerCase(`ring full: write refused + publish`, true, false, true);
+
+// With a consumer draining the ring on the other core (the real RingConsumer in
+// a worker thread), TAIL's cache line is written by that core all the time.
+// RingProducer.write keeps a stale TAIL and re-reads it only when short of
+// room; the variant below re-reads it on every write, as the ring did before.
+// Started before any benchmark runs (top-level await), so the threads' start-up
+// does not disturb the first groups; idle, they nap.
+async function startDrainer(ring: SharedArrayBuffer): Promise<void> {
+  const worker = new Worker(new URL("./_ring_drainer.ts", import.meta.url), { workerData: ring });
+  worker.unref();
+  await new Promise((resolve) => worker.once("message", resolve));
+}
+
+class FreshTailProducer {
+  readonly #i32: Int32Array;
+  readonly #data32: Int32Array;
+  readonly #cap: number;
+  #head = 0;
+  constructor(ring: SharedArrayBuffer) {
+    this.#i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
+    this.#cap = this.#i32[CAPACITY_SLOT]!;
+    this.#data32 = new Int32Array(ring, HEADER_BYTES, this.#cap / 4);
+  }
+  // RingProducer.write, except for the Atomics.load of TAIL on every call.
+  write(s32: Int32Array, len: number): boolean {
+    const cap = this.#cap;
+    const need = align4(len);
+    const head = this.#head;
+    const off = head & (cap - 1);
+    const toEnd = cap - off;
+    const advance = need > toEnd ? toEnd + need : need;
+    const tail = Atomics.load(this.#i32, TAIL) >>> 0;
+    if (advance > cap - ((head - tail) >>> 0)) return false;
+    const d32 = this.#data32;
+    let at = off >> 2;
+    if (need > toEnd) {
+      d32[at] = -1;
+      at = 0;
+    }
+    const words = need >> 2;
+    for (let i = 0; i < words; i++) d32[at + i] = s32[i]!;
+    this.#head = (head + advance) >>> 0;
+    Atomics.store(this.#i32, HEAD, this.#head | 0);
+    return true;
+  }
+}
+
+{
+  const ring = createRingBuffer(CAPACITY, true) as SharedArrayBuffer;
+  const producer = new RingProducer(ring, createControlBuffer(true));
+  const buf = record.buf.slice(0, align4(recordLen));
+  await startDrainer(ring);
+  Deno.bench({
+    group: "ring write",
+    name: `write + wake, consumer draining on the other core (stale TAIL, as RingProducer)`,
+    fn() {
+      // A full ring means the consumer lags: retry, as "block" would.
+      while (!producer.write(buf, recordLen));
       producer.wake();
     },
   });
 }
 
-producerCase(`write + wake, ${recordLen} B, SharedArrayBuffer`, true, true, false);
-producerCase(
-  `write + wake, ${recordLen} B, ArrayBuffer (inline mode)`,
-  false,
-  false,
-  false,
-);
-producerCase(`ring full: write refused + count + wake`, true, false, true);
+{
+  const ring = createRingBuffer(CAPACITY, true) as SharedArrayBuffer;
+  const producer = new FreshTailProducer(ring);
+  const control = new RingProducer(createRingBuffer(CAPACITY, true), createControlBuffer(true));
+  const buf32 = new Int32Array(record.buf.slice(0, align4(recordLen)).buffer);
+  await startDrainer(ring);
+  Deno.bench({
+    group: "ring write",
+    name: `write + wake, consumer draining on the other core (TAIL re-read every write)`,
+    fn() {
+      while (!producer.write(buf32, recordLen));
+      control.wake();
+    },
+  });
+}
