@@ -397,6 +397,17 @@ export class Core {
     return c;
   }
 
+  /**
+   * Writes the `log.dropped` record of an open drop burst, if there is room.
+   * Returns true when no burst is left open.
+   */
+  settleDrops(): boolean {
+    if (this.#burst === 0) return true;
+    if (!this.#writeDropped(this.clock())) return false;
+    this.producer.wake();
+    return true;
+  }
+
   /** Publishes the exact counters to the consumer (before a flush). */
   publish(): void {
     this.producer.publish(this.#emitted, this.#dropped);
@@ -501,9 +512,16 @@ class FlightLogger implements Logger {
     return new FlightLogger(this.#core, level, merged);
   }
 
-  flush(options?: FlushOptions): Promise<void> {
-    this.#core.publish();
-    return this.#core.transport.flush(options?.durable === true);
+  async flush(options?: FlushOptions): Promise<void> {
+    const core = this.#core;
+    core.publish();
+    // A drop burst still open gets its log.dropped record now; if the ring is
+    // still full, once the worker has drained it.
+    if (!core.settleDrops()) {
+      await core.transport.flush(false);
+      core.settleDrops();
+    }
+    return await core.transport.flush(options?.durable === true);
   }
 
   getFlowLog(flowId: string): Promise<FlowLog> {
@@ -543,10 +561,15 @@ class FlightLogger implements Logger {
     return this.#core.transport.producerHandle(this.level, this.#core.encoder);
   }
 
-  close(): Promise<void> {
-    this.#core.publish();
-    this.#core.close();
-    return this.#core.transport.close();
+  async close(): Promise<void> {
+    const core = this.#core;
+    core.publish();
+    if (!core.settleDrops() && core.transport.state() === "running") {
+      await core.transport.flush(false).catch(() => {});
+      core.settleDrops();
+    }
+    core.close();
+    return await core.transport.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

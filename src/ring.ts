@@ -40,7 +40,7 @@
  * (sequentially consistent `Atomics.store`) after its bytes are written; the
  * consumer frees space by storing `TAIL` after it has copied the bytes out.
  * The producer keeps the last `TAIL` it read and reads it again only when that
- * stale view shows too little room (bench/ring_bench.ts "ring write").
+ * stale view shows too little room.
  * The f64 counters are statistics, written by one side only and read
  * approximately by the other; the producer publishes `EMITTED` / `DROPPED`
  * every 256 events and whenever it wakes the consumer or flushes.
@@ -243,10 +243,11 @@ export class RingProducer {
   // Local copy of HEAD: only this thread writes it, so no atomic read is needed.
   #head: number;
   // Last TAIL read. Stale is safe (it only under-reports free space); reading
-  // the consumer's cache line only when short of room keeps it from bouncing
-  // between cores on every event (bench/ring_bench.ts "ring write").
+  // the consumer's cache line only when short of room is the textbook SPSC
+  // move, though on this 2-core VM it measured within noise of re-reading
+  // (bench/ring_bench.ts "ring write", bench/README.md).
   #tail: number;
-  #srcBuf: ArrayBufferLike | null = null;
+  #src: Uint8Array | null = null;
   #src32: Int32Array = new Int32Array(0);
 
   constructor(buffer: SharedArrayBuffer | ArrayBuffer, control: SharedArrayBuffer | ArrayBuffer) {
@@ -272,7 +273,7 @@ export class RingProducer {
   /**
    * Copies `src[0..len)` into the ring as one record (the caller has already
    * framed it: `len` word first). `src` must start on a 4-byte boundary of its
-   * buffer. Returns false, writing nothing, when there is no room.
+   * buffer and hold whole words (`align4(len)` bytes). Returns false, writing nothing, when there is no room.
    */
   write(src: Uint8Array, len: number): boolean {
     const cap = this.capacity;
@@ -292,8 +293,8 @@ export class RingProducer {
       d32[at] = -1; // WRAP (0xFFFFFFFF)
       at = 0;
     }
-    if (src.buffer !== this.#srcBuf) {
-      this.#srcBuf = src.buffer;
+    if (src !== this.#src) {
+      this.#src = src;
       this.#src32 = new Int32Array(src.buffer, src.byteOffset, src.byteLength >> 2);
     }
     // Word copy: no subarray allocation, a quarter of the iterations of a byte

@@ -75,11 +75,9 @@ for (const mode of MODES) {
         for (let i = 0; i < n; i++) {
           flow.info("tick", { i, pad: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" });
         }
-        await log.flush();
-        flow.info("after"); // space has returned: closes the last drop burst
-        await log.flush();
+        await log.flush(); // closes the last drop burst with its log.dropped record
         const s = log.stats();
-        assert.equal(s.emitted, n + 1);
+        assert.equal(s.emitted, n);
         assert.equal(s.persisted + s.dropped, s.emitted, JSON.stringify(s));
         assert.ok(s.dropped > 0, "a 4 KiB ring must overflow");
         assert.equal(drops.length, s.dropped, "onDrop called once per dropped event");
@@ -97,7 +95,7 @@ for (const mode of MODES) {
         assert.equal(user.length, s.persisted);
         assert.equal(reported, s.dropped);
         const seqs = user.map((e) => e.seq).sort((a, b) => a - b);
-        assert.equal(seqs.at(-1), n + 1);
+        assert.ok(seqs.at(-1)! <= n);
         assert.equal(new Set(seqs).size, seqs.length, "no event persisted twice");
       },
     );

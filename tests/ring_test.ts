@@ -203,3 +203,15 @@ Deno.test("RingProducer.wake() notifies only a sleeping consumer", () => {
 Deno.test("align4() rounds up to a multiple of 4", () => {
   assert.deepEqual([0, 1, 4, 5, 7, 8].map(align4), [0, 4, 4, 8, 8, 8]);
 });
+
+Deno.test("RingProducer.write() copies from a subarray's own offset", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  const backing = new Uint8Array(256);
+  backing.set(record(40, 1), 0);
+  backing.set(record(40, 2), 64);
+  assert.ok(p.write(backing.subarray(0, 40), 40));
+  assert.ok(p.write(backing.subarray(64, 104), 40));
+  assert.deepEqual(drainAll(c).map((r) => r[0]), [1, 2]);
+});
