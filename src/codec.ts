@@ -42,7 +42,7 @@
  */
 import { FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "./level.ts";
-import type { LogEvent } from "./event.ts";
+import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "./event.ts";
 
 /** Value tags. */
 export const Tag = {
@@ -670,13 +670,13 @@ export class Decoder {
     const event = this.#string();
     let fields: Record<string, unknown>;
     // Bindings of one child logger are the same bytes in every event: decode
-    // them once per (producer, bindings id) and copy the result
-    // (bench/codec_bench.ts "decode").
-    const known = bindId === 0 ? undefined : this.#bindings.get(bindId);
-    if (known !== undefined) {
+    // them once per (producer, bindings id), share the object, and let the
+    // store write it once per record (bench/codec_bench.ts "decode").
+    let template = bindId === 0 ? undefined : this.#bindings.get(bindId);
+    if (template !== undefined) {
       this.#need(bindLen);
       this.#pos += bindLen;
-      fields = { ...known };
+      fields = { ...template };
     } else {
       fields = {};
       const bindEnd = this.#pos + bindLen;
@@ -687,14 +687,18 @@ export class Decoder {
       if (this.#pos !== bindEnd) throw new RecordDecodeError("Bindings length does not match");
       if (bindId !== 0) {
         if (this.#bindings.size >= BINDINGS_CACHE_SIZE) this.#bindings.clear();
-        this.#bindings.set(bindId, { ...fields });
+        template = { ...fields };
+        this.#bindings.set(bindId, template);
       }
     }
+    const call: Record<string, unknown> | undefined = template === undefined ? undefined : {};
     for (let i = 0; i < nfields; i++) {
       const key = this.#string();
-      setField(fields, key, this.#value());
+      const value = this.#value();
+      setField(fields, key, value);
+      if (call !== undefined) setField(call, key, value);
     }
-    return {
+    const ev: BoundEvent = {
       ts_ms: ts,
       level: LEVEL_OF_SEVERITY[severity] ?? "trace",
       severity,
@@ -703,6 +707,8 @@ export class Decoder {
       seq,
       fields,
     };
+    if (template !== undefined) ev[BOUND_FIELDS] = [template, call!];
+    return ev;
   }
 
   /** True when the record at `bytes[start..]` is an internal event. */

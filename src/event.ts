@@ -39,3 +39,16 @@ export const INTERNAL_EVENTS = {
   /** Written when retention removes segments: `{ segments, records, events, bytes }`. */
   evicted: "log.evicted",
 } as const;
+
+/**
+ * Internal: set by the worker's decoder on events of a child logger, holding
+ * the shared bindings object and the call's own fields, so the store can write
+ * each set of bindings once per record instead of once per event. Not part of
+ * the public API (not exported from `mod.ts`).
+ */
+export const BOUND_FIELDS: unique symbol = Symbol("flightlog.boundFields");
+
+/** A {@linkcode LogEvent} that may carry {@linkcode BOUND_FIELDS}. */
+export interface BoundEvent extends LogEvent {
+  [BOUND_FIELDS]?: readonly [Record<string, unknown>, Record<string, unknown>];
+}

@@ -65,7 +65,7 @@ export interface ConsumerStats {
   store: Record<string, unknown>;
 }
 
-const MAX_BATCH = 8192;
+const MAX_BATCH = 1024;
 
 /**
  * Drains rings and batches from producers into a {@linkcode Store}.

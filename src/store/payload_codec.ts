@@ -26,7 +26,8 @@
  */
 import { addExtension, Packr } from "msgpackr/pack";
 import { Unpackr } from "msgpackr/unpack";
-import type { LogEvent } from "../event.ts";
+import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "../event.ts";
+import { levelOfSeverity } from "../level.ts";
 import { EXT_NEGATIVE_ZERO, EXT_OWN_PROTO_KEY } from "./segment_format.ts";
 
 class NegativeZero {}
@@ -87,20 +88,39 @@ const unpackr = new Unpackr({ useRecords: true, copyBuffers: true });
  * ```
  */
 export function packEvents(events: readonly LogEvent[]): Uint8Array {
-  let escaped: LogEvent[] | null = null;
+  const templates: Record<string, unknown>[] = [];
+  const index = new Map<object, number>();
+  const rows: unknown[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    if (fieldsNeedEscape(event.fields)) {
-      escaped ??= events.slice();
-      escaped[i] = { ...event, fields: escapeValue(event.fields) as Record<string, unknown> };
+    const bound = (event as BoundEvent)[BOUND_FIELDS];
+    let b = -1;
+    let fields = event.fields;
+    if (bound !== undefined) {
+      const known = index.get(bound[0]);
+      if (known === undefined) {
+        b = templates.length;
+        index.set(bound[0], b);
+        templates.push(bound[0]);
+      } else {
+        b = known;
+      }
+      fields = bound[1];
+    }
+    if (fieldsNeedEscape(fields)) fields = escapeValue(fields) as Record<string, unknown>;
+    rows[i] = [event.ts_ms, event.severity, event.event, event.producer, event.seq, b, fields];
+  }
+  for (let i = 0; i < templates.length; i++) {
+    if (fieldsNeedEscape(templates[i]!)) {
+      templates[i] = escapeValue(templates[i]) as Record<string, unknown>;
     }
   }
-  return packr.pack(escaped ?? events);
+  return packr.pack([templates, rows]);
 }
 
 /**
- * Unpacks a record payload. Throws when the payload is not an array of
- * events, which an intact record never is.
+ * Unpacks a record payload. Throws a `TypeError` when the payload does not
+ * have the documented shape, which an intact record never lacks.
  *
  * @example Unpack what was packed
  * ```ts
@@ -114,9 +134,50 @@ export function packEvents(events: readonly LogEvent[]): Uint8Array {
  * ```
  */
 export function unpackEvents(payload: Uint8Array): LogEvent[] {
-  const events: unknown = unpackr.unpack(payload);
-  if (!Array.isArray(events)) throw new TypeError("Record payload is not an array of events");
-  return events as LogEvent[];
+  const value: unknown = unpackr.unpack(payload);
+  if (!Array.isArray(value) || value.length !== 2) throw notPayload();
+  const [templates, rows] = value as [unknown, unknown];
+  if (!Array.isArray(templates) || !Array.isArray(rows)) throw notPayload();
+  const events: LogEvent[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as unknown[];
+    if (!Array.isArray(row) || row.length !== 7) throw notPayload();
+    const [ts, severity, name, producer, seq, b, call] = row as [
+      number,
+      number,
+      string,
+      string,
+      number,
+      number,
+      Record<string, unknown>,
+    ];
+    if (typeof severity !== "number" || typeof call !== "object" || call === null) {
+      throw notPayload();
+    }
+    let fields = call;
+    if (b !== -1) {
+      const template = templates[b] as Record<string, unknown> | undefined;
+      if (typeof template !== "object" || template === null) throw notPayload();
+      // Spread defines own properties, so a "__proto__" key stays a key.
+      fields = { ...template, ...call };
+    }
+    events[i] = {
+      ts_ms: ts,
+      level: levelOfSeverity(severity),
+      severity,
+      event: name,
+      producer,
+      seq,
+      fields,
+    };
+  }
+  return events;
+}
+
+function notPayload(): TypeError {
+  return new TypeError(
+    "Record payload is not [bindings, events] as documented in segment_format.ts",
+  );
 }
 
 /**

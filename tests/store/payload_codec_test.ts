@@ -71,7 +71,8 @@ Deno.test("packEvents() makes each payload decodable on its own", () => {
   const payloads = shapes.map((events) => packEvents(events).slice());
   // Decode in reverse order, each with a brand-new decoder: nothing may depend on an earlier record.
   for (let r = payloads.length - 1; r >= 0; r--) {
-    assert.deepEqual(new Unpackr({ useRecords: true }).unpack(payloads[r]!), shapes[r]);
+    const raw = new Unpackr({ useRecords: true }).unpack(payloads[r]!) as [unknown[], unknown[][]];
+    assert.deepEqual(raw[1].map((row) => row[6]), shapes[r]!.map((e) => e.fields));
     assert.deepEqual(unpackEvents(payloads[r]!), shapes[r]);
   }
 });
@@ -86,4 +87,28 @@ Deno.test("packEvents() round-trips more distinct object shapes than msgpackr ha
 
 Deno.test("unpackEvents() throws on a payload that is not an array", () => {
   assert.throws(() => unpackEvents(Uint8Array.of(0x01)), TypeError);
+});
+
+Deno.test("packEvents() writes each child logger's bindings once per record", async () => {
+  const { BOUND_FIELDS } = await import("../../src/event.ts");
+  const template = { flow_id: "f", run_id: "r", trace_id: "0af7651916cd43dd8448eb211c80319c" };
+  const events = Array.from({ length: 50 }, (_, i) => {
+    const e = makeEvent(i, { ...template, i });
+    Object.assign(e, { [BOUND_FIELDS]: [template, { i }] });
+    return e;
+  });
+  const bound = packEvents(events).slice();
+  const plain = packEvents(events.map((e) => makeEvent(e.seq, e.fields))).slice();
+  assert.ok(bound.length < plain.length * 0.6, `${bound.length} vs ${plain.length} bytes`);
+  const raw = new Unpackr({ useRecords: true }).unpack(bound) as [unknown[], unknown[][]];
+  assert.equal(raw[0].length, 1, "one bindings object for 50 events");
+  const back = unpackEvents(bound);
+  assert.deepEqual(back.map((e) => e.fields), events.map((e) => e.fields));
+});
+
+Deno.test("unpackEvents() lets a call field override a binding of the same name", async () => {
+  const { BOUND_FIELDS } = await import("../../src/event.ts");
+  const e = makeEvent(1, { step_id: "call" });
+  Object.assign(e, { [BOUND_FIELDS]: [{ step_id: "bound", flow_id: "f" }, { step_id: "call" }] });
+  assert.deepEqual(unpackEvents(packEvents([e]))[0]!.fields, { step_id: "call", flow_id: "f" });
 });

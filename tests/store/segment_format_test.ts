@@ -33,7 +33,7 @@ function hex(bytes: Uint8Array): string {
 }
 
 Deno.test("segment format constants are pinned", () => {
-  assert.equal(FORMAT_VERSION, 1);
+  assert.equal(FORMAT_VERSION, 2);
   assert.equal(FILE_HEADER_SIZE, 48);
   assert.equal(hex(FILE_MAGIC), "89 46 4c 4f 47 0d 0a 1a");
   assert.deepEqual(FILE_HEADER, {
@@ -80,13 +80,13 @@ Deno.test("encodeFileHeader() writes the documented bytes", () => {
   });
   assert.equal(
     hex(bytes),
-    "89 46 4c 4f 47 0d 0a 1a 01 00 30 00 00 00 00 00 34 12 00 00 00 00 00 00 " +
-      "00 00 80 56 fe bc 78 42 01 02 03 04 05 06 07 08 00 00 00 00 ca cf ca b1",
+    "89 46 4c 4f 47 0d 0a 1a 02 00 30 00 00 00 00 00 34 12 00 00 00 00 00 00 " +
+      "00 00 80 56 fe bc 78 42 01 02 03 04 05 06 07 08 00 00 00 00 0e 03 9f e5",
   );
   const view = new DataView(bytes.buffer);
   assert.equal(view.getUint32(44, true), CRC32C.buf(bytes.subarray(0, 44)) >>> 0);
   assert.deepEqual(decodeFileHeader(bytes), {
-    version: 1,
+    version: 2,
     segment: 0x1234,
     createdMs: 1_700_000_000_000,
     writerId: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
@@ -134,8 +134,8 @@ Deno.test("writeRecord() writes the golden bytes of a tiny record", () => {
   assert.equal(
     hex(bytes),
     [
-      // magic, payload_len = 86, CRC
-      "c1 f7 0b 9a 56 00 00 00 fe cf a0 d2",
+      // magic, payload_len = 34, CRC
+      "c1 f7 0b 9a 22 00 00 00 0e 9a 8d 70",
       // flow_len = 1, flags = has flow, max severity = 13
       "01 00 01 0d",
       // seq = 2, event count = 1, error count = 0
@@ -144,12 +144,10 @@ Deno.test("writeRecord() writes the golden bytes of a tiny record", () => {
       "00 00 00 00 00 00 f8 3f 00 00 00 00 00 00 f8 3f",
       // flow id "f"
       "66",
-      // payload: [record 0x40 {ts_ms, level, severity, event, producer, seq, fields}]
-      "91 d4 72 40 97 a5 74 73 5f 6d 73 a5 6c 65 76 65 6c a8 73 65 76 65 72 69 74 79 " +
-      "a5 65 76 65 6e 74 a8 70 72 6f 64 75 63 65 72 a3 73 65 71 a6 66 69 65 6c 64 73 " +
-      "cb 3f f8 00 00 00 00 00 00 a4 77 61 72 6e 0d a1 65 a1 70 01 " +
-      // fields: record 0x41 {flow_id: "f"}
-      "d4 72 41 91 a7 66 6c 6f 77 5f 69 64 a1 66",
+      // payload: [bindings = [], events = [[ts 1.5, severity 13, "e", "p", seq 1, b = -1,
+      "92 90 91 97 cb 3f f8 00 00 00 00 00 00 0d a1 65 a1 70 01 ff " +
+      // fields: record 0x40 {flow_id: "f"}]]]
+      "d4 72 40 91 a7 66 6c 6f 77 5f 69 64 a1 66",
     ].join(" "),
   );
   const view = new DataView(bytes.buffer);

@@ -426,7 +426,7 @@ Deno.test("SegmentStore.sync() flushes written segments and the directory", asyn
   const dir = await tempDir();
   try {
     const { fs, log } = recordingFs();
-    const store = SegmentStore.open(dir, { fs, segmentBytes: 512 });
+    const store = SegmentStore.open(dir, { fs, segmentBytes: 200 });
     store.append(flowEvents("f", 1, 5));
     store.append(flowEvents("f", 6, 10));
     store.sync();
