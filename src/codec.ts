@@ -42,7 +42,7 @@
  */
 import { FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "./level.ts";
-import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "./event.ts";
+import { BoundLogEvent, type LogEvent } from "./event.ts";
 
 /** Value tags. */
 export const Tag = {
@@ -668,15 +668,15 @@ export class Decoder {
     const bindLen = dv.getUint32(start + 24, true);
     this.#pos = start + 28;
     const event = this.#string();
-    let fields: Record<string, unknown>;
     // Bindings of one child logger are the same bytes in every event: decode
     // them once per (producer, bindings id), share the object, and let the
     // store write it once per record (bench/codec_bench.ts "decode").
     let template = bindId === 0 ? undefined : this.#bindings.get(bindId);
+    let fields: Record<string, unknown>;
     if (template !== undefined) {
       this.#need(bindLen);
       this.#pos += bindLen;
-      fields = { ...template };
+      fields = {};
     } else {
       fields = {};
       const bindEnd = this.#pos + bindLen;
@@ -687,28 +687,21 @@ export class Decoder {
       if (this.#pos !== bindEnd) throw new RecordDecodeError("Bindings length does not match");
       if (bindId !== 0) {
         if (this.#bindings.size >= BINDINGS_CACHE_SIZE) this.#bindings.clear();
-        template = { ...fields };
+        template = fields;
         this.#bindings.set(bindId, template);
+        fields = {};
       }
     }
-    const call: Record<string, unknown> | undefined = template === undefined ? undefined : {};
+    // With a template, `fields` holds only the call's fields.
     for (let i = 0; i < nfields; i++) {
       const key = this.#string();
-      const value = this.#value();
-      setField(fields, key, value);
-      if (call !== undefined) setField(call, key, value);
+      setField(fields, key, this.#value());
     }
-    const ev: BoundEvent = {
-      ts_ms: ts,
-      level: LEVEL_OF_SEVERITY[severity] ?? "trace",
-      severity,
-      event,
-      producer,
-      seq,
-      fields,
-    };
-    if (template !== undefined) ev[BOUND_FIELDS] = [template, call!];
-    return ev;
+    const level = LEVEL_OF_SEVERITY[severity] ?? "trace";
+    if (template !== undefined) {
+      return new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields);
+    }
+    return { ts_ms: ts, level, severity, event, producer, seq, fields };
   }
 
   /** True when the record at `bytes[start..]` is an internal event. */

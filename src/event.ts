@@ -52,3 +52,53 @@ export const BOUND_FIELDS: unique symbol = Symbol("flightlog.boundFields");
 export interface BoundEvent extends LogEvent {
   [BOUND_FIELDS]?: readonly [Record<string, unknown>, Record<string, unknown>];
 }
+
+/**
+ * Internal: the flow id of an event, read without building the merged fields
+ * of a bound event (a call field overrides a binding of the same name).
+ */
+export function flowIdOf(event: LogEvent): unknown {
+  const bound = (event as BoundEvent)[BOUND_FIELDS];
+  if (bound === undefined) return event.fields.flow_id;
+  return Object.hasOwn(bound[1], "flow_id") ? bound[1].flow_id : bound[0].flow_id;
+}
+
+/**
+ * Internal: an event of a child logger as the worker decodes it. Its `fields`
+ * (bindings then call fields) are merged only if something reads them; the
+ * store packs the shared bindings and the call fields apart.
+ */
+export class BoundLogEvent implements LogEvent {
+  ts_ms: number;
+  level: LogEvent["level"];
+  severity: number;
+  event: string;
+  producer: string;
+  seq: number;
+  [BOUND_FIELDS]: readonly [Record<string, unknown>, Record<string, unknown>];
+  #fields: Record<string, unknown> | undefined = undefined;
+
+  constructor(
+    ts_ms: number,
+    level: LogEvent["level"],
+    severity: number,
+    event: string,
+    producer: string,
+    seq: number,
+    bindings: Record<string, unknown>,
+    call: Record<string, unknown>,
+  ) {
+    this.ts_ms = ts_ms;
+    this.level = level;
+    this.severity = severity;
+    this.event = event;
+    this.producer = producer;
+    this.seq = seq;
+    this[BOUND_FIELDS] = [bindings, call];
+  }
+
+  /** Bindings, then the call's fields; spread keeps a `__proto__` key an own key. */
+  get fields(): Record<string, unknown> {
+    return this.#fields ??= { ...this[BOUND_FIELDS][0], ...this[BOUND_FIELDS][1] };
+  }
+}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LogEvent } from "../event.ts";
+import { flowIdOf, type LogEvent } from "../event.ts";
 import { packEvents } from "./payload_codec.ts";
 import { SEVERITY } from "../level.ts";
 import { isFlowId, recordSize, type RecordSummary, writeRecord } from "./segment_format.ts";
@@ -100,7 +100,7 @@ function groupByFlow(events: readonly LogEvent[]): Group[] {
   let last: Group | null = null;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
-    const key: unknown = event.fields.flow_id;
+    const key: unknown = flowIdOf(event);
     let group: Group;
     if (key === lastKey && last !== null) {
       group = last;

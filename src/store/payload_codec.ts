@@ -95,8 +95,10 @@ export function packEvents(events: readonly LogEvent[]): Uint8Array {
     const event = events[i]!;
     const bound = (event as BoundEvent)[BOUND_FIELDS];
     let b = -1;
-    let fields = event.fields;
-    if (bound !== undefined) {
+    let fields: Record<string, unknown>;
+    if (bound === undefined) {
+      fields = event.fields;
+    } else {
       const known = index.get(bound[0]);
       if (known === undefined) {
         b = templates.length;
