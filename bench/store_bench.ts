@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { LogEvent } from "../src/event.ts";
+import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { encodeBatch } from "../src/store/batch_encoder.ts";
 import { packEvents } from "../src/store/payload_codec.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
@@ -136,6 +136,53 @@ function millionEventStore(flowsPerBatch: number): { dir: string; store: Segment
 
 const interleaved = millionEventStore(100);
 const grouped = millionEventStore(10);
+
+/**
+ * The interleaved store as the logger writes it: each flow has its own child
+ * logger, so the worker hands the store events whose bindings (the seven ids,
+ * flow_id among them) are one shared object per flow, written once per record.
+ */
+function millionBoundEventStore(): { dir: string; store: SegmentStore } {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-store-" });
+  dirs.push(dir);
+  const store = SegmentStore.open(dir, { maxAgeMs: Infinity });
+  stores.push(store);
+  const templates = Array.from({ length: 100 }, (_, f) => ({ ...BINDINGS, flow_id: `f-${f}` }));
+  for (let b = 0; b < 1000; b++) {
+    const events: LogEvent[] = [];
+    for (let i = b * BATCH; i < (b + 1) * BATCH; i++) {
+      events.push(
+        new BoundLogEvent(
+          T0 + i * 0.01,
+          "info",
+          9,
+          EVENT,
+          "4f1c2b7a9e3d5c61.1",
+          i + 1,
+          templates[i % 100]!,
+          {
+            ...callFields(i),
+            attempt: i & 3,
+          },
+        ),
+      );
+    }
+    store.append(events);
+  }
+  store.sync();
+  return { dir, store };
+}
+const interleavedBound = millionBoundEventStore();
+
+Deno.bench({
+  group: "getFlowLog",
+  name:
+    "getFlowLog: 10,000 of 1,000,000 events, 1,000 records of 10, logger-shaped (bindings once per record)",
+  fn() {
+    const log = interleavedBound.store.getFlowLog("f-42");
+    if (log.events.length !== 10_000) throw new Error(`got ${log.events.length} events`);
+  },
+});
 
 Deno.bench({
   group: "getFlowLog",
