@@ -118,6 +118,13 @@ export function openTransport(config: TransportConfig): Transport {
   return new WorkerTransport(config, mode);
 }
 
+const STATE_NAMES = ["starting", "running", "failed", "closed"] as const;
+
+/** The consumer's state as the control buffer's `STATE` slot says it. */
+function consumerState(control: Int32Array): "starting" | "running" | "failed" | "closed" {
+  return STATE_NAMES[Atomics.load(control, STATE)] ?? "starting";
+}
+
 /** Statically checked `instanceof SharedArrayBuffer` that works where it is undefined. */
 function isShared(buf: ArrayBufferLike): buf is SharedArrayBuffer {
   return typeof SharedArrayBuffer === "function" && buf instanceof SharedArrayBuffer;
@@ -262,14 +269,7 @@ class WorkerTransport implements Transport {
 
   state(): "starting" | "running" | "failed" | "closed" {
     if (this.#failure !== null) return "failed";
-    const s = Atomics.load(this.#control32, STATE);
-    return s === ConsumerState.running
-      ? "running"
-      : s === ConsumerState.closed
-      ? "closed"
-      : s === ConsumerState.failed
-      ? "failed"
-      : "starting";
+    return consumerState(this.#control32);
   }
 
   error(): string | null {
@@ -618,14 +618,7 @@ class AttachedTransport implements Transport {
   }
 
   state(): "starting" | "running" | "failed" | "closed" {
-    const s = Atomics.load(this.#control, STATE);
-    return s === ConsumerState.running
-      ? "running"
-      : s === ConsumerState.closed
-      ? "closed"
-      : s === ConsumerState.failed
-      ? "failed"
-      : "starting";
+    return consumerState(this.#control);
   }
 
   error(): string | null {
