@@ -283,8 +283,9 @@ export class Core {
       const seq = ++this.#seq;
       const producer = this.producer;
       // During a drop burst, skip encoding while there is not even room for
-      // the log.dropped record and a minimal event: drops stay cheap.
-      if (this.#burst !== 0 && !producer.hasRoom(BURST_PROBE_BYTES)) {
+      // the log.dropped record and a minimal event: drops stay cheap. (The
+      // "block" policy waits instead.)
+      if (this.#burst !== 0 && this.#overflow === "drop" && !producer.hasRoom(BURST_PROBE_BYTES)) {
         this.#drop();
         return;
       }
