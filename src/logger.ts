@@ -310,7 +310,6 @@ export class Core {
         );
         producer.commit(len);
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
-        producer.wake();
         return;
       }
       const len = enc.encode(seq, ts, severity, 0, event, bind, nbind, fields, bindId);
@@ -319,7 +318,6 @@ export class Core {
       } else if (this.producer.write(enc.buf, len) || this.#block(len)) {
         // Counters reach the shared header every 256 events, not per event.
         if ((emitted & 255) === 0) this.producer.publish(emitted, this.#dropped);
-        this.producer.wake();
       } else {
         this.#drop();
       }
@@ -409,9 +407,10 @@ export class Core {
     return true;
   }
 
-  /** Publishes the exact counters to the consumer (before a flush). */
+  /** Publishes HEAD and the exact counters to the consumer (before a flush). */
   publish(): void {
     this.producer.publish(this.#emitted, this.#dropped);
+    this.producer.wake();
   }
 
   /** Marks the producer closed: later calls are dropped and counted. */

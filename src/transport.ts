@@ -280,6 +280,7 @@ class WorkerTransport implements Transport {
   // acknowledgement, bounded by exitTimeoutMs. A dead worker is not waited for.
   #flushSync(): void {
     if (this.#failure !== null || this.#closing !== null) return;
+    this.producer.wake(); // publishes HEAD
     if (this.producer instanceof BatchProducer) {
       void this.producer.post();
       return;
@@ -574,6 +575,7 @@ class AttachedTransport implements Transport {
 
   async flush(durable: boolean): Promise<void> {
     if (this.#closed) throw new LoggerClosedError("The logger is closed");
+    this.producer.wake(); // publishes HEAD
     const c = this.#control;
     if (durable) Atomics.store(c, DURABLE, 1);
     const req = Atomics.add(c, FLUSH_REQ, 1) + 1;

@@ -21,6 +21,7 @@ import {
   MAGIC_SLOT,
   MIN_CAPACITY,
   PERSISTED,
+  PUBLISH_EVERY,
   RECORD_FIXED_BYTES,
   RING_MAGIC,
   RING_VERSION,
@@ -57,6 +58,7 @@ Deno.test("ring layout constants are pinned", () => {
       RECORD_FIXED_BYTES,
       FLAG_INTERNAL,
       MIN_CAPACITY,
+      PUBLISH_EVERY,
       SLEEPING,
       FLUSH_REQ,
       FLUSH_ACK,
@@ -84,6 +86,7 @@ Deno.test("ring layout constants are pinned", () => {
       RECORD_FIXED_BYTES: 32,
       FLAG_INTERNAL: 1,
       MIN_CAPACITY: 4096,
+      PUBLISH_EVERY: 32,
       SLEEPING: 0,
       FLUSH_REQ: 16,
       FLUSH_ACK: 17,
@@ -121,7 +124,9 @@ function record(total: number, fill: number): Uint8Array {
   return r;
 }
 
-function drainAll(c: RingConsumer): number[][] {
+// Records become visible to the consumer when the producer publishes HEAD.
+function drainAll(c: RingConsumer, p?: RingProducer): number[][] {
+  p?.wake();
   const out: number[][] = [];
   c.drain((bytes, start, end) => out.push([...bytes.subarray(start, end)]));
   return out;
@@ -136,10 +141,10 @@ Deno.test("RingProducer.write() wraps records around the end without splitting t
   assert.ok(p.write(record(1500, 1), 1500));
   assert.ok(p.write(record(1500, 2), 1500));
   assert.ok(!p.write(record(1500, 3), 1500), "no room before the consumer frees space");
-  assert.deepEqual(drainAll(c).map((r) => r[0]), [1, 2]);
+  assert.deepEqual(drainAll(c, p).map((r) => r[0]), [1, 2]);
   assert.ok(p.write(record(1500, 3), 1500));
   assert.ok(p.write(record(1500, 4), 1500));
-  const got = drainAll(c);
+  const got = drainAll(c, p);
   assert.deepEqual(got.map((r) => [r[0], r.length]), [[3, 1496], [4, 1496]]);
 });
 
@@ -151,7 +156,7 @@ Deno.test("RingProducer.write() refuses a record when full and accepts it once d
   while (p.write(record(100, 7), 100)) written++;
   assert.equal(written, Math.floor(4096 / 100));
   assert.equal(p.used(), written * 100);
-  assert.equal(drainAll(c).length, written);
+  assert.equal(drainAll(c, p).length, written);
   assert.equal(p.used(), 0);
   assert.ok(p.write(record(100, 7), 100));
 });
@@ -176,10 +181,12 @@ Deno.test("ring delivers every record exactly once, in order, for any record siz
           new DataView(r.buffer).setUint32(4, id, true);
           if (p.write(r, size)) sent.push(id);
           if (drainNow) {
+            p.wake();
             c.drain((b, s) => got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true)));
           }
           assert.ok(p.used() <= p.capacity);
         }
+        p.wake();
         c.drain((b, s) => got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true)));
         assert.deepEqual(got, sent);
       },
@@ -213,5 +220,23 @@ Deno.test("RingProducer.write() copies from a subarray's own offset", () => {
   backing.set(record(40, 2), 64);
   assert.ok(p.write(backing.subarray(0, 40), 40));
   assert.ok(p.write(backing.subarray(64, 104), 40));
-  assert.deepEqual(drainAll(c).map((r) => r[0]), [1, 2]);
+  assert.deepEqual(drainAll(c, p).map((r) => r[0]), [1, 2]);
+});
+
+Deno.test("RingProducer publishes HEAD every PUBLISH_EVERY records, at the end of the task, or on wake()", async () => {
+  const buf = createRingBuffer(1 << 16, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  for (let i = 0; i < PUBLISH_EVERY - 1; i++) p.write(record(40, 1), 40);
+  assert.equal(c.pending(), false, "not yet published");
+  p.write(record(40, 1), 40);
+  assert.equal(drainAll(c).length, PUBLISH_EVERY, "published by count");
+  p.write(record(40, 2), 40);
+  assert.equal(c.pending(), false);
+  await Promise.resolve(); // the microtask queued by the first unpublished write
+  await Promise.resolve();
+  assert.equal(drainAll(c).length, 1, "published at the end of the task");
+  p.write(record(40, 3), 40);
+  p.wake();
+  assert.equal(drainAll(c).length, 1, "published by wake()");
 });

@@ -28,6 +28,7 @@ function setup() {
     const ok = producer.write(enc.buf, len);
     if (!ok) dropped++;
     producer.publish(seq, dropped);
+    producer.wake(); // publish HEAD now, as a flush would
     return ok;
   };
   return { control, store, consumer, producer, log };
