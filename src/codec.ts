@@ -105,7 +105,6 @@ export const MIN_RECORD_BYTES = 256;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
-const objectProto = Object.prototype;
 const hasOwn = Object.prototype.hasOwnProperty;
 
 // Bytes kept free at the end of the scratch buffer so a truncation marker always fits.
@@ -839,11 +838,4 @@ function setField(obj: Record<string, unknown>, key: string, value: unknown): vo
   } else {
     obj[key] = value;
   }
-}
-
-/** True for objects whose prototype is `Object.prototype` or `null`. */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === objectProto || proto === null;
 }

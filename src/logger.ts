@@ -9,7 +9,7 @@
  * @module
  */
 import { DEFAULT_LIMITS, Encoder, type Limits, MIN_RECORD_BYTES } from "./codec.ts";
-import { isLevelName, type LevelName, LEVELS, parseLevel, SEVERITY } from "./level.ts";
+import { isLevelName, type LevelName, parseLevel, SEVERITY } from "./level.ts";
 import { FLAG_INTERNAL, ringCapacity, type RingCounters } from "./ring.ts";
 import { INTERNAL_EVENTS } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
@@ -315,9 +315,9 @@ export class Core {
       const len = enc.encode(seq, ts, severity, 0, event, bind, nbind, fields, bindId);
       if (this.#burst !== 0 && !this.#writeDropped(ts)) {
         this.#drop();
-      } else if (this.producer.write(enc.buf, len) || this.#block(len)) {
+      } else if (producer.write(enc.buf, len) || this.#block(len)) {
         // Counters reach the shared header every 256 events, not per event.
-        if ((emitted & 255) === 0) this.producer.publish(emitted, this.#dropped);
+        if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
       } else {
         this.#drop();
       }
@@ -659,7 +659,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     exitHooks: options.exitHooks ?? true,
     exitTimeoutMs: options.exitTimeoutMs ?? 1000,
     flushIntervalMs: options.flushIntervalMs ?? 10,
-    clock: options.clock,
   });
   const overflow = options.overflow ?? "drop";
   if (overflow === "block" && !transport.canBlock) {
@@ -702,7 +701,6 @@ export function attachLogger(handle: ProducerHandle, options: AttachOptions = {}
   const transport = openTransport({
     mode: "attached",
     handle,
-    clock: options.clock,
   });
   const core = new Core(
     transport,
@@ -714,5 +712,3 @@ export function attachLogger(handle: ProducerHandle, options: AttachOptions = {}
   );
   return new FlightLogger(core, level, {});
 }
-
-export { LEVELS };

@@ -86,9 +86,8 @@ export type TransportConfig =
     exitHooks: boolean;
     exitTimeoutMs: number;
     flushIntervalMs: number;
-    clock: (() => number) | undefined;
   }
-  | { mode: "attached"; handle: ProducerHandle; clock: (() => number) | undefined };
+  | { mode: "attached"; handle: ProducerHandle };
 
 /** Error thrown by flush/query when the worker is gone or the logger is closed. */
 export class LoggerClosedError extends Error {
