@@ -1,0 +1,49 @@
+/**
+ * Launches Debian's Chromium (`/usr/bin/chromium`, installed by `.ci/run`)
+ * through playwright-core with the flags this machine needs and a fresh
+ * user-data directory, removed again by `close()`.
+ *
+ * @module
+ */
+import { type BrowserContext, chromium } from "playwright-core";
+
+/** Where `.ci/run` installs Chromium (`apt-get install -y chromium`). */
+export const CHROMIUM_PATH = "/usr/bin/chromium";
+
+// Without the background-networking flags Chromium keeps opening connections
+// that this machine's closed network refuses.
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** A running Chromium with its own profile directory. */
+export interface Chromium {
+  /** The browser context (one profile). */
+  readonly context: BrowserContext;
+  /** Closes the browser and removes its profile directory. */
+  close(): Promise<void>;
+}
+
+/** Launches a headless Chromium with a fresh profile. */
+export async function launchChromium(): Promise<Chromium> {
+  const profile = await Deno.makeTempDir({ prefix: "flightlog-chromium-" });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: FLAGS,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await Deno.remove(profile, { recursive: true });
+    },
+  };
+}
