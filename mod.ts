@@ -45,3 +45,12 @@ export { DEFAULT_LIMITS, type Limits } from "./src/codec.ts";
 export { INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
 export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query.ts";
 export { LoggerClosedError, type TransportMode } from "./src/transport.ts";
+export {
+  type EndInfo,
+  type JobInfo,
+  LIFECYCLE_EVENTS,
+  type MetricsSink,
+  type RunInfo,
+  type Status,
+  type StepInfo,
+} from "./src/metrics_sink.ts";
