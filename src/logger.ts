@@ -222,7 +222,34 @@ function noop(_event: string, _fields?: Fields): void {}
 // A log.dropped record (about 100 bytes) plus the smallest event record.
 const BURST_PROBE_BYTES = MIN_RECORD_BYTES;
 
-const EMPTY = new Uint8Array(0);
+/**
+ * A child logger's bindings as its producer writes them: one definition
+ * record, written again once per ring epoch (src/ring.ts "Bindings by
+ * reference"); id 0 means no bindings.
+ */
+export class Bindings {
+  /** Id of the definition in its producer (0: no bindings). */
+  readonly id: number;
+  /** The definition record, padded to whole 4-byte words. */
+  readonly record: Uint8Array;
+  /** Bytes of the record (unpadded). */
+  readonly length: number;
+  /** The epoch the definition was last written in (0: never). */
+  epoch = 0;
+  readonly #words: Uint32Array;
+
+  constructor(id: number, record: Uint8Array) {
+    this.id = record.length === 0 ? 0 : id;
+    this.record = record;
+    this.#words = new Uint32Array(record.buffer, record.byteOffset, record.byteLength >> 2);
+    this.length = record.length === 0 ? 0 : this.#words[0]! + 4;
+  }
+
+  /** Writes `epoch` into the record's epoch slot. */
+  stamp(epoch: number): void {
+    this.#words[1] = epoch;
+  }
+}
 
 /**
  * The producer side shared by a root logger and its children: sequence
@@ -263,14 +290,7 @@ export class Core {
   }
 
   /** The hot path. Never throws. */
-  write(
-    severity: number,
-    event: string,
-    fields: Fields | undefined,
-    bind: Uint8Array,
-    nbind: number,
-    bindId: number,
-  ): void {
+  write(severity: number, event: string, fields: Fields | undefined, b: Bindings): void {
     const enc = this.encoder;
     const emitted = ++this.#emitted;
     // A getter that logs while its object is being encoded: drop, counted.
@@ -289,33 +309,28 @@ export class Core {
         this.#drop();
         return;
       }
+      // The child's bindings travel by reference: defined once per ring epoch
+      // (src/ring.ts "Bindings by reference").
+      if (b.id !== 0 && b.epoch !== producer.epoch && !this.#define(b)) {
+        this.#drop();
+        return;
+      }
       const ts = this.clock();
       // Encode in place when the ring has a whole record's contiguous room;
       // otherwise (near the end, nearly full, or after drops) go through the
       // scratch buffer (bench/logger_bench.ts "info").
       const at = this.#burst === 0 ? producer.reserve(this.#maxRecord) : -1;
       if (at >= 0) {
-        const len = enc.encodeAt(
-          producer.data,
-          producer.view,
-          at,
-          seq,
-          ts,
-          severity,
-          event,
-          bind,
-          nbind,
-          fields,
-          bindId,
+        producer.commit(
+          enc.encodeAt(producer.data, producer.view, at, seq, ts, severity, event, fields, b.id),
         );
-        producer.commit(len);
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
         return;
       }
-      const len = enc.encode(seq, ts, severity, 0, event, bind, nbind, fields, bindId);
+      const len = enc.encode(seq, ts, severity, 0, event, fields, b.id);
       if (this.#burst !== 0 && !this.#writeDropped(ts)) {
         this.#drop();
-      } else if (producer.write(enc.buf, len) || this.#block(len)) {
+      } else if (producer.write(enc.buf, len) || this.#block(enc.buf, len)) {
         // Counters reach the shared header every 256 events, not per event.
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
       } else {
@@ -330,13 +345,22 @@ export class Core {
     }
   }
 
-  #block(len: number): boolean {
+  // Writes the child's bindings definition stamped with the current epoch.
+  #define(b: Bindings): boolean {
+    const epoch = this.producer.epoch;
+    b.stamp(epoch);
+    if (!this.producer.write(b.record, b.length) && !this.#block(b.record, b.length)) return false;
+    b.epoch = epoch;
+    return true;
+  }
+
+  #block(src: Uint8Array, len: number): boolean {
     if (this.#overflow !== "block") return false;
     const deadline = performance.now() + this.#blockTimeoutMs;
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0 || !this.producer.waitForSpace(left)) return false;
-      if (this.producer.write(this.encoder.buf, len)) return true;
+      if (this.producer.write(src, len)) return true;
     }
   }
 
@@ -367,8 +391,6 @@ export class Core {
       SEVERITY.warn,
       FLAG_INTERNAL,
       INTERNAL_EVENTS.dropped,
-      EMPTY,
-      0,
       {
         count: this.#burst,
         since_ms: this.#burstSince,
@@ -455,9 +477,7 @@ class FlightLogger implements Logger {
   readonly level: LevelName;
   readonly #core: Core;
   readonly #bindings: Fields;
-  readonly #bytes: Uint8Array;
-  readonly #nbind: number;
-  readonly #bindId: number;
+  readonly #bound: Bindings;
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
@@ -466,10 +486,8 @@ class FlightLogger implements Logger {
     // A getter that calls child() while an event is being encoded must not
     // clobber the shared scratch buffer.
     const encoder = core.encoder.busy ? new Encoder(core.encoder.limits) : core.encoder;
-    const enc = encoder.encodePairs(bindings);
-    this.#bytes = enc.bytes;
-    this.#nbind = enc.count;
-    this.#bindId = enc.count === 0 ? 0 : core.nextBindId();
+    const id = core.nextBindId();
+    this.#bound = new Bindings(id, encoder.encodeBindings(bindings, id));
     const min = SEVERITY[level];
     // Every instance gets the same six own properties in the same order, so
     // call sites stay monomorphic; a disabled level is the shared no-op
@@ -484,10 +502,8 @@ class FlightLogger implements Logger {
 
   #method(severity: number): LogMethod {
     const core = this.#core;
-    const bytes = this.#bytes;
-    const nbind = this.#nbind;
-    const bindId = this.#bindId;
-    return (event, fields) => core.write(severity, event, fields, bytes, nbind, bindId);
+    const bound = this.#bound;
+    return (event, fields) => core.write(severity, event, fields, bound);
   }
 
   isEnabled(level: LevelName): boolean {
