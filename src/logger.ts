@@ -14,6 +14,8 @@ import { FLAG_INTERNAL, ringCapacity, type RingCounters } from "./ring.ts";
 import { INTERNAL_EVENTS } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import { openTransport, type Producer, type Transport, type TransportMode } from "./transport.ts";
+import { type ContextFrame, contextState, currentFrame } from "./context.ts";
+import { defaultRedactor, getRedactor, type RedactOptions, type Redactor } from "./redact.ts";
 
 /** Fields of an event: correlation ids and anything else worth recording. */
 export type Fields = Record<string, unknown>;
@@ -117,6 +119,13 @@ export interface LoggerOptions {
    * @default {10}
    */
   flushIntervalMs?: number;
+  /**
+   * Redaction applied on this thread while encoding, before anything leaves
+   * it: `true` redacts the default sensitive keys, options configure keys
+   * and value patterns (see `getRedactor`), `false` turns it off.
+   * @default {true}
+   */
+  redact?: boolean | RedactOptions;
 }
 
 /** Options of {@linkcode Logger.flush}. */
@@ -443,6 +452,17 @@ export interface AttachOptions {
    * @default {Date.now}
    */
   clock?: () => number;
+  /**
+   * Redaction on this thread (see {@linkcode LoggerOptions.redact}).
+   * @default {true}
+   */
+  redact?: boolean | RedactOptions;
+}
+
+function resolveRedactor(redact: boolean | RedactOptions | undefined): Redactor | null {
+  if (redact === undefined || redact === true) return defaultRedactor();
+  if (redact === false) return null;
+  return getRedactor(redact);
 }
 
 class FlightLogger implements Logger {
@@ -458,6 +478,12 @@ class FlightLogger implements Logger {
   readonly #bytes: Uint8Array;
   readonly #nbind: number;
   readonly #bindId: number;
+  // The last withContext() frame seen and these bindings merged into it,
+  // encoded once: a one-entry cache, as frames are immutable.
+  #frame: ContextFrame | undefined;
+  #frameBytes: Uint8Array = EMPTY;
+  #frameCount = 0;
+  #frameId = 0;
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
@@ -465,7 +491,9 @@ class FlightLogger implements Logger {
     this.#bindings = bindings;
     // A getter that calls child() while an event is being encoded must not
     // clobber the shared scratch buffer.
-    const encoder = core.encoder.busy ? new Encoder(core.encoder.limits) : core.encoder;
+    const encoder = core.encoder.busy
+      ? new Encoder(core.encoder.limits, core.encoder.redactor)
+      : core.encoder;
     const enc = encoder.encodePairs(bindings);
     this.#bytes = enc.bytes;
     this.#nbind = enc.count;
@@ -487,7 +515,54 @@ class FlightLogger implements Logger {
     const bytes = this.#bytes;
     const nbind = this.#nbind;
     const bindId = this.#bindId;
-    return (event, fields) => core.write(severity, event, fields, bytes, nbind, bindId);
+    return (event, fields) => {
+      // Until withContext() is first called, the context costs this one check
+      // (bench/logger_bench.ts "info", "info in withContext()").
+      if (contextState.active) this.#writeInContext(severity, event, fields);
+      else core.write(severity, event, fields, bytes, nbind, bindId);
+    };
+  }
+
+  #writeInContext(severity: number, event: string, fields: Fields | undefined): void {
+    const core = this.#core;
+    const frame = currentFrame();
+    if (frame === undefined) {
+      core.write(severity, event, fields, this.#bytes, this.#nbind, this.#bindId);
+      return;
+    }
+    if (frame !== this.#frame) {
+      // Context first: a logger's own child bindings and the event's fields win.
+      const merged: Fields = {};
+      for (const key of Object.keys(frame.bindings)) {
+        Object.defineProperty(merged, key, {
+          value: frame.bindings[key],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      const own = this.#bindings;
+      for (const key of Object.keys(own)) {
+        Object.defineProperty(merged, key, {
+          value: own[key],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      // A getter that logs while an event is being encoded is dropped by
+      // write(); only the scratch buffer must not be clobbered here.
+      if (core.encoder.busy) {
+        core.write(severity, event, fields, this.#bytes, this.#nbind, this.#bindId);
+        return;
+      }
+      const enc = core.encoder.encodePairs(merged);
+      this.#frame = frame;
+      this.#frameBytes = enc.bytes;
+      this.#frameCount = enc.count;
+      this.#frameId = enc.count === 0 ? 0 : core.nextBindId();
+    }
+    core.write(severity, event, fields, this.#frameBytes, this.#frameCount, this.#frameId);
   }
 
   isEnabled(level: LevelName): boolean {
@@ -649,6 +724,7 @@ const defaultClock = (): number => Date.now();
 export function createLogger(options: LoggerOptions = {}): Logger {
   validateOptions(options);
   const limits = resolveLimits(options.limits);
+  const redactor = resolveRedactor(options.redact);
   const level = options.level ?? "info";
   const ringBytes = ringCapacity(Math.max(options.ringBytes ?? 1 << 20, limits.maxRecordBytes * 4));
   const transport = openTransport({
@@ -669,7 +745,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   }
   const core = new Core(
     transport,
-    new Encoder(limits),
+    new Encoder(limits, redactor),
     options.clock ?? defaultClock,
     overflow,
     options.blockTimeoutMs ?? 100,
@@ -704,7 +780,7 @@ export function attachLogger(handle: ProducerHandle, options: AttachOptions = {}
   });
   const core = new Core(
     transport,
-    new Encoder(handle.limits),
+    new Encoder(handle.limits, resolveRedactor(options.redact)),
     options.clock ?? defaultClock,
     options.overflow ?? "drop",
     options.blockTimeoutMs ?? 100,
