@@ -140,7 +140,7 @@ Deno.test("observable() returns the function itself when disabled", async () => 
 Deno.test("observable() records provider latency and usage, ignoring a throwing extractor", async () => {
   await withLogger(async (log) => {
     const logger = log.child({ flow_id: "f-prov" });
-    const llm = observable(async () => ({ tokens: 9 }), {
+    const llm = observable(async () => await Promise.resolve({ tokens: 9 }), {
       logger,
       node: "chat",
       category: "llm",
