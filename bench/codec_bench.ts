@@ -2,8 +2,9 @@
  * The codec (`src/codec.ts`) on its own: the cost of encoding one typical
  * event, the short-string fast path that `Encoder` takes instead of
  * `TextEncoder.encodeInto` (group `"string"`, cited by `src/codec.ts`), and
- * the worker's `Decoder.decode` of the same record with and without its
- * per-child-logger bindings cache (group `"decode"`, cited by `src/codec.ts`).
+ * the worker's `Decoder.decode` of the same event with the seven ids passed as
+ * call fields and bound by a child logger, i.e. defined once and referred to by
+ * id (group `"decode"`, cited by `src/codec.ts`).
  *
  * Run with `deno task bench` (or `deno bench bench/codec_bench.ts`).
  *
@@ -13,21 +14,20 @@ import { Decoder, Encoder } from "../src/codec.ts";
 import { BINDINGS, callFields, EVENT } from "./_workload.ts";
 
 const SEVERITY_INFO = 9;
-const NO_BINDINGS = new Uint8Array(0);
 const encoder = new Encoder();
-const bound = encoder.encodePairs({ ...BINDINGS });
+const BINDINGS_ID = 1;
 let seq = 0;
 
 Deno.bench({
   group: "encode",
-  name: `Encoder.encode, ${bound.count} bound + 2 call fields`,
+  name: "Encoder.encode, bindings by id + 2 call fields",
   baseline: true,
   fn() {
     seq++;
-    encoder.encode(seq, 1795000000000 + seq, SEVERITY_INFO, 0, EVENT, bound.bytes, bound.count, {
+    encoder.encode(seq, 1795000000000 + seq, SEVERITY_INFO, 0, EVENT, {
       duration_ms: 12.5 + (seq & 1023),
       status: "ok",
-    });
+    }, BINDINGS_ID);
   },
 });
 
@@ -36,7 +36,15 @@ Deno.bench({
   name: "Encoder.encode, event name only",
   fn() {
     seq++;
-    encoder.encode(seq, 1795000000000 + seq, SEVERITY_INFO, 0, EVENT, NO_BINDINGS, 0, {});
+    encoder.encode(seq, 1795000000000 + seq, SEVERITY_INFO, 0, EVENT, {});
+  },
+});
+
+Deno.bench({
+  group: "encode",
+  name: "Encoder.encodeBindings, 7 ids (once per child logger and ring lap)",
+  fn() {
+    encoder.encodeBindings(BINDINGS, BINDINGS_ID);
   },
 });
 
@@ -157,42 +165,37 @@ for (const [label, strings] of SIZED) {
   });
 }
 
-// --- "decode": the worker's Decoder, with and without the bindings cache ----
+// --- "decode": the worker's Decoder, ids as call fields or bound by id -------
 
 // Records as the worker finds them after RingConsumer.drain: the typical event
-// (7 bound ids, 2 call fields) laid end to end, 4-byte aligned, each with its
-// own seq, time and duration. Encoded once with bindings id 1 (a child logger)
-// and once with id 0 (no id: the bindings are decoded in every record).
+// (7 ids, 2 call fields) laid end to end, 4-byte aligned, each with its own
+// seq, time and duration. Encoded once with the ids as call fields (decoded in
+// every record) and once by a child logger (decoded once, from the definition).
 const RECORDS = 64;
-function recordsWith(bindingsId: number): { bytes: Uint8Array; at: number[]; end: number[] } {
+function recordsWith(bound: boolean): { bytes: Uint8Array; at: number[]; end: number[] } {
   const enc = new Encoder();
   const bytes = new Uint8Array(RECORDS * 512);
   const at: number[] = [];
   const end: number[] = [];
   let pos = 0;
-  for (let i = 0; i < RECORDS; i++) {
-    const len = enc.encode(
-      i + 1,
-      1795000000000 + i,
-      SEVERITY_INFO,
-      0,
-      EVENT,
-      bound.bytes,
-      bound.count,
-      callFields(i),
-      bindingsId,
-    );
+  const append = (len: number) => {
     bytes.set(enc.buf.subarray(0, len), pos);
-    at.push(pos + 4); // Decoder.decode takes the record without its length word
+    at.push(pos + 4); // the Decoder takes a record without its length word
     end.push(pos + len);
     pos = (pos + len + 3) & ~3;
+  };
+  for (let i = 0; i < RECORDS; i++) {
+    const fields = bound ? callFields(i) : { ...BINDINGS, ...callFields(i) };
+    append(enc.encode(i + 1, 1795000000000 + i, SEVERITY_INFO, 0, EVENT, fields, bound ? 1 : 0));
   }
   return { bytes, at, end };
 }
 
-function decodeCase(name: string, bindingsId: number, baseline: boolean): void {
-  const { bytes, at, end } = recordsWith(bindingsId);
+function decodeCase(name: string, bound: boolean, baseline: boolean): void {
+  const { bytes, at, end } = recordsWith(bound);
   const decoder = new Decoder();
+  const def = new Encoder().encodeBindings(BINDINGS, 1);
+  decoder.define(def, 4, def.length);
   // The bench must decode what was encoded; checked once, before timing.
   const first = decoder.decode(bytes, at[1]!, end[1]!, "p.0");
   const again = decoder.decode(bytes, at[1]!, end[1]!, "p.0");
@@ -213,5 +216,5 @@ function decodeCase(name: string, bindingsId: number, baseline: boolean): void {
   });
 }
 
-decodeCase("Decoder.decode, bindings id 0 (bindings decoded every time)", 0, true);
-decodeCase("Decoder.decode, bindings id 1 (decoded bindings reused)", 1, false);
+decodeCase("Decoder.decode, 7 ids as call fields (decoded every time)", false, true);
+decodeCase("Decoder.decode, 7 ids bound by a child logger (decoded once)", true, false);

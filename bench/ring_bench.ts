@@ -1,8 +1,7 @@
 /**
  * The producer side of the shared-memory ring (`src/ring.ts`): the copy of an
- * encoded record into the ring (group `"copy"`, cited by `src/ring.ts`), the
- * copy of a child logger's pre-encoded bindings (group `"copy (… B bindings)"`,
- * cited by `src/codec.ts`) and the whole `RingProducer.write()` of a typical
+ * encoded record into the ring (group `"copy"`, cited by `src/ring.ts`) and
+ * the whole `RingProducer.write()` of a typical
  * record (group `"ring write"`, cited by `src/ring.ts`), alone and with a
  * consumer draining on the other core.
  *
@@ -22,7 +21,7 @@ import {
   TAIL,
 } from "../src/ring.ts";
 import { Encoder } from "../src/codec.ts";
-import { BINDINGS, EVENT } from "./_workload.ts";
+import { EVENT } from "./_workload.ts";
 
 const CAPACITY = 1 << 20;
 
@@ -45,7 +44,6 @@ function typedSet(dst: Uint8Array, at: number, src: Uint8Array, len: number): vo
 }
 
 const sharedData = new Uint8Array(new SharedArrayBuffer(HEADER_BYTES + CAPACITY), HEADER_BYTES);
-const privateData = new Uint8Array(new ArrayBuffer(64 * 1024));
 const sharedData32 = new Int32Array(sharedData.buffer, HEADER_BYTES, CAPACITY / 4);
 const src = new Uint8Array(64 * 1024);
 const src32 = new Int32Array(src.buffer);
@@ -98,42 +96,14 @@ copyCase("copy", sharedData, 100, "the shared ring");
 copyCase("copy (32 B)", sharedData, 32, "the shared ring");
 copyCase("copy (64 B)", sharedData, 64, "the shared ring");
 
-// The typical record (seven bound ids, two call fields) and its bindings: the
-// Encoder copies the pre-encoded bindings into its private scratch buffer with
-// TypedArray.set (it used to be a byte loop).
-const encoder = new Encoder();
-const bound = encoder.encodePairs({ ...BINDINGS });
+// The typical record: seven ids bound by a child logger (by id, see
+// src/ring.ts "Bindings by reference") and two call fields.
 const record = new Encoder();
-const recordLen = record.encode(1, 1795000000000, 9, 0, EVENT, bound.bytes, bound.count, {
+const recordLen = record.encode(1, 1795000000000, 9, 0, EVENT, {
   duration_ms: 12.5,
   status: "ok",
 }, 1);
 copyCase(`copy (${recordLen} B record)`, sharedData, recordLen, "the shared ring");
-
-// Written out rather than through copyCase(), so these call sites only ever see
-// private (non-shared) arrays and their feedback stays monomorphic.
-const bindings = bound.bytes;
-const bindingsGroup = `copy (${bindings.length} B bindings)`;
-let bat = 0;
-Deno.bench({
-  group: bindingsGroup,
-  name: `byte loop, ${bindings.length} B into a private buffer (Encoder.encode before)`,
-  baseline: true,
-  fn() {
-    bat = (bat + 160) & 0x7fff;
-    const p = bat;
-    const bl = bindings.length;
-    for (let i = 0; i < bl; i++) privateData[p + i] = bindings[i]!;
-  },
-});
-Deno.bench({
-  group: bindingsGroup,
-  name: `TypedArray.set of the whole bindings array (Encoder.encode now)`,
-  fn() {
-    bat = (bat + 160) & 0x7fff;
-    privateData.set(bindings, bat);
-  },
-});
 
 // --- "ring write": RingProducer.write of the typical record ------------------
 

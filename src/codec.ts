@@ -40,7 +40,7 @@
  *
  * @module
  */
-import { FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
+import { FLAG_BINDINGS, FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "./level.ts";
 import { BoundLogEvent, type LogEvent } from "./event.ts";
 import { REDACTED, type Redactor } from "./redact.ts";
@@ -157,15 +157,19 @@ export class Encoder {
   }
 
   /**
-   * Encodes bindings (key/value pairs of a plain object) into a standalone
-   * byte string, to be copied verbatim into every record of a child logger.
-   * Returns the bytes and the number of pairs.
+   * Encodes a child logger's bindings (the pairs of a plain object) into a
+   * bindings definition record with id `id` (see "Bindings by reference" in
+   * `src/ring.ts`): length word first, zero-padded to whole 4-byte words, the
+   * epoch slot (bytes 4..8) left 0 for the writer to stamp. Returns a copy
+   * the caller keeps; an empty object gives an empty array (nothing to define).
    */
-  encodePairs(fields: Record<string, unknown>): { bytes: Uint8Array; count: number } {
-    this.#pos = 0;
-    this.#overflow = false;
-    const count = this.#fields(fields, 0);
-    return { bytes: this.buf.slice(0, this.#pos), count };
+  encodeBindings(bindings: Record<string, unknown>, id: number): Uint8Array {
+    this.#target(this.buf, this.#scratchDv, 0);
+    const len = this.#record(0, 0, 0, 0, FLAG_BINDINGS, "", bindings, id);
+    if (this.#u8[18] === 0 && this.#u8[19] === 0) return new Uint8Array(0);
+    const out = new Uint8Array((len + 3) & ~3);
+    out.set(this.buf.subarray(0, len));
+    return out;
   }
 
   /**
@@ -179,23 +183,11 @@ export class Encoder {
     severity: number,
     flags: number,
     event: string,
-    bindings: Uint8Array,
-    bindingCount: number,
     fields: Record<string, unknown> | undefined,
     bindingsId = 0,
   ): number {
-    return this.#record(
-      0,
-      seq,
-      ts,
-      severity,
-      flags,
-      event,
-      bindings,
-      bindingCount,
-      fields,
-      bindingsId,
-    );
+    this.#target(this.buf, this.#scratchDv, 0);
+    return this.#record(0, seq, ts, severity, flags, event, fields, bindingsId);
   }
 
   /**
@@ -212,34 +204,20 @@ export class Encoder {
     ts: number,
     severity: number,
     event: string,
-    bindings: Uint8Array,
-    bindingCount: number,
     fields: Record<string, unknown> | undefined,
     bindingsId: number,
   ): number {
-    this.#u8 = target;
-    this.#dv = view;
+    // The target stays set until the next call: every entry point sets it
+    // first, so nothing needs restoring afterwards (bench/logger_bench.ts "info").
+    this.#target(target, view, at);
+    return this.#record(at, seq, ts, severity, 0, event, fields, bindingsId);
+  }
+
+  #target(u8: Uint8Array, dv: DataView, at: number): void {
+    this.#u8 = u8;
+    this.#dv = dv;
     this.#hard = at + this.#limits.maxRecordBytes;
     this.#end = this.#hard - RESERVE;
-    try {
-      return this.#record(
-        at,
-        seq,
-        ts,
-        severity,
-        0,
-        event,
-        bindings,
-        bindingCount,
-        fields,
-        bindingsId,
-      );
-    } finally {
-      this.#u8 = this.buf;
-      this.#dv = this.#scratchDv;
-      this.#hard = this.#limits.maxRecordBytes;
-      this.#end = this.#hard - RESERVE;
-    }
   }
 
   #record(
@@ -249,8 +227,6 @@ export class Encoder {
     severity: number,
     flags: number,
     event: string,
-    bindings: Uint8Array,
-    bindingCount: number,
     fields: Record<string, unknown> | undefined,
     bindingsId: number,
   ): number {
@@ -260,28 +236,12 @@ export class Encoder {
     dv.setFloat64(base + 8, ts, true);
     u8[base + 16] = severity;
     u8[base + 17] = flags;
+    dv.setUint32(base + 20, bindingsId, true);
     this.#pos = base + RECORD_FIXED_BYTES;
     this.#overflow = false;
     this.#str(typeof event === "string" ? event : safeString(event));
-    // Bindings were encoded once by child(); copy them verbatim.
-    let bl = bindings.length;
-    let nbind = bindingCount;
-    if (bl !== 0) {
-      if (this.#pos + bl > this.#end) {
-        nbind = bl = bindingsId = 0;
-      } else {
-        // TypedArray.set beats a byte loop for the ~160 bytes of seven ids
-        // (bench/ring_bench.ts "copy (… B bindings)").
-        u8.set(bindings, this.#pos);
-        this.#pos += bl;
-      }
-    }
     const n = fields !== undefined && fields !== null ? this.#top(fields) : 0;
     dv.setUint16(base + 18, n, true);
-    dv.setUint16(base + 20, nbind, true);
-    dv.setUint16(base + 22, 0, true);
-    dv.setUint32(base + 24, bindingsId, true);
-    dv.setUint32(base + 28, bl, true);
     dv.setUint32(base, this.#pos - base - 4, true);
     return this.#pos - base;
   }
@@ -630,7 +590,6 @@ export class RecordDecodeError extends Error {
 }
 
 const STRING_CACHE_SIZE = 4096;
-const BINDINGS_CACHE_SIZE = 1024;
 const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
 
 /**
@@ -642,7 +601,8 @@ export class Decoder {
   #dv: DataView = new DataView(new ArrayBuffer(0));
   #pos = 0;
   #end = 0;
-  readonly #bindings = new Map<number, Record<string, unknown>>();
+  readonly #bindings = new Map<number, { epoch: number; fields: Record<string, unknown> }>();
+  #epoch = 0;
   // Keys, event names and bound ids repeat from event to event: a
   // direct-mapped cache of short strings by their bytes saves building and
   // internalizing the same string again (bench/codec_bench.ts "decode").
@@ -666,49 +626,72 @@ export class Decoder {
     return s;
   }
 
-  /** Decodes `bytes[start..end)` (a record without its length word) into an event. */
-  decode(bytes: Uint8Array, start: number, end: number, producer: string): LogEvent {
+  #at(bytes: Uint8Array, start: number, end: number): DataView {
     if (bytes !== this.#u8) {
       this.#u8 = bytes;
       this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
-    const dv = this.#dv;
     this.#end = end;
     if (end - start < RECORD_FIXED_BYTES - 4) throw new RecordDecodeError("Record too short");
+    return this.#dv;
+  }
+
+  /**
+   * Takes a bindings definition record (see "Bindings by reference" in
+   * `src/ring.ts`): later events with its id get these bindings. The first
+   * definition of a newer epoch forgets every definition of older epochs.
+   */
+  define(bytes: Uint8Array, start: number, end: number): void {
+    const dv = this.#at(bytes, start, end);
+    const epoch = dv.getUint32(start, true);
+    const npairs = dv.getUint16(start + 14, true);
+    const id = dv.getUint32(start + 16, true);
+    this.#pos = start + 20;
+    this.#string();
+    const fields: Record<string, unknown> = {};
+    for (let i = 0; i < npairs; i++) {
+      const key = this.#string();
+      setField(fields, key, this.#value());
+    }
+    if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
+    if (epoch > this.#epoch) {
+      this.#epoch = epoch;
+      for (const [known, def] of this.#bindings) {
+        if (def.epoch < epoch) this.#bindings.delete(known);
+      }
+    }
+    this.#bindings.set(id, { epoch, fields });
+  }
+
+  /** Bindings definitions currently held (bounded by one epoch's children). */
+  get definitions(): number {
+    return this.#bindings.size;
+  }
+
+  /** Decodes `bytes[start..end)` (a record without its length word) into an event. */
+  decode(bytes: Uint8Array, start: number, end: number, producer: string): LogEvent {
+    const dv = this.#at(bytes, start, end);
+    if ((bytes[start + 13]! & FLAG_BINDINGS) !== 0) {
+      throw new RecordDecodeError("A bindings definition is not an event: use define()");
+    }
     const seq = dv.getUint32(start, true);
     const ts = dv.getFloat64(start + 4, true);
     const severity = bytes[start + 12]!;
     const nfields = dv.getUint16(start + 14, true);
-    const nbind = dv.getUint16(start + 16, true);
-    const bindId = dv.getUint32(start + 20, true);
-    const bindLen = dv.getUint32(start + 24, true);
-    this.#pos = start + 28;
+    const bindId = dv.getUint32(start + 16, true);
+    this.#pos = start + 20;
     const event = this.#string();
-    // Bindings of one child logger are the same bytes in every event: decode
-    // them once per (producer, bindings id), share the object, and let the
-    // store write it once per record (bench/codec_bench.ts "decode").
-    let template = bindId === 0 ? undefined : this.#bindings.get(bindId);
-    let fields: Record<string, unknown>;
-    if (template !== undefined) {
-      this.#need(bindLen);
-      this.#pos += bindLen;
-      fields = {};
-    } else {
-      fields = {};
-      const bindEnd = this.#pos + bindLen;
-      for (let i = 0; i < nbind; i++) {
-        const key = this.#string();
-        setField(fields, key, this.#value());
-      }
-      if (this.#pos !== bindEnd) throw new RecordDecodeError("Bindings length does not match");
-      if (bindId !== 0) {
-        if (this.#bindings.size >= BINDINGS_CACHE_SIZE) this.#bindings.clear();
-        template = fields;
-        this.#bindings.set(bindId, template);
-        fields = {};
+    // A child logger's bindings were decoded once, from its definition; the
+    // event shares that object and the store writes it once per record
+    // (bench/codec_bench.ts "decode").
+    let template: Record<string, unknown> | undefined;
+    if (bindId !== 0) {
+      template = this.#bindings.get(bindId)?.fields;
+      if (template === undefined) {
+        throw new RecordDecodeError(`Event refers to unknown bindings ${bindId}`);
       }
     }
-    // With a template, `fields` holds only the call's fields.
+    const fields: Record<string, unknown> = {};
     for (let i = 0; i < nfields; i++) {
       const key = this.#string();
       setField(fields, key, this.#value());
@@ -718,6 +701,11 @@ export class Decoder {
       return new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields);
     }
     return { ts_ms: ts, level, severity, event, producer, seq, fields };
+  }
+
+  /** True when the record at `bytes[start..]` is a bindings definition. */
+  static isDefinition(bytes: Uint8Array, start: number): boolean {
+    return (bytes[start + 13]! & FLAG_BINDINGS) !== 0;
   }
 
   /** True when the record at `bytes[start..]` is an internal event. */

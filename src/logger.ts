@@ -231,7 +231,34 @@ function noop(_event: string, _fields?: Fields): void {}
 // A log.dropped record (about 100 bytes) plus the smallest event record.
 const BURST_PROBE_BYTES = MIN_RECORD_BYTES;
 
-const EMPTY = new Uint8Array(0);
+/**
+ * A child logger's bindings as its producer writes them: one definition
+ * record, written again once per ring epoch (src/ring.ts "Bindings by
+ * reference"); id 0 means no bindings.
+ */
+export class Bindings {
+  /** Id of the definition in its producer (0: no bindings). */
+  readonly id: number;
+  /** The definition record, padded to whole 4-byte words. */
+  readonly record: Uint8Array;
+  /** Bytes of the record (unpadded). */
+  readonly length: number;
+  /** The epoch the definition was last written in (0: never). */
+  epoch = 0;
+  readonly #words: Uint32Array;
+
+  constructor(id: number, record: Uint8Array) {
+    this.id = record.length === 0 ? 0 : id;
+    this.record = record;
+    this.#words = new Uint32Array(record.buffer, record.byteOffset, record.byteLength >> 2);
+    this.length = record.length === 0 ? 0 : this.#words[0]! + 4;
+  }
+
+  /** Writes `epoch` into the record's epoch slot. */
+  stamp(epoch: number): void {
+    this.#words[1] = epoch;
+  }
+}
 
 /**
  * The producer side shared by a root logger and its children: sequence
@@ -272,14 +299,7 @@ export class Core {
   }
 
   /** The hot path. Never throws. */
-  write(
-    severity: number,
-    event: string,
-    fields: Fields | undefined,
-    bind: Uint8Array,
-    nbind: number,
-    bindId: number,
-  ): void {
+  write(severity: number, event: string, fields: Fields | undefined, b: Bindings): void {
     const enc = this.encoder;
     const emitted = ++this.#emitted;
     // A getter that logs while its object is being encoded: drop, counted.
@@ -298,33 +318,28 @@ export class Core {
         this.#drop();
         return;
       }
+      // The child's bindings travel by reference: defined once per ring epoch
+      // (src/ring.ts "Bindings by reference").
+      if (b.id !== 0 && b.epoch !== producer.epoch && !this.#define(b)) {
+        this.#drop();
+        return;
+      }
       const ts = this.clock();
       // Encode in place when the ring has a whole record's contiguous room;
       // otherwise (near the end, nearly full, or after drops) go through the
       // scratch buffer (bench/logger_bench.ts "info").
       const at = this.#burst === 0 ? producer.reserve(this.#maxRecord) : -1;
       if (at >= 0) {
-        const len = enc.encodeAt(
-          producer.data,
-          producer.view,
-          at,
-          seq,
-          ts,
-          severity,
-          event,
-          bind,
-          nbind,
-          fields,
-          bindId,
+        producer.commit(
+          enc.encodeAt(producer.data, producer.view, at, seq, ts, severity, event, fields, b.id),
         );
-        producer.commit(len);
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
         return;
       }
-      const len = enc.encode(seq, ts, severity, 0, event, bind, nbind, fields, bindId);
+      const len = enc.encode(seq, ts, severity, 0, event, fields, b.id);
       if (this.#burst !== 0 && !this.#writeDropped(ts)) {
         this.#drop();
-      } else if (producer.write(enc.buf, len) || this.#block(len)) {
+      } else if (producer.write(enc.buf, len) || this.#block(enc.buf, len)) {
         // Counters reach the shared header every 256 events, not per event.
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
       } else {
@@ -339,13 +354,22 @@ export class Core {
     }
   }
 
-  #block(len: number): boolean {
+  // Writes the child's bindings definition stamped with the current epoch.
+  #define(b: Bindings): boolean {
+    const epoch = this.producer.epoch;
+    b.stamp(epoch);
+    if (!this.producer.write(b.record, b.length) && !this.#block(b.record, b.length)) return false;
+    b.epoch = epoch;
+    return true;
+  }
+
+  #block(src: Uint8Array, len: number): boolean {
     if (this.#overflow !== "block") return false;
     const deadline = performance.now() + this.#blockTimeoutMs;
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0 || !this.producer.waitForSpace(left)) return false;
-      if (this.producer.write(this.encoder.buf, len)) return true;
+      if (this.producer.write(src, len)) return true;
     }
   }
 
@@ -376,8 +400,6 @@ export class Core {
       SEVERITY.warn,
       FLAG_INTERNAL,
       INTERNAL_EVENTS.dropped,
-      EMPTY,
-      0,
       {
         count: this.#burst,
         since_ms: this.#burstSince,
@@ -475,15 +497,11 @@ class FlightLogger implements Logger {
   readonly level: LevelName;
   readonly #core: Core;
   readonly #bindings: Fields;
-  readonly #bytes: Uint8Array;
-  readonly #nbind: number;
-  readonly #bindId: number;
-  // The last withContext() frame seen and these bindings merged into it,
-  // encoded once: a one-entry cache, as frames are immutable.
+  readonly #bound: Bindings;
+  // The last withContext() frame seen and this logger's bindings merged into
+  // it, encoded once: a one-entry cache, as frames are immutable.
   #frame: ContextFrame | undefined;
-  #frameBytes: Uint8Array = EMPTY;
-  #frameCount = 0;
-  #frameId = 0;
+  #frameBound: Bindings | undefined;
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
@@ -494,10 +512,8 @@ class FlightLogger implements Logger {
     const encoder = core.encoder.busy
       ? new Encoder(core.encoder.limits, core.encoder.redactor)
       : core.encoder;
-    const enc = encoder.encodePairs(bindings);
-    this.#bytes = enc.bytes;
-    this.#nbind = enc.count;
-    this.#bindId = enc.count === 0 ? 0 : core.nextBindId();
+    const id = core.nextBindId();
+    this.#bound = new Bindings(id, encoder.encodeBindings(bindings, id));
     const min = SEVERITY[level];
     // Every instance gets the same six own properties in the same order, so
     // call sites stay monomorphic; a disabled level is the shared no-op
@@ -512,14 +528,12 @@ class FlightLogger implements Logger {
 
   #method(severity: number): LogMethod {
     const core = this.#core;
-    const bytes = this.#bytes;
-    const nbind = this.#nbind;
-    const bindId = this.#bindId;
+    const bound = this.#bound;
     return (event, fields) => {
       // Until withContext() is first called, the context costs this one check
-      // (bench/logger_bench.ts "info", "info in withContext()").
+      // (bench/observability_gate.ts "info outside withContext()").
       if (contextState.active) this.#writeInContext(severity, event, fields);
-      else core.write(severity, event, fields, bytes, nbind, bindId);
+      else core.write(severity, event, fields, bound);
     };
   }
 
@@ -527,42 +541,35 @@ class FlightLogger implements Logger {
     const core = this.#core;
     const frame = currentFrame();
     if (frame === undefined) {
-      core.write(severity, event, fields, this.#bytes, this.#nbind, this.#bindId);
+      core.write(severity, event, fields, this.#bound);
       return;
     }
-    if (frame !== this.#frame) {
-      // Context first: a logger's own child bindings and the event's fields win.
-      const merged: Fields = {};
-      for (const key of Object.keys(frame.bindings)) {
-        Object.defineProperty(merged, key, {
-          value: frame.bindings[key],
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      const own = this.#bindings;
-      for (const key of Object.keys(own)) {
-        Object.defineProperty(merged, key, {
-          value: own[key],
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
+    let bound = this.#frameBound;
+    if (frame !== this.#frame || bound === undefined) {
       // A getter that logs while an event is being encoded is dropped by
       // write(); only the scratch buffer must not be clobbered here.
       if (core.encoder.busy) {
-        core.write(severity, event, fields, this.#bytes, this.#nbind, this.#bindId);
+        core.write(severity, event, fields, this.#bound);
         return;
       }
-      const enc = core.encoder.encodePairs(merged);
+      // Context first: a logger's own child bindings and the event's fields win.
+      const merged: Fields = {};
+      for (const src of [frame.bindings, this.#bindings]) {
+        for (const key of Object.keys(src)) {
+          Object.defineProperty(merged, key, {
+            value: src[key],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+      }
+      const id = core.nextBindId();
+      bound = new Bindings(id, core.encoder.encodeBindings(merged, id));
       this.#frame = frame;
-      this.#frameBytes = enc.bytes;
-      this.#frameCount = enc.count;
-      this.#frameId = enc.count === 0 ? 0 : core.nextBindId();
+      this.#frameBound = bound;
     }
-    core.write(severity, event, fields, this.#frameBytes, this.#frameCount, this.#frameId);
+    core.write(severity, event, fields, bound);
   }
 
   isEnabled(level: LevelName): boolean {

@@ -30,7 +30,7 @@
  * | 88   | F11  | f64        | consumer | `LOST`: user events the store refused (I/O error)    |
  * | 96   | –    | –          | –        | reserved up to byte 127                              |
  * | 128  | I32  | u32        | creator  | `MAGIC` = 0x464c5247 ("FLRG")                         |
- * | 132  | I33  | u32        | creator  | `VERSION` = 3                                        |
+ * | 132  | I33  | u32        | creator  | `VERSION` = 4                                        |
  * | 136  | I34  | u32        | creator  | `CAPACITY` in bytes                                  |
  * | 140  | –    | –          | –        | reserved up to byte 191                              |
  *
@@ -49,24 +49,37 @@
  *
  * ## Records (data area, every record 4-byte aligned)
  *
- * | offset | type | field                                                    |
- * | ------ | ---- | -------------------------------------------------------- |
- * | 0      | u32  | `len`: bytes of the record after this word (unpadded)    |
- * | 4      | u32  | `seq`: per-producer sequence number (1, 2, …)            |
- * | 8      | f64  | `ts_ms`: wall-clock ms since the Unix epoch              |
- * | 16     | u8   | `severity`: OpenTelemetry severity number (1–24)         |
- * | 17     | u8   | `flags`: bit 0 = internal event (not counted as emitted) |
- * | 18     | u16  | `nfields`: (key, value) pairs of the call's fields       |
- * | 20     | u16  | `nbind`: (key, value) pairs of the logger's bindings     |
- * | 22     | u16  | reserved, 0                                              |
- * | 24     | u32  | `bind_id`: the bindings' id in this producer (0 = none)  |
- * | 28     | u32  | `bind_len`: bytes of the bindings                        |
- * | 32     | …    | event name (a string value), then the bindings           |
- * |        |      | (`bind_len` bytes, `nbind` pairs), then `nfields` pairs  |
+ * | offset | type | field                                                      |
+ * | ------ | ---- | ---------------------------------------------------------- |
+ * | 0      | u32  | `len`: bytes of the record after this word (unpadded)      |
+ * | 4      | u32  | `seq`: per-producer sequence number (1, 2, …); in a        |
+ * |        |      | bindings definition, the producer's `epoch` instead        |
+ * | 8      | f64  | `ts_ms`: wall-clock ms since the Unix epoch (0 in a        |
+ * |        |      | bindings definition)                                       |
+ * | 16     | u8   | `severity`: OpenTelemetry severity number (1–24)           |
+ * | 17     | u8   | `flags`: bit 0 = internal event (not counted as emitted);  |
+ * |        |      | bit 1 = bindings definition (not an event)                 |
+ * | 18     | u16  | `npairs`: (key, value) pairs after the event name          |
+ * | 20     | u32  | `bind_id`: the child logger's bindings (0 = none)          |
+ * | 24     | …    | event name (a string value; empty in a definition), then   |
+ * |        |      | `npairs` pairs: the call's fields, or the bindings         |
  *
- * A child logger encodes its bindings once and gives them an id; every record
- * carries the bytes (so it decodes on its own) and the id (so the consumer can
- * decode each set of bindings once and reuse it).
+ * ## Bindings by reference
+ *
+ * A child logger encodes its bindings once, into a bindings definition
+ * record with an id unique in its producer. Event records carry only the id,
+ * not the bindings' bytes (seven correlation ids are about 160 bytes, most of
+ * an event record: bench/logger_bench.ts "info"). The producer keeps an
+ * `epoch` counter that advances each time the ring wraps (the postMessage
+ * producer: each batch). Before a child's first event of an epoch, the
+ * producer writes the child's definition again, stamped with the epoch. So
+ * every event refers to a definition written earlier in the same epoch, and
+ * the consumer may forget every definition of an older epoch as soon as it
+ * reads the first definition of a newer one: its table holds at most the
+ * children that logged during one lap of the ring.
+ *
+ * A definition that cannot be written (ring full) drops the event that
+ * needed it, counted like any drop; the next event of that child tries again.
  *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the
@@ -132,13 +145,15 @@ export const CAPACITY_SLOT = 34;
 /** "FLRG". */
 export const RING_MAGIC = 0x464c5247;
 /** Ring layout version. */
-export const RING_VERSION = 3;
+export const RING_VERSION = 4;
 /** `len` value marking "continue at offset 0". */
 export const WRAP = 0xffffffff;
 /** Bytes of the fixed part of a record, including the length word. */
-export const RECORD_FIXED_BYTES = 32;
+export const RECORD_FIXED_BYTES = 24;
 /** Record flag: an event flightlog wrote itself. */
 export const FLAG_INTERNAL = 1;
+/** Record flag: a bindings definition, not an event. */
+export const FLAG_BINDINGS = 2;
 /** Records after which the producer publishes HEAD without waiting for the end of the task. */
 export const PUBLISH_EVERY = 32;
 /** Smallest allowed capacity. */
@@ -283,7 +298,15 @@ export class RingProducer {
   #scheduled = false;
   readonly #publishTask: () => void;
 
+  /**
+   * Advances each time the ring wraps: a child logger defines its bindings
+   * again before its first event of an epoch (see "Bindings by reference").
+   */
+  epoch = 1;
+
   #advance(head: number): void {
+    const mask = this.capacity - 1;
+    if ((head & mask) < (this.#head & mask)) this.epoch++;
     this.#head = head;
     if (++this.#pending >= PUBLISH_EVERY || !this.#shared) {
       this.wake();

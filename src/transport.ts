@@ -45,6 +45,11 @@ export interface Producer {
   readonly data: Uint8Array;
   /** DataView of `data`. */
   readonly view: DataView;
+  /**
+   * Advances when a child logger must define its bindings again before its
+   * next event (src/ring.ts "Bindings by reference").
+   */
+  readonly epoch: number;
   /** Offset with `max` contiguous free bytes in `data`, or -1. */
   reserve(max: number): number;
   /** Publishes a record encoded in place at the reserved offset. */
@@ -335,6 +340,8 @@ export class BatchProducer implements Producer {
   readonly capacity: number;
   readonly data: Uint8Array = new Uint8Array(0);
   readonly view: DataView = new DataView(new ArrayBuffer(0));
+  /** Advances with each posted batch: a batch defines the bindings it uses. */
+  epoch = 1;
   #buf: Uint8Array;
   #fill = 0;
   #inflight = 0;
@@ -409,6 +416,7 @@ export class BatchProducer implements Producer {
     const n = this.#fill;
     const bytes = this.#buf.slice(0, n);
     this.#fill = 0;
+    this.epoch++;
     this.#inflight += n;
     const p = this.#send(bytes, this.#emitted, this.#dropped).then((ack) => {
       this.#persisted = ack.persisted;

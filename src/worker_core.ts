@@ -86,6 +86,10 @@ export class Consumer {
   readonly #onRecord = (bytes: Uint8Array, start: number, end: number): void => {
     const p = this.#current!;
     try {
+      if (Decoder.isDefinition(bytes, start)) {
+        p.decoder.define(bytes, start, end);
+        return;
+      }
       const ev = p.decoder.decode(bytes, start, end, p.id);
       if (Decoder.isInternal(bytes, start)) this.#batchInternal++;
       else this.#batchUser++;

@@ -3,8 +3,6 @@ import fc from "fast-check";
 import { Decoder, DEFAULT_LIMITS, Encoder, type Limits, Tag } from "../src/codec.ts";
 import type { LogEvent } from "../src/event.ts";
 
-const EMPTY = new Uint8Array(0);
-
 function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev"): LogEvent {
   const enc = new Encoder(limits);
   const len = enc.encode(
@@ -13,8 +11,6 @@ function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev
     9,
     0,
     event,
-    EMPTY,
-    0,
     fields as Record<string, unknown>,
   );
   return new Decoder().decode(enc.buf, 4, len, "p.0");
@@ -38,23 +34,35 @@ Deno.test("codec value tags are pinned", () => {
     PLACEHOLDER: 13,
   });
   const enc = new Encoder();
-  const len = enc.encode(1, 0, 9, 0, "e", EMPTY, 0, { a: 1 });
-  // len=39 | seq=1 | ts=0.0 | sev 9 | flags 0 | nfields 1 | nbind 0 | 0 | bind_id 0 |
-  // bind_len 0 | ASCII "e" | ASCII "a" | INT 1
+  const len = enc.encode(1, 0, 9, 0, "e", { a: 1 }, 5);
+  // len=31 | seq=1 | ts=0.0 | sev 9 | flags 0 | npairs 1 | bind_id 5 |
+  // ASCII "e" | ASCII "a" | INT 1
   assert.deepEqual([...enc.buf.subarray(0, len)], [
-    ...[39, 0, 0, 0],
+    ...[31, 0, 0, 0],
     ...[1, 0, 0, 0],
     ...[0, 0, 0, 0, 0, 0, 0, 0],
     9,
     0,
     ...[1, 0],
-    ...[0, 0],
-    ...[0, 0],
-    ...[0, 0, 0, 0],
-    ...[0, 0, 0, 0],
+    ...[5, 0, 0, 0],
     ...[7, 1, 0x65],
     ...[7, 1, 0x61],
     ...[4, 1, 0, 0, 0],
+  ]);
+  // A bindings definition: epoch slot 0 (stamped by the writer), ts 0,
+  // severity 0, flags 2, npairs 1, bind_id 5, empty name, the pairs; padded.
+  assert.deepEqual([...enc.encodeBindings({ a: 1 }, 5)], [
+    ...[30, 0, 0, 0],
+    ...[0, 0, 0, 0],
+    ...[0, 0, 0, 0, 0, 0, 0, 0],
+    0,
+    2,
+    ...[1, 0],
+    ...[5, 0, 0, 0],
+    ...[7, 0],
+    ...[7, 1, 0x61],
+    ...[4, 1, 0, 0, 0],
+    ...[0, 0],
   ]);
 });
 
@@ -237,33 +245,40 @@ Deno.test("Encoder.encode() round-trips any JSON-like value (property)", () => {
   );
 });
 
-Deno.test("Encoder.encodePairs() output is copied verbatim as bindings", () => {
+Deno.test("Encoder.encodeBindings() defines bindings that events refer to by id", () => {
   const enc = new Encoder();
-  const { bytes, count } = enc.encodePairs({ flow_id: "f-1", run_id: "r-1" });
-  const len = enc.encode(1, 0, 13, 0, "e", bytes, count, { x: 1 });
-  const ev = new Decoder().decode(enc.buf, 4, len, "p");
+  const dec = new Decoder();
+  const def = enc.encodeBindings({ flow_id: "f-1", run_id: "r-1" }, 3);
+  assert.equal(def.length % 4, 0, "padded to whole words");
+  assert.ok(Decoder.isDefinition(def, 4));
+  dec.define(def, 4, new DataView(def.buffer).getUint32(0, true) + 4);
+  const len = enc.encode(1, 0, 13, 0, "e", { x: 1 }, 3);
+  const ev = dec.decode(enc.buf, 4, len, "p");
   assert.deepEqual(ev.fields, { flow_id: "f-1", run_id: "r-1", x: 1 });
   assert.equal(ev.level, "warn");
+  assert.deepEqual(enc.encodeBindings({}, 4), new Uint8Array(0), "nothing to define");
+  assert.throws(() => dec.decode(def, 4, def.length, "p"), /bindings definition is not an event/);
 });
 
 Deno.test("Decoder.decode() rejects damaged records instead of allocating", () => {
   const enc = new Encoder();
-  const len = enc.encode(1, 0, 9, 0, "e", EMPTY, 0, { arr: [1, 2, 3] });
+  const len = enc.encode(1, 0, 9, 0, "e", { arr: [1, 2, 3] });
   const bytes = enc.buf.slice(0, len);
   // Find the ARRAY tag and claim a huge count.
   const at = bytes.indexOf(Tag.ARRAY, 20);
   new DataView(bytes.buffer).setUint32(at + 1, 0xfffffff0, true);
   assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), /Count longer than the record/);
-  assert.throws(() => new Decoder().decode(bytes, 4, 37, "p"), /Record ends inside a value/);
-  assert.throws(() => new Decoder().decode(bytes, 4, 24, "p"), /Record too short/);
+  assert.throws(() => new Decoder().decode(bytes, 4, 29, "p"), /Record ends inside a value/);
+  assert.throws(() => new Decoder().decode(bytes, 4, 16, "p"), /Record too short/);
 });
 
-Deno.test("Decoder.decode() decodes bindings once per id and gives each event its own fields", () => {
+Deno.test("Decoder.decode() shares one bindings object and gives each event its own fields", () => {
   const enc = new Encoder();
-  const { bytes, count } = enc.encodePairs({ flow_id: "f", run_id: "r" });
+  const def = enc.encodeBindings({ flow_id: "f", run_id: "r" }, 7);
   const dec = new Decoder();
+  dec.define(def, 4, def.length);
   const events = [1, 2].map((i) => {
-    const len = enc.encode(i, 0, 9, 0, "e", bytes, count, { i }, 7);
+    const len = enc.encode(i, 0, 9, 0, "e", { i }, 7);
     return dec.decode(enc.buf, 4, len, "p");
   });
   assert.deepEqual(events.map((e) => e.fields), [
@@ -271,27 +286,46 @@ Deno.test("Decoder.decode() decodes bindings once per id and gives each event it
     { flow_id: "f", run_id: "r", i: 2 },
   ]);
   assert.notEqual(events[0]!.fields, events[1]!.fields);
-  // A record whose bindings length lies is rejected, not misread.
-  const len = enc.encode(3, 0, 9, 0, "e", bytes, count, { i: 3 }, 8);
-  const bad = enc.buf.slice(0, len);
-  new DataView(bad.buffer).setUint32(28, bytes.length - 1, true);
-  assert.throws(() => new Decoder().decode(bad, 4, len, "p"), /Bindings length does not match/);
+  // An event whose bindings were never defined is rejected, not misread.
+  const len = enc.encode(3, 0, 9, 0, "e", { i: 3 }, 8);
+  assert.throws(() => dec.decode(enc.buf, 4, len, "p"), /unknown bindings 8/);
+});
+
+Deno.test("Decoder.define() forgets older epochs' definitions at the first newer one", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const define = (id: number, epoch: number) => {
+    const def = enc.encodeBindings({ id }, id);
+    new DataView(def.buffer).setUint32(4, epoch, true);
+    dec.define(def, 4, def.length);
+  };
+  define(1, 1);
+  define(2, 1);
+  define(3, 2);
+  assert.equal(dec.definitions, 1, "epoch 1 forgotten at the first epoch 2 definition");
+  define(1, 2);
+  const len = enc.encode(1, 0, 9, 0, "e", {}, 1);
+  assert.deepEqual(dec.decode(enc.buf, 4, len, "p").fields, { id: 1 });
+  const stale = enc.encode(2, 0, 9, 0, "e", {}, 2);
+  assert.throws(() => dec.decode(enc.buf, 4, stale, "p"), /unknown bindings 2/);
 });
 
 Deno.test("Encoder.encodeAt() writes the same bytes in place as encode() does in scratch", () => {
   const enc = new Encoder();
-  const { bytes, count } = enc.encodePairs({ flow_id: "f-1" });
   const fields = { s: "ünïcode ✓", long: "y".repeat(100), n: 1.5, nested: { a: [1, "b"] } };
-  const len = enc.encode(5, 123.5, 13, 0, "ev", bytes, count, fields, 9);
+  const len = enc.encode(5, 123.5, 13, 0, "ev", fields, 9);
   const expected = enc.buf.slice(0, len);
   const target = new Uint8Array(new SharedArrayBuffer(200_000));
   const view = new DataView(target.buffer);
   const at = 1024;
-  const len2 = enc.encodeAt(target, view, at, 5, 123.5, 13, "ev", bytes, count, fields, 9);
+  const len2 = enc.encodeAt(target, view, at, 5, 123.5, 13, "ev", fields, 9);
   assert.equal(len2, len);
   assert.deepEqual(target.slice(at, at + len2), expected);
   // The scratch path still works afterwards.
-  assert.equal(enc.encode(5, 123.5, 13, 0, "ev", bytes, count, fields, 9), len);
-  const ev = new Decoder().decode(target, at + 4, at + len2, "p");
+  assert.equal(enc.encode(5, 123.5, 13, 0, "ev", fields, 9), len);
+  const dec = new Decoder();
+  const def = enc.encodeBindings({ flow_id: "f-1" }, 9);
+  dec.define(def, 4, def.length);
+  const ev = dec.decode(target, at + 4, at + len2, "p");
   assert.equal(ev.fields.s, "ünïcode ✓");
 });

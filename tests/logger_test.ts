@@ -102,6 +102,34 @@ for (const mode of MODES) {
   });
 }
 
+for (const mode of MODES) {
+  Deno.test(`child() bindings reach every event across many ring laps in ${mode} mode`, async () => {
+    await withLogger(
+      { transport: mode, ringBytes: 4096, limits: { maxRecordBytes: 1024 } },
+      async (log) => {
+        const children = Array.from(
+          { length: 40 },
+          (_, k) => log.child({ flow_id: `f-${k}`, run_id: "r", node: "n".repeat(k) }),
+        );
+        for (let i = 0; i < 4000; i++) {
+          children[(i * 7) % 40]!.info("tick", { k: (i * 7) % 40 });
+          if (i % 25 === 0) await log.flush();
+        }
+        await log.flush();
+        const s = log.stats();
+        assert.equal(s.persisted + s.dropped, s.emitted, JSON.stringify(s));
+        assert.ok(s.persisted > 1000, `most events persisted: ${JSON.stringify(s)}`);
+        const page = await log.query({ event: "tick", limit: 10_000 });
+        assert.equal(page.events.length, s.persisted);
+        for (const e of page.events) {
+          const k = e.fields.k as number;
+          assert.deepEqual(e.fields, { flow_id: `f-${k}`, run_id: "r", node: "n".repeat(k), k });
+        }
+      },
+    );
+  });
+}
+
 Deno.test("createLogger() persists an event on an idle system without flush()", async () => {
   await withLogger({}, async (log) => {
     const t0 = performance.now();

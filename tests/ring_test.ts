@@ -11,6 +11,7 @@ import {
   DROPPED,
   DURABLE,
   EMITTED,
+  FLAG_BINDINGS,
   FLAG_INTERNAL,
   FLUSH_ACK,
   FLUSH_REQ,
@@ -57,6 +58,7 @@ Deno.test("ring layout constants are pinned", () => {
       WRAP,
       RECORD_FIXED_BYTES,
       FLAG_INTERNAL,
+      FLAG_BINDINGS,
       MIN_CAPACITY,
       PUBLISH_EVERY,
       SLEEPING,
@@ -81,10 +83,11 @@ Deno.test("ring layout constants are pinned", () => {
       INTERNAL: 10,
       LOST: 11,
       RING_MAGIC: 0x464c5247,
-      RING_VERSION: 3,
+      RING_VERSION: 4,
       WRAP: 0xffffffff,
-      RECORD_FIXED_BYTES: 32,
+      RECORD_FIXED_BYTES: 24,
       FLAG_INTERNAL: 1,
+      FLAG_BINDINGS: 2,
       MIN_CAPACITY: 4096,
       PUBLISH_EVERY: 32,
       SLEEPING: 0,
@@ -104,8 +107,8 @@ Deno.test("ring layout constants are pinned", () => {
   assert.ok(FLUSH_REQ * 4 >= 64);
   const buf = createRingBuffer(5000, true);
   const bytes = new Uint8Array(buf, 128, 12);
-  // "GRLF" little-endian magic, version 3, capacity 8192 (5000 rounded up).
-  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 3, 0, 0, 0, 0, 0x20, 0, 0]);
+  // "GRLF" little-endian magic, version 4, capacity 8192 (5000 rounded up).
+  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 4, 0, 0, 0, 0, 0x20, 0, 0]);
   assert.equal(buf.byteLength, 192 + 8192);
 });
 
@@ -142,10 +145,27 @@ Deno.test("RingProducer.write() wraps records around the end without splitting t
   assert.ok(p.write(record(1500, 2), 1500));
   assert.ok(!p.write(record(1500, 3), 1500), "no room before the consumer frees space");
   assert.deepEqual(drainAll(c, p).map((r) => r[0]), [1, 2]);
+  assert.equal(p.epoch, 1);
   assert.ok(p.write(record(1500, 3), 1500));
+  assert.equal(p.epoch, 2, "the epoch advances when the ring wraps");
   assert.ok(p.write(record(1500, 4), 1500));
+  assert.equal(p.epoch, 2);
   const got = drainAll(c, p);
   assert.deepEqual(got.map((r) => [r[0], r.length]), [[3, 1496], [4, 1496]]);
+});
+
+Deno.test("RingProducer.epoch advances once per lap, also when a record ends exactly at the end", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  for (let lap = 0; lap < 3; lap++) {
+    for (let i = 0; i < 4; i++) {
+      assert.equal(p.epoch, lap + 1);
+      assert.ok(p.write(record(1024, i), 1024));
+      drainAll(c, p);
+    }
+  }
+  assert.equal(p.epoch, 4);
 });
 
 Deno.test("RingProducer.write() refuses a record when full and accepts it once drained", () => {

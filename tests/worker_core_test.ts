@@ -11,8 +11,6 @@ import {
 import { Encoder } from "../src/codec.ts";
 import { MemoryStore } from "./support/memory_store.ts";
 
-const EMPTY = new Uint8Array(0);
-
 function setup() {
   const control = createControlBuffer(true);
   const ring = createRingBuffer(4096, true);
@@ -24,7 +22,7 @@ function setup() {
   let seq = 0;
   let dropped = 0;
   const log = (event: string, fields: Record<string, unknown> = {}) => {
-    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, EMPTY, 0, fields);
+    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, fields);
     const ok = producer.write(enc.buf, len);
     if (!ok) dropped++;
     producer.publish(seq, dropped);
@@ -97,7 +95,7 @@ Deno.test("Consumer.ingest() takes postMessage batches laid end to end", () => {
   const enc = new Encoder();
   const parts: Uint8Array[] = [];
   for (let i = 1; i <= 3; i++) {
-    const len = enc.encode(i, i, 9, 0, "e", EMPTY, 0, { i });
+    const len = enc.encode(i, i, 9, 0, "e", { i });
     const padded = new Uint8Array((len + 3) & ~3);
     padded.set(enc.buf.subarray(0, len));
     parts.push(padded);
