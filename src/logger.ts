@@ -14,6 +14,13 @@ import { FLAG_INTERNAL, ringCapacity, type RingCounters } from "./ring.ts";
 import { INTERNAL_EVENTS } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import { openTransport, type Producer, type Transport, type TransportMode } from "./transport.ts";
+import type { ConsoleOptions, MetricsOptions } from "./observers.ts";
+import {
+  metricsUrlOf,
+  observeSetup,
+  startMetricsServer,
+  stopMetricsServer,
+} from "./observe_setup.ts";
 
 /** Fields of an event: correlation ids and anything else worth recording. */
 export type Fields = Record<string, unknown>;
@@ -117,6 +124,23 @@ export interface LoggerOptions {
    * @default {10}
    */
   flushIntervalMs?: number;
+  /**
+   * Console output, formatted by the consumer (the worker), never in a log
+   * call: `true` for the defaults (text, or JSON when `FLIGHTLOG_FORMAT=json`;
+   * stderr; colors on a terminal). Off by default: the store is the record,
+   * and a library should not write to its host's terminal unasked.
+   * @default {false}
+   */
+  console?: boolean | ConsoleOptions;
+  /**
+   * Prometheus metrics of runs, jobs, steps, events, drops and ring fill, fed
+   * in the consumer from persisted events (see `logger.metrics()`), plus the
+   * optional `METRICS` sink of `module` / `FLIGHTLOG_METRICS_MODULE` and an
+   * optional `/metrics` listener. On when given or when
+   * `FLIGHTLOG_METRICS_MODULE` is set.
+   * @default {false}
+   */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** Options of {@linkcode Logger.flush}. */
@@ -190,6 +214,13 @@ export interface Logger {
   query(filter?: QueryFilter): Promise<QueryPage>;
   /** Counters of this thread's producer (synchronous). */
   stats(): LoggerStats;
+  /**
+   * The Prometheus text exposition of the logger's metrics, after a flush.
+   * Rejects with a `TypeError` when the `metrics` option is off.
+   */
+  metrics(): Promise<string>;
+  /** The URL of the `/metrics` listener (`metrics.serve`), or null. */
+  metricsUrl(): string | null;
   /**
    * A structured-cloneable handle that lets an application Worker log into
    * the same store with {@linkcode attachLogger}.
@@ -557,12 +588,26 @@ class FlightLogger implements Logger {
     };
   }
 
+  async metrics(): Promise<string> {
+    this.#core.publish();
+    const text = await this.#core.transport.metrics();
+    if (text === null) {
+      throw new TypeError("metrics() needs the metrics option: createLogger({ metrics: true })");
+    }
+    return text;
+  }
+
+  metricsUrl(): string | null {
+    return metricsUrlOf(this.#core.transport);
+  }
+
   producerHandle(): ProducerHandle {
     return this.#core.transport.producerHandle(this.level, this.#core.encoder);
   }
 
   async close(): Promise<void> {
     const core = this.#core;
+    await stopMetricsServer(core.transport);
     core.publish();
     if (!core.settleDrops() && core.transport.state() === "running") {
       await core.transport.flush(false).catch(() => {});
@@ -651,6 +696,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const limits = resolveLimits(options.limits);
   const level = options.level ?? "info";
   const ringBytes = ringCapacity(Math.max(options.ringBytes ?? 1 << 20, limits.maxRecordBytes * 4));
+  const observe = observeSetup(options, level);
   const transport = openTransport({
     mode: options.transport ?? "auto",
     dir: options.dir ?? ".flightlog",
@@ -659,6 +705,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     exitHooks: options.exitHooks ?? true,
     exitTimeoutMs: options.exitTimeoutMs ?? 1000,
     flushIntervalMs: options.flushIntervalMs ?? 10,
+    observe: observe.config,
   });
   const overflow = options.overflow ?? "drop";
   if (overflow === "block" && !transport.canBlock) {
@@ -675,7 +722,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     options.blockTimeoutMs ?? 100,
     options.onDrop,
   );
-  return new FlightLogger(core, level, {});
+  const log = new FlightLogger(core, level, {});
+  if (observe.serve !== null) {
+    try {
+      startMetricsServer(transport, observe.serve, () => log.metrics());
+    } catch (err) {
+      void log.close();
+      throw err;
+    }
+  }
+  return log;
 }
 
 /**
