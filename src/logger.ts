@@ -18,6 +18,7 @@ import type { ConsoleOptions, MetricsOptions } from "./observers.ts";
 import {
   metricsUrlOf,
   observeSetup,
+  registerMetricsServer,
   startMetricsServer,
   stopMetricsServer,
 } from "./observe_setup.ts";
@@ -697,19 +698,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? "info";
   const ringBytes = ringCapacity(Math.max(options.ringBytes ?? 1 << 20, limits.maxRecordBytes * 4));
   const observe = observeSetup(options, level);
-  const transport = openTransport({
-    mode: options.transport ?? "auto",
-    dir: options.dir ?? ".flightlog",
-    ringBytes,
-    store: options.store ?? {},
-    exitHooks: options.exitHooks ?? true,
-    exitTimeoutMs: options.exitTimeoutMs ?? 1000,
-    flushIntervalMs: options.flushIntervalMs ?? 10,
-    observe: observe.config,
-  });
+  let log: Logger | null = null;
+  // Listening first: a busy port fails here, before a worker exists.
+  const metricsServer = observe.serve === null
+    ? null
+    : startMetricsServer(observe.serve, () => log!.metrics());
+  let transport: Transport;
+  try {
+    transport = openTransport({
+      mode: options.transport ?? "auto",
+      dir: options.dir ?? ".flightlog",
+      ringBytes,
+      store: options.store ?? {},
+      exitHooks: options.exitHooks ?? true,
+      exitTimeoutMs: options.exitTimeoutMs ?? 1000,
+      flushIntervalMs: options.flushIntervalMs ?? 10,
+      observe: observe.config,
+    });
+  } catch (err) {
+    void metricsServer?.close();
+    throw err;
+  }
   const overflow = options.overflow ?? "drop";
   if (overflow === "block" && !transport.canBlock) {
     void transport.close();
+    void metricsServer?.close();
     throw new TypeError(
       'Option overflow "block" needs a thread that may wait: use "drop" on a browser main thread or without SharedArrayBuffer',
     );
@@ -722,15 +735,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     options.blockTimeoutMs ?? 100,
     options.onDrop,
   );
-  const log = new FlightLogger(core, level, {});
-  if (observe.serve !== null) {
-    try {
-      startMetricsServer(transport, observe.serve, () => log.metrics());
-    } catch (err) {
-      void log.close();
-      throw err;
-    }
-  }
+  log = new FlightLogger(core, level, {});
+  if (metricsServer !== null) registerMetricsServer(transport, metricsServer);
   return log;
 }
 

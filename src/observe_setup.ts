@@ -34,16 +34,15 @@ export function observeSetup(
 const listeners = new WeakMap<object, HttpListener>();
 
 /**
- * Starts the `/metrics` listener of the logger owning `key` (its transport).
- * Throws a `TypeError` naming the address when it cannot listen.
+ * Starts a `/metrics` listener answering with `render()`. Throws a
+ * `TypeError` naming the address when it cannot listen.
  */
 export function startMetricsServer(
-  key: object,
   serve: { hostname: string; port: number },
   render: () => Promise<string>,
-): void {
+): HttpListener {
   try {
-    listeners.set(key, serveHttp(serve.hostname, serve.port, metricsHandler(render)));
+    return serveHttp(serve.hostname, serve.port, metricsHandler(render));
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new TypeError(
@@ -51,6 +50,11 @@ export function startMetricsServer(
       { cause: err },
     );
   }
+}
+
+/** Ties a listener to the logger owning `key` (its transport), for `metricsUrl()` and `close()`. */
+export function registerMetricsServer(key: object, listener: HttpListener): void {
+  listeners.set(key, listener);
 }
 
 /** The base URL of the logger's `/metrics` listener, or null. */
