@@ -89,13 +89,34 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** JSON text of a decoded value, with the unsafe characters escaped. */
-function safeJson(value: unknown): string {
-  const json = JSON.stringify(value, jsonReplacer) ?? "null";
+// Printable ASCII needs no escaping beyond JSON's own: testing for anything
+// else first skips the Unicode-property scan for most values
+// (bench/console_bench.ts "formatJson").
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+
+function escapeJsonText(json: string): string {
   // JSON.stringify escapes C0 controls and lone surrogates but leaves DEL, C1,
   // U+2028/2029 and bidi controls raw; outside strings JSON text is ASCII, so
   // any match sits inside a string where \uXXXX is valid.
-  return json.replace(UNSAFE_IN_JSON, escapeChar);
+  return NOT_PRINTABLE_ASCII.test(json) ? json.replace(UNSAFE_IN_JSON, escapeChar) : json;
+}
+
+/** JSON text of a decoded value, with the unsafe characters escaped. */
+function safeJson(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return escapeJsonText(JSON.stringify(value));
+    case "number":
+      return Number.isFinite(value) ? String(value) : `"${value}"`;
+    case "boolean":
+      return String(value);
+    case "bigint":
+      return `"${value}"`;
+    case "undefined":
+      return "null";
+  }
+  // The replacer is only paid for objects and arrays.
+  return escapeJsonText(JSON.stringify(value, jsonReplacer) ?? "null");
 }
 
 function textValue(value: unknown): string {
