@@ -46,13 +46,19 @@ function labelText(names: readonly string[], values: readonly string[], extra = 
   return s + "}";
 }
 
-abstract class Metric<S> {
+/** What every metric has: a name, help text, label names and its series. */
+export abstract class Metric<S> {
+  /** Metric name. */
   readonly name: string;
+  /** `# HELP` text. */
   readonly help: string;
+  /** Label names, in the order label values are passed. */
   readonly labelNames: readonly string[];
   readonly #maxSeries: number;
+  /** Series by their joined label values. */
   protected readonly series = new Map<string, { values: readonly string[]; state: S }>();
 
+  /** A metric; prefer the {@linkcode Registry} factories. */
   constructor(name: string, help: string, labelNames: readonly string[], maxSeries: number) {
     if (!METRIC_NAME.test(name)) {
       throw new TypeError(
@@ -74,8 +80,10 @@ abstract class Metric<S> {
     this.#maxSeries = maxSeries;
   }
 
+  /** The state of a new series. */
   protected abstract initial(): S;
 
+  /** The state of the series of `values`, created on demand (bounded by maxSeries). */
   protected state(values: readonly string[]): S {
     const key = values.join("\u0000");
     let entry = this.series.get(key);
@@ -97,8 +105,10 @@ abstract class Metric<S> {
     return entry.state;
   }
 
+  /** The metric in the exposition format. */
   abstract render(): string;
 
+  /** The `# HELP` and `# TYPE` lines. */
   protected header(type: string): string {
     return `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${type}\n`;
   }
@@ -106,6 +116,7 @@ abstract class Metric<S> {
 
 /** A monotonically increasing count. Its name should end in `_total`. */
 export class Counter extends Metric<{ v: number }> {
+  /** The state of a new series. */
   protected initial(): { v: number } {
     return { v: 0 };
   }
@@ -122,6 +133,7 @@ export class Counter extends Metric<{ v: number }> {
   get(labels: readonly string[] = []): number {
     return this.series.get(labels.join("\u0000"))?.state.v ?? 0;
   }
+  /** The metric in the exposition format. */
   render(): string {
     let out = this.header("counter");
     if (this.series.size === 0 && this.labelNames.length === 0) return out + `${this.name} 0\n`;
@@ -134,6 +146,7 @@ export class Counter extends Metric<{ v: number }> {
 
 /** A value that goes up and down. */
 export class Gauge extends Metric<{ v: number }> {
+  /** The state of a new series. */
   protected initial(): { v: number } {
     return { v: 0 };
   }
@@ -149,6 +162,7 @@ export class Gauge extends Metric<{ v: number }> {
   get(labels: readonly string[] = []): number {
     return this.series.get(labels.join("\u0000"))?.state.v ?? 0;
   }
+  /** The metric in the exposition format. */
   render(): string {
     let out = this.header("gauge");
     if (this.series.size === 0 && this.labelNames.length === 0) return out + `${this.name} 0\n`;
@@ -159,16 +173,22 @@ export class Gauge extends Metric<{ v: number }> {
   }
 }
 
-interface HistogramState {
+/** The state of one histogram series. */
+export interface HistogramState {
+  /** Observations per bucket (not cumulative). */
   counts: Float64Array;
+  /** Sum of the observations. */
   sum: number;
+  /** Number of observations. */
   count: number;
 }
 
 /** Observations counted into cumulative buckets, with their sum and count. */
 export class Histogram extends Metric<HistogramState> {
+  /** Upper bounds of the buckets, without `+Inf`. */
   readonly buckets: readonly number[];
 
+  /** A histogram; prefer {@linkcode Registry.histogram}. */
   constructor(
     name: string,
     help: string,
@@ -188,6 +208,7 @@ export class Histogram extends Metric<HistogramState> {
     this.buckets = buckets.slice();
   }
 
+  /** The state of a new series. */
   protected initial(): HistogramState {
     return { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 };
   }
@@ -210,6 +231,7 @@ export class Histogram extends Metric<HistogramState> {
     return this.series.get(labels.join("\u0000"))?.state.count ?? 0;
   }
 
+  /** The metric in the exposition format. */
   render(): string {
     let out = this.header("histogram");
     const entries = this.series.size === 0 && this.labelNames.length === 0
@@ -266,6 +288,7 @@ export class Registry {
   readonly #names = new Set<string>();
   readonly #maxSeries: number;
 
+  /** An empty registry. */
   constructor(options: RegistryOptions = {}) {
     const max = options.maxSeries ?? 1000;
     if (!Number.isInteger(max) || max < 1) {
@@ -304,6 +327,7 @@ export class Registry {
   }
 
   /** Every metric in the text exposition format, in registration order. */
+  /** The metric in the exposition format. */
   render(): string {
     let out = "";
     for (const m of this.#metrics) out += m.render();
