@@ -16,6 +16,14 @@ import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import { openTransport, type Producer, type Transport, type TransportMode } from "./transport.ts";
 import { type ContextFrame, contextState, currentFrame } from "./context.ts";
 import { defaultRedactor, getRedactor, type RedactOptions, type Redactor } from "./redact.ts";
+import type { ConsoleOptions, MetricsOptions } from "./observers.ts";
+import {
+  metricsUrlOf,
+  observeSetup,
+  registerMetricsServer,
+  startMetricsServer,
+  stopMetricsServer,
+} from "./observe_setup.ts";
 
 /** Fields of an event: correlation ids and anything else worth recording. */
 export type Fields = Record<string, unknown>;
@@ -126,6 +134,23 @@ export interface LoggerOptions {
    * @default {true}
    */
   redact?: boolean | RedactOptions;
+  /**
+   * Console output, formatted by the consumer (the worker), never in a log
+   * call: `true` for the defaults (text, or JSON when `FLIGHTLOG_FORMAT=json`;
+   * stderr; colors on a terminal). Off by default: the store is the record,
+   * and a library should not write to its host's terminal unasked.
+   * @default {false}
+   */
+  console?: boolean | ConsoleOptions;
+  /**
+   * Prometheus metrics of runs, jobs, steps, events, drops and ring fill, fed
+   * in the consumer from persisted events (see `logger.metrics()`), plus the
+   * optional `METRICS` sink of `module` / `FLIGHTLOG_METRICS_MODULE` and an
+   * optional `/metrics` listener. On when given or when
+   * `FLIGHTLOG_METRICS_MODULE` is set.
+   * @default {false}
+   */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** Options of {@linkcode Logger.flush}. */
@@ -199,6 +224,13 @@ export interface Logger {
   query(filter?: QueryFilter): Promise<QueryPage>;
   /** Counters of this thread's producer (synchronous). */
   stats(): LoggerStats;
+  /**
+   * The Prometheus text exposition of the logger's metrics, after a flush.
+   * Rejects with a `TypeError` when the `metrics` option is off.
+   */
+  metrics(): Promise<string>;
+  /** The URL of the `/metrics` listener (`metrics.serve`), or null. */
+  metricsUrl(): string | null;
   /**
    * A structured-cloneable handle that lets an application Worker log into
    * the same store with {@linkcode attachLogger}.
@@ -639,12 +671,26 @@ class FlightLogger implements Logger {
     };
   }
 
+  async metrics(): Promise<string> {
+    this.#core.publish();
+    const text = await this.#core.transport.metrics();
+    if (text === null) {
+      throw new TypeError("metrics() needs the metrics option: createLogger({ metrics: true })");
+    }
+    return text;
+  }
+
+  metricsUrl(): string | null {
+    return metricsUrlOf(this.#core.transport);
+  }
+
   producerHandle(): ProducerHandle {
     return this.#core.transport.producerHandle(this.level, this.#core.encoder);
   }
 
   async close(): Promise<void> {
     const core = this.#core;
+    await stopMetricsServer(core.transport);
     core.publish();
     if (!core.settleDrops() && core.transport.state() === "running") {
       await core.transport.flush(false).catch(() => {});
@@ -734,18 +780,32 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const redactor = resolveRedactor(options.redact);
   const level = options.level ?? "info";
   const ringBytes = ringCapacity(Math.max(options.ringBytes ?? 1 << 20, limits.maxRecordBytes * 4));
-  const transport = openTransport({
-    mode: options.transport ?? "auto",
-    dir: options.dir ?? ".flightlog",
-    ringBytes,
-    store: options.store ?? {},
-    exitHooks: options.exitHooks ?? true,
-    exitTimeoutMs: options.exitTimeoutMs ?? 1000,
-    flushIntervalMs: options.flushIntervalMs ?? 10,
-  });
+  const observe = observeSetup(options, level);
+  let log: Logger | null = null;
+  // Listening first: a busy port fails here, before a worker exists.
+  const metricsServer = observe.serve === null
+    ? null
+    : startMetricsServer(observe.serve, () => log!.metrics());
+  let transport: Transport;
+  try {
+    transport = openTransport({
+      mode: options.transport ?? "auto",
+      dir: options.dir ?? ".flightlog",
+      ringBytes,
+      store: options.store ?? {},
+      exitHooks: options.exitHooks ?? true,
+      exitTimeoutMs: options.exitTimeoutMs ?? 1000,
+      flushIntervalMs: options.flushIntervalMs ?? 10,
+      observe: observe.config,
+    });
+  } catch (err) {
+    void metricsServer?.close();
+    throw err;
+  }
   const overflow = options.overflow ?? "drop";
   if (overflow === "block" && !transport.canBlock) {
     void transport.close();
+    void metricsServer?.close();
     throw new TypeError(
       'Option overflow "block" needs a thread that may wait: use "drop" on a browser main thread or without SharedArrayBuffer',
     );
@@ -758,7 +818,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     options.blockTimeoutMs ?? 100,
     options.onDrop,
   );
-  return new FlightLogger(core, level, {});
+  log = new FlightLogger(core, level, {});
+  if (metricsServer !== null) registerMetricsServer(transport, metricsServer);
+  return log;
 }
 
 /**
