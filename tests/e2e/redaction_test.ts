@@ -8,100 +8,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { createLogger, type Logger } from "../../mod.ts";
-import { withContext } from "../../src/context.ts";
-import { observable } from "../../src/observable.ts";
-
-const SENSITIVE = [
-  "api_key",
-  "apiKey",
-  "X-Api-Key",
-  "password",
-  "db_password",
-  "token",
-  "access_token",
-  "refreshToken",
-  "secret",
-  "client_secret",
-  "authorization",
-  "Proxy-Authorization",
-  "cookie",
-  "Set-Cookie",
-  "private_key",
-  "session_id",
-];
-
-const KINDS = ["object", "array", "map", "error", "cause", "bearer", "card"] as const;
-type Kind = typeof KINDS[number];
-
-interface Plant {
-  kind: Kind;
-  key: string;
-  upper: boolean;
-  hex: string;
-  digits: number[];
-  depth: number;
-  filler: unknown;
-}
-
-function luhnComplete(digits: number[]): string {
-  // The check digit that makes digits + check pass the Luhn test.
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits[digits.length - 1 - i]!;
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return digits.join("") + String((10 - (sum % 10)) % 10);
-}
-
-/** The canary of a plant and the value carrying it (built fresh). */
-function build(p: Plant): { canary: string; value: unknown } {
-  const key = p.upper ? p.key.toUpperCase() : p.key;
-  const canary = p.kind === "card" ? luhnComplete(p.digits) : `c4n4ry${p.hex}`;
-  let inner: unknown;
-  switch (p.kind) {
-    case "object":
-      inner = { [key]: canary, other: p.filler };
-      break;
-    case "array":
-      inner = [p.filler, { [key]: canary }, "x"];
-      break;
-    case "map":
-      inner = new Map<unknown, unknown>([["ok", p.filler], [key, canary]]);
-      break;
-    case "error":
-      inner = Object.assign(new Error("request failed"), { [key]: canary, code: "E_X" });
-      break;
-    case "cause":
-      inner = new Error("outer", { cause: { [key]: canary } });
-      break;
-    case "bearer":
-      inner = { note: `sent header Authorization: Bearer ${canary} to upstream` };
-      break;
-    case "card":
-      inner = { note: `paid with ${canary.replace(/(\d{4})(?=\d)/g, "$1 ")} today` };
-      break;
-  }
-  let value = inner;
-  for (let i = 0; i < p.depth; i++) value = { level: i, nested: value };
-  return { canary, value };
-}
-
-const plantArb: fc.Arbitrary<Plant> = fc.record({
-  kind: fc.constantFrom(...KINDS),
-  key: fc.constantFrom(...SENSITIVE),
-  upper: fc.boolean(),
-  hex: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) =>
-    Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")
-  ),
-  digits: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 15, maxLength: 15 }),
-  depth: fc.integer({ min: 0, max: 4 }),
-  filler: fc.jsonValue({ maxDepth: 2 }),
-});
+import { createLogger } from "../../mod.ts";
+import { build, EVENTS_PER_PLANT, logEverywhere, plantArb } from "../support/redaction_plants.ts";
 
 async function filesUnder(dir: string): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -121,25 +29,6 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
-function logEverywhere(log: Logger, flowId: string, p: Plant, value: unknown, canary: string) {
-  const key = p.key;
-  // In the fields of an event.
-  log.child({ flow_id: flowId }).warn("planted", { payload: value });
-  // In child bindings.
-  log.child({ flow_id: flowId, [key]: canary }).info("bound");
-  // In withContext() bindings.
-  withContext({ flow_id: flowId, [key]: canary }, () => log.info("in_context", { value }));
-  // In captured inputs and outputs of a node.
-  const node = observable((input: unknown) => ({ echoed: input }), {
-    logger: log.child({ flow_id: flowId }),
-    node: "echo",
-    capture: true,
-  });
-  node(value);
-  // As an error's own property, logged as the fields themselves.
-  log.child({ flow_id: flowId }).error("thrown", Object.assign(new Error("x"), { [key]: canary }));
-}
-
 Deno.test("redaction leaves zero canary bytes in segment files and query results, inputs unchanged", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-redaction-" });
   const log = createLogger({
@@ -155,19 +44,21 @@ Deno.test("redaction leaves zero canary bytes in segment files and query results
     await fc.assert(
       fc.asyncProperty(plantArb, async (p) => {
         const flowId = `redaction-${run++}`;
-        const { canary, value } = build(p);
-        canaries.push(canary);
+        const { canary, value, needles } = build(p);
+        canaries.push(...needles);
         const before = Deno.inspect(value, { depth: 20, sorted: true });
         logEverywhere(log, flowId, p, value, canary);
         assert.equal(Deno.inspect(value, { depth: 20, sorted: true }), before, "input unchanged");
         await log.flush();
         const page = await log.query({ flow_id: flowId, limit: 100 });
-        assert.equal(page.events.length, 6, "every event persisted");
+        assert.equal(page.events.length, EVENTS_PER_PLANT, "every event persisted");
         const text = JSON.stringify(page.events);
-        assert.equal(text.includes(canary), false, `canary in query results: ${text}`);
-        assert.ok(text.includes("[REDACTED]"));
         const flow = JSON.stringify(await log.getFlowLog(flowId));
-        assert.equal(flow.includes(canary), false, "canary in the flow log");
+        for (const needle of needles) {
+          assert.equal(text.includes(needle), false, `canary in query results: ${text}`);
+          assert.equal(flow.includes(needle), false, "canary in the flow log");
+        }
+        assert.ok(text.includes("[REDACTED]"));
       }),
       { numRuns: 60 },
     );
@@ -206,3 +97,37 @@ Deno.test("the canary search finds an unredacted secret (control)", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const format of ["text", "json"]) {
+  Deno.test(`redaction leaves zero canary bytes in console ${format} output`, async () => {
+    const plants = fc.sample(plantArb, { numRuns: 40, seed: format === "text" ? 1 : 2 });
+    const dir = await Deno.makeTempDir({ prefix: "flightlog-redaction-console-" });
+    try {
+      const fixture = new URL("./fixtures/redaction_console.ts", import.meta.url).pathname;
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, dir],
+        env: { FLIGHTLOG_FORMAT: format },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(JSON.stringify(plants)));
+      await w.close();
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      const lines = stderr.split("\n").filter((l) => l !== "");
+      assert.equal(lines.length, plants.length * EVENTS_PER_PLANT, "one line per event");
+      if (format === "json") { for (const line of lines) JSON.parse(line); }
+      assert.ok(stderr.includes("[REDACTED]"));
+      for (const p of plants) {
+        for (const needle of build(p).needles) {
+          assert.equal(stderr.includes(needle), false, `${needle} (${p.kind}) on the console`);
+        }
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
