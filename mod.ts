@@ -54,3 +54,16 @@ export {
   type Status,
   type StepInfo,
 } from "./src/metrics_sink.ts";
+export { type ConsoleFormat, formatJson, formatText, quoteText } from "./src/console_format.ts";
+export type { ConsoleOptions, MetricsOptions, MetricsServeOptions } from "./src/observers.ts";
+export { dispatchLifecycle, type DispatchResult } from "./src/lifecycle_dispatch.ts";
+export {
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type HistogramState,
+  type Metric,
+  PROMETHEUS_CONTENT_TYPE,
+  Registry,
+  type RegistryOptions,
+} from "./src/prometheus.ts";

@@ -19,7 +19,8 @@
  *
  * @module
  */
-import { createLogger, type Logger } from "../mod.ts";
+import { createLogger, type Logger, type LoggerOptions } from "../mod.ts";
+import { withContext } from "../src/context.ts";
 import { Encoder } from "../src/codec.ts";
 import {
   createControlBuffer,
@@ -304,5 +305,81 @@ Deno.bench({
   name: "{ ...7 ids } object spread (reference)",
   fn() {
     clockSum += Object.keys({ ...BINDINGS }).length;
+  },
+});
+
+// --- "redaction and context": what issue 3 adds to a call ---------------------
+// Registered last: the first withContext() call turns on the context lookup for
+// every logger of the process, so the rows above stay without it.
+
+function sabLogger(redact: NonNullable<LoggerOptions["redact"]>): { log: Logger; flow: Logger } {
+  const log = createLogger({
+    dir: tempDir(),
+    transport: "sab",
+    ringBytes: 8 << 20,
+    exitHooks: false,
+    redact,
+  });
+  return { log, flow: log.child({ ...BINDINGS }) };
+}
+const plain = sabLogger(false);
+const keysOnly = sabLogger(true);
+const withPatterns = sabLogger({ patterns: true });
+
+Deno.bench({
+  group: "redaction and context",
+  name: `info ×${BATCH}, redact: false`,
+  baseline: true,
+  async fn(b) {
+    b.start();
+    infoBatch(plain.flow);
+    b.end();
+    await plain.log.flush();
+  },
+});
+
+Deno.bench({
+  group: "redaction and context",
+  name: `info ×${BATCH}, default sensitive keys (the default)`,
+  async fn(b) {
+    b.start();
+    infoBatch(keysOnly.flow);
+    b.end();
+    await keysOnly.log.flush();
+  },
+});
+
+Deno.bench({
+  group: "redaction and context",
+  name: `info ×${BATCH}, keys + value patterns (bearer, card, jwt)`,
+  async fn(b) {
+    b.start();
+    infoBatch(withPatterns.flow);
+    b.end();
+    await withPatterns.log.flush();
+  },
+});
+
+Deno.bench({
+  group: "redaction and context",
+  name: `info ×${BATCH} in withContext({ flow_id, run_id }), default keys`,
+  async fn(b) {
+    await withContext({ flow_id: "f-ctx", run_id: "r-ctx" }, () => {
+      b.start();
+      infoBatch(keysOnly.flow);
+      b.end();
+    });
+    await keysOnly.log.flush();
+  },
+});
+
+Deno.bench({
+  group: "redaction and context",
+  name: `info ×${BATCH}, redact: false, after withContext() was used, outside it`,
+  async fn(b) {
+    b.start();
+    infoBatch(plain.flow);
+    b.end();
+    await plain.log.flush();
   },
 });

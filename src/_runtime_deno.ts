@@ -206,3 +206,87 @@ export function addExitHook(flush: () => void): () => void {
     }
   };
 }
+
+// ---------------------------------------------------------------------------
+// Console, environment, module paths and the /metrics listener.
+
+/** An environment variable, or undefined when unset or not permitted. */
+export function readEnv(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      return undefined;
+    }
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the stream is a terminal. */
+export function isTerminal(stream: "stdout" | "stderr"): boolean {
+  try {
+    return (stream === "stdout" ? Deno.stdout : Deno.stderr).isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+const consoleEncoder = new TextEncoder();
+
+/** Writes `text` whole to stdout or stderr, synchronously (one call per batch of lines). */
+export function writeConsole(stream: "stdout" | "stderr", text: string): void {
+  const out = stream === "stdout" ? Deno.stdout : Deno.stderr;
+  const bytes = consoleEncoder.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
+}
+
+/**
+ * A module specifier as a URL: URLs are kept, paths are resolved against the
+ * working directory. A missing file is a `TypeError` here, on the caller's
+ * thread, rather than a failed import later in the worker.
+ */
+export function moduleUrl(specifier: string): string {
+  if (/^[a-z][a-z0-9+.-]+:/i.test(specifier)) return new URL(specifier).href;
+  const path = specifier.startsWith("/") ? specifier : `${Deno.cwd()}/${specifier}`;
+  try {
+    Deno.statSync(path);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new TypeError(
+      `Metrics module ${
+        JSON.stringify(specifier)
+      } cannot be read (${why}): check FLIGHTLOG_METRICS_MODULE or metrics.module`,
+    );
+  }
+  const url = new URL("file://");
+  url.pathname = path;
+  return url.href;
+}
+
+/** A running HTTP listener. */
+export interface HttpListener {
+  /** Base URL, e.g. `http://127.0.0.1:9464`. */
+  readonly url: string;
+  /** Stops listening and waits for open requests. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handler` on `hostname:port`. The listener does not keep the process
+ * alive by itself (a script that logs still exits at its end).
+ */
+export function serveHttp(
+  hostname: string,
+  port: number,
+  handler: (req: Request) => Response | Promise<Response>,
+): HttpListener {
+  const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
+  server.unref();
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () => server.shutdown(),
+  };
+}

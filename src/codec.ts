@@ -43,6 +43,7 @@
 import { FLAG_BINDINGS, FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "./level.ts";
 import { BoundLogEvent, type LogEvent } from "./event.ts";
+import { REDACTED, type Redactor } from "./redact.ts";
 
 /** Value tags. */
 export const Tag = {
@@ -137,8 +138,14 @@ export class Encoder {
   readonly #short: number;
   // Objects on the current encoding path, for cycle detection (depth is small).
   #stack: unknown[] = [];
+  /** The redactor applied while encoding (null: none). */
+  readonly redactor: Redactor | null;
+  // Scan string values with the redactor's value patterns (off unless configured).
+  readonly #patterns: boolean;
 
-  constructor(limits: Limits = DEFAULT_LIMITS) {
+  constructor(limits: Limits = DEFAULT_LIMITS, redactor: Redactor | null = null) {
+    this.redactor = redactor;
+    this.#patterns = redactor !== null && redactor.hasPatterns;
     this.#limits = limits;
     this.limits = limits;
     this.#short = Math.min(48, limits.maxStringLength);
@@ -340,6 +347,7 @@ export class Encoder {
     let n = 0;
     try {
       const maxKeys = this.#limits.maxKeys;
+      const red = this.redactor;
       let skipped = 0;
       for (const key in obj) {
         if (!hasOwn.call(obj, key)) continue;
@@ -350,7 +358,9 @@ export class Encoder {
         const fieldStart = this.#pos;
         try {
           this.#str(key);
-          this.#value(obj[key], depth + 1);
+          // A sensitive key's value is never read (a getter is not run).
+          if (red !== null && red.isSensitiveKey(key)) this.#str(REDACTED);
+          else this.#value(obj[key], depth + 1);
         } catch {
           this.#pos = fieldStart;
           this.#overflow = false;
@@ -392,7 +402,7 @@ export class Encoder {
   #value(v: unknown, depth: number): void {
     switch (typeof v) {
       case "string":
-        this.#str(v);
+        this.#str(this.#patterns ? this.redactor!.redactString(v) : v);
         return;
       case "number":
         // Small integers as i32: 5 bytes instead of 9; -0 must stay a float.
@@ -506,8 +516,10 @@ export class Encoder {
         n++;
         break;
       }
-      this.#str(typeof k === "string" ? k : safeString(k));
-      this.#value(val, depth + 1);
+      const key = typeof k === "string" ? k : safeString(k);
+      this.#str(key);
+      if (this.redactor !== null && this.redactor.isSensitiveKey(key)) this.#str(REDACTED);
+      else this.#value(val, depth + 1);
       n++;
       if (this.#overflow) break;
     }
@@ -517,9 +529,9 @@ export class Encoder {
   #error(err: Error, depth: number): void {
     this.#tag(Tag.ERROR);
     this.#str(safeString(guard(() => err.name)));
-    this.#str(safeString(guard(() => err.message)));
+    this.#str(this.#redactText(safeString(guard(() => err.message))));
     const stack = guard(() => err.stack);
-    if (typeof stack === "string") this.#str(stack);
+    if (typeof stack === "string") this.#str(this.#redactText(stack));
     else this.#tag(Tag.NULL);
     const cause = guard(() => err.cause);
     if (cause === undefined) this.#tag(Tag.UNDEFINED);
@@ -536,13 +548,18 @@ export class Encoder {
         }
         if (n === this.#limits.maxKeys) break;
         this.#str(key);
-        this.#value(guard(() => (err as unknown as Record<string, unknown>)[key]), depth + 1);
+        if (this.redactor !== null && this.redactor.isSensitiveKey(key)) this.#str(REDACTED);
+        else this.#value(guard(() => (err as unknown as Record<string, unknown>)[key]), depth + 1);
         n++;
       }
     } catch {
       // Enumeration of a hostile error stops here; what was written stays valid.
     }
     this.#dv.setUint32(at, n, true);
+  }
+
+  #redactText(s: string): string {
+    return this.#patterns ? this.redactor!.redactString(s) : s;
   }
 
   #tag(tag: number): void {

@@ -158,7 +158,18 @@ function summarize(events: readonly LogEvent[]): FlowSummary {
   let errors = 0;
   const byLevel = new Map<LevelName, number>();
   const byEvent = new Map<string, number>();
+  const usage = {
+    provider_calls: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    total_tokens: 0,
+    cost_usd: 0,
+  };
   for (const event of events) {
+    const u = event.fields.usage;
+    if (typeof u === "object" && u !== null && !Array.isArray(u)) {
+      addUsage(usage, u as Record<string, unknown>);
+    }
     if (event.ts_ms < first) first = event.ts_ms;
     if (event.ts_ms > last) last = event.ts_ms;
     if (event.severity >= SEVERITY.error) errors++;
@@ -176,5 +187,28 @@ function summarize(events: readonly LogEvent[]): FlowSummary {
     by_level: Object.fromEntries(byLevel),
     // fromEntries defines own properties, so an event named "__proto__" is just a key.
     by_event: Object.fromEntries(byEvent),
+    ...usage,
   };
+}
+
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+// Provider calls carry `usage: { input_tokens, output_tokens, total_tokens?, cost_usd }`.
+function addUsage(
+  sum: {
+    provider_calls: number;
+    input_tokens: number;
+    output_tokens: number;
+    total_tokens: number;
+    cost_usd: number;
+  },
+  u: Record<string, unknown>,
+): void {
+  const input = num(u.input_tokens);
+  const output = num(u.output_tokens);
+  sum.provider_calls++;
+  sum.input_tokens += input;
+  sum.output_tokens += output;
+  sum.total_tokens += u.total_tokens === undefined ? input + output : num(u.total_tokens);
+  sum.cost_usd += num(u.cost_usd);
 }

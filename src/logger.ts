@@ -14,6 +14,16 @@ import { FLAG_INTERNAL, ringCapacity, type RingCounters } from "./ring.ts";
 import { INTERNAL_EVENTS } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import { openTransport, type Producer, type Transport, type TransportMode } from "./transport.ts";
+import { type ContextFrame, contextState, currentFrame } from "./context.ts";
+import { defaultRedactor, getRedactor, type RedactOptions, type Redactor } from "./redact.ts";
+import type { ConsoleOptions, MetricsOptions } from "./observers.ts";
+import {
+  metricsUrlOf,
+  observeSetup,
+  registerMetricsServer,
+  startMetricsServer,
+  stopMetricsServer,
+} from "./observe_setup.ts";
 
 /** Fields of an event: correlation ids and anything else worth recording. */
 export type Fields = Record<string, unknown>;
@@ -117,6 +127,30 @@ export interface LoggerOptions {
    * @default {10}
    */
   flushIntervalMs?: number;
+  /**
+   * Redaction applied on this thread while encoding, before anything leaves
+   * it: `true` redacts the default sensitive keys, options configure keys
+   * and value patterns (see `getRedactor`), `false` turns it off.
+   * @default {true}
+   */
+  redact?: boolean | RedactOptions;
+  /**
+   * Console output, formatted by the consumer (the worker), never in a log
+   * call: `true` for the defaults (text, or JSON when `FLIGHTLOG_FORMAT=json`;
+   * stderr; colors on a terminal). Off by default: the store is the record,
+   * and a library should not write to its host's terminal unasked.
+   * @default {false}
+   */
+  console?: boolean | ConsoleOptions;
+  /**
+   * Prometheus metrics of runs, jobs, steps, events, drops and ring fill, fed
+   * in the consumer from persisted events (see `logger.metrics()`), plus the
+   * optional `METRICS` sink of `module` / `FLIGHTLOG_METRICS_MODULE` and an
+   * optional `/metrics` listener. On when given or when
+   * `FLIGHTLOG_METRICS_MODULE` is set.
+   * @default {false}
+   */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** Options of {@linkcode Logger.flush}. */
@@ -190,6 +224,13 @@ export interface Logger {
   query(filter?: QueryFilter): Promise<QueryPage>;
   /** Counters of this thread's producer (synchronous). */
   stats(): LoggerStats;
+  /**
+   * The Prometheus text exposition of the logger's metrics, after a flush.
+   * Rejects with a `TypeError` when the `metrics` option is off.
+   */
+  metrics(): Promise<string>;
+  /** The URL of the `/metrics` listener (`metrics.serve`), or null. */
+  metricsUrl(): string | null;
   /**
    * A structured-cloneable handle that lets an application Worker log into
    * the same store with {@linkcode attachLogger}.
@@ -465,6 +506,17 @@ export interface AttachOptions {
    * @default {Date.now}
    */
   clock?: () => number;
+  /**
+   * Redaction on this thread (see {@linkcode LoggerOptions.redact}).
+   * @default {true}
+   */
+  redact?: boolean | RedactOptions;
+}
+
+function resolveRedactor(redact: boolean | RedactOptions | undefined): Redactor | null {
+  if (redact === undefined || redact === true) return defaultRedactor();
+  if (redact === false) return null;
+  return getRedactor(redact);
 }
 
 class FlightLogger implements Logger {
@@ -478,6 +530,10 @@ class FlightLogger implements Logger {
   readonly #core: Core;
   readonly #bindings: Fields;
   readonly #bound: Bindings;
+  // The last withContext() frame seen and this logger's bindings merged into
+  // it, encoded once: a one-entry cache, as frames are immutable.
+  #frame: ContextFrame | undefined;
+  #frameBound: Bindings | undefined;
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
@@ -485,7 +541,9 @@ class FlightLogger implements Logger {
     this.#bindings = bindings;
     // A getter that calls child() while an event is being encoded must not
     // clobber the shared scratch buffer.
-    const encoder = core.encoder.busy ? new Encoder(core.encoder.limits) : core.encoder;
+    const encoder = core.encoder.busy
+      ? new Encoder(core.encoder.limits, core.encoder.redactor)
+      : core.encoder;
     const id = core.nextBindId();
     this.#bound = new Bindings(id, encoder.encodeBindings(bindings, id));
     const min = SEVERITY[level];
@@ -503,7 +561,47 @@ class FlightLogger implements Logger {
   #method(severity: number): LogMethod {
     const core = this.#core;
     const bound = this.#bound;
-    return (event, fields) => core.write(severity, event, fields, bound);
+    return (event, fields) => {
+      // Until withContext() is first called, the context costs this one check
+      // (bench/observability_gate.ts "info outside withContext()").
+      if (contextState.active) this.#writeInContext(severity, event, fields);
+      else core.write(severity, event, fields, bound);
+    };
+  }
+
+  #writeInContext(severity: number, event: string, fields: Fields | undefined): void {
+    const core = this.#core;
+    const frame = currentFrame();
+    if (frame === undefined) {
+      core.write(severity, event, fields, this.#bound);
+      return;
+    }
+    let bound = this.#frameBound;
+    if (frame !== this.#frame || bound === undefined) {
+      // A getter that logs while an event is being encoded is dropped by
+      // write(); only the scratch buffer must not be clobbered here.
+      if (core.encoder.busy) {
+        core.write(severity, event, fields, this.#bound);
+        return;
+      }
+      // Context first: a logger's own child bindings and the event's fields win.
+      const merged: Fields = {};
+      for (const src of [frame.bindings, this.#bindings]) {
+        for (const key of Object.keys(src)) {
+          Object.defineProperty(merged, key, {
+            value: src[key],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+      }
+      const id = core.nextBindId();
+      bound = new Bindings(id, core.encoder.encodeBindings(merged, id));
+      this.#frame = frame;
+      this.#frameBound = bound;
+    }
+    core.write(severity, event, fields, bound);
   }
 
   isEnabled(level: LevelName): boolean {
@@ -573,12 +671,26 @@ class FlightLogger implements Logger {
     };
   }
 
+  async metrics(): Promise<string> {
+    this.#core.publish();
+    const text = await this.#core.transport.metrics();
+    if (text === null) {
+      throw new TypeError("metrics() needs the metrics option: createLogger({ metrics: true })");
+    }
+    return text;
+  }
+
+  metricsUrl(): string | null {
+    return metricsUrlOf(this.#core.transport);
+  }
+
   producerHandle(): ProducerHandle {
     return this.#core.transport.producerHandle(this.level, this.#core.encoder);
   }
 
   async close(): Promise<void> {
     const core = this.#core;
+    await stopMetricsServer(core.transport);
     core.publish();
     if (!core.settleDrops() && core.transport.state() === "running") {
       await core.transport.flush(false).catch(() => {});
@@ -665,33 +777,50 @@ const defaultClock = (): number => Date.now();
 export function createLogger(options: LoggerOptions = {}): Logger {
   validateOptions(options);
   const limits = resolveLimits(options.limits);
+  const redactor = resolveRedactor(options.redact);
   const level = options.level ?? "info";
   const ringBytes = ringCapacity(Math.max(options.ringBytes ?? 1 << 20, limits.maxRecordBytes * 4));
-  const transport = openTransport({
-    mode: options.transport ?? "auto",
-    dir: options.dir ?? ".flightlog",
-    ringBytes,
-    store: options.store ?? {},
-    exitHooks: options.exitHooks ?? true,
-    exitTimeoutMs: options.exitTimeoutMs ?? 1000,
-    flushIntervalMs: options.flushIntervalMs ?? 10,
-  });
+  const observe = observeSetup(options, level);
+  let log: Logger | null = null;
+  // Listening first: a busy port fails here, before a worker exists.
+  const metricsServer = observe.serve === null
+    ? null
+    : startMetricsServer(observe.serve, () => log!.metrics());
+  let transport: Transport;
+  try {
+    transport = openTransport({
+      mode: options.transport ?? "auto",
+      dir: options.dir ?? ".flightlog",
+      ringBytes,
+      store: options.store ?? {},
+      exitHooks: options.exitHooks ?? true,
+      exitTimeoutMs: options.exitTimeoutMs ?? 1000,
+      flushIntervalMs: options.flushIntervalMs ?? 10,
+      observe: observe.config,
+    });
+  } catch (err) {
+    void metricsServer?.close();
+    throw err;
+  }
   const overflow = options.overflow ?? "drop";
   if (overflow === "block" && !transport.canBlock) {
     void transport.close();
+    void metricsServer?.close();
     throw new TypeError(
       'Option overflow "block" needs a thread that may wait: use "drop" on a browser main thread or without SharedArrayBuffer',
     );
   }
   const core = new Core(
     transport,
-    new Encoder(limits),
+    new Encoder(limits, redactor),
     options.clock ?? defaultClock,
     overflow,
     options.blockTimeoutMs ?? 100,
     options.onDrop,
   );
-  return new FlightLogger(core, level, {});
+  log = new FlightLogger(core, level, {});
+  if (metricsServer !== null) registerMetricsServer(transport, metricsServer);
+  return log;
 }
 
 /**
@@ -720,7 +849,7 @@ export function attachLogger(handle: ProducerHandle, options: AttachOptions = {}
   });
   const core = new Core(
     transport,
-    new Encoder(handle.limits),
+    new Encoder(handle.limits, resolveRedactor(options.redact)),
     options.clock ?? defaultClock,
     options.overflow ?? "drop",
     options.blockTimeoutMs ?? 100,

@@ -79,6 +79,16 @@ export interface FlowSummary {
   by_level: Partial<Record<LevelName, number>>;
   /** Events per event name. */
   by_event: Record<string, number>;
+  /** Provider calls recorded (events with a `usage` object, e.g. `node_exit` of a provider call). */
+  provider_calls: number;
+  /** Sum of `usage.input_tokens`. */
+  input_tokens: number;
+  /** Sum of `usage.output_tokens`. */
+  output_tokens: number;
+  /** Sum of `usage.total_tokens` (input + output when absent). */
+  total_tokens: number;
+  /** Sum of `usage.cost_usd`. */
+  cost_usd: number;
 }
 
 /** Everything recorded for one flow. */

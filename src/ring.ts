@@ -479,6 +479,11 @@ export class RingConsumer {
     return Atomics.load(this.#i32, HEAD) !== Atomics.load(this.#i32, TAIL);
   }
 
+  /** Bytes published and not yet drained. */
+  used(): number {
+    return (Atomics.load(this.#i32, HEAD) - Atomics.load(this.#i32, TAIL)) >>> 0;
+  }
+
   /** True once the producer has closed the ring. */
   closed(): boolean {
     return Atomics.load(this.#i32, CLOSED) === 1;

@@ -34,6 +34,12 @@ import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ProducerHandle, StoreOptions } from "./logger.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import * as runtime from "./_runtime_deno.ts";
+import {
+  installObservers,
+  type ObserverConfig,
+  type Observers,
+  scrapeCounters,
+} from "./observers.ts";
 
 /** The transport a logger uses, as `stats().mode` reports it. */
 export type TransportMode = "sab" | "message" | "inline" | "attached";
@@ -75,6 +81,8 @@ export interface Transport {
   flush(durable: boolean): Promise<void>;
   query(filter: QueryFilter): Promise<QueryPage>;
   getFlowLog(flowId: string): Promise<FlowLog>;
+  /** The Prometheus exposition text after a flush, or null when metrics are off. */
+  metrics(): Promise<string | null>;
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
   error(): string | null;
@@ -91,6 +99,8 @@ export type TransportConfig =
     exitHooks: boolean;
     exitTimeoutMs: number;
     flushIntervalMs: number;
+    /** Console output and metrics, run by the consumer. */
+    observe?: ObserverConfig;
   }
   | { mode: "attached"; handle: ProducerHandle };
 
@@ -170,6 +180,7 @@ class WorkerTransport implements Transport {
       rings: [],
       shared,
     };
+    if (config.observe !== undefined) init.observe = config.observe;
     if (shared) {
       const ring = createRingBuffer(config.ringBytes, true) as SharedArrayBuffer;
       init.rings.push({ producer: this.producerId, buffer: ring });
@@ -248,6 +259,11 @@ class WorkerTransport implements Transport {
   async getFlowLog(flowId: string): Promise<FlowLog> {
     await this.flush(false);
     return await this.#call(() => this.#remote.getFlowLog(flowId));
+  }
+
+  async metrics(): Promise<string | null> {
+    await this.flush(false);
+    return await this.#call(() => this.#remote.metrics());
   }
 
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle {
@@ -464,6 +480,7 @@ class InlineTransport implements Transport {
   readonly producerId: string;
   readonly canBlock = false;
   readonly #consumer: Consumer;
+  readonly #observers: Observers | null;
   readonly #control: Int32Array;
   readonly #intervalMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -480,6 +497,7 @@ class InlineTransport implements Transport {
     this.#intervalMs = config.flushIntervalMs;
     this.#consumer = new Consumer(runtime.openStore(config.dir, config.store), control);
     this.#consumer.addRing(this.producerId, ring);
+    this.#observers = installObservers(this.#consumer, config.observe, runtime.writeConsole);
     // The consumer "sleeps" until the first write; a write then schedules one drain.
     Atomics.store(this.#control, SLEEPING, 1);
     this.producer.onWake = () => this.#schedule();
@@ -533,6 +551,13 @@ class InlineTransport implements Transport {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  async metrics(): Promise<string | null> {
+    await this.#observers?.ready;
+    await this.flush(false);
+    const observers = this.#observers;
+    return observers === null ? null : observers.metricsText(scrapeCounters(this.#consumer));
   }
 
   producerHandle(): ProducerHandle {
@@ -616,6 +641,14 @@ class AttachedTransport implements Transport {
     return Promise.reject(
       new TypeError(
         "getFlowLog() is answered by the logger that made the handle, not by an attached one",
+      ),
+    );
+  }
+
+  metrics(): Promise<string | null> {
+    return Promise.reject(
+      new TypeError(
+        "metrics() is answered by the logger that made the handle, not by an attached one",
       ),
     );
   }

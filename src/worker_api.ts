@@ -6,6 +6,7 @@
 import type { StoreOptions } from "./logger.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ConsumerStats } from "./worker_core.ts";
+import type { ObserverConfig } from "./observers.ts";
 
 /** Start-up data of the worker (its `workerData`). */
 export interface WorkerInit {
@@ -15,12 +16,14 @@ export interface WorkerInit {
   rings: { producer: string; buffer: SharedArrayBuffer }[];
   /** True for the SharedArrayBuffer transport: run the drain loop. */
   shared: boolean;
+  /** Console output and metrics fed from persisted events. */
+  observe?: ObserverConfig;
 }
 
 /** What the front end may call on the worker. */
 export interface WorkerApi {
   /** Resolves when the store is open: `null`, or the error message. */
-  ready(): string | null;
+  ready(): Promise<string | null>;
   addRing(producer: string, buffer: SharedArrayBuffer): void;
   ingest(
     producer: string,
@@ -32,5 +35,7 @@ export interface WorkerApi {
   query(filter: QueryFilter): QueryPage;
   getFlowLog(flowId: string): FlowLog;
   stats(): ConsumerStats;
+  /** The Prometheus exposition text (after a drain), or null when metrics are off. */
+  metrics(): string | null;
   close(): void;
 }

@@ -83,6 +83,7 @@ export class Consumer {
   #lastError: Error | null = null;
   #closed = false;
   #current: ProducerEntry | null = null;
+  readonly #observers: ((events: readonly LogEvent[]) => void)[] = [];
   readonly #onRecord = (bytes: Uint8Array, start: number, end: number): void => {
     const p = this.#current!;
     try {
@@ -151,6 +152,25 @@ export class Consumer {
     return { persisted: p.persisted, internal: p.internal, lost: p.lost };
   }
 
+  /**
+   * Adds an observer of persisted events (console output, metrics): called
+   * with each batch after the store accepted it. It must not throw.
+   */
+  addObserver(observe: (events: readonly LogEvent[]) => void): void {
+    this.#observers.push(observe);
+  }
+
+  /** Bytes in use and capacity of each ring, read without draining. */
+  rings(): { producer: string; used: number; capacity: number }[] {
+    const out = [];
+    for (const p of this.#producers) {
+      if (p.ring !== null) {
+        out.push({ producer: p.id, used: p.ring.used(), capacity: p.ring.capacity });
+      }
+    }
+    return out;
+  }
+
   /** Drains every ring once. Returns the number of records taken. */
   drain(): number {
     let n = 0;
@@ -189,7 +209,9 @@ export class Consumer {
       this.#lastError = err instanceof Error ? err : new Error(String(err));
       p.lost += user;
       if (p.ring !== null) p.ring.countLost(user);
+      return;
     }
+    for (const observe of this.#observers) observe(batch);
   }
 
   /** Drains, then answers outstanding synchronous flush requests. */

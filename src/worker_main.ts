@@ -6,7 +6,8 @@
  */
 import { Consumer } from "./worker_core.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
-import { openStore } from "./_runtime_deno.ts";
+import { openStore, writeConsole } from "./_runtime_deno.ts";
+import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
 
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
@@ -16,8 +17,10 @@ import { openStore } from "./_runtime_deno.ts";
 export function serveWorker(init: WorkerInit): WorkerApi {
   let consumer: Consumer | null = null;
   let failure: Error | null = null;
+  let observers: Observers | null = null;
   try {
     consumer = new Consumer(openStore(init.dir, init.store), init.control);
+    observers = installObservers(consumer, init.observe, writeConsole);
     for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
     if (init.shared) {
       consumer.run().catch((err) => {
@@ -36,13 +39,23 @@ export function serveWorker(init: WorkerInit): WorkerApi {
     return consumer!;
   };
   return {
-    ready: () => failure === null ? null : failure.message,
+    // Waits for the metrics module, so its sink sees events from the start.
+    ready: async () => {
+      await observers?.ready;
+      return failure === null ? null : failure.message;
+    },
     addRing: (producer, buffer) => live().addRing(producer, buffer),
     ingest: (producer, bytes, emitted, dropped) => live().ingest(producer, bytes, emitted, dropped),
     flush: (durable) => live().flush(durable),
     query: (filter) => live().query(filter),
     getFlowLog: (flowId) => live().getFlowLog(flowId),
     stats: () => live().stats(),
+    metrics: () => {
+      const c = live();
+      const counters = scrapeCounters(c); // ring fill as the producers left it
+      c.drain();
+      return observers?.metricsText(counters) ?? null;
+    },
     close: () => consumer?.close(),
   };
 }

@@ -144,6 +144,11 @@ Deno.test("buildFlowLog() summarizes counts by level and event", () => {
     error_count: 2,
     by_level: { info: 1, warn: 2, error: 1, fatal: 1 },
     by_event: Object.fromEntries([["start", 1], ["retry", 2], ["__proto__", 1], ["end", 1]]),
+    provider_calls: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    total_tokens: 0,
+    cost_usd: 0,
   });
   assert.equal(Object.getPrototypeOf(log.summary.by_event), Object.prototype);
 });
@@ -161,6 +166,11 @@ Deno.test("buildFlowLog() of no events is empty with a zeroed summary", () => {
       error_count: 0,
       by_level: {},
       by_event: {},
+      provider_calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      total_tokens: 0,
+      cost_usd: 0,
     },
   });
 });

@@ -282,6 +282,11 @@ Deno.test("SegmentStore.getFlowLog() returns the flow's events, span tree and su
       error_count: 1,
       by_level: { info: 4, error: 1 },
       by_event: { run_start: 1, step_start: 1, "tool.call": 1, step_end: 1, run_end: 1 },
+      provider_calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      total_tokens: 0,
+      cost_usd: 0,
     });
     store.close();
   } finally {
@@ -306,6 +311,11 @@ Deno.test("SegmentStore.getFlowLog() of an unknown flow is empty", async () => {
         error_count: 0,
         by_level: {},
         by_event: {},
+        provider_calls: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        total_tokens: 0,
+        cost_usd: 0,
       },
     });
     assert.throws(() => store.getFlowLog(5 as unknown as string), TypeError);

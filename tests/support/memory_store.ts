@@ -43,6 +43,11 @@ export class MemoryStore implements Store {
         error_count: 0,
         by_level: {},
         by_event: {},
+        provider_calls: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        total_tokens: 0,
+        cost_usd: 0,
       },
     };
   }

@@ -1,0 +1,74 @@
+/**
+ * Console output of a real process: stderr has exactly one line per event,
+ * whatever the strings, in the text format or, with FLIGHTLOG_FORMAT=json,
+ * as JSON; no color codes when stderr is not a terminal.
+ */
+import assert from "node:assert/strict";
+import { parseTextLine } from "../support/text_line.ts";
+
+const fixture = new URL("./fixtures/console_lines.ts", import.meta.url).pathname;
+const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
+// Stored as UTF-8, so a lone surrogate comes back as U+FFFD (toWellFormed()).
+const HOSTILE = [
+  "two words",
+  "a\nrun_end status=ok",
+  "\r\x1b[2K\x1b[1Afake",
+  "\u2028sep\u2029",
+  "\u202eevil\u202c",
+  '" quote="\\',
+  "\ud800lone",
+  "emoji 🚀 \u{e0041}",
+  "",
+];
+
+async function run(transport: string, env: Record<string, string>): Promise<string[]> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-console-" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, dir, transport],
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(JSON.stringify(HOSTILE)));
+    await w.close();
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.ok(!stderr.includes("\x1b"), "no ANSI escape on a non-terminal stderr");
+    const lines = stderr.split(LINE_BREAK);
+    assert.equal(lines.pop(), "");
+    return lines;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const transport of ["sab", "inline"]) {
+  Deno.test(`console text: one stderr line per event, decoding back to the input (${transport})`, async () => {
+    const lines = await run(transport, { FLIGHTLOG_FORMAT: "" });
+    assert.equal(lines.length, HOSTILE.length * 2);
+    for (let i = 0; i < HOSTILE.length; i++) {
+      const s = HOSTILE[i]!.toWellFormed();
+      assert.deepEqual(parseTextLine(lines[2 * i]!), [s, [[s, s], ["plain", "ok"]]]);
+      assert.deepEqual(parseTextLine(lines[2 * i + 1]!), ["dbg", [["level", "debug"], ["v", s]]]);
+    }
+  });
+}
+
+Deno.test("console JSON: FLIGHTLOG_FORMAT=json writes one object per event", async () => {
+  const lines = await run("sab", { FLIGHTLOG_FORMAT: "json" });
+  assert.equal(lines.length, HOSTILE.length * 2);
+  const objects = lines.map((l) => JSON.parse(l));
+  for (let i = 0; i < HOSTILE.length; i++) {
+    const s = HOSTILE[i]!.toWellFormed();
+    const o = objects[2 * i];
+    assert.equal(o.event, s);
+    assert.equal(typeof o.ts_ms, "number");
+    assert.equal(o.plain, "ok");
+    assert.equal(o[s], s);
+    assert.deepEqual(objects[2 * i + 1].v, s);
+  }
+});
