@@ -427,6 +427,7 @@ function toOtlpSpan(span: TraceSpan): OtlpSpan {
     attributes.push({ key: "flightlog.duration_ms", value: toAnyValue(duration) });
   }
   if (span.incomplete) attributes.push({ key: "flightlog.incomplete", value: { boolValue: true } });
+  if (span.synthetic) attributes.push({ key: "flightlog.synthetic", value: { boolValue: true } });
 
   const events: OtlpSpanEvent[] = [];
   for (const event of span.events) {

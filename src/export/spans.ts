@@ -65,6 +65,12 @@ export interface TraceSpan {
   status_message: string | null;
   /** True when the span has a start event but no end event (still running, or cut short). */
   incomplete: boolean;
+  /**
+   * True for a run or job that no event of the batch belongs to, made up to
+   * hold the steps (or jobs) that name it: it spans its children, has no
+   * events, and is an error when one of them is.
+   */
+  synthetic: boolean;
   /** Correlation fields of its first event that are strings: flow_id, run_id, job_id, step_id, step_type, node, span_id, parent_id. */
   correlation: Record<string, string>;
   /** Its start event, if any. */
@@ -187,20 +193,23 @@ interface Owner {
 function lifecycleOwner(
   kind: "run" | "job" | "step",
   flow: string,
-  run: string,
+  runId: string | undefined,
   job: string | undefined,
   step: string,
 ): Owner {
+  const run = runId ?? "";
+  // A job or a step without a run_id has no run to hang under.
+  const runParent = runId === undefined ? null : runSpanId(flow, run);
   if (kind === "run") {
     return { key: `run\0${flow}\0${run}`, kind, spanId: runSpanId(flow, run), parentSpanId: null };
   }
   if (kind === "job") {
     const key = `job\0${flow}\0${run}\0${job}`;
-    return { key, kind, spanId: deriveSpanId(flow, key), parentSpanId: runSpanId(flow, run) };
+    return { key, kind, spanId: deriveSpanId(flow, key), parentSpanId: runParent };
   }
   const key = `step\0${flow}\0${run}\0${job ?? ""}\0${step}`;
   const parentSpanId = job === undefined
-    ? runSpanId(flow, run)
+    ? runParent
     : deriveSpanId(flow, `job\0${flow}\0${run}\0${job}`);
   return { key, kind, spanId: deriveSpanId(flow, key), parentSpanId };
 }
@@ -212,7 +221,7 @@ function runSpanId(flow: string, run: string): string {
 /** The span an event belongs to, or null (see the module doc). */
 function ownerOf(fields: Record<string, unknown>): Owner | null {
   const flow = idField(fields, "flow_id") ?? "";
-  const run = idField(fields, "run_id") ?? "";
+  const run = idField(fields, "run_id");
   const job = idField(fields, "job_id");
   const step = idField(fields, "step_id");
   const spanField = fields.span_id;
@@ -225,7 +234,7 @@ function ownerOf(fields: Record<string, unknown>): Owner | null {
       parentSpanId = lifecycleOwner("step", flow, run, job, step).spanId;
     } else if (job !== undefined) {
       parentSpanId = lifecycleOwner("job", flow, run, job, "").spanId;
-    } else if (idField(fields, "run_id") !== undefined) {
+    } else if (run !== undefined) {
       parentSpanId = runSpanId(flow, run);
     }
     return {
@@ -237,7 +246,7 @@ function ownerOf(fields: Record<string, unknown>): Owner | null {
   }
   if (step !== undefined) return lifecycleOwner("step", flow, run, job, step);
   if (job !== undefined) return lifecycleOwner("job", flow, run, job, "");
-  if (idField(fields, "run_id") !== undefined) return lifecycleOwner("run", flow, run, job, "");
+  if (run !== undefined) return lifecycleOwner("run", flow, run, job, "");
   return null;
 }
 
@@ -363,6 +372,7 @@ export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
           status: "unset",
           status_message: null,
           incomplete: false,
+          synthetic: false,
           correlation,
           start_event: null,
           end_event: null,
@@ -419,7 +429,71 @@ export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
     }
     spans.push(span);
   }
-  return spans.sort((a, b) => a.start_ms - b.start_ms);
+  addMissingParents(spans);
+  return spans.sort((a, b) => a.start_ms - b.start_ms || kindRank(a) - kindRank(b));
+}
+
+const KIND_RANK: Readonly<Record<SpanKind, number>> = { run: 0, job: 1, step: 2, span: 3 };
+
+function kindRank(span: TraceSpan): number {
+  return KIND_RANK[span.kind];
+}
+
+/**
+ * Adds the job and run spans that steps and jobs name as parents but that
+ * no event of the batch belongs to (a flow that logs `step_*` events only),
+ * so the tree has no holes. Their ids are the ones the children point to.
+ */
+function addMissingParents(spans: TraceSpan[]): void {
+  const byId = new Map(spans.map((s) => [s.span_id, s]));
+  // Steps first, so a made-up job can itself get a made-up run.
+  const pending = spans.filter((s) => s.kind === "step").concat(
+    spans.filter((s) => s.kind === "job"),
+  );
+  for (let i = 0; i < pending.length; i++) {
+    const child = pending[i]!;
+    const parentId = child.parent_span_id;
+    if (parentId === null) continue;
+    const c = child.correlation;
+    const kind: SpanKind = child.kind === "step" && c.job_id !== undefined ? "job" : "run";
+    let parent = byId.get(parentId);
+    if (parent === undefined) {
+      if (kind === "run" && c.run_id === undefined) continue;
+      const correlation: Record<string, string> = {};
+      for (const name of ["flow_id", "run_id", "job_id"] as const) {
+        if (c[name] !== undefined && (name !== "job_id" || kind === "job")) {
+          correlation[name] = c[name];
+        }
+      }
+      const flow = c.flow_id ?? "";
+      const run = c.run_id ?? "";
+      parent = {
+        trace_id: child.trace_id,
+        span_id: parentId,
+        parent_span_id: kind === "job" && c.run_id !== undefined
+          ? lifecycleOwner("run", flow, run, undefined, "").spanId
+          : null,
+        kind,
+        name: (kind === "job" ? c.job_id : c.run_id) ?? parentId,
+        start_ms: child.start_ms,
+        end_ms: child.end_ms,
+        status: "unset",
+        status_message: null,
+        incomplete: false,
+        synthetic: true,
+        correlation,
+        start_event: null,
+        end_event: null,
+        events: [],
+      };
+      byId.set(parentId, parent);
+      spans.push(parent);
+      if (kind === "job") pending.push(parent);
+    } else if (!parent.synthetic) continue;
+    if (child.start_ms < parent.start_ms) parent.start_ms = child.start_ms;
+    if (child.end_ms > parent.end_ms) parent.end_ms = child.end_ms;
+    if (child.status === "error") parent.status = "error";
+  }
 }
 
 /**

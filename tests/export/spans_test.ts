@@ -7,6 +7,7 @@ import {
   deriveTraceId,
   spanContextOf,
   traceIdOf,
+  type TraceSpan,
 } from "../../src/export/spans.ts";
 
 function event(
@@ -25,6 +26,29 @@ function event(
     fields: { flow_id: "f", run_id: "r", ...fields },
   };
 }
+
+function stepOf(spans: TraceSpan[]): TraceSpan | undefined {
+  return spans.find((s) => s.kind === "step");
+}
+
+Deno.test("collectSpans() makes up the job and run that steps name but no event belongs to", () => {
+  const spans = collectSpans([
+    event(2, "step_end", { job_id: "j", step_id: "a", duration_ms: 1 }),
+    event(9, "step_end", { job_id: "j", step_id: "b", status: "failed", duration_ms: 2 }),
+  ]);
+  assert.deepEqual(
+    spans.map((s) => [s.kind, s.name, s.start_ms, s.end_ms, s.status, s.synthetic]),
+    [
+      ["run", "r", 1, 9, "error", true],
+      ["job", "j", 1, 9, "error", true],
+      ["step", "a", 1, 2, "unset", false],
+      ["step", "b", 7, 9, "error", false],
+    ],
+  );
+  assert.equal(spans[1]?.parent_span_id, spans[0]?.span_id);
+  assert.equal(spans[2]?.parent_span_id, spans[1]?.span_id);
+  assert.deepEqual(spans[0]?.events, []);
+});
 
 Deno.test("collectSpans() builds runs, jobs and steps from their lifecycle events", () => {
   const spans = collectSpans([
@@ -56,28 +80,28 @@ Deno.test("collectSpans() builds runs, jobs and steps from their lifecycle event
 });
 
 Deno.test("collectSpans() starts a span without a start event at its end minus duration_ms", () => {
-  const [step] = collectSpans([event(100, "step_end", { step_id: "s", duration_ms: 40 })]);
+  const step = stepOf(collectSpans([event(100, "step_end", { step_id: "s", duration_ms: 40 })]));
   assert.equal(step?.start_ms, 60);
   assert.equal(step?.end_ms, 100);
   assert.equal(step?.incomplete, false);
 });
 
 Deno.test("collectSpans() marks a started span without an end event incomplete", () => {
-  const [step] = collectSpans([
+  const step = stepOf(collectSpans([
     event(1, "step_start", { step_id: "s" }),
     event(5, "progress", { step_id: "s" }),
-  ]);
+  ]));
   assert.equal(step?.incomplete, true);
   assert.equal(step?.end_ms, 5);
   assert.equal(step?.status, "unset");
 });
 
 Deno.test("collectSpans() marks a span with an error event as an error with its message", () => {
-  const [step] = collectSpans([
+  const step = stepOf(collectSpans([
     event(1, "step_start", { step_id: "s" }),
     event(2, "oops", { step_id: "s", error: { name: "Error", message: "boom" } }, "error"),
     event(3, "step_end", { step_id: "s", status: "ok" }),
-  ]);
+  ]));
   assert.equal(step?.status, "error");
   assert.equal(step?.status_message, "boom");
 });
@@ -105,11 +129,12 @@ Deno.test("collectSpans() gives the same ids whether a flow's events come in one
     event(3, "step_end", { step_id: "s" }),
     event(4, "run_end", {}),
   ];
-  const whole = collectSpans(events).map((s) => [s.span_id, s.parent_span_id, s.trace_id]);
-  const split = [
+  const real = (spans: TraceSpan[]) => spans.filter((s) => !s.synthetic);
+  const whole = real(collectSpans(events)).map((s) => [s.span_id, s.parent_span_id, s.trace_id]);
+  const split = real([
     ...collectSpans(events.slice(0, 1)),
     ...collectSpans(events.slice(1, 3)),
-  ].map((s) => [s.span_id, s.parent_span_id, s.trace_id]);
+  ]).map((s) => [s.span_id, s.parent_span_id, s.trace_id]);
   assert.deepEqual(split, whole);
   assert.deepEqual(
     collectSpans([...events].reverse()).map((s) => s.span_id),
