@@ -148,7 +148,7 @@ export function renderTimelineHtml(log: FlowLog): string {
 <header>
 <h1>${escapeHtml(title)}</h1>
 <div id="summary"></div>
-<div class="legend"><span class="ok">ok</span><span class="error">error</span><span class="skipped">skipped</span><span class="cancelled">cancelled</span><span class="unset">no status</span><span class="unset incomplete">incomplete</span><span><i class="mark"></i>error event</span></div>
+<div class="legend"><span class="ok">ok</span><span class="error">error</span><span class="skipped">skipped</span><span class="cancelled">cancelled</span><span class="unset">no status</span><span class="unset incomplete">incomplete</span><span class="mark-key">error event</span></div>
 </header>
 <main>
 <div id="timeline" role="list"></div>
@@ -169,7 +169,8 @@ h1 { font-size: 16px; margin: 0 0 4px; }
 #summary { color: #4a5366; }
 .legend { margin-top: 6px; display: flex; gap: 12px; flex-wrap: wrap; }
 .legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; border-radius: 2px; background: var(--c); }
-.legend .mark { display: inline-block; width: 2px; height: 10px; background: #000; margin-right: 4px; }
+.legend .mark-key::before { width: 2px; background: #000; border-radius: 0; }
+.legend .incomplete::before { background: repeating-linear-gradient(45deg, var(--c), var(--c) 3px, #fff 3px, #fff 5px); }
 .ok { --c: var(--ok); } .error { --c: var(--error); } .skipped { --c: var(--skipped); } .cancelled { --c: var(--cancelled); } .unset { --c: var(--unset); }
 main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); min-height: calc(100vh - 90px); }
 #timeline { overflow: auto; padding: 8px 0; border-right: 1px solid #dde1e8; }
@@ -186,6 +187,7 @@ main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); 
 .axis { display: grid; grid-template-columns: 260px 1fr; color: #8a93a6; font-size: 11px; height: 18px; }
 .axis .ticks { position: relative; margin-right: 12px; }
 .axis .ticks span { position: absolute; transform: translateX(-50%); }
+.axis .ticks span:last-child { transform: translateX(-100%); }
 #details { padding: 12px 16px; overflow: auto; }
 #details h2 { font-size: 14px; margin: 0 0 6px; }
 #details dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0 0 10px; }
