@@ -67,3 +67,20 @@ export {
   Registry,
   type RegistryOptions,
 } from "./src/prometheus.ts";
+export {
+  type OtlpAnyValue,
+  type OtlpKeyValue,
+  type OtlpLogRecord,
+  type OtlpLogsRequest,
+  type OtlpOptions,
+  type OtlpSpan,
+  type OtlpTracesRequest,
+  toOtlpLogs,
+  toOtlpTraces,
+} from "./src/export/otlp.ts";
+export {
+  collectSpans,
+  type SpanKind,
+  type SpanStatus,
+  type TraceSpan,
+} from "./src/export/spans.ts";

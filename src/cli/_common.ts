@@ -1,0 +1,334 @@
+/**
+ * What every CLI command shares: errors with exit codes, opening a store
+ * read-only, buffered output, filters from flags, text formatting.
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { isLevelName, LEVELS } from "../level.ts";
+import type { QueryFilter } from "../query.ts";
+import { SegmentStore, type StoreStats } from "../store/segment_store.ts";
+import { LOCK_FILE_NAME } from "../store/segment_format.ts";
+import { type ReadDamage, segmentFileNames } from "../export/store_reader.ts";
+
+/** Exit codes of the CLI. */
+export const EXIT = {
+  /** Done. */
+  ok: 0,
+  /** Failed: not a store, unknown flow, I/O error. */
+  error: 1,
+  /** Bad usage: unknown command or flag, bad flag value. */
+  usage: 2,
+  /** Done with what is intact, but damaged data was skipped (or `verify` found damage). */
+  damaged: 3,
+} as const;
+
+/** A failure reported as one line on stderr, with an exit code. */
+export class CliError extends Error {
+  /** Always `"CliError"`. */
+  override name: string = "CliError";
+  /** Process exit code. */
+  readonly exitCode: number;
+
+  /** `message` says what was wrong and what to do. */
+  constructor(message: string, exitCode: number = EXIT.error) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Standard streams of a command; injected by tests that run commands in-process. */
+export interface CliIo {
+  /** Writes to standard output. */
+  out: Output;
+  /** Writes a line to standard error. */
+  err(line: string): void;
+  /** Whether standard output is a terminal (colors, tables). */
+  outIsTty: boolean;
+  /** Whether standard error is a terminal (progress bars). */
+  errIsTty: boolean;
+  /** Resolves when the user interrupts (Ctrl-C): `tail -f` stops then. */
+  interrupted: Promise<void>;
+}
+
+/** Buffered text output to a file descriptor or a file; a closed pipe ends output quietly. */
+export class Output {
+  readonly #file: { writeSync(bytes: Uint8Array): number };
+  readonly #encoder = new TextEncoder();
+  #buffer: string[] = [];
+  #size = 0;
+  #closedPipe = false;
+
+  /** Writes to `file` (`Deno.stdout` or an open file). */
+  constructor(file: { writeSync(bytes: Uint8Array): number }) {
+    this.#file = file;
+  }
+
+  /** True once the reader of a pipe went away: stop producing output. */
+  get closed(): boolean {
+    return this.#closedPipe;
+  }
+
+  /** Appends text; writes once about 1 MB is buffered. */
+  write(text: string): void {
+    this.#buffer.push(text);
+    this.#size += text.length;
+    if (this.#size >= 1 << 20) this.flush();
+  }
+
+  /** Writes everything buffered. */
+  flush(): void {
+    if (this.#size === 0 && this.#buffer.length === 0) return;
+    const bytes = this.#encoder.encode(this.#buffer.join(""));
+    this.#buffer = [];
+    this.#size = 0;
+    if (this.#closedPipe) return;
+    try {
+      let at = 0;
+      while (at < bytes.length) at += this.#file.writeSync(bytes.subarray(at));
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) this.#closedPipe = true;
+      else throw error;
+    }
+  }
+}
+
+/** Parses a command's flags; a wrong flag becomes a usage error naming the command's help. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  command: string,
+  args: string[],
+  options: T,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.replace(/\. To specify.*$/s, "") : "";
+    throw new CliError(
+      `${message.replace(/\.$/, "")}: run \`flightlog help ${command}\` for its flags`,
+      EXIT.usage,
+    );
+  }
+}
+
+/** The positional arguments, exactly `names` of them. */
+export function positionals(command: string, given: string[], names: string[]): string[] {
+  if (given.length !== names.length) {
+    const usage = names.map((n) => `<${n}>`).join(" ");
+    const what = given.length < names.length
+      ? `Missing ${names.slice(given.length).map((n) => `<${n}>`).join(" ")}`
+      : `Unexpected argument ${JSON.stringify(given[names.length])}`;
+    throw new CliError(`${what}: usage is \`flightlog ${command} ${usage}\``, EXIT.usage);
+  }
+  return given;
+}
+
+/**
+ * Checks that `dir` is a store directory: it exists, and holds segment files
+ * or a writer's lock file (a logger that has not written yet).
+ */
+export function checkStoreDir(dir: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new CliError(
+        `No such directory ${dir}: pass the store directory given to createLogger({ dir }) (default .flightlog)`,
+      );
+    }
+    throw new CliError(`Cannot read ${dir} (${errorText(error)}): check its permissions`);
+  }
+  if (!info.isDirectory) {
+    throw new CliError(
+      `${dir} is a file, not a store directory: pass the directory that holds the seg-*.flog files`,
+    );
+  }
+  let segments: string[];
+  try {
+    segments = segmentFileNames(dir);
+  } catch (error) {
+    throw new CliError(`Cannot list ${dir} (${errorText(error)}): check its permissions`);
+  }
+  if (segments.length > 0) return;
+  try {
+    Deno.statSync(`${dir}/${LOCK_FILE_NAME}`);
+  } catch {
+    throw new CliError(
+      `${dir} is not a flightlog store (no seg-*.flog files): pass the directory given to createLogger({ dir })`,
+    );
+  }
+}
+
+/** Opens the store in `dir` read-only, next to a writer that may be live. */
+export function openStore(dir: string): SegmentStore {
+  checkStoreDir(dir);
+  try {
+    return SegmentStore.open(dir, { readOnly: true });
+  } catch (error) {
+    throw new CliError(`Cannot read the store ${dir}: ${errorText(error)}`);
+  }
+}
+
+/** The message of an error, or its text. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Damage a store instance found, as one line, or null when there is none. */
+export function storeDamageLine(dir: string, stats: StoreStats): string | null {
+  const d = stats.damage;
+  const regions = d.regions + d.read_failures;
+  const segments = d.duplicate_segments + d.unsupported_segments + d.bad_file_header;
+  if (regions === 0 && segments === 0) return null;
+  const parts: string[] = [];
+  if (regions > 0) parts.push(`${regions} damaged region(s), ${d.bytes} bytes`);
+  if (segments > 0) parts.push(`${segments} damaged or foreign segment file(s)`);
+  return `Skipped ${
+    parts.join(" and ")
+  } in ${dir}; everything intact was read: run \`flightlog verify ${dir}\` for where`;
+}
+
+/** Damage a {@linkcode readStoreRecords} pass found, as one line, or null. */
+export function readDamageLine(dir: string, damage: ReadDamage): string | null {
+  const segments = damage.skipped_segments + damage.bad_file_headers;
+  if (damage.regions === 0 && segments === 0) return null;
+  const parts: string[] = [];
+  if (damage.regions > 0) parts.push(`${damage.regions} damaged region(s), ${damage.bytes} bytes`);
+  if (segments > 0) parts.push(`${segments} damaged or foreign segment file(s)`);
+  return `Skipped ${
+    parts.join(" and ")
+  } in ${dir}; everything intact was read: run \`flightlog verify ${dir}\` for where`;
+}
+
+/** The flags shared by `query`, `tail` and `export`. */
+export const FILTER_FLAGS = {
+  flow: { type: "string" },
+  run: { type: "string" },
+  level: { type: "string" },
+  event: { type: "string" },
+  node: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+  where: { type: "string", multiple: true },
+} as const;
+
+/** Parses a time flag: epoch milliseconds or an ISO 8601 date. */
+export function parseTime(flag: string, text: string): number {
+  const trimmed = text.trim();
+  if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  const ms = Date.parse(trimmed);
+  if (Number.isNaN(ms)) {
+    throw new CliError(
+      `Invalid --${flag} ${
+        JSON.stringify(text)
+      }: give epoch milliseconds or an ISO 8601 date such as 2026-11-23T06:00:00Z`,
+      EXIT.usage,
+    );
+  }
+  return ms;
+}
+
+/** A where value: JSON scalars (`true`, `12`, `null`, `"x"`) are typed, anything else is a string. */
+function parseWhereValue(text: string): string | number | boolean | null {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (text === "null") return null;
+  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) return Number(text);
+  if (text.startsWith('"') && text.endsWith('"') && text.length >= 2) {
+    try {
+      return JSON.parse(text) as string;
+    } catch {
+      // Not valid JSON: the text itself.
+    }
+  }
+  return text;
+}
+
+/** The query filter that the filter flags describe. */
+export function filterFromFlags(values: Record<string, unknown>): QueryFilter {
+  const filter: QueryFilter = {};
+  if (typeof values.flow === "string") filter.flow_id = values.flow;
+  if (typeof values.run === "string") filter.run_id = values.run;
+  if (typeof values.level === "string") {
+    if (!isLevelName(values.level)) {
+      throw new CliError(
+        `Invalid --level ${JSON.stringify(values.level)}: use one of ${LEVELS.join(", ")}`,
+        EXIT.usage,
+      );
+    }
+    filter.level = values.level;
+  }
+  if (typeof values.event === "string") filter.event = values.event;
+  if (typeof values.node === "string") filter.node = values.node;
+  if (typeof values.since === "string") filter.since_ms = parseTime("since", values.since);
+  if (typeof values.until === "string") filter.until_ms = parseTime("until", values.until);
+  if (Array.isArray(values.where)) {
+    const where: Record<string, string | number | boolean | null> = {};
+    for (const clause of values.where as string[]) {
+      const at = clause.indexOf("=");
+      if (at <= 0) {
+        throw new CliError(
+          `Invalid --where ${
+            JSON.stringify(clause)
+          }: write field=value, e.g. --where status=failed`,
+          EXIT.usage,
+        );
+      }
+      where[clause.slice(0, at)] = parseWhereValue(clause.slice(at + 1));
+    }
+    filter.where = where;
+  }
+  return filter;
+}
+
+/** Parses a positive integer flag. */
+export function parseCount(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new CliError(
+      `Invalid --${flag} ${JSON.stringify(text)}: give a whole number of 0 or more`,
+      EXIT.usage,
+    );
+  }
+  return n;
+}
+
+const ANSI = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90 };
+
+/** Colors text for a terminal, or returns it as is. */
+export function paint(on: boolean, color: keyof typeof ANSI, text: string): string {
+  return on ? `\x1b[${ANSI[color]}m${text}\x1b[39m` : text;
+}
+
+/** Epoch ms as an ISO 8601 date, or "-". */
+export function isoTime(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return "-";
+  return new Date(ms).toISOString();
+}
+
+/** A duration for people: 850µs, 12.5ms, 3.20s, 4m05s, 2h03m. */
+export function humanDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return "-";
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${Number(ms.toFixed(1))}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(2)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** Lays rows out as aligned columns separated by two spaces. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ""))));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === cells.length - 1 ? c : c + " ".repeat(widths[i]! - visible(c)))
+      .join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
+
+function visible(text: string): number {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[\d+m/g, "").length;
+}

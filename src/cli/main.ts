@@ -1,0 +1,135 @@
+/**
+ * The flightlog command line: `deno task cli <command> <store dir> [options]`,
+ * or `deno run --allow-read --allow-write src/cli/main.ts <command> ...`.
+ *
+ * Flags are parsed with `node:util`'s `parseArgs`: built in (no dependency
+ * to vet or download), strict about unknown flags, and enough for flat
+ * subcommand flags. Exit codes: 0 done, 1 failed, 2 bad usage, 3 done but
+ * damaged data was skipped (`verify`: damage found).
+ *
+ * @module
+ */
+import { CliError, type CliIo, errorText, EXIT, Output } from "./_common.ts";
+import { exportCommand } from "./export.ts";
+import { flowsCommand } from "./flows.ts";
+import { queryCommand } from "./query.ts";
+import { showCommand } from "./show.ts";
+import { statsCommand } from "./stats.ts";
+import { tailCommand } from "./tail.ts";
+import { verifyCommand } from "./verify.ts";
+import { viewCommand } from "./view.ts";
+
+const FILTERS = `  --flow ID  --run ID  --level LEVEL (minimum)  --event GLOB  --node GLOB
+  --since TIME  --until TIME (epoch ms or ISO 8601)  --where field=value (repeatable)`;
+
+/** Help of each command. */
+export const HELP: Readonly<Record<string, string>> = {
+  flows: `flightlog flows <store dir> [--json] [--limit N]
+  Flows, newest first: status of the latest run, start, duration, events, errors.`,
+  show: `flightlog show <store dir> <flow> [--json]
+  The flow's span tree (runs, jobs, steps, spans) with status and duration, and its summary.`,
+  query: `flightlog query <store dir> [filters] [--format text|json|jsonl] [--limit N]
+  Matching events in timestamp order.
+${FILTERS}`,
+  tail: `flightlog tail <store dir> [-n N] [-f] [filters] [--format text|jsonl] [--interval MS]
+  The last N matching events (10); with -f, then new ones as they are persisted, until Ctrl-C.
+${FILTERS}`,
+  export: `flightlog export <store dir> --format jsonl|json|otlp [-o FILE] [-q] [filters]
+  Events as JSON Lines, a JSON array, or OTLP/HTTP JSON requests (one per line: logs, then
+  each flow's spans). Progress bar on a terminal; -q hides it.
+${FILTERS}`,
+  stats: `flightlog stats <store dir> [--json]
+  Segments, bytes, records, events, flows, drops, evictions, time range, damage.`,
+  verify: `flightlog verify <store dir> [--json]
+  Checks every segment header and record (framing, checksum, sequence, payload) and reports
+  each damaged region by file and offset. Exit code 3 when damage is found.`,
+  view: `flightlog view <store dir> <flow> -o timeline.html
+  Writes a self-contained HTML page: a Gantt timeline of the flow, a span's events on click.`,
+};
+
+const USAGE = `flightlog <command> <store dir> [options]
+
+Commands:
+${Object.values(HELP).map((h) => "  " + h.split("\n")[0]).join("\n")}
+
+Exit codes: 0 done, 1 failed, 2 bad usage, 3 done but damaged data was skipped.
+Run \`flightlog help <command>\` for a command's flags.
+`;
+
+/** Runs the CLI with `args` and returns the exit code; never throws. */
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "flows":
+        return flowsCommand(rest, io);
+      case "show":
+        return showCommand(rest, io);
+      case "query":
+        return queryCommand(rest, io);
+      case "tail":
+        return await tailCommand(rest, io);
+      case "export":
+        return exportCommand(rest, io);
+      case "stats":
+        return statsCommand(rest, io);
+      case "verify":
+        return verifyCommand(rest, io);
+      case "view":
+        return viewCommand(rest, io);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h": {
+        const topic = rest[0];
+        if (topic !== undefined && Object.hasOwn(HELP, topic)) {
+          io.out.write(HELP[topic] + "\n");
+        } else io.out.write(USAGE);
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      }
+      default:
+        throw new CliError(
+          `Unknown command ${JSON.stringify(command)}: use one of ${
+            Object.keys(HELP).join(", ")
+          } (\`flightlog help\`)`,
+          EXIT.usage,
+        );
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`flightlog: ${error.message}`);
+      return error.exitCode;
+    }
+    io.err(`flightlog: ${errorText(error)}`);
+    return EXIT.error;
+  } finally {
+    io.out.flush();
+  }
+}
+
+/** The process's streams; Ctrl-C resolves `interrupted` (and is then handled, not fatal). */
+function processIo(): CliIo {
+  let interrupt = () => {};
+  const interrupted = new Promise<void>((resolve) => interrupt = resolve);
+  const onSignal = () => interrupt();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const errors = new TextEncoder();
+  return {
+    out: new Output(Deno.stdout),
+    err(line: string) {
+      try {
+        Deno.stderr.writeSync(errors.encode(line + "\n"));
+      } catch {
+        // Nowhere left to report to.
+      }
+    },
+    outIsTty: Deno.stdout.isTerminal() && !Deno.noColor,
+    errIsTty: Deno.stderr.isTerminal(),
+    interrupted,
+  };
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args, processIo()));
+}

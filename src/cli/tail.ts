@@ -1,0 +1,139 @@
+/**
+ * `flightlog tail <dir> [-n N] [-f] [filters]`: the last N matching events
+ * (10 by default), then, with `-f`, every new matching event as the writer
+ * persists it, until Ctrl-C.
+ *
+ * Following polls the store (`refresh()`, every `--interval` ms, 200 by
+ * default) and asks for events from a little before the newest one printed
+ * (`LATE_MS`), skipping those already printed: an event that reaches the
+ * store up to that long after a later-stamped one (another thread's batch)
+ * is still printed, once. Events printed are in timestamp order within each
+ * poll.
+ *
+ * @module
+ */
+import type { LogEvent } from "../event.ts";
+import { compareEvents } from "../flow_log.ts";
+import type { QueryFilter } from "../query.ts";
+import type { SegmentStore } from "../store/segment_store.ts";
+import {
+  CliError,
+  type CliIo,
+  errorText,
+  EXIT,
+  FILTER_FLAGS,
+  filterFromFlags,
+  openStore,
+  parseCount,
+  parseFlags,
+  positionals,
+  storeDamageLine,
+} from "./_common.ts";
+import { type EventFormat, EventWriter } from "./_event_text.ts";
+import { parseFormat } from "./query.ts";
+
+/** How far back each poll looks for late events, in ms of event time. */
+export const LATE_MS = 5_000;
+
+const uid = (event: LogEvent) => `${event.producer}:${event.seq}`;
+
+function queryAll(store: SegmentStore, filter: QueryFilter): LogEvent[] {
+  const events: LogEvent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: QueryFilter = { ...filter, limit: 10_000 };
+    if (cursor !== null) page.cursor = cursor;
+    let result;
+    try {
+      result = store.query(page);
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof RangeError) {
+        throw new CliError(errorText(error), EXIT.usage);
+      }
+      throw error;
+    }
+    for (const event of result.events) events.push(event);
+    cursor = result.cursor;
+  } while (cursor !== null);
+  return events;
+}
+
+/** The last `n` events matching `filter`: looks back from the newest event in doubling windows. */
+function lastEvents(store: SegmentStore, filter: QueryFilter, n: number): LogEvent[] {
+  const { first_ts_ms: first, last_ts_ms: last } = store.stats();
+  if (n === 0 || first === null || last === null) return [];
+  const since = filter.since_ms ?? -Infinity;
+  for (let window = 1_000;; window *= 4) {
+    const from = Math.max(last - window, since);
+    const events = queryAll(store, { ...filter, since_ms: from });
+    if (events.length >= n || from <= first || from <= since) return events.slice(-n);
+  }
+}
+
+/** Runs `tail`. */
+export async function tailCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals: given } = parseFlags("tail", args, {
+    ...FILTER_FLAGS,
+    lines: { type: "string", short: "n" },
+    follow: { type: "boolean", short: "f" },
+    format: { type: "string" },
+    interval: { type: "string" },
+  });
+  const [dir] = positionals("tail", given, ["store dir"]);
+  const format = parseFormat(values.format, ["text", "jsonl"]) as EventFormat;
+  const lines = parseCount("lines", values.lines, 10);
+  const interval = parseCount("interval", values.interval, 200);
+  const filter = filterFromFlags(values);
+  const store = openStore(dir!);
+  try {
+    const writer = new EventWriter(format, io.outIsTty, (text) => io.out.write(text));
+    const printed = lastEvents(store, filter, lines);
+    for (const event of printed) writer.event(event);
+    io.out.flush();
+    if (values.follow) {
+      // Events printed within LATE_MS of the newest one, by uid: what a poll may return again.
+      let seen = new Map<string, number>();
+      let newest = -Infinity;
+      const remember = (event: LogEvent) => {
+        seen.set(uid(event), event.ts_ms);
+        if (event.ts_ms > newest) newest = event.ts_ms;
+      };
+      printed.forEach(remember);
+      if (printed.length === 0) newest = store.stats().last_ts_ms ?? -Infinity;
+      let stop = false;
+      io.interrupted.then(() => stop = true);
+      while (!stop && !io.out.closed) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          io.interrupted,
+          new Promise<void>((resolve) => timer = setTimeout(resolve, interval)),
+        ]);
+        clearTimeout(timer);
+        if (stop) break;
+        store.refresh();
+        const from = Math.max(newest - LATE_MS, filter.since_ms ?? -Infinity);
+        const fresh = queryAll(store, { ...filter, since_ms: from })
+          .filter((event) => !seen.has(uid(event)))
+          .sort(compareEvents);
+        for (const event of fresh) {
+          writer.event(event);
+          remember(event);
+        }
+        if (fresh.length > 0) {
+          io.out.flush();
+          const cutoff = newest - LATE_MS;
+          if (seen.size > 10_000) {
+            seen = new Map([...seen].filter(([, ts]) => ts >= cutoff));
+          }
+        }
+      }
+    }
+    io.out.flush();
+    const line = storeDamageLine(dir!, store.stats());
+    if (line === null) return EXIT.ok;
+    io.err(line);
+    return EXIT.damaged;
+  } finally {
+    store.close();
+  }
+}
