@@ -1,0 +1,254 @@
+import assert from "node:assert/strict";
+import { events, Harness, uidsOfEvents } from "./_harness.ts";
+
+/** Appends `records` records of `per` events each; returns the events. */
+function fill(h: Harness, records: number, per = 10, from = 1) {
+  const all = [];
+  for (let r = 0; r < records; r++) {
+    const batch = events(from + r * per, per);
+    h.store.append(batch);
+    all.push(...batch);
+  }
+  return all;
+}
+
+/** Duplicated uids of a list, each as often as it repeats. */
+function duplicates(uids: string[]): string[] {
+  const seen = new Set<string>();
+  return uids.filter((u) => seen.has(u) || (seen.add(u), false));
+}
+
+Deno.test("Uplink.step() ships every stored event oldest first as gzip OTLP/JSON", async () => {
+  const h = await Harness.open();
+  try {
+    const all = fill(h, 10);
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    assert.ok(h.receiver.received.every((r) => r.gzip));
+    assert.ok(h.receiver.received.every((r) => r.uids.length <= 25));
+    const stats = h.uplink.stats();
+    assert.equal(stats.sent, 100);
+    assert.equal(stats.backlog_events, 0);
+    assert.equal(stats.backlog_bytes, 0);
+    assert.equal(stats.last_success_ms, h.now);
+    assert.equal(stats.failed, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() honours Retry-After in seconds and as an HTTP date on 429", async () => {
+  const h = await Harness.open();
+  try {
+    fill(h, 2);
+    h.receiver.faults.push({ status: 429, retryAfter: "7" });
+    assert.equal(await h.uplink.step(), 7000);
+    // Not due yet: nothing is sent before the time asked for.
+    h.now += 6999;
+    assert.equal(await h.uplink.step(), 1);
+    assert.equal(h.receiver.attempts, 1);
+    h.now += 1;
+    h.receiver.faults.push({
+      status: 429,
+      retryAfter: new Date(h.now + 12_000).toUTCString(),
+    });
+    const wait = await h.uplink.step();
+    assert.ok(wait > 11_000 && wait <= 12_000, String(wait));
+    h.now += wait;
+    await h.deliver();
+    assert.equal(h.receiver.uids().length, 20);
+    assert.equal(duplicates(h.receiver.uids()).length, 0);
+    assert.equal(h.uplink.stats().retried, 2);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() retries 503, 502 and 504 with growing, capped backoff", async () => {
+  const h = await Harness.open({ backoff: { initialMs: 1000, maxMs: 4000 } });
+  try {
+    const all = fill(h, 3);
+    h.receiver.faults.push({ status: 503 }, { status: 502 }, { status: 504 }, { status: 503 }, {
+      status: 503,
+    });
+    const waits = [];
+    for (let i = 0; i < 5; i++) {
+      const wait = await h.uplink.step();
+      waits.push(wait);
+      h.now += wait;
+    }
+    // random() is 0.5: 75% of 1, 2, 4, 4, 4 seconds.
+    assert.deepEqual(waits, [750, 1500, 3000, 3000, 3000]);
+    assert.equal(h.uplink.stats().offline, 1);
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    const stats = h.uplink.stats();
+    assert.equal(stats.retried, 5);
+    assert.equal(stats.failed, 5);
+    assert.equal(stats.offline, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() survives connections reset mid-request, sending each event once", async () => {
+  const h = await Harness.open({ backoff: { initialMs: 1000, maxMs: 4000 } });
+  try {
+    const all = fill(h, 3);
+    // fetch itself resends a request once when a pooled connection is reset
+    // before the response; a second reset reaches the uplink as a network error.
+    h.receiver.faults.push("reset", "reset", "reset", "reset");
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    assert.equal(h.receiver.attempts, 6);
+    assert.ok(h.uplink.stats().retried >= 1);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() sends a batch again when the response is lost, once, with the same ids", async () => {
+  const h = await Harness.open();
+  try {
+    const all = fill(h, 6);
+    h.receiver.faults.push("lose-response");
+    await h.deliver();
+    const uids = h.receiver.uids();
+    const dup = duplicates(uids);
+    // Exactly the first batch (two records of ten), duplicated with the same ids.
+    assert.deepEqual(dup, uidsOfEvents(all.slice(0, 20)));
+    assert.deepEqual([...new Set(uids)], uidsOfEvents(all));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() moves a batch refused with 400 to the dead-letter area, once", async () => {
+  const h = await Harness.open();
+  try {
+    const all = fill(h, 4);
+    h.receiver.faults.push({ status: 400, body: '{"message":"bad"}' });
+    await h.deliver();
+    assert.equal(h.receiver.attempts, 2, "the refused batch is not retried");
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all.slice(20)));
+    assert.equal(h.uplink.stats().dead_lettered, 20);
+    const files = [...Deno.readDirSync(`${h.dir}/dead-letter`)].map((e) => e.name);
+    assert.equal(files.length, 1);
+    const [head, body] = Deno.readTextFileSync(`${h.dir}/dead-letter/${files[0]}`).split("\n");
+    assert.equal(JSON.parse(head!).status, 400);
+    assert.equal(JSON.parse(body!).resourceLogs[0].scopeLogs[0].logRecords.length, 20);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() splits a batch on 413 and acknowledges it once every half is in", async () => {
+  const h = await Harness.open();
+  try {
+    const all = fill(h, 2);
+    h.receiver.faults.push({ status: 413 }, { status: 413 });
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    assert.deepEqual(h.receiver.received.map((r) => r.uids.length), [5, 5, 10]);
+    assert.equal(h.uplink.stats().dead_lettered, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() records a partial success without retrying it", async () => {
+  const h = await Harness.open();
+  try {
+    fill(h, 2);
+    h.receiver.faults.push({
+      status: 200,
+      body: '{"partialSuccess":{"rejectedLogRecords":"3","errorMessage":"too old"}}',
+    });
+    await h.deliver();
+    assert.equal(h.receiver.attempts, 1);
+    assert.equal(h.uplink.stats().rejected, 3);
+    assert.equal(h.uplink.stats().sent, 17);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.step() waits out a receiver that is down for a period", async () => {
+  const h = await Harness.open({ backoff: { initialMs: 1000, maxMs: 60_000 } });
+  try {
+    const all = fill(h, 3);
+    await h.receiver.down();
+    for (let i = 0; i < 8; i++) {
+      const wait = await h.uplink.step();
+      assert.ok(wait >= 500 && wait <= 60_000, String(wait));
+      h.now += wait;
+    }
+    assert.equal(h.uplink.stats().offline, 1);
+    assert.equal(h.uplink.stats().sent, 0);
+    assert.ok(h.uplink.stats().backlog_events === 30);
+    h.receiver.up();
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink resumes after a clean restart without sending an acknowledged batch again", async () => {
+  const h = await Harness.open();
+  try {
+    const first = fill(h, 3);
+    await h.deliver();
+    await h.restart();
+    const second = fill(h, 3, 10, 31);
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents([...first, ...second]));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink delivers everything through every fault, each duplicating at most one batch", async () => {
+  const h = await Harness.open({ backoff: { initialMs: 100, maxMs: 1000 } });
+  try {
+    const all = fill(h, 20);
+    h.receiver.faults.push(
+      { status: 429, retryAfter: "2" },
+      { status: 503 },
+      "reset",
+      "lose-response",
+      { status: 413 },
+      "lose-response",
+    );
+    await h.deliver();
+    const uids = h.receiver.uids();
+    assert.deepEqual([...new Set(uids)], uidsOfEvents(all));
+    const dup = duplicates(uids);
+    // Two lost responses: at most two batches (25 events max each) come twice.
+    assert.ok(dup.length <= 2 * 25, String(dup.length));
+    assert.ok(dup.length > 0);
+    await h.restart();
+    await h.deliver();
+    assert.equal(h.receiver.uids().length, uids.length, "nothing is sent again after a restart");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink ships spans to /v1/traces from their end events", async () => {
+  const h = await Harness.open({ signals: ["logs", "traces"] });
+  try {
+    h.store.append([
+      ...events(1, 3),
+      {
+        ...events(4, 1)[0]!,
+        fields: { flow_id: "f", span_id: "s1", parent_id: "run", duration_ms: 12 },
+      },
+    ]);
+    await h.deliver();
+    assert.equal(h.receiver.uids("logs").length, 4);
+    assert.deepEqual(h.receiver.uids("traces"), ["p.1:4"]);
+  } finally {
+    await h.close();
+  }
+});
