@@ -14,6 +14,7 @@ import { FLAG_INTERNAL, ringCapacity, type RingCounters } from "./ring.ts";
 import { INTERNAL_EVENTS } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import { openTransport, type Producer, type Transport, type TransportMode } from "./transport.ts";
+import { resolveUplinkOptions, type UplinkOptions, type UplinkStats } from "./uplink/options.ts";
 
 /** Fields of an event: correlation ids and anything else worth recording. */
 export type Fields = Record<string, unknown>;
@@ -117,6 +118,12 @@ export interface LoggerOptions {
    * @default {10}
    */
   flushIntervalMs?: number;
+  /**
+   * Ships the persisted logs and spans to an OpenTelemetry collector over
+   * OTLP/HTTP, from the worker, oldest first, resuming where it stopped after
+   * a restart. Off when absent. Needs a worker (`transport` other than `"inline"`).
+   */
+  uplink?: UplinkOptions;
 }
 
 /** Options of {@linkcode Logger.flush}. */
@@ -154,6 +161,8 @@ export interface LoggerStats {
   worker: "starting" | "running" | "failed" | "closed";
   /** The last consumer or store error, if any. */
   error: string | null;
+  /** The uplink's self-metrics, when the `uplink` option is set. */
+  uplink?: UplinkStats;
 }
 
 /**
@@ -554,6 +563,7 @@ class FlightLogger implements Logger {
       producer: t.producerId,
       worker: t.state(),
       error: t.error(),
+      ...(t.uplinkStats === undefined ? {} : { uplink: t.uplinkStats() }),
     };
   }
 
@@ -599,6 +609,14 @@ function validateOptions(options: LoggerOptions): void {
         modes.join(", ")
       }`,
     );
+  }
+  if (options.uplink !== undefined) {
+    resolveUplinkOptions(options.uplink);
+    if (options.transport === "inline") {
+      throw new TypeError(
+        'Option uplink needs a worker: use transport "auto", "sab" or "message", not "inline"',
+      );
+    }
   }
   for (const key of ["ringBytes", "blockTimeoutMs", "exitTimeoutMs", "flushIntervalMs"] as const) {
     const v = options[key];
@@ -659,6 +677,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     exitHooks: options.exitHooks ?? true,
     exitTimeoutMs: options.exitTimeoutMs ?? 1000,
     flushIntervalMs: options.flushIntervalMs ?? 10,
+    ...(options.uplink === undefined ? {} : { uplink: options.uplink }),
   });
   const overflow = options.overflow ?? "drop";
   if (overflow === "block" && !transport.canBlock) {

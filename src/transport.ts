@@ -34,6 +34,12 @@ import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ProducerHandle, StoreOptions } from "./logger.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import * as runtime from "./_runtime_deno.ts";
+import {
+  readUplinkStats,
+  UPLINK_STAT_NAMES,
+  type UplinkOptions,
+  type UplinkStats,
+} from "./uplink/options.ts";
 
 /** The transport a logger uses, as `stats().mode` reports it. */
 export type TransportMode = "sab" | "message" | "inline" | "attached";
@@ -73,6 +79,8 @@ export interface Transport {
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
   error(): string | null;
+  /** The uplink's self-metrics, present when an uplink runs. */
+  uplinkStats?: () => UplinkStats;
   close(): Promise<void>;
 }
 
@@ -86,6 +94,7 @@ export type TransportConfig =
     exitHooks: boolean;
     exitTimeoutMs: number;
     flushIntervalMs: number;
+    uplink?: UplinkOptions;
   }
   | { mode: "attached"; handle: ProducerHandle };
 
@@ -146,6 +155,7 @@ class WorkerTransport implements Transport {
   #nextProducer = 1;
   readonly #removeExitHook: () => void;
   readonly #exitTimeoutMs: number;
+  uplinkStats?: () => UplinkStats;
 
   constructor(
     config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>,
@@ -177,6 +187,16 @@ class WorkerTransport implements Transport {
         (bytes, emitted, dropped) => this.#ingest(bytes, emitted, dropped),
       );
       this.canBlock = false;
+    }
+    if (config.uplink !== undefined) {
+      // The worker mirrors the uplink's counters here, so stats() stays synchronous.
+      const buffer = runtime.hasSharedMemory()
+        ? new SharedArrayBuffer(UPLINK_STAT_NAMES.length * 8)
+        : null;
+      init.uplink = config.uplink;
+      if (buffer !== null) init.uplinkStats = buffer;
+      const mirror = new Float64Array(buffer ?? new ArrayBuffer(UPLINK_STAT_NAMES.length * 8));
+      this.uplinkStats = () => readUplinkStats(mirror);
     }
     this.#worker = runtime.startWorker(init);
     this.#remote = Comlink.wrap<WorkerApi>(this.#worker.endpoint);

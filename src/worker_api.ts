@@ -4,6 +4,7 @@
  * @module
  */
 import type { StoreOptions } from "./logger.ts";
+import type { UplinkOptions } from "./uplink/options.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ConsumerStats } from "./worker_core.ts";
 
@@ -15,6 +16,10 @@ export interface WorkerInit {
   rings: { producer: string; buffer: SharedArrayBuffer }[];
   /** True for the SharedArrayBuffer transport: run the drain loop. */
   shared: boolean;
+  /** Options of the uplink, when one runs in the worker. */
+  uplink?: UplinkOptions;
+  /** Where the worker mirrors the uplink's counters (a Float64Array) for the logger's thread. */
+  uplinkStats?: SharedArrayBuffer;
 }
 
 /** What the front end may call on the worker. */
@@ -32,5 +37,5 @@ export interface WorkerApi {
   query(filter: QueryFilter): QueryPage;
   getFlowLog(flowId: string): FlowLog;
   stats(): ConsumerStats;
-  close(): void;
+  close(): void | Promise<void>;
 }

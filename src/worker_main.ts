@@ -6,7 +6,8 @@
  */
 import { Consumer } from "./worker_core.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
-import { openStore } from "./_runtime_deno.ts";
+import { openStore, openUplinkFiles } from "./_runtime_deno.ts";
+import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
 
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
@@ -15,9 +16,26 @@ import { openStore } from "./_runtime_deno.ts";
  */
 export function serveWorker(init: WorkerInit): WorkerApi {
   let consumer: Consumer | null = null;
+  let uplink: Uplink | null = null;
   let failure: Error | null = null;
   try {
-    consumer = new Consumer(openStore(init.dir, init.store), init.control);
+    const store = openStore(init.dir, {
+      ...init.store,
+      onEvict: (records) => uplink?.onStoreEvict(records),
+    });
+    consumer = new Consumer(store, init.control);
+    if (init.uplink !== undefined) {
+      if (!isUplinkSource(store)) {
+        throw new TypeError(
+          "This runtime's store cannot feed the uplink yet: remove option uplink",
+        );
+      }
+      const mirror = init.uplinkStats === undefined
+        ? undefined
+        : new Float64Array(init.uplinkStats);
+      uplink = new Uplink(init.uplink, { source: store, files: openUplinkFiles(init.dir) }, mirror);
+      uplink.start();
+    }
     for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
     if (init.shared) {
       consumer.run().catch((err) => {
@@ -43,6 +61,16 @@ export function serveWorker(init: WorkerInit): WorkerApi {
     query: (filter) => live().query(filter),
     getFlowLog: (flowId) => live().getFlowLog(flowId),
     stats: () => live().stats(),
-    close: () => consumer?.close(),
+    close: async () => {
+      // The uplink reads the store, so it stops (and saves its positions) first.
+      await uplink?.close();
+      consumer?.close();
+    },
   };
+}
+
+function isUplinkSource(store: object): store is UplinkSource {
+  const s = store as Partial<UplinkSource>;
+  return typeof s.readAfter === "function" && typeof s.recordsAfter === "function" &&
+    typeof s.backlog === "function";
 }

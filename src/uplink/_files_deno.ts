@@ -11,8 +11,8 @@ import type { UplinkFiles } from "./uplink.ts";
 const MAX_DEAD_LETTERS = 64;
 
 /**
- * Files in `dir`: `uplink-<signal>.cursor` holds the acknowledged record
- * position as decimal text; it is replaced atomically (write a temporary
+ * Files in `dir`: `uplink-<signal>.cursor` holds the acknowledged position
+ * as text (`<seq> <skip>`); it is replaced atomically (write a temporary
  * file, fsync, rename, fsync the directory), so a crash leaves the old or
  * the new position, never a torn one. Dead letters go to `dead-letter/`.
  */
@@ -28,15 +28,16 @@ export function denoUplinkFiles(dir: string): UplinkFiles {
         if (error instanceof Deno.errors.NotFound) return null;
         throw error;
       }
-      const seq = Number(text.trim());
-      return Number.isSafeInteger(seq) && seq >= 0 ? seq : null;
+      const [seq, skip] = text.trim().split(" ").map(Number);
+      const valid = (n: number | undefined): n is number => Number.isSafeInteger(n) && n! >= 0;
+      return valid(seq) ? { seq, skip: valid(skip) ? skip : 0 } : null;
     },
-    saveCursor(signal, seq) {
+    saveCursor(signal, { seq, skip }) {
       const path = cursorPath(signal);
       const temp = `${path}.tmp`;
       const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
       try {
-        file.writeSync(new TextEncoder().encode(`${seq}\n`));
+        file.writeSync(new TextEncoder().encode(`${seq} ${skip}\n`));
         file.syncSync();
       } finally {
         file.close();

@@ -16,62 +16,16 @@ import type { LogEvent } from "../event.ts";
 import { INTERNAL_EVENTS } from "../event.ts";
 import { SEVERITY } from "../level.ts";
 import type { BacklogCounts, StoredRecord, StoredRecordInfo } from "../store/segment_store.ts";
-import { type BackoffOptions, classifyStatus, parseRetryAfter, retryDelay } from "./policy.ts";
+import { classifyStatus, parseRetryAfter, retryDelay } from "./policy.ts";
+import {
+  type ResolvedUplinkOptions,
+  resolveUplinkOptions,
+  UPLINK_STAT_NAMES,
+  type UplinkOptions,
+  type UplinkSignal,
+  type UplinkStats,
+} from "./options.ts";
 import { toOtlpLogs, toOtlpTraces } from "./_otlp_stand_in.ts";
-
-/** The signals an uplink can ship, by OTLP/HTTP path. */
-export type UplinkSignal = "logs" | "traces";
-
-/** Options of the `uplink` option of `createLogger`. */
-export interface UplinkOptions {
-  /**
-   * Base URL of the OTLP/HTTP receiver, such as `http://collector:4318`;
-   * `/v1/logs` and `/v1/traces` are appended.
-   */
-  url: string;
-  /** Extra request headers (authentication, tenant). */
-  headers?: Record<string, string>;
-  /**
-   * Signals to ship.
-   * @default {["logs", "traces"]}
-   */
-  signals?: UplinkSignal[];
-  /**
-   * Most events per request.
-   * @default {2048}
-   */
-  batchEvents?: number;
-  /**
-   * Most bytes of a request body before compression; a larger batch is sent in halves.
-   * @default {4194304}
-   */
-  batchBytes?: number;
-  /**
-   * Delay between two looks at the store when everything was sent.
-   * @default {1000}
-   */
-  intervalMs?: number;
-  /**
-   * Most bytes of unsent data per signal; past it, the oldest unsent records
-   * are skipped (evicted from delivery), counted, and a `log.evicted` event
-   * with `reason: "uplink_backlog"` is written. The disk itself is bounded by
-   * `store.maxBytes`, whose evictions of unsent data are counted the same way.
-   * @default {Infinity}
-   */
-  maxBacklogBytes?: number;
-  /**
-   * `"gzip"` compresses request bodies where `CompressionStream` exists.
-   * @default {"gzip"}
-   */
-  compression?: "gzip" | "none";
-  /**
-   * Longest wait for one response; past it the attempt counts as a network error.
-   * @default {30000}
-   */
-  timeoutMs?: number;
-  /** Retry backoff bounds (`initialMs` 1000, `maxMs` 300000 by default). */
-  backoff?: Partial<BackoffOptions>;
-}
 
 /** Where an uplink reads from: the segment store in Deno, IndexedDB in a browser. */
 export interface UplinkSource {
@@ -87,12 +41,23 @@ export interface UplinkSource {
   append(events: LogEvent[]): void;
 }
 
+/**
+ * An acknowledged position: every record up to `seq`, and the first `skip`
+ * events after it (a record can span several requests).
+ */
+export interface UplinkPosition {
+  /** Last record acknowledged whole. */
+  seq: number;
+  /** Events of the following records acknowledged already. */
+  skip: number;
+}
+
 /** The uplink's durable state next to the store. */
 export interface UplinkFiles {
   /** The acknowledged position of `signal`, or null when none was saved. */
-  loadCursor(signal: UplinkSignal): number | null;
+  loadCursor(signal: UplinkSignal): UplinkPosition | null;
   /** Saves the acknowledged position durably (atomically replaced). */
-  saveCursor(signal: UplinkSignal, seq: number): void;
+  saveCursor(signal: UplinkSignal, position: UplinkPosition): void;
   /** Keeps a batch the receiver refused for good. */
   writeDeadLetter(name: string, body: Uint8Array): void;
 }
@@ -121,63 +86,6 @@ export interface UplinkRuntime {
   encoders?: OtlpEncoders;
 }
 
-/** Names of the self-metrics, in the order of {@linkcode Uplink.statsArray}. */
-export const UPLINK_STAT_NAMES = [
-  "sent",
-  "failed",
-  "retried",
-  "rejected",
-  "dead_lettered",
-  "evicted",
-  "backlog_bytes",
-  "backlog_events",
-  "last_success_ms",
-  "offline",
-  "requests",
-  "bytes_sent",
-] as const;
-
-/** The uplink's self-metrics, summed over its signals (backlog: the largest). */
-export type UplinkStats = {
-  /** Items (log records, spans) acknowledged by the receiver (a partial success counts its accepted part). */
-  sent: number;
-  /** Attempts that failed (any non-2xx or network error). */
-  failed: number;
-  /** Attempts scheduled again after a retryable failure. */
-  retried: number;
-  /** Events a receiver refused in a partial success (recorded, not retried). */
-  rejected: number;
-  /** Items moved to the dead-letter area after a non-retryable refusal. */
-  dead_lettered: number;
-  /** Unsent events evicted (backlog cap or store retention), never to be sent. */
-  evicted: number;
-  /** Bytes of the store not yet acknowledged. */
-  backlog_bytes: number;
-  /** Events of the store not yet acknowledged. */
-  backlog_events: number;
-  /** Time of the last acknowledged request (epoch ms), 0 before the first. */
-  last_success_ms: number;
-  /** 1 while the last attempt failed with a network error or a retryable status. */
-  offline: number;
-  /** Requests sent. */
-  requests: number;
-  /** Request body bytes sent (after compression). */
-  bytes_sent: number;
-};
-
-interface Resolved {
-  url: string;
-  headers: Record<string, string>;
-  signals: UplinkSignal[];
-  batchEvents: number;
-  batchBytes: number;
-  intervalMs: number;
-  maxBacklogBytes: number;
-  gzip: boolean;
-  timeoutMs: number;
-  backoff: BackoffOptions;
-}
-
 interface Batch {
   /** Position acknowledged once every part is done. */
   toSeq: number;
@@ -189,64 +97,14 @@ interface Channel {
   signal: UplinkSignal;
   path: string;
   cursor: number;
-  saved: number;
+  /** Events after `cursor` acknowledged already (parts of the pending batch). */
+  skip: number;
+  saved: UplinkPosition;
   pending: Batch | null;
   attempt: number;
   nextAt: number;
   backlogBytes: number;
   backlogEvents: number;
-}
-
-/** Validates the `uplink` option; throws a TypeError/RangeError that says what to fix. */
-export function resolveUplinkOptions(options: UplinkOptions): Resolved {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError('Option uplink must be an object such as { url: "http://127.0.0.1:4318" }');
-  }
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    throw new TypeError(
-      `Option uplink.url must be an absolute http(s) URL, got ${JSON.stringify(options.url)}`,
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`Option uplink.url must use http or https, got ${url.protocol}`);
-  }
-  const signals = options.signals ?? ["logs", "traces"];
-  if (
-    !Array.isArray(signals) || signals.length === 0 ||
-    signals.some((s) => s !== "logs" && s !== "traces")
-  ) {
-    throw new TypeError('Option uplink.signals must list "logs" and/or "traces"');
-  }
-  const positive = (name: string, value: number | undefined, fallback: number): number => {
-    const v = value ?? fallback;
-    if (typeof v !== "number" || !(v > 0)) {
-      throw new RangeError(`Option uplink.${name} must be a positive number, got ${String(v)}`);
-    }
-    return v;
-  };
-  const compression = options.compression ?? "gzip";
-  if (compression !== "gzip" && compression !== "none") {
-    throw new TypeError('Option uplink.compression must be "gzip" or "none"');
-  }
-  const initialMs = positive("backoff.initialMs", options.backoff?.initialMs, 1000);
-  return {
-    url: url.href.replace(/\/+$/, ""),
-    headers: { ...options.headers },
-    signals: [...new Set(signals)],
-    batchEvents: Math.floor(positive("batchEvents", options.batchEvents, 2048)),
-    batchBytes: positive("batchBytes", options.batchBytes, 4 * 1024 * 1024),
-    intervalMs: positive("intervalMs", options.intervalMs, 1000),
-    maxBacklogBytes: positive("maxBacklogBytes", options.maxBacklogBytes, Infinity),
-    gzip: compression === "gzip" && typeof CompressionStream === "function",
-    timeoutMs: positive("timeoutMs", options.timeoutMs, 30_000),
-    backoff: {
-      initialMs,
-      maxMs: Math.max(initialMs, positive("backoff.maxMs", options.backoff?.maxMs, 300_000)),
-    },
-  };
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -260,6 +118,9 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done);
   });
+
+/** Bytes left free under `maxBacklogBytes` after an eviction, for the `log.evicted` record. */
+const NOTICE_ROOM_BYTES = 512;
 
 const defaultEncoders: OtlpEncoders = { logs: toOtlpLogs, traces: toOtlpTraces };
 
@@ -289,7 +150,11 @@ type Attempt =
  *   append: () => {},
  * };
  * let saved = 0;
- * const files = { loadCursor: () => null, saveCursor: (_: string, seq: number) => (saved = seq), writeDeadLetter: () => {} };
+ * const files = {
+ *   loadCursor: () => null,
+ *   saveCursor: (_: string, p: { seq: number }) => (saved = p.seq),
+ *   writeDeadLetter: () => {},
+ * };
  * const bodies: unknown[] = [];
  * const fetch = async (_url: string | URL | Request, init?: RequestInit) => {
  *   bodies.push(JSON.parse(new TextDecoder().decode(init!.body as Uint8Array)));
@@ -306,7 +171,7 @@ type Attempt =
  * ```
  */
 export class Uplink {
-  readonly #options: Resolved;
+  readonly #options: ResolvedUplinkOptions;
   readonly #source: UplinkSource;
   readonly #files: UplinkFiles;
   readonly #fetch: typeof fetch;
@@ -352,12 +217,13 @@ export class Uplink {
     this.#encoders = runtime.encoders ?? defaultEncoders;
     this.#mirror = mirror ?? null;
     this.#channels = this.#options.signals.map((signal) => {
-      const cursor = this.#files.loadCursor(signal) ?? 0;
+      const saved = this.#files.loadCursor(signal) ?? { seq: 0, skip: 0 };
       return {
         signal,
         path: `/v1/${signal}`,
-        cursor,
-        saved: cursor,
+        cursor: saved.seq,
+        skip: saved.skip,
+        saved,
         pending: null,
         attempt: 0,
         nextAt: 0,
@@ -393,6 +259,7 @@ export class Uplink {
       let events = 0;
       for (const r of records) if (r.seq > c.cursor) events += r.eventCount;
       if (c.pending !== null && c.pending.toSeq <= last.seq) c.pending = null;
+      if (c.pending === null) c.skip = 0;
       c.cursor = last.seq;
       this.#stats.evicted += events;
     }
@@ -471,7 +338,13 @@ export class Uplink {
       }
       const events: LogEvent[] = [];
       for (const r of records) for (const e of r.events) events.push(e);
-      batch = c.pending = { toSeq: records.at(-1)!.seq, parts: [events] };
+      // Parts acknowledged before a restart are not sent again.
+      if (c.skip > 0) events.splice(0, c.skip);
+      // A record can hold more events than a request may (the worker stores up to 1024 at once).
+      const parts: LogEvent[][] = [];
+      const size = this.#options.batchEvents;
+      for (let i = 0; i < events.length; i += size) parts.push(events.slice(i, i + size));
+      batch = c.pending = { toSeq: records.at(-1)!.seq, parts };
     }
     const part = batch.parts[0]!;
     const request = c.signal === "logs" ? this.#encoders.logs(part) : this.#encoders.traces(part);
@@ -512,12 +385,13 @@ export class Uplink {
   #done(c: Channel, batch: Batch, sent: number): number {
     this.#stats.sent += sent;
     c.attempt = 0;
-    batch.parts.shift();
+    c.skip += batch.parts.shift()!.length;
     if (batch.parts.length === 0) {
       c.pending = null;
       c.cursor = Math.max(c.cursor, batch.toSeq);
-      this.#save(c);
+      c.skip = 0;
     }
+    this.#save(c);
     this.#publish();
     return 0;
   }
@@ -600,6 +474,8 @@ export class Uplink {
     if (cap === Infinity) return;
     let excess = this.#source.backlog(c.cursor).bytes - cap;
     if (excess <= 0) return;
+    // Room for the log.evicted notice written below, so it does not push the backlog over again.
+    excess += NOTICE_ROOM_BYTES;
     const evicted = { records: 0, events: 0, bytes: 0 };
     let to = c.cursor;
     while (excess > 0) {
@@ -617,6 +493,7 @@ export class Uplink {
     // The pending batch starts right after the old position, so it was evicted too.
     c.pending = null;
     c.cursor = to;
+    c.skip = 0;
     this.#save(c);
     this.#stats.evicted += evicted.events;
     try {
@@ -651,9 +528,10 @@ export class Uplink {
   }
 
   #save(c: Channel): void {
-    if (c.saved === c.cursor) return;
-    this.#files.saveCursor(c.signal, c.cursor);
-    c.saved = c.cursor;
+    if (c.saved.seq === c.cursor && c.saved.skip === c.skip) return;
+    const position = { seq: c.cursor, skip: c.skip };
+    this.#files.saveCursor(c.signal, position);
+    c.saved = position;
   }
 
   #publish(): void {
@@ -661,13 +539,6 @@ export class Uplink {
     if (m === null) return;
     for (let i = 0; i < UPLINK_STAT_NAMES.length; i++) m[i] = this.#stats[UPLINK_STAT_NAMES[i]!];
   }
-}
-
-/** Reads the stats an uplink mirrors into `array` (from any thread). */
-export function readUplinkStats(array: Float64Array): UplinkStats {
-  const out = {} as UplinkStats;
-  for (let i = 0; i < UPLINK_STAT_NAMES.length; i++) out[UPLINK_STAT_NAMES[i]!] = array[i] ?? 0;
-  return out;
 }
 
 function halves(part: LogEvent[]): LogEvent[][] {

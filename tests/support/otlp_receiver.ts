@@ -50,8 +50,8 @@ export class OtlpReceiver {
   readonly faults: Fault[] = [];
   /** Requests seen, faulty or not. */
   attempts = 0;
-  /** Called with each committed request (e.g. to kill the sender). */
-  onCommit: ((r: Received) => void) | null = null;
+  /** Called with each committed request (e.g. to kill the sender); `false` loses the response. */
+  onCommit: ((r: Received) => boolean | void) | null = null;
   #listener: Deno.Listener | null;
   #accepting: Promise<void> | null = null;
   readonly #conns = new Set<Deno.Conn>();
@@ -182,7 +182,7 @@ export class OtlpReceiver {
         const request = decodeOtlpRequest(signal, gzip ? await gunzip(raw) : raw);
         const received: Received = { signal, uids: uidsOf(signal, request), request, gzip };
         this.received.push(received);
-        this.onCommit?.(received);
+        if (this.onCommit?.(received) === false) return;
       }
       if (fault === "lose-response") return;
       const bytes = new TextEncoder().encode(body);

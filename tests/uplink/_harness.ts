@@ -7,7 +7,8 @@
 import type { LogEvent } from "../../src/event.ts";
 import { SegmentStore, type SegmentStoreOptions } from "../../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../../src/uplink/_files_deno.ts";
-import { Uplink, type UplinkOptions, type UplinkRuntime } from "../../src/uplink/uplink.ts";
+import type { UplinkOptions } from "../../src/uplink/options.ts";
+import { Uplink, type UplinkRuntime } from "../../src/uplink/uplink.ts";
 import { OtlpReceiver } from "../support/otlp_receiver.ts";
 
 export function events(from: number, count: number, producer = "p.1"): LogEvent[] {

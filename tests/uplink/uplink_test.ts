@@ -252,3 +252,100 @@ Deno.test("Uplink ships spans to /v1/traces from their end events", async () => 
     await h.close();
   }
 });
+
+/** Bytes of the segment files in `dir`. */
+function segmentBytes(dir: string): number {
+  let bytes = 0;
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isFile && entry.name.endsWith(".flog")) {
+      bytes += Deno.statSync(`${dir}/${entry.name}`).size;
+    }
+  }
+  return bytes;
+}
+
+Deno.test("Uplink through a six-hour outage: disk within its cap plus one segment, evictions counted, backoff capped", async () => {
+  const maxBytes = 64 * 1024;
+  const segment = 8 * 1024;
+  const calls: number[] = [];
+  let h: Harness | null = null;
+  h = await Harness.open(
+    { backoff: { initialMs: 1000, maxMs: 300_000 } },
+    { maxBytes, segmentBytes: segment },
+    { fetch: (input, init) => (calls.push(h!.now), fetch(input, init)) },
+  );
+  try {
+    await h.receiver.down();
+    const start = h.now;
+    let nextAppend = start;
+    let appended = 0;
+    let maxDisk = 0;
+    while (h.now < start + 6 * 3600_000) {
+      const wait = await h.uplink.step();
+      const target = h.now + wait;
+      while (nextAppend <= target) {
+        h.now = nextAppend;
+        h.store.append(events(appended + 1, 20));
+        appended += 20;
+        nextAppend += 60_000;
+        maxDisk = Math.max(maxDisk, segmentBytes(h.dir));
+      }
+      h.now = target;
+    }
+    assert.ok(maxDisk <= maxBytes + segment, `disk reached ${maxDisk}`);
+    assert.ok(maxDisk > maxBytes / 2, "the test filled the disk");
+    const gaps = calls.slice(1).map((t, i) => t - calls[i]!);
+    assert.ok(gaps.every((g) => g <= 300_000), `a gap over the cap: ${Math.max(...gaps)}`);
+    assert.equal(gaps.at(-1), 225_000, "random 0.5 gives 75% of the 300 s cap");
+    assert.ok(calls.length > 90 && calls.length < 110, `${calls.length} attempts in six hours`);
+    const stats = h.uplink.stats();
+    assert.ok(stats.evicted > 0);
+    // Nothing was sent before the store evicted it, so every evicted event was unsent.
+    assert.equal(stats.evicted, h.store.stats().evicted.events);
+    assert.equal(stats.sent, 0);
+    h.receiver.up();
+    h.uplink.wake();
+    await h.deliver();
+    const users = h.receiver.uids().filter((u) => u.startsWith("p.1:"));
+    // What arrives is the newest contiguous run, in order, ending with the last event.
+    const first = Number(users[0]!.slice(4));
+    assert.deepEqual(
+      users,
+      Array.from({ length: appended - first + 1 }, (_, i) => `p.1:${first + i}`),
+    );
+    assert.ok(
+      h.receiver.received.some((r) =>
+        r.request.resourceLogs[0].scopeLogs[0].logRecords.some(
+          // deno-lint-ignore no-explicit-any
+          (l: any) => l.body.stringValue === "log.evicted",
+        )
+      ),
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink evicts the oldest unsent records past maxBacklogBytes and says so in log.evicted", async () => {
+  const h = await Harness.open({ maxBacklogBytes: 2000 });
+  try {
+    await h.receiver.down();
+    fill(h, 20);
+    await h.uplink.step();
+    const stats = h.uplink.stats();
+    assert.ok(stats.evicted >= 150, String(stats.evicted));
+    assert.ok(stats.backlog_bytes <= 2000 + 200, String(stats.backlog_bytes));
+    const notice = h.store.query({ event: "log.evicted" }).events;
+    assert.equal(notice.length, 1);
+    assert.equal(notice[0]!.fields.reason, "uplink_backlog");
+    assert.equal(notice[0]!.fields.events, stats.evicted);
+    h.receiver.up();
+    await h.deliver();
+    const uids = h.receiver.uids();
+    assert.deepEqual(uids.filter((u) => u.startsWith("uplink:")), ["uplink:1"]);
+    assert.equal(new Set(uids.filter((u) => u.startsWith("p.1:"))).size + stats.evicted, 200);
+    assert.equal(h.uplink.stats().evicted, stats.evicted);
+  } finally {
+    await h.close();
+  }
+});
