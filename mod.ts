@@ -54,3 +54,20 @@ export {
   type Status,
   type StepInfo,
 } from "./src/metrics_sink.ts";
+export {
+  type OtlpAnyValue,
+  type OtlpKeyValue,
+  type OtlpLogRecord,
+  type OtlpLogsRequest,
+  type OtlpOptions,
+  type OtlpSpan,
+  type OtlpTracesRequest,
+  toOtlpLogs,
+  toOtlpTraces,
+} from "./src/export/otlp.ts";
+export {
+  collectSpans,
+  type SpanKind,
+  type SpanStatus,
+  type TraceSpan,
+} from "./src/export/spans.ts";

@@ -1,0 +1,451 @@
+/**
+ * Spans of a set of events, shaped for tracing tools: OpenTelemetry-sized ids
+ * (given or derived), start and end times, status, and the events inside each
+ * span. Shared by the OTLP trace export and the HTML timeline.
+ *
+ * ## Which span an event belongs to
+ *
+ * 1. A string `span_id` field: the span of that id (kind `"span"`).
+ * 2. Else a `step_id`: the step's span; else a `job_id`: the job's; else a
+ *    `run_id`: the run's (kinds `"step"`, `"job"`, `"run"`).
+ * 3. Else none: the event is in no span.
+ *
+ * ## Ids
+ *
+ * A `trace_id` field of 32 hex digits, or a `span_id` / `parent_id` of 16,
+ * is used as is (lowercased). Otherwise the id is derived from the event's
+ * correlation fields by a fixed 128-bit hash, so the same events always get
+ * the same ids, in any batch, on any machine:
+ *
+ * | id                | derived from                                                |
+ * | ----------------- | ----------------------------------------------------------- |
+ * | trace id          | `flow_id`, else `run_id`, else the constant `"flightlog"`   |
+ * | run span id       | `flow_id`, `run_id`                                         |
+ * | job span id       | `flow_id`, `run_id`, `job_id`                               |
+ * | step span id      | `flow_id`, `run_id`, `job_id`, `step_id`                    |
+ * | other `span_id`   | `flow_id`, `span_id` (and `parent_id` likewise)             |
+ *
+ * A span's parent is its `parent_id` when it has one; otherwise a step's
+ * parent is its job (or its run when it has no `job_id`), a job's its run, a
+ * `span_id` span's the innermost step/job/run its first event names. Parents
+ * come from the event's own fields only, never from which other events are
+ * in the batch, so spans exported in different batches still link up.
+ *
+ * @module
+ */
+import type { LogEvent } from "../event.ts";
+import { compareEvents } from "../flow_log.ts";
+import { SEVERITY } from "../level.ts";
+
+/** What a span stands for. */
+export type SpanKind = "run" | "job" | "step" | "span";
+
+/** How a span ended: from its end event's `status`, or `"error"` when any event of it is an error. */
+export type SpanStatus = "ok" | "error" | "skipped" | "cancelled" | "unset";
+
+/** One span, with its events. */
+export interface TraceSpan {
+  /** 32 lowercase hex digits. */
+  trace_id: string;
+  /** 16 lowercase hex digits. */
+  span_id: string;
+  /** 16 lowercase hex digits, or null for a root. */
+  parent_span_id: string | null;
+  /** What it stands for. */
+  kind: SpanKind;
+  /** `node`, else the `run_id` / `job_id` / `step_id` of a run / job / step, else the recorded `span_id`. */
+  name: string;
+  /** Start, epoch ms: its start event, else its end event minus `duration_ms`, else its first event. */
+  start_ms: number;
+  /** End, epoch ms: its end event, else its last event. */
+  end_ms: number;
+  /** Outcome. */
+  status: SpanStatus;
+  /** The error message when `status` is `"error"` and one was recorded, else null. */
+  status_message: string | null;
+  /** True when the span has a start event but no end event (still running, or cut short). */
+  incomplete: boolean;
+  /** Correlation fields of its first event that are strings: flow_id, run_id, job_id, step_id, step_type, node, span_id, parent_id. */
+  correlation: Record<string, string>;
+  /** Its start event, if any. */
+  start_event: LogEvent | null;
+  /** Its end event, if any. */
+  end_event: LogEvent | null;
+  /** Every event of the span (start and end included), in timestamp order. */
+  events: LogEvent[];
+}
+
+const CORRELATION_FIELDS = [
+  "flow_id",
+  "run_id",
+  "job_id",
+  "step_id",
+  "step_type",
+  "node",
+  "span_id",
+  "parent_id",
+] as const;
+
+const START_EVENTS: Readonly<Record<string, SpanKind>> = {
+  run_start: "run",
+  job_start: "job",
+  step_start: "step",
+};
+const END_EVENTS: Readonly<Record<string, SpanKind>> = {
+  run_end: "run",
+  job_end: "job",
+  step_end: "step",
+};
+
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HEX16 = /^[0-9a-fA-F]{16}$/;
+const ZERO32 = "0".repeat(32);
+const ZERO16 = "0".repeat(16);
+
+/**
+ * A fixed 128-bit hash of `text` as 32 hex digits (four murmur3-style 32-bit
+ * lanes with distinct seeds). Not cryptographic: it only has to spread ids.
+ */
+function hash128(text: string): string {
+  let out = "";
+  for (let lane = 0; lane < 4; lane++) {
+    let h = Math.imul(0x9e3779b9, lane + 1) ^ text.length;
+    for (let i = 0; i < text.length; i++) {
+      let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h ^= k;
+      h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    out += (h >>> 0).toString(16).padStart(8, "0");
+  }
+  return out;
+}
+
+/**
+ * A trace id (32 hex digits) for `text`: `text` itself when it already is
+ * one, else its hash.
+ *
+ * @example Derive and keep ids
+ * ```ts
+ * import { deriveTraceId } from "./spans.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(deriveTraceId("0123456789ABCDEF0123456789abcdef"), "0123456789abcdef0123456789abcdef");
+ * assert.match(deriveTraceId("flow-42"), /^[0-9a-f]{32}$/);
+ * assert.equal(deriveTraceId("flow-42"), deriveTraceId("flow-42"));
+ * ```
+ */
+export function deriveTraceId(text: string): string {
+  if (HEX32.test(text)) {
+    const id = text.toLowerCase();
+    if (id !== ZERO32) return id;
+  }
+  const id = hash128("t\0" + text);
+  return id === ZERO32 ? "1".padStart(32, "0") : id;
+}
+
+/**
+ * A span id (16 hex digits) for `text`: `text` itself when it already is
+ * one, else a hash of `scope` and `text`.
+ *
+ * @example Derive and keep ids
+ * ```ts
+ * import { deriveSpanId } from "./spans.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(deriveSpanId("f", "00f067aa0ba902b7"), "00f067aa0ba902b7");
+ * assert.notEqual(deriveSpanId("f1", "fetch"), deriveSpanId("f2", "fetch"));
+ * ```
+ */
+export function deriveSpanId(scope: string, text: string): string {
+  if (HEX16.test(text)) {
+    const id = text.toLowerCase();
+    if (id !== ZERO16) return id;
+  }
+  const id = hash128("s\0" + scope + "\0" + text).slice(0, 16);
+  return id === ZERO16 ? "1".padStart(16, "0") : id;
+}
+
+function idField(fields: Record<string, unknown>, name: string): string | undefined {
+  const value = fields[name];
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Where an event belongs: its span's key, kind, ids and parent. */
+interface Owner {
+  key: string;
+  kind: SpanKind;
+  spanId: string;
+  parentSpanId: string | null;
+}
+
+function lifecycleOwner(
+  kind: "run" | "job" | "step",
+  flow: string,
+  run: string,
+  job: string | undefined,
+  step: string,
+): Owner {
+  if (kind === "run") {
+    return { key: `run\0${flow}\0${run}`, kind, spanId: runSpanId(flow, run), parentSpanId: null };
+  }
+  if (kind === "job") {
+    const key = `job\0${flow}\0${run}\0${job}`;
+    return { key, kind, spanId: deriveSpanId(flow, key), parentSpanId: runSpanId(flow, run) };
+  }
+  const key = `step\0${flow}\0${run}\0${job ?? ""}\0${step}`;
+  const parentSpanId = job === undefined
+    ? runSpanId(flow, run)
+    : deriveSpanId(flow, `job\0${flow}\0${run}\0${job}`);
+  return { key, kind, spanId: deriveSpanId(flow, key), parentSpanId };
+}
+
+function runSpanId(flow: string, run: string): string {
+  return deriveSpanId(flow, `run\0${flow}\0${run}`);
+}
+
+/** The span an event belongs to, or null (see the module doc). */
+function ownerOf(fields: Record<string, unknown>): Owner | null {
+  const flow = idField(fields, "flow_id") ?? "";
+  const run = idField(fields, "run_id") ?? "";
+  const job = idField(fields, "job_id");
+  const step = idField(fields, "step_id");
+  const spanField = fields.span_id;
+  if (typeof spanField === "string") {
+    const parentField = fields.parent_id;
+    let parentSpanId: string | null = null;
+    if (typeof parentField === "string" && parentField !== spanField) {
+      parentSpanId = deriveSpanId(flow, parentField);
+    } else if (step !== undefined) {
+      parentSpanId = lifecycleOwner("step", flow, run, job, step).spanId;
+    } else if (job !== undefined) {
+      parentSpanId = lifecycleOwner("job", flow, run, job, "").spanId;
+    } else if (idField(fields, "run_id") !== undefined) {
+      parentSpanId = runSpanId(flow, run);
+    }
+    return {
+      key: `span\0${flow}\0${spanField}`,
+      kind: "span",
+      spanId: deriveSpanId(flow, spanField),
+      parentSpanId,
+    };
+  }
+  if (step !== undefined) return lifecycleOwner("step", flow, run, job, step);
+  if (job !== undefined) return lifecycleOwner("job", flow, run, job, "");
+  if (idField(fields, "run_id") !== undefined) return lifecycleOwner("run", flow, run, job, "");
+  return null;
+}
+
+/**
+ * The trace id of an event: its `trace_id` when that is 32 hex digits, else
+ * derived from `flow_id`, else `run_id`, else the constant `"flightlog"`.
+ *
+ * @example Trace id of a flow
+ * ```ts
+ * import { traceIdOf } from "./spans.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(traceIdOf({ flow_id: "f" }), traceIdOf({ flow_id: "f", run_id: "r" }));
+ * ```
+ */
+export function traceIdOf(fields: Record<string, unknown>): string {
+  const given = fields.trace_id;
+  if (typeof given === "string" && HEX32.test(given) && given !== ZERO32) {
+    return given.toLowerCase();
+  }
+  const flow = idField(fields, "flow_id");
+  if (flow !== undefined) return deriveTraceId("flow\0" + flow);
+  const run = idField(fields, "run_id");
+  if (run !== undefined) return deriveTraceId("run\0" + run);
+  return deriveTraceId("flightlog");
+}
+
+/**
+ * The OpenTelemetry context of an event: its trace id and the id of the span
+ * it belongs to, or null when it belongs to no span (see the module doc).
+ *
+ * @example A step event and an event outside any span
+ * ```ts
+ * import { spanContextOf } from "./spans.ts";
+ * import assert from "node:assert/strict";
+ * const ctx = spanContextOf({ flow_id: "f", run_id: "r", step_id: "fetch" });
+ * assert.match(ctx?.span_id ?? "", /^[0-9a-f]{16}$/);
+ * assert.equal(spanContextOf({ detail: 1 }), null);
+ * ```
+ */
+export function spanContextOf(
+  fields: Record<string, unknown>,
+): { trace_id: string; span_id: string } | null {
+  const owner = ownerOf(fields);
+  if (owner === null) return null;
+  return { trace_id: traceIdOf(fields), span_id: owner.spanId };
+}
+
+function errorMessage(fields: Record<string, unknown>): string | null {
+  const error = fields.error;
+  if (typeof error === "string") return error;
+  if (typeof error === "object" && error !== null) {
+    const message = (error as Record<string, unknown>).message;
+    if (typeof message === "string") return message;
+  }
+  return null;
+}
+
+const STATUSES: Readonly<Record<string, SpanStatus>> = {
+  ok: "ok",
+  failed: "error",
+  error: "error",
+  skipped: "skipped",
+  cancelled: "cancelled",
+};
+
+interface Draft {
+  span: TraceSpan;
+  errorEvent: LogEvent | null;
+}
+
+/**
+ * The spans of `events` (in any order), ordered by start time. Each span
+ * holds its events in {@linkcode compareEvents} order; `events` is not
+ * modified. Runs, jobs and steps are built from their `*_start` / `*_end`
+ * lifecycle events (or from any event that names them); other spans from the
+ * events sharing a `span_id`.
+ *
+ * @example A run with one failed step
+ * ```ts
+ * import { collectSpans } from "./spans.ts";
+ * import assert from "node:assert/strict";
+ * const event = (ts_ms: number, event: string, fields: Record<string, unknown>) => ({
+ *   ts_ms, level: "info" as const, severity: 9, event, producer: "p.1", seq: ts_ms,
+ *   fields: { flow_id: "f", run_id: "r", ...fields },
+ * });
+ * const spans = collectSpans([
+ *   event(1, "run_start", {}),
+ *   event(2, "step_start", { step_id: "fetch" }),
+ *   event(5, "step_end", { step_id: "fetch", status: "failed", error: "timeout" }),
+ *   event(6, "run_end", { status: "failed" }),
+ * ]);
+ * assert.deepEqual(spans.map((s) => [s.kind, s.name, s.start_ms, s.end_ms, s.status]), [
+ *   ["run", "r", 1, 6, "error"],
+ *   ["step", "fetch", 2, 5, "error"],
+ * ]);
+ * assert.equal(spans[1]?.parent_span_id, spans[0]?.span_id);
+ * assert.equal(spans[1]?.status_message, "timeout");
+ * ```
+ */
+export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
+  const sorted = isSorted(events) ? events : [...events].sort(compareEvents);
+  const drafts = new Map<string, Draft>();
+  for (const event of sorted) {
+    const fields = event.fields;
+    const owner = ownerOf(fields);
+    if (owner === null) continue;
+    let draft = drafts.get(owner.key);
+    if (draft === undefined) {
+      const correlation: Record<string, string> = {};
+      for (const name of CORRELATION_FIELDS) {
+        const value = fields[name];
+        if (typeof value === "string") correlation[name] = value;
+      }
+      draft = {
+        span: {
+          trace_id: traceIdOf(fields),
+          span_id: owner.spanId,
+          parent_span_id: owner.parentSpanId,
+          kind: owner.kind,
+          name: event.event,
+          start_ms: event.ts_ms,
+          end_ms: event.ts_ms,
+          status: "unset",
+          status_message: null,
+          incomplete: false,
+          correlation,
+          start_event: null,
+          end_event: null,
+          events: [],
+        },
+        errorEvent: null,
+      };
+      drafts.set(owner.key, draft);
+    }
+    const span = draft.span;
+    span.events.push(event);
+    if (span.parent_span_id === null && owner.parentSpanId !== null) {
+      span.parent_span_id = owner.parentSpanId;
+    }
+    const startKind = START_EVENTS[event.event];
+    const endKind = END_EVENTS[event.event];
+    if (startKind !== undefined && span.start_event === null) {
+      if (startKind === owner.kind || owner.kind === "span") span.start_event = event;
+    }
+    if (endKind !== undefined && (endKind === owner.kind || owner.kind === "span")) {
+      span.end_event = event;
+    }
+    if (
+      draft.errorEvent === null &&
+      (event.severity >= SEVERITY.error || fields.status === "failed")
+    ) {
+      draft.errorEvent = event;
+    }
+  }
+
+  const spans: TraceSpan[] = [];
+  for (const { span, errorEvent } of drafts.values()) {
+    const first = span.events[0]!.ts_ms;
+    const last = span.events[span.events.length - 1]!.ts_ms;
+    const end = span.end_event;
+    const duration = end?.fields.duration_ms;
+    let start = span.start_event?.ts_ms ?? first;
+    if (
+      span.start_event === null && end !== null && typeof duration === "number" && duration >= 0
+    ) {
+      start = Math.min(end.ts_ms - duration, first);
+    }
+    span.start_ms = start;
+    span.end_ms = Math.max(end?.ts_ms ?? last, start);
+    span.incomplete = span.start_event !== null && end === null;
+    span.name = spanName(span);
+    const recorded = end?.fields.status;
+    span.status = typeof recorded === "string" ? STATUSES[recorded] ?? "unset" : "unset";
+    if (errorEvent !== null) {
+      span.status = "error";
+      span.status_message = errorMessage(errorEvent.fields) ?? errorEvent.event;
+    } else if (span.status === "error") {
+      span.status_message = end === null ? null : errorMessage(end.fields);
+    }
+    spans.push(span);
+  }
+  return spans.sort((a, b) => a.start_ms - b.start_ms);
+}
+
+/**
+ * `node`; else the id its kind is named by (a `span_id` span with a run, job
+ * or step start/end event counts as that kind); else the recorded `span_id`.
+ */
+function spanName(span: TraceSpan): string {
+  const c = span.correlation;
+  if (c.node !== undefined) return c.node;
+  const lifecycle = span.start_event ?? span.end_event;
+  const kind = span.kind !== "span" || lifecycle === null
+    ? span.kind
+    : START_EVENTS[lifecycle.event] ?? END_EVENTS[lifecycle.event] ?? "span";
+  const id = kind === "run"
+    ? c.run_id
+    : kind === "job"
+    ? c.job_id
+    : kind === "step"
+    ? c.step_id
+    : c.span_id;
+  return id ?? c.step_id ?? c.job_id ?? c.run_id ?? span.events[0]!.event;
+}
+
+function isSorted(events: readonly LogEvent[]): boolean {
+  for (let i = 1; i < events.length; i++) {
+    if (compareEvents(events[i - 1]!, events[i]!) > 0) return false;
+  }
+  return true;
+}

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import type { LogEvent } from "../../src/event.ts";
+import { type LevelName, SEVERITY } from "../../src/level.ts";
+import {
+  collectSpans,
+  deriveSpanId,
+  deriveTraceId,
+  spanContextOf,
+  traceIdOf,
+} from "../../src/export/spans.ts";
+
+function event(
+  ts_ms: number,
+  name: string,
+  fields: Record<string, unknown>,
+  level: LevelName = "info",
+): LogEvent {
+  return {
+    ts_ms,
+    level,
+    severity: SEVERITY[level],
+    event: name,
+    producer: "p.1",
+    seq: ts_ms,
+    fields: { flow_id: "f", run_id: "r", ...fields },
+  };
+}
+
+Deno.test("collectSpans() builds runs, jobs and steps from their lifecycle events", () => {
+  const spans = collectSpans([
+    event(1, "run_start", {}),
+    event(2, "job_start", { job_id: "j" }),
+    event(3, "step_start", { job_id: "j", step_id: "s1" }),
+    event(4, "tool_call", { job_id: "j", step_id: "s1", tool: "grep" }),
+    event(6, "step_end", { job_id: "j", step_id: "s1", status: "ok" }),
+    event(7, "step_end", { job_id: "j", step_id: "s2", status: "skipped", duration_ms: 0 }),
+    event(8, "job_end", { job_id: "j", status: "cancelled" }),
+    event(9, "run_end", { status: "ok" }),
+  ]);
+  const byName = new Map(spans.map((s) => [s.name, s]));
+  assert.deepEqual(spans.map((s) => [s.kind, s.name, s.start_ms, s.end_ms, s.status]), [
+    ["run", "r", 1, 9, "ok"],
+    ["job", "j", 2, 8, "cancelled"],
+    ["step", "s1", 3, 6, "ok"],
+    ["step", "s2", 7, 7, "skipped"],
+  ]);
+  assert.equal(byName.get("j")?.parent_span_id, byName.get("r")?.span_id);
+  assert.equal(byName.get("s1")?.parent_span_id, byName.get("j")?.span_id);
+  assert.equal(byName.get("r")?.parent_span_id, null);
+  assert.deepEqual(byName.get("s1")?.events.map((e) => e.event), [
+    "step_start",
+    "tool_call",
+    "step_end",
+  ]);
+  assert.equal(new Set(spans.map((s) => s.trace_id)).size, 1);
+});
+
+Deno.test("collectSpans() starts a span without a start event at its end minus duration_ms", () => {
+  const [step] = collectSpans([event(100, "step_end", { step_id: "s", duration_ms: 40 })]);
+  assert.equal(step?.start_ms, 60);
+  assert.equal(step?.end_ms, 100);
+  assert.equal(step?.incomplete, false);
+});
+
+Deno.test("collectSpans() marks a started span without an end event incomplete", () => {
+  const [step] = collectSpans([
+    event(1, "step_start", { step_id: "s" }),
+    event(5, "progress", { step_id: "s" }),
+  ]);
+  assert.equal(step?.incomplete, true);
+  assert.equal(step?.end_ms, 5);
+  assert.equal(step?.status, "unset");
+});
+
+Deno.test("collectSpans() marks a span with an error event as an error with its message", () => {
+  const [step] = collectSpans([
+    event(1, "step_start", { step_id: "s" }),
+    event(2, "oops", { step_id: "s", error: { name: "Error", message: "boom" } }, "error"),
+    event(3, "step_end", { step_id: "s", status: "ok" }),
+  ]);
+  assert.equal(step?.status, "error");
+  assert.equal(step?.status_message, "boom");
+});
+
+Deno.test("collectSpans() builds span_id spans under their parent_id or their step", () => {
+  const spans = collectSpans([
+    event(1, "step_start", { step_id: "s" }),
+    event(2, "llm_start", { step_id: "s", span_id: "call-1", node: "planner" }),
+    event(3, "tool", { span_id: "call-2", parent_id: "call-1" }),
+    event(4, "llm_end", { step_id: "s", span_id: "call-1" }),
+    event(5, "step_end", { step_id: "s" }),
+  ]);
+  const byName = new Map(spans.map((s) => [s.name, s]));
+  assert.equal(byName.get("planner")?.kind, "span");
+  assert.equal(byName.get("planner")?.parent_span_id, byName.get("s")?.span_id);
+  assert.equal(byName.get("call-2")?.parent_span_id, byName.get("planner")?.span_id);
+  assert.equal(byName.get("planner")?.start_ms, 2);
+  assert.equal(byName.get("planner")?.end_ms, 4);
+});
+
+Deno.test("collectSpans() gives the same ids whether a flow's events come in one batch or several", () => {
+  const events = [
+    event(1, "run_start", {}),
+    event(2, "step_start", { step_id: "s" }),
+    event(3, "step_end", { step_id: "s" }),
+    event(4, "run_end", {}),
+  ];
+  const whole = collectSpans(events).map((s) => [s.span_id, s.parent_span_id, s.trace_id]);
+  const split = [
+    ...collectSpans(events.slice(0, 1)),
+    ...collectSpans(events.slice(1, 3)),
+  ].map((s) => [s.span_id, s.parent_span_id, s.trace_id]);
+  assert.deepEqual(split, whole);
+  assert.deepEqual(
+    collectSpans([...events].reverse()).map((s) => s.span_id),
+    whole.map((w) => w[0]),
+  );
+});
+
+Deno.test("deriveTraceId() and deriveSpanId() keep hex ids and hash other text to OpenTelemetry sizes", () => {
+  assert.equal(
+    deriveTraceId("4BF92F3577B34DA6A3CE929D0E0E4736"),
+    "4bf92f3577b34da6a3ce929d0e0e4736",
+  );
+  assert.match(deriveTraceId("0".repeat(32)), /^(?!0{32})[0-9a-f]{32}$/);
+  assert.match(deriveSpanId("f", "step 1"), /^[0-9a-f]{16}$/);
+  assert.notEqual(deriveSpanId("f", "a"), deriveSpanId("f", "b"));
+  const ids = new Set<string>();
+  for (let i = 0; i < 10_000; i++) ids.add(deriveSpanId("f", `s${i}`));
+  assert.equal(ids.size, 10_000);
+});
+
+Deno.test("traceIdOf() uses trace_id, else flow_id, else run_id", () => {
+  assert.equal(traceIdOf({ trace_id: "a".repeat(32), flow_id: "f" }), "a".repeat(32));
+  assert.equal(traceIdOf({ flow_id: "f", run_id: "1" }), traceIdOf({ flow_id: "f", run_id: "2" }));
+  assert.notEqual(traceIdOf({ run_id: "1" }), traceIdOf({ run_id: "2" }));
+  assert.equal(spanContextOf({ flow_id: "f" }), null);
+});
