@@ -28,9 +28,9 @@ export function denoUplinkFiles(dir: string): UplinkFiles {
         if (error instanceof Deno.errors.NotFound) return null;
         throw error;
       }
-      const [seq, skip] = text.trim().split(" ").map(Number);
-      const valid = (n: number | undefined): n is number => Number.isSafeInteger(n) && n! >= 0;
-      return valid(seq) ? { seq, skip: valid(skip) ? skip : 0 } : null;
+      // A file that is not "<seq> <skip>" is no position: delivery restarts from the oldest record.
+      const match = /^(\d{1,15}) (\d{1,15})$/.exec(text.trim());
+      return match === null ? null : { seq: Number(match[1]), skip: Number(match[2]) };
     },
     saveCursor(signal, { seq, skip }) {
       const path = cursorPath(signal);

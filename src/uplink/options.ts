@@ -20,6 +20,11 @@ export interface UplinkOptions {
   /** Extra request headers (authentication, tenant). */
   headers?: Record<string, string>;
   /**
+   * OTLP resource attributes, such as `{ "service.name": "checkout" }`.
+   * @default {{ "service.name": "flightlog" }}
+   */
+  resource?: Record<string, unknown>;
+  /**
    * Signals to ship.
    * @default {["logs", "traces"]}
    */
@@ -109,6 +114,7 @@ export type UplinkStats = {
 export interface ResolvedUplinkOptions {
   url: string;
   headers: Record<string, string>;
+  resource: Record<string, unknown> | undefined;
   signals: UplinkSignal[];
   batchEvents: number;
   batchBytes: number;
@@ -169,6 +175,7 @@ export function resolveUplinkOptions(options: UplinkOptions): ResolvedUplinkOpti
   return {
     url: url.href.replace(/\/+$/, ""),
     headers: { ...options.headers },
+    resource: options.resource === undefined ? undefined : { ...options.resource },
     signals: [...new Set(signals)],
     batchEvents: Math.floor(positive("batchEvents", options.batchEvents, 2048)),
     batchBytes: positive("batchBytes", options.batchBytes, 4 * 1024 * 1024),

@@ -25,7 +25,7 @@ import {
   type UplinkSignal,
   type UplinkStats,
 } from "./options.ts";
-import { toOtlpLogs, toOtlpTraces } from "./_otlp_stand_in.ts";
+import { type OtlpOptions, toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
 
 /** Where an uplink reads from: the segment store in Deno, IndexedDB in a browser. */
 export interface UplinkSource {
@@ -65,9 +65,9 @@ export interface UplinkFiles {
 /** Encoders of OTLP/JSON requests. */
 export interface OtlpEncoders {
   /** `ExportLogsServiceRequest` of the events. */
-  logs(events: readonly LogEvent[]): Record<string, unknown>;
+  logs(events: readonly LogEvent[], options: OtlpOptions): object;
   /** `ExportTraceServiceRequest` of the events (may hold no span). */
-  traces(events: readonly LogEvent[]): Record<string, unknown>;
+  traces(events: readonly LogEvent[], options: OtlpOptions): object;
 }
 
 /** Injected I/O and time, so tests run on a simulated clock. */
@@ -179,6 +179,7 @@ export class Uplink {
   readonly #random: () => number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #encoders: OtlpEncoders;
+  readonly #otlpOptions: OtlpOptions;
   readonly #channels: Channel[];
   readonly #closer = new AbortController();
   #wake = new AbortController();
@@ -215,6 +216,9 @@ export class Uplink {
     this.#random = runtime.random ?? Math.random;
     this.#sleep = runtime.sleep ?? defaultSleep;
     this.#encoders = runtime.encoders ?? defaultEncoders;
+    this.#otlpOptions = this.#options.resource === undefined
+      ? {}
+      : { resource: this.#options.resource };
     this.#mirror = mirror ?? null;
     this.#channels = this.#options.signals.map((signal) => {
       const saved = this.#files.loadCursor(signal) ?? { seq: 0, skip: 0 };
@@ -347,7 +351,10 @@ export class Uplink {
       batch = c.pending = { toSeq: records.at(-1)!.seq, parts };
     }
     const part = batch.parts[0]!;
-    const request = c.signal === "logs" ? this.#encoders.logs(part) : this.#encoders.traces(part);
+    const otlp = this.#otlpOptions;
+    const request = c.signal === "logs"
+      ? this.#encoders.logs(part, otlp)
+      : this.#encoders.traces(part, otlp);
     const items = countItems(request, c.signal);
     if (items === 0) return this.#done(c, batch, 0);
     const json = new TextEncoder().encode(JSON.stringify(request));
@@ -554,7 +561,8 @@ async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /** Items (log records or spans) in an OTLP/JSON request. */
-export function countItems(request: Record<string, unknown>, signal: UplinkSignal): number {
+export function countItems(body: object, signal: UplinkSignal): number {
+  const request = body as Record<string, unknown>;
   let n = 0;
   if (signal === "logs") {
     for (

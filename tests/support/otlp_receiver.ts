@@ -48,6 +48,8 @@ export class OtlpReceiver {
   readonly port: number;
   readonly received: Received[] = [];
   readonly faults: Fault[] = [];
+  /** Why requests that did not decode were refused (with a 400): a test expects none. */
+  readonly invalid: string[] = [];
   /** Requests seen, faulty or not. */
   attempts = 0;
   /** Called with each committed request (e.g. to kill the sender); `false` loses the response. */
@@ -179,10 +181,19 @@ export class OtlpReceiver {
         status = 404;
       } else {
         const gzip = headers.get("content-encoding") === "gzip";
-        const request = decodeOtlpRequest(signal, gzip ? await gunzip(raw) : raw);
-        const received: Received = { signal, uids: uidsOf(signal, request), request, gzip };
-        this.received.push(received);
-        if (this.onCommit?.(received) === false) return;
+        let received: Received | null = null;
+        try {
+          const request = decodeOtlpRequest(signal, gzip ? await gunzip(raw) : raw);
+          received = { signal, uids: uidsOf(signal, request), request, gzip };
+        } catch (error) {
+          this.invalid.push(String(error));
+          status = 400;
+          body = JSON.stringify({ message: String(error) });
+        }
+        if (received !== null) {
+          this.received.push(received);
+          if (this.onCommit?.(received) === false) return;
+        }
       }
       if (fault === "lose-response") return;
       const bytes = new TextEncoder().encode(body);

@@ -126,7 +126,10 @@ export function decodeOtlpRequest(signal: "logs" | "traces", body: Uint8Array): 
   return request;
 }
 
-/** The `log.record.uid` of every log record or span of a decoded request, in order. */
+/**
+ * The ids of the items of a decoded request, in order: a log record's
+ * `log.record.uid`, a span's `<traceId>:<spanId>`.
+ */
 export function uidsOf(signal: "logs" | "traces", request: Any): string[] {
   const uids: string[] = [];
   const items: Any[] = [];
@@ -136,6 +139,10 @@ export function uidsOf(signal: "logs" | "traces", request: Any): string[] {
     for (const r of request.resourceSpans) for (const s of r.scopeSpans) items.push(...s.spans);
   }
   for (const item of items) {
+    if (signal === "traces") {
+      uids.push(`${item.traceId}:${item.spanId}`);
+      continue;
+    }
     const attr = (item.attributes ?? []).find((a: Any) => a.key === "log.record.uid");
     if (attr === undefined) throw new Error("An OTLP item has no log.record.uid attribute");
     uids.push(attr.value.stringValue);

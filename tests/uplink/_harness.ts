@@ -92,6 +92,9 @@ export class Harness {
 
   async close(): Promise<void> {
     await this.uplink.close();
+    if (this.receiver.invalid.length > 0) {
+      throw new Error(`The receiver refused payloads: ${this.receiver.invalid.join("; ")}`);
+    }
     this.store.close();
     await this.receiver.close();
     await Deno.remove(this.dir, { recursive: true });

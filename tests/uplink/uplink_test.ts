@@ -235,19 +235,31 @@ Deno.test("Uplink delivers everything through every fault, each duplicating at m
   }
 });
 
-Deno.test("Uplink ships spans to /v1/traces from their end events", async () => {
-  const h = await Harness.open({ signals: ["logs", "traces"] });
+Deno.test("Uplink ships spans to /v1/traces and logs to /v1/logs, each from its own position", async () => {
+  const h = await Harness.open({
+    signals: ["logs", "traces"],
+    resource: { "service.name": "svc" },
+  });
   try {
     h.store.append([
       ...events(1, 3),
-      {
-        ...events(4, 1)[0]!,
-        fields: { flow_id: "f", span_id: "s1", parent_id: "run", duration_ms: 12 },
-      },
+      { ...events(4, 1)[0]!, fields: { flow_id: "f", span_id: "a1", duration_ms: 12 } },
     ]);
     await h.deliver();
     assert.equal(h.receiver.uids("logs").length, 4);
-    assert.deepEqual(h.receiver.uids("traces"), ["p.1:4"]);
+    const traces = h.receiver.received.filter((r) => r.signal === "traces");
+    assert.equal(traces.length, 1);
+    const spans = traces[0]!.request.resourceSpans[0].scopeSpans[0].spans;
+    // deno-lint-ignore no-explicit-any
+    assert.deepEqual(spans.map((s: any) => s.name).sort().slice(0, 3), ["s1", "s2", "s3"]);
+    assert.equal(spans.length, 4);
+    assert.equal(
+      traces[0]!.request.resourceSpans[0].resource.attributes[0].value.stringValue,
+      "svc",
+    );
+    assert.equal(h.uplink.stats().sent, 8, "4 log records and 4 spans");
+    const last = h.store.lastSeq;
+    assert.deepEqual(h.uplink.positions(), { logs: last, traces: last });
   } finally {
     await h.close();
   }
