@@ -17,6 +17,7 @@ import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
 export function serveWorker(init: WorkerInit): WorkerApi {
   let consumer: Consumer | null = null;
   let uplink: Uplink | null = null;
+  let onOnline: (() => void) | null = null;
   let failure: Error | null = null;
   try {
     const store = openStore(init.dir, {
@@ -33,8 +34,16 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       const mirror = init.uplinkStats === undefined
         ? undefined
         : new Float64Array(init.uplinkStats);
-      uplink = new Uplink(init.uplink, { source: store, files: openUplinkFiles(init.dir) }, mirror);
-      uplink.start();
+      const started = new Uplink(
+        init.uplink,
+        { source: store, files: openUplinkFiles(init.dir) },
+        mirror,
+      );
+      uplink = started;
+      started.start();
+      // A browser's "online" event is a hint to try now; failures alone decide that it is offline.
+      onOnline = () => started.wake();
+      globalThis.addEventListener?.("online", onOnline);
     }
     for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
     if (init.shared) {
@@ -63,6 +72,7 @@ export function serveWorker(init: WorkerInit): WorkerApi {
     stats: () => live().stats(),
     close: async () => {
       // The uplink reads the store, so it stops (and saves its positions) first.
+      if (onOnline !== null) globalThis.removeEventListener?.("online", onOnline);
       await uplink?.close();
       consumer?.close();
     },

@@ -361,3 +361,21 @@ Deno.test("Uplink evicts the oldest unsent records past maxBacklogBytes and says
     await h.close();
   }
 });
+
+Deno.test("Uplink.wake() (the browser's online hint) retries at once instead of at the end of the backoff", async () => {
+  const h = await Harness.open({ backoff: { initialMs: 60_000, maxMs: 60_000 } });
+  try {
+    const all = fill(h, 1);
+    await h.receiver.down();
+    assert.equal(await h.uplink.step(), 45_000);
+    h.receiver.up();
+    // Without the hint, nothing is sent before the backoff ends.
+    assert.ok((await h.uplink.step()) > 0);
+    assert.equal(h.receiver.received.length, 0);
+    h.uplink.wake();
+    await h.uplink.step();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+  } finally {
+    await h.close();
+  }
+});
