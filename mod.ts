@@ -84,3 +84,6 @@ export {
   type SpanStatus,
   type TraceSpan,
 } from "./src/export/spans.ts";
+export { type UplinkOptions, type UplinkSignal, type UplinkStats } from "./src/uplink/options.ts";
+export { type UplinkMetric, uplinkMetrics } from "./src/uplink/metrics.ts";
+export type { BackoffOptions } from "./src/uplink/policy.ts";

@@ -14,7 +14,9 @@ import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
 import type { StoreOptions } from "./logger.ts";
 import type { WorkerInit } from "./worker_api.ts";
 import type { Store } from "./worker_core.ts";
-import { SegmentStore } from "./store/segment_store.ts";
+import { SegmentStore, type SegmentStoreOptions } from "./store/segment_store.ts";
+import type { UplinkFiles } from "./uplink/uplink.ts";
+import { denoUplinkFiles } from "./uplink/_files_deno.ts";
 
 /** True when a worker thread can be started. */
 export function hasWorkers(): boolean {
@@ -137,8 +139,16 @@ export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
 }
 
 /** Opens the segment-file store in `dir`. */
-export function openStore(dir: string, options: StoreOptions): Store {
+export function openStore(
+  dir: string,
+  options: StoreOptions & Pick<SegmentStoreOptions, "onEvict">,
+): Store {
   return SegmentStore.open(dir, options);
+}
+
+/** The uplink's cursor and dead-letter files next to the store in `dir`. */
+export function openUplinkFiles(dir: string): UplinkFiles {
+  return denoUplinkFiles(dir);
 }
 
 // ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import {
   startMetricsServer,
   stopMetricsServer,
 } from "./observe_setup.ts";
+import { resolveUplinkOptions, type UplinkOptions, type UplinkStats } from "./uplink/options.ts";
 
 /** Fields of an event: correlation ids and anything else worth recording. */
 export type Fields = Record<string, unknown>;
@@ -151,6 +152,11 @@ export interface LoggerOptions {
    * @default {false}
    */
   metrics?: boolean | MetricsOptions;
+   * Ships the persisted logs and spans to an OpenTelemetry collector over
+   * OTLP/HTTP, from the worker, oldest first, resuming where it stopped after
+   * a restart. Off when absent. Needs a worker (`transport` other than `"inline"`).
+   */
+  uplink?: UplinkOptions;
 }
 
 /** Options of {@linkcode Logger.flush}. */
@@ -188,6 +194,8 @@ export interface LoggerStats {
   worker: "starting" | "running" | "failed" | "closed";
   /** The last consumer or store error, if any. */
   error: string | null;
+  /** The uplink's self-metrics, when the `uplink` option is set. */
+  uplink?: UplinkStats;
 }
 
 /**
@@ -668,6 +676,7 @@ class FlightLogger implements Logger {
       producer: t.producerId,
       worker: t.state(),
       error: t.error(),
+      ...(t.uplinkStats === undefined ? {} : { uplink: t.uplinkStats() }),
     };
   }
 
@@ -727,6 +736,14 @@ function validateOptions(options: LoggerOptions): void {
         modes.join(", ")
       }`,
     );
+  }
+  if (options.uplink !== undefined) {
+    resolveUplinkOptions(options.uplink);
+    if (options.transport === "inline") {
+      throw new TypeError(
+        'Option uplink needs a worker: use transport "auto", "sab" or "message", not "inline"',
+      );
+    }
   }
   for (const key of ["ringBytes", "blockTimeoutMs", "exitTimeoutMs", "flushIntervalMs"] as const) {
     const v = options[key];
@@ -797,6 +814,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       exitTimeoutMs: options.exitTimeoutMs ?? 1000,
       flushIntervalMs: options.flushIntervalMs ?? 10,
       observe: observe.config,
+      ...(options.uplink === undefined ? {} : { uplink: options.uplink }),
     });
   } catch (err) {
     void metricsServer?.close();

@@ -40,6 +40,12 @@ import {
   type Observers,
   scrapeCounters,
 } from "./observers.ts";
+import {
+  readUplinkStats,
+  UPLINK_STAT_NAMES,
+  type UplinkOptions,
+  type UplinkStats,
+} from "./uplink/options.ts";
 
 /** The transport a logger uses, as `stats().mode` reports it. */
 export type TransportMode = "sab" | "message" | "inline" | "attached";
@@ -86,6 +92,8 @@ export interface Transport {
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
   error(): string | null;
+  /** The uplink's self-metrics, present when an uplink runs. */
+  uplinkStats?: () => UplinkStats;
   close(): Promise<void>;
 }
 
@@ -101,6 +109,7 @@ export type TransportConfig =
     flushIntervalMs: number;
     /** Console output and metrics, run by the consumer. */
     observe?: ObserverConfig;
+    uplink?: UplinkOptions;
   }
   | { mode: "attached"; handle: ProducerHandle };
 
@@ -161,6 +170,7 @@ class WorkerTransport implements Transport {
   #nextProducer = 1;
   readonly #removeExitHook: () => void;
   readonly #exitTimeoutMs: number;
+  uplinkStats?: () => UplinkStats;
 
   constructor(
     config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>,
@@ -193,6 +203,16 @@ class WorkerTransport implements Transport {
         (bytes, emitted, dropped) => this.#ingest(bytes, emitted, dropped),
       );
       this.canBlock = false;
+    }
+    if (config.uplink !== undefined) {
+      // The worker mirrors the uplink's counters here, so stats() stays synchronous.
+      const buffer = runtime.hasSharedMemory()
+        ? new SharedArrayBuffer(UPLINK_STAT_NAMES.length * 8)
+        : null;
+      init.uplink = config.uplink;
+      if (buffer !== null) init.uplinkStats = buffer;
+      const mirror = new Float64Array(buffer ?? new ArrayBuffer(UPLINK_STAT_NAMES.length * 8));
+      this.uplinkStats = () => readUplinkStats(mirror);
     }
     this.#worker = runtime.startWorker(init);
     this.#remote = Comlink.wrap<WorkerApi>(this.#worker.endpoint);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { StoreOptions } from "./logger.ts";
+import type { UplinkOptions } from "./uplink/options.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ConsumerStats } from "./worker_core.ts";
 import type { ObserverConfig } from "./observers.ts";
@@ -18,6 +19,10 @@ export interface WorkerInit {
   shared: boolean;
   /** Console output and metrics fed from persisted events. */
   observe?: ObserverConfig;
+  /** Options of the uplink, when one runs in the worker. */
+  uplink?: UplinkOptions;
+  /** Where the worker mirrors the uplink's counters (a Float64Array) for the logger's thread. */
+  uplinkStats?: SharedArrayBuffer;
 }
 
 /** What the front end may call on the worker. */
@@ -37,5 +42,5 @@ export interface WorkerApi {
   stats(): ConsumerStats;
   /** The Prometheus exposition text (after a drain), or null when metrics are off. */
   metrics(): string | null;
-  close(): void;
+  close(): void | Promise<void>;
 }

@@ -6,8 +6,9 @@
  */
 import { Consumer } from "./worker_core.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
-import { openStore, writeConsole } from "./_runtime_deno.ts";
+import { openStore, openUplinkFiles, writeConsole } from "./_runtime_deno.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
+import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
 
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
@@ -16,11 +17,37 @@ import { installObservers, type Observers, scrapeCounters } from "./observers.ts
  */
 export function serveWorker(init: WorkerInit): WorkerApi {
   let consumer: Consumer | null = null;
+  let uplink: Uplink | null = null;
+  let onOnline: (() => void) | null = null;
   let failure: Error | null = null;
   let observers: Observers | null = null;
   try {
-    consumer = new Consumer(openStore(init.dir, init.store), init.control);
+    const store = openStore(init.dir, {
+      ...init.store,
+      onEvict: (records) => uplink?.onStoreEvict(records),
+    });
+    consumer = new Consumer(store, init.control);
     observers = installObservers(consumer, init.observe, writeConsole);
+    if (init.uplink !== undefined) {
+      if (!isUplinkSource(store)) {
+        throw new TypeError(
+          "This runtime's store cannot feed the uplink yet: remove option uplink",
+        );
+      }
+      const mirror = init.uplinkStats === undefined
+        ? undefined
+        : new Float64Array(init.uplinkStats);
+      const started = new Uplink(
+        init.uplink,
+        { source: store, files: openUplinkFiles(init.dir) },
+        mirror,
+      );
+      uplink = started;
+      started.start();
+      // A browser's "online" event is a hint to try now; failures alone decide that it is offline.
+      onOnline = () => started.wake();
+      globalThis.addEventListener?.("online", onOnline);
+    }
     for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
     if (init.shared) {
       consumer.run().catch((err) => {
@@ -56,6 +83,17 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       c.drain();
       return observers?.metricsText(counters) ?? null;
     },
-    close: () => consumer?.close(),
+    close: async () => {
+      // The uplink reads the store, so it stops (and saves its positions) first.
+      if (onOnline !== null) globalThis.removeEventListener?.("online", onOnline);
+      await uplink?.close();
+      consumer?.close();
+    },
   };
+}
+
+function isUplinkSource(store: object): store is UplinkSource {
+  const s = store as Partial<UplinkSource>;
+  return typeof s.readAfter === "function" && typeof s.recordsAfter === "function" &&
+    typeof s.backlog === "function";
 }

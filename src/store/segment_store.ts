@@ -76,6 +76,43 @@ export interface SegmentStoreOptions {
    * @default {denoFs}
    */
   fs?: StoreFs;
+  /**
+   * Called with the records of each segment retention removes, before they
+   * go (the uplink counts the unsent ones among them).
+   */
+  onEvict?: (records: readonly StoredRecordInfo[]) => void;
+}
+
+/** Header facts of one stored record, as {@linkcode SegmentStore.readAfter} and `onEvict` give them. */
+export interface StoredRecordInfo {
+  /** Store-wide record sequence number, increasing in write order. */
+  readonly seq: number;
+  /** Events in the record. */
+  readonly eventCount: number;
+  /** Offset of the record in its segment file. */
+  readonly start: number;
+  /** Offset just past the record. */
+  readonly end: number;
+}
+
+/** One record read back by {@linkcode SegmentStore.readAfter}. */
+export interface StoredRecord {
+  /** Store-wide record sequence number. */
+  seq: number;
+  /** Bytes of the record on disk. */
+  bytes: number;
+  /** Its events, in write order. */
+  events: LogEvent[];
+}
+
+/** Records, events and bytes stored after a position. */
+export interface BacklogCounts {
+  /** Records. */
+  records: number;
+  /** Events in them. */
+  events: number;
+  /** Their bytes on disk. */
+  bytes: number;
 }
 
 /** Damage found in the store's files, by this instance (at open and by `refresh()` or reads). */
@@ -133,6 +170,7 @@ interface ResolvedOptions {
   readOnly: boolean;
   clock: () => number;
   fs: StoreFs;
+  onEvict: ((records: readonly StoredRecordInfo[]) => void) | null;
 }
 
 /** Producer id of the events the store writes itself. */
@@ -508,6 +546,138 @@ export class SegmentStore {
   }
 
   /**
+   * Sequence number of the newest record (0 for an empty store). Record
+   * numbers increase in write order across segments and restarts, so a
+   * reader keeps its position as one number.
+   *
+   * @example Positions grow with each record
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * assert.equal(store.lastSeq, 0);
+   * store.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} }]);
+   * assert.equal(store.lastSeq, 1);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /**
+   * Reads the records after position `afterSeq`, oldest first, until
+   * `maxEvents` events (always at least one record when there is one). Records
+   * found damaged are skipped and counted as `read_failures`, never returned.
+   *
+   * @example Read in order from a position
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * for (const seq of [1, 2, 3]) {
+   *   store.append([{ ts_ms: seq, level: "info", severity: 9, event: "e", producer: "p.1", seq, fields: {} }]);
+   * }
+   * const records = store.readAfter(1, 100);
+   * assert.deepEqual(records.map((r) => r.events[0]!.seq), [2, 3]);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  readAfter(afterSeq: number, maxEvents: number): StoredRecord[] {
+    this.#assertOpen();
+    const refs: RecordRef[] = [];
+    let events = 0;
+    outer: for (const segment of this.#index.segments) {
+      const records = segment.records;
+      if (records.length === 0 || records.at(-1)!.seq <= afterSeq) continue;
+      for (let i = firstAfter(records, afterSeq); i < records.length; i++) {
+        const ref = records[i]!;
+        if (refs.length > 0 && events + ref.eventCount > maxEvents) break outer;
+        refs.push(ref);
+        events += ref.eventCount;
+      }
+    }
+    return this.#load(refs).map(([ref, loaded]) => ({
+      seq: ref.seq,
+      bytes: ref.end - ref.start,
+      events: loaded,
+    }));
+  }
+
+  /**
+   * Header facts of up to `maxRecords` records after position `afterSeq`,
+   * oldest first, from the index (nothing is read).
+   *
+   * @example List record sizes
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} }]);
+   * assert.equal(store.recordsAfter(0, 10)[0]!.eventCount, 1);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  recordsAfter(afterSeq: number, maxRecords: number): StoredRecordInfo[] {
+    this.#assertOpen();
+    const out: StoredRecordInfo[] = [];
+    for (const segment of this.#index.segments) {
+      const records = segment.records;
+      if (records.length === 0 || records.at(-1)!.seq <= afterSeq) continue;
+      for (let i = firstAfter(records, afterSeq); i < records.length; i++) {
+        if (out.length >= maxRecords) return out;
+        out.push(records[i]!);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Counts the records, events and bytes stored after position `afterSeq`,
+   * from the index (nothing is read).
+   *
+   * @example Count what follows a position
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} }]);
+   * assert.equal(store.backlog(0).events, 1);
+   * assert.equal(store.backlog(store.lastSeq).events, 0);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  backlog(afterSeq: number): BacklogCounts {
+    this.#assertOpen();
+    const counts = { records: 0, events: 0, bytes: 0 };
+    for (const segment of this.#index.segments) {
+      const records = segment.records;
+      if (records.length === 0 || records.at(-1)!.seq <= afterSeq) continue;
+      if (records[0]!.seq > afterSeq) {
+        counts.records += records.length;
+        counts.events += segment.events;
+        counts.bytes += records.at(-1)!.end - records[0]!.start;
+        continue;
+      }
+      for (let i = firstAfter(records, afterSeq); i < records.length; i++) {
+        const ref = records[i]!;
+        counts.records++;
+        counts.events += ref.eventCount;
+        counts.bytes += ref.end - ref.start;
+      }
+    }
+    return counts;
+  }
+
+  /**
    * Returns the store's size, damage found and evictions done by this instance.
    *
    * @example A new store is empty
@@ -871,6 +1041,7 @@ export class SegmentStore {
       const oldest = this.#index.segments[0];
       if (oldest === undefined || oldest === this.#active) break;
       if (bytes <= maxBytes && !(this.#sealedAt(oldest) < cutoff)) break;
+      this.#options.onEvict?.(oldest.records);
       try {
         this.#closeFile(oldest);
         this.#fs.remove(oldest.path);
@@ -1068,6 +1239,7 @@ function resolveOptions(options: SegmentStoreOptions): ResolvedOptions {
     readOnly: options.readOnly ?? false,
     clock,
     fs: options.fs ?? denoFs,
+    onEvict: options.onEvict ?? null,
   };
 }
 
@@ -1089,6 +1261,18 @@ function decodeRecord(
     // An intact record that does not unpack is counted by the caller as a read failure.
     return null;
   }
+}
+
+/** Index of the first record with a sequence number above `seq` (records are in seq order). */
+function firstAfter(records: readonly RecordRef[], seq: number): number {
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (records[mid]!.seq <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function concatBatches(a: EncodedBatch, b: EncodedBatch): EncodedBatch {

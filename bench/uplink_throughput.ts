@@ -1,0 +1,191 @@
+/**
+ * Uplink figures (`deno task bench:uplink`), printed as Markdown tables:
+ *
+ * 1. Delivery throughput: a store holding a backlog of the benchmark workload
+ *    is shipped by an `Uplink` to a loopback OTLP/HTTP receiver (`Deno.serve`
+ *    on 127.0.0.1 that reads each body and answers 200), gzip and not.
+ * 2. The logging caller's cost while the uplink drains a backlog, against the
+ *    same logger shape with no uplink, in alternating batches of one process.
+ *
+ * Medians over rounds/batches; the machines are shared, so compare ratios
+ * within one run. It is a task, not a test.
+ *
+ * @module
+ */
+import { createLogger, type Logger } from "../mod.ts";
+import type { LogEvent } from "../src/event.ts";
+import { SegmentStore } from "../src/store/segment_store.ts";
+import { denoUplinkFiles } from "../src/uplink/_files_deno.ts";
+import { Uplink } from "../src/uplink/uplink.ts";
+import {
+  BINDINGS,
+  callFields,
+  EVENT,
+  fmt,
+  fmtInt,
+  median,
+  runtimeLine,
+  table,
+  timeLoop,
+} from "./_workload.ts";
+
+const BACKLOG_EVENTS = 200_000;
+const ROUNDS = 3;
+const INFO_BATCH = 1000;
+const INFO_WARMUP = 30;
+const INFO_BATCHES = 200;
+
+function startReceiver(): { url: string; server: Deno.HttpServer; stats: { bytes: number } } {
+  const stats = { bytes: 0 };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    stats.bytes += (await req.arrayBuffer()).byteLength;
+    return new Response("{}", { headers: { "content-type": "application/json" } });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, server, stats };
+}
+
+/** Fills `dir` with `count` workload events as the worker stores them (1024 per append). */
+function fillStore(dir: string, count: number, producer = "bench.0"): void {
+  const store = SegmentStore.open(dir);
+  try {
+    let seq = 0;
+    while (seq < count) {
+      const batch: LogEvent[] = [];
+      for (let i = 0; i < 1024 && seq < count; i++) {
+        seq++;
+        batch.push({
+          ts_ms: 1_700_000_000_000 + seq,
+          level: "info",
+          severity: 9,
+          event: EVENT,
+          producer,
+          seq,
+          fields: { ...BINDINGS, ...callFields(seq) },
+        });
+      }
+      store.append(batch);
+    }
+    store.sync();
+  } finally {
+    store.close();
+  }
+}
+
+async function deliveryRound(
+  compression: "gzip" | "none",
+  batchEvents: number,
+): Promise<{ eventsPerS: number; bytesPerEvent: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-bench-" });
+  const receiver = startReceiver();
+  try {
+    fillStore(dir, BACKLOG_EVENTS);
+    const store = SegmentStore.open(dir);
+    const uplink = new Uplink(
+      { url: receiver.url, signals: ["logs"], compression, batchEvents },
+      { source: store, files: denoUplinkFiles(dir) },
+    );
+    try {
+      const t0 = performance.now();
+      while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
+      const ms = performance.now() - t0;
+      const sent = uplink.stats().sent;
+      if (sent !== BACKLOG_EVENTS) throw new Error(`sent ${sent} of ${BACKLOG_EVENTS}`);
+      return { eventsPerS: (sent / ms) * 1000, bytesPerEvent: receiver.stats.bytes / sent };
+    } finally {
+      await uplink.close();
+      store.close();
+    }
+  } finally {
+    await receiver.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function infoLoop(flow: Logger, n: number): void {
+  for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
+}
+// A second copy, so each call site only ever sees one logger.
+function infoLoop2(flow: Logger, n: number): void {
+  for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
+}
+
+async function callerCost(): Promise<{ idle: number[]; draining: number[]; left: number }> {
+  const idleDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-idle-" });
+  const busyDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-busy-" });
+  const receiver = startReceiver();
+  fillStore(busyDir, 4 * BACKLOG_EVENTS, "old.0");
+  const idle = createLogger({ dir: idleDir, ringBytes: 8 << 20, exitHooks: false });
+  const busy = createLogger({
+    dir: busyDir,
+    ringBytes: 8 << 20,
+    exitHooks: false,
+    uplink: { url: receiver.url, signals: ["logs"], intervalMs: 10 },
+  });
+  try {
+    const idleFlow = idle.child({ ...BINDINGS });
+    const busyFlow = busy.child({ ...BINDINGS });
+    await idle.flush();
+    await busy.flush();
+    const idleNs: number[] = [];
+    const busyNs: number[] = [];
+    for (let b = 0; b < INFO_WARMUP + INFO_BATCHES; b++) {
+      const draining = (busy.stats().uplink?.backlog_events ?? 0) > 0;
+      let i: number;
+      let d: number;
+      if (b % 2 === 0) {
+        i = timeLoop((n) => infoLoop(idleFlow, n), INFO_BATCH);
+        d = timeLoop((n) => infoLoop2(busyFlow, n), INFO_BATCH);
+      } else {
+        d = timeLoop((n) => infoLoop2(busyFlow, n), INFO_BATCH);
+        i = timeLoop((n) => infoLoop(idleFlow, n), INFO_BATCH);
+      }
+      await idle.flush();
+      await busy.flush();
+      if (b >= INFO_WARMUP && draining && (busy.stats().uplink?.sent ?? 0) > 0) {
+        idleNs.push(i);
+        busyNs.push(d);
+      }
+    }
+    return { idle: idleNs, draining: busyNs, left: busy.stats().uplink?.backlog_events ?? 0 };
+  } finally {
+    await idle.close();
+    await busy.close();
+    await receiver.server.shutdown();
+    await Deno.remove(idleDir, { recursive: true });
+    await Deno.remove(busyDir, { recursive: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`flightlog uplink — ${runtimeLine()}, ${navigator.hardwareConcurrency} cores`);
+  const rows = [["compression", "batchEvents", "events/s (median)", "runs", "wire bytes/event"]];
+  for (const [compression, batchEvents] of [["gzip", 2048], ["none", 2048]] as const) {
+    const runs = [];
+    for (let r = 0; r < ROUNDS; r++) runs.push(await deliveryRound(compression, batchEvents));
+    rows.push([
+      compression,
+      String(batchEvents),
+      fmtInt(median(runs.map((x) => x.eventsPerS))),
+      runs.map((x) => fmtInt(x.eventsPerS)).join(", "),
+      fmt(median(runs.map((x) => x.bytesPerEvent)), 1),
+    ]);
+  }
+  console.log(`\nDelivery of a ${fmtInt(BACKLOG_EVENTS)}-event backlog to a loopback receiver\n`);
+  console.log(table(rows, ["l", "r", "r", "l", "r"]));
+
+  const cost = await callerCost();
+  const idle = median([...cost.idle]);
+  const draining = median([...cost.draining]);
+  console.log(`\nCaller cost of an info call (7 bound ids + 2 fields), alternating batches\n`);
+  console.log(table([
+    ["logger", "ns/call (median)", "batches"],
+    ["idle (no uplink)", fmt(idle, 1), String(cost.idle.length)],
+    ["uplink draining a backlog", fmt(draining, 1), String(cost.draining.length)],
+    ["ratio", fmt(draining / idle, 3), ""],
+  ], ["l", "r", "r"]));
+  console.log(
+    `\nbacklog left when measuring ended: ${fmtInt(cost.left)} events (> 0: it drained throughout)`,
+  );
+}
+
+if (import.meta.main) await main();
