@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dispatchLifecycle } from "../src/lifecycle_dispatch.ts";
-import type { LogEvent } from "../src/event.ts";
+import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { LIFECYCLE_EVENTS, type MetricsSink } from "../src/metrics_sink.ts";
 
 function ev(event: string, fields: Record<string, unknown>): LogEvent {
@@ -88,4 +88,16 @@ Deno.test("dispatchLifecycle() catches a throwing sink and says so", () => {
     },
   };
   assert.equal(dispatchLifecycle(ev("run_start", RUN), sink), "sink_error");
+});
+
+Deno.test("dispatchLifecycle() reads a child logger's event as merged: call fields win over bindings", () => {
+  const { calls, sink } = recorder();
+  const bindings = { ...JOB, step_id: "bound", step_type: "llm" };
+  const call = { step_id: "s9", status: "ok", duration_ms: 5 };
+  const e = new BoundLogEvent(0, "info", 9, "step_end", "p.0", 1, bindings, call);
+  assert.equal(dispatchLifecycle(e, sink), "dispatched");
+  assert.deepEqual(calls, [["onStepEnd", { ...JOB, step_id: "s9", step_type: "llm" }, {
+    status: "ok",
+    duration_ms: 5,
+  }]]);
 });
