@@ -33,10 +33,12 @@ function str(v: unknown): v is string {
   return typeof v === "string" && v !== "";
 }
 
-// Reads one field without building a child logger's merged fields object
-// (bench/console_throughput.ts "FlowMetrics.observe"); a call field wins over
-// a binding of the same name, as in the merged fields.
-function fieldOf(event: LogEvent, key: string): unknown {
+/**
+ * Internal: reads one field without building a child logger's merged fields object
+ * (bench/console_throughput.ts "FlowMetrics.observe"); a call field wins over
+ * a binding of the same name, as in the merged fields.
+ */
+export function fieldOf(event: LogEvent, key: string): unknown {
   const bound = (event as BoundEvent)[BOUND_FIELDS];
   if (bound === undefined) return event.fields[key];
   return Object.hasOwn(bound[1], key) ? bound[1][key] : bound[0][key];
@@ -82,6 +84,34 @@ const NAMES: ReadonlySet<string> = new Set([
   LIFECYCLE_EVENTS.stepStart,
   LIFECYCLE_EVENTS.stepEnd,
 ]);
+
+// How many ids each lifecycle event needs (run 2, job 3, step 4) and whether it is an end.
+const SHAPES: ReadonlyMap<string, { ids: number; end: boolean }> = new Map([
+  [LIFECYCLE_EVENTS.runStart, { ids: 2, end: false }],
+  [LIFECYCLE_EVENTS.runEnd, { ids: 2, end: true }],
+  [LIFECYCLE_EVENTS.jobStart, { ids: 3, end: false }],
+  [LIFECYCLE_EVENTS.jobEnd, { ids: 3, end: true }],
+  [LIFECYCLE_EVENTS.stepStart, { ids: 4, end: false }],
+  [LIFECYCLE_EVENTS.stepEnd, { ids: 4, end: true }],
+]);
+const ID_KEYS = ["flow_id", "run_id", "job_id", "step_id"] as const;
+
+/**
+ * Internal: what {@linkcode dispatchLifecycle} would say of `event`
+ * (`"ignored"`, `"malformed"`, or `"valid"`), without allocating.
+ */
+export function checkLifecycle(event: LogEvent): "ignored" | "malformed" | "valid" {
+  const shape = SHAPES.get(event.event);
+  if (shape === undefined) return "ignored";
+  for (let i = 0; i < shape.ids; i++) if (!str(fieldOf(event, ID_KEYS[i]!))) return "malformed";
+  if (!shape.end) return "valid";
+  const status = fieldOf(event, "status");
+  const duration_ms = fieldOf(event, "duration_ms");
+  return typeof status === "string" && STATUSES.has(status) && typeof duration_ms === "number" &&
+      Number.isFinite(duration_ms) && duration_ms >= 0
+    ? "valid"
+    : "malformed";
+}
 
 /**
  * Calls the sink callback matching `event`, with the correlation ids and, for

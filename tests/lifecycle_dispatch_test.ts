@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { dispatchLifecycle } from "../src/lifecycle_dispatch.ts";
+import fc from "fast-check";
+import { checkLifecycle, dispatchLifecycle } from "../src/lifecycle_dispatch.ts";
 import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { LIFECYCLE_EVENTS, type MetricsSink } from "../src/metrics_sink.ts";
 
@@ -100,4 +101,26 @@ Deno.test("dispatchLifecycle() reads a child logger's event as merged: call fiel
     status: "ok",
     duration_ms: 5,
   }]]);
+});
+
+Deno.test("checkLifecycle() agrees with dispatchLifecycle() on any event (fast-check)", () => {
+  const value = fc.oneof(
+    fc.constantFrom("", "f", "ok", "failed", "skipped", "cancelled", "done"),
+    fc.constantFrom(0, -1, 5, NaN, Infinity),
+    fc.constant(undefined),
+  );
+  const keys = ["flow_id", "run_id", "job_id", "step_id", "step_type", "status", "duration_ms"];
+  const fields = fc.record(Object.fromEntries(keys.map((k) => [k, value])), { requiredKeys: [] });
+  const name = fc.constantFrom(...Object.values(LIFECYCLE_EVENTS), "other");
+  fc.assert(
+    fc.property(name, fields, fc.boolean(), (event, f, bound) => {
+      const e = bound
+        ? new BoundLogEvent(0, "info", 9, event, "p.0", 1, { flow_id: "bf", run_id: "br" }, f)
+        : ev(event, f);
+      const dispatched = dispatchLifecycle(e, {});
+      const expected = dispatched === "dispatched" ? "valid" : dispatched;
+      assert.equal(checkLifecycle(e), expected);
+    }),
+    { numRuns: 1000 },
+  );
 });
