@@ -21,9 +21,15 @@
  */
 import type { LogEvent } from "./event.ts";
 import { type LevelName, LEVELS } from "./level.ts";
-import { dispatchLifecycle } from "./lifecycle_dispatch.ts";
-import type { EndInfo, JobInfo, MetricsSink, RunInfo, StepInfo } from "./metrics_sink.ts";
-import { type Counter, type Gauge, type Histogram, Registry } from "./prometheus.ts";
+import { checkLifecycle, dispatchLifecycle, fieldOf } from "./lifecycle_dispatch.ts";
+import type { EndInfo, JobInfo, MetricsSink, RunInfo, Status, StepInfo } from "./metrics_sink.ts";
+import {
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type HistogramState,
+  Registry,
+} from "./prometheus.ts";
 
 /** Upper bounds (seconds) of the run duration histogram. */
 export const RUN_BUCKETS: readonly number[] = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
@@ -158,14 +164,58 @@ export class FlowMetrics implements MetricsSink {
       // A plain per-level tally, mirrored into the counter at scrape time:
       // no label lookup per event.
       byLevel[ev.level]++;
-      const r = dispatchLifecycle(ev, this);
-      if (r === "ignored") continue;
-      if (r === "malformed") {
+      const check = checkLifecycle(ev);
+      if (check === "ignored") continue;
+      if (check === "malformed") {
         this.#malformed.inc([ev.event]);
         continue;
       }
+      // Valid: ids, status and duration were checked; read them in place,
+      // without building the sink's info objects (bench/console_throughput.ts).
+      switch (ev.event) {
+        case "run_start":
+          this.#runsActive.add([], 1);
+          break;
+        case "run_end":
+          this.#runEnd(fieldOf(ev, "status") as Status, fieldOf(ev, "duration_ms") as number);
+          break;
+        case "job_end":
+          this.#jobs.inc([fieldOf(ev, "status") as string]);
+          break;
+        case "step_end": {
+          const type = fieldOf(ev, "step_type");
+          this.#stepEnd(
+            typeof type === "string" && type !== "" ? type : "none",
+            fieldOf(ev, "status") as string,
+            fieldOf(ev, "duration_ms") as number,
+          );
+          break;
+        }
+      }
       if (extra !== null && dispatchLifecycle(ev, extra) === "sink_error") this.#sinkErrors.inc();
     }
+  }
+
+  #runEnd(status: Status, durationMs: number): void {
+    // A run that began before the registry existed must not push it below 0.
+    if (this.#runsActive.get() > 0) this.#runsActive.add([], -1);
+    this.#runs.inc([status]);
+    this.#runDuration.observe([status], durationMs / 1000);
+  }
+
+  // Series of the step metrics by step type and status, looked up once.
+  readonly #stepSeries = new Map<string, { count: { v: number }; duration: HistogramState }>();
+
+  #stepEnd(type: string, status: string, durationMs: number): void {
+    const key = type + "\u0000" + status;
+    let s = this.#stepSeries.get(key);
+    if (s === undefined) {
+      s = { count: this.#steps.at([type, status]), duration: this.#stepDuration.at([type]) };
+      // Bounded like the registry's own series (past maxSeries they fold into _overflow).
+      if (this.#stepSeries.size < 1000) this.#stepSeries.set(key, s);
+    }
+    s.count.v++;
+    this.#stepDuration.observeAt(s.duration, durationMs / 1000);
   }
 
   /** The exposition text, after reading the scrape-time counters. */
@@ -180,25 +230,20 @@ export class FlowMetrics implements MetricsSink {
     return this.registry.render();
   }
 
-  /** @internal */
+  /** A run began (as a {@linkcode MetricsSink}). */
   onRunStart(_run: RunInfo): void {
     this.#runsActive.add([], 1);
   }
-  /** @internal */
+  /** A run ended. */
   onRunEnd(_run: RunInfo, end: EndInfo): void {
-    // A run that began before the registry existed must not push it below 0.
-    if (this.#runsActive.get() > 0) this.#runsActive.add([], -1);
-    this.#runs.inc([end.status]);
-    this.#runDuration.observe([end.status], end.duration_ms / 1000);
+    this.#runEnd(end.status, end.duration_ms);
   }
-  /** @internal */
+  /** A job ended. */
   onJobEnd(_job: JobInfo, end: EndInfo): void {
     this.#jobs.inc([end.status]);
   }
-  /** @internal */
+  /** A step ended. */
   onStepEnd(step: StepInfo, end: EndInfo): void {
-    const type = step.step_type ?? "none";
-    this.#steps.inc([type, end.status]);
-    this.#stepDuration.observe([type], end.duration_ms / 1000);
+    this.#stepEnd(step.step_type ?? "none", end.status, end.duration_ms);
   }
 }

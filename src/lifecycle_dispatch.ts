@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogEvent } from "./event.ts";
+import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "./event.ts";
 import {
   type EndInfo,
   type JobInfo,
@@ -33,25 +33,42 @@ function str(v: unknown): v is string {
   return typeof v === "string" && v !== "";
 }
 
-function runInfo(f: Record<string, unknown>): RunInfo | null {
-  return str(f.flow_id) && str(f.run_id) ? { flow_id: f.flow_id, run_id: f.run_id } : null;
+/**
+ * Internal: reads one field without building a child logger's merged fields object
+ * (bench/console_throughput.ts "FlowMetrics.observe"); a call field wins over
+ * a binding of the same name, as in the merged fields.
+ */
+export function fieldOf(event: LogEvent, key: string): unknown {
+  const bound = (event as BoundEvent)[BOUND_FIELDS];
+  if (bound === undefined) return event.fields[key];
+  return Object.hasOwn(bound[1], key) ? bound[1][key] : bound[0][key];
 }
 
-function jobInfo(f: Record<string, unknown>): JobInfo | null {
-  const run = runInfo(f);
-  return run !== null && str(f.job_id) ? { ...run, job_id: f.job_id } : null;
+function runInfo(e: LogEvent): RunInfo | null {
+  const flow_id = fieldOf(e, "flow_id");
+  const run_id = fieldOf(e, "run_id");
+  return str(flow_id) && str(run_id) ? { flow_id, run_id } : null;
 }
 
-function stepInfo(f: Record<string, unknown>): StepInfo | null {
-  const job = jobInfo(f);
-  if (job === null || !str(f.step_id)) return null;
-  const step: StepInfo = { ...job, step_id: f.step_id };
-  if (str(f.step_type)) step.step_type = f.step_type;
+function jobInfo(e: LogEvent): JobInfo | null {
+  const run = runInfo(e);
+  const job_id = fieldOf(e, "job_id");
+  return run !== null && str(job_id) ? { ...run, job_id } : null;
+}
+
+function stepInfo(e: LogEvent): StepInfo | null {
+  const job = jobInfo(e);
+  const step_id = fieldOf(e, "step_id");
+  if (job === null || !str(step_id)) return null;
+  const step: StepInfo = { ...job, step_id };
+  const step_type = fieldOf(e, "step_type");
+  if (str(step_type)) step.step_type = step_type;
   return step;
 }
 
-function endInfo(f: Record<string, unknown>): EndInfo | null {
-  const { status, duration_ms } = f;
+function endInfo(e: LogEvent): EndInfo | null {
+  const status = fieldOf(e, "status");
+  const duration_ms = fieldOf(e, "duration_ms");
   if (typeof status !== "string" || !STATUSES.has(status)) return null;
   if (typeof duration_ms !== "number" || !Number.isFinite(duration_ms) || duration_ms < 0) {
     return null;
@@ -67,6 +84,34 @@ const NAMES: ReadonlySet<string> = new Set([
   LIFECYCLE_EVENTS.stepStart,
   LIFECYCLE_EVENTS.stepEnd,
 ]);
+
+// How many ids each lifecycle event needs (run 2, job 3, step 4) and whether it is an end.
+const SHAPES: ReadonlyMap<string, { ids: number; end: boolean }> = new Map([
+  [LIFECYCLE_EVENTS.runStart, { ids: 2, end: false }],
+  [LIFECYCLE_EVENTS.runEnd, { ids: 2, end: true }],
+  [LIFECYCLE_EVENTS.jobStart, { ids: 3, end: false }],
+  [LIFECYCLE_EVENTS.jobEnd, { ids: 3, end: true }],
+  [LIFECYCLE_EVENTS.stepStart, { ids: 4, end: false }],
+  [LIFECYCLE_EVENTS.stepEnd, { ids: 4, end: true }],
+]);
+const ID_KEYS = ["flow_id", "run_id", "job_id", "step_id"] as const;
+
+/**
+ * Internal: what {@linkcode dispatchLifecycle} would say of `event`
+ * (`"ignored"`, `"malformed"`, or `"valid"`), without allocating.
+ */
+export function checkLifecycle(event: LogEvent): "ignored" | "malformed" | "valid" {
+  const shape = SHAPES.get(event.event);
+  if (shape === undefined) return "ignored";
+  for (let i = 0; i < shape.ids; i++) if (!str(fieldOf(event, ID_KEYS[i]!))) return "malformed";
+  if (!shape.end) return "valid";
+  const status = fieldOf(event, "status");
+  const duration_ms = fieldOf(event, "duration_ms");
+  return typeof status === "string" && STATUSES.has(status) && typeof duration_ms === "number" &&
+      Number.isFinite(duration_ms) && duration_ms >= 0
+    ? "valid"
+    : "malformed";
+}
 
 /**
  * Calls the sink callback matching `event`, with the correlation ids and, for
@@ -90,46 +135,44 @@ const NAMES: ReadonlySet<string> = new Set([
  */
 export function dispatchLifecycle(event: LogEvent, sink: MetricsSink): DispatchResult {
   const name = event.event;
-  // Checked before reading fields: a child logger's event merges its fields only if read.
   if (!NAMES.has(name)) return "ignored";
-  const f = event.fields;
   try {
     switch (name) {
       case LIFECYCLE_EVENTS.runStart: {
-        const run = runInfo(f);
+        const run = runInfo(event);
         if (run === null) return "malformed";
         sink.onRunStart?.(run);
         return "dispatched";
       }
       case LIFECYCLE_EVENTS.runEnd: {
-        const run = runInfo(f);
-        const end = endInfo(f);
+        const run = runInfo(event);
+        const end = endInfo(event);
         if (run === null || end === null) return "malformed";
         sink.onRunEnd?.(run, end);
         return "dispatched";
       }
       case LIFECYCLE_EVENTS.jobStart: {
-        const job = jobInfo(f);
+        const job = jobInfo(event);
         if (job === null) return "malformed";
         sink.onJobStart?.(job);
         return "dispatched";
       }
       case LIFECYCLE_EVENTS.jobEnd: {
-        const job = jobInfo(f);
-        const end = endInfo(f);
+        const job = jobInfo(event);
+        const end = endInfo(event);
         if (job === null || end === null) return "malformed";
         sink.onJobEnd?.(job, end);
         return "dispatched";
       }
       case LIFECYCLE_EVENTS.stepStart: {
-        const step = stepInfo(f);
+        const step = stepInfo(event);
         if (step === null) return "malformed";
         sink.onStepStart?.(step);
         return "dispatched";
       }
       default: {
-        const step = stepInfo(f);
-        const end = endInfo(f);
+        const step = stepInfo(event);
+        const end = endInfo(event);
         if (step === null || end === null) return "malformed";
         sink.onStepEnd?.(step, end);
         return "dispatched";

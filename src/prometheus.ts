@@ -124,6 +124,10 @@ export class Counter extends Metric<{ v: number }> {
   inc(labels: readonly string[] = [], by = 1): void {
     if (by > 0) this.state(labels).v += by;
   }
+  /** The state of one series, for callers that update it often (`at(l).v += n`). */
+  at(labels: readonly string[]): { v: number } {
+    return this.state(labels);
+  }
   /** Sets a count kept elsewhere (e.g. the ring's drop counter); never goes down. */
   mirror(labels: readonly string[], total: number): void {
     const s = this.state(labels);
@@ -215,8 +219,17 @@ export class Histogram extends Metric<HistogramState> {
 
   /** Records one observation. NaN is ignored. */
   observe(labels: readonly string[], v: number): void {
+    this.observeAt(this.state(labels), v);
+  }
+
+  /** The state of one series, for {@linkcode Histogram.observeAt}. */
+  at(labels: readonly string[]): HistogramState {
+    return this.state(labels);
+  }
+
+  /** Records one observation into a series state from {@linkcode Histogram.at}. NaN is ignored. */
+  observeAt(s: HistogramState, v: number): void {
     if (Number.isNaN(v)) return;
-    const s = this.state(labels);
     const b = this.buckets;
     // Counts per bucket are kept non-cumulative; render() accumulates.
     let i = 0;

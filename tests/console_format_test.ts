@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { formatJson, formatText, quoteText } from "../src/console_format.ts";
 import { ConsoleSink } from "../src/console_sink.ts";
-import type { LogEvent } from "../src/event.ts";
+import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { parseTextLine } from "./support/text_line.ts";
 
 // Everything a terminal or viewer may take as a line break.
@@ -192,4 +192,23 @@ Deno.test("formatJson() keeps bigints, non-finite numbers and dates as readable 
     at: "1970-01-01T00:00:00.000Z",
     nested: { x: [1, "-Infinity"] },
   });
+});
+
+Deno.test("formatText() and formatJson() of a child logger's event equal those of its merged fields (fast-check)", () => {
+  const key = fc.oneof(fc.constantFrom("flow_id", "run_id", "status", "event"), anyString);
+  const pairs = fc.array(fc.tuple(key, fc.oneof(anyString, fc.integer())), { maxLength: 5 });
+  fc.assert(
+    fc.property(pairs, pairs, pairs, (b, c1, c2) => {
+      const bindings = Object.fromEntries(b);
+      for (const c of [c1, c2]) { // the second call reuses the cached bindings text
+        const call = Object.fromEntries(c);
+        const bound = new BoundLogEvent(0, "warn", 13, "e", "p.0", 1, bindings, call);
+        const plain = { ...ev("e", { ...bindings, ...call }, "warn") };
+        assert.equal(formatText(bound), formatText(plain));
+        assert.equal(formatText(bound, true), formatText(plain, true));
+        assert.equal(formatJson(bound), formatJson({ ...plain, ts_ms: 0 }));
+      }
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -85,3 +85,23 @@ Deno.test("FlowMetrics keeps runs_active at 0 for a run that ended without a see
   m.observe([ev("run_start", RUN)]);
   assert.match(m.render({ dropped: 0, rings: [] }), /^flightlog_runs_active 1$/m);
 });
+
+Deno.test("FlowMetrics used as a MetricsSink directly counts like observe()", () => {
+  const direct = new FlowMetrics();
+  direct.onRunStart(RUN);
+  direct.onStepEnd({ ...JOB, step_id: "a", step_type: "llm" }, { status: "ok", duration_ms: 800 });
+  direct.onJobEnd(JOB, { status: "ok", duration_ms: 900 });
+  direct.onRunEnd(RUN, { status: "ok", duration_ms: 1000 });
+  const observed = new FlowMetrics();
+  observed.observe([
+    ev("run_start", RUN),
+    ev("step_end", { ...JOB, step_id: "a", step_type: "llm", status: "ok", duration_ms: 800 }),
+    ev("job_end", { ...JOB, status: "ok", duration_ms: 900 }),
+    ev("run_end", { ...RUN, status: "ok", duration_ms: 1000 }),
+  ]);
+  const strip = (t: string) => t.split("\n").filter((l) => !l.startsWith("flightlog_events_total"));
+  assert.deepEqual(
+    strip(direct.render({ dropped: 0, rings: [] })),
+    strip(observed.render({ dropped: 0, rings: [] })),
+  );
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { dispatchLifecycle } from "../src/lifecycle_dispatch.ts";
-import type { LogEvent } from "../src/event.ts";
+import fc from "fast-check";
+import { checkLifecycle, dispatchLifecycle } from "../src/lifecycle_dispatch.ts";
+import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { LIFECYCLE_EVENTS, type MetricsSink } from "../src/metrics_sink.ts";
 
 function ev(event: string, fields: Record<string, unknown>): LogEvent {
@@ -88,4 +89,38 @@ Deno.test("dispatchLifecycle() catches a throwing sink and says so", () => {
     },
   };
   assert.equal(dispatchLifecycle(ev("run_start", RUN), sink), "sink_error");
+});
+
+Deno.test("dispatchLifecycle() reads a child logger's event as merged: call fields win over bindings", () => {
+  const { calls, sink } = recorder();
+  const bindings = { ...JOB, step_id: "bound", step_type: "llm" };
+  const call = { step_id: "s9", status: "ok", duration_ms: 5 };
+  const e = new BoundLogEvent(0, "info", 9, "step_end", "p.0", 1, bindings, call);
+  assert.equal(dispatchLifecycle(e, sink), "dispatched");
+  assert.deepEqual(calls, [["onStepEnd", { ...JOB, step_id: "s9", step_type: "llm" }, {
+    status: "ok",
+    duration_ms: 5,
+  }]]);
+});
+
+Deno.test("checkLifecycle() agrees with dispatchLifecycle() on any event (fast-check)", () => {
+  const value = fc.oneof(
+    fc.constantFrom("", "f", "ok", "failed", "skipped", "cancelled", "done"),
+    fc.constantFrom(0, -1, 5, NaN, Infinity),
+    fc.constant(undefined),
+  );
+  const keys = ["flow_id", "run_id", "job_id", "step_id", "step_type", "status", "duration_ms"];
+  const fields = fc.record(Object.fromEntries(keys.map((k) => [k, value])), { requiredKeys: [] });
+  const name = fc.constantFrom(...Object.values(LIFECYCLE_EVENTS), "other");
+  fc.assert(
+    fc.property(name, fields, fc.boolean(), (event, f, bound) => {
+      const e = bound
+        ? new BoundLogEvent(0, "info", 9, event, "p.0", 1, { flow_id: "bf", run_id: "br" }, f)
+        : ev(event, f);
+      const dispatched = dispatchLifecycle(e, {});
+      const expected = dispatched === "dispatched" ? "valid" : dispatched;
+      assert.equal(checkLifecycle(e), expected);
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -1,0 +1,194 @@
+/**
+ * Worker-side formatting throughput, as medians and ratios within one run:
+ *
+ * 1. Formatters alone: ns per event of `formatText`, `formatText` with
+ *    colors, `formatJson` (on plain events and on a child logger's events,
+ *    whose shared bindings are formatted once), the text format on values that all need escaping,
+ *    `FlowMetrics.observe` on lifecycle events, and a plain `JSON.stringify`
+ *    per event as the baseline, over batches of 1,000 decoded events of the
+ *    shared workload, the candidates interleaved batch by batch.
+ * 2. End to end: events/s persisted by a `sab` logger (`overflow: "block"`,
+ *    lossless) with console text output on (stderr, redirect it to /dev/null)
+ *    against the same logger with it off and with `metrics: true`, rounds
+ *    interleaved.
+ *
+ * Run: `deno run --allow-read --allow-write --allow-env bench/console_throughput.ts 2>/dev/null`
+ *
+ * @module
+ */
+import { createLogger, type LoggerOptions } from "../mod.ts";
+import { formatJson, formatText } from "../src/console_format.ts";
+import { FlowMetrics } from "../src/flow_metrics.ts";
+import { BoundLogEvent, type LogEvent } from "../src/event.ts";
+import {
+  BINDINGS,
+  callFields,
+  EVENT,
+  fmt,
+  fmtInt,
+  median,
+  runtimeLine,
+  table,
+} from "./_workload.ts";
+
+const BATCH = 1000;
+const WARMUP = 30;
+const BATCHES = 300;
+const E2E_EVENTS = 200_000;
+const E2E_ROUNDS = 5;
+
+function batch(fields: (i: number) => Record<string, unknown>): LogEvent[] {
+  return Array.from({ length: BATCH }, (_, i) => ({
+    ts_ms: 1795000000000 + i,
+    level: "info" as const,
+    severity: 9,
+    event: EVENT,
+    producer: "a1b2c3d4e5f6.0",
+    seq: i + 1,
+    fields: { ...BINDINGS, ...fields(i) },
+  }));
+}
+
+const typical = batch(callFields);
+// As the worker decodes a child logger's events: one shared bindings object.
+const sharedBindings: Record<string, unknown> = { ...BINDINGS };
+const bound = Array.from(
+  { length: BATCH },
+  (_, i) =>
+    new BoundLogEvent(
+      1795000000000 + i,
+      "info",
+      9,
+      EVENT,
+      "a1b2c3d4e5f6.0",
+      i + 1,
+      sharedBindings,
+      {
+        ...callFields(i),
+      },
+    ),
+);
+const hostile = batch((i) => ({
+  duration_ms: i,
+  status: `line\nbreak ${i}`,
+  note: "\x1b[31mred\x1b[0m \u2028 \u202eevil",
+}));
+const lifecycle = batch((i) => ({ ...callFields(i), job_id: "j", status: "ok" }));
+
+let sink = 0;
+const metrics = new FlowMetrics();
+const candidates: [string, () => void][] = [
+  ["JSON.stringify(event) (baseline, no extra escaping)", () => {
+    for (const ev of typical) sink += JSON.stringify(ev).length;
+  }],
+  ["formatText", () => {
+    for (const ev of typical) sink += formatText(ev).length;
+  }],
+  ["formatText, child-logger events (bindings text cached)", () => {
+    for (const ev of bound) sink += formatText(ev).length;
+  }],
+  ["formatText, colors", () => {
+    for (const ev of typical) sink += formatText(ev, true).length;
+  }],
+  ["formatJson", () => {
+    for (const ev of typical) sink += formatJson(ev).length;
+  }],
+  ["formatJson, child-logger events (bindings JSON cached)", () => {
+    for (const ev of bound) sink += formatJson(ev).length;
+  }],
+  ["formatText, every value escaped", () => {
+    for (const ev of hostile) sink += formatText(ev).length;
+  }],
+  ["FlowMetrics.observe, step_end events", () => metrics.observe(lifecycle)],
+  ["FlowMetrics.observe, step_end child-logger events", () => metrics.observe(bound)],
+];
+
+function formatters(): string[][] {
+  const samples: number[][] = candidates.map(() => []);
+  for (let b = 0; b < WARMUP + BATCHES; b++) {
+    for (let c = 0; c < candidates.length; c++) {
+      const t0 = performance.now();
+      candidates[c]![1]();
+      const ns = ((performance.now() - t0) * 1e6) / BATCH;
+      if (b >= WARMUP) samples[c]!.push(ns);
+    }
+  }
+  const base = median([...samples[0]!]);
+  return candidates.map(([name], c) => {
+    const med = median([...samples[c]!]);
+    return [name, fmt(med, 0), fmtInt(1e9 / med), fmt(med / base, 2) + "×"];
+  });
+}
+
+async function endToEnd(options: LoggerOptions): Promise<number> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-console-bench-" });
+  try {
+    const log = createLogger({
+      dir,
+      overflow: "block",
+      blockTimeoutMs: 10_000,
+      exitHooks: false,
+      ...options,
+    });
+    try {
+      const flow = log.child({ ...BINDINGS });
+      await log.flush();
+      const t0 = performance.now();
+      for (let i = 0; i < E2E_EVENTS; i++) flow.info(EVENT, callFields(i));
+      await log.flush();
+      const ms = performance.now() - t0;
+      const s = log.stats();
+      if (s.persisted !== E2E_EVENTS) throw new Error(`lost events: ${JSON.stringify(s)}`);
+      return (E2E_EVENTS / ms) * 1000;
+    } finally {
+      await log.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+console.log(`flightlog console/metrics throughput — ${runtimeLine()}`);
+console.log(`${navigator.hardwareConcurrency} logical CPUs; ${new Date().toISOString()}\n`);
+console.log(
+  table(
+    [
+      ["per event, batches of 1,000 (median of 300)", "ns", "events/s", "vs baseline"],
+      ...formatters(),
+    ],
+    ["l", "r", "r", "r"],
+  ),
+);
+
+const configs: [string, LoggerOptions][] = [
+  ["console off, metrics off", {}],
+  ["console text on (stderr)", { console: { format: "text" } }],
+  ["console json on (stderr)", { console: { format: "json" } }],
+  ["metrics on", { metrics: true }],
+];
+const rates: number[][] = configs.map(() => []);
+for (let r = 0; r < E2E_ROUNDS; r++) {
+  // The order rotates each round, so no configuration always runs after another.
+  for (let k = 0; k < configs.length; k++) {
+    const c = (r + k) % configs.length;
+    rates[c]!.push(await endToEnd(configs[c]![1]));
+  }
+}
+const off = median([...rates[0]!]);
+console.log(
+  "\n" + table(
+    [
+      [
+        `end to end, sab, ${fmtInt(E2E_EVENTS)} events (median of ${E2E_ROUNDS})`,
+        "events/s",
+        "vs off",
+      ],
+      ...configs.map(([name], c) => {
+        const m = median([...rates[c]!]);
+        return [name, fmtInt(m), fmt(m / off, 2) + "×"];
+      }),
+    ],
+    ["l", "r", "r"],
+  ),
+);
+if (sink < 0) console.log(sink);
