@@ -152,6 +152,7 @@ export interface LoggerOptions {
    * @default {false}
    */
   metrics?: boolean | MetricsOptions;
+  /**
    * Ships the persisted logs and spans to an OpenTelemetry collector over
    * OTLP/HTTP, from the worker, oldest first, resuming where it stopped after
    * a restart. Off when absent. Needs a worker (`transport` other than `"inline"`).
