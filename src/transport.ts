@@ -256,8 +256,11 @@ class WorkerTransport implements Transport {
     return await this.#call(() => this.#remote.getFlowLog(flowId));
   }
 
+  // Not a flush: the worker reads the ring fill as the producers left it, then drains.
   async metrics(): Promise<string | null> {
-    await this.flush(false);
+    if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
+    await this.#ready;
+    if (this.producer instanceof BatchProducer) await this.producer.post();
     return await this.#call(() => this.#remote.metrics());
   }
 
@@ -547,9 +550,12 @@ class InlineTransport implements Transport {
 
   async metrics(): Promise<string | null> {
     await this.#observers?.ready;
-    await this.flush(false);
+    if (this.#closed) throw new LoggerClosedError("The logger is closed");
     const observers = this.#observers;
-    return observers === null ? null : observers.metricsText(scrapeCounters(this.#consumer));
+    if (observers === null) return null;
+    const counters = scrapeCounters(this.#consumer); // ring fill before the drain
+    this.#drain();
+    return observers.metricsText(counters);
   }
 
   producerHandle(): ProducerHandle {
