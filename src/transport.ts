@@ -76,7 +76,7 @@ export interface Transport {
   flush(durable: boolean): Promise<void>;
   query(filter: QueryFilter): Promise<QueryPage>;
   getFlowLog(flowId: string): Promise<FlowLog>;
-  /** The Prometheus exposition text after a flush, or null when metrics are off. */
+  /** The Prometheus exposition text (ring fill read, then drained), or null when metrics are off. */
   metrics(): Promise<string | null>;
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
