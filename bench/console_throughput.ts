@@ -7,7 +7,11 @@
  *    `FlowMetrics.observe` on lifecycle events, and a plain `JSON.stringify`
  *    per event as the baseline, over batches of 1,000 decoded events of the
  *    shared workload, the candidates interleaved batch by batch.
- * 2. End to end: events/s persisted by a `sab` logger (`overflow: "block"`,
+ * 2. Caller cost: median ns per `info` call of a `sab` logger (8 MiB ring,
+ *    emptied after each batch of 1,000, so no call finds it full) with
+ *    console output and metrics off and on, loggers interleaved batch by batch:
+ *    formatting runs in the worker, so the caller's cost must not change.
+ * 3. End to end: events/s persisted by a `sab` logger (`overflow: "block"`,
  *    lossless) with console text output on (stderr, redirect it to /dev/null)
  *    against the same logger with it off and with `metrics: true`, rounds
  *    interleaved.
@@ -160,12 +164,59 @@ console.log(
   ),
 );
 
+const CALLER_WARMUP = 30;
+const CALLER_BATCHES = 200;
+
+async function callerCost(configs: [string, LoggerOptions][]): Promise<number[][]> {
+  const dirs: string[] = [];
+  const logs = [];
+  for (const [, options] of configs) {
+    const dir = await Deno.makeTempDir({ prefix: "flightlog-console-bench-" });
+    dirs.push(dir);
+    logs.push(createLogger({ dir, ringBytes: 8 << 20, exitHooks: false, ...options }));
+  }
+  const samples: number[][] = configs.map(() => []);
+  try {
+    const flows = logs.map((log) => log.child({ ...BINDINGS }));
+    for (let b = 0; b < CALLER_WARMUP + CALLER_BATCHES; b++) {
+      for (let k = 0; k < logs.length; k++) {
+        const c = (b + k) % logs.length;
+        const flow = flows[c]!;
+        const t0 = performance.now();
+        for (let i = 0; i < BATCH; i++) flow.info(EVENT, callFields(i));
+        const ns = ((performance.now() - t0) * 1e6) / BATCH;
+        if (b >= CALLER_WARMUP) samples[c]!.push(ns);
+        await logs[c]!.flush();
+      }
+    }
+  } finally {
+    for (const log of logs) await log.close();
+    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
+  }
+  return samples;
+}
+
 const configs: [string, LoggerOptions][] = [
   ["console off, metrics off", {}],
   ["console text on (stderr)", { console: { format: "text" } }],
   ["console json on (stderr)", { console: { format: "json" } }],
   ["metrics on", { metrics: true }],
 ];
+const caller = await callerCost(configs);
+const callerOff = median([...caller[0]!]);
+console.log(
+  "\n" + table(
+    [
+      [`caller cost, sab, info call (median of ${CALLER_BATCHES} batches)`, "ns/call", "vs off"],
+      ...configs.map(([name], c) => {
+        const m = median([...caller[c]!]);
+        return [name, fmt(m, 0), fmt(m / callerOff, 2) + "×"];
+      }),
+    ],
+    ["l", "r", "r"],
+  ),
+);
+
 const rates: number[][] = configs.map(() => []);
 for (let r = 0; r < E2E_ROUNDS; r++) {
   // The order rotates each round, so no configuration always runs after another.

@@ -201,11 +201,27 @@ function overlaps(bindings: Record<string, unknown>, call: Record<string, unknow
   return false;
 }
 
+// Keys repeat from event to event: their quoted form is kept, bounded
+// (bench/console_throughput.ts "formatText", "formatJson").
+const KEY_CACHE_MAX = 4096;
+const textKeys = new Map<string, string>();
+const jsonKeys = new Map<string, string>();
+
+function cachedKey(cache: Map<string, string>, key: string, json: boolean): string {
+  let k = cache.get(key);
+  if (k === undefined) {
+    if (cache.size >= KEY_CACHE_MAX) cache.clear();
+    k = json ? safeJson(META_KEYS.has(key) ? "fields." + key : key) : quoteText(key);
+    cache.set(key, k);
+  }
+  return k;
+}
+
 function textPairs(fields: Record<string, unknown>, colors: boolean): string {
   let out = "";
   for (const key in fields) {
     if (!Object.hasOwn(fields, key)) continue;
-    const k = quoteText(key);
+    const k = cachedKey(textKeys, key, false);
     out += colors ? ` ${DIM}${k}=${RESET}` : ` ${k}=`;
     out += textValue(fields[key]);
   }
@@ -218,8 +234,7 @@ function jsonPairs(fields: Record<string, unknown>): string {
     if (!Object.hasOwn(fields, key)) continue;
     const value = fields[key];
     if (value === undefined) continue;
-    const name = META_KEYS.has(key) ? "fields." + key : key;
-    out += `,${safeJson(name)}:${safeJson(value)}`;
+    out += `,${cachedKey(jsonKeys, key, true)}:${safeJson(value)}`;
   }
   return out;
 }

@@ -151,9 +151,9 @@ export class FlowMetrics implements MetricsSink {
     this.#extra = sink;
   }
 
-  /** Counts a failure of the extra sink outside a callback (e.g. loading it). */
-  countSinkError(): void {
-    this.#sinkErrors.inc();
+  /** Counts `n` failures of the extra sink outside a callback (loading it, replaying calls). */
+  countSinkErrors(n = 1): void {
+    this.#sinkErrors.inc([], n);
   }
 
   /** Feeds a batch of persisted events. Never throws. */

@@ -234,7 +234,8 @@ export interface Logger {
   /** Counters of this thread's producer (synchronous). */
   stats(): LoggerStats;
   /**
-   * The Prometheus text exposition of the logger's metrics, after a flush.
+   * The Prometheus text exposition of the logger's metrics; it counts every event
+   * logged before the call, and reads the ring fill before the worker drains.
    * Rejects with a `TypeError` when the `metrics` option is off.
    */
   metrics(): Promise<string>;

@@ -308,11 +308,12 @@ export class Observers {
     metrics.setExtraSink(pending);
     this.ready = load(m.module).then((sink) => {
       pending.resolve(sink);
-      for (let i = 0; i < pending.errors + pending.overflow; i++) metrics.countSinkError();
+      // Replayed calls that threw, and calls past the queue's bound.
+      metrics.countSinkErrors(pending.errors + pending.overflow);
     }, (err) => {
       pending.reject();
       metrics.setExtraSink(null);
-      metrics.countSinkError();
+      metrics.countSinkErrors();
       this.moduleError = err instanceof Error ? err.message : String(err);
       // Logging goes on without the sink; say so once where an operator looks.
       write("stderr", `flightlog: ${this.moduleError}\n`);

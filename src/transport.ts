@@ -87,7 +87,7 @@ export interface Transport {
   flush(durable: boolean): Promise<void>;
   query(filter: QueryFilter): Promise<QueryPage>;
   getFlowLog(flowId: string): Promise<FlowLog>;
-  /** The Prometheus exposition text after a flush, or null when metrics are off. */
+  /** The Prometheus exposition text (ring fill read, then drained), or null when metrics are off. */
   metrics(): Promise<string | null>;
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
@@ -281,8 +281,11 @@ class WorkerTransport implements Transport {
     return await this.#call(() => this.#remote.getFlowLog(flowId));
   }
 
+  // Not a flush: the worker reads the ring fill as the producers left it, then drains.
   async metrics(): Promise<string | null> {
-    await this.flush(false);
+    if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
+    await this.#ready;
+    if (this.producer instanceof BatchProducer) await this.producer.post();
     return await this.#call(() => this.#remote.metrics());
   }
 
@@ -575,9 +578,12 @@ class InlineTransport implements Transport {
 
   async metrics(): Promise<string | null> {
     await this.#observers?.ready;
-    await this.flush(false);
+    if (this.#closed) throw new LoggerClosedError("The logger is closed");
     const observers = this.#observers;
-    return observers === null ? null : observers.metricsText(scrapeCounters(this.#consumer));
+    if (observers === null) return null;
+    const counters = scrapeCounters(this.#consumer); // ring fill before the drain
+    this.#drain();
+    return observers.metricsText(counters);
   }
 
   producerHandle(): ProducerHandle {

@@ -86,6 +86,23 @@ Deno.test("logger.metrics() counts events of an attached application Worker", as
   });
 });
 
+Deno.test("logger.metrics() reports the ring fill as the producer left it, then drains", async () => {
+  await withDir(async (dir) => {
+    const log = createLogger({ dir, transport: "inline", metrics: true, exitHooks: false });
+    try {
+      for (let i = 0; i < 100; i++) log.info("tick", { i });
+      const fill = (text: string) =>
+        Number(/^flightlog_ring_fill_ratio\{producer="[^"]+"\} (\S+)$/m.exec(text)?.[1]);
+      const first = await log.metrics();
+      assert.ok(fill(first) > 0, first);
+      assert.match(first, /^flightlog_events_total\{level="info"\} 100$/m);
+      assert.equal(fill(await log.metrics()), 0);
+    } finally {
+      await log.close();
+    }
+  });
+});
+
 Deno.test("logger.metrics() rejects with a TypeError when the metrics option is off", async () => {
   await withDir(async (dir) => {
     const log = createLogger({ dir, transport: "inline", exitHooks: false });

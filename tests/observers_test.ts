@@ -176,3 +176,22 @@ Deno.test("installObservers() sees only batches the store accepted", () => {
   consumer.close();
   assert.equal(out, "kept\n");
 });
+
+Deno.test("Observers queues at most 10,000 calls while the module loads and counts the rest", async () => {
+  let resolve!: (s: MetricsSink) => void;
+  const loading = new Promise<MetricsSink>((r) => (resolve = r));
+  const obs = new Observers({ console: null, metrics: { module: "m" } }, () => {}, () => loading);
+  const starts = Array.from(
+    { length: 10_001 },
+    (_, i) => ev("run_start", { flow_id: "f", run_id: `r${i}` }),
+  );
+  obs.observe(starts);
+  let seen = 0;
+  resolve({ onRunStart: () => seen++ });
+  await obs.ready;
+  assert.equal(seen, 10_000);
+  assert.match(
+    obs.metricsText({ dropped: 0, rings: [] }) ?? "",
+    /^flightlog_metrics_sink_errors_total 1$/m,
+  );
+});

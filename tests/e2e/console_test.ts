@@ -21,11 +21,15 @@ const HOSTILE = [
   "",
 ];
 
-async function run(transport: string, env: Record<string, string>): Promise<string[]> {
+async function run(
+  transport: string,
+  env: Record<string, string>,
+  end = "close",
+): Promise<string[]> {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-console-" });
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, dir, transport],
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, dir, transport, end],
       env,
       stdin: "piped",
       stdout: "piped",
@@ -71,4 +75,13 @@ Deno.test("console JSON: FLIGHTLOG_FORMAT=json writes one object per event", asy
     assert.equal(o[s], s);
     assert.deepEqual(objects[2 * i + 1].v, s);
   }
+});
+
+Deno.test("console text: every event logged before Deno.exit() is on stderr (exit hook flush)", async () => {
+  const lines = await run("sab", { FLIGHTLOG_FORMAT: "" }, "exit");
+  assert.equal(lines.length, HOSTILE.length * 2);
+  assert.deepEqual(parseTextLine(lines.at(-1)!), ["dbg", [["level", "debug"], [
+    "v",
+    HOSTILE.at(-1)!,
+  ]]]);
 });
