@@ -121,7 +121,9 @@ export function payloadToJsonLines(payload: Uint8Array): string {
       let empty = true;
       for (const key in call) {
         empty = false;
-        if (Object.hasOwn(template, key)) {
+        // An integer-like key is ordered before the others in the merged object: splice no more.
+        const c = key.charCodeAt(0);
+        if (Object.hasOwn(template, key) || (c >= 48 && c <= 57)) {
           overlap = true;
           break;
         }
