@@ -87,6 +87,16 @@ export class Output {
     this.#used += this.#encoder.encodeInto(text, this.#buffer.subarray(this.#used)).written;
   }
 
+  /** Appends bytes (UTF-8 text); a view may be passed, it is copied or written at once. */
+  writeBytes(bytes: Uint8Array): void {
+    if (this.#used + bytes.length > this.#buffer.length) {
+      this.flush();
+      if (bytes.length > this.#buffer.length) return this.#writeAll(bytes);
+    }
+    this.#buffer.set(bytes, this.#used);
+    this.#used += bytes.length;
+  }
+
   /** Writes everything buffered. */
   flush(): void {
     const used = this.#used;

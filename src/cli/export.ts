@@ -10,8 +10,9 @@
  *
  * Without filters, or with `--flow` only, events are written in storage
  * order (each producer's events in order; concurrent producers interleave
- * batch by batch) straight from the segment files, at more than 500,000
- * events/s (bench/cli_bench.ts "export"). Other filters go through the
+ * batch by batch) straight from the segment files; JSON Lines are
+ * transcoded from the payload bytes (`jsonl_transcoder.ts`; figures in
+ * bench/README.md, from bench/cli_figures.ts). Other filters go through the
  * store's query and come in timestamp order. Spans are built per flow from
  * all of the flow's events, whatever the other filters. A progress bar
  * shows on standard error when it is a terminal and the output is not.
@@ -21,6 +22,7 @@
 import cliProgress from "cli-progress";
 import type { LogEvent } from "../event.ts";
 import { eventToJson, payloadToJsonLines } from "../export/jsonl.ts";
+import { payloadToJsonBytes } from "../export/jsonl_transcoder.ts";
 import { toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
 import { type ReadDamage, readStoreRecords, segmentFileNames } from "../export/store_reader.ts";
 import type { QueryFilter } from "../query.ts";
@@ -171,6 +173,14 @@ function exportRecords(
         pending = 0;
       }
       if (flowId !== undefined && record.flowId !== flowId) continue;
+      if (!json) {
+        const bytes = payloadToJsonBytes(record.payload);
+        if (bytes !== null) {
+          out.writeBytes(bytes);
+          if (out.closed) break;
+          continue;
+        }
+      }
       let lines: string;
       try {
         lines = payloadToJsonLines(record.payload);
