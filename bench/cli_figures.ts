@@ -12,6 +12,7 @@
 import { listFlowRows } from "../src/cli/flows.ts";
 import { Output } from "../src/cli/_common.ts";
 import { payloadToJsonLines } from "../src/export/jsonl.ts";
+import { payloadToJsonBytes } from "../src/export/jsonl_transcoder.ts";
 import { readStoreRecords } from "../src/export/store_reader.ts";
 import { flowStoreEvents, writeFlowStore } from "../tests/support/flow_store.ts";
 import { median } from "./_workload.ts";
@@ -33,16 +34,38 @@ function loadavg(): string {
   return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 }
 
+/** CPU time of each subprocess (user + system, ms), when /usr/bin/time is there to measure it. */
+const childCpu: Record<string, number[]> = {};
+const TIME = (() => {
+  try {
+    return Deno.statSync("/usr/bin/time").isFile;
+  } catch {
+    return false;
+  }
+})();
+
 async function wall(args: string[]): Promise<number> {
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    MAIN,
+    ...args,
+  ];
   const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", MAIN, ...args],
+  const out = await new Deno.Command(TIME ? "/usr/bin/time" : deno[0]!, {
+    args: TIME ? ["-f", "cpu %U %S", ...deno] : deno.slice(1),
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
   }).output();
   const ms = performance.now() - t0;
-  if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (out.code !== 0) throw new Error(stderr);
+  const cpu = stderr.match(/cpu ([\d.]+) ([\d.]+)/);
+  if (cpu !== null) (childCpu[args[0]!] ??= []).push((Number(cpu[1]) + Number(cpu[2])) * 1000);
   return ms;
 }
 
@@ -86,6 +109,7 @@ try {
   const f = (ms: number) => `${Math.round(ms)} ms`;
   const rows = [
     ["`flows` (subprocess, wall, incl. Deno start-up)", f(median(flowsCli)), "≤ 1 s"],
+    ["`flows` (subprocess, CPU time)", childCpu.flows ? f(median(childCpu.flows)) : "-", ""],
     ["`flows` work in-process (`listFlowRows`), wall", f(median(flowsIn)), ""],
     ["`flows` work in-process, CPU time", f(median(flowsCpu)), ""],
     [
@@ -94,7 +118,14 @@ try {
       "≥ 500,000 events/s",
     ],
     [
-      "export work in-process (read, `payloadToJsonLines`, write)",
+      "`export --format jsonl -o file` (subprocess, CPU time)",
+      childCpu.export
+        ? `${f(median(childCpu.export))} = ${rate(median(childCpu.export))} events/s`
+        : "-",
+      "",
+    ],
+    [
+      "export work in-process (read, transcode, write)",
       `${f(median(exportIn))} = ${rate(median(exportIn))} events/s`,
       "",
     ],
