@@ -97,7 +97,9 @@ try {
     const out = new Output(file);
     const damage = { regions: 0, bytes: 0, skipped_segments: 0, bad_file_headers: 0 };
     for (const record of readStoreRecords(store, damage)) {
-      out.write(payloadToJsonLines(record.payload));
+      const bytes = payloadToJsonBytes(record.payload);
+      if (bytes === null) out.write(payloadToJsonLines(record.payload));
+      else out.writeBytes(bytes);
     }
     out.flush();
     file.close();

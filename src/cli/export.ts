@@ -50,6 +50,7 @@ const PAGE = 10_000;
 
 interface Progress {
   add(n: number): void;
+  /** Completes the bar (units counted only roughly reach the total) and removes the cursor hiding. */
   stop(): void;
 }
 
@@ -70,6 +71,7 @@ function progress(io: CliIo, quiet: boolean, toStdout: boolean, total: number, u
       bar.update(done);
     },
     stop() {
+      bar.update(total);
       bar.stop();
     },
   } satisfies Progress;
@@ -216,10 +218,16 @@ function exportQueried(
   quiet: boolean,
   toStdout: boolean,
 ): void {
-  const flows = filter.flow_id !== undefined
-    ? [filter.flow_id]
-    : store.listFlows().map((f) => f.flow_id);
-  const bar = progress(io, quiet, toStdout, store.stats().events, "events");
+  const infos = store.listFlows();
+  const flows = filter.flow_id !== undefined ? [filter.flow_id] : infos.map((f) => f.flow_id);
+  // The bar counts events written against the events there are to write: known for the
+  // whole store or one flow; other filters select an unknown share, so they get no bar.
+  const total = !isFlowOnly(filter)
+    ? 0
+    : filter.flow_id === undefined
+    ? store.stats().events
+    : infos.find((f) => f.flow_id === filter.flow_id)?.event_count ?? 0;
+  const bar = progress(io, quiet, toStdout, total, "events");
   let first = true;
   let batch: LogEvent[] = [];
   const emit = (event: LogEvent) => {

@@ -30,7 +30,7 @@ Deno.test("payloadToJsonBytes() transcodes the logger's records exactly as paylo
   const plain = fc.oneof(
     fc.stringMatching(/^[a-z0-9 _.:-]{0,12}$/),
     fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-    fc.double({ noNaN: true }),
+    fc.double({ noNaN: true }).filter((x) => !Object.is(x, -0)), // -0 is a tag extension
     fc.boolean(),
     fc.constant(null),
   );
