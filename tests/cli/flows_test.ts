@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { listFlowRows } from "../../src/cli/flows.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
 import { makeEvent } from "../store/_helpers.ts";
+import { createLogger } from "../../mod.ts";
+import { cli } from "./_run.ts";
 
 Deno.test("listFlowRows() gives each flow the status of its latest run, newest flow first", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-flows-" });
@@ -29,6 +31,32 @@ Deno.test("listFlowRows() gives each flow the status of its latest run, newest f
       ],
     );
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("flowsCommand() and verifyCommand() read a store while its logger is still open", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-flows-live-" });
+  const log = createLogger({ dir, exitHooks: false });
+  try {
+    const flow = log.child({ flow_id: "live", run_id: "r" });
+    flow.info("run_start");
+    flow.info("step_end", { step_id: "s", status: "ok" });
+    await log.flush();
+    const flows = await cli("flows", dir, "--json");
+    assert.equal(flows.code, 0, flows.stderr);
+    assert.deepEqual(
+      JSON.parse(flows.stdout).map((r: Record<string, unknown>) => [r.flow_id, r.status, r.events]),
+      [["live", "running", 2]],
+    );
+    const verify = await cli("verify", dir);
+    assert.equal(verify.code, 0, verify.stdout);
+    flow.info("run_end", { status: "ok" });
+    await log.flush();
+    const again = await cli("flows", dir, "--json");
+    assert.equal(JSON.parse(again.stdout)[0].status, "ok");
+  } finally {
+    await log.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
