@@ -81,6 +81,14 @@ function isFlowOnly(filter: QueryFilter): boolean {
   return Object.keys(filter).every((key) => key === "flow_id");
 }
 
+function unknownFlow(dir: string, flowId: string): CliError {
+  return new CliError(
+    `Unknown flow ${
+      JSON.stringify(flowId)
+    } in ${dir}: run \`flightlog flows ${dir}\` to list the flows`,
+  );
+}
+
 /** Runs `export`. */
 export function exportCommand(args: string[], io: CliIo): number {
   const { values, positionals: given } = parseFlags("export", args, {
@@ -166,6 +174,7 @@ function exportRecords(
   const json = format === "json";
   let first = true;
   let pending = 0;
+  let matched = 0;
   if (json) out.write("[");
   try {
     for (const record of readStoreRecords(dir, damage)) {
@@ -175,6 +184,7 @@ function exportRecords(
         pending = 0;
       }
       if (flowId !== undefined && record.flowId !== flowId) continue;
+      matched++;
       if (!json) {
         const bytes = payloadToJsonBytes(record.payload);
         if (bytes !== null) {
@@ -205,6 +215,7 @@ function exportRecords(
     bar.stop();
   }
   if (json) out.write(first ? "]\n" : "\n]\n");
+  if (flowId !== undefined && matched === 0) throw unknownFlow(dir, flowId);
   return readDamageLine(dir, damage);
 }
 
@@ -219,6 +230,9 @@ function exportQueried(
   toStdout: boolean,
 ): void {
   const infos = store.listFlows();
+  if (filter.flow_id !== undefined && !infos.some((f) => f.flow_id === filter.flow_id)) {
+    throw unknownFlow(store.dir, filter.flow_id);
+  }
   const flows = filter.flow_id !== undefined ? [filter.flow_id] : infos.map((f) => f.flow_id);
   // The bar counts events written against the events there are to write: known for the
   // whole store or one flow; other filters select an unknown share, so they get no bar.
