@@ -10,8 +10,9 @@
  *
  * Without filters, or with `--flow` only, events are written in storage
  * order (each producer's events in order; concurrent producers interleave
- * batch by batch) straight from the segment files, at more than 500,000
- * events/s (bench/cli_bench.ts "export"). Other filters go through the
+ * batch by batch) straight from the segment files; JSON Lines are
+ * transcoded from the payload bytes (`jsonl_transcoder.ts`; figures in
+ * bench/README.md, from bench/cli_figures.ts). Other filters go through the
  * store's query and come in timestamp order. Spans are built per flow from
  * all of the flow's events, whatever the other filters. A progress bar
  * shows on standard error when it is a terminal and the output is not.
@@ -21,6 +22,7 @@
 import cliProgress from "cli-progress";
 import type { LogEvent } from "../event.ts";
 import { eventToJson, payloadToJsonLines } from "../export/jsonl.ts";
+import { payloadToJsonBytes } from "../export/jsonl_transcoder.ts";
 import { toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
 import { type ReadDamage, readStoreRecords, segmentFileNames } from "../export/store_reader.ts";
 import type { QueryFilter } from "../query.ts";
@@ -48,6 +50,7 @@ const PAGE = 10_000;
 
 interface Progress {
   add(n: number): void;
+  /** Completes the bar (units counted only roughly reach the total) and removes the cursor hiding. */
   stop(): void;
 }
 
@@ -68,6 +71,7 @@ function progress(io: CliIo, quiet: boolean, toStdout: boolean, total: number, u
       bar.update(done);
     },
     stop() {
+      bar.update(total);
       bar.stop();
     },
   } satisfies Progress;
@@ -75,6 +79,14 @@ function progress(io: CliIo, quiet: boolean, toStdout: boolean, total: number, u
 
 function isFlowOnly(filter: QueryFilter): boolean {
   return Object.keys(filter).every((key) => key === "flow_id");
+}
+
+function unknownFlow(dir: string, flowId: string): CliError {
+  return new CliError(
+    `Unknown flow ${
+      JSON.stringify(flowId)
+    } in ${dir}: run \`flightlog flows ${dir}\` to list the flows`,
+  );
 }
 
 /** Runs `export`. */
@@ -162,6 +174,7 @@ function exportRecords(
   const json = format === "json";
   let first = true;
   let pending = 0;
+  let matched = 0;
   if (json) out.write("[");
   try {
     for (const record of readStoreRecords(dir, damage)) {
@@ -171,6 +184,15 @@ function exportRecords(
         pending = 0;
       }
       if (flowId !== undefined && record.flowId !== flowId) continue;
+      matched++;
+      if (!json) {
+        const bytes = payloadToJsonBytes(record.payload);
+        if (bytes !== null) {
+          out.writeBytes(bytes);
+          if (out.closed) break;
+          continue;
+        }
+      }
       let lines: string;
       try {
         lines = payloadToJsonLines(record.payload);
@@ -193,6 +215,7 @@ function exportRecords(
     bar.stop();
   }
   if (json) out.write(first ? "]\n" : "\n]\n");
+  if (flowId !== undefined && matched === 0) throw unknownFlow(dir, flowId);
   return readDamageLine(dir, damage);
 }
 
@@ -206,10 +229,19 @@ function exportQueried(
   quiet: boolean,
   toStdout: boolean,
 ): void {
-  const flows = filter.flow_id !== undefined
-    ? [filter.flow_id]
-    : store.listFlows().map((f) => f.flow_id);
-  const bar = progress(io, quiet, toStdout, store.stats().events, "events");
+  const infos = store.listFlows();
+  if (filter.flow_id !== undefined && !infos.some((f) => f.flow_id === filter.flow_id)) {
+    throw unknownFlow(store.dir, filter.flow_id);
+  }
+  const flows = filter.flow_id !== undefined ? [filter.flow_id] : infos.map((f) => f.flow_id);
+  // The bar counts events written against the events there are to write: known for the
+  // whole store or one flow; other filters select an unknown share, so they get no bar.
+  const total = !isFlowOnly(filter)
+    ? 0
+    : filter.flow_id === undefined
+    ? store.stats().events
+    : infos.find((f) => f.flow_id === filter.flow_id)?.event_count ?? 0;
+  const bar = progress(io, quiet, toStdout, total, "events");
   let first = true;
   let batch: LogEvent[] = [];
   const emit = (event: LogEvent) => {

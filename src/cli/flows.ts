@@ -5,7 +5,7 @@
  * It reads record headers only, plus each flow's last two records for its
  * run status, in one pass over the segment files (no index is built): a
  * store of 1,000,000 events is listed in well under a second
- * (bench/cli_bench.ts "flows").
+ * (bench/cli_figures.ts "flows").
  *
  * @module
  */

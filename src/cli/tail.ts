@@ -33,7 +33,7 @@ import { type EventFormat, EventWriter } from "./_event_text.ts";
 import { parseFormat } from "./query.ts";
 
 /** How far back each poll looks for late events, in ms of event time. */
-export const LATE_MS = 5_000;
+export const LATE_MS = 1_000;
 
 const uid = (event: LogEvent) => `${event.producer}:${event.seq}`;
 
@@ -70,6 +70,58 @@ function lastEvents(store: SegmentStore, filter: QueryFilter, n: number): LogEve
   }
 }
 
+/**
+ * Prints matching events as they are persisted, until interrupted. Events
+ * already in the store when following starts are never printed again: those
+ * within {@linkcode LATE_MS} of the newest one are remembered by uid, as a
+ * poll may return them; older ones are outside every poll's window.
+ */
+async function follow(
+  store: SegmentStore,
+  filter: QueryFilter,
+  printed: LogEvent[],
+  writer: EventWriter,
+  io: CliIo,
+  interval: number,
+): Promise<void> {
+  let newest = store.stats().last_ts_ms ?? -Infinity;
+  for (const event of printed) if (event.ts_ms > newest) newest = event.ts_ms;
+  const window = () => ({
+    ...filter,
+    since_ms: Math.max(newest - LATE_MS, filter.since_ms ?? -Infinity),
+  });
+  // uid -> ts_ms of the events in the current window that were printed or were there before.
+  const seen = new Map<string, number>();
+  for (const event of queryAll(store, window())) seen.set(uid(event), event.ts_ms);
+  let pruneAt = Math.max(2 * seen.size, 10_000);
+  let stop = false;
+  io.interrupted.then(() => stop = true);
+  while (!stop && !io.out.closed) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      io.interrupted,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, interval)),
+    ]);
+    clearTimeout(timer);
+    if (stop) break;
+    store.refresh();
+    const fresh = queryAll(store, window()).filter((event) => !seen.has(uid(event)))
+      .sort(compareEvents);
+    if (fresh.length === 0) continue;
+    for (const event of fresh) {
+      writer.event(event);
+      seen.set(uid(event), event.ts_ms);
+      if (event.ts_ms > newest) newest = event.ts_ms;
+    }
+    io.out.flush();
+    if (seen.size > pruneAt) {
+      const cutoff = newest - LATE_MS;
+      for (const [key, ts] of seen) if (ts < cutoff) seen.delete(key);
+      pruneAt = Math.max(2 * seen.size, 10_000);
+    }
+  }
+}
+
 /** Runs `tail`. */
 export async function tailCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals: given } = parseFlags("tail", args, {
@@ -90,44 +142,7 @@ export async function tailCommand(args: string[], io: CliIo): Promise<number> {
     const printed = lastEvents(store, filter, lines);
     for (const event of printed) writer.event(event);
     io.out.flush();
-    if (values.follow) {
-      // Events printed within LATE_MS of the newest one, by uid: what a poll may return again.
-      let seen = new Map<string, number>();
-      let newest = -Infinity;
-      const remember = (event: LogEvent) => {
-        seen.set(uid(event), event.ts_ms);
-        if (event.ts_ms > newest) newest = event.ts_ms;
-      };
-      printed.forEach(remember);
-      if (printed.length === 0) newest = store.stats().last_ts_ms ?? -Infinity;
-      let stop = false;
-      io.interrupted.then(() => stop = true);
-      while (!stop && !io.out.closed) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          io.interrupted,
-          new Promise<void>((resolve) => timer = setTimeout(resolve, interval)),
-        ]);
-        clearTimeout(timer);
-        if (stop) break;
-        store.refresh();
-        const from = Math.max(newest - LATE_MS, filter.since_ms ?? -Infinity);
-        const fresh = queryAll(store, { ...filter, since_ms: from })
-          .filter((event) => !seen.has(uid(event)))
-          .sort(compareEvents);
-        for (const event of fresh) {
-          writer.event(event);
-          remember(event);
-        }
-        if (fresh.length > 0) {
-          io.out.flush();
-          const cutoff = newest - LATE_MS;
-          if (seen.size > 10_000) {
-            seen = new Map([...seen].filter(([, ts]) => ts >= cutoff));
-          }
-        }
-      }
-    }
+    if (values.follow) await follow(store, filter, printed, writer, io, interval);
     io.out.flush();
     const line = storeDamageLine(dir!, store.stats());
     if (line === null) return EXIT.ok;

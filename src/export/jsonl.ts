@@ -37,7 +37,7 @@ function stringify(value: unknown): string {
 /** Printable ASCII without `"` or `\\`: quoted as is, as `JSON.stringify` would. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
-/** A string as JSON; the common plain case skips `JSON.stringify` (bench/cli_bench.ts "export"). */
+/** A string as JSON; the common plain case skips `JSON.stringify` (bench/cli_figures.ts "export"). */
 function quote(value: unknown): string {
   return typeof value === "string" && PLAIN.test(value) ? `"${value}"` : stringify(value);
 }
@@ -76,7 +76,7 @@ const LEVEL_JSON = new Map(LEVELS.map((level) => [level, `"${level}"`]));
  * the same text {@linkcode eventToJson} gives for each event of
  * `unpackEvents(payload)`, faster: a record's bindings are
  * written to JSON once and spliced into each of their events, and
- * plain names are quoted without `JSON.stringify` (bench/cli_bench.ts "export").
+ * plain names are quoted without `JSON.stringify` (bench/cli_figures.ts "export").
  * Throws a `TypeError` when the payload is not a record payload.
  *
  * @example Two events of one record
@@ -121,7 +121,9 @@ export function payloadToJsonLines(payload: Uint8Array): string {
       let empty = true;
       for (const key in call) {
         empty = false;
-        if (Object.hasOwn(template, key)) {
+        // An integer-like key is ordered before the others in the merged object: splice no more.
+        const c = key.charCodeAt(0);
+        if (Object.hasOwn(template, key) || (c >= 48 && c <= 57)) {
           overlap = true;
           break;
         }

@@ -157,6 +157,8 @@ Deno.test("main() runs every command on a store written by the logger", async (t
       const cases: [string[], number, RegExp][] = [
         [["show", dir, "nope"], 1, /Unknown flow "nope" .* run `flightlog flows/],
         [["view", dir, "nope", "-o", "-"], 1, /Unknown flow "nope"/],
+        [["export", dir, "--format", "jsonl", "--flow", "nope"], 1, /Unknown flow "nope"/],
+        [["export", dir, "--format", "otlp", "--flow", "nope"], 1, /Unknown flow "nope"/],
         [["flows", `${dir}/missing`], 1, /No such directory .*: pass the store directory/],
         [["flows", damaged], 1, /is not a flightlog store \(no seg-\*\.flog files\)/],
         [["flows", dir, "--colour"], 2, /Unknown option '--colour': run `flightlog help flows`/],
