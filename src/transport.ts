@@ -190,6 +190,8 @@ class WorkerTransport implements Transport {
       rejectDead(this.#failure);
     });
     this.#ready = this.#call(() => this.#remote.ready()).then((res) => {
+      // Without shared memory the worker's STATE slot is a copy: mirror "running" here.
+      if (res === null && !shared) Atomics.store(this.#control32, STATE, ConsumerState.running);
       if (res !== null) {
         this.#failure ??= new Error(res);
         Atomics.store(this.#control32, STATE, ConsumerState.failed);
