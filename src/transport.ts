@@ -387,6 +387,8 @@ export class BatchProducer implements Producer {
     if (len <= 64) { for (let i = 0; i < len; i++) buf[at + i] = src[i]!; }
     else buf.set(src.subarray(0, len), at);
     this.#fill = at + need;
+    // The first record of a batch starts the batching timer: nothing waits for a flush.
+    if (this.#timer === undefined) this.wake();
     return true;
   }
 

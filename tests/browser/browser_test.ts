@@ -91,6 +91,26 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         );
 
         await t.step(
+          `"${mode}": an event logged on an idle page is persisted without flush()`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            await page.evaluate(() => {
+              // deno-lint-ignore no-explicit-any
+              const g = globalThis as any;
+              g.log = g.flightlog.createLogger({ dir: "idle" });
+              g.log.info("lonely");
+            });
+            // Waits for the worker, not for time: the condition is polled until it holds.
+            // deno-lint-ignore no-explicit-any
+            await page.waitForFunction(() => (globalThis as any).log.stats().persisted === 1);
+            // deno-lint-ignore no-explicit-any
+            await page.evaluate(() => (globalThis as any).log.close());
+            await page.close();
+          },
+        );
+
+        await t.step(
           `"${mode}": emitted = persisted + dropped under overload, exactly`,
           async () => {
             const page = await chrome.context.newPage();
