@@ -33,6 +33,7 @@ import type { LevelName } from "./level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ProducerHandle, StoreOptions } from "./logger.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "./packed_flow_log.ts";
 import * as runtime from "./_runtime_deno.ts";
 
 /** The transport a logger uses, as `stats().mode` reports it. */
@@ -244,7 +245,8 @@ class WorkerTransport implements Transport {
 
   async getFlowLog(flowId: string): Promise<FlowLog> {
     await this.flush(false);
-    return await this.#call(() => this.#remote.getFlowLog(flowId));
+    const log = await this.#call<FlowLog | PackedFlowLog>(() => this.#remote.getFlowLog(flowId));
+    return isPackedFlowLog(log) ? unpackFlowLog(log) : log;
   }
 
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle {

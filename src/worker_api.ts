@@ -6,6 +6,7 @@
 import type { StoreOptions } from "./logger.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ConsumerStats } from "./worker_core.ts";
+import type { PackedFlowLog } from "./packed_flow_log.ts";
 
 /** Start-up data of the worker (its `workerData`). */
 export interface WorkerInit {
@@ -30,7 +31,8 @@ export interface WorkerApi {
   ): { persisted: number; internal: number; lost: number };
   flush(durable: boolean): void;
   query(filter: QueryFilter): QueryPage;
-  getFlowLog(flowId: string): FlowLog;
+  /** A flow log, or (browser worker) its packed payloads for the caller to unpack. */
+  getFlowLog(flowId: string): FlowLog | PackedFlowLog;
   stats(): ConsumerStats;
   close(): void;
 }

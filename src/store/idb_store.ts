@@ -345,6 +345,17 @@ export class IdbStore {
    * flow's records, through the `flow` index.
    */
   async getFlowLog(flowId: string): Promise<FlowLog> {
+    const events: LogEvent[] = [];
+    for (const payload of await this.flowPayloads(flowId)) {
+      const got = unpackEvents(payload);
+      for (let i = 0; i < got.length; i++) events.push(got[i]!);
+    }
+    events.sort(compareEvents);
+    return buildFlowLog(flowId, events);
+  }
+
+  /** The msgpackr payloads of one flow's records, in time order of their first events. */
+  async flowPayloads(flowId: string): Promise<Uint8Array[]> {
     this.#assertOpen();
     if (typeof flowId !== "string") {
       throw new TypeError(`Flow id must be a string, got ${typeof flowId}`);
@@ -354,13 +365,7 @@ export class IdbStore {
       "flow",
       keyRange().bound([flowId, -Infinity], [flowId, Infinity]),
     );
-    const events: LogEvent[] = [];
-    for (const r of records) {
-      const got = unpackEvents(r.data);
-      for (let i = 0; i < got.length; i++) events.push(got[i]!);
-    }
-    events.sort(compareEvents);
-    return buildFlowLog(flowId, events);
+    return records.map((r) => r.data);
   }
 
   /**
