@@ -91,6 +91,25 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         );
 
         await t.step(
+          `"${mode}": the inlined bundle starts its worker from a Blob URL`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, `${server.url}?bundle=flightlog.inline.js`);
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const log = (globalThis as any).flightlog.createLogger({ dir: "inline" });
+              log.info("hello", { flow_id: "inline" });
+              const trace = await log.getFlowLog("inline");
+              const stats = log.stats();
+              await log.close();
+              return { events: trace.events.length, mode: stats.mode };
+            });
+            assert.deepEqual(r, { events: 1, mode });
+            await page.close();
+          },
+        );
+
+        await t.step(
           `"${mode}": an event logged on an idle page is persisted without flush()`,
           async () => {
             const page = await chrome.context.newPage();
