@@ -19,6 +19,7 @@ import { INTERNAL_EVENTS, type LogEvent } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { StoreOptions } from "./logger.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import type { PendingBatch } from "./store/idb_schema.ts";
 
 /** What the browser worker needs from a store: the {@linkcode Store} methods, awaited. */
 export interface AsyncStore {
@@ -28,6 +29,8 @@ export interface AsyncStore {
   getFlowLog(flowId: string): Promise<FlowLog>;
   /** The flow's record payloads (`packEvents` format), when the store can give them. */
   flowPayloads?(flowId: string): Promise<Uint8Array[]>;
+  /** Takes the batches pages spilled at `pagehide`, when the store keeps them. */
+  takePending?(): Promise<PendingBatch[]>;
   stats(): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -163,7 +166,7 @@ export function serveBrowserWorker(
   let store!: AsyncStore;
   let behind!: WriteBehind;
   let loop: Promise<void> = Promise.resolve();
-  const opened = openStore(init.dir, init.store).then((s) => {
+  const opened = openStore(init.dir, init.store).then(async (s) => {
     store = s;
     behind = new WriteBehind(s, {
       ...options,
@@ -176,8 +179,13 @@ export function serveBrowserWorker(
     });
     consumer = new Consumer(behind, init.control);
     for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
+    // Batches a page spilled while going away: stored before any call is answered.
+    for (const batch of (await s.takePending?.()) ?? []) {
+      consumer.ingest(batch.producer, batch.bytes, batch.emitted, batch.dropped);
+    }
+    await behind.settle();
     if (init.shared) loop = run(options.idleMs ?? 1000);
-  }, (err) => {
+  }).catch((err) => {
     const why = err instanceof Error ? err.message : String(err);
     failure = new Error(
       `Cannot open the flightlog IndexedDB database "${init.dir}": ${why}; check that IndexedDB is allowed for this origin`,

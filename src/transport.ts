@@ -200,9 +200,29 @@ class WorkerTransport implements Transport {
       }
     });
     this.#ready.catch(() => {});
+    // Browser, message transport: a connection kept open to spill the unsent batch at pagehide.
+    const spill = config.exitHooks && !shared ? runtime.openSpill(config.dir) : null;
+    this.#spill = spill;
     this.#removeExitHook = config.exitHooks
-      ? runtime.addExitHook(() => this.#flushSync())
+      ? runtime.addExitHook(
+        () => this.#flushSync(),
+        spill === null ? undefined : () => this.#spillBatch(spill),
+      )
       : () => {};
+  }
+
+  readonly #spill: ReturnType<typeof runtime.openSpill>;
+
+  // The page is going away: write the unsent batch into the database ourselves.
+  #spillBatch(spill: NonNullable<ReturnType<typeof runtime.openSpill>>): void {
+    if (this.#failure !== null || this.#closing !== null) return;
+    const producer = this.producer as BatchProducer;
+    const bytes = producer.takeUnposted();
+    if (bytes === null) return;
+    const { emitted, dropped } = producer.counters();
+    if (!spill.write({ producer: this.producerId, bytes, emitted, dropped })) {
+      producer.restore(bytes); // not open: the flush that follows posts it instead
+    }
   }
 
   // Races a call to the worker against its death, so nothing waits forever.
@@ -313,6 +333,7 @@ class WorkerTransport implements Transport {
 
   async #close(): Promise<void> {
     this.#removeExitHook();
+    this.#spill?.close();
     let err: unknown = null;
     try {
       if (this.#failure === null) {
@@ -430,6 +451,20 @@ export class BatchProducer implements Producer {
   publish(emitted: number, dropped: number): void {
     this.#emitted = emitted;
     this.#dropped = dropped;
+  }
+
+  /** Takes the records not posted yet (for the unload spill), or null when there are none. */
+  takeUnposted(): Uint8Array | null {
+    if (this.#fill === 0) return null;
+    const bytes = this.#buf.slice(0, this.#fill);
+    this.#fill = 0;
+    return bytes;
+  }
+
+  /** Puts back what {@linkcode BatchProducer.takeUnposted} took (the buffer is still empty). */
+  restore(bytes: Uint8Array): void {
+    this.#buf.set(bytes, 0);
+    this.#fill = bytes.length;
   }
 
   counters(): RingCounters {

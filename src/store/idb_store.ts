@@ -7,7 +7,8 @@
  * | object store | key                  | value                                                          |
  * | ------------ | -------------------- | -------------------------------------------------------------- |
  * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode StoredRecord}    |
- * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes }`; `"evicted"`: `{ records, events, bytes, quota }` |
+ * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }` |
+ * | `pending`    | autoIncrement        | batches a page spilled at `pagehide` (`PendingBatch` in `idb_schema.ts`) |
  *
  * | index on `records` | key path         | answers                                               |
  * | ------------------ | ---------------- | ----------------------------------------------------- |
@@ -38,6 +39,7 @@ import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
 import type { StoreOptions } from "../logger.ts";
 import { packEvents, unpackEvents } from "./payload_codec.ts";
 import { isFlowId } from "./segment_format.ts";
+import { DB_VERSION, type PendingBatch, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
 
 /** One stored record: the events of one flow from one batch. */
 export interface StoredRecord {
@@ -91,6 +93,7 @@ interface Schema extends DBSchema {
     indexes: { flow: [string, number]; t0: number; w: number };
   };
   meta: { key: string; value: Totals | Evicted };
+  pending: { key: number; value: PendingBatch };
 }
 
 type WriteTx = IDBPTransaction<Schema, ("records" | "meta")[], "readwrite">;
@@ -183,13 +186,9 @@ export class IdbStore {
     if ((globalThis as { indexedDB?: unknown }).indexedDB === undefined) {
       throw new TypeError("IndexedDB is not available here: use the Deno build for files");
     }
-    const db = await openDB<Schema>(name, 1, {
+    const db = await openDB<Schema>(name, DB_VERSION, {
       upgrade(db) {
-        const records = db.createObjectStore("records", { keyPath: "id", autoIncrement: true });
-        records.createIndex("flow", ["flow", "t0"]);
-        records.createIndex("t0", "t0");
-        records.createIndex("w", "w");
-        db.createObjectStore("meta", { keyPath: "key" });
+        upgradeSchema(db as unknown as SchemaTarget);
       },
       // Another tab upgrading the schema: let it, this connection is finished.
       blocking() {
@@ -217,6 +216,19 @@ export class IdbStore {
         if (!freed) throw err;
       }
     }
+  }
+
+  /**
+   * Takes (reads and deletes, in one transaction, so two tabs never both
+   * take one) the batches pages spilled at `pagehide`.
+   */
+  async takePending(): Promise<PendingBatch[]> {
+    this.#assertOpen();
+    const tx = this.#db.transaction("pending", "readwrite");
+    const batches = await tx.store.getAll();
+    if (batches.length > 0) await tx.store.clear();
+    await tx.done;
+    return batches;
   }
 
   /** Commits an empty-handed `durability: "strict"` transaction: earlier writes are on disk. */

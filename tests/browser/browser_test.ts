@@ -210,6 +210,39 @@ Deno.test("the browser build in headless Chromium", async (t) => {
           await page.close();
         });
 
+        // The message transport spills its unsent batch at pagehide; in sab mode the events
+        // are the worker's to commit, and an immediate reload can beat it (see README).
+        await t.step({
+          name: `"${mode}": events logged just before a reload survive it (pagehide spill)`,
+          ignore: mode !== "message",
+          fn: async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              // A batching delay no test waits for: only the pagehide hook hands the events on.
+              const log = createLogger({ dir: "pagehide", flushIntervalMs: 3_600_000 });
+              await log.flush(); // the worker is up and the database open
+              for (let i = 0; i < 1000; i++) log.info("before_reload", { flow_id: "pagehide", i });
+            });
+            await page.reload(); // no flush, no wait: pagehide is all there is
+            await page.waitForFunction(() =>
+              (globalThis as { flightlogReady?: boolean }).flightlogReady
+            );
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              const log = createLogger({ dir: "pagehide" });
+              const trace = await log.getFlowLog("pagehide");
+              await log.close();
+              return trace.events.map((e: { fields: { i: number } }) => e.fields.i);
+            });
+            assert.deepEqual(r, Array.from({ length: 1000 }, (_, i) => i));
+            await page.close();
+          },
+        });
+
         await t.step(
           `"${mode}": two tabs sharing one database keep each other's events`,
           async () => {

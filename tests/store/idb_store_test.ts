@@ -224,3 +224,41 @@ Deno.test("IdbStore.open() rejects bad names and limits with typed errors", asyn
   await store.close();
   await assert.rejects(() => store.append([makeEvent(1)]), TypeError);
 });
+
+Deno.test("IdbStore.takePending() takes the batches pages spilled, once", async () => {
+  const name = dbName();
+  const store = await IdbStore.open(name);
+  // A page spills without idb, on its own connection (see openSpill in _runtime_browser.ts).
+  const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
+  const db = await new Promise<DatabaseLike>((resolve) => {
+    const req = factory.open(name);
+    req.onsuccess = () => resolve(req.result);
+  });
+  const tx = db.transaction("pending", "readwrite");
+  tx.objectStore("pending").put({
+    producer: "p.0",
+    bytes: new Uint8Array([1, 2]),
+    emitted: 3,
+    dropped: 1,
+  });
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+  const taken = await store.takePending();
+  assert.deepEqual(taken.map((b) => [b.producer, [...b.bytes], b.emitted, b.dropped]), [
+    ["p.0", [1, 2], 3, 1],
+  ]);
+  assert.deepEqual(await store.takePending(), []);
+  await store.close();
+});
+
+interface DatabaseLike {
+  transaction(store: string, mode: "readwrite"): {
+    objectStore(name: string): { put(value: unknown): unknown };
+    oncomplete: ((v: unknown) => void) | null;
+  };
+  close(): void;
+}
+interface OpenLike {
+  result: DatabaseLike;
+  onsuccess: (() => void) | null;
+}
