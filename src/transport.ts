@@ -505,13 +505,15 @@ class InlineTransport implements Transport {
   readonly #removeExitHook: () => void;
 
   constructor(config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>) {
+    // The store first: where none can be opened (browsers), nothing else is built.
+    const store = runtime.openStore(config.dir, config.store);
     this.producerId = `${newInstanceId()}.0`;
     const control = createControlBuffer(false);
     this.#control = new Int32Array(control);
     const ring = createRingBuffer(config.ringBytes, false);
     this.producer = new RingProducer(ring, control);
     this.#intervalMs = config.flushIntervalMs;
-    this.#consumer = new Consumer(runtime.openStore(config.dir, config.store), control);
+    this.#consumer = new Consumer(store, control);
     this.#consumer.addRing(this.producerId, ring);
     // The consumer "sleeps" until the first write; a write then schedules one drain.
     Atomics.store(this.#control, SLEEPING, 1);

@@ -91,6 +91,34 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         );
 
         await t.step(
+          `"${mode}": createLogger() refuses a transport the page cannot run`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              const attempt = async (transport: string) => {
+                try {
+                  await createLogger({ dir: "refused", transport }).close();
+                  return "created";
+                } catch (err) {
+                  return `${(err as Error).name}: ${(err as Error).message}`;
+                }
+              };
+              return { inline: await attempt("inline"), sab: await attempt("sab") };
+            });
+            assert.match(
+              r.inline,
+              /^TypeError: The "inline" transport is not available in browsers/,
+            );
+            if (isolated) assert.equal(r.sab, "created");
+            else assert.match(r.sab, /^TypeError: Transport "sab" needs SharedArrayBuffer/);
+            await page.close();
+          },
+        );
+
+        await t.step(
           `"${mode}": the inlined bundle starts its worker from a Blob URL`,
           async () => {
             const page = await chrome.context.newPage();
