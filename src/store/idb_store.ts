@@ -417,11 +417,14 @@ export class IdbStore {
       const tx = this.#db.transaction(["records", "meta"], "readonly");
       const totals = (await tx.objectStore("meta").get("totals")) as Totals | undefined;
       const from = lower - (totals?.span ?? 0);
-      const range = keyRange().bound(from, untilMs, false, true);
-      let cursor = await tx.objectStore("records").index("t0").openCursor(range);
-      while (cursor !== null && cursor.value.t0 <= top.bound) {
-        offer(cursor.value);
-        cursor = await cursor.continue();
+      // An empty window (since_ms = until_ms) is no valid key range: nothing to read.
+      if (from < untilMs) {
+        const range = keyRange().bound(from, untilMs, false, true);
+        let cursor = await tx.objectStore("records").index("t0").openCursor(range);
+        while (cursor !== null && cursor.value.t0 <= top.bound) {
+          offer(cursor.value);
+          cursor = await cursor.continue();
+        }
       }
       await tx.done;
     }

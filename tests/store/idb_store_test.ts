@@ -262,3 +262,11 @@ interface OpenLike {
   result: DatabaseLike;
   onsuccess: (() => void) | null;
 }
+
+Deno.test("IdbStore.query() answers an empty time window with no events", async () => {
+  const store = await IdbStore.open(dbName());
+  await store.append([makeEvent(5)]); // one-event records: t0 = t1
+  assert.deepEqual((await store.query({ since_ms: 5, until_ms: 5 })).events, []);
+  assert.equal((await store.query({ since_ms: 5, until_ms: 6 })).events.length, 1);
+  await store.close();
+});
