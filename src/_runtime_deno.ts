@@ -17,6 +17,7 @@ import type { Store } from "./worker_core.ts";
 import { SegmentStore, type SegmentStoreOptions } from "./store/segment_store.ts";
 import type { UplinkFiles } from "./uplink/uplink.ts";
 import { denoUplinkFiles } from "./uplink/_files_deno.ts";
+import type { PendingBatch } from "./store/idb_schema.ts";
 
 /** True when a worker thread can be started. */
 export function hasWorkers(): boolean {
@@ -184,9 +185,10 @@ const onSigterm = (): void => {
  * Runs `flush` synchronously at process exit: end of script and `Deno.exit()`
  * (`unload`), an uncaught exception (`error`), an unhandled rejection, SIGINT
  * and SIGTERM (after which the process exits with 130 / 143). Returns the
- * function that removes the hook.
+ * function that removes the hook. (`_spill` is the browser's unload spill:
+ * a process that exits has the synchronous flush instead.)
  */
-export function addExitHook(flush: () => void): () => void {
+export function addExitHook(flush: () => void, _spill?: () => void): () => void {
   hooks.add(flush);
   if (!installed) {
     installed = true;
@@ -299,4 +301,9 @@ export function serveHttp(
     url: `http://${host}:${addr.port}`,
     close: () => server.shutdown(),
   };
+/** The browser's unload spill (see `_runtime_browser.ts`); a process has exit hooks instead. */
+export function openSpill(
+  _dir: string,
+): { write(batch: PendingBatch): boolean; close(): void } | null {
+  return null;
 }

@@ -33,6 +33,7 @@ import type { LevelName } from "./level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ProducerHandle, StoreOptions } from "./logger.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "./packed_flow_log.ts";
 import * as runtime from "./_runtime_deno.ts";
 import {
   installObservers,
@@ -226,6 +227,8 @@ class WorkerTransport implements Transport {
       rejectDead(this.#failure);
     });
     this.#ready = this.#call(() => this.#remote.ready()).then((res) => {
+      // Without shared memory the worker's STATE slot is a copy: mirror "running" here.
+      if (res === null && !shared) Atomics.store(this.#control32, STATE, ConsumerState.running);
       if (res !== null) {
         this.#failure ??= new Error(res);
         Atomics.store(this.#control32, STATE, ConsumerState.failed);
@@ -233,9 +236,29 @@ class WorkerTransport implements Transport {
       }
     });
     this.#ready.catch(() => {});
+    // Browser, message transport: a connection kept open to spill the unsent batch at pagehide.
+    const spill = config.exitHooks && !shared ? runtime.openSpill(config.dir) : null;
+    this.#spill = spill;
     this.#removeExitHook = config.exitHooks
-      ? runtime.addExitHook(() => this.#flushSync())
+      ? runtime.addExitHook(
+        () => this.#flushSync(),
+        spill === null ? undefined : () => this.#spillBatch(spill),
+      )
       : () => {};
+  }
+
+  readonly #spill: ReturnType<typeof runtime.openSpill>;
+
+  // The page is going away: write the unsent batch into the database ourselves.
+  #spillBatch(spill: NonNullable<ReturnType<typeof runtime.openSpill>>): void {
+    if (this.#failure !== null || this.#closing !== null) return;
+    const producer = this.producer as BatchProducer;
+    const bytes = producer.takeUnposted();
+    if (bytes === null) return;
+    const { emitted, dropped } = producer.counters();
+    if (!spill.write({ producer: this.producerId, bytes, emitted, dropped })) {
+      producer.restore(bytes); // not open: the flush that follows posts it instead
+    }
   }
 
   // Races a call to the worker against its death, so nothing waits forever.
@@ -278,7 +301,8 @@ class WorkerTransport implements Transport {
 
   async getFlowLog(flowId: string): Promise<FlowLog> {
     await this.flush(false);
-    return await this.#call(() => this.#remote.getFlowLog(flowId));
+    const log = await this.#call<FlowLog | PackedFlowLog>(() => this.#remote.getFlowLog(flowId));
+    return isPackedFlowLog(log) ? unpackFlowLog(log) : log;
   }
 
   // Not a flush: the worker reads the ring fill as the producers left it, then drains.
@@ -353,6 +377,7 @@ class WorkerTransport implements Transport {
 
   async #close(): Promise<void> {
     this.#removeExitHook();
+    this.#spill?.close();
     let err: unknown = null;
     try {
       if (this.#failure === null) {
@@ -431,6 +456,8 @@ export class BatchProducer implements Producer {
     if (len <= 64) { for (let i = 0; i < len; i++) buf[at + i] = src[i]!; }
     else buf.set(src.subarray(0, len), at);
     this.#fill = at + need;
+    // The first record of a batch starts the batching timer: nothing waits for a flush.
+    if (this.#timer === undefined) this.wake();
     return true;
   }
 
@@ -473,6 +500,20 @@ export class BatchProducer implements Producer {
     this.#dropped = dropped;
   }
 
+  /** Takes the records not posted yet (for the unload spill), or null when there are none. */
+  takeUnposted(): Uint8Array | null {
+    if (this.#fill === 0) return null;
+    const bytes = this.#buf.slice(0, this.#fill);
+    this.#fill = 0;
+    return bytes;
+  }
+
+  /** Puts back what {@linkcode BatchProducer.takeUnposted} took (the buffer is still empty). */
+  restore(bytes: Uint8Array): void {
+    this.#buf.set(bytes, 0);
+    this.#fill = bytes.length;
+  }
+
   counters(): RingCounters {
     return {
       emitted: this.#emitted,
@@ -512,13 +553,15 @@ class InlineTransport implements Transport {
   readonly #removeExitHook: () => void;
 
   constructor(config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>) {
+    // The store first: where none can be opened (browsers), nothing else is built.
+    const store = runtime.openStore(config.dir, config.store);
     this.producerId = `${newInstanceId()}.0`;
     const control = createControlBuffer(false);
     this.#control = new Int32Array(control);
     const ring = createRingBuffer(config.ringBytes, false);
     this.producer = new RingProducer(ring, control);
     this.#intervalMs = config.flushIntervalMs;
-    this.#consumer = new Consumer(runtime.openStore(config.dir, config.store), control);
+    this.#consumer = new Consumer(store, control);
     this.#consumer.addRing(this.producerId, ring);
     this.#observers = installObservers(this.#consumer, config.observe, runtime.writeConsole);
     // The consumer "sleeps" until the first write; a write then schedules one drain.

@@ -8,6 +8,7 @@ import type { UplinkOptions } from "./uplink/options.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ConsumerStats } from "./worker_core.ts";
 import type { ObserverConfig } from "./observers.ts";
+import type { PackedFlowLog } from "./packed_flow_log.ts";
 
 /** Start-up data of the worker (its `workerData`). */
 export interface WorkerInit {
@@ -38,7 +39,8 @@ export interface WorkerApi {
   ): { persisted: number; internal: number; lost: number };
   flush(durable: boolean): void;
   query(filter: QueryFilter): QueryPage;
-  getFlowLog(flowId: string): FlowLog;
+  /** A flow log, or (browser worker) its packed payloads for the caller to unpack. */
+  getFlowLog(flowId: string): FlowLog | PackedFlowLog;
   stats(): ConsumerStats;
   /** The Prometheus exposition text (after a drain), or null when metrics are off. */
   metrics(): string | null;

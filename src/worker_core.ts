@@ -214,6 +214,26 @@ export class Consumer {
     for (const observe of this.#observers) observe(batch);
   }
 
+  /**
+   * Moves events from persisted to lost: an asynchronous store (IndexedDB)
+   * accepted them in `append()` and failed to write them later. Keeps
+   * `emitted = persisted + dropped` exact.
+   */
+  revoke(producer: string, user: number, internal: number, err: Error): void {
+    const p = this.#producers.find((e) => e.id === producer);
+    if (p === undefined) return;
+    this.#storeErrors++;
+    this.#storeDropped += user;
+    this.#lastError = err;
+    p.persisted -= user;
+    p.internal -= internal;
+    p.lost += user;
+    if (p.ring !== null) {
+      p.ring.countPersisted(-user, -internal);
+      p.ring.countLost(user);
+    }
+  }
+
   /** Drains, then answers outstanding synchronous flush requests. */
   serviceFlushRequests(): void {
     const c = this.#control;

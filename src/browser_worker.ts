@@ -1,0 +1,310 @@
+/**
+ * The worker side of the browser build: the {@linkcode Consumer} in front of
+ * an asynchronous store (IndexedDB). Plain code with no worker globals, so a
+ * Deno test runs it in-process against `fake-indexeddb`.
+ *
+ * The consumer expects a synchronous {@linkcode Store}; {@linkcode WriteBehind}
+ * is one: `append()` queues the events and a single writer hands everything
+ * queued to the asynchronous store, one call (one IndexedDB transaction) per
+ * batch of up to `maxBatch` events. The queue is bounded: past `maxBacklog`
+ * events the worker stops draining, so the rings fill and the front ends drop
+ * and count, exactly as when the Deno worker falls behind. A batch the store
+ * fails to write is moved from persisted to lost (`Consumer.revoke`), so
+ * `emitted = persisted + dropped` stays exact, and the next flush rejects.
+ *
+ * @module
+ */
+import { Consumer, type ConsumerStats, type Store } from "./worker_core.ts";
+import { INTERNAL_EVENTS, type LogEvent } from "./event.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
+import type { StoreOptions } from "./logger.ts";
+import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import type { PendingBatch } from "./store/idb_schema.ts";
+import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
+
+/** What the browser worker needs from a store: the {@linkcode Store} methods, awaited. */
+export interface AsyncStore {
+  append(events: readonly LogEvent[]): Promise<void>;
+  sync(): Promise<void>;
+  query(filter: QueryFilter): Promise<QueryPage>;
+  getFlowLog(flowId: string): Promise<FlowLog>;
+  /** The flow's record payloads (`packEvents` format), when the store can give them. */
+  flowPayloads?(flowId: string): Promise<Uint8Array[]>;
+  /** Takes the batches pages spilled at `pagehide`, when the store keeps them. */
+  takePending?(): Promise<PendingBatch[]>;
+  stats(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode WriteBehind}. */
+export interface WriteBehindOptions {
+  /**
+   * Most events handed to the store in one call (one transaction).
+   * @default {16384}
+   */
+  maxBatch?: number;
+  /**
+   * Queued events past which {@linkcode WriteBehind.full} is true.
+   * @default {65536}
+   */
+  maxBacklog?: number;
+  /** Called with the events of a batch the store failed to write. */
+  onLost?: (events: readonly LogEvent[], err: Error) => void;
+}
+
+/** A synchronous {@linkcode Store} face on an {@linkcode AsyncStore}; see the module doc. */
+export class WriteBehind implements Store {
+  readonly #store: AsyncStore;
+  readonly #maxBatch: number;
+  readonly #maxBacklog: number;
+  readonly #onLost: (events: readonly LogEvent[], err: Error) => void;
+  #queue: LogEvent[] = [];
+  #writing: Promise<void> | null = null;
+  #batches = 0;
+
+  constructor(store: AsyncStore, options: WriteBehindOptions = {}) {
+    this.#store = store;
+    this.#maxBatch = options.maxBatch ?? 16384;
+    this.#maxBacklog = options.maxBacklog ?? 65536;
+    this.#onLost = options.onLost ?? (() => {});
+  }
+
+  /** Queues the events; the writer stores them. */
+  append(events: LogEvent[]): void {
+    const q = this.#queue;
+    for (let i = 0; i < events.length; i++) q.push(events[i]!);
+    this.#writing ??= this.#write();
+  }
+
+  /** Events queued and not yet written. */
+  backlog(): number {
+    return this.#queue.length;
+  }
+
+  /** True when the worker should stop draining until the writer catches up. */
+  full(): boolean {
+    return this.#queue.length >= this.#maxBacklog;
+  }
+
+  /** Resolves when everything queued before the call is written (or counted lost). */
+  async settle(): Promise<void> {
+    while (this.#writing !== null) await this.#writing;
+  }
+
+  async #write(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        let batch = this.#queue;
+        if (batch.length > this.#maxBatch) batch = batch.splice(0, this.#maxBatch);
+        else this.#queue = [];
+        try {
+          await this.#store.append(batch);
+          this.#batches++;
+        } catch (err) {
+          this.#onLost(batch, err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  /** Durability is the asynchronous store's business: see {@linkcode serveBrowserWorker}'s flush. */
+  sync(): void {}
+
+  query(): QueryPage {
+    throw new TypeError("WriteBehind answers no queries: await the asynchronous store's query()");
+  }
+
+  getFlowLog(): FlowLog {
+    throw new TypeError(
+      "WriteBehind answers no queries: await the asynchronous store's getFlowLog()",
+    );
+  }
+
+  stats(): Record<string, unknown> {
+    return { backlog: this.#queue.length, batches: this.#batches };
+  }
+
+  close(): void {}
+}
+
+/** The worker API with every method allowed to answer through a promise (comlink awaits it). */
+export type AsyncWorkerApi = {
+  [K in keyof WorkerApi]: WorkerApi[K] extends (...args: infer A) => infer R
+    ? (...args: A) => R | Promise<R>
+    : never;
+};
+
+/** Statistics of the browser worker: the consumer's, with the store's awaited. */
+export interface BrowserWorkerStats extends Omit<ConsumerStats, "store"> {
+  store: unknown;
+}
+
+/** Options of {@linkcode serveBrowserWorker}. */
+export interface BrowserWorkerOptions extends WriteBehindOptions {
+  /**
+   * Where console output goes (option `console` of `createLogger`).
+   * @default {console.error}
+   */
+  writeConsole?: (stream: "stdout" | "stderr", text: string) => void;
+  /**
+   * Longest sleep of the drain loop between wake-ups.
+   * @default {1000}
+   */
+  idleMs?: number;
+}
+
+/**
+ * Opens the store (asynchronously) and returns the worker API at once: every
+ * call waits for the store. A store that cannot be opened does not crash the
+ * worker: `ready()` reports the error and every other call throws it. With
+ * shared memory (`init.shared`), runs the drain loop.
+ */
+export function serveBrowserWorker(
+  init: WorkerInit,
+  openStore: (name: string, options: StoreOptions) => Promise<AsyncStore>,
+  options: BrowserWorkerOptions = {},
+): AsyncWorkerApi {
+  let failure: Error | null = null;
+  let closed = false;
+  let consumer!: Consumer;
+  let store!: AsyncStore;
+  let behind!: WriteBehind;
+  let loop: Promise<void> = Promise.resolve();
+  let observers: Observers | null = null;
+  const opened = openStore(init.dir, init.store).then(async (s) => {
+    store = s;
+    behind = new WriteBehind(s, {
+      ...options,
+      onLost: (events, err) => {
+        for (const [producer, [user, internal]] of countByProducer(events)) {
+          consumer.revoke(producer, user, internal, err);
+        }
+        options.onLost?.(events, err);
+      },
+    });
+    consumer = new Consumer(behind, init.control);
+    observers = installObservers(
+      consumer,
+      init.observe,
+      options.writeConsole ?? ((_stream, text) => console.error(text)),
+    );
+    for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
+    // Batches a page spilled while going away: stored before any call is answered.
+    for (const batch of (await s.takePending?.()) ?? []) {
+      consumer.ingest(batch.producer, batch.bytes, batch.emitted, batch.dropped);
+    }
+    await behind.settle();
+    if (init.shared) loop = run(options.idleMs ?? 1000);
+  }).catch((err) => {
+    const why = err instanceof Error ? err.message : String(err);
+    failure = new Error(
+      `Cannot open the flightlog IndexedDB database "${init.dir}": ${why}; check that IndexedDB is allowed for this origin`,
+      { cause: err },
+    );
+  });
+
+  // Drain, answer flush requests, yield so RPCs run; pause while the writer is behind.
+  async function run(idleMs: number): Promise<void> {
+    const channel = new MessageChannel();
+    const yieldToEvents = () =>
+      new Promise<void>((resolve) => {
+        channel.port2.onmessage = () => resolve();
+        channel.port1.postMessage(0);
+      });
+    try {
+      while (!closed) {
+        if (behind.full()) {
+          await behind.settle();
+          continue;
+        }
+        const started = performance.now();
+        let n: number;
+        do {
+          n = consumer.drain();
+          consumer.serviceFlushRequests();
+        } while (n > 0 && !behind.full() && performance.now() - started < 8 && !closed);
+        if (n > 0) await yieldToEvents();
+        else await consumer.sleep(idleMs);
+      }
+    } catch (err) {
+      failure ??= err instanceof Error ? err : new Error(String(err));
+    } finally {
+      channel.port1.close();
+      channel.port2.close();
+    }
+  }
+
+  const live = async (): Promise<Consumer> => {
+    await opened;
+    if (failure !== null) throw failure;
+    return consumer;
+  };
+
+  return {
+    ready: async () => {
+      await opened;
+      await observers?.ready;
+      return failure === null ? null : failure.message;
+    },
+    metrics: async () => {
+      const c = await live();
+      const counters = scrapeCounters(c); // ring fill as the producers left it
+      c.drain();
+      return observers?.metricsText(counters) ?? null;
+    },
+    addRing: async (producer, buffer) => (await live()).addRing(producer, buffer),
+    ingest: async (producer, bytes, emitted, dropped) => {
+      const c = await live();
+      // Bounded memory: the front end keeps the batch counted as in flight meanwhile.
+      while (behind.full()) await behind.settle();
+      return c.ingest(producer, bytes, emitted, dropped);
+    },
+    flush: async (durable) => {
+      const c = await live();
+      c.drain();
+      await behind.settle();
+      if (durable) await store.sync();
+      c.flush(false); // rethrows a write failure since the last flush
+    },
+    query: async (filter) => {
+      (await live()).drain();
+      await behind.settle();
+      return await store.query(filter);
+    },
+    getFlowLog: async (flowId) => {
+      (await live()).drain();
+      await behind.settle();
+      if (store.flowPayloads === undefined) return await store.getFlowLog(flowId);
+      // Payloads, not events: the caller unpacks them faster than it could clone the events.
+      const payloads = await store.flowPayloads(flowId);
+      return { kind: "flightlog-packed-flow-log", flow_id: flowId, payloads };
+    },
+    stats: async () => {
+      const c = await live();
+      return { ...c.stats(), store: await store.stats() } as unknown as ConsumerStats;
+    },
+    close: async () => {
+      await opened;
+      if (failure !== null || closed) return;
+      closed = true;
+      consumer.close();
+      await loop;
+      await behind.settle();
+      await store.sync();
+      await store.close();
+    },
+  };
+}
+
+function countByProducer(events: readonly LogEvent[]): Map<string, [number, number]> {
+  const counts = new Map<string, [number, number]>();
+  for (const e of events) {
+    let c = counts.get(e.producer);
+    if (c === undefined) counts.set(e.producer, c = [0, 0]);
+    if (e.event === INTERNAL_EVENTS.dropped) c[1]++;
+    else c[0]++;
+  }
+  return counts;
+}

@@ -1,0 +1,605 @@
+/**
+ * The browser store: events in IndexedDB (through `idb`), written by the
+ * worker one transaction per batch.
+ *
+ * ## Database layout (schema version 1)
+ *
+ * | object store | key                  | value                                                          |
+ * | ------------ | -------------------- | -------------------------------------------------------------- |
+ * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode StoredRecord}    |
+ * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }` |
+ * | `pending`    | autoIncrement        | batches a page spilled at `pagehide` (`PendingBatch` in `idb_schema.ts`) |
+ *
+ * | index on `records` | key path         | answers                                               |
+ * | ------------------ | ---------------- | ----------------------------------------------------- |
+ * | `flow`             | `["flow", "t0"]` | a flow's records in time order (`getFlowLog`, `query({ flow_id })`) |
+ * | `t0`               | `t0`             | records in time order (time-range and unfiltered queries) |
+ * | `w`                | `w` (written at) | records older than the age limit (retention)          |
+ *
+ * A record's `data` is the msgpackr payload of `src/store/payload_codec.ts`
+ * (the same as in a segment file). Events without a string flow id go to a
+ * record without `flow`, which the `flow` index leaves out.
+ *
+ * Each batch is one `readwrite` transaction over both stores that adds its
+ * records, updates the totals and applies retention, so several tabs (each
+ * with its own worker) sharing one database never see half a batch and never
+ * lose a total: IndexedDB runs overlapping `readwrite` transactions one at a
+ * time. `QuotaExceededError` evicts the oldest quarter of the bytes (at least
+ * one record), counts it and retries; only an empty database that still
+ * refuses the batch makes `append()` reject.
+ *
+ * @module
+ */
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
+import { flowIdOf, INTERNAL_EVENTS, type LogEvent } from "../event.ts";
+import { buildFlowLog, compareEvents } from "../flow_log.ts";
+import { compileFilter, type CursorPosition, encodeCursor } from "../filter.ts";
+import { SEVERITY } from "../level.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
+import type { StoreOptions } from "../logger.ts";
+import { packEvents, unpackEvents } from "./payload_codec.ts";
+import { isFlowId } from "./segment_format.ts";
+import { DB_VERSION, type PendingBatch, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
+
+/** One stored record: the events of one flow from one batch. */
+export interface StoredRecord {
+  /** Primary key, given by IndexedDB; increases with every record of the database. */
+  id?: number;
+  /** The flow id; absent for events without one. */
+  flow?: string;
+  /** Smallest `ts_ms` of its events. */
+  t0: number;
+  /** Largest `ts_ms` of its events. */
+  t1: number;
+  /** Largest severity of its events. */
+  sev: number;
+  /** Number of events. */
+  n: number;
+  /** When it was written (the store's clock): the age limit looks at this. */
+  w: number;
+  /** The msgpackr payload (`packEvents`). */
+  data: Uint8Array;
+}
+
+interface Totals {
+  key: "totals";
+  records: number;
+  events: number;
+  bytes: number;
+  /** Longest `t1 - t0` of any record written, which bounds a time-range scan. */
+  span: number;
+}
+
+/** Evictions since the database was created, by retention and by quota. */
+export interface IdbEvictions {
+  /** Records removed. */
+  records: number;
+  /** Events removed. */
+  events: number;
+  /** Payload bytes removed. */
+  bytes: number;
+  /** Times a `QuotaExceededError` was turned into an eviction. */
+  quota: number;
+}
+
+interface Evicted extends IdbEvictions {
+  key: "evicted";
+}
+
+interface Schema extends DBSchema {
+  records: {
+    key: number;
+    value: StoredRecord;
+    indexes: { flow: [string, number]; t0: number; w: number };
+  };
+  meta: { key: string; value: Totals | Evicted };
+  pending: { key: number; value: PendingBatch };
+}
+
+type WriteTx = IDBPTransaction<Schema, ("records" | "meta")[], "readwrite">;
+
+/** Options of {@linkcode IdbStore.open}. */
+export interface IdbStoreOptions extends StoreOptions {
+  /**
+   * Wall clock in ms since the epoch, for the age limit and `log.evicted`.
+   * @default {Date.now}
+   */
+  clock?: () => number;
+}
+
+/** Statistics of an {@linkcode IdbStore}. */
+export interface IdbStoreStats {
+  /** The database name. */
+  database: string;
+  /** Records, events and payload bytes in the database (every writer's). */
+  records: number;
+  events: number;
+  bytes: number;
+  /** Evictions in the database (every writer's). */
+  evicted: IdbEvictions;
+  /** Batches this instance wrote (one transaction each). */
+  transactions: number;
+}
+
+/** Default `maxBytes` in browsers: an origin's quota is shared with the page's own data. */
+export const DEFAULT_IDB_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+const STORE_PRODUCER = "store";
+const QUOTA_RETRIES = 8;
+
+/** The empty totals and eviction rows. */
+const ZERO_TOTALS: Totals = { key: "totals", records: 0, events: 0, bytes: 0, span: 0 };
+const ZERO_EVICTED: Evicted = { key: "evicted", records: 0, events: 0, bytes: 0, quota: 0 };
+
+/**
+ * Events in IndexedDB. Asynchronous: the browser worker awaits each call.
+ *
+ * @example Write a batch and read its flow back
+ * ```ts
+ * import "fake-indexeddb/auto";
+ * import { IdbStore } from "./idb_store.ts";
+ * import assert from "node:assert/strict";
+ * const store = await IdbStore.open("doc-example");
+ * await store.append([
+ *   { ts_ms: 1, level: "info", severity: 9, event: "step_end", producer: "p.1", seq: 1, fields: { flow_id: "f" } },
+ * ]);
+ * assert.equal((await store.getFlowLog("f")).events.length, 1);
+ * await store.close();
+ * ```
+ */
+export class IdbStore {
+  readonly #db: IDBPDatabase<Schema>;
+  readonly #name: string;
+  readonly #maxBytes: number;
+  readonly #maxAgeMs: number;
+  readonly #clock: () => number;
+  #internalSeq = 0;
+  #transactions = 0;
+  #closed = false;
+
+  private constructor(
+    db: IDBPDatabase<Schema>,
+    name: string,
+    options: IdbStoreOptions,
+  ) {
+    this.#db = db;
+    this.#name = name;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_IDB_MAX_BYTES;
+    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /**
+   * Opens (creating if needed) the database `name`. Throws a `TypeError` for
+   * a bad name or limit, and rejects when IndexedDB is unavailable.
+   */
+  static async open(name: string, options: IdbStoreOptions = {}): Promise<IdbStore> {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TypeError(`The database name must be a non-empty string, got ${String(name)}`);
+    }
+    for (const key of ["maxBytes", "maxAgeMs"] as const) {
+      const v = options[key];
+      if (v !== undefined && !(typeof v === "number" && v > 0)) {
+        throw new RangeError(`store.${key} must be a positive number, got ${String(v)}`);
+      }
+    }
+    if ((globalThis as { indexedDB?: unknown }).indexedDB === undefined) {
+      throw new TypeError("IndexedDB is not available here: use the Deno build for files");
+    }
+    const db = await openDB<Schema>(name, DB_VERSION, {
+      upgrade(db) {
+        upgradeSchema(db as unknown as SchemaTarget);
+      },
+      // Another tab upgrading the schema: let it, this connection is finished.
+      blocking() {
+        db.close();
+      },
+    });
+    return new IdbStore(db, name, options);
+  }
+
+  /**
+   * Writes `events` in one transaction: one record per flow, then retention.
+   * A `QuotaExceededError` evicts the oldest records (counted) and retries.
+   */
+  async append(events: readonly LogEvent[]): Promise<void> {
+    this.#assertOpen();
+    if (events.length === 0) return;
+    const records = toRecords(events, this.#clock());
+    for (let attempt = 0;; attempt++) {
+      try {
+        await this.#write(records);
+        return;
+      } catch (err) {
+        if (!isQuotaError(err) || attempt >= QUOTA_RETRIES) throw err;
+        const freed = await this.#evictForQuota();
+        if (!freed) throw err;
+      }
+    }
+  }
+
+  /**
+   * Takes (reads and deletes, in one transaction, so two tabs never both
+   * take one) the batches pages spilled at `pagehide`.
+   */
+  async takePending(): Promise<PendingBatch[]> {
+    this.#assertOpen();
+    const tx = this.#db.transaction("pending", "readwrite");
+    const batches = await tx.store.getAll();
+    if (batches.length > 0) await tx.store.clear();
+    await tx.done;
+    return batches;
+  }
+
+  /** Commits an empty-handed `durability: "strict"` transaction: earlier writes are on disk. */
+  async sync(): Promise<void> {
+    this.#assertOpen();
+    const tx = this.#db.transaction("meta", "readwrite", { durability: "strict" });
+    const totals = (await tx.store.get("totals")) ?? ZERO_TOTALS;
+    await tx.store.put(totals);
+    await tx.done;
+  }
+
+  // Relaxed durability (the OS may still hold the data); sync() makes it strict.
+  async #write(records: StoredRecord[]): Promise<void> {
+    const tx: WriteTx = this.#db.transaction(["records", "meta"], "readwrite", {
+      durability: "relaxed",
+    });
+    tx.done.catch(() => {}); // awaited below, unless the body throws first
+    try {
+      await this.#fill(tx, records);
+    } catch (err) {
+      // All or nothing: never let a half-filled transaction commit.
+      try {
+        tx.abort();
+      } catch {
+        // already finished
+      }
+      throw err;
+    }
+    await tx.done;
+    this.#transactions++;
+  }
+
+  async #fill(tx: WriteTx, records: StoredRecord[]): Promise<void> {
+    const store = tx.objectStore("records");
+    const meta = tx.objectStore("meta");
+    const totals = { ...((await meta.get("totals")) as Totals | undefined ?? ZERO_TOTALS) };
+    for (const r of records) {
+      store.add(r).catch(ignore);
+      totals.records++;
+      totals.events += r.n;
+      totals.bytes += r.data.length;
+      if (r.t1 - r.t0 > totals.span) totals.span = r.t1 - r.t0;
+    }
+    const evicted = await this.#retain(tx, totals);
+    if (evicted !== null) {
+      const notice = toRecords([this.#evictionEvent(evicted)], this.#clock())[0]!;
+      store.add(notice).catch(ignore);
+      totals.records++;
+      totals.events++;
+      totals.bytes += notice.data.length;
+    }
+    meta.put(totals).catch(ignore);
+  }
+
+  // Removes records past the age limit, then the oldest while over maxBytes.
+  async #retain(tx: WriteTx, totals: Totals): Promise<IdbEvictions | null> {
+    const store = tx.objectStore("records");
+    let removed: IdbEvictions | null = null;
+    const remove = (r: StoredRecord) => {
+      removed ??= { records: 0, events: 0, bytes: 0, quota: 0 };
+      removed.records++;
+      removed.events += r.n;
+      removed.bytes += r.data.length;
+      totals.records--;
+      totals.events -= r.n;
+      totals.bytes -= r.data.length;
+    };
+    const horizon = this.#clock() - this.#maxAgeMs;
+    let old = await store.index("w").openCursor(keyRange().upperBound(horizon, true));
+    while (old !== null) {
+      remove(old.value);
+      old.delete().catch(ignore);
+      old = await old.continue();
+    }
+    if (totals.bytes > this.#maxBytes) {
+      let cursor = await store.openCursor();
+      while (cursor !== null && totals.bytes > this.#maxBytes) {
+        remove(cursor.value);
+        cursor.delete().catch(ignore);
+        cursor = await cursor.continue();
+      }
+    }
+    if (removed !== null) await addEvicted(tx.objectStore("meta"), removed);
+    return removed;
+  }
+
+  // A full origin: drop the oldest quarter of the bytes (at least one record).
+  async #evictForQuota(): Promise<boolean> {
+    const tx: WriteTx = this.#db.transaction(["records", "meta"], "readwrite");
+    const meta = tx.objectStore("meta");
+    const totals = { ...((await meta.get("totals")) as Totals | undefined ?? ZERO_TOTALS) };
+    const target = totals.bytes - Math.ceil(totals.bytes / 4);
+    const removed: IdbEvictions = { records: 0, events: 0, bytes: 0, quota: 1 };
+    let cursor = await tx.objectStore("records").openCursor();
+    while (cursor !== null && (removed.records === 0 || totals.bytes > target)) {
+      const r = cursor.value;
+      removed.records++;
+      removed.events += r.n;
+      removed.bytes += r.data.length;
+      totals.records--;
+      totals.events -= r.n;
+      totals.bytes -= r.data.length;
+      cursor.delete().catch(ignore);
+      cursor = await cursor.continue();
+    }
+    await addEvicted(meta, removed);
+    meta.put(totals).catch(ignore);
+    await tx.done;
+    return removed.records > 0;
+  }
+
+  #evictionEvent(evicted: IdbEvictions): LogEvent {
+    return {
+      ts_ms: this.#clock(),
+      level: "info",
+      severity: SEVERITY.info,
+      event: INTERNAL_EVENTS.evicted,
+      producer: STORE_PRODUCER,
+      seq: ++this.#internalSeq,
+      fields: { records: evicted.records, events: evicted.events, bytes: evicted.bytes },
+    };
+  }
+
+  /**
+   * Everything recorded for one flow (see `buildFlowLog()`); reads only that
+   * flow's records, through the `flow` index.
+   */
+  async getFlowLog(flowId: string): Promise<FlowLog> {
+    const events: LogEvent[] = [];
+    for (const payload of await this.flowPayloads(flowId)) {
+      const got = unpackEvents(payload);
+      for (let i = 0; i < got.length; i++) events.push(got[i]!);
+    }
+    events.sort(compareEvents);
+    return buildFlowLog(flowId, events);
+  }
+
+  /** The msgpackr payloads of one flow's records, in time order of their first events. */
+  async flowPayloads(flowId: string): Promise<Uint8Array[]> {
+    this.#assertOpen();
+    if (typeof flowId !== "string") {
+      throw new TypeError(`Flow id must be a string, got ${typeof flowId}`);
+    }
+    const records = await this.#db.getAllFromIndex(
+      "records",
+      "flow",
+      keyRange().bound([flowId, -Infinity], [flowId, Infinity]),
+    );
+    return records.map((r) => r.data);
+  }
+
+  /**
+   * One page of events matching `filter`, in timestamp order. A `flow_id`
+   * reads that flow's records only; otherwise records are read in `t0` order
+   * from `since_ms` on and the reading stops once no later record can make
+   * the page.
+   */
+  async query(filter: QueryFilter = {}): Promise<QueryPage> {
+    this.#assertOpen();
+    const compiled = compileFilter(filter);
+    const { sinceMs, untilMs, minSeverity, after, limit } = compiled;
+    const afterTs = after === null ? -Infinity : after.ts_ms;
+    const lower = Math.max(sinceMs, afterTs);
+    const skip = (r: StoredRecord) => r.t1 < lower || r.t0 >= untilMs || r.sev < minSeverity;
+    const top = new TopMatches(limit + 1);
+    const offer = (r: StoredRecord) => {
+      if (skip(r)) return;
+      const events = unpackEvents(r.data);
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        if (!compiled.matches(event)) continue;
+        const match = { event, record: r.id!, index: i };
+        if (after !== null && comparePosition(match, after) <= 0) continue;
+        top.offer(match);
+      }
+    };
+    if (compiled.flowId !== undefined) {
+      if (isFlowId(compiled.flowId)) {
+        const range = keyRange().bound([compiled.flowId, -Infinity], [compiled.flowId, untilMs]);
+        for (const r of await this.#db.getAllFromIndex("records", "flow", range)) offer(r);
+      }
+    } else {
+      // Records overlapping [lower, until) have t0 < until and t0 >= lower - span,
+      // where span is the longest t0..t1 of any record (one batch: milliseconds).
+      // Read in t0 order and stop once no later record can make the page.
+      const tx = this.#db.transaction(["records", "meta"], "readonly");
+      const totals = (await tx.objectStore("meta").get("totals")) as Totals | undefined;
+      const from = lower - (totals?.span ?? 0);
+      // An empty window (since_ms = until_ms) is no valid key range: nothing to read.
+      if (from < untilMs) {
+        const range = keyRange().bound(from, untilMs, false, true);
+        let cursor = await tx.objectStore("records").index("t0").openCursor(range);
+        while (cursor !== null && cursor.value.t0 <= top.bound) {
+          offer(cursor.value);
+          cursor = await cursor.continue();
+        }
+      }
+      await tx.done;
+    }
+    const matches = top.result();
+    const more = matches.length > limit;
+    const page = more ? matches.slice(0, limit) : matches;
+    const last = page.at(-1);
+    return {
+      events: page.map((m) => m.event),
+      cursor: more && last !== undefined
+        ? encodeCursor(positionOf(last), compiled.fingerprint)
+        : null,
+    };
+  }
+
+  /** Totals and evictions of the database, and this instance's transactions. */
+  async stats(): Promise<IdbStoreStats> {
+    this.#assertOpen();
+    const tx = this.#db.transaction("meta", "readonly");
+    const totals = (await tx.store.get("totals")) as Totals | undefined ?? ZERO_TOTALS;
+    const evicted = (await tx.store.get("evicted")) as Evicted | undefined ?? ZERO_EVICTED;
+    await tx.done;
+    return {
+      database: this.#name,
+      records: totals.records,
+      events: totals.events,
+      bytes: totals.bytes,
+      evicted: {
+        records: evicted.records,
+        events: evicted.events,
+        bytes: evicted.bytes,
+        quota: evicted.quota,
+      },
+      transactions: this.#transactions,
+    };
+  }
+
+  /** Closes the connection. Idempotent. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TypeError("The IndexedDB store is closed: open it again");
+  }
+}
+
+interface MetaStore {
+  get(key: string): Promise<Totals | Evicted | undefined>;
+  put(value: Evicted): Promise<unknown>;
+}
+
+async function addEvicted(
+  meta: MetaStore,
+  removed: IdbEvictions,
+): Promise<void> {
+  const row = { ...((await meta.get("evicted")) as Evicted | undefined ?? ZERO_EVICTED) };
+  row.records += removed.records;
+  row.events += removed.events;
+  row.bytes += removed.bytes;
+  row.quota += removed.quota;
+  await meta.put(row);
+}
+
+/** Groups a batch by flow: one record per flow, one for the events without a flow id. */
+function toRecords(events: readonly LogEvent[], now: number): StoredRecord[] {
+  const groups = new Map<string | null, LogEvent[]>();
+  for (const event of events) {
+    const flow = flowIdOf(event);
+    const key = isFlowId(flow) ? flow : null;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [event]);
+    else group.push(event);
+  }
+  const records: StoredRecord[] = [];
+  for (const [flow, group] of groups) {
+    let t0 = Infinity;
+    let t1 = -Infinity;
+    let sev = 0;
+    for (const e of group) {
+      if (e.ts_ms < t0) t0 = e.ts_ms;
+      if (e.ts_ms > t1) t1 = e.ts_ms;
+      if (e.severity > sev) sev = e.severity;
+    }
+    // A NaN timestamp is not a valid index key: such events still sort and match by ts_ms.
+    if (!Number.isFinite(t0)) t0 = 0;
+    if (!Number.isFinite(t1)) t1 = 0;
+    // packEvents returns a view into msgpackr's buffer: copy it.
+    const record: StoredRecord = {
+      t0,
+      t1,
+      sev,
+      n: group.length,
+      w: now,
+      data: packEvents(group).slice(),
+    };
+    if (flow !== null) record.flow = flow;
+    records.push(record);
+  }
+  return records;
+}
+
+// A failed request also fails its transaction, which is where the error is read.
+function ignore(): void {}
+
+function isQuotaError(err: unknown): boolean {
+  return typeof err === "object" && err !== null &&
+    (err as { name?: unknown }).name === "QuotaExceededError";
+}
+
+// Deno's type libraries lack IndexedDB's globals; this is the one this module uses.
+interface KeyRanges {
+  bound(lower: unknown, upper: unknown, lowerOpen?: boolean, upperOpen?: boolean): unknown;
+  upperBound(upper: unknown, open?: boolean): unknown;
+}
+function keyRange(): KeyRanges {
+  return (globalThis as unknown as { IDBKeyRange: KeyRanges }).IDBKeyRange;
+}
+
+interface Match {
+  event: LogEvent;
+  record: number;
+  index: number;
+}
+
+/** Keeps the `want` first matches in query order (see the segment store's TopMatches). */
+class TopMatches {
+  readonly #want: number;
+  #matches: Match[] = [];
+  #last: Match | null = null;
+
+  constructor(want: number) {
+    this.#want = want;
+  }
+
+  get bound(): number {
+    return this.#last === null ? Infinity : this.#last.event.ts_ms;
+  }
+
+  offer(match: Match): void {
+    if (this.#last !== null && compareMatches(match, this.#last) >= 0) return;
+    this.#matches.push(match);
+    if (this.#matches.length >= (this.#last === null ? this.#want : 2 * this.#want)) this.#trim();
+  }
+
+  result(): Match[] {
+    this.#trim();
+    return this.#matches;
+  }
+
+  #trim(): void {
+    this.#matches.sort(compareMatches);
+    if (this.#matches.length >= this.#want) {
+      this.#matches.length = this.#want;
+      this.#last = this.#matches[this.#want - 1]!;
+    }
+  }
+}
+
+function compareMatches(a: Match, b: Match): number {
+  return compareEvents(a.event, b.event) || a.record - b.record || a.index - b.index;
+}
+
+function comparePosition(match: Match, position: CursorPosition): number {
+  const event = match.event;
+  if (event.ts_ms !== position.ts_ms) return event.ts_ms < position.ts_ms ? -1 : 1;
+  if (event.producer !== position.producer) return event.producer < position.producer ? -1 : 1;
+  return event.seq - position.seq || match.record - position.record || match.index - position.index;
+}
+
+function positionOf(match: Match): CursorPosition {
+  const { ts_ms, producer, seq } = match.event;
+  return { ts_ms, producer, seq, record: match.record, index: match.index };
+}

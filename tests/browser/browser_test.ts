@@ -1,0 +1,321 @@
+/**
+ * The browser build in real headless Chromium, served from 127.0.0.1: once
+ * cross-origin isolated (COOP/COEP: the SharedArrayBuffer ring) and once not
+ * (the postMessage fallback). Each mode gets its own server, hence its own
+ * origin and its own IndexedDB.
+ */
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { buildBrowser } from "../support/build.ts";
+import { launchChromium } from "../support/chromium.ts";
+import { serveBundles } from "./_server.ts";
+
+const MODES = [
+  { isolated: true, mode: "sab" },
+  { isolated: false, mode: "message" },
+] as const;
+
+async function open(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
+}
+
+Deno.test("the browser build in headless Chromium", async (t) => {
+  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
+  const chrome = await launchChromium();
+  try {
+    await buildBrowser(dist);
+    for (const { isolated, mode } of MODES) {
+      const server = serveBundles(dist, isolated);
+      try {
+        await t.step(
+          `createLogger() uses the "${mode}" transport, persists and queries`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              const log = createLogger({ dir: "persist" });
+              const flow = log.child({ flow_id: "f-1", run_id: "r-1" });
+              flow.info("run_start", { span_id: "run" });
+              for (let i = 0; i < 300; i++) {
+                // Non-ASCII and long strings go through TextEncoder.encodeInto.
+                flow.info("step_end", {
+                  span_id: `s${i}`,
+                  parent_id: "run",
+                  i,
+                  note: `héllo ✓ ${"x".repeat(i)}`,
+                });
+              }
+              flow.error("step_failed", { span_id: "s-bad", parent_id: "run", status: "failed" });
+              log.info("unrelated");
+              await log.flush({ durable: true });
+              const trace = await log.getFlowLog("f-1");
+              const errors = await log.query({ flow_id: "f-1", level: "error" });
+              const t0 = trace.events[10].ts_ms;
+              const range = await log.query({ since_ms: t0, limit: 5 });
+              const stats = log.stats();
+              await log.close();
+              return {
+                isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated,
+                mode: stats.mode,
+                emitted: stats.emitted,
+                persisted: stats.persisted,
+                events: trace.events.length,
+                notes: trace.events.slice(1, 4).map((e: { fields: { note: string } }) =>
+                  e.fields.note
+                ),
+                roots: trace.spans.length,
+                children: trace.spans[0].children.length,
+                errors: errors.events.map((e: { event: string }) => e.event),
+                rangeFirst: range.events[0].ts_ms >= t0,
+                rangeCount: range.events.length,
+                more: range.cursor !== null,
+              };
+            });
+            assert.equal(r.isolated, isolated);
+            assert.equal(r.mode, mode);
+            assert.equal(r.emitted, 303);
+            assert.equal(r.persisted, 303);
+            assert.equal(r.events, 302);
+            assert.deepEqual(r.notes, ["héllo ✓ ", "héllo ✓ x", "héllo ✓ xx"]);
+            assert.equal(r.roots, 1);
+            assert.equal(r.children, 301);
+            assert.deepEqual(r.errors, ["step_failed"]);
+            assert.ok(r.rangeFirst);
+            assert.equal(r.rangeCount, 5);
+            assert.ok(r.more);
+            await page.close();
+          },
+        );
+
+        await t.step(
+          `"${mode}": createLogger() refuses a transport the page cannot run`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              const attempt = async (transport: string) => {
+                try {
+                  await createLogger({ dir: "refused", transport }).close();
+                  return "created";
+                } catch (err) {
+                  return `${(err as Error).name}: ${(err as Error).message}`;
+                }
+              };
+              return { inline: await attempt("inline"), sab: await attempt("sab") };
+            });
+            assert.match(
+              r.inline,
+              /^TypeError: The "inline" transport is not available in browsers/,
+            );
+            if (isolated) assert.equal(r.sab, "created");
+            else assert.match(r.sab, /^TypeError: Transport "sab" needs SharedArrayBuffer/);
+            await page.close();
+          },
+        );
+
+        await t.step(
+          `"${mode}": the inlined bundle starts its worker from a Blob URL`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, `${server.url}?bundle=flightlog.inline.js`);
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const log = (globalThis as any).flightlog.createLogger({ dir: "inline" });
+              log.info("hello", { flow_id: "inline" });
+              const trace = await log.getFlowLog("inline");
+              const stats = log.stats();
+              await log.close();
+              return { events: trace.events.length, mode: stats.mode };
+            });
+            assert.deepEqual(r, { events: 1, mode });
+            await page.close();
+          },
+        );
+
+        await t.step(
+          `"${mode}": an event logged on an idle page is persisted without flush()`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            await page.evaluate(() => {
+              // deno-lint-ignore no-explicit-any
+              const g = globalThis as any;
+              g.log = g.flightlog.createLogger({ dir: "idle" });
+              g.log.info("lonely");
+            });
+            // Waits for the worker, not for time: the condition is polled until it holds.
+            // deno-lint-ignore no-explicit-any
+            await page.waitForFunction(() => (globalThis as any).log.stats().persisted === 1);
+            // deno-lint-ignore no-explicit-any
+            await page.evaluate(() => (globalThis as any).log.close());
+            await page.close();
+          },
+        );
+
+        await t.step(
+          `"${mode}": emitted = persisted + dropped under overload, exactly`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              let onDrop = 0;
+              const log = createLogger({
+                dir: "overflow",
+                ringBytes: 4096,
+                limits: { maxRecordBytes: 1024 },
+                onDrop: () => onDrop++,
+              });
+              const flow = log.child({ flow_id: "burst" });
+              // One task: the worker cannot keep up with a synchronous loop.
+              for (let i = 0; i < 20_000; i++) flow.info("tick", { i });
+              await log.flush();
+              flow.info("after"); // ends the burst: its log.dropped record is written
+              await log.flush();
+              const stats = log.stats();
+              const trace = await log.getFlowLog("burst");
+              let reported = 0;
+              let dropEvents = 0;
+              for (let page = await log.query({ event: "log.dropped" });;) {
+                for (const e of page.events) reported += e.fields.count;
+                dropEvents += page.events.length;
+                if (page.cursor === null) break;
+                page = await log.query({ event: "log.dropped", cursor: page.cursor });
+              }
+              await log.close();
+              return { ...stats, stored: trace.events.length, reported, dropEvents, onDrop };
+            });
+            assert.equal(r.emitted, 20_001);
+            assert.ok(r.dropped > 0, "the ring overflowed");
+            assert.equal(r.emitted, r.persisted + r.dropped);
+            assert.equal(r.stored, r.persisted); // every persisted user event is in IndexedDB
+            assert.equal(r.reported, r.dropped); // and every drop is reported by a log.dropped event
+            assert.equal(r.onDrop, r.dropped);
+            await page.close();
+          },
+        );
+
+        await t.step(`"${mode}": events logged before the page hid survive a reload`, async () => {
+          const page = await chrome.context.newPage();
+          await open(page, server.url);
+          await page.evaluate(() => {
+            // deno-lint-ignore no-explicit-any
+            const { createLogger } = (globalThis as any).flightlog;
+            // A batching delay no test waits for: only the lifecycle flush hands the events on.
+            const log = createLogger({ dir: "reload", flushIntervalMs: 3_600_000 });
+            // deno-lint-ignore no-explicit-any
+            (globalThis as any).log = log;
+            for (let i = 0; i < 1000; i++) log.info("before_hide", { flow_id: "reload", i });
+            // deno-lint-ignore no-explicit-any
+            const document = (globalThis as any).document;
+            Object.defineProperty(document, "visibilityState", {
+              value: "hidden",
+              configurable: true,
+            });
+            document.dispatchEvent(new Event("visibilitychange"));
+          });
+          // deno-lint-ignore no-explicit-any
+          await page.waitForFunction(() => (globalThis as any).log.stats().persisted === 1000);
+          await page.reload();
+          await page.waitForFunction(() =>
+            (globalThis as { flightlogReady?: boolean }).flightlogReady
+          );
+          const r = await page.evaluate(async () => {
+            // deno-lint-ignore no-explicit-any
+            const { createLogger } = (globalThis as any).flightlog;
+            const log = createLogger({ dir: "reload" });
+            const trace = await log.getFlowLog("reload");
+            await log.close();
+            return trace.events.map((e: { fields: { i: number } }) => e.fields.i);
+          });
+          assert.deepEqual(r, Array.from({ length: 1000 }, (_, i) => i));
+          await page.close();
+        });
+
+        // The message transport spills its unsent batch at pagehide; in sab mode the events
+        // are the worker's to commit, and an immediate reload can beat it (see README).
+        await t.step({
+          name: `"${mode}": events logged just before a reload survive it (pagehide spill)`,
+          ignore: mode !== "message",
+          fn: async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              // A batching delay no test waits for: only the pagehide hook hands the events on.
+              const log = createLogger({ dir: "pagehide", flushIntervalMs: 3_600_000 });
+              await log.flush(); // the worker is up and the database open
+              for (let i = 0; i < 1000; i++) log.info("before_reload", { flow_id: "pagehide", i });
+            });
+            await page.reload(); // no flush, no wait: pagehide is all there is
+            await page.waitForFunction(() =>
+              (globalThis as { flightlogReady?: boolean }).flightlogReady
+            );
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              const log = createLogger({ dir: "pagehide" });
+              const trace = await log.getFlowLog("pagehide");
+              await log.close();
+              return trace.events.map((e: { fields: { i: number } }) => e.fields.i);
+            });
+            assert.deepEqual(r, Array.from({ length: 1000 }, (_, i) => i));
+            await page.close();
+          },
+        });
+
+        await t.step(
+          `"${mode}": two tabs sharing one database keep each other's events`,
+          async () => {
+            const pages = [await chrome.context.newPage(), await chrome.context.newPage()];
+            for (const page of pages) await open(page, server.url);
+            const counts = await Promise.all(pages.map((page, tab) =>
+              page.evaluate(async (tab) => {
+                // deno-lint-ignore no-explicit-any
+                const { createLogger } = (globalThis as any).flightlog;
+                const log = createLogger({ dir: "tabs" });
+                for (let round = 0; round < 20; round++) {
+                  for (let i = 0; i < 100; i++) {
+                    log.info("e", { flow_id: "shared", tab, n: round * 100 + i });
+                  }
+                  await log.flush();
+                }
+                const s = log.stats();
+                // deno-lint-ignore no-explicit-any
+                (globalThis as any).log = log;
+                return s.persisted;
+              }, tab)
+            ));
+            assert.deepEqual(counts, [2000, 2000]);
+            const r = await pages[0]!.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const log = (globalThis as any).log;
+              const trace = await log.getFlowLog("shared");
+              const seen: Set<number>[] = [new Set(), new Set()];
+              for (const e of trace.events) seen[e.fields.tab]!.add(e.fields.n);
+              return { total: trace.events.length, tab0: seen[0]!.size, tab1: seen[1]!.size };
+            });
+            assert.deepEqual(r, { total: 4000, tab0: 2000, tab1: 2000 });
+            for (const page of pages) {
+              // deno-lint-ignore no-explicit-any
+              await page.evaluate(() => (globalThis as any).log.close());
+              await page.close();
+            }
+          },
+        );
+      } finally {
+        await server.close();
+      }
+    }
+  } finally {
+    await chrome.close();
+    await Deno.remove(dist, { recursive: true });
+  }
+});

@@ -1,0 +1,272 @@
+import "fake-indexeddb/auto";
+import assert from "node:assert/strict";
+import { IdbStore } from "../../src/store/idb_store.ts";
+import type { LogEvent } from "../../src/event.ts";
+import { flowEvents, makeEvent, valueKinds } from "./_helpers.ts";
+
+let nextDb = 0;
+/** A fresh database name per test (fake-indexeddb keeps databases for the process). */
+function dbName(): string {
+  return `idb-store-test-${nextDb++}`;
+}
+
+async function allEvents(store: IdbStore): Promise<LogEvent[]> {
+  const events: LogEvent[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.query(cursor === null ? { limit: 7 } : { limit: 7, cursor });
+    events.push(...page.events);
+    cursor = page.cursor;
+  } while (cursor !== null);
+  return events;
+}
+
+Deno.test("IdbStore.append() round-trips every value kind", async () => {
+  const store = await IdbStore.open(dbName());
+  const fields: Record<string, unknown> = { flow_id: "kinds", ...valueKinds() };
+  await store.append([makeEvent(1, fields)]);
+  const [back] = (await store.getFlowLog("kinds")).events;
+  assert.deepEqual(back?.fields, fields);
+  assert.ok(Object.is(back?.fields.negative_zero, -0));
+  await store.close();
+});
+
+Deno.test("IdbStore.append() writes one record per flow per batch, in one transaction", async () => {
+  const store = await IdbStore.open(dbName());
+  await store.append([...flowEvents("a", 1, 3), ...flowEvents("b", 4, 5), makeEvent(9)]);
+  const stats = await store.stats();
+  assert.equal(stats.transactions, 1);
+  assert.equal(stats.records, 3); // a, b, and the events without a flow
+  assert.equal(stats.events, 6);
+  await store.close();
+});
+
+Deno.test("IdbStore.getFlowLog() reads one flow in order across batches", async () => {
+  const store = await IdbStore.open(dbName());
+  await store.append([...flowEvents("a", 4, 6), ...flowEvents("b", 1, 3)]);
+  await store.append([...flowEvents("a", 1, 3), makeEvent(2_000, { flow_id: "b" })]);
+  const log = await store.getFlowLog("a");
+  assert.deepEqual(log.events.map((e) => e.fields.n), [1, 2, 3, 4, 5, 6]);
+  assert.equal(log.summary.event_count, 6);
+  assert.deepEqual((await store.getFlowLog("nope")).events, []);
+  await assert.rejects(() => store.getFlowLog(42 as unknown as string), TypeError);
+  await store.close();
+});
+
+Deno.test("IdbStore.query() pages through every event in timestamp order", async () => {
+  const store = await IdbStore.open(dbName());
+  // Out of order across batches and flows, with ties on ts_ms.
+  await store.append([...flowEvents("a", 10, 19), makeEvent(1_005, { flow_id: "c" }, { seq: 99 })]);
+  await store.append([...flowEvents("b", 1, 12), makeEvent(500)]);
+  const events = await allEvents(store);
+  assert.equal(events.length, 10 + 1 + 12 + 1);
+  for (let i = 1; i < events.length; i++) {
+    const a = events[i - 1]!;
+    const b = events[i]!;
+    assert.ok(a.ts_ms < b.ts_ms || (a.ts_ms === b.ts_ms && a.producer <= b.producer));
+  }
+  assert.equal(events[0]!.ts_ms, 500);
+  await store.close();
+});
+
+Deno.test("IdbStore.query() filters by flow, time range, level and fields", async () => {
+  const store = await IdbStore.open(dbName());
+  await store.append(flowEvents("a", 1, 50));
+  await store.append([
+    ...flowEvents("b", 1, 50),
+    makeEvent(1_020, { flow_id: "a", n: "err" }, { level: "error", seq: 1000 }),
+  ]);
+  const inFlow = await store.query({ flow_id: "a", since_ms: 1_010, until_ms: 1_020 });
+  assert.deepEqual(inFlow.events.map((e) => e.fields.n), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  const range = await store.query({ since_ms: 1_049, until_ms: 2_000 });
+  assert.deepEqual(range.events.map((e) => `${e.fields.flow_id}${e.fields.n}`), [
+    "a49",
+    "b49",
+    "a50",
+    "b50",
+  ]);
+  const errors = await store.query({ level: "error" });
+  assert.deepEqual(errors.events.map((e) => e.fields.n), ["err"]);
+  const where = await store.query({ where: { n: 7 } });
+  assert.equal(where.events.length, 2);
+  await assert.rejects(() => store.query({ limit: 0 }), RangeError);
+  await store.close();
+});
+
+Deno.test("IdbStore keeps maxBytes by evicting the oldest records, counted", async () => {
+  const store = await IdbStore.open(dbName(), { maxBytes: 3_000 });
+  let notices = 0; // one log.evicted event per batch that evicted
+  let evictedBefore = 0;
+  for (let batch = 0; batch < 20; batch++) {
+    await store.append(flowEvents(`f${batch}`, batch * 10, batch * 10 + 9));
+    const { evicted } = await store.stats();
+    if (evicted.records > evictedBefore) notices++;
+    evictedBefore = evicted.records;
+  }
+  const stats = await store.stats();
+  assert.ok(stats.bytes <= 3_000 + 100, `${stats.bytes} bytes kept`);
+  assert.ok(notices > 0);
+  // Every event written is either still stored or counted as evicted.
+  assert.equal((await allEvents(store)).length, stats.events);
+  assert.equal(stats.events + stats.evicted.events, 200 + notices);
+  assert.deepEqual((await store.getFlowLog("f0")).events, []);
+  assert.equal((await store.getFlowLog("f19")).events.length, 10);
+  await store.close();
+});
+
+Deno.test("IdbStore evicts events older than maxAgeMs, counted", async () => {
+  let now = 1_000_000;
+  const store = await IdbStore.open(dbName(), { maxAgeMs: 10_000, clock: () => now });
+  await store.append(flowEvents("old", 1, 5));
+  now += 20_000;
+  await store.append(flowEvents("new", 1, 5));
+  const stats = await store.stats();
+  assert.equal(stats.evicted.events, 5);
+  assert.deepEqual((await store.getFlowLog("old")).events, []);
+  const notice = (await store.query({ event: "log.evicted" })).events[0];
+  assert.equal(notice?.fields.events, 5);
+  await store.close();
+});
+
+Deno.test("IdbStore turns QuotaExceededError into counted eviction", async () => {
+  const store = await IdbStore.open(dbName());
+  for (let i = 0; i < 8; i++) await store.append(flowEvents(`f${i}`, i * 10, i * 10 + 9));
+  const proto = (globalThis as unknown as { IDBObjectStore: { prototype: { add: unknown } } })
+    .IDBObjectStore.prototype;
+  const add = proto.add as (this: unknown, ...args: unknown[]) => unknown;
+  let refusals = 1;
+  proto.add = function (this: unknown, ...args: unknown[]) {
+    if (refusals > 0) {
+      refusals--;
+      throw new DOMException("The quota has been exceeded", "QuotaExceededError");
+    }
+    return add.apply(this, args);
+  };
+  try {
+    await store.append(flowEvents("late", 100, 109));
+  } finally {
+    proto.add = add;
+  }
+  const stats = await store.stats();
+  assert.equal(stats.evicted.quota, 1);
+  assert.ok(stats.evicted.records >= 1);
+  assert.equal(stats.events + stats.evicted.events, 90);
+  assert.equal((await store.getFlowLog("late")).events.length, 10);
+  assert.deepEqual((await store.getFlowLog("f0")).events, []);
+  await store.close();
+});
+
+Deno.test("IdbStore.append() rejects when even an empty database refuses the batch", async () => {
+  const store = await IdbStore.open(dbName());
+  const proto = (globalThis as unknown as { IDBObjectStore: { prototype: { add: unknown } } })
+    .IDBObjectStore.prototype;
+  const add = proto.add;
+  proto.add = () => {
+    throw new DOMException("The quota has been exceeded", "QuotaExceededError");
+  };
+  try {
+    await assert.rejects(() => store.append(flowEvents("x", 1, 2)), { name: "QuotaExceededError" });
+  } finally {
+    proto.add = add;
+  }
+  // Nothing half-written: the aborted transactions left no record and no total.
+  assert.equal((await store.stats()).events, 0);
+  await store.close();
+});
+
+Deno.test("IdbStore: two connections to one database (two tabs) keep every batch and total", async () => {
+  const name = dbName();
+  const a = await IdbStore.open(name);
+  const b = await IdbStore.open(name);
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < 10; i++) {
+    writes.push(a.append(flowEvents("shared", i * 20, i * 20 + 9)));
+    writes.push(
+      b.append(
+        flowEvents("shared", i * 20 + 10, i * 20 + 19).map((e) => ({ ...e, producer: "q.1" })),
+      ),
+    );
+  }
+  await Promise.all(writes);
+  const log = await a.getFlowLog("shared");
+  assert.equal(log.events.length, 200);
+  assert.deepEqual(log.events.map((e) => e.fields.n), Array.from({ length: 200 }, (_, i) => i));
+  assert.equal((await b.stats()).events, 200);
+  await a.close();
+  await b.close();
+});
+
+Deno.test("IdbStore.sync() commits a strict-durability transaction", async () => {
+  const store = await IdbStore.open(dbName());
+  const proto = (globalThis as unknown as {
+    IDBDatabase: { prototype: { transaction: unknown } };
+  }).IDBDatabase.prototype;
+  const transaction = proto.transaction as (this: unknown, ...args: unknown[]) => unknown;
+  const seen: unknown[] = [];
+  proto.transaction = function (this: unknown, ...args: unknown[]) {
+    seen.push((args[2] as { durability?: string } | undefined)?.durability);
+    return transaction.apply(this, args);
+  };
+  try {
+    await store.append([makeEvent(1)]);
+    await store.sync();
+  } finally {
+    proto.transaction = transaction;
+  }
+  assert.deepEqual(seen, ["relaxed", "strict"]);
+  await store.close();
+});
+
+Deno.test("IdbStore.open() rejects bad names and limits with typed errors", async () => {
+  await assert.rejects(() => IdbStore.open(""), TypeError);
+  await assert.rejects(() => IdbStore.open(dbName(), { maxBytes: -1 }), RangeError);
+  const store = await IdbStore.open(dbName());
+  await store.close();
+  await assert.rejects(() => store.append([makeEvent(1)]), TypeError);
+});
+
+Deno.test("IdbStore.takePending() takes the batches pages spilled, once", async () => {
+  const name = dbName();
+  const store = await IdbStore.open(name);
+  // A page spills without idb, on its own connection (see openSpill in _runtime_browser.ts).
+  const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
+  const db = await new Promise<DatabaseLike>((resolve) => {
+    const req = factory.open(name);
+    req.onsuccess = () => resolve(req.result);
+  });
+  const tx = db.transaction("pending", "readwrite");
+  tx.objectStore("pending").put({
+    producer: "p.0",
+    bytes: new Uint8Array([1, 2]),
+    emitted: 3,
+    dropped: 1,
+  });
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+  const taken = await store.takePending();
+  assert.deepEqual(taken.map((b) => [b.producer, [...b.bytes], b.emitted, b.dropped]), [
+    ["p.0", [1, 2], 3, 1],
+  ]);
+  assert.deepEqual(await store.takePending(), []);
+  await store.close();
+});
+
+interface DatabaseLike {
+  transaction(store: string, mode: "readwrite"): {
+    objectStore(name: string): { put(value: unknown): unknown };
+    oncomplete: ((v: unknown) => void) | null;
+  };
+  close(): void;
+}
+interface OpenLike {
+  result: DatabaseLike;
+  onsuccess: (() => void) | null;
+}
+
+Deno.test("IdbStore.query() answers an empty time window with no events", async () => {
+  const store = await IdbStore.open(dbName());
+  await store.append([makeEvent(5)]); // one-event records: t0 = t1
+  assert.deepEqual((await store.query({ since_ms: 5, until_ms: 5 })).events, []);
+  assert.equal((await store.query({ since_ms: 5, until_ms: 6 })).events.length, 1);
+  await store.close();
+});
