@@ -301,6 +301,8 @@ export function serveHttp(
     url: `http://${host}:${addr.port}`,
     close: () => server.shutdown(),
   };
+}
+
 /** The browser's unload spill (see `_runtime_browser.ts`); a process has exit hooks instead. */
 export function openSpill(
   _dir: string,
