@@ -8,7 +8,6 @@ import { IdbStore } from "../src/store/idb_store.ts";
 import type { LogEvent } from "../src/event.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../src/packed_flow_log.ts";
 
-const EMPTY = new Uint8Array(0);
 let nextDb = 0;
 
 function ringSetup(ringBytes = 1 << 16) {
@@ -19,7 +18,7 @@ function ringSetup(ringBytes = 1 << 16) {
   let seq = 0;
   let dropped = 0;
   const log = (event: string, fields: Record<string, unknown> = {}) => {
-    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, EMPTY, 0, fields);
+    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, fields);
     if (!producer.write(enc.buf, len)) dropped++;
     producer.publish(seq, dropped);
   };
@@ -92,7 +91,7 @@ Deno.test("serveBrowserWorker() stores postMessage batches and acknowledges the 
   const enc = new Encoder();
   const parts: Uint8Array[] = [];
   for (let seq = 1; seq <= 3; seq++) {
-    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", EMPTY, 0, { flow_id: "f" });
+    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
     parts.push(enc.buf.slice(0, (len + 3) & ~3));
   }
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
