@@ -17,7 +17,17 @@ import { formatTraceParent, isSpanId, isTraceId, parseTraceParent } from "./trac
 export type ContextBindings = Record<string, unknown>;
 
 /** The correlation fields flightlog treats as first-class. */
-export const CORRELATION_FIELDS = Object.freeze(
+export const CORRELATION_FIELDS: readonly [
+  "flow_id",
+  "run_id",
+  "job_id",
+  "step_id",
+  "step_type",
+  "node",
+  "trace_id",
+  "span_id",
+  "parent_id",
+] = Object.freeze(
   [
     "flow_id",
     "run_id",

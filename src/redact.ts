@@ -47,11 +47,12 @@ export const REDACTED = "[REDACTED]";
  * grouped by spaces or dashes, passing the Luhn check), `jwt` (three
  * base64url segments starting `eyJ`).
  */
-export const VALUE_PATTERNS = Object.freeze({
-  bearer: /\b(?:Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi,
-  card: /\b\d(?:[ -]?\d){12,18}\b/g,
-  jwt: /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
-});
+export const VALUE_PATTERNS: Readonly<{ bearer: RegExp; card: RegExp; jwt: RegExp }> = Object
+  .freeze({
+    bearer: /\b(?:Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi,
+    card: /\b\d(?:[ -]?\d){12,18}\b/g,
+    jwt: /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
+  });
 
 /** Options of {@linkcode getRedactor} (and of the logger's `redact` option). */
 export interface RedactOptions {
@@ -91,6 +92,7 @@ export class Redactor {
   /** True when value patterns are configured (strings are scanned). */
   readonly hasPatterns: boolean;
 
+  /** Normalized key terms and global value patterns; prefer {@linkcode getRedactor}. */
   constructor(terms: readonly string[], patterns: readonly RegExp[]) {
     this.#terms = terms;
     this.#patterns = patterns;
