@@ -3,6 +3,7 @@ import { createLogger, type LogEvent, type Logger, type SpanNode } from "../mod.
 import { observeRun, summarizeError, WIDE_EVENTS } from "../src/lifecycle.ts";
 import { observable } from "../src/observable.ts";
 import type { MetricsSink } from "../src/metrics_sink.ts";
+import { dispatchLifecycle } from "../src/lifecycle_dispatch.ts";
 import { getContext } from "../src/context.ts";
 
 async function withLogger(fn: (log: Logger) => Promise<void>): Promise<void> {
@@ -25,7 +26,7 @@ Deno.test("observeRun() conformance: a flow of two jobs x three steps", async ()
   await withLogger(async (log) => {
     let t = 1000;
     const now = () => t;
-    const calls: string[] = [];
+    let calls: string[] = [];
     const sink: MetricsSink = {
       onRunStart: (r) => calls.push(`run_start ${r.run_id}`),
       onRunEnd: (r, e) => calls.push(`run_end ${r.run_id} ${e.status} ${e.duration_ms}`),
@@ -199,6 +200,13 @@ Deno.test("observeRun() conformance: a flow of two jobs x three steps", async ()
       "run_summary",
       "run_wide",
     ]);
+
+    // The persisted events replay into the same sink callbacks in the worker
+    // (src/lifecycle_dispatch.ts feeds FLIGHTLOG_METRICS_MODULE and Prometheus).
+    const callerSide = calls;
+    calls = [];
+    for (const e of flow.events) dispatchLifecycle(e, sink);
+    assert.deepEqual(calls, callerSide);
 
     // Correlation fields on every event.
     for (const e of flow.events) {
