@@ -8,6 +8,8 @@
  * | info call, 7 bound ids + 2 fields       | median ≤ 1,000 ns                 | ≤ 150 ns |
  * | disabled level (debug below info)       | median ≤ 5 × empty call + 1 ns    | ≤ 5 ns   |
  * | end to end, segment files in a temp dir | emitted = persisted + dropped, > 0 | ≥ 1 M/s  |
+ * | idle system: log call → persisted       | median ≤ 50 ms, no flush()        | ≤ 50 ms  |
+ * | sustained overload (drop policy)        | RSS growth after warm-up ≤ 64 MiB | bounded  |
  *
  * Every figure is a median over many batches timed in this process, and the
  * disabled level is judged against an empty call measured in the same batches
@@ -38,6 +40,8 @@ const BUDGET = {
   infoNs: 1000,
   disabledFactor: 5,
   disabledEpsilonNs: 1,
+  idleMs: 50,
+  overloadGrowthBytes: 64 << 20,
 } as const;
 /** Goals: reported, never failing. */
 const GOAL = { infoNs: 150, disabledNs: 5, e2eEventsPerS: 1_000_000 } as const;
@@ -50,6 +54,8 @@ const CALL_WARMUP = 20;
 const CALL_BATCHES = 200;
 const E2E_EVENTS = 200_000;
 const E2E_ROUNDS = 3;
+const IDLE_SAMPLES = 30;
+const OVERLOAD_MS = 3000;
 
 interface Check {
   name: string;
@@ -182,6 +188,77 @@ async function endToEnd(overflow: "drop" | "block"): Promise<E2eRound> {
   }
 }
 
+// --- Idle latency and sustained overload -------------------------------------------
+
+/** Waits for a timer turn; the idle measurement must not keep the thread busy. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Time from a lone log call on an idle logger to the worker counting it
+ * persisted, without flush(): the end-of-task publication wakes the worker.
+ */
+async function idleLatency(): Promise<number[]> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-gate-idle-" });
+  const log = createLogger({ dir, exitHooks: false });
+  const ms: number[] = [];
+  try {
+    const flow = log.child({ ...BINDINGS });
+    await log.flush();
+    for (let i = 0; i < IDLE_SAMPLES; i++) {
+      await pause(20); // the worker goes back to sleep between samples
+      const want = log.stats().persisted + 1;
+      const t0 = performance.now();
+      flow.info(EVENT, callFields(i));
+      while (log.stats().persisted < want) {
+        if (performance.now() - t0 > 5000) break;
+        await pause(0);
+      }
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    await log.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  return ms;
+}
+
+/**
+ * Logs as fast as one thread can into a small ring for OVERLOAD_MS (most
+ * calls dropped and counted) and samples the process's resident memory, worker
+ * included: it must level off, not grow with the number of calls.
+ */
+async function overloadMemory(): Promise<
+  { calls: number; dropped: number; persisted: number; rss: number[] }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-gate-overload-" });
+  const log = createLogger({ dir, exitHooks: false, ringBytes: 256 << 10 });
+  const rss: number[] = [];
+  let calls = 0;
+  try {
+    const flow = log.child({ ...BINDINGS });
+    const t0 = performance.now();
+    let next = t0;
+    while (performance.now() - t0 < OVERLOAD_MS) {
+      for (let i = 0; i < 10_000; i++) flow.info(EVENT, callFields(i));
+      calls += 10_000;
+      if (performance.now() >= next) {
+        rss.push(Deno.memoryUsage().rss);
+        next += OVERLOAD_MS / 10;
+      }
+      await pause(0); // let the worker's replies and timers run, as a real app does
+    }
+    await log.flush();
+    rss.push(Deno.memoryUsage().rss);
+    const s = log.stats();
+    return { calls, dropped: s.dropped, persisted: s.persisted, rss };
+  } finally {
+    await log.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 // --- Report ----------------------------------------------------------------------
 
 function row(label: string, xs: number[], unit: string): string[] {
@@ -300,6 +377,43 @@ async function main(): Promise<number> {
   }
   console.log();
   console.log(table(e2eRows, ["l", "r", "r", "r", "r", "r", "r"]));
+
+  const idle = await idleLatency();
+  const idleMed = median([...idle]);
+  console.log();
+  console.log(table([
+    ["idle system: log call → persisted, no flush()", "median", "p25", "p75", "samples", "unit"],
+    row("one info call after 20 ms idle", idle, "ms"),
+  ], ["l", "r", "r", "r", "r", "l"]));
+  check(
+    "idle: persisted without flush(), median latency",
+    `${fmt(idleMed, 2)} ms (max ${fmt(Math.max(...idle), 2)} ms)`,
+    `≤ ${BUDGET.idleMs} ms`,
+    idleMed <= BUDGET.idleMs,
+  );
+
+  const ov = await overloadMemory();
+  const mib = (b: number): string => fmt(b / (1 << 20), 1);
+  // Growth after the first sample (warm-up: JIT, buffers, the worker's heap).
+  const growth = Math.max(...ov.rss) - ov.rss[0]!;
+  console.log(
+    `\nsustained overload, ${OVERLOAD_MS} ms, 256 KiB ring: ${fmtInt(ov.calls)} calls, ` +
+      `${fmtInt(ov.persisted)} persisted, ${fmtInt(ov.dropped)} dropped; RSS MiB: ${
+        ov.rss.map(mib).join(", ")
+      }`,
+  );
+  check(
+    "overload: memory stays bounded (RSS growth after the first sample)",
+    `${mib(growth)} MiB over ${fmtInt(ov.calls)} calls`,
+    `≤ ${mib(BUDGET.overloadGrowthBytes)} MiB`,
+    growth <= BUDGET.overloadGrowthBytes,
+  );
+  check(
+    "overload: emitted = persisted + dropped",
+    `${fmtInt(ov.calls)} = ${fmtInt(ov.persisted)} + ${fmtInt(ov.dropped)}`,
+    "exact",
+    ov.calls === ov.persisted + ov.dropped,
+  );
 
   console.log();
   console.log(

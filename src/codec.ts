@@ -134,6 +134,8 @@ export class Encoder {
   #hard: number;
   #overflow = false;
   #limits: Limits;
+  // Longest string the ASCII fast path writes: never past maxStringLength.
+  readonly #short: number;
   // Objects on the current encoding path, for cycle detection (depth is small).
   #stack: unknown[] = [];
   /** The redactor applied while encoding (null: none). */
@@ -146,6 +148,7 @@ export class Encoder {
     this.#patterns = redactor !== null && redactor.hasPatterns;
     this.#limits = limits;
     this.limits = limits;
+    this.#short = Math.min(48, limits.maxStringLength);
     // Not shared memory: Chromium's TextEncoder.encodeInto refuses shared views.
     // A whole number of 4-byte words: the ring copies records word by word.
     this.buf = new Uint8Array((limits.maxRecordBytes + 3) & ~3);
@@ -239,7 +242,11 @@ export class Encoder {
     dv.setUint32(base + 20, bindingsId, true);
     this.#pos = base + RECORD_FIXED_BYTES;
     this.#overflow = false;
-    this.#str(typeof event === "string" ? event : safeString(event));
+    const at = typeof event === "string"
+      ? putAscii(u8, this.#pos, this.#end, event, this.#short)
+      : -1;
+    if (at >= 0) this.#pos = at;
+    else this.#str(typeof event === "string" ? event : safeString(event));
     const n = fields !== undefined && fields !== null ? this.#top(fields) : 0;
     dv.setUint16(base + 18, n, true);
     dv.setUint32(base, this.#pos - base - 4, true);
@@ -251,6 +258,15 @@ export class Encoder {
   #top(fields: unknown): number {
     try {
       if (typeof fields === "object" && !(fields instanceof Error) && !Array.isArray(fields)) {
+        const start = this.#pos;
+        try {
+          const n = this.#plainFields(fields as Record<string, unknown>);
+          if (n >= 0) return n;
+        } catch {
+          // A getter threw: redo every field on the careful path.
+        }
+        this.#pos = start;
+        this.#overflow = false;
         return this.#fields(fields as Record<string, unknown>, 0);
       }
     } catch {
@@ -272,6 +288,56 @@ export class Encoder {
       this.#placeholder(TRUNCATED_FIELD);
     }
     return 1;
+  }
+
+  // The common call: a plain object of a few short keys and primitive values,
+  // written with the position in a local (bench/logger_bench.ts "info"). Any
+  // other value goes through #value; past maxKeys or the record size limit it
+  // returns -1 and the caller redoes the fields on the careful path (#fields).
+  #plainFields(obj: Record<string, unknown>): number {
+    const u8 = this.#u8;
+    const dv = this.#dv;
+    const end = this.#end;
+    const maxKeys = this.#limits.maxKeys;
+    const short = this.#short;
+    let pos = this.#pos;
+    let n = 0;
+    for (const key in obj) {
+      if (!hasOwn.call(obj, key)) continue;
+      if (n === maxKeys) return -1;
+      let p = putAscii(u8, pos, end, key, short);
+      if (p < 0) {
+        this.#pos = pos;
+        this.#str(key);
+        p = this.#pos;
+      }
+      const v = obj[key];
+      if (typeof v === "number") {
+        if (p + 9 > end) return -1;
+        if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+          u8[p] = Tag.INT;
+          dv.setInt32(p + 1, v, true);
+          p += 5;
+        } else {
+          u8[p] = Tag.FLOAT;
+          dv.setFloat64(p + 1, v, true);
+          p += 9;
+        }
+      } else {
+        const q = typeof v === "string" ? putAscii(u8, p, end, v, short) : -1;
+        if (q >= 0) p = q;
+        else {
+          this.#pos = p;
+          this.#value(v, 1);
+          p = this.#pos;
+        }
+      }
+      if (this.#overflow) return -1;
+      pos = p;
+      n++;
+    }
+    this.#pos = pos;
+    return n;
   }
 
   // Writes the pairs of `obj`, returns how many. Each field is guarded on its own,
@@ -519,22 +585,11 @@ export class Encoder {
       s = s.slice(0, this.#limits.maxStringLength) + `…[+${cut} chars]`;
       len = s.length;
     }
-    // Short ASCII strings: a byte loop beats TextEncoder.encodeInto's call
-    // overhead up to about 48 characters (bench/codec_bench.ts "string").
     if (len <= 48) {
       if (!this.#room(len + 2)) return;
-      const u8 = this.#u8;
-      const p = this.#pos + 2;
-      let i = 0;
-      for (; i < len; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0x7f) break;
-        u8[p + i] = c;
-      }
-      if (i === len) {
-        u8[p - 2] = Tag.ASCII;
-        u8[p - 1] = len;
-        this.#pos = p + len;
+      const p = putAscii(this.#u8, this.#pos, this.#end, s, 48);
+      if (p >= 0) {
+        this.#pos = p;
         return;
       }
     }
@@ -565,6 +620,24 @@ export class Encoder {
     this.#dv.setUint32(at + 1, written!, true);
     this.#pos = at + 5 + written!;
   }
+}
+
+// Writes `s` as an ASCII value at `pos` and returns the position after it, or
+// -1 (writing nothing that counts) when it is longer than `max` characters, not
+// ASCII, or would pass `end`. A byte loop beats TextEncoder.encodeInto's call
+// overhead up to about 48 characters (bench/codec_bench.ts "string").
+function putAscii(u8: Uint8Array, pos: number, end: number, s: string, max: number): number {
+  const len = s.length;
+  if (len > max || pos + 2 + len > end) return -1;
+  const p = pos + 2;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    u8[p + i] = c;
+  }
+  u8[pos] = Tag.ASCII;
+  u8[pos + 1] = len;
+  return p + len;
 }
 
 function guard<T>(get: () => T): T | string {

@@ -208,6 +208,10 @@ Deno.test("Encoder.encode() truncates at the documented limits with visible mark
   assert.deepEqual(many.many, { a: 1, b: 2, c: 3, "…": "[+2 keys]" });
   const top = roundTrip({ a: 1, b: 2, c: 3, d: 4 }, limits).fields;
   assert.deepEqual(top, { a: 1, b: 2, c: 3, "…": "[+1 keys]" });
+  // Short keys, values and event names take a fast path: the limits hold there too.
+  const short = roundTrip({ abcdefghijklmnop: "ok" }, limits, "event_name_long");
+  assert.deepEqual(short.fields, { "abcdefghij…[+6 chars]": "ok" });
+  assert.equal(short.event, "event_name…[+5 chars]");
 });
 
 Deno.test("Encoder.encode() cuts a field past maxRecordBytes and says so", () => {

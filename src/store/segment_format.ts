@@ -384,9 +384,15 @@ export function writeRecord(
  * assert.equal(crc32c(new TextEncoder().encode("123456789")), 0xe3069283);
  * ```
  */
-export function crc32c(bytes: Uint8Array, seed?: number): number {
+export function crc32c(bytes: Uint8Array, seed = 0): number {
   return CRC32C.buf(bytes, seed) >>> 0;
 }
+
+// Both loops of the library's crc32_buf (16 bytes at a time, then the tail)
+// run once before any record: optimized on big records alone, it deoptimized
+// again and again on "insufficient type feedback" for the tail loop
+// (--trace-deopt under deno task gate).
+for (let n = 0; n < 48; n++) crc32c(new Uint8Array(n));
 
 /** Writes an integer below 2^53 as a little-endian u64. */
 export function setU64(view: DataView, at: number, value: number): void {
