@@ -295,6 +295,9 @@ export class Encoder {
   // other value goes through #value; past maxKeys or the record size limit it
   // returns -1 and the caller redoes the fields on the careful path (#fields).
   #plainFields(obj: Record<string, unknown>): number {
+    // Value patterns scan every string: the careful path applies them.
+    if (this.#patterns) return -1;
+    const red = this.redactor;
     const u8 = this.#u8;
     const dv = this.#dv;
     const end = this.#end;
@@ -310,6 +313,14 @@ export class Encoder {
         this.#pos = pos;
         this.#str(key);
         p = this.#pos;
+      }
+      // A sensitive key's value is never read (a getter is not run).
+      if (red !== null && red.isSensitiveKey(key)) {
+        const q = putAscii(u8, p, end, REDACTED, short);
+        if (q < 0) return -1;
+        pos = q;
+        n++;
+        continue;
       }
       const v = obj[key];
       if (typeof v === "number") {
