@@ -68,6 +68,7 @@ export {
   type RegistryOptions,
 } from "./src/prometheus.ts";
 export {
+  CONTEXT_ACROSS_AWAIT,
   type ContextBindings,
   contextFromHeaders,
   CORRELATION_FIELDS,
