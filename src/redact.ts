@@ -99,8 +99,48 @@ export class Redactor {
     this.hasPatterns = patterns.length > 0;
   }
 
+  // The last four keys and their verdicts: a call site repeats the same few
+  // keys, and === on them is cheaper than a Map lookup (bench/observability_gate.ts
+  // "info, default sensitive keys").
+  #k0 = "";
+  #k1 = "";
+  #k2 = "";
+  #k3 = "";
+  #v0 = false;
+  #v1 = false;
+  #v2 = false;
+  #v3 = false;
+  #next = 0;
+
   /** True when values under `key` are redacted. */
   isSensitiveKey(key: string): boolean {
+    if (key === this.#k0) return this.#v0;
+    if (key === this.#k1) return this.#v1;
+    if (key === this.#k2) return this.#v2;
+    if (key === this.#k3) return this.#v3;
+    const v = this.#lookup(key);
+    switch (this.#next) {
+      case 0:
+        this.#k0 = key;
+        this.#v0 = v;
+        break;
+      case 1:
+        this.#k1 = key;
+        this.#v1 = v;
+        break;
+      case 2:
+        this.#k2 = key;
+        this.#v2 = v;
+        break;
+      default:
+        this.#k3 = key;
+        this.#v3 = v;
+    }
+    this.#next = (this.#next + 1) & 3;
+    return v;
+  }
+
+  #lookup(key: string): boolean {
     const cache = this.#cache;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
