@@ -134,9 +134,11 @@ Deno.test("createLogger() persists an event on an idle system without flush()", 
   await withLogger({}, async (log) => {
     const t0 = performance.now();
     log.info("lonely");
-    // Wait for the worker (not for time): poll the persisted counter.
+    // Wait for the worker (not for time): poll the persisted counter. The
+    // bound only turns a hang into a failure; the latency itself (≤ 50 ms) is
+    // measured by deno task gate, since a loaded CI machine may be slow.
     while (log.stats().persisted < 1) {
-      assert.ok(performance.now() - t0 < 5000, "not persisted within 5 s");
+      assert.ok(performance.now() - t0 < 120_000, "not persisted within 2 minutes");
       await new Promise((r) => setTimeout(r, 1));
     }
   });
