@@ -411,3 +411,31 @@ Deno.test("summarizeError() summarizes anything thrown", () => {
   assert.equal(summarizeError(null).message, "null");
   assert.equal(summarizeError({ name: "Custom", message: "m", code: 7 }).code, 7);
 });
+
+Deno.test("RunObserver.within() and JobObserver.within() bind the run's and job's correlation", async () => {
+  await withLogger(async (log) => {
+    const run = observeRun(log, { flow_id: "f-within", run_id: "r-w" });
+    const job = run.job("j-w");
+    await run.within(async () => {
+      await Promise.resolve();
+      log.info("in_run");
+    });
+    job.within(() => log.info("in_job"));
+    job.end();
+    run.end();
+    await log.flush();
+    const events = (await log.getFlowLog("f-within")).events;
+    const inRun = events.find((e) => e.event === "in_run")!;
+    const inJob = events.find((e) => e.event === "in_job")!;
+    assert.deepEqual([inRun.fields.run_id, inRun.fields.span_id, inRun.fields.job_id], [
+      "r-w",
+      run.span_id,
+      undefined,
+    ]);
+    assert.deepEqual([inJob.fields.job_id, inJob.fields.span_id, inJob.fields.parent_id], [
+      "j-w",
+      job.span_id,
+      run.span_id,
+    ]);
+  });
+});
