@@ -87,3 +87,67 @@ export {
 export { type UplinkOptions, type UplinkSignal, type UplinkStats } from "./src/uplink/options.ts";
 export { type UplinkMetric, uplinkMetrics } from "./src/uplink/metrics.ts";
 export type { BackoffOptions } from "./src/uplink/policy.ts";
+export {
+  CONTEXT_ACROSS_AWAIT,
+  type ContextBindings,
+  contextFromHeaders,
+  CORRELATION_FIELDS,
+  getContext,
+  getTraceHeaders,
+  withContext,
+} from "./src/context.ts";
+export {
+  formatTraceParent,
+  isSpanId,
+  isTraceId,
+  newSpanId,
+  newTraceId,
+  parseTraceParent,
+  type TraceParent,
+} from "./src/trace_context.ts";
+export {
+  type CopyBounds,
+  DEFAULT_SENSITIVE_KEYS,
+  getRedactor,
+  redact,
+  REDACTED,
+  type RedactOptions,
+  type Redactor,
+  VALUE_PATTERNS,
+} from "./src/redact.ts";
+export { type CategoryFilter, getCategoryFilter } from "./src/category_filter.ts";
+export {
+  addUsageToCurrentStep,
+  type ErrorSummary,
+  type FailOptions,
+  type FailureInfo,
+  type FailurePhase,
+  type JobObserver,
+  type JobSummary,
+  observeRun,
+  type RunObserver,
+  type RunObserverOptions,
+  type RunSummary,
+  type StatusCounts,
+  type StepObserver,
+  type StepOptions,
+  type StepSummary,
+  summarizeError,
+  type Usage,
+  type UsageTotals,
+  WIDE_EVENTS,
+} from "./src/lifecycle.ts";
+export {
+  NODE_EVENTS,
+  observable,
+  type ObservableOptions,
+  type ProviderOptions,
+} from "./src/observable.ts";
+export {
+  getStdLogHandler,
+  levelOfStdLog,
+  type StdBaseHandler,
+  type StdBaseHandlerClass,
+  type StdLogHandlerOptions,
+  type StdLogRecord,
+} from "./src/std_log.ts";

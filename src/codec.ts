@@ -300,12 +300,14 @@ export class Encoder {
   // other value goes through #value; past maxKeys or the record size limit it
   // returns -1 and the caller redoes the fields on the careful path (#fields).
   #plainFields(obj: Record<string, unknown>): number {
+    // Value patterns scan every string: the careful path applies them.
+    if (this.#patterns) return -1;
+    const red = this.redactor;
     const u8 = this.#u8;
     const dv = this.#dv;
     const end = this.#end;
     const maxKeys = this.#limits.maxKeys;
     const short = this.#short;
-    const red = this.redactor;
     let pos = this.#pos;
     let n = 0;
     for (const key in obj) {

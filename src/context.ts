@@ -3,21 +3,32 @@
  * (flow, run, job, step, trace and span ids...) for everything a function
  * does, synchronously or asynchronously, and every flightlog logger adds them
  * to its events. Built on `AsyncLocalStorage` (`node:async_hooks`, available
- * in Deno and Node).
+ * in Deno and Node), reached through `process.getBuiltinModule()` so that no
+ * `node:` import reaches a browser bundle; where it is missing (browsers),
+ * the context holds for the synchronous part of `fn` only.
  *
  * Until the first `withContext()` call a log call pays one boolean check for
  * this feature (bench/context_bench.ts).
  *
  * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { formatTraceParent, isSpanId, isTraceId, parseTraceParent } from "./trace_context.ts";
 
 /** Fields bound by {@linkcode withContext}. */
 export type ContextBindings = Record<string, unknown>;
 
 /** The correlation fields flightlog treats as first-class. */
-export const CORRELATION_FIELDS = Object.freeze(
+export const CORRELATION_FIELDS: readonly [
+  "flow_id",
+  "run_id",
+  "job_id",
+  "step_id",
+  "step_type",
+  "node",
+  "trace_id",
+  "span_id",
+  "parent_id",
+] = Object.freeze(
   [
     "flow_id",
     "run_id",
@@ -40,7 +51,49 @@ export interface ContextFrame {
   readonly bindings: Readonly<ContextBindings>;
 }
 
-const storage = new AsyncLocalStorage<ContextFrame>();
+/** The part of `AsyncLocalStorage` used here. */
+interface FrameStorage {
+  getStore(): ContextFrame | undefined;
+  run<R>(frame: ContextFrame, fn: () => R): R;
+}
+
+type AlsClass = new () => FrameStorage;
+
+function asyncLocalStorage(): AlsClass | undefined {
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+      .process;
+    const mod = proc?.getBuiltinModule?.("node:async_hooks") as
+      | { AsyncLocalStorage?: AlsClass }
+      | undefined;
+    return mod?.AsyncLocalStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+// Without AsyncLocalStorage: a frame for the synchronous extent of run().
+class SyncStorage implements FrameStorage {
+  #current: ContextFrame | undefined;
+  getStore(): ContextFrame | undefined {
+    return this.#current;
+  }
+  run<R>(frame: ContextFrame, fn: () => R): R {
+    const prev = this.#current;
+    this.#current = frame;
+    try {
+      return fn();
+    } finally {
+      this.#current = prev;
+    }
+  }
+}
+
+const Als = asyncLocalStorage();
+const storage: FrameStorage = Als === undefined ? new SyncStorage() : new Als();
+
+/** True when context propagates across `await` (AsyncLocalStorage is available). */
+export const CONTEXT_ACROSS_AWAIT: boolean = Als !== undefined;
 // The frame of a synchronous observable() call in progress: cheaper than
 // AsyncLocalStorage.run (about 10 ns against 200–700 ns,
 // bench/context_bench.ts "withContext"), and exact for synchronous code.

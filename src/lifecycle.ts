@@ -289,6 +289,24 @@ function noUsage(): UsageTotals {
  * {@linkcode JobObserver.runStep} or {@linkcode StepObserver.within}), so the
  * run summary totals it. Returns false outside a step. `observable()` calls
  * it for provider calls.
+ *
+ * @example Count a provider call made by hand
+ * ```ts
+ * import { createLogger } from "../mod.ts";
+ * import { addUsageToCurrentStep, observeRun } from "./lifecycle.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const log = createLogger({ dir, transport: "inline" });
+ * const run = observeRun(log, { flow_id: "f-usage" });
+ * run.job("j").runStep("ask", { step_type: "llm" }, () => {
+ *   addUsageToCurrentStep({ input_tokens: 10, output_tokens: 5, cost_usd: 0.01 });
+ * });
+ * assert.equal(run.end().provider_usage.total_tokens, 15);
+ * assert.equal(addUsageToCurrentStep({ input_tokens: 1 }), false); // outside a step
+ * await log.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function addUsageToCurrentStep(usage: Usage): boolean {
   const step = (getContext() as Record<PropertyKey, unknown>)[STEP_KEY];

@@ -47,11 +47,12 @@ export const REDACTED = "[REDACTED]";
  * grouped by spaces or dashes, passing the Luhn check), `jwt` (three
  * base64url segments starting `eyJ`).
  */
-export const VALUE_PATTERNS = Object.freeze({
-  bearer: /\b(?:Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi,
-  card: /\b\d(?:[ -]?\d){12,18}\b/g,
-  jwt: /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
-});
+export const VALUE_PATTERNS: Readonly<{ bearer: RegExp; card: RegExp; jwt: RegExp }> = Object
+  .freeze({
+    bearer: /\b(?:Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/gi,
+    card: /\b\d(?:[ -]?\d){12,18}\b/g,
+    jwt: /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
+  });
 
 /** Options of {@linkcode getRedactor} (and of the logger's `redact` option). */
 export interface RedactOptions {
@@ -91,14 +92,55 @@ export class Redactor {
   /** True when value patterns are configured (strings are scanned). */
   readonly hasPatterns: boolean;
 
+  /** Normalized key terms and global value patterns; prefer {@linkcode getRedactor}. */
   constructor(terms: readonly string[], patterns: readonly RegExp[]) {
     this.#terms = terms;
     this.#patterns = patterns;
     this.hasPatterns = patterns.length > 0;
   }
 
+  // The last four keys and their verdicts: a call site repeats the same few
+  // keys, and === on them is cheaper than a Map lookup (bench/observability_gate.ts
+  // "info, default sensitive keys").
+  #k0 = "";
+  #k1 = "";
+  #k2 = "";
+  #k3 = "";
+  #v0 = false;
+  #v1 = false;
+  #v2 = false;
+  #v3 = false;
+  #next = 0;
+
   /** True when values under `key` are redacted. */
   isSensitiveKey(key: string): boolean {
+    if (key === this.#k0) return this.#v0;
+    if (key === this.#k1) return this.#v1;
+    if (key === this.#k2) return this.#v2;
+    if (key === this.#k3) return this.#v3;
+    const v = this.#lookup(key);
+    switch (this.#next) {
+      case 0:
+        this.#k0 = key;
+        this.#v0 = v;
+        break;
+      case 1:
+        this.#k1 = key;
+        this.#v1 = v;
+        break;
+      case 2:
+        this.#k2 = key;
+        this.#v2 = v;
+        break;
+      default:
+        this.#k3 = key;
+        this.#v3 = v;
+    }
+    this.#next = (this.#next + 1) & 3;
+    return v;
+  }
+
+  #lookup(key: string): boolean {
     const cache = this.#cache;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;

@@ -89,12 +89,32 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 const TRACESTATE_MEMBER =
   /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
-/** True when `id` is a valid trace id (32 lowercase hex digits, not all zero). */
+/**
+ * True when `id` is a valid trace id (32 lowercase hex digits, not all zero).
+ *
+ * @example Validate a trace id
+ * ```ts
+ * import { isTraceId } from "./trace_context.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isTraceId("4bf92f3577b34da6a3ce929d0e0e4736"), true);
+ * assert.equal(isTraceId("0".repeat(32)), false);
+ * ```
+ */
 export function isTraceId(id: unknown): id is string {
   return typeof id === "string" && TRACE_ID.test(id) && id !== "0".repeat(32);
 }
 
-/** True when `id` is a valid span id (16 lowercase hex digits, not all zero). */
+/**
+ * True when `id` is a valid span id (16 lowercase hex digits, not all zero).
+ *
+ * @example Validate a span id
+ * ```ts
+ * import { isSpanId } from "./trace_context.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isSpanId("00f067aa0ba902b7"), true);
+ * assert.equal(isSpanId("00F067AA0BA902B7"), false);
+ * ```
+ */
 export function isSpanId(id: unknown): id is string {
   return typeof id === "string" && SPAN_ID.test(id) && id !== "0".repeat(16);
 }

@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
-import { contextFromHeaders, getContext, getTraceHeaders, withContext } from "../src/context.ts";
+import {
+  CONTEXT_ACROSS_AWAIT,
+  contextFromHeaders,
+  getContext,
+  getTraceHeaders,
+  withContext,
+} from "../src/context.ts";
 
 Deno.test("withContext() binds across await, timers and nested calls", async () => {
+  assert.equal(
+    CONTEXT_ACROSS_AWAIT,
+    true,
+    "AsyncLocalStorage found through process.getBuiltinModule",
+  );
   const seen: unknown[] = [];
   await withContext({ flow_id: "f", run_id: "r" }, async () => {
     await Promise.resolve();

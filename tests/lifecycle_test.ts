@@ -3,6 +3,7 @@ import { createLogger, type LogEvent, type Logger, type SpanNode } from "../mod.
 import { observeRun, summarizeError, WIDE_EVENTS } from "../src/lifecycle.ts";
 import { observable } from "../src/observable.ts";
 import type { MetricsSink } from "../src/metrics_sink.ts";
+import { dispatchLifecycle } from "../src/lifecycle_dispatch.ts";
 import { getContext } from "../src/context.ts";
 
 async function withLogger(fn: (log: Logger) => Promise<void>): Promise<void> {
@@ -25,7 +26,7 @@ Deno.test("observeRun() conformance: a flow of two jobs x three steps", async ()
   await withLogger(async (log) => {
     let t = 1000;
     const now = () => t;
-    const calls: string[] = [];
+    let calls: string[] = [];
     const sink: MetricsSink = {
       onRunStart: (r) => calls.push(`run_start ${r.run_id}`),
       onRunEnd: (r, e) => calls.push(`run_end ${r.run_id} ${e.status} ${e.duration_ms}`),
@@ -199,6 +200,13 @@ Deno.test("observeRun() conformance: a flow of two jobs x three steps", async ()
       "run_summary",
       "run_wide",
     ]);
+
+    // The persisted events replay into the same sink callbacks in the worker
+    // (src/lifecycle_dispatch.ts feeds FLIGHTLOG_METRICS_MODULE and Prometheus).
+    const callerSide = calls;
+    calls = [];
+    for (const e of flow.events) dispatchLifecycle(e, sink);
+    assert.deepEqual(calls, callerSide);
 
     // Correlation fields on every event.
     for (const e of flow.events) {
@@ -402,4 +410,32 @@ Deno.test("summarizeError() summarizes anything thrown", () => {
   });
   assert.equal(summarizeError(null).message, "null");
   assert.equal(summarizeError({ name: "Custom", message: "m", code: 7 }).code, 7);
+});
+
+Deno.test("RunObserver.within() and JobObserver.within() bind the run's and job's correlation", async () => {
+  await withLogger(async (log) => {
+    const run = observeRun(log, { flow_id: "f-within", run_id: "r-w" });
+    const job = run.job("j-w");
+    await run.within(async () => {
+      await Promise.resolve();
+      log.info("in_run");
+    });
+    job.within(() => log.info("in_job"));
+    job.end();
+    run.end();
+    await log.flush();
+    const events = (await log.getFlowLog("f-within")).events;
+    const inRun = events.find((e) => e.event === "in_run")!;
+    const inJob = events.find((e) => e.event === "in_job")!;
+    assert.deepEqual([inRun.fields.run_id, inRun.fields.span_id, inRun.fields.job_id], [
+      "r-w",
+      run.span_id,
+      undefined,
+    ]);
+    assert.deepEqual([inJob.fields.job_id, inJob.fields.span_id, inJob.fields.parent_id], [
+      "j-w",
+      job.span_id,
+      run.span_id,
+    ]);
+  });
 });
