@@ -28,7 +28,8 @@
  * | 72   | F9   | f64        | consumer | `PERSISTED`: user events handed to the store         |
  * | 80   | F10  | f64        | consumer | `INTERNAL`: internal events handed to the store      |
  * | 88   | F11  | f64        | consumer | `LOST`: user events the store refused (I/O error)    |
- * | 96   | –    | –          | –        | reserved up to byte 127                              |
+ * | 96   | I24  | i32 atomic | consumer | `REGISTERED`: 1 once a consumer drains this ring     |
+ * | 100  | –    | –          | –        | reserved up to byte 127                              |
  * | 128  | I32  | u32        | creator  | `MAGIC` = 0x464c5247 ("FLRG")                         |
  * | 132  | I33  | u32        | creator  | `VERSION` = 4                                        |
  * | 136  | I34  | u32        | creator  | `CAPACITY` in bytes                                  |
@@ -136,6 +137,12 @@ export const PERSISTED = 9;
 export const INTERNAL = 10;
 /** Float64 slot: user events the store refused. */
 export const LOST = 11;
+/**
+ * Int32 slot set to 1 (and notified) when a consumer takes the ring: an
+ * attached Worker's flush waits for it, so a flush cannot be acknowledged by a
+ * consumer that does not drain its ring yet.
+ */
+export const REGISTERED = 24;
 /** Int32 slot of the magic number. */
 export const MAGIC_SLOT = 32;
 /** Int32 slot of the layout version. */
@@ -471,7 +478,9 @@ export class RingConsumer {
     this.capacity = this.#i32[CAPACITY_SLOT]!;
     this.#data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
     this.#scratch = new Uint8Array(0);
-    this.#shared = buffer instanceof SharedArrayBuffer;
+    this.#shared = typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer;
+    Atomics.store(this.#i32, REGISTERED, 1);
+    if (this.#shared) Atomics.notify(this.#i32, REGISTERED);
   }
 
   /** True when published records are waiting. */

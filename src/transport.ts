@@ -22,6 +22,8 @@ import {
   DURABLE,
   FLUSH_ACK,
   FLUSH_REQ,
+  HEADER_BYTES,
+  REGISTERED,
   type RingCounters,
   RingProducer,
   SLEEPING,
@@ -671,11 +673,33 @@ class AttachedTransport implements Transport {
     this.producerId = handle.producer;
     this.producer = new RingProducer(handle.ring, handle.control);
     this.#control = new Int32Array(handle.control);
+    this.#ring = new Int32Array(handle.ring, 0, HEADER_BYTES / 4);
     this.canBlock = runtime.canWait();
+  }
+
+  readonly #ring: Int32Array;
+
+  // The handle is made before the worker has registered its ring (an RPC):
+  // until then a flush would be acknowledged without this ring being drained.
+  async #registered(): Promise<void> {
+    const c = this.#control;
+    while (Atomics.load(this.#ring, REGISTERED) === 0) {
+      if (Atomics.load(c, STATE) >= ConsumerState.failed) {
+        throw new LoggerClosedError("The flightlog worker is not running");
+      }
+      const r = Atomics.waitAsync(this.#ring, REGISTERED, 0, 100);
+      if (r.async) {
+        // A pending waitAsync does not keep the event loop alive; a timer does.
+        const keepAlive = setTimeout(() => {}, 100);
+        await r.value;
+        clearTimeout(keepAlive);
+      }
+    }
   }
 
   async flush(durable: boolean): Promise<void> {
     if (this.#closed) throw new LoggerClosedError("The logger is closed");
+    await this.#registered();
     this.producer.wake(); // publishes HEAD
     const c = this.#control;
     if (durable) Atomics.store(c, DURABLE, 1);

@@ -24,6 +24,7 @@ import {
   PERSISTED,
   PUBLISH_EVERY,
   RECORD_FIXED_BYTES,
+  REGISTERED,
   RING_MAGIC,
   RING_VERSION,
   ringCapacity,
@@ -53,6 +54,7 @@ Deno.test("ring layout constants are pinned", () => {
       PERSISTED,
       INTERNAL,
       LOST,
+      REGISTERED,
       RING_MAGIC,
       RING_VERSION,
       WRAP,
@@ -82,6 +84,7 @@ Deno.test("ring layout constants are pinned", () => {
       PERSISTED: 9,
       INTERNAL: 10,
       LOST: 11,
+      REGISTERED: 24,
       RING_MAGIC: 0x464c5247,
       RING_VERSION: 4,
       WRAP: 0xffffffff,
@@ -104,12 +107,21 @@ Deno.test("ring layout constants are pinned", () => {
   assert.equal((TAIL * 4) >> 6, 1);
   assert.equal((EMITTED * 8) >> 6, 0, "producer counters on the producer's line");
   assert.equal((PERSISTED * 8) >> 6, 1, "consumer counters on the consumer's line");
+  assert.equal((REGISTERED * 4) >> 6, 1, "REGISTERED on the consumer's line");
   assert.ok(FLUSH_REQ * 4 >= 64);
   const buf = createRingBuffer(5000, true);
   const bytes = new Uint8Array(buf, 128, 12);
   // "GRLF" little-endian magic, version 4, capacity 8192 (5000 rounded up).
   assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 4, 0, 0, 0, 0, 0x20, 0, 0]);
   assert.equal(buf.byteLength, 192 + 8192);
+});
+
+Deno.test("RingConsumer marks the ring REGISTERED for an attached producer's flush", () => {
+  const buf = createRingBuffer(4096, true);
+  const i32 = new Int32Array(buf, 0, HEADER_BYTES / 4);
+  assert.equal(Atomics.load(i32, REGISTERED), 0);
+  new RingConsumer(buf);
+  assert.equal(Atomics.load(i32, REGISTERED), 1);
 });
 
 Deno.test("ringCapacity() rounds up to a power of two of at least 4 KiB", () => {
