@@ -17,6 +17,7 @@ import type { LogEvent } from "../src/event.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../src/uplink/_files_deno.ts";
 import { Uplink } from "../src/uplink/uplink.ts";
+import { toOtlpLogs } from "../src/export/otlp.ts";
 import {
   BINDINGS,
   callFields,
@@ -101,6 +102,50 @@ async function deliveryRound(
   }
 }
 
+/** Where the time of one delivery goes: each stage timed alone over the same backlog. */
+async function stages(): Promise<Record<string, number>> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-stages-" });
+  try {
+    fillStore(dir, BACKLOG_EVENTS);
+    const store = SegmentStore.open(dir);
+    const ns = {
+      "read + decode (store)": 0,
+      "encode (toOtlpLogs)": 0,
+      "JSON.stringify": 0,
+      gzip: 0,
+    };
+    try {
+      let cursor = 0;
+      while (cursor < store.lastSeq) {
+        const t0 = performance.now();
+        const records = store.readAfter(cursor, 512);
+        cursor = records.at(-1)!.seq;
+        const events = records.flatMap((r) => r.events);
+        const t1 = performance.now();
+        const request = toOtlpLogs(events);
+        const t2 = performance.now();
+        const json = new TextEncoder().encode(JSON.stringify(request));
+        const t3 = performance.now();
+        const stream = new Blob([json]).stream().pipeThrough(new CompressionStream("gzip"));
+        await new Response(stream).arrayBuffer();
+        const t4 = performance.now();
+        ns["read + decode (store)"] += t1 - t0;
+        ns["encode (toOtlpLogs)"] += t2 - t1;
+        ns["JSON.stringify"] += t3 - t2;
+        ns.gzip += t4 - t3;
+      }
+    } finally {
+      store.close();
+    }
+    for (const key of Object.keys(ns) as (keyof typeof ns)[]) {
+      ns[key] = (ns[key] * 1e6) / BACKLOG_EVENTS;
+    }
+    return ns;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 function infoLoop(flow: Logger, n: number): void {
   for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
 }
@@ -156,10 +201,62 @@ async function callerCost(): Promise<{ idle: number[]; draining: number[]; left:
   }
 }
 
+/** End to end (log 200,000 events as fast as possible, then flush) with and without an uplink draining. */
+async function endToEnd(
+  uplink: boolean,
+  batchEvents: number,
+): Promise<{ eventsPerS: number; dropped: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-e2e-" });
+  const receiver = startReceiver();
+  try {
+    if (uplink) fillStore(dir, 4 * BACKLOG_EVENTS, "old.0");
+    const log = createLogger({
+      dir,
+      exitHooks: false,
+      ...(uplink
+        ? { uplink: { url: receiver.url, signals: ["logs" as const], intervalMs: 10, batchEvents } }
+        : {}),
+    });
+    try {
+      const flow = log.child({ ...BINDINGS });
+      await log.flush();
+      if (uplink) {
+        while ((log.stats().uplink?.sent ?? 0) === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      const t0 = performance.now();
+      infoLoop(flow, BACKLOG_EVENTS);
+      await log.flush();
+      const ms = performance.now() - t0;
+      const stats = log.stats();
+      if (uplink && (stats.uplink?.backlog_events ?? 0) === 0) {
+        throw new Error("the backlog drained before the end: make it larger");
+      }
+      return { eventsPerS: (stats.emitted / ms) * 1000, dropped: stats.dropped };
+    } finally {
+      await log.close();
+    }
+  } finally {
+    await receiver.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`flightlog uplink — ${runtimeLine()}, ${navigator.hardwareConcurrency} cores`);
+  // `deno task bench:uplink <section>` runs one section: delivery, stages, e2e or caller.
+  const only = Deno.args[0];
+  const run = (section: string) => only === undefined || only === section;
+  if (run("delivery")) await printDelivery();
+  if (run("stages")) await printStages();
+  if (run("e2e")) await printEndToEnd();
+  if (run("caller")) await printCallerCost();
+}
+
+async function printDelivery(): Promise<void> {
   const rows = [["compression", "batchEvents", "events/s (median)", "runs", "wire bytes/event"]];
-  for (const [compression, batchEvents] of [["gzip", 2048], ["none", 2048]] as const) {
+  for (
+    const [compression, batchEvents] of [["gzip", 512], ["gzip", 2048], ["none", 512]] as const
+  ) {
     const runs = [];
     for (let r = 0; r < ROUNDS; r++) runs.push(await deliveryRound(compression, batchEvents));
     rows.push([
@@ -172,7 +269,42 @@ async function main(): Promise<void> {
   }
   console.log(`\nDelivery of a ${fmtInt(BACKLOG_EVENTS)}-event backlog to a loopback receiver\n`);
   console.log(table(rows, ["l", "r", "r", "l", "r"]));
+}
 
+async function printStages(): Promise<void> {
+  const parts = await stages();
+  console.log(`\nWhere the time goes (each stage alone, same backlog, gzip)\n`);
+  console.log(table([
+    ["stage", "ns/event"],
+    ...Object.entries(parts).map(([k, v]) => [k, fmt(v, 0)]),
+  ], ["l", "r"]));
+}
+
+async function printEndToEnd(): Promise<void> {
+  const e2eRows = [["logger", "events/s to file (median)", "runs", "dropped (all runs)"]];
+  for (
+    const [label, on, batch] of [
+      ["no uplink", false, 0],
+      ["uplink draining, batchEvents 2048", true, 2048],
+      ["uplink draining, batchEvents 512", true, 512],
+    ] as const
+  ) {
+    const runs = [];
+    for (let r = 0; r < ROUNDS; r++) runs.push(await endToEnd(on, batch));
+    e2eRows.push([
+      label,
+      fmtInt(median(runs.map((x) => x.eventsPerS))),
+      runs.map((x) => fmtInt(x.eventsPerS)).join(", "),
+      String(runs.reduce((a, x) => a + x.dropped, 0)),
+    ]);
+  }
+  console.log(
+    `\nEnd to end, ${fmtInt(BACKLOG_EVENTS)} events logged as fast as possible (drop policy)\n`,
+  );
+  console.log(table(e2eRows, ["l", "r", "l", "r"]));
+}
+
+async function printCallerCost(): Promise<void> {
   const cost = await callerCost();
   const idle = median([...cost.idle]);
   const draining = median([...cost.draining]);
