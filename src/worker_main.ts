@@ -8,6 +8,7 @@ import { Consumer } from "./worker_core.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import { openStore, openUplinkFiles } from "./_runtime_deno.ts";
 import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
+import { gzipDeno } from "./uplink/_gzip_deno.ts";
 
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
@@ -36,7 +37,7 @@ export function serveWorker(init: WorkerInit): WorkerApi {
         : new Float64Array(init.uplinkStats);
       const started = new Uplink(
         init.uplink,
-        { source: store, files: openUplinkFiles(init.dir) },
+        { source: store, files: openUplinkFiles(init.dir), gzip: gzipDeno },
         mirror,
       );
       uplink = started;

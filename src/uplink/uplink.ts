@@ -84,6 +84,8 @@ export interface UplinkRuntime {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** @default {toOtlpLogs / toOtlpTraces} */
   encoders?: OtlpEncoders;
+  /** Gzips a request body. @default a `CompressionStream` */
+  gzip?: (bytes: Uint8Array) => Promise<Uint8Array>;
 }
 
 interface Batch {
@@ -179,6 +181,7 @@ export class Uplink {
   readonly #random: () => number;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #encoders: OtlpEncoders;
+  readonly #gzip: (bytes: Uint8Array) => Promise<Uint8Array>;
   readonly #otlpOptions: OtlpOptions;
   readonly #channels: Channel[];
   readonly #closer = new AbortController();
@@ -216,6 +219,7 @@ export class Uplink {
     this.#random = runtime.random ?? Math.random;
     this.#sleep = runtime.sleep ?? defaultSleep;
     this.#encoders = runtime.encoders ?? defaultEncoders;
+    this.#gzip = runtime.gzip ?? gzip;
     this.#otlpOptions = this.#options.resource === undefined
       ? {}
       : { resource: this.#options.resource };
@@ -420,7 +424,7 @@ export class Uplink {
     };
     let body: Uint8Array = json;
     if (this.#options.gzip) {
-      body = await gzip(json);
+      body = await this.#gzip(json);
       headers["content-encoding"] = "gzip";
     }
     const timeout = new AbortController();

@@ -379,3 +379,15 @@ Deno.test("Uplink.wake() (the browser's online hint) retries at once instead of 
     await h.close();
   }
 });
+
+Deno.test("Uplink gzips with CompressionStream when no gzip function is given", async () => {
+  const h = await Harness.open({}, {}, { gzip: undefined as never });
+  try {
+    const all = fill(h, 2);
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    assert.ok(h.receiver.received.every((r) => r.gzip));
+  } finally {
+    await h.close();
+  }
+});
