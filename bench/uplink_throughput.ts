@@ -3,8 +3,10 @@
  *
  * 1. Delivery throughput: a store holding a backlog of the benchmark workload
  *    is shipped by an `Uplink` to a loopback OTLP/HTTP receiver (`Deno.serve`
- *    on 127.0.0.1 that reads each body and answers 200), gzip and not.
- * 2. The logging caller's cost while the uplink drains a backlog, against the
+ *    on 127.0.0.1 in its own process, reading each body and answering 200),
+ *    gzip and not; then where the time goes, stage by stage.
+ * 3. End to end while the uplink drains a backlog in the same worker.
+ * 4. The logging caller's cost while the uplink drains a backlog, against the
  *    same logger shape with no uplink, in alternating batches of one process.
  *
  * Medians over rounds/batches; the machines are shared, so compare ratios
@@ -37,13 +39,47 @@ const INFO_BATCH = 1000;
 const INFO_WARMUP = 30;
 const INFO_BATCHES = 200;
 
-function startReceiver(): { url: string; server: Deno.HttpServer; stats: { bytes: number } } {
-  const stats = { bytes: 0 };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    stats.bytes += (await req.arrayBuffer()).byteLength;
-    return new Response("{}", { headers: { "content-type": "application/json" } });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, server, stats };
+interface Receiver {
+  url: string;
+  /** Stops the receiver; resolves with the request body bytes it read. */
+  stop(): Promise<number>;
+}
+
+/** Starts the loopback receiver in its own process (bench/_uplink_receiver.ts). */
+async function startReceiver(): Promise<Receiver> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      new URL("./_uplink_receiver.ts", import.meta.url).pathname,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the receiver ended before printing its port");
+    text += value;
+  }
+  const port = Number(text.trim());
+  let stopped: Promise<number> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => stopped ??= stop(),
+  };
+  async function stop(): Promise<number> {
+    await child.stdin.close();
+    let rest = "";
+    while (true) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      rest += value;
+    }
+    await child.status;
+    return Number(rest.trim());
+  }
 }
 
 /** Fills `dir` with `count` workload events as the worker stores them (1024 per append). */
@@ -78,7 +114,7 @@ async function deliveryRound(
   batchEvents: number,
 ): Promise<{ eventsPerS: number; bytesPerEvent: number }> {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-bench-" });
-  const receiver = startReceiver();
+  const receiver = await startReceiver();
   try {
     fillStore(dir, BACKLOG_EVENTS);
     const store = SegmentStore.open(dir);
@@ -92,13 +128,14 @@ async function deliveryRound(
       const ms = performance.now() - t0;
       const sent = uplink.stats().sent;
       if (sent !== BACKLOG_EVENTS) throw new Error(`sent ${sent} of ${BACKLOG_EVENTS}`);
-      return { eventsPerS: (sent / ms) * 1000, bytesPerEvent: receiver.stats.bytes / sent };
+      await uplink.close();
+      return { eventsPerS: (sent / ms) * 1000, bytesPerEvent: (await receiver.stop()) / sent };
     } finally {
       await uplink.close();
       store.close();
     }
   } finally {
-    await receiver.server.shutdown();
+    await receiver.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -161,7 +198,7 @@ function infoLoop2(flow: Logger, n: number): void {
 async function callerCost(): Promise<{ idle: number[]; draining: number[]; left: number }> {
   const idleDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-idle-" });
   const busyDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-busy-" });
-  const receiver = startReceiver();
+  const receiver = await startReceiver();
   fillStore(busyDir, 4 * BACKLOG_EVENTS, "old.0");
   const idle = createLogger({ dir: idleDir, ringBytes: 8 << 20, exitHooks: false });
   const busy = createLogger({
@@ -199,7 +236,7 @@ async function callerCost(): Promise<{ idle: number[]; draining: number[]; left:
   } finally {
     await idle.close();
     await busy.close();
-    await receiver.server.shutdown();
+    await receiver.stop();
     await Deno.remove(idleDir, { recursive: true });
     await Deno.remove(busyDir, { recursive: true });
   }
@@ -215,7 +252,7 @@ async function endToEnd(
   batchEvents: number,
 ): Promise<{ eventsPerS: number; dropped: number }> {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-e2e-" });
-  const receiver = startReceiver();
+  const receiver = await startReceiver();
   try {
     if (uplink) fillStore(dir, 4 * BACKLOG_EVENTS, "old.0");
     const log = createLogger({
@@ -245,7 +282,7 @@ async function endToEnd(
       await log.close();
     }
   } finally {
-    await receiver.server.shutdown();
+    await receiver.stop();
     await Deno.remove(dir, { recursive: true });
   }
 }

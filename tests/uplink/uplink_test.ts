@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Uplink } from "../../src/uplink/uplink.ts";
 import { events, Harness, uidsOfEvents } from "./_harness.ts";
 
 /** Appends `records` records of `per` events each; returns the events. */
@@ -387,6 +388,51 @@ Deno.test("Uplink gzips with CompressionStream when no gzip function is given", 
     await h.deliver();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
     assert.ok(h.receiver.received.every((r) => r.gzip));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.close() aborts a request in flight and keeps the position where it was", async () => {
+  const h = await Harness.open();
+  try {
+    fill(h, 2);
+    h.receiver.faults.push("hang");
+    const committed = new Promise<void>((resolve) => (h.receiver.onCommit = () => resolve()));
+    const step = h.uplink.step();
+    await committed;
+    await h.uplink.close();
+    assert.equal(await step, 0);
+    assert.deepEqual(h.uplink.positions(), { logs: 0 });
+    assert.equal(h.uplink.stats().sent, 0);
+    assert.equal(h.uplink.stats().failed, 0, "an abort by close() is no failure");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink saves every acknowledgement, durably at most once a second and at close", async () => {
+  const saves: [number, boolean][] = [];
+  const h = await Harness.open({ batchEvents: 10 });
+  try {
+    fill(h, 5);
+    let now = h.now;
+    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 10 }, {
+      source: h.store,
+      files: {
+        loadCursor: () => null,
+        saveCursor: (_signal, position, durable) => saves.push([position.seq, durable]),
+        writeDeadLetter: () => {},
+      },
+      clock: () => now,
+    });
+    for (let i = 0; i < 5; i++) {
+      await uplink.step();
+      now += 400;
+    }
+    await uplink.close();
+    // Acknowledged at 0, 400, 800, 1200 and 1600 ms: durable at 0 and 1200, then at close.
+    assert.deepEqual(saves, [[1, true], [2, false], [3, false], [4, true], [5, false], [5, true]]);
   } finally {
     await h.close();
   }
