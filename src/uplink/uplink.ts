@@ -27,18 +27,25 @@ import {
 } from "./options.ts";
 import { type OtlpOptions, toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
 
-/** Where an uplink reads from: the segment store in Deno, IndexedDB in a browser. */
+/** A value, or a promise of it: a source may be synchronous (segment files) or not (IndexedDB). */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Where an uplink reads from: the segment store in Deno (synchronous), the
+ * IndexedDB store in a browser (asynchronous: every method may return a
+ * promise). Positions are record sequence numbers, increasing in write order.
+ */
 export interface UplinkSource {
   /** Position of the newest record. */
   readonly lastSeq: number;
   /** Records after `afterSeq`, oldest first, up to `maxEvents` events (at least one record). */
-  readAfter(afterSeq: number, maxEvents: number): StoredRecord[];
+  readAfter(afterSeq: number, maxEvents: number): MaybePromise<StoredRecord[]>;
   /** Header facts of up to `maxRecords` records after `afterSeq`. */
-  recordsAfter(afterSeq: number, maxRecords: number): StoredRecordInfo[];
+  recordsAfter(afterSeq: number, maxRecords: number): MaybePromise<StoredRecordInfo[]>;
   /** What is stored after `afterSeq`. */
-  backlog(afterSeq: number): BacklogCounts;
+  backlog(afterSeq: number): MaybePromise<BacklogCounts>;
   /** Stores the uplink's own events (`log.evicted`). */
-  append(events: LogEvent[]): void;
+  append(events: LogEvent[]): MaybePromise<void>;
 }
 
 /**
@@ -255,7 +262,8 @@ export class Uplink {
         backlogEvents: 0,
       };
     });
-    this.#refreshBacklog();
+    // Shows the backlog before the first step; a failure here shows again in step().
+    this.#refreshBacklog().catch(() => {});
   }
 
   /** A copy of the self-metrics. */
@@ -330,14 +338,14 @@ export class Uplink {
     for (const c of this.#channels) {
       if (this.#closer.signal.aborted) return 0;
       const now = this.#clock();
-      this.#enforceBacklog(c);
+      await this.#enforceBacklog(c);
       if (c.nextAt > now) {
         wait = Math.min(wait, c.nextAt - now);
         continue;
       }
       wait = Math.min(wait, await this.#stepChannel(c));
     }
-    this.#refreshBacklog();
+    await this.#refreshBacklog();
     return wait === Infinity ? this.#options.intervalMs : wait;
   }
 
@@ -353,11 +361,13 @@ export class Uplink {
   async #stepChannel(c: Channel): Promise<number> {
     let batch = c.pending;
     if (batch === null) {
-      const records = this.#source.readAfter(c.cursor, this.#options.batchEvents);
+      const records = await this.#source.readAfter(c.cursor, this.#options.batchEvents);
       if (records.length === 0) {
         // Everything stored was sent (or the unread records were damaged and skipped).
         const last = this.#source.lastSeq;
-        if (last > c.cursor && this.#source.backlog(c.cursor).records === 0) c.cursor = last;
+        if (last > c.cursor && (await this.#source.backlog(c.cursor)).records === 0) {
+          c.cursor = last;
+        }
         return this.#options.intervalMs;
       }
       const events: LogEvent[] = [];
@@ -496,17 +506,17 @@ export class Uplink {
 
   // ---- backlog ----
 
-  #enforceBacklog(c: Channel): void {
+  async #enforceBacklog(c: Channel): Promise<void> {
     const cap = this.#options.maxBacklogBytes;
     if (cap === Infinity) return;
-    let excess = this.#source.backlog(c.cursor).bytes - cap;
+    let excess = (await this.#source.backlog(c.cursor)).bytes - cap;
     if (excess <= 0) return;
     // Room for the log.evicted notice written below, so it does not push the backlog over again.
     excess += NOTICE_ROOM_BYTES;
     const evicted = { records: 0, events: 0, bytes: 0 };
     let to = c.cursor;
     while (excess > 0) {
-      const infos = this.#source.recordsAfter(to, 256);
+      const infos = await this.#source.recordsAfter(to, 256);
       if (infos.length === 0) break;
       for (const r of infos) {
         if (excess <= 0) break;
@@ -524,7 +534,7 @@ export class Uplink {
     this.#save(c);
     this.#stats.evicted += evicted.events;
     try {
-      this.#source.append([{
+      await this.#source.append([{
         ts_ms: this.#clock(),
         level: "warn",
         severity: SEVERITY.warn,
@@ -539,11 +549,11 @@ export class Uplink {
     this.#publish();
   }
 
-  #refreshBacklog(): void {
+  async #refreshBacklog(): Promise<void> {
     let bytes = 0;
     let events = 0;
     for (const c of this.#channels) {
-      const b = this.#source.backlog(c.cursor);
+      const b = await this.#source.backlog(c.cursor);
       c.backlogBytes = b.bytes;
       c.backlogEvents = b.events;
       bytes = Math.max(bytes, b.bytes);

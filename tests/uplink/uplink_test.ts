@@ -437,3 +437,31 @@ Deno.test("Uplink saves every acknowledgement, durably at most once a second and
     await h.close();
   }
 });
+
+Deno.test("Uplink reads from an asynchronous source, as the IndexedDB store will be", async () => {
+  const h = await Harness.open();
+  try {
+    const all = fill(h, 4);
+    const store = h.store;
+    const later = <T>(value: T) =>
+      new Promise<T>((resolve) => queueMicrotask(() => resolve(value)));
+    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 }, {
+      source: {
+        get lastSeq() {
+          return store.lastSeq;
+        },
+        readAfter: (after, max) => later(store.readAfter(after, max)),
+        recordsAfter: (after, max) => later(store.recordsAfter(after, max)),
+        backlog: (after) => later(store.backlog(after)),
+        append: (events) => later(store.append(events)),
+      },
+      files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+    });
+    while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    assert.equal(uplink.stats().backlog_events, 0);
+    await uplink.close();
+  } finally {
+    await h.close();
+  }
+});
