@@ -361,13 +361,20 @@ export class Uplink {
   async #stepChannel(c: Channel): Promise<number> {
     let batch = c.pending;
     if (batch === null) {
+      // Read before the records: whatever is appended meanwhile has a higher position.
+      const last = this.#source.lastSeq;
       const records = await this.#source.readAfter(c.cursor, this.#options.batchEvents);
       if (records.length === 0) {
-        // Everything stored was sent (or the unread records were damaged and skipped).
-        const last = this.#source.lastSeq;
-        if (last > c.cursor && (await this.#source.backlog(c.cursor)).records === 0) {
-          c.cursor = last;
+        const unread = await this.#source.recordsAfter(c.cursor, 1);
+        if (unread.length > 0) {
+          // Indexed but unreadable (damaged, counted by the store): step over it.
+          c.cursor = unread[0]!.seq;
+          c.skip = 0;
+          this.#save(c);
+          return 0;
         }
+        // Everything stored was sent; a position taken by no record (a failed write) is passed.
+        if (last > c.cursor) c.cursor = last;
         return this.#options.intervalMs;
       }
       const events: LogEvent[] = [];

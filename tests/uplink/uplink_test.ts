@@ -465,3 +465,28 @@ Deno.test("Uplink reads from an asynchronous source, as the IndexedDB store will
     await h.close();
   }
 });
+
+Deno.test("Uplink steps over a damaged record instead of stalling on it", async () => {
+  const h = await Harness.open({ batchEvents: 10 });
+  try {
+    const all = fill(h, 3);
+    const second = h.store.recordsAfter(1, 1)[0]!;
+    const [segment] = [...Deno.readDirSync(h.dir)].filter((e) => e.name.endsWith(".flog"));
+    const file = Deno.openSync(`${h.dir}/${segment!.name}`, { read: true, write: true });
+    try {
+      const at = Math.floor((second.start + second.end) / 2);
+      const byte = new Uint8Array(1);
+      file.seekSync(at, Deno.SeekMode.Start);
+      file.readSync(byte);
+      file.seekSync(at, Deno.SeekMode.Start);
+      file.writeSync(new Uint8Array([byte[0]! ^ 0xff]));
+    } finally {
+      file.close();
+    }
+    await h.deliver(20);
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents([...all.slice(0, 10), ...all.slice(20)]));
+    assert.equal(h.store.stats().damage.read_failures > 0, true);
+  } finally {
+    await h.close();
+  }
+});
