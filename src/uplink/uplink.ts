@@ -106,16 +106,6 @@ interface Batch {
   parts: LogEvent[][];
 }
 
-/** A part encoded for the wire. */
-interface Encoded {
-  /** Log records or spans in it (0: nothing to send). */
-  items: number;
-  /** The OTLP/JSON request, UTF-8. */
-  json: Uint8Array;
-}
-
-const EMPTY = new Uint8Array(0);
-
 interface Channel {
   signal: UplinkSignal;
   path: string;
@@ -126,8 +116,6 @@ interface Channel {
   /** True when the saved position was not flushed to stable storage yet. */
   dirty: boolean;
   pending: Batch | null;
-  /** The batch after `afterSeq`, read and encoded while the previous request was in flight. */
-  prepared: { afterSeq: number; batch: Batch; first: Encoded } | null;
   attempt: number;
   nextAt: number;
   backlogBytes: number;
@@ -268,7 +256,6 @@ export class Uplink {
         saved,
         dirty: false,
         pending: null,
-        prepared: null,
         attempt: 0,
         nextAt: 0,
         backlogBytes: 0,
@@ -373,44 +360,46 @@ export class Uplink {
 
   async #stepChannel(c: Channel): Promise<number> {
     let batch = c.pending;
-    let encoded: Encoded | null = null;
     if (batch === null) {
-      const prepared = c.prepared;
-      c.prepared = null;
-      if (prepared !== null && prepared.afterSeq === c.cursor && c.skip === 0) {
-        batch = c.pending = prepared.batch;
-        encoded = prepared.first;
-      } else {
-        // Read before the records: whatever is appended meanwhile has a higher position.
-        const last = this.#source.lastSeq;
-        const loaded = await this.#loadBatch(c.cursor, c.skip);
-        if (loaded === null) {
-          const unread = await this.#source.recordsAfter(c.cursor, 1);
-          if (unread.length > 0) {
-            // Indexed but unreadable (damaged, counted by the store): step over it.
-            c.cursor = unread[0]!.seq;
-            c.skip = 0;
-            this.#save(c);
-            return 0;
-          }
-          // Everything stored was sent; a position taken by no record (a failed write) is passed.
-          if (last > c.cursor) c.cursor = last;
-          return this.#options.intervalMs;
+      // Read before the records: whatever is appended meanwhile has a higher position.
+      const last = this.#source.lastSeq;
+      const records = await this.#source.readAfter(c.cursor, this.#options.batchEvents);
+      if (records.length === 0) {
+        const unread = await this.#source.recordsAfter(c.cursor, 1);
+        if (unread.length > 0) {
+          // Indexed but unreadable (damaged, counted by the store): step over it.
+          c.cursor = unread[0]!.seq;
+          c.skip = 0;
+          this.#save(c);
+          return 0;
         }
-        batch = c.pending = loaded;
+        // Everything stored was sent; a position taken by no record (a failed write) is passed.
+        if (last > c.cursor) c.cursor = last;
+        return this.#options.intervalMs;
       }
+      const events: LogEvent[] = [];
+      for (const r of records) for (const e of r.events) events.push(e);
+      // Parts acknowledged before a restart are not sent again.
+      if (c.skip > 0) events.splice(0, c.skip);
+      // A record can hold more events than a request may (the worker stores up to 1024 at once).
+      const parts: LogEvent[][] = [];
+      const size = this.#options.batchEvents;
+      for (let i = 0; i < events.length; i += size) parts.push(events.slice(i, i + size));
+      batch = c.pending = { toSeq: records.at(-1)!.seq, parts };
     }
     const part = batch.parts[0]!;
-    const { items, json } = encoded ?? this.#encode(c.signal, part);
+    const otlp = this.#otlpOptions;
+    const request = c.signal === "logs"
+      ? this.#encoders.logs(part, otlp)
+      : this.#encoders.traces(part, otlp);
+    const items = countItems(request, c.signal);
     if (items === 0) return this.#done(c, batch, 0);
+    const json = new TextEncoder().encode(JSON.stringify(request));
     if (json.length > this.#options.batchBytes && part.length > 1) {
       batch.parts.splice(0, 1, ...halves(part));
       return 0;
     }
-    // While the last part of a batch is in flight, the next batch is read and encoded.
-    const current = batch;
-    const ahead = batch.parts.length === 1 ? () => this.#prepare(c, current.toSeq) : null;
-    const attempt = await this.#send(c, json, ahead);
+    const attempt = await this.#send(c, json);
     if (attempt.kind === "closed" || c.pending !== batch) return 0;
     if (attempt.kind === "network") return this.#retry(c, null);
     const outcome = classifyStatus(attempt.status);
@@ -434,43 +423,6 @@ export class Uplink {
     this.#deadLetter(c, part, attempt.status, attempt.body, json);
     this.#stats.dead_lettered += items;
     return this.#done(c, batch, 0);
-  }
-
-  /**
-   * The records after `afterSeq` as a batch (the first `skip` events, sent
-   * before a restart, left out), or null when none could be read.
-   */
-  async #loadBatch(afterSeq: number, skip: number): Promise<Batch | null> {
-    const records = await this.#source.readAfter(afterSeq, this.#options.batchEvents);
-    if (records.length === 0) return null;
-    const events: LogEvent[] = [];
-    for (const r of records) for (const e of r.events) events.push(e);
-    if (skip > 0) events.splice(0, skip);
-    // A record can hold more events than a request may (the worker stores up to 1024 at once).
-    const parts: LogEvent[][] = [];
-    const size = this.#options.batchEvents;
-    for (let i = 0; i < events.length; i += size) parts.push(events.slice(i, i + size));
-    return { toSeq: records.at(-1)!.seq, parts };
-  }
-
-  #encode(signal: UplinkSignal, part: readonly LogEvent[]): Encoded {
-    const otlp = this.#otlpOptions;
-    const request = signal === "logs"
-      ? this.#encoders.logs(part, otlp)
-      : this.#encoders.traces(part, otlp);
-    const items = countItems(request, signal);
-    return { items, json: items === 0 ? EMPTY : new TextEncoder().encode(JSON.stringify(request)) };
-  }
-
-  /** Reads and encodes the batch after `afterSeq`, for the next step (kept only if still due). */
-  async #prepare(c: Channel, afterSeq: number): Promise<void> {
-    try {
-      const batch = await this.#loadBatch(afterSeq, 0);
-      if (batch === null) return;
-      c.prepared = { afterSeq, batch, first: this.#encode(c.signal, batch.parts[0]!) };
-    } catch {
-      // Only a head start: the next step reads again and meets the error itself.
-    }
   }
 
   /** Marks the first part of `batch` done; acknowledges the batch after its last part. */
@@ -498,12 +450,7 @@ export class Uplink {
     return delay;
   }
 
-  /** Sends `json`; `ahead` runs while the request is in flight. */
-  async #send(
-    c: Channel,
-    json: Uint8Array,
-    ahead: (() => Promise<void>) | null,
-  ): Promise<Attempt> {
+  async #send(c: Channel, json: Uint8Array): Promise<Attempt> {
     const headers: Record<string, string> = {
       ...this.#options.headers,
       "content-type": "application/json",
@@ -517,32 +464,27 @@ export class Uplink {
     const timer = setTimeout(() => timeout.abort(), this.#options.timeoutMs);
     this.#stats.requests++;
     this.#stats.bytes_sent += body.length;
-    // Started now and never rejecting, so `ahead` can run while it is in flight.
-    const exchange = (async (): Promise<Attempt> => {
-      try {
-        const response = await this.#fetch(this.#options.url + c.path, {
-          method: "POST",
-          headers,
-          body: body as Uint8Array<ArrayBuffer>,
-          signal: AbortSignal.any([this.#closer.signal, timeout.signal]),
-        });
-        const text = await response.text();
-        return {
-          kind: "status",
-          status: response.status,
-          retryAfter: response.headers.get("retry-after"),
-          body: text,
-        };
-      } catch (error) {
-        if (this.#closer.signal.aborted) return { kind: "closed" };
-        this.#stats.failed++;
-        return { kind: "network", error: error instanceof Error ? error.message : String(error) };
-      } finally {
-        clearTimeout(timer);
-      }
-    })();
-    if (ahead !== null) await ahead();
-    return await exchange;
+    try {
+      const response = await this.#fetch(this.#options.url + c.path, {
+        method: "POST",
+        headers,
+        body: body as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.any([this.#closer.signal, timeout.signal]),
+      });
+      const text = await response.text();
+      return {
+        kind: "status",
+        status: response.status,
+        retryAfter: response.headers.get("retry-after"),
+        body: text,
+      };
+    } catch (error) {
+      if (this.#closer.signal.aborted) return { kind: "closed" };
+      this.#stats.failed++;
+      return { kind: "network", error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #deadLetter(c: Channel, part: LogEvent[], status: number, reason: string, json: Uint8Array) {
