@@ -3,8 +3,10 @@
  *
  * 1. Delivery throughput: a store holding a backlog of the benchmark workload
  *    is shipped by an `Uplink` to a loopback OTLP/HTTP receiver (`Deno.serve`
- *    on 127.0.0.1 that reads each body and answers 200), gzip and not.
- * 2. The logging caller's cost while the uplink drains a backlog, against the
+ *    on 127.0.0.1 in its own process, reading each body and answering 200),
+ *    gzip and not; then where the time goes, stage by stage.
+ * 3. End to end while the uplink drains a backlog in the same worker.
+ * 4. The logging caller's cost while the uplink drains a backlog, against the
  *    same logger shape with no uplink, in alternating batches of one process.
  *
  * Medians over rounds/batches; the machines are shared, so compare ratios
@@ -16,7 +18,9 @@ import { createLogger, type Logger } from "../mod.ts";
 import type { LogEvent } from "../src/event.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../src/uplink/_files_deno.ts";
+import { gzipDeno } from "../src/uplink/_gzip_deno.ts";
 import { Uplink } from "../src/uplink/uplink.ts";
+import { toOtlpLogs } from "../src/export/otlp.ts";
 import {
   BINDINGS,
   callFields,
@@ -35,13 +39,47 @@ const INFO_BATCH = 1000;
 const INFO_WARMUP = 30;
 const INFO_BATCHES = 200;
 
-function startReceiver(): { url: string; server: Deno.HttpServer; stats: { bytes: number } } {
-  const stats = { bytes: 0 };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    stats.bytes += (await req.arrayBuffer()).byteLength;
-    return new Response("{}", { headers: { "content-type": "application/json" } });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, server, stats };
+interface Receiver {
+  url: string;
+  /** Stops the receiver; resolves with the request body bytes it read. */
+  stop(): Promise<number>;
+}
+
+/** Starts the loopback receiver in its own process (bench/_uplink_receiver.ts). */
+async function startReceiver(): Promise<Receiver> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      new URL("./_uplink_receiver.ts", import.meta.url).pathname,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the receiver ended before printing its port");
+    text += value;
+  }
+  const port = Number(text.trim());
+  let stopped: Promise<number> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => stopped ??= stop(),
+  };
+  async function stop(): Promise<number> {
+    await child.stdin.close();
+    let rest = "";
+    while (true) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      rest += value;
+    }
+    await child.status;
+    return Number(rest.trim());
+  }
 }
 
 /** Fills `dir` with `count` workload events as the worker stores them (1024 per append). */
@@ -76,13 +114,13 @@ async function deliveryRound(
   batchEvents: number,
 ): Promise<{ eventsPerS: number; bytesPerEvent: number }> {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-bench-" });
-  const receiver = startReceiver();
+  const receiver = await startReceiver();
   try {
     fillStore(dir, BACKLOG_EVENTS);
     const store = SegmentStore.open(dir);
     const uplink = new Uplink(
       { url: receiver.url, signals: ["logs"], compression, batchEvents },
-      { source: store, files: denoUplinkFiles(dir) },
+      { source: store, files: denoUplinkFiles(dir), gzip: gzipDeno },
     );
     try {
       const t0 = performance.now();
@@ -90,13 +128,61 @@ async function deliveryRound(
       const ms = performance.now() - t0;
       const sent = uplink.stats().sent;
       if (sent !== BACKLOG_EVENTS) throw new Error(`sent ${sent} of ${BACKLOG_EVENTS}`);
-      return { eventsPerS: (sent / ms) * 1000, bytesPerEvent: receiver.stats.bytes / sent };
+      await uplink.close();
+      return { eventsPerS: (sent / ms) * 1000, bytesPerEvent: (await receiver.stop()) / sent };
     } finally {
       await uplink.close();
       store.close();
     }
   } finally {
-    await receiver.server.shutdown();
+    await receiver.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Where the time of one delivery goes: each stage timed alone over the same backlog. */
+async function stages(): Promise<Record<string, number>> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-stages-" });
+  try {
+    fillStore(dir, BACKLOG_EVENTS);
+    const store = SegmentStore.open(dir);
+    const ns = {
+      "read + decode (store)": 0,
+      "encode (toOtlpLogs)": 0,
+      "JSON.stringify": 0,
+      "gzip (node:zlib)": 0,
+      "gzip (CompressionStream)": 0,
+    };
+    try {
+      let cursor = 0;
+      while (cursor < store.lastSeq) {
+        const t0 = performance.now();
+        const records = store.readAfter(cursor, 512);
+        cursor = records.at(-1)!.seq;
+        const events = records.flatMap((r) => r.events);
+        const t1 = performance.now();
+        const request = toOtlpLogs(events);
+        const t2 = performance.now();
+        const json = new TextEncoder().encode(JSON.stringify(request));
+        const t3 = performance.now();
+        await gzipDeno(json);
+        const t4 = performance.now();
+        ns["read + decode (store)"] += t1 - t0;
+        ns["encode (toOtlpLogs)"] += t2 - t1;
+        ns["JSON.stringify"] += t3 - t2;
+        ns["gzip (node:zlib)"] += t4 - t3;
+        const stream = new Blob([json]).stream().pipeThrough(new CompressionStream("gzip"));
+        await new Response(stream).arrayBuffer();
+        ns["gzip (CompressionStream)"] += performance.now() - t4;
+      }
+    } finally {
+      store.close();
+    }
+    for (const key of Object.keys(ns) as (keyof typeof ns)[]) {
+      ns[key] = (ns[key] * 1e6) / BACKLOG_EVENTS;
+    }
+    return ns;
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -112,7 +198,7 @@ function infoLoop2(flow: Logger, n: number): void {
 async function callerCost(): Promise<{ idle: number[]; draining: number[]; left: number }> {
   const idleDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-idle-" });
   const busyDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-busy-" });
-  const receiver = startReceiver();
+  const receiver = await startReceiver();
   fillStore(busyDir, 4 * BACKLOG_EVENTS, "old.0");
   const idle = createLogger({ dir: idleDir, ringBytes: 8 << 20, exitHooks: false });
   const busy = createLogger({
@@ -150,16 +236,73 @@ async function callerCost(): Promise<{ idle: number[]; draining: number[]; left:
   } finally {
     await idle.close();
     await busy.close();
-    await receiver.server.shutdown();
+    await receiver.stop();
     await Deno.remove(idleDir, { recursive: true });
     await Deno.remove(busyDir, { recursive: true });
   }
 }
 
+/**
+ * End to end (log 200,000 events as fast as possible under the "block"
+ * policy, then flush; persisted events per second) with and without an
+ * uplink draining a backlog in the same worker.
+ */
+async function endToEnd(
+  uplink: boolean,
+  batchEvents: number,
+): Promise<{ eventsPerS: number; dropped: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-e2e-" });
+  const receiver = await startReceiver();
+  try {
+    if (uplink) fillStore(dir, 4 * BACKLOG_EVENTS, "old.0");
+    const log = createLogger({
+      dir,
+      exitHooks: false,
+      overflow: "block",
+      ...(uplink
+        ? { uplink: { url: receiver.url, signals: ["logs" as const], intervalMs: 10, batchEvents } }
+        : {}),
+    });
+    try {
+      const flow = log.child({ ...BINDINGS });
+      await log.flush();
+      if (uplink) {
+        while ((log.stats().uplink?.sent ?? 0) === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      const t0 = performance.now();
+      infoLoop(flow, BACKLOG_EVENTS);
+      await log.flush();
+      const ms = performance.now() - t0;
+      const stats = log.stats();
+      if (uplink && (stats.uplink?.backlog_events ?? 0) === 0) {
+        throw new Error("the backlog drained before the end: make it larger");
+      }
+      return { eventsPerS: (stats.persisted / ms) * 1000, dropped: stats.dropped };
+    } finally {
+      await log.close();
+    }
+  } finally {
+    await receiver.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`flightlog uplink — ${runtimeLine()}, ${navigator.hardwareConcurrency} cores`);
+  // `deno task bench:uplink <section>` runs one section: delivery, stages, e2e or caller.
+  const only = Deno.args[0];
+  const run = (section: string) => only === undefined || only === section;
+  if (run("delivery")) await printDelivery();
+  if (run("stages")) await printStages();
+  if (run("e2e")) await printEndToEnd();
+  if (run("caller")) await printCallerCost();
+}
+
+async function printDelivery(): Promise<void> {
   const rows = [["compression", "batchEvents", "events/s (median)", "runs", "wire bytes/event"]];
-  for (const [compression, batchEvents] of [["gzip", 2048], ["none", 2048]] as const) {
+  for (
+    const [compression, batchEvents] of [["gzip", 512], ["gzip", 2048], ["none", 512]] as const
+  ) {
     const runs = [];
     for (let r = 0; r < ROUNDS; r++) runs.push(await deliveryRound(compression, batchEvents));
     rows.push([
@@ -172,7 +315,42 @@ async function main(): Promise<void> {
   }
   console.log(`\nDelivery of a ${fmtInt(BACKLOG_EVENTS)}-event backlog to a loopback receiver\n`);
   console.log(table(rows, ["l", "r", "r", "l", "r"]));
+}
 
+async function printStages(): Promise<void> {
+  const parts = await stages();
+  console.log(`\nWhere the time goes (each stage alone, same backlog, gzip)\n`);
+  console.log(table([
+    ["stage", "ns/event"],
+    ...Object.entries(parts).map(([k, v]) => [k, fmt(v, 0)]),
+  ], ["l", "r"]));
+}
+
+async function printEndToEnd(): Promise<void> {
+  const e2eRows = [["logger", "persisted events/s (median)", "runs", "dropped (all runs)"]];
+  for (
+    const [label, on, batch] of [
+      ["no uplink", false, 0],
+      ["uplink draining, batchEvents 2048", true, 2048],
+      ["uplink draining, batchEvents 512", true, 512],
+    ] as const
+  ) {
+    const runs = [];
+    for (let r = 0; r < ROUNDS; r++) runs.push(await endToEnd(on, batch));
+    e2eRows.push([
+      label,
+      fmtInt(median(runs.map((x) => x.eventsPerS))),
+      runs.map((x) => fmtInt(x.eventsPerS)).join(", "),
+      String(runs.reduce((a, x) => a + x.dropped, 0)),
+    ]);
+  }
+  console.log(
+    `\nEnd to end, ${fmtInt(BACKLOG_EVENTS)} events logged as fast as possible ("block" policy)\n`,
+  );
+  console.log(table(e2eRows, ["l", "r", "l", "r"]));
+}
+
+async function printCallerCost(): Promise<void> {
   const cost = await callerCost();
   const idle = median([...cost.idle]);
   const draining = median([...cost.draining]);

@@ -9,6 +9,7 @@ import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import { openStore, openUplinkFiles, writeConsole } from "./_runtime_deno.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
 import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
+import { gzipDeno } from "./uplink/_gzip_deno.ts";
 
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
@@ -39,7 +40,7 @@ export function serveWorker(init: WorkerInit): WorkerApi {
         : new Float64Array(init.uplinkStats);
       const started = new Uplink(
         init.uplink,
-        { source: store, files: openUplinkFiles(init.dir) },
+        { source: store, files: openUplinkFiles(init.dir), gzip: gzipDeno },
         mirror,
       );
       uplink = started;

@@ -13,8 +13,9 @@ const MAX_DEAD_LETTERS = 64;
 /**
  * Files in `dir`: `uplink-<signal>.cursor` holds the acknowledged position
  * as text (`<seq> <skip>`); it is replaced atomically (write a temporary
- * file, fsync, rename, fsync the directory), so a crash leaves the old or
- * the new position, never a torn one. Dead letters go to `dead-letter/`.
+ * file, rename), so a crash leaves the old or the new position, never a torn
+ * one; a durable save also fsyncs the file before the rename and the
+ * directory after. Dead letters go to `dead-letter/`.
  */
 export function denoUplinkFiles(dir: string): UplinkFiles {
   const cursorPath = (signal: string) => `${dir}/uplink-${signal}.cursor`;
@@ -32,18 +33,18 @@ export function denoUplinkFiles(dir: string): UplinkFiles {
       const match = /^(\d{1,15}) (\d{1,15})$/.exec(text.trim());
       return match === null ? null : { seq: Number(match[1]), skip: Number(match[2]) };
     },
-    saveCursor(signal, { seq, skip }) {
+    saveCursor(signal, { seq, skip }, durable) {
       const path = cursorPath(signal);
       const temp = `${path}.tmp`;
       const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
       try {
         file.writeSync(new TextEncoder().encode(`${seq} ${skip}\n`));
-        file.syncSync();
+        if (durable) file.syncSync();
       } finally {
         file.close();
       }
       Deno.renameSync(temp, path);
-      syncDir(dir);
+      if (durable) syncDir(dir);
     },
     writeDeadLetter(name, body) {
       Deno.mkdirSync(deadDir, { recursive: true });

@@ -31,7 +31,9 @@ export interface UplinkOptions {
   signals?: UplinkSignal[];
   /**
    * Most events per request.
-   * @default {2048}
+   * Also bounds the synchronous work of one request (read, encode,
+   * stringify) in the worker, whose thread also drains the rings.
+   * @default {512}
    */
   batchEvents?: number;
   /**
@@ -177,7 +179,7 @@ export function resolveUplinkOptions(options: UplinkOptions): ResolvedUplinkOpti
     headers: { ...options.headers },
     resource: options.resource === undefined ? undefined : { ...options.resource },
     signals: [...new Set(signals)],
-    batchEvents: Math.floor(positive("batchEvents", options.batchEvents, 2048)),
+    batchEvents: Math.floor(positive("batchEvents", options.batchEvents, 512)),
     batchBytes: positive("batchBytes", options.batchBytes, 4 * 1024 * 1024),
     intervalMs: positive("intervalMs", options.intervalMs, 1000),
     maxBacklogBytes: positive("maxBacklogBytes", options.maxBacklogBytes, Infinity),

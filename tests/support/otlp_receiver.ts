@@ -15,7 +15,9 @@ export type Fault =
   /** Close the connection after part of the request: the client sees a reset. */
   | "reset"
   /** Commit the request, then close without answering: the response is lost. */
-  | "lose-response";
+  | "lose-response"
+  /** Commit the request and never answer (until the receiver closes). */
+  | "hang";
 
 /** One request the receiver committed. */
 export interface Received {
@@ -173,7 +175,7 @@ export class OtlpReceiver {
       let status = 200;
       let body = "{}";
       let retryAfter: string | undefined;
-      if (fault !== undefined && fault !== "lose-response") {
+      if (fault !== undefined && fault !== "lose-response" && fault !== "hang") {
         status = fault.status;
         body = fault.body ?? "{}";
         retryAfter = fault.retryAfter;
@@ -196,6 +198,11 @@ export class OtlpReceiver {
         }
       }
       if (fault === "lose-response") return;
+      if (fault === "hang") {
+        // Wait for the peer to give up or for down()/close() to close the connection.
+        while (await fill());
+        return;
+      }
       const bytes = new TextEncoder().encode(body);
       const response = `HTTP/1.1 ${status} X\r\ncontent-type: application/json\r\n` +
         `content-length: ${bytes.length}\r\n` +

@@ -6,9 +6,9 @@ Deno.test("denoUplinkFiles() saves and loads a position per signal, replacing it
   try {
     const files = denoUplinkFiles(dir);
     assert.equal(files.loadCursor("logs"), null);
-    files.saveCursor("logs", { seq: 41, skip: 0 });
-    files.saveCursor("logs", { seq: 42, skip: 100 });
-    files.saveCursor("traces", { seq: 7, skip: 0 });
+    files.saveCursor("logs", { seq: 41, skip: 0 }, true);
+    files.saveCursor("logs", { seq: 42, skip: 100 }, false);
+    files.saveCursor("traces", { seq: 7, skip: 0 }, true);
     assert.deepEqual(denoUplinkFiles(dir).loadCursor("logs"), { seq: 42, skip: 100 });
     assert.deepEqual(denoUplinkFiles(dir).loadCursor("traces"), { seq: 7, skip: 0 });
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();

@@ -7,6 +7,7 @@
 import type { LogEvent } from "../../src/event.ts";
 import { SegmentStore, type SegmentStoreOptions } from "../../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../../src/uplink/_files_deno.ts";
+import { gzipDeno } from "../../src/uplink/_gzip_deno.ts";
 import type { UplinkOptions } from "../../src/uplink/options.ts";
 import { Uplink, type UplinkRuntime } from "../../src/uplink/uplink.ts";
 import { OtlpReceiver } from "../support/otlp_receiver.ts";
@@ -66,6 +67,7 @@ export class Harness {
       files: denoUplinkFiles(this.dir),
       clock: () => this.now,
       random: () => 0.5,
+      gzip: gzipDeno,
       ...this.#runtime,
     });
   }

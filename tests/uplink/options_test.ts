@@ -9,7 +9,7 @@ Deno.test("resolveUplinkOptions() applies the documented defaults", () => {
   const r = resolveUplinkOptions({ url: "http://127.0.0.1:4318/" });
   assert.equal(r.url, "http://127.0.0.1:4318");
   assert.deepEqual(r.signals, ["logs", "traces"]);
-  assert.equal(r.batchEvents, 2048);
+  assert.equal(r.batchEvents, 512);
   assert.equal(r.batchBytes, 4 * 1024 * 1024);
   assert.equal(r.intervalMs, 1000);
   assert.equal(r.maxBacklogBytes, Infinity);

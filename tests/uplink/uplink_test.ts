@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Uplink } from "../../src/uplink/uplink.ts";
 import { events, Harness, uidsOfEvents } from "./_harness.ts";
 
 /** Appends `records` records of `per` events each; returns the events. */
@@ -375,6 +376,116 @@ Deno.test("Uplink.wake() (the browser's online hint) retries at once instead of 
     h.uplink.wake();
     await h.uplink.step();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink gzips with CompressionStream when no gzip function is given", async () => {
+  const h = await Harness.open({}, {}, { gzip: undefined as never });
+  try {
+    const all = fill(h, 2);
+    await h.deliver();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    assert.ok(h.receiver.received.every((r) => r.gzip));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink.close() aborts a request in flight and keeps the position where it was", async () => {
+  const h = await Harness.open();
+  try {
+    fill(h, 2);
+    h.receiver.faults.push("hang");
+    const committed = new Promise<void>((resolve) => (h.receiver.onCommit = () => resolve()));
+    const step = h.uplink.step();
+    await committed;
+    await h.uplink.close();
+    assert.equal(await step, 0);
+    assert.deepEqual(h.uplink.positions(), { logs: 0 });
+    assert.equal(h.uplink.stats().sent, 0);
+    assert.equal(h.uplink.stats().failed, 0, "an abort by close() is no failure");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink saves every acknowledgement, durably at most once a second and at close", async () => {
+  const saves: [number, boolean][] = [];
+  const h = await Harness.open({ batchEvents: 10 });
+  try {
+    fill(h, 5);
+    let now = h.now;
+    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 10 }, {
+      source: h.store,
+      files: {
+        loadCursor: () => null,
+        saveCursor: (_signal, position, durable) => saves.push([position.seq, durable]),
+        writeDeadLetter: () => {},
+      },
+      clock: () => now,
+    });
+    for (let i = 0; i < 5; i++) {
+      await uplink.step();
+      now += 400;
+    }
+    await uplink.close();
+    // Acknowledged at 0, 400, 800, 1200 and 1600 ms: durable at 0 and 1200, then at close.
+    assert.deepEqual(saves, [[1, true], [2, false], [3, false], [4, true], [5, false], [5, true]]);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink reads from an asynchronous source, as the IndexedDB store will be", async () => {
+  const h = await Harness.open();
+  try {
+    const all = fill(h, 4);
+    const store = h.store;
+    const later = <T>(value: T) =>
+      new Promise<T>((resolve) => queueMicrotask(() => resolve(value)));
+    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 }, {
+      source: {
+        get lastSeq() {
+          return store.lastSeq;
+        },
+        readAfter: (after, max) => later(store.readAfter(after, max)),
+        recordsAfter: (after, max) => later(store.recordsAfter(after, max)),
+        backlog: (after) => later(store.backlog(after)),
+        append: (events) => later(store.append(events)),
+      },
+      files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+    });
+    while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
+    assert.equal(uplink.stats().backlog_events, 0);
+    await uplink.close();
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("Uplink steps over a damaged record instead of stalling on it", async () => {
+  const h = await Harness.open({ batchEvents: 10 });
+  try {
+    const all = fill(h, 3);
+    const second = h.store.recordsAfter(1, 1)[0]!;
+    const [segment] = [...Deno.readDirSync(h.dir)].filter((e) => e.name.endsWith(".flog"));
+    const file = Deno.openSync(`${h.dir}/${segment!.name}`, { read: true, write: true });
+    try {
+      const at = Math.floor((second.start + second.end) / 2);
+      const byte = new Uint8Array(1);
+      file.seekSync(at, Deno.SeekMode.Start);
+      file.readSync(byte);
+      file.seekSync(at, Deno.SeekMode.Start);
+      file.writeSync(new Uint8Array([byte[0]! ^ 0xff]));
+    } finally {
+      file.close();
+    }
+    await h.deliver(20);
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents([...all.slice(0, 10), ...all.slice(20)]));
+    assert.equal(h.store.stats().damage.read_failures > 0, true);
   } finally {
     await h.close();
   }
