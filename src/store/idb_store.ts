@@ -33,7 +33,8 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
 import { flowIdOf, INTERNAL_EVENTS, type LogEvent } from "../event.ts";
 import { buildFlowLog, compareEvents } from "../flow_log.ts";
-import { compileFilter, type CursorPosition, encodeCursor } from "../filter.ts";
+import { compileFilter, encodeCursor } from "../filter.ts";
+import { comparePosition, positionOf, TopMatches } from "./top_matches.ts";
 import { SEVERITY } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
 import type { StoreOptions } from "../logger.ts";
@@ -546,60 +547,4 @@ interface KeyRanges {
 }
 function keyRange(): KeyRanges {
   return (globalThis as unknown as { IDBKeyRange: KeyRanges }).IDBKeyRange;
-}
-
-interface Match {
-  event: LogEvent;
-  record: number;
-  index: number;
-}
-
-/** Keeps the `want` first matches in query order (see the segment store's TopMatches). */
-class TopMatches {
-  readonly #want: number;
-  #matches: Match[] = [];
-  #last: Match | null = null;
-
-  constructor(want: number) {
-    this.#want = want;
-  }
-
-  get bound(): number {
-    return this.#last === null ? Infinity : this.#last.event.ts_ms;
-  }
-
-  offer(match: Match): void {
-    if (this.#last !== null && compareMatches(match, this.#last) >= 0) return;
-    this.#matches.push(match);
-    if (this.#matches.length >= (this.#last === null ? this.#want : 2 * this.#want)) this.#trim();
-  }
-
-  result(): Match[] {
-    this.#trim();
-    return this.#matches;
-  }
-
-  #trim(): void {
-    this.#matches.sort(compareMatches);
-    if (this.#matches.length >= this.#want) {
-      this.#matches.length = this.#want;
-      this.#last = this.#matches[this.#want - 1]!;
-    }
-  }
-}
-
-function compareMatches(a: Match, b: Match): number {
-  return compareEvents(a.event, b.event) || a.record - b.record || a.index - b.index;
-}
-
-function comparePosition(match: Match, position: CursorPosition): number {
-  const event = match.event;
-  if (event.ts_ms !== position.ts_ms) return event.ts_ms < position.ts_ms ? -1 : 1;
-  if (event.producer !== position.producer) return event.producer < position.producer ? -1 : 1;
-  return event.seq - position.seq || match.record - position.record || match.index - position.index;
-}
-
-function positionOf(match: Match): CursorPosition {
-  const { ts_ms, producer, seq } = match.event;
-  return { ts_ms, producer, seq, record: match.record, index: match.index };
 }

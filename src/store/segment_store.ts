@@ -6,7 +6,8 @@
  * @module
  */
 import { INTERNAL_EVENTS, type LogEvent } from "../event.ts";
-import { compileFilter, type CursorPosition, encodeCursor } from "../filter.ts";
+import { compileFilter, encodeCursor } from "../filter.ts";
+import { comparePosition, positionOf, TopMatches } from "./top_matches.ts";
 import { buildFlowLog, compareEvents } from "../flow_log.ts";
 import { SEVERITY } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
@@ -190,12 +191,6 @@ const READ_SPAN_BYTES = 8 * 1024 * 1024;
  */
 const QUERY_FIRST_STEP = 4;
 const QUERY_MAX_STEP = 64;
-
-interface Match {
-  event: LogEvent;
-  record: number;
-  index: number;
-}
 
 /**
  * An append-only event store in one directory, written by one process (the
@@ -1287,64 +1282,6 @@ function concatBatches(a: EncodedBatch, b: EncodedBatch): EncodedBatch {
       ...b.records.map((r) => ({ ...r, start: r.start + shift, end: r.end + shift })),
     ],
   };
-}
-
-/**
- * Keeps the `want` first matches in query order. Matches are collected
- * unsorted and trimmed once there are twice as many, so each one costs about
- * a push; after a trim, `bound` (the timestamp of the last one kept) lets the
- * query skip records that cannot hold a better match.
- */
-class TopMatches {
-  readonly #want: number;
-  #matches: Match[] = [];
-  #last: Match | null = null;
-
-  constructor(want: number) {
-    this.#want = want;
-  }
-
-  /** Timestamp after which no event can make the result (Infinity until known). */
-  get bound(): number {
-    return this.#last === null ? Infinity : this.#last.event.ts_ms;
-  }
-
-  offer(match: Match): void {
-    if (this.#last !== null && compareMatches(match, this.#last) >= 0) return;
-    this.#matches.push(match);
-    // The first trim comes as soon as there are enough matches, to have a bound early.
-    if (this.#matches.length >= (this.#last === null ? this.#want : 2 * this.#want)) this.#trim();
-  }
-
-  /** The kept matches, in query order. */
-  result(): Match[] {
-    this.#trim();
-    return this.#matches;
-  }
-
-  #trim(): void {
-    this.#matches.sort(compareMatches);
-    if (this.#matches.length >= this.#want) {
-      this.#matches.length = this.#want;
-      this.#last = this.#matches[this.#want - 1]!;
-    }
-  }
-}
-
-function compareMatches(a: Match, b: Match): number {
-  return compareEvents(a.event, b.event) || a.record - b.record || a.index - b.index;
-}
-
-function comparePosition(match: Match, position: CursorPosition): number {
-  const event = match.event;
-  if (event.ts_ms !== position.ts_ms) return event.ts_ms < position.ts_ms ? -1 : 1;
-  if (event.producer !== position.producer) return event.producer < position.producer ? -1 : 1;
-  return event.seq - position.seq || match.record - position.record || match.index - position.index;
-}
-
-function positionOf(match: Match): CursorPosition {
-  const { ts_ms, producer, seq } = match.event;
-  return { ts_ms, producer, seq, record: match.record, index: match.index };
 }
 
 function isSorted(events: readonly LogEvent[]): boolean {
