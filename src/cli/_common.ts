@@ -211,6 +211,17 @@ export function storeDamageLine(dir: string, stats: StoreStats): string | null {
   } in ${dir}; everything intact was read: run \`flightlog verify ${dir}\` for where`;
 }
 
+/**
+ * The exit code of a command that read `dir` to the end: `EXIT.ok`, or
+ * `EXIT.damaged` after saying on stderr what was skipped.
+ */
+export function damageExit(io: CliIo, dir: string, stats: StoreStats): number {
+  const line = storeDamageLine(dir, stats);
+  if (line === null) return EXIT.ok;
+  io.err(line);
+  return EXIT.damaged;
+}
+
 /** Damage a {@linkcode readStoreRecords} pass found, as one line, or null. */
 export function readDamageLine(dir: string, damage: ReadDamage): string | null {
   const segments = damage.skipped_segments + damage.bad_file_headers;

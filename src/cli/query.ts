@@ -9,6 +9,7 @@ import type { QueryFilter } from "../query.ts";
 import {
   CliError,
   type CliIo,
+  damageExit,
   errorText,
   EXIT,
   FILTER_FLAGS,
@@ -17,7 +18,6 @@ import {
   parseCount,
   parseFlags,
   positionals,
-  storeDamageLine,
 } from "./_common.ts";
 import { type EventFormat, EventWriter } from "./_event_text.ts";
 
@@ -70,10 +70,7 @@ export function queryCommand(args: string[], io: CliIo): number {
       if (cursor === null) break;
     }
     writer.end();
-    const line = storeDamageLine(dir!, store.stats());
-    if (line === null) return EXIT.ok;
-    io.err(line);
-    return EXIT.damaged;
+    return damageExit(io, dir!, store.stats());
   } finally {
     store.close();
   }

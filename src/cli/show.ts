@@ -10,14 +10,13 @@ import type { FlowLog } from "../query.ts";
 import {
   CliError,
   type CliIo,
-  EXIT,
+  damageExit,
   humanDuration,
   isoTime,
   openStore,
   paint,
   parseFlags,
   positionals,
-  storeDamageLine,
 } from "./_common.ts";
 
 /** A span with its children, as `show` prints it. */
@@ -138,10 +137,7 @@ export function showCommand(args: string[], io: CliIo): number {
     } else {
       io.out.write(renderFlow(log, io.outIsTty));
     }
-    const line = storeDamageLine(dir!, store.stats());
-    if (line === null) return EXIT.ok;
-    io.err(line);
-    return EXIT.damaged;
+    return damageExit(io, dir!, store.stats());
   } finally {
     store.close();
   }

@@ -19,6 +19,7 @@ import type { SegmentStore } from "../store/segment_store.ts";
 import {
   CliError,
   type CliIo,
+  damageExit,
   errorText,
   EXIT,
   FILTER_FLAGS,
@@ -27,7 +28,6 @@ import {
   parseCount,
   parseFlags,
   positionals,
-  storeDamageLine,
 } from "./_common.ts";
 import { type EventFormat, EventWriter } from "./_event_text.ts";
 import { parseFormat } from "./query.ts";
@@ -144,10 +144,7 @@ export async function tailCommand(args: string[], io: CliIo): Promise<number> {
     io.out.flush();
     if (values.follow) await follow(store, filter, printed, writer, io, interval);
     io.out.flush();
-    const line = storeDamageLine(dir!, store.stats());
-    if (line === null) return EXIT.ok;
-    io.err(line);
-    return EXIT.damaged;
+    return damageExit(io, dir!, store.stats());
   } finally {
     store.close();
   }

@@ -8,12 +8,12 @@ import { renderTimelineHtml } from "../export/timeline_html.ts";
 import {
   CliError,
   type CliIo,
+  damageExit,
   errorText,
   EXIT,
   openStore,
   parseFlags,
   positionals,
-  storeDamageLine,
 } from "./_common.ts";
 
 /** Runs `view`. */
@@ -52,10 +52,7 @@ export function viewCommand(args: string[], io: CliIo): number {
       }
       io.err(`Wrote ${output} (${log.events.length} events): open it in a browser`);
     }
-    const line = storeDamageLine(dir!, store.stats());
-    if (line === null) return EXIT.ok;
-    io.err(line);
-    return EXIT.damaged;
+    return damageExit(io, dir!, store.stats());
   } finally {
     store.close();
   }
