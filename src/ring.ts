@@ -81,6 +81,26 @@
  * A definition that cannot be written (ring full) drops the event that
  * needed it, counted like any drop; the next event of that child tries again.
  *
+ * ## Worker restart
+ *
+ * When the worker dies (an uncaught exception, `terminate()`, a failed drain
+ * loop), the front end starts a new one on the same store, control buffer and
+ * rings; the new consumer starts at `TAIL`. The records between `TAIL` and
+ * `HEAD` were never taken, so they are not lost; but their events may refer to
+ * definitions the dead consumer had already taken. `TAIL` lags `HEAD` by at
+ * most one capacity, so it lies in the producer's current or previous epoch:
+ * the producer keeps the definitions it wrote in those two epochs (cold path:
+ * once per child per epoch) and hands them to the new consumer with the ring.
+ * The consumer adopts them without forgetting anything; the ring's first
+ * definition of a newer epoch forgets them as usual. Every child then defines
+ * itself again before its next event. Records the dead consumer had taken but
+ * not stored are counted in `LOST` by the front end (its exact `EMITTED`
+ * minus what is persisted, dropped, lost and still in the ring), so
+ * `emitted = persisted + dropped` still holds. Only the owner's own ring gets
+ * this hand-over: an attached producer (another thread) cannot be asked
+ * synchronously, so its events that refer to a definition the dead consumer
+ * had taken are stored without their bindings, with `bindings_lost: true`.
+ *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the
  * `WRAP` marker (`len = 0xFFFFFFFF`) and the record starts at offset 0; the
@@ -524,6 +544,32 @@ export class RingConsumer {
   counters(): RingCounters {
     return readCounters(this.#f64);
   }
+}
+
+/**
+ * User events published in a ring and not yet taken by a consumer (neither
+ * internal events nor bindings definitions). Reads without consuming: for the
+ * front end after its worker died (see "Worker restart").
+ */
+export function pendingEvents(buffer: SharedArrayBuffer | ArrayBuffer): number {
+  checkRingBuffer(buffer);
+  const i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+  const cap = i32[CAPACITY_SLOT]!;
+  const head = Atomics.load(i32, HEAD) >>> 0;
+  const tail = Atomics.load(i32, TAIL) >>> 0;
+  const used = (head - tail) >>> 0;
+  if (used === 0 || used > cap) return 0;
+  const data = new Uint8Array(buffer, HEADER_BYTES, cap);
+  const out = new Uint8Array(used);
+  const off = tail & (cap - 1);
+  const first = Math.min(used, cap - off);
+  out.set(data.subarray(off, off + first), 0);
+  if (first < used) out.set(data.subarray(0, used - first), first);
+  let n = 0;
+  walkRecords(out, used, off, cap, (bytes, start) => {
+    if ((bytes[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) n++;
+  });
+  return n;
 }
 
 /**

@@ -22,12 +22,14 @@ import {
   DURABLE,
   FLUSH_ACK,
   FLUSH_REQ,
+  LOST,
   type RingCounters,
   RingProducer,
   SLEEPING,
   STATE,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
+import { eventsLostInCrash, RestartBudget } from "./supervisor.ts";
 import type { Encoder } from "./codec.ts";
 import type { LevelName } from "./level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
@@ -78,6 +80,11 @@ export interface Transport {
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
   error(): string | null;
+  /**
+   * Set by the front end: returns the bindings definitions its ring may
+   * still refer to, for a restarted worker (src/ring.ts "Worker restart").
+   */
+  bindingsSource?: (() => Uint8Array) | undefined;
   close(): Promise<void>;
 }
 
@@ -142,15 +149,23 @@ class WorkerTransport implements Transport {
   readonly #instance: string;
   readonly #control: SharedArrayBuffer | ArrayBuffer;
   readonly #control32: Int32Array;
-  readonly #worker: runtime.WorkerHandle;
-  readonly #remote: Comlink.Remote<WorkerApi>;
-  readonly #ready: Promise<void>;
-  readonly #dead: Promise<never>;
+  readonly #init: WorkerInit;
+  // Replaced when a dead worker is restarted (src/ring.ts "Worker restart").
+  #worker!: runtime.WorkerHandle;
+  #remote!: Comlink.Remote<WorkerApi>;
+  #ready!: Promise<void>;
+  #dead!: Promise<never>;
   #failure: Error | null = null;
+  // Events a dead worker had taken but not stored: reported by the next flush.
+  #crashLoss: Error | null = null;
+  readonly #budget = new RestartBudget();
   #closing: Promise<void> | null = null;
   #nextProducer = 1;
   readonly #removeExitHook: () => void;
   readonly #exitTimeoutMs: number;
+  bindingsSource: (() => Uint8Array) | undefined = undefined;
+  /** Called after each restart with the error that ended the old worker (tests, stats). */
+  onRestart: ((err: Error) => void) | undefined = undefined;
 
   constructor(
     config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>,
@@ -170,6 +185,7 @@ class WorkerTransport implements Transport {
       rings: [],
       shared,
     };
+    this.#init = init;
     if (shared) {
       const ring = createRingBuffer(config.ringBytes, true) as SharedArrayBuffer;
       init.rings.push({ producer: this.producerId, buffer: ring });
@@ -183,16 +199,29 @@ class WorkerTransport implements Transport {
       );
       this.canBlock = false;
     }
-    this.#worker = runtime.startWorker(init);
-    this.#remote = Comlink.wrap<WorkerApi>(this.#worker.endpoint);
+    this.#start(init);
+    this.#removeExitHook = config.exitHooks
+      ? runtime.addExitHook(() => this.#flushSync())
+      : () => {};
+  }
+
+  #start(init: WorkerInit): void {
+    const worker = runtime.startWorker(init);
+    this.#worker = worker;
+    this.#remote = Comlink.wrap<WorkerApi>(worker.endpoint);
     let rejectDead!: (e: Error) => void;
     this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
     this.#dead.catch(() => {});
-    this.#worker.onExit((err) => {
+    worker.onExit((err) => {
       if (this.#closing !== null && err === null) return;
-      this.#failure ??= err ?? new LoggerClosedError("The flightlog worker exited unexpectedly");
+      const why = err ?? new LoggerClosedError("The flightlog worker exited unexpectedly");
+      rejectDead(why);
+      if (this.#closing === null && this.#failure === null && this.#budget.take()) {
+        this.#restart(why);
+        return;
+      }
+      this.#failure ??= why;
       Atomics.store(this.#control32, STATE, ConsumerState.failed);
-      rejectDead(this.#failure);
     });
     this.#ready = this.#call(() => this.#remote.ready()).then((res) => {
       if (res !== null) {
@@ -202,9 +231,47 @@ class WorkerTransport implements Transport {
       }
     });
     this.#ready.catch(() => {});
-    this.#removeExitHook = config.exitHooks
-      ? runtime.addExitHook(() => this.#flushSync())
-      : () => {};
+  }
+
+  // Runs in the exit callback, between two log calls of this thread: the ring
+  // is quiet, so its counters and unread records can be read exactly.
+  #restart(why: Error): void {
+    Atomics.store(this.#control32, STATE, ConsumerState.starting);
+    this.#remote[Comlink.releaseProxy]();
+    const bindings = this.bindingsSource?.(); // also publishes the exact counters
+    this.producer.wake();
+    const rings = this.#init.rings.map((r) => ({ ...r }));
+    const own = rings[0];
+    if (own !== undefined && own.producer === this.producerId) {
+      if (bindings !== undefined) own.bindings = bindings;
+      const lost = eventsLostInCrash(own.buffer, this.producer.counters());
+      if (lost > 0) {
+        const f64 = new Float64Array(own.buffer, 0, 24);
+        f64[LOST] = f64[LOST]! + lost;
+        this.#crashLoss = new Error(
+          `The flightlog worker died (${why.message}); ${lost} events it had taken were lost and counted as dropped; it was restarted`,
+          { cause: why },
+        );
+      }
+    }
+    this.#start({ ...this.#init, rings, restarted: true });
+    this.onRestart?.(why);
+  }
+
+  /** Restarts so far after the worker died. */
+  get restarts(): number {
+    return this.#budget.restarts;
+  }
+
+  /**
+   * Fault injection for the worker-crash tests: ends the current worker by
+   * `terminate()` or by an uncaught exception inside it.
+   */
+  async crashWorker(how: "terminate" | "throw"): Promise<void> {
+    const worker = this.#worker;
+    if (how === "throw") {
+      await this.#call(() => this.#remote.crash("injected worker crash")).catch(() => {});
+    } else await worker.terminate();
   }
 
   // Races a call to the worker against its death, so nothing waits forever.
@@ -235,9 +302,24 @@ class WorkerTransport implements Transport {
 
   async flush(durable: boolean): Promise<void> {
     if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
-    await this.#ready;
-    if (this.producer instanceof BatchProducer) await this.producer.post();
-    await this.#call(() => this.#remote.flush(durable));
+    for (let attempt = 0;; attempt++) {
+      const worker = this.#worker;
+      try {
+        await this.#ready;
+        if (this.producer instanceof BatchProducer) await this.producer.post();
+        await this.#call(() => this.#remote.flush(durable));
+        break;
+      } catch (err) {
+        // The worker died during the call and a new one took over the same
+        // rings: ask the new one (what it must store is still in the ring).
+        if (this.#failure !== null || this.#worker === worker || attempt >= 3) throw err;
+      }
+    }
+    const loss = this.#crashLoss;
+    if (loss !== null) {
+      this.#crashLoss = null;
+      throw loss;
+    }
   }
 
   async query(filter: QueryFilter): Promise<QueryPage> {
@@ -259,6 +341,8 @@ class WorkerTransport implements Transport {
     if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
     const producer = `${this.#instance}.${this.#nextProducer++}`;
     const ring = createRingBuffer(this.producer.capacity, true) as SharedArrayBuffer;
+    // A restarted worker gets this ring too.
+    this.#init.rings.push({ producer, buffer: ring });
     // Events written before the worker registers the ring wait in it.
     this.#call(() => this.#remote.addRing(producer, ring)).catch(() => {});
     return {

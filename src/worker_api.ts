@@ -12,7 +12,12 @@ export interface WorkerInit {
   dir: string;
   store: StoreOptions;
   control: SharedArrayBuffer | ArrayBuffer;
-  rings: { producer: string; buffer: SharedArrayBuffer }[];
+  rings: { producer: string; buffer: SharedArrayBuffer; bindings?: Uint8Array }[];
+  /**
+   * True when this worker replaces one that died (src/ring.ts "Worker
+   * restart"): each ring comes with the definitions its producer handed over.
+   */
+  restarted?: boolean;
   /** True for the SharedArrayBuffer transport: run the drain loop. */
   shared: boolean;
 }
@@ -33,4 +38,6 @@ export interface WorkerApi {
   getFlowLog(flowId: string): FlowLog;
   stats(): ConsumerStats;
   close(): void;
+  /** Throws `message` as an uncaught exception in the worker (fault injection in tests). */
+  crash(message: string): void;
 }

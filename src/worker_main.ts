@@ -18,10 +18,21 @@ export function serveWorker(init: WorkerInit): WorkerApi {
   let failure: Error | null = null;
   try {
     consumer = new Consumer(openStore(init.dir, init.store), init.control);
-    for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
+    for (const r of init.rings) {
+      consumer.addRing(
+        r.producer,
+        r.buffer,
+        init.restarted === true ? { bindings: r.bindings } : undefined,
+      );
+    }
     if (init.shared) {
       consumer.run().catch((err) => {
         failure = err instanceof Error ? err : new Error(String(err));
+        // A drain loop that failed drains no more: end the worker so the
+        // front end notices and starts a new one (src/ring.ts "Worker restart").
+        setTimeout(() => {
+          throw failure;
+        }, 0);
       });
     }
   } catch (err) {
@@ -44,5 +55,12 @@ export function serveWorker(init: WorkerInit): WorkerApi {
     getFlowLog: (flowId) => live().getFlowLog(flowId),
     stats: () => live().stats(),
     close: () => consumer?.close(),
+    crash: (message) => {
+      // Fault injection for the worker-crash tests: an uncaught exception
+      // outside any RPC, as a bug in the worker would raise.
+      setTimeout(() => {
+        throw new Error(message);
+      }, 0);
+    },
   };
 }
