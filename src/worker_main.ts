@@ -7,6 +7,28 @@
 import { Consumer } from "./worker_core.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import { openStore } from "./_runtime_deno.ts";
+import { StoreLockedError } from "./store/errors.ts";
+import type { Store } from "./worker_core.ts";
+
+/**
+ * Opens the store. A worker that replaces a dead one may find the store
+ * still locked by it: the dead thread's files are closed asynchronously after
+ * it ends. Then it retries for up to `RESTART_LOCK_WAIT_MS`.
+ */
+function openStoreAfterRestart(init: WorkerInit): Store {
+  const deadline = performance.now() + RESTART_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return openStore(init.dir, init.store);
+    } catch (err) {
+      if (init.restarted !== true || !(err instanceof StoreLockedError)) throw err;
+      if (performance.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+const RESTART_LOCK_WAIT_MS = 5000;
 
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
@@ -17,7 +39,7 @@ export function serveWorker(init: WorkerInit): WorkerApi {
   let consumer: Consumer | null = null;
   let failure: Error | null = null;
   try {
-    consumer = new Consumer(openStore(init.dir, init.store), init.control);
+    consumer = new Consumer(openStoreAfterRestart(init), init.control);
     for (const r of init.rings) {
       consumer.addRing(
         r.producer,
