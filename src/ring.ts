@@ -100,6 +100,8 @@
  * this hand-over: an attached producer (another thread) cannot be asked
  * synchronously, so its events that refer to a definition the dead consumer
  * had taken are stored without their bindings, with `bindings_lost: true`.
+ * The postMessage producer has no ring: a batch in flight when its worker
+ * dies is counted as lost, and every batch defines its own bindings anyway.
  *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the

@@ -20,6 +20,8 @@ import {
   createControlBuffer,
   createRingBuffer,
   DURABLE,
+  FLAG_BINDINGS,
+  FLAG_INTERNAL,
   FLUSH_ACK,
   FLUSH_REQ,
   LOST,
@@ -27,6 +29,7 @@ import {
   RingProducer,
   SLEEPING,
   STATE,
+  walkRecords,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
 import { eventsLostInCrash, RestartBudget } from "./supervisor.ts";
@@ -254,6 +257,7 @@ class WorkerTransport implements Transport {
         );
       }
     }
+    if (this.producer instanceof BatchProducer) this.producer.rebase();
     this.#start({ ...this.#init, rings, restarted: true });
     this.onRestart?.(why);
   }
@@ -434,6 +438,10 @@ export class BatchProducer implements Producer {
   #persisted = 0;
   #internal = 0;
   #lost = 0;
+  #crashLost = 0;
+  // Counts acknowledged by workers that have since died; `#gen` numbers the workers.
+  readonly #base = { persisted: 0, internal: 0, lost: 0 };
+  #gen = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #intervalMs: number;
   readonly #send: (
@@ -502,15 +510,37 @@ export class BatchProducer implements Producer {
     this.#fill = 0;
     this.epoch++;
     this.#inflight += n;
+    const gen = this.#gen;
     const p = this.#send(bytes, this.#emitted, this.#dropped).then((ack) => {
       this.#persisted = ack.persisted;
       this.#internal = ack.internal;
       this.#lost = ack.lost;
+    }, (err) => {
+      // The worker died with the batch (src/ring.ts "Worker restart"): its
+      // user events are lost, and counted, so emitted = persisted + dropped;
+      // the next worker counts from zero, on top of what this one acknowledged.
+      walkRecords(bytes, n, 0, 0x40000000, (b, start) => {
+        if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) this.#crashLost++;
+      });
+      if (gen === this.#gen) this.rebase();
+      throw err;
     }).finally(() => {
       this.#inflight -= n;
     });
     this.#posting = p.catch(() => {});
     return p;
+  }
+
+  /**
+   * A new worker took over: it counts from zero, on top of what the dead one
+   * acknowledged. Idempotent per worker.
+   */
+  rebase(): void {
+    this.#gen++;
+    this.#base.persisted += this.#persisted;
+    this.#base.internal += this.#internal;
+    this.#base.lost += this.#lost;
+    this.#persisted = this.#internal = this.#lost = 0;
   }
 
   publish(emitted: number, dropped: number): void {
@@ -522,9 +552,9 @@ export class BatchProducer implements Producer {
     return {
       emitted: this.#emitted,
       dropped: this.#dropped,
-      persisted: this.#persisted,
-      internal: this.#internal,
-      lost: this.#lost,
+      persisted: this.#base.persisted + this.#persisted,
+      internal: this.#base.internal + this.#internal,
+      lost: this.#base.lost + this.#lost + this.#crashLost,
     };
   }
 

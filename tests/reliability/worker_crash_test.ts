@@ -20,6 +20,7 @@ export async function crashWorkerAtPoints(
   dir: string,
   points: number,
   seed: number,
+  mode: "sab" | "message" = "sab",
 ): Promise<
   {
     emitted: number;
@@ -33,7 +34,7 @@ export async function crashWorkerAtPoints(
 > {
   let rnd = seed >>> 0;
   const random = () => (rnd = (Math.imul(rnd, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const log = createLogger({ dir, transport: "sab", exitHooks: false, ringBytes: 1 << 18 });
+  const log = createLogger({ dir, transport: mode, exitHooks: false, ringBytes: 1 << 18 });
   const transport = coreOf(log)!.transport as unknown as Crashable;
   const delays: number[] = [];
   const children = Array.from({ length: 6 }, (_, i) => log.child({ flow_id: `f-${i}`, k: i }));
@@ -106,6 +107,19 @@ Deno.test("a worker terminated or throwing at 6 points is restarted; every event
     // the count never claims more than the store holds.)
     assert.ok(r.stored >= r.persisted && r.stored <= r.emitted);
     assert.ok(r.persisted > 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a worker of the message transport crashing at 3 points is restarted and emitted = persisted + dropped", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
+  try {
+    const r = await crashWorkerAtPoints(dir, 3, 11, "message");
+    assert.equal(r.restarts, 3);
+    assert.equal(r.lostBindings, 0);
+    assert.equal(r.emitted, r.persisted + r.dropped);
+    assert.ok(r.stored >= r.persisted && r.stored <= r.emitted);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
