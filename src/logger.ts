@@ -293,10 +293,8 @@ export class Core {
     this.#overflow = overflow;
     this.#blockTimeoutMs = blockTimeoutMs;
     this.#onDrop = onDrop;
-    transport.bindingsSource = () => {
-      this.producer.publish(this.#emitted, this.#dropped);
-      return this.handOverBindings();
-    };
+    transport.bindingsSource = () => this.handOverBindings();
+    transport.publishCounters = () => this.producer.publish(this.#emitted, this.#dropped);
   }
 
   /** The hot path. Never throws. */

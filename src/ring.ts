@@ -96,7 +96,12 @@
  * itself again before its next event. Records the dead consumer had taken but
  * not stored are counted in `LOST` by the front end (its exact `EMITTED`
  * minus what is persisted, dropped, lost and still in the ring), so
- * `emitted = persisted + dropped` still holds. Only the owner's own ring gets
+ * `emitted = persisted + dropped` still holds. Deno reports a worker's exit
+ * before its thread has surely stopped, so the count waits until the new
+ * worker has opened the store (whose lock the dead one holds until it has
+ * stopped): the new consumer waits for `RESUME` = 1 before it drains, and the
+ * front end sets it once it has counted. Definitions handed over to a worker
+ * that died before reading past them are handed over again. Only the owner's own ring gets
  * this hand-over: an attached producer (another thread) cannot be asked
  * synchronously, so its events that refer to a definition the dead consumer
  * had taken are stored without their bindings, with `bindings_lost: true`.
@@ -136,6 +141,7 @@
  * | 18   | `ALIVE`     | consumer heartbeat counter (bumped when it sleeps)    |
  * | 19   | `STATE`     | 0 starting, 1 running, 2 failed, 3 closed             |
  * | 20   | `DURABLE`   | 1 asks the next synchronous flush to fsync too        |
+ * | 21   | `RESUME`    | 1 once a restarted consumer may drain (see below)     |
  *
  * @module
  */
@@ -193,6 +199,8 @@ export const ALIVE = 18;
 export const STATE = 19;
 /** Control slot: the pending synchronous flush must fsync. */
 export const DURABLE = 20;
+/** Control slot: a restarted consumer waits for 1 here before it drains ("Worker restart"). */
+export const RESUME = 21;
 /** Bytes of the control buffer. */
 export const CONTROL_BYTES = 128;
 /** Consumer states in the `STATE` slot. */

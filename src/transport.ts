@@ -24,11 +24,14 @@ import {
   FLAG_INTERNAL,
   FLUSH_ACK,
   FLUSH_REQ,
+  HEAD,
   LOST,
+  RESUME,
   type RingCounters,
   RingProducer,
   SLEEPING,
   STATE,
+  TAIL,
   walkRecords,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
@@ -88,6 +91,8 @@ export interface Transport {
    * still refer to, for a restarted worker (src/ring.ts "Worker restart").
    */
   bindingsSource?: (() => Uint8Array) | undefined;
+  /** Set by the front end: publishes its exact counters to the ring header. */
+  publishCounters?: (() => void) | undefined;
   close(): Promise<void>;
 }
 
@@ -231,36 +236,64 @@ class WorkerTransport implements Transport {
         this.#failure ??= new Error(res);
         Atomics.store(this.#control32, STATE, ConsumerState.failed);
         rejectDead(this.#failure);
+      } else if (init.restarted === true && this.#worker === worker) {
+        this.#countCrashLoss();
+        Atomics.store(this.#control32, RESUME, 1);
+        Atomics.notify(this.#control32, RESUME);
       }
     });
     this.#ready.catch(() => {});
   }
 
-  // Runs in the exit callback, between two log calls of this thread: the ring
-  // is quiet, so its counters and unread records can be read exactly.
+  // Runs in the exit callback, between two log calls of this thread.
   #restart(why: Error): void {
     Atomics.store(this.#control32, STATE, ConsumerState.starting);
+    Atomics.store(this.#control32, RESUME, 0);
     this.#remote[Comlink.releaseProxy]();
-    const bindings = this.bindingsSource?.(); // also publishes the exact counters
-    this.producer.wake();
+    this.#lastCrash = why;
     const rings = this.#init.rings.map((r) => ({ ...r }));
     const own = rings[0];
     if (own !== undefined && own.producer === this.producerId) {
-      if (bindings !== undefined) own.bindings = bindings;
-      const lost = eventsLostInCrash(own.buffer, this.producer.counters());
-      if (lost > 0) {
-        const f64 = new Float64Array(own.buffer, 0, 24);
-        f64[LOST] = f64[LOST]! + lost;
-        this.#crashLoss = new Error(
-          `The flightlog worker died (${why.message}); ${lost} events it had taken were lost and counted as dropped; it was restarted`,
-          { cause: why },
-        );
+      let defs = this.bindingsSource?.() ?? new Uint8Array(0);
+      this.producer.wake(); // publishes HEAD
+      const i32 = new Int32Array(own.buffer, 0, 48);
+      // Still needed by events the dead worker never reached: hand them over again.
+      const prev = this.#handedOver;
+      if (prev !== null && ((Atomics.load(i32, TAIL) - prev.head) | 0) < 0) {
+        const merged = new Uint8Array(prev.bytes.length + defs.length);
+        merged.set(prev.bytes);
+        merged.set(defs, prev.bytes.length);
+        defs = merged;
       }
+      this.#handedOver = { bytes: defs, head: Atomics.load(i32, HEAD) };
+      own.bindings = defs;
     }
     if (this.producer instanceof BatchProducer) this.producer.rebase();
     this.#start({ ...this.#init, rings, restarted: true });
     this.onRestart?.(why);
   }
+
+  // Runs once the new worker holds the store lock, so the dead one has
+  // stopped, and before the new one drains: what is neither persisted,
+  // dropped, lost nor still in the ring was taken by the dead worker.
+  #countCrashLoss(): void {
+    const own = this.#init.rings[0];
+    if (own === undefined || own.producer !== this.producerId) return;
+    this.publishCounters?.();
+    this.producer.wake();
+    const lost = eventsLostInCrash(own.buffer, this.producer.counters());
+    if (lost > 0) {
+      const f64 = new Float64Array(own.buffer, 0, 24);
+      f64[LOST] = f64[LOST]! + lost;
+      this.#crashLoss = new Error(
+        `The flightlog worker died (${this.#lastCrash?.message}); ${lost} events it had taken were lost and counted as dropped; it was restarted`,
+        { cause: this.#lastCrash },
+      );
+    }
+  }
+  #lastCrash: Error | null = null;
+  #handedOver: { bytes: Uint8Array; head: number } | null = null;
+  publishCounters: (() => void) | undefined = undefined;
 
   /** Restarts so far after the worker died. */
   get restarts(): number {

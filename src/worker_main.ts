@@ -8,6 +8,7 @@ import { Consumer } from "./worker_core.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import { openStore } from "./_runtime_deno.ts";
 import { StoreLockedError } from "./store/errors.ts";
+import { RESUME } from "./ring.ts";
 import type { Store } from "./worker_core.ts";
 
 /**
@@ -30,6 +31,14 @@ function openStoreAfterRestart(init: WorkerInit): Store {
 
 const RESTART_LOCK_WAIT_MS = 5000;
 
+async function waitForResume(control: SharedArrayBuffer | ArrayBuffer): Promise<void> {
+  const c = new Int32Array(control);
+  while (Atomics.load(c, RESUME) !== 1) {
+    const r = Atomics.waitAsync(c, RESUME, 0, 1000);
+    if (r.async) await r.value;
+  }
+}
+
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
  * does not crash the worker: `ready()` reports the error and every other call
@@ -48,7 +57,11 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       );
     }
     if (init.shared) {
-      consumer.run().catch((err) => {
+      const c = consumer;
+      // A restarted consumer drains only once the front end has counted what
+      // the dead one took (src/ring.ts "Worker restart").
+      const resumed = init.restarted === true ? waitForResume(init.control) : Promise.resolve();
+      resumed.then(() => c.run()).catch((err) => {
         failure = err instanceof Error ? err : new Error(String(err));
         // A drain loop that failed drains no more: end the worker so the
         // front end notices and starts a new one (src/ring.ts "Worker restart").

@@ -27,7 +27,10 @@ export async function crashWorkerAtPoints(
     persisted: number;
     dropped: number;
     restarts: number;
-    delays: number[];
+    /** terminate(): call → new worker started (ms). */
+    terminateDelays: number[];
+    /** A throw in the worker: its last reply → new worker started (ms). */
+    throwDelays: number[];
     stored: number;
     lostBindings: number;
   }
@@ -36,7 +39,8 @@ export async function crashWorkerAtPoints(
   const random = () => (rnd = (Math.imul(rnd, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const log = createLogger({ dir, transport: mode, exitHooks: false, ringBytes: 1 << 18 });
   const transport = coreOf(log)!.transport as unknown as Crashable;
-  const delays: number[] = [];
+  const terminateDelays: number[] = [];
+  const throwDelays: number[] = [];
   const children = Array.from({ length: 6 }, (_, i) => log.child({ flow_id: `f-${i}`, k: i }));
   const counts = new Array<number>(children.length).fill(0);
   let crashLosses = 0;
@@ -53,13 +57,15 @@ export async function crashWorkerAtPoints(
       if (random() < 0.3) await log.flush().catch(() => crashLosses++);
       let restarted!: () => void;
       const done = new Promise<void>((resolve) => (restarted = resolve));
-      let crashedAt = 0;
+      let restartedAt = 0;
       transport.onRestart = () => {
-        delays.push(performance.now() - crashedAt);
+        restartedAt = performance.now();
         restarted();
       };
-      crashedAt = performance.now();
-      const crash = transport.crashWorker(random() < 0.5 ? "terminate" : "throw");
+      const kind = random() < 0.5 ? "terminate" : "throw";
+      const crashedAt = performance.now();
+      let repliedAt = 0;
+      const crash = transport.crashWorker(kind).then(() => (repliedAt = performance.now()));
       // Logged while the worker dies: these wait in the ring for the next one.
       for (let i = 0; i < 50; i++) {
         const c = Math.floor(random() * children.length);
@@ -70,6 +76,10 @@ export async function crashWorkerAtPoints(
       await crash;
       await done;
       clearInterval(keepAlive);
+      // terminate(): from the call; a throw: from the worker's reply to the
+      // request, after which it throws at its next task.
+      if (kind === "terminate") terminateDelays.push(restartedAt - crashedAt);
+      else throwDelays.push(Math.max(0, restartedAt - repliedAt));
     }
     // The first flush may report events a dead worker had taken (counted as dropped).
     await log.flush().catch(() => crashLosses++);
@@ -86,7 +96,8 @@ export async function crashWorkerAtPoints(
       persisted: s.persisted,
       dropped: s.dropped,
       restarts: transport.restarts,
-      delays,
+      terminateDelays,
+      throwDelays,
       stored: page.events.filter((e) => e.event !== "log.dropped").length,
       lostBindings,
     };
