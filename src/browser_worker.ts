@@ -15,6 +15,7 @@
  * @module
  */
 import { Consumer, type ConsumerStats, type Store } from "./worker_core.ts";
+import { waitForResume } from "./ring.ts";
 import { INTERNAL_EVENTS, type LogEvent } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { StoreOptions } from "./logger.ts";
@@ -190,13 +191,25 @@ export function serveBrowserWorker(
       init.observe,
       options.writeConsole ?? ((_stream, text) => console.error(text)),
     );
-    for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
+    // A worker that replaces a dead one takes the definitions its producers
+    // handed over (src/ring.ts "Worker restart").
+    for (const r of init.rings) {
+      consumer.addRing(
+        r.producer,
+        r.buffer,
+        init.restarted === true ? { bindings: r.bindings } : undefined,
+      );
+    }
     // Batches a page spilled while going away: stored before any call is answered.
     for (const batch of (await s.takePending?.()) ?? []) {
       consumer.ingest(batch.producer, batch.bytes, batch.emitted, batch.dropped);
     }
     await behind.settle();
-    if (init.shared) loop = run(options.idleMs ?? 1000);
+    if (init.shared) {
+      // ...and drains only once the front end has counted what the dead one took.
+      if (init.restarted === true) await waitForResume(init.control);
+      loop = run(options.idleMs ?? 1000);
+    }
   }).catch((err) => {
     const why = err instanceof Error ? err.message : String(err);
     failure = new Error(
@@ -284,6 +297,11 @@ export function serveBrowserWorker(
     stats: async () => {
       const c = await live();
       return { ...c.stats(), store: await store.stats() } as unknown as ConsumerStats;
+    },
+    crash: (message) => {
+      setTimeout(() => {
+        throw new Error(message);
+      }, 0);
     },
     close: async () => {
       await opened;

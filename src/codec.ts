@@ -103,6 +103,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 
 /** Smallest allowed `maxRecordBytes`. */
 export const MIN_RECORD_BYTES = 256;
+/** Deepest nesting the decoder accepts, and the largest allowed `limits.maxDepth`. */
+export const MAX_DECODE_DEPTH = 1000;
 
 // Slots of the encoder's cache of keys and their sensitivity (a power of two).
 const KEY_SLOTS = 64;
@@ -729,6 +731,7 @@ export class Decoder {
       this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
     this.#end = end;
+    this.#depth = 0;
     if (end - start < RECORD_FIXED_BYTES - 4) throw new RecordDecodeError("Record too short");
     return this.#dv;
   }
@@ -737,8 +740,11 @@ export class Decoder {
    * Takes a bindings definition record (see "Bindings by reference" in
    * `src/ring.ts`): later events with its id get these bindings. The first
    * definition of a newer epoch forgets every definition of older epochs.
+   * With `adopt`, a definition handed over by the producer after a worker
+   * restart: it forgets nothing and is forgotten by the ring's next newer
+   * epoch.
    */
-  define(bytes: Uint8Array, start: number, end: number): void {
+  define(bytes: Uint8Array, start: number, end: number, adopt = false): void {
     const dv = this.#at(bytes, start, end);
     const epoch = dv.getUint32(start, true);
     const npairs = dv.getUint16(start + 14, true);
@@ -751,6 +757,13 @@ export class Decoder {
       setField(fields, key, this.#value());
     }
     if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
+    if (adopt) {
+      // Handed over after a worker restart (src/ring.ts "Worker restart"):
+      // kept until the ring itself brings a newer epoch.
+      const known = this.#bindings.get(id);
+      if (known === undefined || known.epoch <= epoch) this.#bindings.set(id, { epoch, fields });
+      return;
+    }
     if (epoch > this.#epoch) {
       this.#epoch = epoch;
       for (const [known, def] of this.#bindings) {
@@ -759,6 +772,13 @@ export class Decoder {
     }
     this.#bindings.set(id, { epoch, fields });
   }
+
+  /**
+   * True on a consumer started after a worker restart: an event whose
+   * definition the dead worker took is kept with `bindings_lost: true`
+   * instead of being rejected.
+   */
+  recovering = false;
 
   /** Bindings definitions currently held (bounded by one epoch's children). */
   get definitions(): number {
@@ -784,7 +804,7 @@ export class Decoder {
     let template: Record<string, unknown> | undefined;
     if (bindId !== 0) {
       template = this.#bindings.get(bindId)?.fields;
-      if (template === undefined) {
+      if (template === undefined && !this.recovering) {
         throw new RecordDecodeError(`Event refers to unknown bindings ${bindId}`);
       }
     }
@@ -793,6 +813,9 @@ export class Decoder {
       const key = this.#string();
       setField(fields, key, this.#value());
     }
+    // After a worker restart, a definition the dead worker took (src/ring.ts
+    // "Worker restart"): keep the event, say what is missing.
+    if (bindId !== 0 && template === undefined) setField(fields, "bindings_lost", true);
     const level = LEVEL_OF_SEVERITY[severity] ?? "trace";
     if (template !== undefined) {
       return new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields);
@@ -874,17 +897,21 @@ export class Decoder {
       }
       case Tag.OBJECT: {
         const n = this.#count();
+        this.#enter();
         const obj: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
           const key = this.#string();
           setField(obj, key, this.#value());
         }
+        this.#depth--;
         return obj;
       }
       case Tag.ARRAY: {
         const n = this.#count();
+        this.#enter();
         const arr = new Array(n);
         for (let i = 0; i < n; i++) arr[i] = this.#value();
+        this.#depth--;
         return arr;
       }
       case Tag.ERROR: {
@@ -904,6 +931,15 @@ export class Decoder {
       }
       default:
         throw new RecordDecodeError(`Unknown value tag ${tag}`);
+    }
+  }
+
+  // Nesting is capped so damaged or hostile bytes cannot exhaust the stack
+  // (the encoder never nests deeper than limits.maxDepth ≤ MAX_DECODE_DEPTH).
+  #depth = 0;
+  #enter(): void {
+    if (++this.#depth > MAX_DECODE_DEPTH) {
+      throw new RecordDecodeError(`Record nested deeper than ${MAX_DECODE_DEPTH}`);
     }
   }
 

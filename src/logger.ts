@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { DEFAULT_LIMITS, Encoder, type Limits, MIN_RECORD_BYTES } from "./codec.ts";
+import {
+  DEFAULT_LIMITS,
+  Encoder,
+  type Limits,
+  MAX_DECODE_DEPTH,
+  MIN_RECORD_BYTES,
+} from "./codec.ts";
 import { isLevelName, type LevelName, parseLevel, SEVERITY } from "./level.ts";
 import { FLAG_INTERNAL, ringCapacity, type RingCounters } from "./ring.ts";
 import { INTERNAL_EVENTS } from "./event.ts";
@@ -338,6 +344,8 @@ export class Core {
     this.#overflow = overflow;
     this.#blockTimeoutMs = blockTimeoutMs;
     this.#onDrop = onDrop;
+    transport.bindingsSource = () => this.handOverBindings();
+    transport.publishCounters = () => this.producer.publish(this.#emitted, this.#dropped);
   }
 
   /** The hot path. Never throws. */
@@ -402,7 +410,45 @@ export class Core {
     b.stamp(epoch);
     if (!this.producer.write(b.record, b.length) && !this.#block(b.record, b.length)) return false;
     b.epoch = epoch;
+    this.#keep(b, epoch);
     return true;
+  }
+
+  // The definitions written in the current and the previous epoch: a worker
+  // that restarts gets them before it drains (src/ring.ts "Worker restart").
+  // Cold path: once per child per epoch.
+  #kept: Bindings[] = [];
+  #keptBefore: Bindings[] = [];
+  #keptEpoch = 0;
+
+  #keep(b: Bindings, epoch: number): void {
+    if (epoch !== this.#keptEpoch) {
+      this.#keptBefore = epoch === this.#keptEpoch + 1 ? this.#kept : [];
+      this.#kept = [];
+      this.#keptEpoch = epoch;
+    }
+    this.#kept.push(b);
+  }
+
+  /**
+   * For a worker restart (src/ring.ts "Worker restart"): returns the bindings
+   * definitions the ring may still refer to, framed end to end, and makes
+   * every child define itself again before its next event.
+   */
+  handOverBindings(): Uint8Array {
+    const all = new Set([...this.#keptBefore, ...this.#kept]);
+    let bytes = 0;
+    for (const b of all) bytes += b.record.length;
+    const out = new Uint8Array(bytes);
+    let at = 0;
+    for (const b of all) {
+      out.set(b.record, at);
+      at += b.record.length;
+      b.epoch = 0;
+    }
+    this.#kept = [];
+    this.#keptBefore = [];
+    return out;
   }
 
   #block(src: Uint8Array, len: number): boolean {
@@ -529,6 +575,13 @@ function resolveRedactor(redact: boolean | RedactOptions | undefined): Redactor 
   return getRedactor(redact);
 }
 
+const cores = new WeakMap<Logger, Core>();
+
+/** The producer core behind a logger (internal: reliability tests reach the transport). */
+export function coreOf(log: Logger): Core | undefined {
+  return cores.get(log);
+}
+
 class FlightLogger implements Logger {
   readonly trace: LogMethod;
   readonly debug: LogMethod;
@@ -547,6 +600,7 @@ class FlightLogger implements Logger {
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
+    cores.set(this, core);
     this.level = level;
     this.#bindings = bindings;
     // A getter that calls child() while an event is being encoded must not
@@ -762,6 +816,11 @@ function resolveLimits(partial: Partial<Limits> | undefined): Limits {
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`Limit ${key} must be a positive integer, got ${String(v)}`);
     }
+  }
+  if (limits.maxDepth > MAX_DECODE_DEPTH) {
+    throw new RangeError(
+      `Limit maxDepth must be at most ${MAX_DECODE_DEPTH}, got ${limits.maxDepth}`,
+    );
   }
   if (limits.maxRecordBytes < MIN_RECORD_BYTES || limits.maxRecordBytes > 16 * 1024 * 1024) {
     throw new RangeError(

@@ -82,6 +82,33 @@
  * A definition that cannot be written (ring full) drops the event that
  * needed it, counted like any drop; the next event of that child tries again.
  *
+ * ## Worker restart
+ *
+ * When the worker dies (an uncaught exception, `terminate()`, a failed drain
+ * loop), the front end starts a new one on the same store, control buffer and
+ * rings; the new consumer starts at `TAIL`. The records between `TAIL` and
+ * `HEAD` were never taken, so they are not lost; but their events may refer to
+ * definitions the dead consumer had already taken. `TAIL` lags `HEAD` by at
+ * most one capacity, so it lies in the producer's current or previous epoch:
+ * the producer keeps the definitions it wrote in those two epochs (cold path:
+ * once per child per epoch) and hands them to the new consumer with the ring.
+ * The consumer adopts them without forgetting anything; the ring's first
+ * definition of a newer epoch forgets them as usual. Every child then defines
+ * itself again before its next event. Records the dead consumer had taken but
+ * not stored are counted in `LOST` by the front end (its exact `EMITTED`
+ * minus what is persisted, dropped, lost and still in the ring), so
+ * `emitted = persisted + dropped` still holds. Deno reports a worker's exit
+ * before its thread has surely stopped, so the count waits until the new
+ * worker has opened the store (whose lock the dead one holds until it has
+ * stopped): the new consumer waits for `RESUME` = 1 before it drains, and the
+ * front end sets it once it has counted. Definitions handed over to a worker
+ * that died before reading past them are handed over again. Only the owner's own ring gets
+ * this hand-over: an attached producer (another thread) cannot be asked
+ * synchronously, so its events that refer to a definition the dead consumer
+ * had taken are stored without their bindings, with `bindings_lost: true`.
+ * The postMessage producer has no ring: a batch in flight when its worker
+ * dies is counted as lost, and every batch defines its own bindings anyway.
+ *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the
  * `WRAP` marker (`len = 0xFFFFFFFF`) and the record starts at offset 0; the
@@ -115,6 +142,7 @@
  * | 18   | `ALIVE`     | consumer heartbeat counter (bumped when it sleeps)    |
  * | 19   | `STATE`     | 0 starting, 1 running, 2 failed, 3 closed             |
  * | 20   | `DURABLE`   | 1 asks the next synchronous flush to fsync too        |
+ * | 21   | `RESUME`    | 1 once a restarted consumer may drain (see below)     |
  *
  * @module
  */
@@ -178,6 +206,8 @@ export const ALIVE = 18;
 export const STATE = 19;
 /** Control slot: the pending synchronous flush must fsync. */
 export const DURABLE = 20;
+/** Control slot: a restarted consumer waits for 1 here before it drains ("Worker restart"). */
+export const RESUME = 21;
 /** Bytes of the control buffer. */
 export const CONTROL_BYTES = 128;
 /** Consumer states in the `STATE` slot. */
@@ -541,6 +571,32 @@ export class RingConsumer {
 }
 
 /**
+ * User events published in a ring and not yet taken by a consumer (neither
+ * internal events nor bindings definitions). Reads without consuming: for the
+ * front end after its worker died (see "Worker restart").
+ */
+export function pendingEvents(buffer: SharedArrayBuffer | ArrayBuffer): number {
+  checkRingBuffer(buffer);
+  const i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+  const cap = i32[CAPACITY_SLOT]!;
+  const head = Atomics.load(i32, HEAD) >>> 0;
+  const tail = Atomics.load(i32, TAIL) >>> 0;
+  const used = (head - tail) >>> 0;
+  if (used === 0 || used > cap) return 0;
+  const data = new Uint8Array(buffer, HEADER_BYTES, cap);
+  const out = new Uint8Array(used);
+  const off = tail & (cap - 1);
+  const first = Math.min(used, cap - off);
+  out.set(data.subarray(off, off + first), 0);
+  if (first < used) out.set(data.subarray(0, used - first), first);
+  let n = 0;
+  walkRecords(out, used, off, cap, (bytes, start) => {
+    if ((bytes[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) n++;
+  });
+  return n;
+}
+
+/**
  * Walks records in `out[0..used)`, a copy of the ring region that began at data
  * offset `startOff`. Offsets in the copy map to ring offsets, so the WRAP rule
  * ("skip to ring offset 0") becomes "skip to where ring offset 0 landed".
@@ -574,4 +630,17 @@ export function walkRecords(
     pos = align4(end);
   }
   return n;
+}
+
+/**
+ * Resolves once the front end sets `RESUME` in the control buffer: a worker
+ * that replaces a dead one drains only after the front end has counted what
+ * the dead one took (see "Worker restart").
+ */
+export async function waitForResume(control: SharedArrayBuffer | ArrayBuffer): Promise<void> {
+  const c = new Int32Array(control);
+  while (Atomics.load(c, RESUME) !== 1) {
+    const r = Atomics.waitAsync(c, RESUME, 0, 1000);
+    if (r.async) await r.value;
+  }
 }

@@ -20,16 +20,24 @@ import {
   createControlBuffer,
   createRingBuffer,
   DURABLE,
+  FLAG_BINDINGS,
+  FLAG_INTERNAL,
   FLUSH_ACK,
   FLUSH_REQ,
+  HEAD,
   HEADER_BYTES,
+  LOST,
   REGISTERED,
+  RESUME,
   type RingCounters,
   RingProducer,
   SLEEPING,
   STATE,
+  TAIL,
+  walkRecords,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
+import { eventsLostInCrash, RestartBudget } from "./supervisor.ts";
 import type { Encoder } from "./codec.ts";
 import type { LevelName } from "./level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
@@ -97,6 +105,13 @@ export interface Transport {
   error(): string | null;
   /** The uplink's self-metrics, present when an uplink runs. */
   uplinkStats?: () => UplinkStats;
+  /**
+   * Set by the front end: returns the bindings definitions its ring may
+   * still refer to, for a restarted worker (src/ring.ts "Worker restart").
+   */
+  bindingsSource?: (() => Uint8Array) | undefined;
+  /** Set by the front end: publishes its exact counters to the ring header. */
+  publishCounters?: (() => void) | undefined;
   close(): Promise<void>;
 }
 
@@ -164,16 +179,24 @@ class WorkerTransport implements Transport {
   readonly #instance: string;
   readonly #control: SharedArrayBuffer | ArrayBuffer;
   readonly #control32: Int32Array;
-  readonly #worker: runtime.WorkerHandle;
-  readonly #remote: Comlink.Remote<WorkerApi>;
-  readonly #ready: Promise<void>;
-  readonly #dead: Promise<never>;
+  readonly #init: WorkerInit;
+  // Replaced when a dead worker is restarted (src/ring.ts "Worker restart").
+  #worker!: runtime.WorkerHandle;
+  #remote!: Comlink.Remote<WorkerApi>;
+  #ready!: Promise<void>;
+  #dead!: Promise<never>;
   #failure: Error | null = null;
+  // Events a dead worker had taken but not stored: reported by the next flush.
+  #crashLoss: Error | null = null;
+  readonly #budget = new RestartBudget();
   #closing: Promise<void> | null = null;
   #nextProducer = 1;
   readonly #removeExitHook: () => void;
   readonly #exitTimeoutMs: number;
   uplinkStats?: () => UplinkStats;
+  bindingsSource: (() => Uint8Array) | undefined = undefined;
+  /** Called after each restart with the error that ended the old worker (tests, stats). */
+  onRestart: ((err: Error) => void) | undefined = undefined;
 
   constructor(
     config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>,
@@ -194,6 +217,7 @@ class WorkerTransport implements Transport {
       shared,
     };
     if (config.observe !== undefined) init.observe = config.observe;
+    this.#init = init;
     if (shared) {
       const ring = createRingBuffer(config.ringBytes, true) as SharedArrayBuffer;
       init.rings.push({ producer: this.producerId, buffer: ring });
@@ -217,27 +241,7 @@ class WorkerTransport implements Transport {
       const mirror = new Float64Array(buffer ?? new ArrayBuffer(UPLINK_STAT_NAMES.length * 8));
       this.uplinkStats = () => readUplinkStats(mirror);
     }
-    this.#worker = runtime.startWorker(init);
-    this.#remote = Comlink.wrap<WorkerApi>(this.#worker.endpoint);
-    let rejectDead!: (e: Error) => void;
-    this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
-    this.#dead.catch(() => {});
-    this.#worker.onExit((err) => {
-      if (this.#closing !== null && err === null) return;
-      this.#failure ??= err ?? new LoggerClosedError("The flightlog worker exited unexpectedly");
-      Atomics.store(this.#control32, STATE, ConsumerState.failed);
-      rejectDead(this.#failure);
-    });
-    this.#ready = this.#call(() => this.#remote.ready()).then((res) => {
-      // Without shared memory the worker's STATE slot is a copy: mirror "running" here.
-      if (res === null && !shared) Atomics.store(this.#control32, STATE, ConsumerState.running);
-      if (res !== null) {
-        this.#failure ??= new Error(res);
-        Atomics.store(this.#control32, STATE, ConsumerState.failed);
-        rejectDead(this.#failure);
-      }
-    });
-    this.#ready.catch(() => {});
+    this.#start(init);
     // Browser, message transport: a connection kept open to spill the unsent batch at pagehide.
     const spill = config.exitHooks && !shared ? runtime.openSpill(config.dir) : null;
     this.#spill = spill;
@@ -247,6 +251,108 @@ class WorkerTransport implements Transport {
         spill === null ? undefined : () => this.#spillBatch(spill),
       )
       : () => {};
+  }
+
+  #start(init: WorkerInit): void {
+    const worker = runtime.startWorker(init);
+    this.#worker = worker;
+    this.#remote = Comlink.wrap<WorkerApi>(worker.endpoint);
+    let rejectDead!: (e: Error) => void;
+    this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
+    this.#dead.catch(() => {});
+    worker.onExit((err) => {
+      if (this.#closing !== null && err === null) return;
+      const why = err ?? new LoggerClosedError("The flightlog worker exited unexpectedly");
+      rejectDead(why);
+      if (this.#closing === null && this.#failure === null && this.#budget.take()) {
+        this.#restart(why);
+        return;
+      }
+      this.#failure ??= why;
+      Atomics.store(this.#control32, STATE, ConsumerState.failed);
+    });
+    this.#ready = this.#call(() => this.#remote.ready()).then((res) => {
+      // Without shared memory the worker's STATE slot is a copy: mirror "running" here.
+      if (res === null && !init.shared) {
+        Atomics.store(this.#control32, STATE, ConsumerState.running);
+      }
+      if (res !== null) {
+        this.#failure ??= new Error(res);
+        Atomics.store(this.#control32, STATE, ConsumerState.failed);
+        rejectDead(this.#failure);
+      } else if (init.restarted === true && this.#worker === worker) {
+        this.#countCrashLoss();
+        Atomics.store(this.#control32, RESUME, 1);
+        Atomics.notify(this.#control32, RESUME);
+      }
+    });
+    this.#ready.catch(() => {});
+  }
+
+  // Runs in the exit callback, between two log calls of this thread.
+  #restart(why: Error): void {
+    Atomics.store(this.#control32, STATE, ConsumerState.starting);
+    Atomics.store(this.#control32, RESUME, 0);
+    this.#remote[Comlink.releaseProxy]();
+    this.#lastCrash = why;
+    const rings = this.#init.rings.map((r) => ({ ...r }));
+    const own = rings[0];
+    if (own !== undefined && own.producer === this.producerId) {
+      let defs = this.bindingsSource?.() ?? new Uint8Array(0);
+      this.producer.wake(); // publishes HEAD
+      const i32 = new Int32Array(own.buffer, 0, 48);
+      // Still needed by events the dead worker never reached: hand them over again.
+      const prev = this.#handedOver;
+      if (prev !== null && ((Atomics.load(i32, TAIL) - prev.head) | 0) < 0) {
+        const merged = new Uint8Array(prev.bytes.length + defs.length);
+        merged.set(prev.bytes);
+        merged.set(defs, prev.bytes.length);
+        defs = merged;
+      }
+      this.#handedOver = { bytes: defs, head: Atomics.load(i32, HEAD) };
+      own.bindings = defs;
+    }
+    if (this.producer instanceof BatchProducer) this.producer.rebase();
+    this.#start({ ...this.#init, rings, restarted: true });
+    this.onRestart?.(why);
+  }
+
+  // Runs once the new worker holds the store lock, so the dead one has
+  // stopped, and before the new one drains: what is neither persisted,
+  // dropped, lost nor still in the ring was taken by the dead worker.
+  #countCrashLoss(): void {
+    const own = this.#init.rings[0];
+    if (own === undefined || own.producer !== this.producerId) return;
+    this.publishCounters?.();
+    this.producer.wake();
+    const lost = eventsLostInCrash(own.buffer, this.producer.counters());
+    if (lost > 0) {
+      const f64 = new Float64Array(own.buffer, 0, 24);
+      f64[LOST] = f64[LOST]! + lost;
+      this.#crashLoss = new Error(
+        `The flightlog worker died (${this.#lastCrash?.message}); ${lost} events it had taken were lost and counted as dropped; it was restarted`,
+        { cause: this.#lastCrash },
+      );
+    }
+  }
+  #lastCrash: Error | null = null;
+  #handedOver: { bytes: Uint8Array; head: number } | null = null;
+  publishCounters: (() => void) | undefined = undefined;
+
+  /** Restarts so far after the worker died. */
+  get restarts(): number {
+    return this.#budget.restarts;
+  }
+
+  /**
+   * Fault injection for the worker-crash tests: ends the current worker by
+   * `terminate()` or by an uncaught exception inside it.
+   */
+  async crashWorker(how: "terminate" | "throw"): Promise<void> {
+    const worker = this.#worker;
+    if (how === "throw") {
+      await this.#call(() => this.#remote.crash("injected worker crash")).catch(() => {});
+    } else await worker.terminate();
   }
 
   readonly #spill: ReturnType<typeof runtime.openSpill>;
@@ -291,9 +397,24 @@ class WorkerTransport implements Transport {
 
   async flush(durable: boolean): Promise<void> {
     if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
-    await this.#ready;
-    if (this.producer instanceof BatchProducer) await this.producer.post();
-    await this.#call(() => this.#remote.flush(durable));
+    for (let attempt = 0;; attempt++) {
+      const worker = this.#worker;
+      try {
+        await this.#ready;
+        if (this.producer instanceof BatchProducer) await this.producer.post();
+        await this.#call(() => this.#remote.flush(durable));
+        break;
+      } catch (err) {
+        // The worker died during the call and a new one took over the same
+        // rings: ask the new one (what it must store is still in the ring).
+        if (this.#failure !== null || this.#worker === worker || attempt >= 3) throw err;
+      }
+    }
+    const loss = this.#crashLoss;
+    if (loss !== null) {
+      this.#crashLoss = null;
+      throw loss;
+    }
   }
 
   async query(filter: QueryFilter): Promise<QueryPage> {
@@ -324,6 +445,8 @@ class WorkerTransport implements Transport {
     if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
     const producer = `${this.#instance}.${this.#nextProducer++}`;
     const ring = createRingBuffer(this.producer.capacity, true) as SharedArrayBuffer;
+    // A restarted worker gets this ring too.
+    this.#init.rings.push({ producer, buffer: ring });
     // Events written before the worker registers the ring wait in it.
     this.#call(() => this.#remote.addRing(producer, ring)).catch(() => {});
     return {
@@ -416,6 +539,10 @@ export class BatchProducer implements Producer {
   #persisted = 0;
   #internal = 0;
   #lost = 0;
+  #crashLost = 0;
+  // Counts acknowledged by workers that have since died; `#gen` numbers the workers.
+  readonly #base = { persisted: 0, internal: 0, lost: 0 };
+  #gen = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #intervalMs: number;
   readonly #send: (
@@ -486,15 +613,37 @@ export class BatchProducer implements Producer {
     this.#fill = 0;
     this.epoch++;
     this.#inflight += n;
+    const gen = this.#gen;
     const p = this.#send(bytes, this.#emitted, this.#dropped).then((ack) => {
       this.#persisted = ack.persisted;
       this.#internal = ack.internal;
       this.#lost = ack.lost;
+    }, (err) => {
+      // The worker died with the batch (src/ring.ts "Worker restart"): its
+      // user events are lost, and counted, so emitted = persisted + dropped;
+      // the next worker counts from zero, on top of what this one acknowledged.
+      walkRecords(bytes, n, 0, 0x40000000, (b, start) => {
+        if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) this.#crashLost++;
+      });
+      if (gen === this.#gen) this.rebase();
+      throw err;
     }).finally(() => {
       this.#inflight -= n;
     });
     this.#posting = p.catch(() => {});
     return p;
+  }
+
+  /**
+   * A new worker took over: it counts from zero, on top of what the dead one
+   * acknowledged. Idempotent per worker.
+   */
+  rebase(): void {
+    this.#gen++;
+    this.#base.persisted += this.#persisted;
+    this.#base.internal += this.#internal;
+    this.#base.lost += this.#lost;
+    this.#persisted = this.#internal = this.#lost = 0;
   }
 
   publish(emitted: number, dropped: number): void {
@@ -520,9 +669,9 @@ export class BatchProducer implements Producer {
     return {
       emitted: this.#emitted,
       dropped: this.#dropped,
-      persisted: this.#persisted,
-      internal: this.#internal,
-      lost: this.#lost,
+      persisted: this.#base.persisted + this.#persisted,
+      internal: this.#base.internal + this.#internal,
+      lost: this.#base.lost + this.#lost + this.#crashLost,
     };
   }
 

@@ -15,7 +15,12 @@ export interface WorkerInit {
   dir: string;
   store: StoreOptions;
   control: SharedArrayBuffer | ArrayBuffer;
-  rings: { producer: string; buffer: SharedArrayBuffer }[];
+  rings: { producer: string; buffer: SharedArrayBuffer; bindings?: Uint8Array }[];
+  /**
+   * True when this worker replaces one that died (src/ring.ts "Worker
+   * restart"): each ring comes with the definitions its producer handed over.
+   */
+  restarted?: boolean;
   /** True for the SharedArrayBuffer transport: run the drain loop. */
   shared: boolean;
   /** Console output and metrics fed from persisted events. */
@@ -45,4 +50,6 @@ export interface WorkerApi {
   /** The Prometheus exposition text (after a drain), or null when metrics are off. */
   metrics(): string | null;
   close(): void | Promise<void>;
+  /** Throws `message` as an uncaught exception in the worker (fault injection in tests). */
+  crash(message: string): void;
 }

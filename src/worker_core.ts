@@ -107,11 +107,33 @@ export class Consumer {
     Atomics.store(this.#control, STATE, ConsumerState.running);
   }
 
-  /** Registers a producer's ring. */
-  addRing(producer: string, buffer: SharedArrayBuffer | ArrayBuffer): void {
+  /**
+   * Registers a producer's ring. After a worker restart, `recovered` carries
+   * the bindings definitions the producer handed over (framed records laid
+   * end to end; src/ring.ts "Worker restart").
+   */
+  addRing(
+    producer: string,
+    buffer: SharedArrayBuffer | ArrayBuffer,
+    recovered?: { bindings?: Uint8Array | undefined },
+  ): void {
+    const decoder = new Decoder();
+    if (recovered !== undefined) {
+      decoder.recovering = true;
+      const defs = recovered.bindings;
+      if (defs !== undefined && defs.length > 0) {
+        walkRecords(defs, defs.length, 0, 0x40000000, (bytes, start, end) => {
+          try {
+            decoder.define(bytes, start, end, true);
+          } catch {
+            this.#decodeErrors++;
+          }
+        });
+      }
+    }
     this.#producers.push({
       id: producer,
-      decoder: new Decoder(),
+      decoder,
       ring: new RingConsumer(buffer),
       emitted: 0,
       dropped: 0,

@@ -4,12 +4,36 @@
  *
  * @module
  */
-import { Consumer } from "./worker_core.ts";
+import { Consumer, type Store } from "./worker_core.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import { openStore, openUplinkFiles, writeConsole } from "./_runtime_deno.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
 import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
 import { gzipDeno } from "./uplink/_gzip_deno.ts";
+import { StoreLockedError } from "./store/errors.ts";
+import { waitForResume } from "./ring.ts";
+
+type StoreOpenOptions = Parameters<typeof openStore>[1];
+
+/**
+ * Opens the store. A worker that replaces a dead one may find the store
+ * still locked by it: the dead thread's files are closed asynchronously after
+ * it ends. Then it retries for up to `RESTART_LOCK_WAIT_MS`.
+ */
+function openStoreAfterRestart(init: WorkerInit, options: StoreOpenOptions): Store {
+  const deadline = performance.now() + RESTART_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return openStore(init.dir, options);
+    } catch (err) {
+      if (init.restarted !== true || !(err instanceof StoreLockedError)) throw err;
+      if (performance.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+const RESTART_LOCK_WAIT_MS = 5000;
 
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
@@ -23,7 +47,7 @@ export function serveWorker(init: WorkerInit): WorkerApi {
   let failure: Error | null = null;
   let observers: Observers | null = null;
   try {
-    const store = openStore(init.dir, {
+    const store = openStoreAfterRestart(init, {
       ...init.store,
       onEvict: (records) => uplink?.onStoreEvict(records),
     });
@@ -49,10 +73,25 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       onOnline = () => started.wake();
       globalThis.addEventListener?.("online", onOnline);
     }
-    for (const r of init.rings) consumer.addRing(r.producer, r.buffer);
+    for (const r of init.rings) {
+      consumer.addRing(
+        r.producer,
+        r.buffer,
+        init.restarted === true ? { bindings: r.bindings } : undefined,
+      );
+    }
     if (init.shared) {
-      consumer.run().catch((err) => {
+      const c = consumer;
+      // A restarted consumer drains only once the front end has counted what
+      // the dead one took (src/ring.ts "Worker restart").
+      const resumed = init.restarted === true ? waitForResume(init.control) : Promise.resolve();
+      resumed.then(() => c.run()).catch((err) => {
         failure = err instanceof Error ? err : new Error(String(err));
+        // A drain loop that failed drains no more: end the worker so the
+        // front end notices and starts a new one (src/ring.ts "Worker restart").
+        setTimeout(() => {
+          throw failure;
+        }, 0);
       });
     }
   } catch (err) {
@@ -89,6 +128,13 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       if (onOnline !== null) globalThis.removeEventListener?.("online", onOnline);
       await uplink?.close();
       consumer?.close();
+    },
+    crash: (message) => {
+      // Fault injection for the worker-crash tests: an uncaught exception
+      // outside any RPC, as a bug in the worker would raise.
+      setTimeout(() => {
+        throw new Error(message);
+      }, 0);
     },
   };
 }

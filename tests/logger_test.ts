@@ -201,6 +201,9 @@ Deno.test('overflow "block" waits for space instead of dropping', async () => {
       blockTimeoutMs: 5000,
     },
     async (log) => {
+      // Wait for the worker first: under load its start-up (a type check under
+      // `deno test`) can outlast blockTimeoutMs, and this test is about a full ring.
+      await log.flush();
       for (let i = 0; i < 20_000; i++) log.info("tick", { i });
       await log.flush();
       const s = log.stats();

@@ -7,6 +7,8 @@ import type { LogEvent } from "../../src/event.ts";
 import { type LevelName, SEVERITY } from "../../src/level.ts";
 import { denoFs } from "../../src/store/_fs_deno.ts";
 import type { StoreFile, StoreFs } from "../../src/store/fs.ts";
+import { SegmentStore } from "../../src/store/segment_store.ts";
+import { FILE_HEADER_SIZE, segmentFileName } from "../../src/store/segment_format.ts";
 
 /** Builds an event; `fields` default to none, level to info. */
 export function makeEvent(
@@ -158,4 +160,32 @@ export function recordingFs(faults: FsFaults = {}): { fs: StoreFs; log: FsLog } 
     },
   };
   return { fs, log };
+}
+
+/**
+ * Writes `count` one-record segments into `dir`, each damaged: a flipped
+ * payload byte and half a copy of the record dangling after it. Returns the
+ * total bytes written. (tests/store/segment_store_recovery_test.ts, and the
+ * full-size run in bench/soak.ts.)
+ */
+export async function writeDamagedSegments(dir: string, count: number): Promise<number> {
+  const source = await tempDir();
+  let total = 0;
+  try {
+    const store = SegmentStore.open(source, { maxAgeMs: Infinity, segmentBytes: 1 });
+    for (let s = 0; s < count; s++) store.append(flowEvents(`f${s % 10}`, s * 4 + 1, s * 4 + 4));
+    store.close();
+    for (let s = 1; s <= count; s++) {
+      const bytes = Deno.readFileSync(`${source}/${segmentFileName(s)}`);
+      bytes[bytes.length - 5]! ^= 0x40;
+      const torn = new Uint8Array(bytes.length + 40);
+      torn.set(bytes);
+      torn.set(bytes.subarray(FILE_HEADER_SIZE, FILE_HEADER_SIZE + 40), bytes.length);
+      Deno.writeFileSync(`${dir}/${segmentFileName(s)}`, torn);
+      total += torn.length;
+    }
+  } finally {
+    await Deno.remove(source, { recursive: true });
+  }
+  return total;
 }

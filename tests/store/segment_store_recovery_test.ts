@@ -8,7 +8,13 @@ import {
   RECORD_HEADER,
   segmentFileName,
 } from "../../src/store/segment_format.ts";
-import { flowEvents, segmentFiles, tempDir } from "./_helpers.ts";
+import {
+  flowEvents,
+  recordingFs,
+  segmentFiles,
+  tempDir,
+  writeDamagedSegments,
+} from "./_helpers.ts";
 
 const OPTIONS = { maxAgeMs: Infinity };
 
@@ -274,33 +280,23 @@ Deno.test("SegmentStore.open() never throws on damaged files and returns only wr
   }
 });
 
-Deno.test("SegmentStore.open() opens 1,000 damaged segments within 5 s", async () => {
-  const source = await tempDir();
+// The ≤ 5 s budget is a figure of `deno task soak` (bench/soak.ts), not a
+// timed test: here the work is bounded instead, every file read about once.
+Deno.test("SegmentStore.open() reads 1,000 damaged segments about once each", async () => {
   const dir = await tempDir();
   try {
-    const store = SegmentStore.open(source, { ...OPTIONS, segmentBytes: 1 });
-    for (let s = 0; s < 1000; s++) store.append(flowEvents(`f${s % 10}`, s * 4 + 1, s * 4 + 4));
-    store.close();
-    for (let s = 1; s <= 1000; s++) {
-      const bytes = Deno.readFileSync(`${source}/${segmentFileName(s)}`);
-      // Flip a payload byte and leave half a copy of the record dangling after it.
-      bytes[bytes.length - 5]! ^= 0x40;
-      const torn = new Uint8Array(bytes.length + 40);
-      torn.set(bytes);
-      torn.set(bytes.subarray(FILE_HEADER_SIZE, FILE_HEADER_SIZE + 40), bytes.length);
-      Deno.writeFileSync(`${dir}/${segmentFileName(s)}`, torn);
-    }
-    const started = performance.now();
-    const damaged = SegmentStore.open(dir, OPTIONS);
-    const elapsed = performance.now() - started;
+    const total = await writeDamagedSegments(dir, 1000);
+    const { fs, log } = recordingFs();
+    const damaged = SegmentStore.open(dir, { ...OPTIONS, fs });
     const stats = damaged.stats();
     assert.equal(stats.segments, 1000);
     assert.equal(stats.events, 0);
     assert.equal(stats.damage.bad_checksum, 1000);
-    assert.ok(elapsed < 5000, `opened in ${elapsed.toFixed(0)} ms`);
+    const read = log.reads.reduce((sum, r) => sum + r.bytes, 0);
+    assert.ok(read <= 2 * total, `read ${read} bytes of ${total}`);
+    assert.ok(log.maxOpen <= 3, `${log.maxOpen} files open at once`);
     damaged.close();
   } finally {
-    await Deno.remove(source, { recursive: true });
     await Deno.remove(dir, { recursive: true });
   }
 });
