@@ -366,6 +366,9 @@ export class Uplink {
       const records = await this.#source.readAfter(c.cursor, this.#options.batchEvents);
       if (records.length === 0) {
         const unread = await this.#source.recordsAfter(c.cursor, 1);
+        // A record past `last` was appended since readAfter() (the consumer
+        // runs between these awaits): read it next time, never skip it.
+        if (unread.length > 0 && unread[0]!.seq > last) return 0;
         if (unread.length > 0) {
           // Indexed but unreadable (damaged, counted by the store): step over it.
           c.cursor = unread[0]!.seq;

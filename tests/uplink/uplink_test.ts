@@ -466,6 +466,39 @@ Deno.test("Uplink reads from an asynchronous source, as the IndexedDB store will
   }
 });
 
+Deno.test("Uplink never skips a record appended between its two reads of the store", async () => {
+  const h = await Harness.open();
+  try {
+    const store = h.store;
+    let appended: ReturnType<typeof fill> = [];
+    // The worker's consumer runs between the uplink's awaits: here it appends
+    // right after readAfter() found nothing.
+    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 }, {
+      source: {
+        get lastSeq() {
+          return store.lastSeq;
+        },
+        readAfter: (after, max) => {
+          const found = store.readAfter(after, max);
+          if (found.length === 0 && appended.length === 0) appended = fill(h, 1);
+          return found;
+        },
+        recordsAfter: (after, max) => store.recordsAfter(after, max),
+        backlog: (after) => store.backlog(after),
+        append: (events) => store.append(events),
+      },
+      files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+    });
+    await uplink.step();
+    while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
+    assert.equal(appended.length, 10);
+    assert.deepEqual(h.receiver.uids(), uidsOfEvents(appended));
+    await uplink.close();
+  } finally {
+    await h.close();
+  }
+});
+
 Deno.test("Uplink steps over a damaged record instead of stalling on it", async () => {
   const h = await Harness.open({ batchEvents: 10 });
   try {
