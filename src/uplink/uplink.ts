@@ -26,6 +26,7 @@ import {
   type UplinkStats,
 } from "./options.ts";
 import { type OtlpOptions, toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
+import { encodeOtlpLogs } from "../export/otlp_json.ts";
 
 /** A value, or a promise of it: a source may be synchronous (segment files) or not (IndexedDB). */
 export type MaybePromise<T> = T | Promise<T>;
@@ -389,12 +390,20 @@ export class Uplink {
     }
     const part = batch.parts[0]!;
     const otlp = this.#otlpOptions;
-    const request = c.signal === "logs"
-      ? this.#encoders.logs(part, otlp)
-      : this.#encoders.traces(part, otlp);
-    const items = countItems(request, c.signal);
+    let items: number;
+    let json: Uint8Array;
+    if (c.signal === "logs" && this.#encoders === defaultEncoders) {
+      // The bytes of stringifying toOtlpLogs, at a third of the cost; one record per event.
+      items = part.length;
+      json = encodeOtlpLogs(part, otlp);
+    } else {
+      const request = c.signal === "logs"
+        ? this.#encoders.logs(part, otlp)
+        : this.#encoders.traces(part, otlp);
+      items = countItems(request, c.signal);
+      json = items === 0 ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(request));
+    }
     if (items === 0) return this.#done(c, batch, 0);
-    const json = new TextEncoder().encode(JSON.stringify(request));
     if (json.length > this.#options.batchBytes && part.length > 1) {
       batch.parts.splice(0, 1, ...halves(part));
       return 0;
