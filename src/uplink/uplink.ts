@@ -72,6 +72,8 @@ export interface UplinkFiles {
   saveCursor(signal: UplinkSignal, position: UplinkPosition, durable: boolean): void;
   /** Keeps a batch the receiver refused for good. */
   writeDeadLetter(name: string, body: Uint8Array): void;
+  /** Releases what the files hold open (after the final save of {@linkcode Uplink.close}). */
+  close?(): void;
 }
 
 /** Encoders of OTLP/JSON requests. */
@@ -355,6 +357,7 @@ export class Uplink {
     this.#closer.abort();
     await this.#loop;
     for (const c of this.#channels) this.#save(c, true);
+    this.#files.close?.();
   }
 
   // ---- one channel ----
