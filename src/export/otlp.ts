@@ -32,7 +32,7 @@
  * @module
  */
 import type { LogEvent } from "../event.ts";
-import { collectSpans, spanContextOf, type TraceSpan } from "./spans.ts";
+import { cachedSpanContext, collectSpans, type TraceSpan } from "./spans.ts";
 
 /** flightlog's version, the default scope version. */
 export const FLIGHTLOG_VERSION = "0.1.0";
@@ -189,7 +189,8 @@ export interface OtlpTracesRequest {
   }[];
 }
 
-const SEVERITY_TEXT: Readonly<Record<string, string>> = {
+/** Level names as `severityText`. */
+export const SEVERITY_TEXT: Readonly<Record<string, string>> = {
   trace: "TRACE",
   debug: "DEBUG",
   info: "INFO",
@@ -292,7 +293,8 @@ function toKeyValues(object: Record<string, unknown>, depth = 0): OtlpKeyValue[]
   return out;
 }
 
-function resourceOf(options: OtlpOptions): OtlpResource {
+/** The `Resource` of `options`; a `TypeError` when invalid. */
+export function resourceOf(options: OtlpOptions): OtlpResource {
   const given = options.resource ?? {};
   if (typeof given !== "object" || given === null) {
     throw new TypeError("Invalid OTLP option resource: pass an object of attributes");
@@ -303,7 +305,8 @@ function resourceOf(options: OtlpOptions): OtlpResource {
   return { attributes: toKeyValues(attributes), droppedAttributesCount: 0 };
 }
 
-function scopeOf(options: OtlpOptions): OtlpScope {
+/** The `InstrumentationScope` of `options`; a `TypeError` when invalid. */
+export function scopeOf(options: OtlpOptions): OtlpScope {
   const name = options.scopeName ?? "flightlog";
   const version = options.scopeVersion ?? FLIGHTLOG_VERSION;
   if (typeof name !== "string" || typeof version !== "string") {
@@ -349,28 +352,30 @@ export function toOtlpLogs(
   const resource = resourceOf(options);
   const scope = scopeOf(options);
   const logRecords: OtlpLogRecord[] = new Array(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
-    const time = msToUnixNano(event.ts_ms);
-    const record: OtlpLogRecord = {
-      timeUnixNano: time,
-      observedTimeUnixNano: time,
-      severityNumber: event.severity,
-      severityText: SEVERITY_TEXT[event.level] ?? String(event.level).toUpperCase(),
-      body: { stringValue: event.event },
-      eventName: event.event,
-      attributes: eventAttributes(event),
-      droppedAttributesCount: 0,
-    };
-    const context = spanContextOf(event.fields);
-    if (context !== null) {
-      record.flags = FLAG_SAMPLED;
-      record.traceId = context.trace_id;
-      record.spanId = context.span_id;
-    }
-    logRecords[i] = record;
-  }
+  for (let i = 0; i < events.length; i++) logRecords[i] = logRecordOf(events[i]!);
   return { resourceLogs: [{ resource, scopeLogs: [{ scope, logRecords }] }] };
+}
+
+/** One event as a `LogRecord` (the mapping in the module doc). */
+export function logRecordOf(event: LogEvent): OtlpLogRecord {
+  const time = msToUnixNano(event.ts_ms);
+  const record: OtlpLogRecord = {
+    timeUnixNano: time,
+    observedTimeUnixNano: time,
+    severityNumber: event.severity,
+    severityText: SEVERITY_TEXT[event.level] ?? String(event.level).toUpperCase(),
+    body: { stringValue: event.event },
+    eventName: event.event,
+    attributes: eventAttributes(event),
+    droppedAttributesCount: 0,
+  };
+  const context = cachedSpanContext(event.fields);
+  if (context !== null) {
+    record.flags = FLAG_SAMPLED;
+    record.traceId = context.trace_id;
+    record.spanId = context.span_id;
+  }
+  return record;
 }
 
 /**

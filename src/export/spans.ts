@@ -250,6 +250,106 @@ function ownerOf(fields: Record<string, unknown>): Owner | null {
   return null;
 }
 
+/** Where an event belongs and its trace id, as {@linkcode cachedContext} caches them. */
+interface Context {
+  readonly owner: Owner | null;
+  readonly trace_id: string;
+  /** `{ trace_id, span_id }` of the owner, or null; shared, never modified. */
+  readonly span: Readonly<{ trace_id: string; span_id: string }> | null;
+}
+
+/**
+ * Contexts by their correlation tuple. A flow's events share their ids, and
+ * deriving them hashes each id text four times over (~6 µs an event, 90% of
+ * `toOtlpLogs`); a lookup is a tenth of that. Bounded: cleared when full.
+ */
+const contextCache = new Map<string, Context>();
+const CONTEXT_CACHE_MAX = 4096;
+
+/** A self-delimiting key part: `-` for none, else `<length>:<text>` (no two tuples share a key). */
+function keyPart(value: string | undefined): string {
+  return value === undefined ? "-" : value.length + ":" + value;
+}
+
+function stringField(fields: Record<string, unknown>, name: string): string | undefined {
+  const value = fields[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The owner and trace id of an event, cached by exactly the values that
+ * {@linkcode ownerOf} and {@linkcode traceIdOf} read, so a hit returns what
+ * they would compute.
+ */
+function cachedContext(fields: Record<string, unknown>): Context {
+  const trace = fields.trace_id, flow = fields.flow_id, run = fields.run_id;
+  const job = fields.job_id, step = fields.step_id, span = fields.span_id;
+  const parent = fields.parent_id;
+  // The last tuple first: consecutive events of a flow share it, and seven
+  // comparisons cost a tenth of building the key. Equal values (=== : 0 and
+  // -0 give the same id text) give the same context.
+  const last = lastTuple;
+  if (
+    lastContext !== null && trace === last[0] && flow === last[1] && run === last[2] &&
+    job === last[3] && step === last[4] && span === last[5] && parent === last[6]
+  ) {
+    return lastContext;
+  }
+  const context = lookupContext(fields);
+  last[0] = trace;
+  last[1] = flow;
+  last[2] = run;
+  last[3] = job;
+  last[4] = step;
+  last[5] = span;
+  last[6] = parent;
+  lastContext = context;
+  return context;
+}
+
+/** The correlation values of the last context returned, and that context. */
+const lastTuple: unknown[] = new Array(7);
+let lastContext: Context | null = null;
+
+function lookupContext(fields: Record<string, unknown>): Context {
+  const key = keyPart(stringField(fields, "trace_id")) +
+    keyPart(idField(fields, "flow_id")) +
+    keyPart(idField(fields, "run_id")) +
+    keyPart(idField(fields, "job_id")) +
+    keyPart(idField(fields, "step_id")) +
+    keyPart(stringField(fields, "span_id")) +
+    keyPart(stringField(fields, "parent_id"));
+  let context = contextCache.get(key);
+  if (context === undefined) {
+    const owner = ownerOf(fields);
+    const trace_id = traceIdOf(fields);
+    context = {
+      owner,
+      trace_id,
+      span: owner === null ? null : Object.freeze({ trace_id, span_id: owner.spanId }),
+    };
+    if (contextCache.size >= CONTEXT_CACHE_MAX) contextCache.clear();
+    contextCache.set(key, context);
+  }
+  return context;
+}
+
+/**
+ * The span context of an event like {@linkcode spanContextOf}, from the
+ * cache: a shared frozen object (do not keep or modify it). For the encoders.
+ */
+export function cachedSpanContext(
+  fields: Record<string, unknown>,
+): Readonly<{ trace_id: string; span_id: string }> | null {
+  return cachedContext(fields).span;
+}
+
+/** Empties the id cache (tests compare cached and freshly derived ids). */
+export function clearSpanContextCache(): void {
+  contextCache.clear();
+  lastContext = null;
+}
+
 /**
  * The trace id of an event: its `trace_id` when that is 32 hex digits, else
  * derived from `flow_id`, else `run_id`, else the constant `"flightlog"`.
@@ -289,9 +389,8 @@ export function traceIdOf(fields: Record<string, unknown>): string {
 export function spanContextOf(
   fields: Record<string, unknown>,
 ): { trace_id: string; span_id: string } | null {
-  const owner = ownerOf(fields);
-  if (owner === null) return null;
-  return { trace_id: traceIdOf(fields), span_id: owner.spanId };
+  const span = cachedContext(fields).span;
+  return span === null ? null : { trace_id: span.trace_id, span_id: span.span_id };
 }
 
 function errorMessage(fields: Record<string, unknown>): string | null {
@@ -351,7 +450,8 @@ export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
   const drafts = new Map<string, Draft>();
   for (const event of sorted) {
     const fields = event.fields;
-    const owner = ownerOf(fields);
+    const context = cachedContext(fields);
+    const owner = context.owner;
     if (owner === null) continue;
     let draft = drafts.get(owner.key);
     if (draft === undefined) {
@@ -362,7 +462,7 @@ export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
       }
       draft = {
         span: {
-          trace_id: traceIdOf(fields),
+          trace_id: context.trace_id,
           span_id: owner.spanId,
           parent_span_id: owner.parentSpanId,
           kind: owner.kind,
@@ -498,7 +598,9 @@ function addMissingParents(spans: TraceSpan[]): void {
 
 /**
  * `node`; else the id its kind is named by (a `span_id` span with a run, job
- * or step start/end event counts as that kind); else the recorded `span_id`.
+ * or step start/end event counts as that kind); else the recorded `span_id`
+ * (never the event name while an id is at hand: a `span_id` span whose
+ * `step_end` carries no `step_id` is named by its `span_id`).
  */
 function spanName(span: TraceSpan): string {
   const c = span.correlation;
@@ -514,7 +616,12 @@ function spanName(span: TraceSpan): string {
     : kind === "step"
     ? c.step_id
     : c.span_id;
-  return id ?? c.step_id ?? c.job_id ?? c.run_id ?? span.events[0]!.event;
+  if (id !== undefined) return id;
+  if (c.span_id !== undefined) return c.span_id;
+  // A run, job or step named by a number: the correlation holds strings only.
+  const first = span.events[0]!;
+  return idField(first.fields, `${span.kind}_id`) ?? c.step_id ?? c.job_id ?? c.run_id ??
+    first.event;
 }
 
 function isSorted(events: readonly LogEvent[]): boolean {

@@ -26,6 +26,7 @@ import {
   type UplinkStats,
 } from "./options.ts";
 import { type OtlpOptions, toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
+import { encodeOtlpLogs } from "../export/otlp_json.ts";
 
 /** A value, or a promise of it: a source may be synchronous (segment files) or not (IndexedDB). */
 export type MaybePromise<T> = T | Promise<T>;
@@ -71,6 +72,8 @@ export interface UplinkFiles {
   saveCursor(signal: UplinkSignal, position: UplinkPosition, durable: boolean): void;
   /** Keeps a batch the receiver refused for good. */
   writeDeadLetter(name: string, body: Uint8Array): void;
+  /** Releases what the files hold open (after the final save of {@linkcode Uplink.close}). */
+  close?(): void;
 }
 
 /** Encoders of OTLP/JSON requests. */
@@ -93,7 +96,11 @@ export interface UplinkRuntime {
   random?: () => number;
   /** Waits `ms` or until `signal` aborts. @default a timer */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** @default {toOtlpLogs / toOtlpTraces} */
+  /**
+   * With the default, logs are written by `encodeOtlpLogs` (the same bytes
+   * as stringifying `toOtlpLogs`, a third of the cost).
+   * @default {toOtlpLogs / toOtlpTraces}
+   */
   encoders?: OtlpEncoders;
   /** Gzips a request body. @default a `CompressionStream` */
   gzip?: (bytes: Uint8Array) => Promise<Uint8Array>;
@@ -354,6 +361,7 @@ export class Uplink {
     this.#closer.abort();
     await this.#loop;
     for (const c of this.#channels) this.#save(c, true);
+    this.#files.close?.();
   }
 
   // ---- one channel ----
@@ -392,12 +400,20 @@ export class Uplink {
     }
     const part = batch.parts[0]!;
     const otlp = this.#otlpOptions;
-    const request = c.signal === "logs"
-      ? this.#encoders.logs(part, otlp)
-      : this.#encoders.traces(part, otlp);
-    const items = countItems(request, c.signal);
+    let items: number;
+    let json: Uint8Array;
+    if (c.signal === "logs" && this.#encoders === defaultEncoders) {
+      // The bytes of stringifying toOtlpLogs, at a third of the cost; one record per event.
+      items = part.length;
+      json = encodeOtlpLogs(part, otlp);
+    } else {
+      const request = c.signal === "logs"
+        ? this.#encoders.logs(part, otlp)
+        : this.#encoders.traces(part, otlp);
+      items = countItems(request, c.signal);
+      json = items === 0 ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(request));
+    }
     if (items === 0) return this.#done(c, batch, 0);
-    const json = new TextEncoder().encode(JSON.stringify(request));
     if (json.length > this.#options.batchBytes && part.length > 1) {
       batch.parts.splice(0, 1, ...halves(part));
       return 0;

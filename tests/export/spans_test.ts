@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import type { LogEvent } from "../../src/event.ts";
 import { type LevelName, SEVERITY } from "../../src/level.ts";
 import {
+  clearSpanContextCache,
   collectSpans,
   deriveSpanId,
   deriveTraceId,
@@ -160,4 +162,71 @@ Deno.test("traceIdOf() uses trace_id, else flow_id, else run_id", () => {
   assert.equal(traceIdOf({ flow_id: "f", run_id: "1" }), traceIdOf({ flow_id: "f", run_id: "2" }));
   assert.notEqual(traceIdOf({ run_id: "1" }), traceIdOf({ run_id: "2" }));
   assert.equal(spanContextOf({ flow_id: "f" }), null);
+});
+
+Deno.test("spanContextOf() gives from its cache exactly the ids it derives afresh", () => {
+  const id = fc.oneof(
+    fc.constantFrom(
+      "f",
+      "1:f",
+      "-",
+      "",
+      "f\u0000",
+      "00f067aa0ba902b7",
+      "4bf92f3577b34da6a3ce929d0e0e4736",
+    ),
+    fc.integer({ min: -1, max: 1 }),
+    fc.constant(undefined),
+  );
+  const fields = fc.record({
+    flow_id: id,
+    run_id: id,
+    job_id: id,
+    step_id: id,
+    span_id: id,
+    parent_id: id,
+    trace_id: id,
+  }, { requiredKeys: [] });
+  fc.assert(
+    fc.property(fc.array(fields, { minLength: 1, maxLength: 20 }), (all) => {
+      // Warm: each lookup may hit what an earlier, different tuple left in the cache.
+      const warm = all.map((f) => spanContextOf(f));
+      const fresh = all.map((f) => {
+        clearSpanContextCache();
+        return spanContextOf(f);
+      });
+      assert.deepEqual(warm, fresh);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("collectSpans() names a span_id span by its span_id when its step_end has no step_id", () => {
+  const spans = collectSpans([
+    {
+      ts_ms: 1,
+      level: "info",
+      severity: 9,
+      event: "step_start",
+      producer: "p.1",
+      seq: 1,
+      fields: { span_id: "call-1" },
+    },
+    {
+      ts_ms: 2,
+      level: "info",
+      severity: 9,
+      event: "step_end",
+      producer: "p.1",
+      seq: 2,
+      fields: { span_id: "call-1", status: "ok" },
+    },
+    event(3, "step_end", { span_id: "call-2" }),
+  ]);
+  assert.deepEqual(spans.map((s) => [s.kind, s.name]), [["span", "call-1"], ["span", "call-2"]]);
+});
+
+Deno.test("collectSpans() names a step by its step_id when that is a number", () => {
+  const spans = collectSpans([event(1, "step_end", { step_id: 7, status: "ok" })]);
+  assert.equal(spans.find((s) => s.kind === "step")?.name, "7");
 });

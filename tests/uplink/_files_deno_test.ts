@@ -17,6 +17,7 @@ Deno.test("denoUplinkFiles() saves and loads a position per signal, replacing it
       ["uplink-logs.cursor", "uplink-traces.cursor"],
       "no temporary file left",
     );
+    files.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -45,6 +46,38 @@ Deno.test("denoUplinkFiles() keeps the newest 64 dead letters", async () => {
     assert.equal(names.length, 64);
     assert.ok(names[0]!.startsWith("000000000006-"), names[0]);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("denoUplinkFiles() overwrites the position in place between durable saves", async () => {
+  const dir = await Deno.makeTempDir();
+  const files = denoUplinkFiles(dir);
+  try {
+    files.saveCursor("logs", { seq: 1, skip: 0 }, false);
+    const inode = Deno.statSync(`${dir}/uplink-logs.cursor`).ino;
+    // Longest to shortest: the fixed width leaves nothing of the longer text behind.
+    files.saveCursor("logs", { seq: 999_999_999_999_999, skip: 999_999_999_999_999 }, false);
+    files.saveCursor("logs", { seq: 2, skip: 3 }, false);
+    assert.deepEqual(denoUplinkFiles(dir).loadCursor("logs"), { seq: 2, skip: 3 });
+    assert.equal(Deno.statSync(`${dir}/uplink-logs.cursor`).size, 32);
+    if (inode !== null) {
+      assert.equal(Deno.statSync(`${dir}/uplink-logs.cursor`).ino, inode, "same file, no rename");
+    }
+    files.saveCursor("logs", { seq: 4, skip: 0 }, true);
+    files.saveCursor("logs", { seq: 5, skip: 0 }, false);
+    assert.deepEqual(
+      denoUplinkFiles(dir).loadCursor("logs"),
+      { seq: 5, skip: 0 },
+      "after a rename",
+    );
+    // An old-format file (no padding) is overwritten whole.
+    files.close();
+    Deno.writeTextFileSync(`${dir}/uplink-logs.cursor`, "123456789012345 123456789012345\n");
+    files.saveCursor("logs", { seq: 6, skip: 1 }, false);
+    assert.deepEqual(denoUplinkFiles(dir).loadCursor("logs"), { seq: 6, skip: 1 });
+  } finally {
+    files.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
