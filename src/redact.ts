@@ -212,7 +212,7 @@ export class Redactor {
       }
       const out: Record<string, unknown> = {};
       const put = (key: string, val: () => unknown) => {
-        Object.defineProperty(out, key, {
+        Object.defineProperty(out, this.hasPatterns ? this.redactString(key) : key, {
           value: this.isSensitiveKey(key) ? REDACTED : this.#copy(val(), b, depth + 1, stack),
           enumerable: true,
           writable: true,

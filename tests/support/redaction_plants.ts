@@ -9,6 +9,8 @@ import fc from "fast-check";
 import type { Logger } from "../../mod.ts";
 import { withContext } from "../../src/context.ts";
 import { observable } from "../../src/observable.ts";
+import { getStdLogHandler } from "../../src/std_log.ts";
+import { BaseHandler, LogLevels, LogRecord } from "./std_log_stand_in.ts";
 
 export const SENSITIVE = [
   "api_key",
@@ -60,7 +62,9 @@ function luhnComplete(digits: number[]): string {
  * The canary of a plant, the value carrying it (built fresh) and the strings
  * that must never be found (a card number also as written, in groups of 4).
  */
-export function build(p: Plant): { canary: string; value: unknown; needles: string[] } {
+export function build(
+  p: Plant,
+): { canary: string; value: unknown; text: string; needles: string[] } {
   const key = p.upper ? p.key.toUpperCase() : p.key;
   const canary = p.kind === "card" ? luhnComplete(p.digits) : `c4n4ry${p.hex}`;
   let inner: unknown;
@@ -90,7 +94,11 @@ export function build(p: Plant): { canary: string; value: unknown; needles: stri
   let value = inner;
   for (let i = 0; i < p.depth; i++) value = { level: i, nested: value };
   const needles = p.kind === "card" ? [canary, grouped(canary)] : [canary];
-  return { canary, value, needles };
+  // The secret in free text (a message, a key), where only a value pattern finds it.
+  const text = p.kind === "card"
+    ? `paid with ${grouped(canary)} today`
+    : `sent Authorization: Bearer ${canary} upstream`;
+  return { canary, value, text, needles };
 }
 
 function grouped(digits: string): string {
@@ -110,17 +118,40 @@ export const plantArb: fc.Arbitrary<Plant> = fc.record({
 });
 
 /** Events {@linkcode logEverywhere} writes per plant. */
-export const EVENTS_PER_PLANT = 6;
+export const EVENTS_PER_PLANT = 10;
 
-/** Logs the plant's secret in fields, bindings, context, captured I/O and an error. */
+/**
+ * Logs the plant's secret in fields, bindings, context, captured I/O, an
+ * error, a message (directly and through an `@std/log` handler) and a key.
+ */
 export function logEverywhere(
   log: Logger,
   flowId: string,
   p: Plant,
   value: unknown,
   canary: string,
+  text: string,
 ) {
   const key = p.key;
+  const flow = log.child({ flow_id: flowId });
+  // As the message (the event name) and in a string field.
+  flow.info(text, { note: text });
+  // As an object key and a Map key.
+  flow.info("keyed", { [text]: 1, seen: new Map([[text, true]]) });
+  // Through @std/log: the message and its arguments.
+  const Handler = getStdLogHandler(BaseHandler, flow);
+  const handler = new Handler("DEBUG");
+  handler.handle(
+    new LogRecord({ msg: text, args: [{ value }], level: LogLevels.INFO, loggerName: "app" }),
+  );
+  handler.handle(
+    new LogRecord({
+      msg: "with args",
+      args: [value, text],
+      level: LogLevels.WARN,
+      loggerName: "app",
+    }),
+  );
   // In the fields of an event.
   log.child({ flow_id: flowId }).warn("planted", { payload: value });
   // In child bindings.
