@@ -134,8 +134,9 @@ export function logEverywhere(
 ) {
   const key = p.key;
   const flow = log.child({ flow_id: flowId });
-  // As the message (the event name) and in a string field.
-  flow.info(text, { note: text });
+  // As the message (the event name) and in a string field; as an error event
+  // in a span, the message is also the span's status message (`show`, timeline).
+  flow.error(text, { span_id: "planted", note: text });
   // As an object key and a Map key.
   flow.info("keyed", { [text]: 1, seen: new Map([[text, true]]) });
   // Through @std/log: the message and its arguments.
@@ -167,4 +168,55 @@ export function logEverywhere(
   node(value);
   // As an error's own property, logged as the fields themselves.
   log.child({ flow_id: flowId }).error("thrown", Object.assign(new Error("x"), { [key]: canary }));
+}
+
+const utf8 = new TextEncoder();
+
+function bytesInclude(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The canary search: the first needle found in `haystack` (a string, raw
+ * bytes, or any structured value such as an IndexedDB record, searched in its
+ * strings, keys and byte arrays), or null when none is there.
+ */
+export function findCanary(haystack: unknown, needles: readonly string[]): string | null {
+  const seen = new Set<unknown>();
+  const strings: string[] = [];
+  const bytes: Uint8Array[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") strings.push(v);
+    else if (v instanceof Uint8Array) bytes.push(v);
+    else if (v instanceof ArrayBuffer) bytes.push(new Uint8Array(v));
+    else if (ArrayBuffer.isView(v)) {
+      bytes.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    } else if (v !== null && typeof v === "object" && !seen.has(v)) {
+      seen.add(v);
+      if (v instanceof Map) { for (const [k, x] of v) (walk(k), walk(x)); }
+      else for (const [k, x] of Object.entries(v)) (strings.push(k), walk(x));
+    }
+  };
+  walk(haystack);
+  for (const needle of needles) {
+    if (strings.some((s) => s.includes(needle))) return needle;
+    const b = utf8.encode(needle);
+    if (bytes.some((h) => bytesInclude(h, b))) return needle;
+  }
+  return null;
+}
+
+/** Every file under `dir`, recursively, as bytes. */
+export async function filesUnder(dir: string): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) out.push(...await filesUnder(path));
+    else if (entry.isFile) out.push(await Deno.readFile(path));
+  }
+  return out;
 }
