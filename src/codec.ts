@@ -248,7 +248,7 @@ export class Encoder {
     this.#pos = base + RECORD_FIXED_BYTES;
     this.#overflow = false;
     // Value patterns cover the message too: a secret in free text is found only there.
-    if (this.#patterns && typeof event === "string") event = this.redactor!.redactString(event);
+    if (this.#patterns && typeof event === "string") event = this.redactor!.redactName(event);
     const at = typeof event === "string"
       ? putAscii(u8, this.#pos, this.#end, event, this.#short)
       : -1;
@@ -383,14 +383,14 @@ export class Encoder {
         }
         const fieldStart = this.#pos;
         try {
-          this.#str(this.#redactText(key));
+          this.#str(this.#redactKey(key));
           // A sensitive key's value is never read (a getter is not run).
           if (red !== null && red.isSensitiveKey(key)) this.#str(REDACTED);
           else this.#value(obj[key], depth + 1);
         } catch {
           this.#pos = fieldStart;
           this.#overflow = false;
-          this.#str(this.#redactText(key));
+          this.#str(this.#redactKey(key));
           this.#placeholder("[Unserializable]");
         }
         if (this.#overflow) {
@@ -400,7 +400,7 @@ export class Encoder {
           this.#pos = fieldStart;
           this.#overflow = false;
           this.#end = this.#hard;
-          this.#str(this.#redactText(key.length > 32 ? key.slice(0, 32) : key));
+          this.#str(this.#redactKey(key.length > 32 ? key.slice(0, 32) : key));
           this.#placeholder(TRUNCATED_FIELD);
           this.#str("…");
           this.#placeholder("[More fields cut: record size limit]");
@@ -543,7 +543,7 @@ export class Encoder {
         break;
       }
       const key = typeof k === "string" ? k : safeString(k);
-      this.#str(this.#redactText(key));
+      this.#str(this.#redactKey(key));
       if (this.redactor !== null && this.redactor.isSensitiveKey(key)) this.#str(REDACTED);
       else this.#value(val, depth + 1);
       n++;
@@ -573,7 +573,7 @@ export class Encoder {
           continue;
         }
         if (n === this.#limits.maxKeys) break;
-        this.#str(this.#redactText(key));
+        this.#str(this.#redactKey(key));
         if (this.redactor !== null && this.redactor.isSensitiveKey(key)) this.#str(REDACTED);
         else this.#value(guard(() => (err as unknown as Record<string, unknown>)[key]), depth + 1);
         n++;
@@ -582,6 +582,10 @@ export class Encoder {
       // Enumeration of a hostile error stops here; what was written stays valid.
     }
     this.#dv.setUint32(at, n, true);
+  }
+
+  #redactKey(key: string): string {
+    return this.#patterns ? this.redactor!.redactName(key) : key;
   }
 
   #redactText(s: string): string {
