@@ -6,7 +6,10 @@
  * control, separator or format character.
  */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { createLogger } from "../../mod.ts";
+import { eventToText } from "../../src/cli/_event_text.ts";
+import { eventToJson } from "../../src/export/jsonl.ts";
 import { HOSTILE, LINE_BREAK, parseTextLine, UNSAFE_RAW } from "../support/text_line.ts";
 import { cli } from "./_run.ts";
 
@@ -133,4 +136,60 @@ Deno.test("CLI export --format otlp, show and flows escape hostile names and mes
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("eventToText() and eventToJson() write one inert line that decodes back, for any strings (fast-check)", () => {
+  // Any code point, with the hostile ones (and lone surrogate halves) made common.
+  const unit = fc.oneof(
+    fc.constantFrom(
+      "\n",
+      "\r",
+      "\u2028",
+      "\u2029",
+      "\0",
+      "\x1b",
+      "\u202e",
+      "\x7f",
+      "\x9b",
+      "\u0085",
+      "\ud800",
+      "\udc00",
+      '"',
+      "\\",
+      " ",
+      "=",
+      "<",
+      "\u{e0041}",
+    ),
+    fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+  );
+  const text = fc.string({ unit, maxLength: 12 });
+  fc.assert(
+    fc.property(text, text, text, fc.boolean(), (event, key, value, color) => {
+      const e = {
+        ts_ms: 1,
+        level: "info" as const,
+        severity: 9,
+        event,
+        producer: "p.1",
+        seq: 1,
+        fields: { [key]: value },
+      };
+      const line = eventToText(e, color);
+      const json = eventToJson(e);
+      assert.equal(line.split(LINE_BREAK).length, 1);
+      assert.equal(json.split(LINE_BREAK).length, 1);
+      assert.doesNotMatch(json, UNSAFE_RAW);
+      if (!color) {
+        assert.doesNotMatch(line, UNSAFE_RAW);
+        const [, rest] = line.match(/^\S+ [A-Z]+ +(.*)$/s)!;
+        const [gotEvent, pairs] = parseTextLine(rest!);
+        assert.deepEqual([gotEvent, pairs], [event, [[key, value]]]);
+      }
+      const back = JSON.parse(json);
+      assert.equal(back.event, event);
+      assert.deepEqual(back.fields, { [key]: value });
+    }),
+    { numRuns: 500 },
+  );
 });

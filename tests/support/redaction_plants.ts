@@ -118,7 +118,7 @@ export const plantArb: fc.Arbitrary<Plant> = fc.record({
 });
 
 /** Events {@linkcode logEverywhere} writes per plant. */
-export const EVENTS_PER_PLANT = 10;
+export const EVENTS_PER_PLANT = 11;
 
 /**
  * Logs the plant's secret in fields, bindings, context, captured I/O, an
@@ -153,6 +153,8 @@ export function logEverywhere(
       loggerName: "app",
     }),
   );
+  // A message @std/log formatted itself (BaseHandler.log()).
+  handler.log(text);
   // In the fields of an event.
   log.child({ flow_id: flowId }).warn("planted", { payload: value });
   // In child bindings.
