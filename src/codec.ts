@@ -249,6 +249,8 @@ export class Encoder {
     dv.setUint32(base + 20, bindingsId, true);
     this.#pos = base + RECORD_FIXED_BYTES;
     this.#overflow = false;
+    // Value patterns cover the message too: a secret in free text is found only there.
+    if (this.#patterns && typeof event === "string") event = this.redactor!.redactName(event);
     const at = typeof event === "string"
       ? putAscii(u8, this.#pos, this.#end, event, this.#short)
       : -1;
@@ -383,14 +385,14 @@ export class Encoder {
         }
         const fieldStart = this.#pos;
         try {
-          this.#str(key);
+          this.#str(this.#redactKey(key));
           // A sensitive key's value is never read (a getter is not run).
           if (red !== null && red.isSensitiveKey(key)) this.#str(REDACTED);
           else this.#value(obj[key], depth + 1);
         } catch {
           this.#pos = fieldStart;
           this.#overflow = false;
-          this.#str(key);
+          this.#str(this.#redactKey(key));
           this.#placeholder("[Unserializable]");
         }
         if (this.#overflow) {
@@ -400,7 +402,7 @@ export class Encoder {
           this.#pos = fieldStart;
           this.#overflow = false;
           this.#end = this.#hard;
-          this.#str(key.length > 32 ? key.slice(0, 32) : key);
+          this.#str(this.#redactKey(key.length > 32 ? key.slice(0, 32) : key));
           this.#placeholder(TRUNCATED_FIELD);
           this.#str("…");
           this.#placeholder("[More fields cut: record size limit]");
@@ -543,7 +545,7 @@ export class Encoder {
         break;
       }
       const key = typeof k === "string" ? k : safeString(k);
-      this.#str(key);
+      this.#str(this.#redactKey(key));
       if (this.redactor !== null && this.redactor.isSensitiveKey(key)) this.#str(REDACTED);
       else this.#value(val, depth + 1);
       n++;
@@ -573,7 +575,7 @@ export class Encoder {
           continue;
         }
         if (n === this.#limits.maxKeys) break;
-        this.#str(key);
+        this.#str(this.#redactKey(key));
         if (this.redactor !== null && this.redactor.isSensitiveKey(key)) this.#str(REDACTED);
         else this.#value(guard(() => (err as unknown as Record<string, unknown>)[key]), depth + 1);
         n++;
@@ -582,6 +584,10 @@ export class Encoder {
       // Enumeration of a hostile error stops here; what was written stays valid.
     }
     this.#dv.setUint32(at, n, true);
+  }
+
+  #redactKey(key: string): string {
+    return this.#patterns ? this.redactor!.redactName(key) : key;
   }
 
   #redactText(s: string): string {

@@ -94,11 +94,35 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 // (bench/console_bench.ts "formatJson").
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 
-function escapeJsonText(json: string): string {
+/**
+ * JSON text with the characters JSON.stringify leaves raw (DEL, C1 controls,
+ * U+2028/2029, bidi and other format controls, odd spaces) escaped as
+ * `\uXXXX`: still the same JSON value, but one line on every reader and
+ * inert on a terminal. Used by the console and the CLI.
+ */
+export function escapeJsonText(json: string): string {
   // JSON.stringify escapes C0 controls and lone surrogates but leaves DEL, C1,
   // U+2028/2029 and bidi controls raw; outside strings JSON text is ASCII, so
   // any match sits inside a string where \uXXXX is valid.
   return NOT_PRINTABLE_ASCII.test(json) ? json.replace(UNSAFE_IN_JSON, escapeChar) : json;
+}
+
+/**
+ * `value` as JSON indented by 2, each line escaped by {@linkcode escapeJsonText}
+ * (its line breaks are the indentation's: JSON escapes those inside strings).
+ */
+export function prettyJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).split("\n").map(escapeJsonText).join("\n");
+}
+
+/**
+ * `s` for display (the CLI's span tree and flow table): each character a
+ * terminal or viewer could take as a line break, a control sequence or a
+ * reordering written as `\uXXXX` (`\n`, `\r`, `\t`); quotes and
+ * backslashes stay as they are.
+ */
+export function escapeControls(s: string): string {
+  return NOT_PRINTABLE_ASCII.test(s) ? s.replace(UNSAFE_IN_JSON, escapeChar) : s;
 }
 
 /** JSON text of a decoded value, with the unsafe characters escaped. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Decoder, DEFAULT_LIMITS, Encoder, type Limits, Tag } from "../src/codec.ts";
 import type { LogEvent } from "../src/event.ts";
+import { getRedactor } from "../src/redact.ts";
 
 function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev"): LogEvent {
   const enc = new Encoder(limits);
@@ -332,4 +333,25 @@ Deno.test("Encoder.encodeAt() writes the same bytes in place as encode() does in
   dec.define(def, 4, def.length);
   const ev = dec.decode(target, at + 4, at + len2, "p");
   assert.equal(ev.fields.s, "ünïcode ✓");
+});
+
+Deno.test("Encoder.encode() applies value patterns to the event name and to keys, not only values", () => {
+  const token = "Bearer c4n4ry0123456789";
+  const enc = new Encoder(DEFAULT_LIMITS, getRedactor({ patterns: ["bearer"] }));
+  const err = Object.assign(new Error("x"), { [`h ${token}`]: 1 });
+  const len = enc.encode(1, 1, 9, 0, `sent ${token}`, {
+    [`k ${token}`]: 1,
+    m: new Map([[`m ${token}`, 2]]),
+    err,
+    nested: { [`n ${token}`]: 3 },
+  });
+  const event = new Decoder().decode(enc.buf, 4, len, "p.0");
+  const text = JSON.stringify(event);
+  assert.equal(text.includes("c4n4ry"), false, text);
+  assert.equal(event.event, "sent [REDACTED]");
+  assert.deepEqual(Object.keys(event.fields).slice(0, 1), ["k [REDACTED]"]);
+  // Without patterns, a key is kept as written: only its value can be redacted.
+  const plain = new Encoder(DEFAULT_LIMITS, getRedactor());
+  const plainLen = plain.encode(1, 1, 9, 0, `sent ${token}`, { [`k ${token}`]: 1 });
+  assert.ok(JSON.stringify(new Decoder().decode(plain.buf, 4, plainLen, "p.0")).includes("c4n4ry"));
 });

@@ -88,3 +88,14 @@ Deno.test("Redactor.copy() bounds depth, keys, items and strings and survives cy
   assert.deepEqual(r.copy([1, 2, 3, 4], bounds), [1, 2, "[+2 items]"]);
   assert.equal(r.copy(function named() {}), "[Function: named]");
 });
+
+Deno.test("Redactor.copy() applies value patterns to keys, and redactName() caches per name", () => {
+  const redactor = getRedactor({ patterns: ["bearer"] });
+  const copy = redactor.copy({ "sent Bearer abc123": 1, m: new Map([["Bearer xyz", 2]]) });
+  assert.deepEqual(copy, { "sent [REDACTED]": 1, m: { "[REDACTED]": 2 } });
+  assert.equal(redactor.redactName("Bearer abc"), "[REDACTED]");
+  assert.equal(redactor.redactName("Bearer abc"), "[REDACTED]");
+  assert.equal(redactor.redactName("plain_name"), "plain_name");
+  // Without patterns keys are copied as written.
+  assert.deepEqual(getRedactor().copy({ "Bearer abc": 1 }), { "Bearer abc": 1 });
+});

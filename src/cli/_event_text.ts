@@ -5,6 +5,7 @@
  * @module
  */
 import type { LogEvent } from "../event.ts";
+import { escapeJsonText, quoteText } from "../console_format.ts";
 import { eventToJson } from "../export/jsonl.ts";
 import { isoTime, paint } from "./_common.ts";
 
@@ -18,14 +19,16 @@ const LEVEL_COLOR = {
 } as const;
 
 function valueText(value: unknown): string {
-  if (typeof value === "string") return /^[^\s="]+$/.test(value) ? value : JSON.stringify(value);
+  // The console's quoting: a line break, an ANSI escape or a bidi control in
+  // a value is written escaped, so one event stays one inert line.
+  if (typeof value === "string") return quoteText(value);
   if (typeof value === "bigint") return String(value);
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (value === undefined) return "undefined";
   try {
-    return JSON.stringify(value) ?? String(value);
+    return escapeJsonText(JSON.stringify(value) ?? String(value));
   } catch {
-    return String(value);
+    return quoteText(String(value));
   }
 }
 
@@ -34,9 +37,9 @@ export function eventToText(event: LogEvent, color: boolean): string {
   const level = event.level.toUpperCase().padEnd(5);
   let line = `${paint(color, "gray", isoTime(event.ts_ms))} ${
     paint(color, LEVEL_COLOR[event.level] ?? "gray", level)
-  } ${event.event}`;
+  } ${quoteText(event.event)}`;
   for (const key of Object.keys(event.fields)) {
-    line += ` ${paint(color, "gray", key + "=")}${valueText(event.fields[key])}`;
+    line += ` ${paint(color, "gray", quoteText(key) + "=")}${valueText(event.fields[key])}`;
   }
   return line;
 }

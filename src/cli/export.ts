@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { escapeJsonText } from "../console_format.ts";
 import cliProgress from "cli-progress";
 import type { LogEvent } from "../event.ts";
 import { eventToJson, payloadToJsonLines } from "../export/jsonl.ts";
@@ -248,7 +249,7 @@ function exportQueried(
     if (format === "otlp") {
       batch.push(event);
       if (batch.length >= OTLP_BATCH) {
-        out.write(JSON.stringify(toOtlpLogs(batch)) + "\n");
+        out.write(escapeJsonText(JSON.stringify(toOtlpLogs(batch))) + "\n");
         batch = [];
       }
     } else if (format === "json") {
@@ -277,14 +278,14 @@ function exportQueried(
       bar.add(result.events.length);
       cursor = result.cursor;
     } while (cursor !== null && !out.closed);
-    if (batch.length > 0) out.write(JSON.stringify(toOtlpLogs(batch)) + "\n");
+    if (batch.length > 0) out.write(escapeJsonText(JSON.stringify(toOtlpLogs(batch))) + "\n");
     if (format === "otlp") {
       for (const flowId of flows) {
         if (out.closed) break;
         const log = store.getFlowLog(flowId);
         const request = toOtlpTraces(log.events);
         if (request.resourceSpans[0]!.scopeSpans[0]!.spans.length > 0) {
-          out.write(JSON.stringify(request) + "\n");
+          out.write(escapeJsonText(JSON.stringify(request)) + "\n");
         }
       }
     }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { escapeControls, prettyJson } from "../console_format.ts";
 import type { LogEvent } from "../event.ts";
 import { type ReadDamage, readStoreRecords } from "../export/store_reader.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
@@ -128,7 +129,7 @@ export function flowsCommand(args: string[], io: CliIo): number {
   const { rows, damage } = listFlowRows(dir!);
   const shown = rows.slice(0, limit);
   if (values.json) {
-    io.out.write(JSON.stringify(shown, null, 2) + "\n");
+    io.out.write(prettyJson(shown) + "\n");
   } else if (shown.length === 0) {
     io.err(`No flows in ${dir}: events logged without a flow_id are listed by \`query\``);
   } else {
@@ -136,11 +137,11 @@ export function flowsCommand(args: string[], io: CliIo): number {
     io.out.write(table(
       ["FLOW", "STATUS", "START", "DURATION", "EVENTS", "ERRORS"],
       shown.map((r) => [
-        r.flow_id,
+        escapeControls(r.flow_id),
         paint(
           color && r.status in STATUS_COLOR,
           STATUS_COLOR[r.status as keyof typeof STATUS_COLOR] ?? "gray",
-          r.status,
+          escapeControls(r.status),
         ),
         isoTime(r.start_ms),
         humanDuration(r.duration_ms),

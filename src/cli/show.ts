@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { escapeControls, prettyJson } from "../console_format.ts";
 import { collectSpans, type TraceSpan } from "../export/spans.ts";
 import type { FlowLog } from "../query.ts";
 import {
@@ -72,7 +73,7 @@ export function renderFlow(log: FlowLog, color: boolean): string {
   const s = log.summary;
   const lines: string[] = [];
   lines.push(
-    `flow ${log.flow_id}  start ${isoTime(s.first_ts_ms)}  duration ${
+    `flow ${escapeControls(log.flow_id)}  start ${isoTime(s.first_ts_ms)}  duration ${
       humanDuration(s.duration_ms)
     }  events ${s.event_count}  errors ${
       s.error_count > 0 ? paint(color, "red", String(s.error_count)) : "0"
@@ -84,10 +85,10 @@ export function renderFlow(log: FlowLog, color: boolean): string {
     const tint = span.incomplete ? "cyan" : STATUS_COLOR[span.status];
     const message = span.status_message === null
       ? ""
-      : `  ${paint(color, "red", span.status_message)}`;
+      : `  ${paint(color, "red", escapeControls(span.status_message))}`;
     const branch = root ? "" : last ? "└─ " : "├─ ";
     lines.push(
-      `${prefix}${branch}${span.name} ${
+      `${prefix}${branch}${escapeControls(span.name)} ${
         paint(color, "gray", span.synthetic ? `(${span.kind}, no events)` : `(${span.kind})`)
       } ${paint(color, tint, status)} ${
         humanDuration(span.end_ms - span.start_ms)
@@ -106,7 +107,7 @@ export function renderFlow(log: FlowLog, color: boolean): string {
   const levels = Object.entries(s.by_level).map(([level, n]) => `${level} ${n}`).join(", ");
   lines.push(`levels: ${levels}`);
   const top = Object.entries(s.by_event).sort((a, b) => b[1] - a[1]).slice(0, 10)
-    .map(([event, n]) => `${event} ${n}`).join(", ");
+    .map(([event, n]) => `${escapeControls(event)} ${n}`).join(", ");
   lines.push(`events: ${top}`);
   return lines.join("\n") + "\n";
 }
@@ -132,7 +133,7 @@ export function showCommand(args: string[], io: CliIo): number {
       };
       const tree = spanTree(collectSpans(log.events)).map(strip);
       io.out.write(
-        JSON.stringify({ flow_id: log.flow_id, summary: log.summary, spans: tree }, null, 2) + "\n",
+        prettyJson({ flow_id: log.flow_id, summary: log.summary, spans: tree }) + "\n",
       );
     } else {
       io.out.write(renderFlow(log, io.outIsTty));

@@ -12,6 +12,7 @@
 import { Unpackr } from "msgpackr/unpack";
 import type { LogEvent } from "../event.ts";
 import { levelOfSeverity, LEVELS } from "../level.ts";
+import { escapeJsonText } from "../console_format.ts";
 // Registers the payload's msgpack extensions (-0, own `__proto__` keys) for this unpacker too.
 import "../store/payload_codec.ts";
 
@@ -26,12 +27,16 @@ function bigintsAsStrings(_key: string, value: unknown): unknown {
  * used after a bigint made the plain call throw: it slows every value down.
  */
 function stringify(value: unknown): string {
+  let json: string;
   try {
-    return JSON.stringify(value) ?? "null";
+    json = JSON.stringify(value) ?? "null";
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
-    return JSON.stringify(value, bigintsAsStrings) ?? "null";
+    json = JSON.stringify(value, bigintsAsStrings) ?? "null";
   }
+  // U+2028/2029, C1 and bidi controls stay raw in JSON.stringify's output:
+  // escaped, a line is one line for every reader and inert on a terminal.
+  return escapeJsonText(json);
 }
 
 /** Printable ASCII without `"` or `\\`: quoted as is, as `JSON.stringify` would. */

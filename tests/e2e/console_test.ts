@@ -4,22 +4,9 @@
  * as JSON; no color codes when stderr is not a terminal.
  */
 import assert from "node:assert/strict";
-import { parseTextLine } from "../support/text_line.ts";
+import { HOSTILE, LINE_BREAK, parseTextLine } from "../support/text_line.ts";
 
 const fixture = new URL("./fixtures/console_lines.ts", import.meta.url).pathname;
-const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
-// Stored as UTF-8, so a lone surrogate comes back as U+FFFD (toWellFormed()).
-const HOSTILE = [
-  "two words",
-  "a\nrun_end status=ok",
-  "\r\x1b[2K\x1b[1Afake",
-  "\u2028sep\u2029",
-  "\u202eevil\u202c",
-  '" quote="\\',
-  "\ud800lone",
-  "emoji 🚀 \u{e0041}",
-  "",
-];
 
 async function run(
   transport: string,

@@ -4,6 +4,7 @@
  * rendered, a click showing a span's events, and no network request.
  */
 import assert from "node:assert/strict";
+import { createLogger } from "../../mod.ts";
 import { buildFlowLog } from "../../src/flow_log.ts";
 import { renderTimelineHtml } from "../../src/export/timeline_html.ts";
 import { writeFlowStore } from "../support/flow_store.ts";
@@ -11,17 +12,33 @@ import { cli, ROOT } from "../cli/_run.ts";
 
 const FIXTURE = new URL("./fixtures/timeline_browser.ts", import.meta.url).pathname;
 
+// Markup in a node name, an error message and a field: it must stay text.
+const NODE = `<img src=x onerror="globalThis.pwned=1;alert(1)">`;
+const MESSAGE = `</script><script>globalThis.pwned=2</script>\u2028<b>bold</b>`;
+
+async function writeHostileStore(dir: string): Promise<void> {
+  const log = createLogger({ dir, transport: "inline", exitHooks: false });
+  const flow = log.child({ flow_id: "hostile" });
+  flow.info("node_start", { span_id: "s1", node: NODE });
+  flow.error("node_error", { span_id: "s1", node: NODE, error: MESSAGE, [NODE]: MESSAGE });
+  await log.close();
+}
+
 Deno.test("renderTimelineHtml() renders spans and shows a span's events on click in Chromium", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-view-" });
   try {
     await writeFlowStore(`${dir}/store`, { flows: 2, steps: 60, callsPerStep: 1 });
+    await writeHostileStore(`${dir}/hostile`);
     const page = `${dir}/timeline.html`;
     const view = await cli("view", `${dir}/store`, "flow-0001", "-o", page);
     assert.equal(view.code, 0, view.stderr);
+    const hostile = `${dir}/hostile.html`;
+    const viewHostile = await cli("view", `${dir}/hostile`, "hostile", "-o", hostile);
+    assert.equal(viewHostile.code, 0, viewHostile.stderr);
     // playwright-core probes /proc/sys at import, which Deno allows only with --allow-all:
     // the browser half runs in its own process (fixtures/timeline_browser.ts).
     const browser = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", FIXTURE, page, `${dir}/timeline.png`],
+      args: ["run", "--allow-all", FIXTURE, page, `${dir}/timeline.png`, hostile],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
@@ -39,7 +56,25 @@ Deno.test("renderTimelineHtml() renders spans and shows a span's events on click
     assert.deepEqual(seen.details.events, ["step_start", "llm_call", "step_end"]);
     assert.match(seen.details.lastFields, /"status": "failed"/);
     assert.equal(seen.selectedRows, 1);
-    assert.deepEqual(seen.requests, [`file://${page}`], "the page fetches nothing");
+    assert.deepEqual(
+      seen.requests,
+      [`file://${page}`, `file://${hostile}`],
+      "the pages fetch nothing (the hostile <img> is never created)",
+    );
+    // Markup in names and values stays text: no element, no script, no dialog.
+    assert.deepEqual(
+      { ...seen.hostile, label: seen.hostile.label.startsWith(NODE), fields: undefined },
+      {
+        scripts: 2,
+        images: 0,
+        pwned: null,
+        dialogs: [],
+        label: true,
+        message: MESSAGE,
+        fields: undefined,
+      },
+    );
+    assert.equal(JSON.parse(seen.hostile.fields)[NODE], MESSAGE);
     const shot = await Deno.readFile(`${dir}/timeline.png`);
     assert.deepEqual([...shot.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
     assert.ok(shot.length > 10_000, `screenshot of ${shot.length} bytes`);

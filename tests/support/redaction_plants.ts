@@ -9,6 +9,8 @@ import fc from "fast-check";
 import type { Logger } from "../../mod.ts";
 import { withContext } from "../../src/context.ts";
 import { observable } from "../../src/observable.ts";
+import { getStdLogHandler } from "../../src/std_log.ts";
+import { BaseHandler, LogLevels, LogRecord } from "./std_log_stand_in.ts";
 
 export const SENSITIVE = [
   "api_key",
@@ -60,7 +62,9 @@ function luhnComplete(digits: number[]): string {
  * The canary of a plant, the value carrying it (built fresh) and the strings
  * that must never be found (a card number also as written, in groups of 4).
  */
-export function build(p: Plant): { canary: string; value: unknown; needles: string[] } {
+export function build(
+  p: Plant,
+): { canary: string; value: unknown; text: string; needles: string[] } {
   const key = p.upper ? p.key.toUpperCase() : p.key;
   const canary = p.kind === "card" ? luhnComplete(p.digits) : `c4n4ry${p.hex}`;
   let inner: unknown;
@@ -90,7 +94,11 @@ export function build(p: Plant): { canary: string; value: unknown; needles: stri
   let value = inner;
   for (let i = 0; i < p.depth; i++) value = { level: i, nested: value };
   const needles = p.kind === "card" ? [canary, grouped(canary)] : [canary];
-  return { canary, value, needles };
+  // The secret in free text (a message, a key), where only a value pattern finds it.
+  const text = p.kind === "card"
+    ? `paid with ${grouped(canary)} today`
+    : `sent Authorization: Bearer ${canary} upstream`;
+  return { canary, value, text, needles };
 }
 
 function grouped(digits: string): string {
@@ -110,17 +118,43 @@ export const plantArb: fc.Arbitrary<Plant> = fc.record({
 });
 
 /** Events {@linkcode logEverywhere} writes per plant. */
-export const EVENTS_PER_PLANT = 6;
+export const EVENTS_PER_PLANT = 11;
 
-/** Logs the plant's secret in fields, bindings, context, captured I/O and an error. */
+/**
+ * Logs the plant's secret in fields, bindings, context, captured I/O, an
+ * error, a message (directly and through an `@std/log` handler) and a key.
+ */
 export function logEverywhere(
   log: Logger,
   flowId: string,
   p: Plant,
   value: unknown,
   canary: string,
+  text: string,
 ) {
   const key = p.key;
+  const flow = log.child({ flow_id: flowId });
+  // As the message (the event name) and in a string field; as an error event
+  // in a span, the message is also the span's status message (`show`, timeline).
+  flow.error(text, { span_id: "planted", note: text });
+  // As an object key and a Map key.
+  flow.info("keyed", { [text]: 1, seen: new Map([[text, true]]) });
+  // Through @std/log: the message and its arguments.
+  const Handler = getStdLogHandler(BaseHandler, flow);
+  const handler = new Handler("DEBUG");
+  handler.handle(
+    new LogRecord({ msg: text, args: [{ value }], level: LogLevels.INFO, loggerName: "app" }),
+  );
+  handler.handle(
+    new LogRecord({
+      msg: "with args",
+      args: [value, text],
+      level: LogLevels.WARN,
+      loggerName: "app",
+    }),
+  );
+  // A message @std/log formatted itself (BaseHandler.log()).
+  handler.log(text);
   // In the fields of an event.
   log.child({ flow_id: flowId }).warn("planted", { payload: value });
   // In child bindings.
@@ -136,4 +170,55 @@ export function logEverywhere(
   node(value);
   // As an error's own property, logged as the fields themselves.
   log.child({ flow_id: flowId }).error("thrown", Object.assign(new Error("x"), { [key]: canary }));
+}
+
+const utf8 = new TextEncoder();
+
+function bytesInclude(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The canary search: the first needle found in `haystack` (a string, raw
+ * bytes, or any structured value such as an IndexedDB record, searched in its
+ * strings, keys and byte arrays), or null when none is there.
+ */
+export function findCanary(haystack: unknown, needles: readonly string[]): string | null {
+  const seen = new Set<unknown>();
+  const strings: string[] = [];
+  const bytes: Uint8Array[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") strings.push(v);
+    else if (v instanceof Uint8Array) bytes.push(v);
+    else if (v instanceof ArrayBuffer) bytes.push(new Uint8Array(v));
+    else if (ArrayBuffer.isView(v)) {
+      bytes.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    } else if (v !== null && typeof v === "object" && !seen.has(v)) {
+      seen.add(v);
+      if (v instanceof Map) { for (const [k, x] of v) (walk(k), walk(x)); }
+      else for (const [k, x] of Object.entries(v)) (strings.push(k), walk(x));
+    }
+  };
+  walk(haystack);
+  for (const needle of needles) {
+    if (strings.some((s) => s.includes(needle))) return needle;
+    const b = utf8.encode(needle);
+    if (bytes.some((h) => bytesInclude(h, b))) return needle;
+  }
+  return null;
+}
+
+/** Every file under `dir`, recursively, as bytes. */
+export async function filesUnder(dir: string): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) out.push(...await filesUnder(path));
+    else if (entry.isFile) out.push(await Deno.readFile(path));
+  }
+  return out;
 }

@@ -6,6 +6,32 @@
  * @module
  */
 
+/** Every character sequence a reader may take as a line break. */
+export const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
+
+/**
+ * Strings that try to forge lines, move the cursor, recolor or reorder text,
+ * or break quoting: CR, LF, U+2028/2029, NUL, ANSI escapes, bidi overrides,
+ * a lone surrogate (stored as UTF-8, it comes back as U+FFFD: compare with
+ * `toWellFormed()`), a tag character, markup and the empty string.
+ */
+export const HOSTILE: readonly string[] = [
+  "two words",
+  "a\nrun_end status=ok",
+  "\r\x1b[2K\x1b[1Afake",
+  "\u2028sep\u2029",
+  "\u202eevil\u202c",
+  '" quote="\\',
+  "nul\0byte\x7f\x9b31m",
+  "\ud800lone",
+  "emoji 🚀 \u{e0041}",
+  "<script>alert(1)</script><img src=x onerror=alert(2)>",
+  "",
+];
+
+/** Characters that must never appear raw in output meant as lines of text. */
+export const UNSAFE_RAW = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
 function token(line: string, pos: number, stops: string): [string, number] {
   if (line[pos] === '"') {
     let i = pos + 1;
