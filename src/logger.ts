@@ -338,7 +338,15 @@ export class Core {
     this.#overflow = overflow;
     this.#blockTimeoutMs = blockTimeoutMs;
     this.#onDrop = onDrop;
+    // The sab transport's unload spill looks definitions up here (src/sab_spill.ts).
+    transport.definitions = (id) => this.#defs.get(id) ?? this.#defsOld.get(id);
   }
+
+  // Definitions written in the current and the previous epoch: a spill covers
+  // at most one ring, hence at most these two epochs (src/ring.ts).
+  #defs = new Map<number, Bindings>();
+  #defsOld = new Map<number, Bindings>();
+  #defsEpoch = 0;
 
   /** The hot path. Never throws. */
   write(severity: number, event: string, fields: Fields | undefined, b: Bindings): void {
@@ -402,6 +410,13 @@ export class Core {
     b.stamp(epoch);
     if (!this.producer.write(b.record, b.length) && !this.#block(b.record, b.length)) return false;
     b.epoch = epoch;
+    // Once per child per epoch, not per event: keeps the definition for the unload spill.
+    if (epoch !== this.#defsEpoch) {
+      this.#defsOld = this.#defs;
+      this.#defs = new Map();
+      this.#defsEpoch = epoch;
+    }
+    this.#defs.set(b.id, b);
     return true;
   }
 

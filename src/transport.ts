@@ -30,6 +30,7 @@ import {
   STATE,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
+import { type DefinitionRecord, spillRing } from "./sab_spill.ts";
 import type { Encoder } from "./codec.ts";
 import type { LevelName } from "./level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
@@ -97,6 +98,8 @@ export interface Transport {
   error(): string | null;
   /** The uplink's self-metrics, present when an uplink runs. */
   uplinkStats?: () => UplinkStats;
+  /** Set by the logger: a child's bindings definition by id (the `sab` unload spill needs it). */
+  definitions?: (id: number) => DefinitionRecord | undefined;
   close(): Promise<void>;
 }
 
@@ -174,6 +177,7 @@ class WorkerTransport implements Transport {
   readonly #removeExitHook: () => void;
   readonly #exitTimeoutMs: number;
   uplinkStats?: () => UplinkStats;
+  definitions?: (id: number) => DefinitionRecord | undefined;
 
   constructor(
     config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>,
@@ -238,8 +242,9 @@ class WorkerTransport implements Transport {
       }
     });
     this.#ready.catch(() => {});
-    // Browser, message transport: a connection kept open to spill the unsent batch at pagehide.
-    const spill = config.exitHooks && !shared ? runtime.openSpill(config.dir) : null;
+    // Browser: a connection kept open to spill, at pagehide, the unsent batch
+    // ("message") or the records the worker has not committed ("sab").
+    const spill = config.exitHooks ? runtime.openSpill(config.dir) : null;
     this.#spill = spill;
     this.#removeExitHook = config.exitHooks
       ? runtime.addExitHook(
@@ -254,6 +259,15 @@ class WorkerTransport implements Transport {
   // The page is going away: write the unsent batch into the database ourselves.
   #spillBatch(spill: NonNullable<ReturnType<typeof runtime.openSpill>>): void {
     if (this.#failure !== null || this.#closing !== null) return;
+    if (this.producer instanceof RingProducer) {
+      const ring = this.producer;
+      const definitions = this.definitions ?? (() => undefined);
+      const batch = spillRing(ring.buffer, ring.head(), definitions);
+      if (batch === null) return;
+      const { emitted, dropped } = ring.counters();
+      spill.write({ producer: this.producerId, bytes: batch.bytes, emitted, dropped });
+      return;
+    }
     const producer = this.producer as BatchProducer;
     const bytes = producer.takeUnposted();
     if (bytes === null) return;

@@ -251,6 +251,31 @@ Deno.test("IdbStore.takePending() takes the batches pages spilled, once", async 
   await store.close();
 });
 
+Deno.test("IdbStore.takePending() says up to which seq the producer's events are stored", async () => {
+  const name = dbName();
+  const store = await IdbStore.open(name);
+  // The old worker stored seq 1..7 of p.0 (and others' events) before the page spilled.
+  await store.append([
+    makeEvent(1, {}, { producer: "p.0", seq: 5 }),
+    makeEvent(2, {}, { seq: 90 }),
+  ]);
+  await store.append([makeEvent(3, {}, { producer: "p.0", seq: 7 })]);
+  const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
+  const db = await new Promise<DatabaseLike>((resolve) => {
+    const req = factory.open(name);
+    req.onsuccess = () => resolve(req.result);
+  });
+  const tx = db.transaction("pending", "readwrite");
+  for (const producer of ["p.0", "p.9"]) {
+    tx.objectStore("pending").put({ producer, bytes: new Uint8Array(0), emitted: 0, dropped: 0 });
+  }
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+  const taken = await store.takePending();
+  assert.deepEqual(taken.map((b) => [b.producer, b.stored]), [["p.0", 7], ["p.9", undefined]]);
+  await store.close();
+});
+
 interface DatabaseLike {
   transaction(store: string, mode: "readwrite"): {
     objectStore(name: string): { put(value: unknown): unknown };
