@@ -84,10 +84,15 @@ export class WriteBehind implements Store {
 
   /**
    * Calls `fn` once every event appended before the call is written (or
-   * counted lost): at once when nothing is queued.
+   * counted lost): at once when nothing is queued. A mark made with nothing
+   * appended since the previous pending one replaces it (its `fn` is not
+   * called), so an idle drain loop does not grow the list.
    */
   mark(fn: () => void): void {
-    if (this.#written >= this.#appended) fn();
+    if (this.#written >= this.#appended) return fn();
+    const last = this.#marks[this.#marks.length - 1];
+    // Nothing appended since the last mark: the newer callback replaces it (bounded list).
+    if (last !== undefined && last.at === this.#appended) last.fn = fn;
     else this.#marks.push({ at: this.#appended, fn });
   }
 

@@ -190,6 +190,7 @@ Deno.test("WriteBehind.mark() calls back once the events appended before it are 
   behind.mark(() => seen.push([])); // nothing queued: at once
   assert.equal(seen.length, 1);
   behind.append([ev(1), ev(2), ev(3)]);
+  behind.mark(() => seen.push([-1])); // replaced by the next: nothing appended in between
   behind.mark(() => seen.push(store.events.map((e) => e.seq)));
   behind.append([ev(4)]);
   assert.equal(seen.length, 1, "not before the store wrote them");
