@@ -7,7 +7,7 @@
  * | object store | key                  | value                                                          |
  * | ------------ | -------------------- | -------------------------------------------------------------- |
  * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode StoredRecord}    |
- * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }`; `"seq:<producer>"`: `{ seq }`, the producer's highest seq written (de-duplicates an unload spill) |
+ * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }`; `"seq:<producer>"`: `{ seq, w }`, the producer's highest seq written (de-duplicates an unload spill; removed past the age limit) |
  * | `pending`    | autoIncrement        | batches a page spilled at `pagehide` (`PendingBatch` in `idb_schema.ts`) |
  *
  * | index on `records` | key path         | answers                                               |
@@ -90,6 +90,8 @@ interface Evicted extends IdbEvictions {
 interface SeqMark {
   key: string;
   seq: number;
+  /** When it was written (the store's clock): rows past the age limit are removed. */
+  w: number;
 }
 
 const seqKey = (producer: string): string => `seq:${producer}`;
@@ -245,6 +247,13 @@ export class IdbStore {
       const mark = (await meta.get(seqKey(batch.producer))) as SeqMark | undefined;
       if (mark !== undefined) batch.stored = mark.seq;
     }
+    // One row per page that ever wrote: those past the age limit go (their events did too).
+    const horizon = this.#clock() - this.#maxAgeMs;
+    let row = await meta.openCursor(keyRange().bound("seq:", "seq:\uffff"));
+    while (row !== null) {
+      if (((row.value as SeqMark).w ?? 0) < horizon) row.delete().catch(ignore);
+      row = await row.continue();
+    }
     await tx.done;
     return batches;
   }
@@ -267,7 +276,8 @@ export class IdbStore {
     try {
       await this.#fill(tx, records);
       const meta = tx.objectStore("meta");
-      for (const [producer, seq] of seqs) meta.put({ key: seqKey(producer), seq }).catch(ignore);
+      const w = this.#clock();
+      for (const [producer, seq] of seqs) meta.put({ key: seqKey(producer), seq, w }).catch(ignore);
     } catch (err) {
       // All or nothing: never let a half-filled transaction commit.
       try {
