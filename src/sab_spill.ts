@@ -11,9 +11,10 @@
  *
  * Events refer to bindings definitions by id ("Bindings by reference"): a
  * definition may lie before `STORED`, so the spill inserts the definition of
- * every id it meets before its first event, taken from the producer
- * (`Core.definition`). Every definition in the batch is stamped epoch 1, so
- * the decoder keeps them all (the batch is at most one ring long).
+ * every id it meets before its first event, taken from the producer (the
+ * logger's `Core` keeps the last two epochs' definitions and lends them
+ * through `Transport.definitions`). Every definition in the batch is stamped
+ * epoch 1, so the decoder keeps them all (the batch is at most one ring long).
  *
  * @module
  */
