@@ -105,8 +105,10 @@ export function openStore(_dir: string, _options: StoreOptions): Store {
 // ---------------------------------------------------------------------------
 // Page lifecycle: flush when the page is hidden (tab switch, minimize, the
 // first step of a mobile kill) and on pagehide (navigation, reload, close).
-// The page cannot wait for its worker. On pagehide, the "message" transport
-// first spills its unsent batch into the database's `pending` store itself:
+// The page cannot wait for its worker. On pagehide, the transport first
+// spills what its worker may not have committed ("message": the unsent
+// batch; "sab": the ring from STORED to HEAD, src/sab_spill.ts) into the
+// database's `pending` store itself:
 // a write the page starts during pagehide on an already open connection is
 // committed even though the page and its worker are torn down right after
 // (measured in Chromium: 5 of 5 reloads), whereas a batch posted to the

@@ -21,6 +21,7 @@ import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { StoreOptions } from "./logger.ts";
 import type { WorkerApi, WorkerInit } from "./worker_api.ts";
 import type { PendingBatch } from "./store/idb_schema.ts";
+import { skipStored } from "./sab_spill.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
 
 /** What the browser worker needs from a store: the {@linkcode Store} methods, awaited. */
@@ -62,6 +63,10 @@ export class WriteBehind implements Store {
   #queue: LogEvent[] = [];
   #writing: Promise<void> | null = null;
   #batches = 0;
+  // Events ever appended / written (or counted lost), and the marks waiting for them.
+  #appended = 0;
+  #written = 0;
+  #marks: { at: number; fn: () => void }[] = [];
 
   constructor(store: AsyncStore, options: WriteBehindOptions = {}) {
     this.#store = store;
@@ -74,7 +79,22 @@ export class WriteBehind implements Store {
   append(events: LogEvent[]): void {
     const q = this.#queue;
     for (let i = 0; i < events.length; i++) q.push(events[i]!);
+    this.#appended += events.length;
     this.#writing ??= this.#write();
+  }
+
+  /**
+   * Calls `fn` once every event appended before the call is written (or
+   * counted lost): at once when nothing is queued. A mark made with nothing
+   * appended since the previous pending one replaces it (its `fn` is not
+   * called), so an idle drain loop does not grow the list.
+   */
+  mark(fn: () => void): void {
+    if (this.#written >= this.#appended) return fn();
+    const last = this.#marks[this.#marks.length - 1];
+    // Nothing appended since the last mark: the newer callback replaces it (bounded list).
+    if (last !== undefined && last.at === this.#appended) last.fn = fn;
+    else this.#marks.push({ at: this.#appended, fn });
   }
 
   /** Events queued and not yet written. */
@@ -104,6 +124,9 @@ export class WriteBehind implements Store {
         } catch (err) {
           this.#onLost(batch, err instanceof Error ? err : new Error(String(err)));
         }
+        this.#written += batch.length;
+        const marks = this.#marks;
+        while (marks.length > 0 && marks[0]!.at <= this.#written) marks.shift()!.fn();
       }
     } finally {
       this.#writing = null;
@@ -202,7 +225,8 @@ export function serveBrowserWorker(
     }
     // Batches a page spilled while going away: stored before any call is answered.
     for (const batch of (await s.takePending?.()) ?? []) {
-      consumer.ingest(batch.producer, batch.bytes, batch.emitted, batch.dropped);
+      const bytes = skipStored(batch.bytes, batch.stored ?? 0);
+      consumer.ingest(batch.producer, bytes, batch.emitted, batch.dropped);
     }
     await behind.settle();
     if (init.shared) {
@@ -217,6 +241,15 @@ export function serveBrowserWorker(
       { cause: err },
     );
   });
+
+  // Once the events drained so far are committed, tells each ring's page
+  // (STORED): its unload spill starts there (src/sab_spill.ts).
+  function markStored(): void {
+    const tails = consumer.drained();
+    behind.mark(() => {
+      for (const [ring, tail] of tails) ring.markStored(tail);
+    });
+  }
 
   // Drain, answer flush requests, yield so RPCs run; pause while the writer is behind.
   async function run(idleMs: number): Promise<void> {
@@ -238,6 +271,7 @@ export function serveBrowserWorker(
           n = consumer.drain();
           consumer.serviceFlushRequests();
         } while (n > 0 && !behind.full() && performance.now() - started < 8 && !closed);
+        markStored();
         if (n > 0) await yieldToEvents();
         else await consumer.sleep(idleMs);
       }
@@ -277,6 +311,7 @@ export function serveBrowserWorker(
     flush: async (durable) => {
       const c = await live();
       c.drain();
+      markStored();
       await behind.settle();
       if (durable) await store.sync();
       c.flush(false); // rethrows a write failure since the last flush

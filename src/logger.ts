@@ -346,6 +346,8 @@ export class Core {
     this.#onDrop = onDrop;
     transport.bindingsSource = () => this.handOverBindings();
     transport.publishCounters = () => this.producer.publish(this.#emitted, this.#dropped);
+    // The sab transport's unload spill looks definitions up here (src/sab_spill.ts).
+    transport.definitions = (id) => this.#kept.get(id) ?? this.#keptBefore.get(id);
   }
 
   /** The hot path. Never throws. */
@@ -417,17 +419,21 @@ export class Core {
   // The definitions written in the current and the previous epoch: a worker
   // that restarts gets them before it drains (src/ring.ts "Worker restart").
   // Cold path: once per child per epoch.
-  #kept: Bindings[] = [];
-  #keptBefore: Bindings[] = [];
+  // Definitions written in the current and the previous epoch, by id: all
+  // the ring can still refer to. A restarted worker gets them handed over
+  // (src/ring.ts "Worker restart"); the sab unload spill looks them up
+  // (src/sab_spill.ts). Once per child per epoch, never per event.
+  #kept = new Map<number, Bindings>();
+  #keptBefore = new Map<number, Bindings>();
   #keptEpoch = 0;
 
   #keep(b: Bindings, epoch: number): void {
     if (epoch !== this.#keptEpoch) {
-      this.#keptBefore = epoch === this.#keptEpoch + 1 ? this.#kept : [];
-      this.#kept = [];
+      this.#keptBefore = epoch === this.#keptEpoch + 1 ? this.#kept : new Map();
+      this.#kept = new Map();
       this.#keptEpoch = epoch;
     }
-    this.#kept.push(b);
+    this.#kept.set(b.id, b);
   }
 
   /**
@@ -436,7 +442,7 @@ export class Core {
    * every child define itself again before its next event.
    */
   handOverBindings(): Uint8Array {
-    const all = new Set([...this.#keptBefore, ...this.#kept]);
+    const all = new Set([...this.#keptBefore.values(), ...this.#kept.values()]);
     let bytes = 0;
     for (const b of all) bytes += b.record.length;
     const out = new Uint8Array(bytes);
@@ -446,8 +452,8 @@ export class Core {
       at += b.record.length;
       b.epoch = 0;
     }
-    this.#kept = [];
-    this.#keptBefore = [];
+    this.#kept = new Map();
+    this.#keptBefore = new Map();
     return out;
   }
 

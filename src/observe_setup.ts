@@ -44,6 +44,8 @@ export function startMetricsServer(
   try {
     return serveHttp(serve.hostname, serve.port, metricsHandler(render));
   } catch (err) {
+    // A runtime that cannot listen at all (a browser) says so itself: no port advice.
+    if (err instanceof TypeError && err.message.startsWith("Option metrics.serve")) throw err;
     const why = err instanceof Error ? err.message : String(err);
     throw new TypeError(
       `Cannot serve /metrics on ${serve.hostname}:${serve.port}: ${why}; pick another metrics.serve.port (0 for any free port)`,

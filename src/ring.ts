@@ -29,7 +29,9 @@
  * | 80   | F10  | f64        | consumer | `INTERNAL`: internal events handed to the store      |
  * | 88   | F11  | f64        | consumer | `LOST`: user events the store refused (I/O error)    |
  * | 96   | I24  | i32 atomic | consumer | `REGISTERED`: 1 once a consumer drains this ring     |
- * | 100  | –    | –          | –        | reserved up to byte 127                              |
+ * | 100  | I25  | u32 atomic | consumer | `STORED`: bytes whose records the store committed    |
+ * |      |      |            |          | (browser worker only; see "Unload spill")            |
+ * | 104  | –    | –          | –        | reserved up to byte 127                              |
  * | 128  | I32  | u32        | creator  | `MAGIC` = 0x464c5247 ("FLRG")                         |
  * | 132  | I33  | u32        | creator  | `VERSION` = 4                                        |
  * | 136  | I34  | u32        | creator  | `CAPACITY` in bytes                                  |
@@ -119,6 +121,15 @@
  * Values are tagged; the tags and their encodings are documented in
  * `src/codec.ts`, which owns them.
  *
+ * ## Unload spill
+ *
+ * The browser worker stores `STORED` (a counter like `TAIL`, never ahead of
+ * it) once IndexedDB has committed every record before it. When the page goes
+ * away (`pagehide`) it cannot wait for its worker, so it copies the records
+ * between `STORED` and its own `HEAD` itself (`src/sab_spill.ts`): they are
+ * intact, since the producer never writes more than `capacity` bytes past
+ * `TAIL`.
+ *
  * ## Waking the consumer
  *
  * The consumer does not get an `Atomics.notify` per event. A separate
@@ -171,6 +182,11 @@ export const LOST = 11;
  * consumer that does not drain its ring yet.
  */
 export const REGISTERED = 24;
+/**
+ * Int32 slot of the consumer's committed-bytes counter: every record before it
+ * is in the store (browser worker; see "Unload spill").
+ */
+export const STORED = 25;
 /** Int32 slot of the magic number. */
 export const MAGIC_SLOT = 32;
 /** Int32 slot of the layout version. */
@@ -356,6 +372,11 @@ export class RingProducer {
   /** Bytes currently unread. */
   used(): number {
     return (this.#head - Atomics.load(this.#i32, TAIL)) >>> 0;
+  }
+
+  /** Bytes ever written, published or not (the local `HEAD`). */
+  head(): number {
+    return this.#head;
   }
 
   /**
@@ -551,6 +572,16 @@ export class RingConsumer {
     Atomics.store(this.#i32, TAIL, head | 0);
     if (this.#shared) Atomics.notify(this.#i32, TAIL);
     return walkRecords(out, used, off, cap, onRecord);
+  }
+
+  /** Bytes ever consumed (`TAIL`): where the last drain ended. */
+  tail(): number {
+    return Atomics.load(this.#i32, TAIL) >>> 0;
+  }
+
+  /** Records that every record before `tail` (a value `tail()` gave) is in the store. */
+  markStored(tail: number): void {
+    Atomics.store(this.#i32, STORED, tail | 0);
   }
 
   /** Adds to the PERSISTED / INTERNAL statistics slots. */

@@ -38,6 +38,7 @@ import {
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
 import { eventsLostInCrash, RestartBudget } from "./supervisor.ts";
+import { type DefinitionRecord, spillRing } from "./sab_spill.ts";
 import type { Encoder } from "./codec.ts";
 import type { LevelName } from "./level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
@@ -112,6 +113,8 @@ export interface Transport {
   bindingsSource?: (() => Uint8Array) | undefined;
   /** Set by the front end: publishes its exact counters to the ring header. */
   publishCounters?: (() => void) | undefined;
+  /** Set by the logger: a child's bindings definition by id (the `sab` unload spill needs it). */
+  definitions?: (id: number) => DefinitionRecord | undefined;
   close(): Promise<void>;
 }
 
@@ -197,6 +200,7 @@ class WorkerTransport implements Transport {
   bindingsSource: (() => Uint8Array) | undefined = undefined;
   /** Called after each restart with the error that ended the old worker (tests, stats). */
   onRestart: ((err: Error) => void) | undefined = undefined;
+  definitions?: (id: number) => DefinitionRecord | undefined;
 
   constructor(
     config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>,
@@ -242,8 +246,9 @@ class WorkerTransport implements Transport {
       this.uplinkStats = () => readUplinkStats(mirror);
     }
     this.#start(init);
-    // Browser, message transport: a connection kept open to spill the unsent batch at pagehide.
-    const spill = config.exitHooks && !shared ? runtime.openSpill(config.dir) : null;
+    // Browser: a connection kept open to spill, at pagehide, the unsent batch
+    // ("message") or the records the worker has not committed ("sab").
+    const spill = config.exitHooks ? runtime.openSpill(config.dir) : null;
     this.#spill = spill;
     this.#removeExitHook = config.exitHooks
       ? runtime.addExitHook(
@@ -360,6 +365,15 @@ class WorkerTransport implements Transport {
   // The page is going away: write the unsent batch into the database ourselves.
   #spillBatch(spill: NonNullable<ReturnType<typeof runtime.openSpill>>): void {
     if (this.#failure !== null || this.#closing !== null) return;
+    if (this.producer instanceof RingProducer) {
+      const ring = this.producer;
+      const definitions = this.definitions ?? (() => undefined);
+      const batch = spillRing(ring.buffer, ring.head(), definitions);
+      if (batch === null) return;
+      const { emitted, dropped } = ring.counters();
+      spill.write({ producer: this.producerId, bytes: batch.bytes, emitted, dropped });
+      return;
+    }
     const producer = this.producer as BatchProducer;
     const bytes = producer.takeUnposted();
     if (bytes === null) return;

@@ -205,6 +205,17 @@ export class Consumer {
     return n;
   }
 
+  /**
+   * Each ring with the position its last drain ended at (`TAIL`), so a caller
+   * that stores asynchronously can mark it committed later
+   * (`RingConsumer.markStored`; the browser worker's unload spill reads it).
+   */
+  drained(): [RingConsumer, number][] {
+    const out: [RingConsumer, number][] = [];
+    for (const p of this.#producers) if (p.ring !== null) out.push([p.ring, p.ring.tail()]);
+    return out;
+  }
+
   /** True when any ring holds unread records. */
   pending(): boolean {
     for (const p of this.#producers) if (p.ring !== null && p.ring.pending()) return true;

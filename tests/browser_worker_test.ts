@@ -2,7 +2,14 @@ import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { type AsyncStore, serveBrowserWorker, WriteBehind } from "../src/browser_worker.ts";
 import { Consumer } from "../src/worker_core.ts";
-import { createControlBuffer, createRingBuffer, RingProducer } from "../src/ring.ts";
+import {
+  createControlBuffer,
+  createRingBuffer,
+  HEADER_BYTES,
+  RingProducer,
+  STORED,
+} from "../src/ring.ts";
+import type { PendingBatch } from "../src/store/idb_schema.ts";
 import { Encoder } from "../src/codec.ts";
 import { IdbStore } from "../src/store/idb_store.ts";
 import type { LogEvent } from "../src/event.ts";
@@ -72,6 +79,8 @@ Deno.test("serveBrowserWorker() drains a shared ring into IndexedDB and answers 
   producer.wake();
   await api.flush(true);
   assert.equal(producer.counters().persisted, 500);
+  // Everything committed: a page spilling now would spill nothing.
+  assert.equal(Atomics.load(new Int32Array(ring, 0, HEADER_BYTES / 4), STORED), producer.head());
   const packed = await api.getFlowLog("even");
   assert.ok(isPackedFlowLog(packed), "the flow log crosses threads as payloads");
   const even = unpackFlowLog(packed);
@@ -163,4 +172,54 @@ Deno.test("WriteBehind writes what queued meanwhile as one batch per call", asyn
   assert.deepEqual(store.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
   assert.ok(store.batches.every((n) => n <= 4));
   assert.ok(store.batches.length < 7);
+});
+
+Deno.test("WriteBehind.mark() calls back once the events appended before it are written", async () => {
+  const store = new FakeAsyncStore();
+  const behind = new WriteBehind(store, { maxBatch: 2 });
+  const ev = (seq: number): LogEvent => ({
+    ts_ms: seq,
+    level: "info",
+    severity: 9,
+    event: "e",
+    producer: "p",
+    seq,
+    fields: {},
+  });
+  const seen: number[][] = [];
+  behind.mark(() => seen.push([])); // nothing queued: at once
+  assert.equal(seen.length, 1);
+  behind.append([ev(1), ev(2), ev(3)]);
+  behind.mark(() => seen.push([-1])); // replaced by the next: nothing appended in between
+  behind.mark(() => seen.push(store.events.map((e) => e.seq)));
+  behind.append([ev(4)]);
+  assert.equal(seen.length, 1, "not before the store wrote them");
+  await behind.settle();
+  assert.equal(seen.length, 2);
+  // Written by then: 1..3 at least (4 may share the batch of 3).
+  assert.deepEqual(seen[1]!.slice(0, 3), [1, 2, 3]);
+});
+
+Deno.test("serveBrowserWorker() skips the spilled events the old worker had stored", async () => {
+  const enc = new Encoder();
+  const parts: Uint8Array[] = [];
+  for (let seq = 1; seq <= 5; seq++) {
+    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
+    parts.push(enc.buf.slice(0, (len + 3) & ~3));
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+  const store = new (class extends FakeAsyncStore {
+    takePending(): Promise<PendingBatch[]> {
+      return Promise.resolve([{ producer: "old.0", bytes, emitted: 5, dropped: 0, stored: 3 }]);
+    }
+  })();
+  const api = serveBrowserWorker(
+    { dir: "x", store: {}, control: createControlBuffer(false), rings: [], shared: false },
+    () => Promise.resolve(store),
+  );
+  assert.equal(await api.ready(), null);
+  assert.deepEqual(store.events.map((e) => e.seq), [4, 5]);
+  await api.close();
 });

@@ -32,6 +32,7 @@ import {
   RingProducer,
   SLEEPING,
   STATE,
+  STORED,
   TAIL,
   VERSION_SLOT,
   WRAP,
@@ -55,6 +56,7 @@ Deno.test("ring layout constants are pinned", () => {
       INTERNAL,
       LOST,
       REGISTERED,
+      STORED,
       RING_MAGIC,
       RING_VERSION,
       WRAP,
@@ -85,6 +87,7 @@ Deno.test("ring layout constants are pinned", () => {
       INTERNAL: 10,
       LOST: 11,
       REGISTERED: 24,
+      STORED: 25,
       RING_MAGIC: 0x464c5247,
       RING_VERSION: 4,
       WRAP: 0xffffffff,
@@ -108,6 +111,7 @@ Deno.test("ring layout constants are pinned", () => {
   assert.equal((EMITTED * 8) >> 6, 0, "producer counters on the producer's line");
   assert.equal((PERSISTED * 8) >> 6, 1, "consumer counters on the consumer's line");
   assert.equal((REGISTERED * 4) >> 6, 1, "REGISTERED on the consumer's line");
+  assert.equal((STORED * 4) >> 6, 1, "STORED on the consumer's line");
   assert.ok(FLUSH_REQ * 4 >= 64);
   const buf = createRingBuffer(5000, true);
   const bytes = new Uint8Array(buf, 128, 12);
@@ -122,6 +126,16 @@ Deno.test("RingConsumer marks the ring REGISTERED for an attached producer's flu
   assert.equal(Atomics.load(i32, REGISTERED), 0);
   new RingConsumer(buf);
   assert.equal(Atomics.load(i32, REGISTERED), 1);
+});
+
+Deno.test("RingConsumer.markStored() publishes the committed position next to TAIL", () => {
+  const buf = createRingBuffer(4096, true);
+  const i32 = new Int32Array(buf, 0, HEADER_BYTES / 4);
+  const consumer = new RingConsumer(buf);
+  Atomics.store(i32, TAIL, -8); // 0xFFFFFFF8: counters are unsigned and wrap
+  assert.equal(consumer.tail(), 0xfffffff8);
+  consumer.markStored(consumer.tail());
+  assert.equal(Atomics.load(i32, STORED) >>> 0, 0xfffffff8);
 });
 
 Deno.test("ringCapacity() rounds up to a power of two of at least 4 KiB", () => {

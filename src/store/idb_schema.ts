@@ -25,6 +25,12 @@ export interface PendingBatch {
   emitted: number;
   /** The front end's `dropped` counter when it spilled. */
   dropped: number;
+  /**
+   * Set by `IdbStore.takePending()`: the highest seq of this producer already
+   * in the database (a `sab` page spills what its worker had not committed
+   * when it looked, and the worker may have committed some of it after all).
+   */
+  stored?: number;
 }
 
 /** The part of `IDBDatabase` the upgrade uses (raw or wrapped by `idb`). */

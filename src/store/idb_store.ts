@@ -7,7 +7,7 @@
  * | object store | key                  | value                                                          |
  * | ------------ | -------------------- | -------------------------------------------------------------- |
  * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode StoredRecord}    |
- * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }` |
+ * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }`; `"seq:<producer>"`: `{ seq, w }`, the producer's highest seq written (de-duplicates an unload spill; removed past the age limit) |
  * | `pending`    | autoIncrement        | batches a page spilled at `pagehide` (`PendingBatch` in `idb_schema.ts`) |
  *
  * | index on `records` | key path         | answers                                               |
@@ -87,13 +87,23 @@ interface Evicted extends IdbEvictions {
   key: "evicted";
 }
 
+/** The highest seq of a producer written so far: `takePending()` skips up to it. */
+interface SeqMark {
+  key: string;
+  seq: number;
+  /** When it was written (the store's clock): rows past the age limit are removed. */
+  w: number;
+}
+
+const seqKey = (producer: string): string => `seq:${producer}`;
+
 interface Schema extends DBSchema {
   records: {
     key: number;
     value: StoredRecord;
     indexes: { flow: [string, number]; t0: number; w: number };
   };
-  meta: { key: string; value: Totals | Evicted };
+  meta: { key: string; value: Totals | Evicted | SeqMark };
   pending: { key: number; value: PendingBatch };
 }
 
@@ -207,9 +217,11 @@ export class IdbStore {
     this.#assertOpen();
     if (events.length === 0) return;
     const records = toRecords(events, this.#clock());
+    const seqs = new Map<string, number>();
+    for (const e of events) if (e.seq > (seqs.get(e.producer) ?? 0)) seqs.set(e.producer, e.seq);
     for (let attempt = 0;; attempt++) {
       try {
-        await this.#write(records);
+        await this.#write(records, seqs);
         return;
       } catch (err) {
         if (!isQuotaError(err) || attempt >= QUOTA_RETRIES) throw err;
@@ -225,9 +237,24 @@ export class IdbStore {
    */
   async takePending(): Promise<PendingBatch[]> {
     this.#assertOpen();
-    const tx = this.#db.transaction("pending", "readwrite");
-    const batches = await tx.store.getAll();
-    if (batches.length > 0) await tx.store.clear();
+    const tx = this.#db.transaction(["pending", "meta"], "readwrite");
+    const pending = tx.objectStore("pending");
+    const batches = await pending.getAll();
+    if (batches.length > 0) await pending.clear();
+    // A sab page spills what its worker had not committed when it looked; the
+    // worker may have committed some of it after all: say up to which seq.
+    const meta = tx.objectStore("meta");
+    for (const batch of batches) {
+      const mark = (await meta.get(seqKey(batch.producer))) as SeqMark | undefined;
+      if (mark !== undefined) batch.stored = mark.seq;
+    }
+    // One row per page that ever wrote: those past the age limit go (their events did too).
+    const horizon = this.#clock() - this.#maxAgeMs;
+    let row = await meta.openCursor(keyRange().bound("seq:", "seq:\uffff"));
+    while (row !== null) {
+      if (((row.value as SeqMark).w ?? 0) < horizon) row.delete().catch(ignore);
+      row = await row.continue();
+    }
     await tx.done;
     return batches;
   }
@@ -242,13 +269,16 @@ export class IdbStore {
   }
 
   // Relaxed durability (the OS may still hold the data); sync() makes it strict.
-  async #write(records: StoredRecord[]): Promise<void> {
+  async #write(records: StoredRecord[], seqs: Map<string, number>): Promise<void> {
     const tx: WriteTx = this.#db.transaction(["records", "meta"], "readwrite", {
       durability: "relaxed",
     });
     tx.done.catch(() => {}); // awaited below, unless the body throws first
     try {
       await this.#fill(tx, records);
+      const meta = tx.objectStore("meta");
+      const w = this.#clock();
+      for (const [producer, seq] of seqs) meta.put({ key: seqKey(producer), seq, w }).catch(ignore);
     } catch (err) {
       // All or nothing: never let a half-filled transaction commit.
       try {
@@ -478,7 +508,7 @@ export class IdbStore {
 }
 
 interface MetaStore {
-  get(key: string): Promise<Totals | Evicted | undefined>;
+  get(key: string): Promise<Totals | Evicted | SeqMark | undefined>;
   put(value: Evicted): Promise<unknown>;
 }
 

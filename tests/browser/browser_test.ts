@@ -351,12 +351,11 @@ Deno.test("the browser build in headless Chromium", async (t) => {
           await page.close();
         });
 
-        // The message transport spills its unsent batch at pagehide; in sab mode the events
-        // are the worker's to commit, and an immediate reload can beat it (see README).
-        await t.step({
-          name: `"${mode}": events logged just before a reload survive it (pagehide spill)`,
-          ignore: mode !== "message",
-          fn: async () => {
+        // Pagehide is all there is: "message" spills its unsent batch, "sab" the records its
+        // worker has not committed; the next worker stores them, without duplicates.
+        await t.step(
+          `"${mode}": events logged just before a reload survive it (pagehide spill)`,
+          async () => {
             const page = await chrome.context.newPage();
             await open(page, server.url);
             await page.evaluate(async () => {
@@ -364,8 +363,11 @@ Deno.test("the browser build in headless Chromium", async (t) => {
               const { createLogger } = (globalThis as any).flightlog;
               // A batching delay no test waits for: only the pagehide hook hands the events on.
               const log = createLogger({ dir: "pagehide", flushIntervalMs: 3_600_000 });
-              await log.flush(); // the worker is up and the database open
-              for (let i = 0; i < 1000; i++) log.info("before_reload", { flow_id: "pagehide", i });
+              // The child's bindings definition is stored before the reload; its events are not.
+              const flow = log.child({ flow_id: "pagehide", run_id: "r-1" });
+              flow.info("before_reload", { i: 0 });
+              await log.flush(); // the worker is up, the database open, the definition stored
+              for (let i = 1; i <= 1000; i++) flow.info("before_reload", { i });
             });
             await page.reload(); // no flush, no wait: pagehide is all there is
             await page.waitForFunction(() =>
@@ -377,12 +379,59 @@ Deno.test("the browser build in headless Chromium", async (t) => {
               const log = createLogger({ dir: "pagehide" });
               const trace = await log.getFlowLog("pagehide");
               await log.close();
-              return trace.events.map((e: { fields: { i: number } }) => e.fields.i);
+              return trace.events.map((e: { fields: { i: number; run_id: string } }) =>
+                `${e.fields.run_id}:${e.fields.i}`
+              );
             });
-            assert.deepEqual(r, Array.from({ length: 1000 }, (_, i) => i));
+            // Every event once: none lost, none stored twice (old worker and spill).
+            assert.deepEqual(r, Array.from({ length: 1001 }, (_, i) => `r-1:${i}`));
             await page.close();
           },
-        });
+        );
+
+        await t.step(
+          `"${mode}": console lines reach the page console and log.metrics() answers`,
+          async () => {
+            const page = await chrome.context.newPage();
+            await open(page, server.url);
+            // The worker writes the lines; Chromium reports a worker's console on its page.
+            const line = page.waitForEvent("console", {
+              predicate: (msg) => msg.text().includes("console_probe"),
+            });
+            const r = await page.evaluate(async () => {
+              // deno-lint-ignore no-explicit-any
+              const { createLogger } = (globalThis as any).flightlog;
+              const log = createLogger({ dir: "observe", console: true, metrics: true });
+              const job = log.child({ flow_id: "f-m", run_id: "r-m", job_id: "j-m" });
+              job.info("step_end", {
+                step_id: "s-1",
+                step_type: "llm",
+                status: "ok",
+                duration_ms: 820,
+              });
+              job.warn("console_probe", { n: 42 });
+              await log.flush();
+              const text = await log.metrics();
+              let serve: string;
+              try {
+                await createLogger({ dir: "observe2", metrics: { serve: true } }).close();
+                serve = "created";
+              } catch (err) {
+                serve = `${(err as Error).name}: ${(err as Error).message}`;
+              }
+              await log.close();
+              return { text, serve };
+            });
+            assert.match(r.text, /flightlog_steps_total\{step_type="llm",status="ok"\} 1\n/);
+            assert.match(r.text, /flightlog_events_total\{level="warn"\} 1\n/);
+            assert.match(r.serve, /^TypeError: Option metrics.serve needs a server runtime/);
+            const probe = await line;
+            assert.equal(probe.type(), "error"); // console.stream defaults to stderr
+            assert.match(probe.text(), /^console_probe level=warn flow_id=f-m .*n=42$/m);
+            assert.match(probe.text(), /step_end flow_id=f-m run_id=r-m .*status=ok/);
+            await page.close();
+          },
+        );
 
         await t.step(
           `"${mode}": two tabs sharing one database keep each other's events`,

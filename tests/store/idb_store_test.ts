@@ -251,6 +251,60 @@ Deno.test("IdbStore.takePending() takes the batches pages spilled, once", async 
   await store.close();
 });
 
+Deno.test("IdbStore.takePending() says up to which seq the producer's events are stored", async () => {
+  const name = dbName();
+  const store = await IdbStore.open(name);
+  // The old worker stored seq 1..7 of p.0 (and others' events) before the page spilled.
+  await store.append([
+    makeEvent(1, {}, { producer: "p.0", seq: 5 }),
+    makeEvent(2, {}, { seq: 90 }),
+  ]);
+  await store.append([makeEvent(3, {}, { producer: "p.0", seq: 7 })]);
+  const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
+  const db = await new Promise<DatabaseLike>((resolve) => {
+    const req = factory.open(name);
+    req.onsuccess = () => resolve(req.result);
+  });
+  const tx = db.transaction("pending", "readwrite");
+  for (const producer of ["p.0", "p.9"]) {
+    tx.objectStore("pending").put({ producer, bytes: new Uint8Array(0), emitted: 0, dropped: 0 });
+  }
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+  const taken = await store.takePending();
+  assert.deepEqual(taken.map((b) => [b.producer, b.stored]), [["p.0", 7], ["p.9", undefined]]);
+  await store.close();
+});
+
+Deno.test("IdbStore.takePending() removes seq marks past the age limit", async () => {
+  const name = dbName();
+  let now = 1_000;
+  const clock = () => now;
+  const store = await IdbStore.open(name, { maxAgeMs: 100, clock });
+  await store.append([makeEvent(now, {}, { producer: "old.0", seq: 3 })]);
+  now += 50;
+  await store.append([makeEvent(now, {}, { producer: "new.0", seq: 4 })]);
+  now += 60; // old.0's mark is 110 ms old, new.0's 60 ms
+  await store.takePending();
+  await store.close();
+  // A second instance sees what the first left: spills of both producers.
+  const again = await IdbStore.open(name, { maxAgeMs: 100, clock });
+  const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
+  const db = await new Promise<DatabaseLike>((resolve) => {
+    const req = factory.open(name);
+    req.onsuccess = () => resolve(req.result);
+  });
+  const tx = db.transaction("pending", "readwrite");
+  for (const producer of ["old.0", "new.0"]) {
+    tx.objectStore("pending").put({ producer, bytes: new Uint8Array(0), emitted: 0, dropped: 0 });
+  }
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+  const taken = await again.takePending();
+  assert.deepEqual(taken.map((b) => [b.producer, b.stored]), [["old.0", undefined], ["new.0", 4]]);
+  await again.close();
+});
+
 interface DatabaseLike {
   transaction(store: string, mode: "readwrite"): {
     objectStore(name: string): { put(value: unknown): unknown };
