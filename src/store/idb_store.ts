@@ -33,8 +33,8 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
 import { flowIdOf, INTERNAL_EVENTS, type LogEvent } from "../event.ts";
 import { buildFlowLog, compareEvents } from "../flow_log.ts";
-import { compileFilter, encodeCursor } from "../filter.ts";
-import { comparePosition, positionOf, TopMatches } from "./top_matches.ts";
+import { compileFilter } from "../filter.ts";
+import { comparePosition, pageOf, TopMatches } from "./top_matches.ts";
 import { SEVERITY } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
 import type { StoreOptions } from "../logger.ts";
@@ -459,16 +459,7 @@ export class IdbStore {
       }
       await tx.done;
     }
-    const matches = top.result();
-    const more = matches.length > limit;
-    const page = more ? matches.slice(0, limit) : matches;
-    const last = page.at(-1);
-    return {
-      events: page.map((m) => m.event),
-      cursor: more && last !== undefined
-        ? encodeCursor(positionOf(last), compiled.fingerprint)
-        : null,
-    };
+    return pageOf(top, limit, compiled.fingerprint);
   }
 
   /** Totals and evictions of the database, and this instance's transactions. */

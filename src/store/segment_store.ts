@@ -6,8 +6,8 @@
  * @module
  */
 import { INTERNAL_EVENTS, type LogEvent } from "../event.ts";
-import { compileFilter, encodeCursor } from "../filter.ts";
-import { comparePosition, positionOf, TopMatches } from "./top_matches.ts";
+import { compileFilter } from "../filter.ts";
+import { comparePosition, pageOf, TopMatches } from "./top_matches.ts";
 import { buildFlowLog, compareEvents } from "../flow_log.ts";
 import { SEVERITY } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
@@ -474,16 +474,7 @@ export class SegmentStore {
         }
       }
     }
-    const matches = top.result();
-    const more = matches.length > limit;
-    const page = more ? matches.slice(0, limit) : matches;
-    const last = page.at(-1);
-    return {
-      events: page.map((m) => m.event),
-      cursor: more && last !== undefined
-        ? encodeCursor(positionOf(last), compiled.fingerprint)
-        : null,
-    };
+    return pageOf(top, limit, compiled.fingerprint);
   }
 
   /**

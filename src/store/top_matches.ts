@@ -6,7 +6,8 @@
  */
 import type { LogEvent } from "../event.ts";
 import { compareEvents } from "../flow_log.ts";
-import type { CursorPosition } from "../filter.ts";
+import { type CursorPosition, encodeCursor } from "../filter.ts";
+import type { QueryPage } from "../query.ts";
 
 /** A matching event and where it was found: record number and index in it. */
 export interface Match {
@@ -91,4 +92,19 @@ export function comparePosition(match: Match, position: CursorPosition): number 
 export function positionOf(match: Match): CursorPosition {
   const { ts_ms, producer, seq } = match.event;
   return { ts_ms, producer, seq, record: match.record, index: match.index };
+}
+
+/**
+ * The page a query returns from the first `limit + 1` matches it kept: the
+ * first `limit` events, and a cursor after the last one when there are more.
+ */
+export function pageOf(top: TopMatches, limit: number, fingerprint: string): QueryPage {
+  const matches = top.result();
+  const more = matches.length > limit;
+  const page = more ? matches.slice(0, limit) : matches;
+  const last = page.at(-1);
+  return {
+    events: page.map((m) => m.event),
+    cursor: more && last !== undefined ? encodeCursor(positionOf(last), fingerprint) : null,
+  };
 }
