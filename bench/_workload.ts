@@ -111,3 +111,20 @@ export function runtimeLine(): string {
 export function tick(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+const benchDirs: string[] = [];
+
+/**
+ * A temporary directory for a `Deno.bench` file's logger, removed when the
+ * process unloads: Deno.bench has no teardown hook, and the loggers' workers
+ * are unref()ed and die with the process, so the directories are what is left.
+ */
+export function benchTempDir(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-" });
+  if (benchDirs.push(dir) === 1) {
+    globalThis.addEventListener("unload", () => {
+      for (const d of benchDirs) Deno.removeSync(d, { recursive: true });
+    });
+  }
+  return dir;
+}

@@ -30,27 +30,15 @@ import {
   RingProducer,
   TAIL,
 } from "../src/ring.ts";
-import { BINDINGS, callFields, EVENT } from "./_workload.ts";
+import { benchTempDir, BINDINGS, callFields, EVENT } from "./_workload.ts";
 
 const BATCH = 1000;
-
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-" });
-  dirs.push(dir);
-  return dir;
-}
-// Deno.bench has no teardown hook. The loggers' workers are unref()ed and die
-// with the process, so removing their directories is the cleanup left to do.
-globalThis.addEventListener("unload", () => {
-  for (const dir of dirs) Deno.removeSync(dir, { recursive: true });
-});
 
 // The "sab" transport, as `"auto"` picks it under Deno: the store worker drains
 // on the other core while the batch runs. 8 MiB holds a batch (~224 KiB) many
 // times over.
 const sabLog = createLogger({
-  dir: tempDir(),
+  dir: benchTempDir(),
   transport: "sab",
   ringBytes: 8 << 20,
   exitHooks: false,
@@ -60,7 +48,7 @@ const sabFlow = sabLog.child({ ...BINDINGS });
 // The same call with no consumer running concurrently (the in-thread transport
 // drains only on a timer, which cannot fire inside a synchronous batch).
 const inlineLog = createLogger({
-  dir: tempDir(),
+  dir: benchTempDir(),
   transport: "inline",
   ringBytes: 8 << 20,
   exitHooks: false,
@@ -71,7 +59,7 @@ const inlineFlow = inlineLog.child({ ...BINDINGS });
 // A 4 KiB ring that no one drains: after the first ~18 events every call
 // drops. The drain timer is set beyond the life of the process.
 const dropLog = createLogger({
-  dir: tempDir(),
+  dir: benchTempDir(),
   transport: "inline",
   ringBytes: 4096,
   limits: { maxRecordBytes: 1024 },
@@ -314,7 +302,7 @@ Deno.bench({
 
 function sabLogger(redact: NonNullable<LoggerOptions["redact"]>): { log: Logger; flow: Logger } {
   const log = createLogger({
-    dir: tempDir(),
+    dir: benchTempDir(),
     transport: "sab",
     ringBytes: 8 << 20,
     exitHooks: false,

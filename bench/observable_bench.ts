@@ -15,22 +15,12 @@ import { createLogger } from "../mod.ts";
 import { observable } from "../src/observable.ts";
 import { withContext } from "../src/context.ts";
 import { newSpanId, newTraceId } from "../src/trace_context.ts";
-import { BINDINGS } from "./_workload.ts";
+import { benchTempDir, BINDINGS } from "./_workload.ts";
 
 const BATCH = 1000;
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-" });
-  dirs.push(dir);
-  return dir;
-}
-globalThis.addEventListener("unload", () => {
-  for (const dir of dirs) Deno.removeSync(dir, { recursive: true });
-});
-
 const log = createLogger({
-  dir: tempDir(),
+  dir: benchTempDir(),
   transport: "sab",
   ringBytes: 8 << 20,
   exitHooks: false,
