@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isLevelName, LEVELS } from "../level.ts";
-import type { QueryFilter } from "../query.ts";
+import type { QueryFilter, QueryPage } from "../query.ts";
 import { SegmentStore, type StoreStats } from "../store/segment_store.ts";
 import { LOCK_FILE_NAME } from "../store/segment_format.ts";
 import { type ReadDamage, segmentFileNames } from "../export/store_reader.ts";
@@ -365,4 +365,28 @@ export function table(header: string[], rows: string[][]): string {
 function visible(text: string): number {
   // deno-lint-ignore no-control-regex
   return text.replace(/\x1b\[\d+m/g, "").length;
+}
+
+/**
+ * One page of `store.query(filter)`; a filter the store refuses (a bad glob,
+ * level or cursor) is a usage error that says what was wrong.
+ */
+export function queryPage(store: SegmentStore, filter: QueryFilter): QueryPage {
+  try {
+    return store.query(filter);
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new CliError(errorText(error), EXIT.usage);
+    }
+    throw error;
+  }
+}
+
+/** The error for a flow the store has no event of. */
+export function unknownFlow(dir: string, flowId: string): CliError {
+  return new CliError(
+    `Unknown flow ${
+      JSON.stringify(flowId)
+    } in ${dir}: run \`flightlog flows ${dir}\` to list the flows`,
+  );
 }

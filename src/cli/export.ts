@@ -40,8 +40,10 @@ import {
   Output,
   parseFlags,
   positionals,
+  queryPage,
   readDamageLine,
   storeDamageLine,
+  unknownFlow,
 } from "./_common.ts";
 import { parseFormat } from "./query.ts";
 
@@ -80,14 +82,6 @@ function progress(io: CliIo, quiet: boolean, toStdout: boolean, total: number, u
 
 function isFlowOnly(filter: QueryFilter): boolean {
   return Object.keys(filter).every((key) => key === "flow_id");
-}
-
-function unknownFlow(dir: string, flowId: string): CliError {
-  return new CliError(
-    `Unknown flow ${
-      JSON.stringify(flowId)
-    } in ${dir}: run \`flightlog flows ${dir}\` to list the flows`,
-  );
 }
 
 /** Runs `export`. */
@@ -265,15 +259,7 @@ function exportQueried(
     do {
       const page: QueryFilter = { ...filter, limit: PAGE };
       if (cursor !== null) page.cursor = cursor;
-      let result;
-      try {
-        result = store.query(page);
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError) {
-          throw new CliError(errorText(error), EXIT.usage);
-        }
-        throw error;
-      }
+      const result = queryPage(store, page);
       for (const event of result.events) emit(event);
       bar.add(result.events.length);
       cursor = result.cursor;

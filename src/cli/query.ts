@@ -10,7 +10,6 @@ import {
   CliError,
   type CliIo,
   damageExit,
-  errorText,
   EXIT,
   FILTER_FLAGS,
   filterFromFlags,
@@ -18,6 +17,7 @@ import {
   parseCount,
   parseFlags,
   positionals,
+  queryPage,
 } from "./_common.ts";
 import { type EventFormat, EventWriter } from "./_event_text.ts";
 
@@ -55,15 +55,7 @@ export function queryCommand(args: string[], io: CliIo): number {
     while (left > 0 && !io.out.closed) {
       const page: QueryFilter = { ...filter, limit: Math.min(PAGE, left) };
       if (cursor !== null) page.cursor = cursor;
-      let result;
-      try {
-        result = store.query(page);
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError) {
-          throw new CliError(`${errorText(error)}`, EXIT.usage);
-        }
-        throw error;
-      }
+      const result = queryPage(store, page);
       for (const event of result.events) writer.event(event);
       left -= result.events.length;
       cursor = result.cursor;

@@ -9,7 +9,6 @@ import { escapeControls, prettyJson } from "../console_format.ts";
 import { collectSpans, type TraceSpan } from "../export/spans.ts";
 import type { FlowLog } from "../query.ts";
 import {
-  CliError,
   type CliIo,
   damageExit,
   humanDuration,
@@ -18,6 +17,7 @@ import {
   paint,
   parseFlags,
   positionals,
+  unknownFlow,
 } from "./_common.ts";
 
 /** A span with its children, as `show` prints it. */
@@ -120,11 +120,7 @@ export function showCommand(args: string[], io: CliIo): number {
   try {
     const log = store.getFlowLog(flowId!);
     if (log.events.length === 0) {
-      throw new CliError(
-        `Unknown flow ${
-          JSON.stringify(flowId)
-        } in ${dir}: run \`flightlog flows ${dir}\` to list the flows`,
-      );
+      throw unknownFlow(dir!, flowId!);
     }
     if (values.json) {
       const strip = (node: SpanTreeNode): unknown => {

@@ -17,17 +17,15 @@ import { compareEvents } from "../flow_log.ts";
 import type { QueryFilter } from "../query.ts";
 import type { SegmentStore } from "../store/segment_store.ts";
 import {
-  CliError,
   type CliIo,
   damageExit,
-  errorText,
-  EXIT,
   FILTER_FLAGS,
   filterFromFlags,
   openStore,
   parseCount,
   parseFlags,
   positionals,
+  queryPage,
 } from "./_common.ts";
 import { type EventFormat, EventWriter } from "./_event_text.ts";
 import { parseFormat } from "./query.ts";
@@ -43,15 +41,7 @@ function queryAll(store: SegmentStore, filter: QueryFilter): LogEvent[] {
   do {
     const page: QueryFilter = { ...filter, limit: 10_000 };
     if (cursor !== null) page.cursor = cursor;
-    let result;
-    try {
-      result = store.query(page);
-    } catch (error) {
-      if (error instanceof TypeError || error instanceof RangeError) {
-        throw new CliError(errorText(error), EXIT.usage);
-      }
-      throw error;
-    }
+    const result = queryPage(store, page);
     for (const event of result.events) events.push(event);
     cursor = result.cursor;
   } while (cursor !== null);

@@ -14,6 +14,7 @@ import {
   openStore,
   parseFlags,
   positionals,
+  unknownFlow,
 } from "./_common.ts";
 
 /** Runs `view`. */
@@ -33,11 +34,7 @@ export function viewCommand(args: string[], io: CliIo): number {
   try {
     const log = store.getFlowLog(flowId!);
     if (log.events.length === 0) {
-      throw new CliError(
-        `Unknown flow ${
-          JSON.stringify(flowId)
-        } in ${dir}: run \`flightlog flows ${dir}\` to list the flows`,
-      );
+      throw unknownFlow(dir!, flowId!);
     }
     const html = renderTimelineHtml(log);
     if (output === "-") {
