@@ -106,8 +106,12 @@ export const MIN_RECORD_BYTES = 256;
 /** Deepest nesting the decoder accepts, and the largest allowed `limits.maxDepth`. */
 export const MAX_DECODE_DEPTH = 1000;
 
-// Slots of the encoder's cache of keys and their sensitivity (a power of two).
-const KEY_SLOTS = 64;
+// The encoder's cache of short ASCII strings (keys and event names): slots (a
+// power of two), and the longest string it keeps.
+const STR_SLOTS = 256;
+const STR_MAX = 32;
+// Bytes per slot: tag, length and STR_MAX characters, rounded up to whole words.
+const STR_SLOT_BYTES = 36;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -141,8 +145,14 @@ export class Encoder {
   #limits: Limits;
   // Longest string the ASCII fast path writes: never past maxStringLength.
   readonly #short: number;
-  readonly #keys: (string | undefined)[] = new Array(KEY_SLOTS).fill(undefined);
-  readonly #keySensitive = new Uint8Array(KEY_SLOTS);
+  // Direct-mapped cache of the short ASCII keys and event names seen, with
+  // their encoded form (tag, length, characters) as little-endian words and
+  // whether each is a sensitive key; see #cachedStr.
+  readonly #strs: (string | undefined)[] = new Array(STR_SLOTS).fill(undefined);
+  readonly #strWords = new Uint32Array((STR_SLOTS * STR_SLOT_BYTES) >> 2);
+  readonly #strSensitive = new Uint8Array(STR_SLOTS);
+  // The longest string the cache keeps: never past maxStringLength.
+  readonly #strMax: number;
   // Objects on the current encoding path, for cycle detection (depth is small).
   #stack: unknown[] = [];
   /** The redactor applied while encoding (null: none). */
@@ -156,6 +166,7 @@ export class Encoder {
     this.#limits = limits;
     this.limits = limits;
     this.#short = Math.min(48, limits.maxStringLength);
+    this.#strMax = Math.min(STR_MAX, limits.maxStringLength);
     // Not shared memory: Chromium's TextEncoder.encodeInto refuses shared views.
     // A whole number of 4-byte words: the ring copies records word by word.
     this.buf = new Uint8Array((limits.maxRecordBytes + 3) & ~3);
@@ -251,9 +262,13 @@ export class Encoder {
     this.#overflow = false;
     // Value patterns cover the message too: a secret in free text is found only there.
     if (this.#patterns && typeof event === "string") event = this.redactor!.redactName(event);
-    const at = typeof event === "string"
-      ? putAscii(u8, this.#pos, this.#end, event, this.#short)
-      : -1;
+    let at = -1;
+    if (typeof event === "string") {
+      const slot = this.#cachedStr(event);
+      at = slot >= 0
+        ? this.#putCached(dv, this.#pos, this.#end, slot, event.length)
+        : putAscii(u8, this.#pos, this.#end, event, this.#short);
+    }
     if (at >= 0) this.#pos = at;
     else this.#str(typeof event === "string" ? event : safeString(event));
     const n = fields !== undefined && fields !== null ? this.#top(fields) : 0;
@@ -317,14 +332,19 @@ export class Encoder {
     for (const key in obj) {
       if (!hasOwn.call(obj, key)) continue;
       if (n === maxKeys) return -1;
-      let p = putAscii(u8, pos, end, key, short);
+      // A cached key is copied a word at a time and knows whether it is
+      // sensitive (bench/logger_bench.ts "info").
+      const slot = this.#cachedStr(key);
+      let p = slot >= 0 ? this.#putCached(dv, pos, end, slot, key.length) : -1;
       if (p < 0) {
         this.#pos = pos;
         this.#str(key);
         p = this.#pos;
       }
       // A sensitive key's value is never read (a getter is not run).
-      const v = red !== null && this.#sensitive(key, red) ? REDACTED : obj[key];
+      const sensitive = red !== null &&
+        (slot >= 0 ? this.#strSensitive[slot] === 1 : red.isSensitiveKey(key));
+      const v = sensitive ? REDACTED : obj[key];
       if (typeof v === "number") {
         if (p + 9 > end) return -1;
         if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
@@ -353,19 +373,34 @@ export class Encoder {
     return n;
   }
 
-  // Whether `key` is sensitive, from a direct-mapped cache of the keys seen
-  // (by identity first: literal keys are interned), before the redactor's Map:
-  // two lookups per event otherwise (bench/logger_bench.ts "info").
-  #sensitive(key: string, red: Redactor): boolean {
-    const len = key.length;
-    const slot = len === 0
-      ? 0
-      : (len * 7 + key.charCodeAt(0) + key.charCodeAt(len - 1) * 3) & (KEY_SLOTS - 1);
-    if (this.#keys[slot] === key) return this.#keySensitive[slot] === 1;
-    const sensitive = red.isSensitiveKey(key);
-    this.#keys[slot] = key;
-    this.#keySensitive[slot] = sensitive ? 1 : 0;
-    return sensitive;
+  // The cache slot holding `s` (filling it on a miss), or -1 when `s` is not
+  // cacheable (empty, longer than #strMax or not ASCII). Keys and event names
+  // are nearly always literals, so the comparison is mostly by identity;
+  // copying the cached words costs a third of encoding the characters, and
+  // the slot also answers whether a key is sensitive without the redactor's
+  // Map (bench/logger_bench.ts "info").
+  #cachedStr(s: string): number {
+    const len = s.length;
+    if (len === 0 || len > this.#strMax) return -1;
+    const slot = (len * 7 + s.charCodeAt(0) + s.charCodeAt(len - 1) * 3) & (STR_SLOTS - 1);
+    if (this.#strs[slot] === s) return slot;
+    const bytes = new Uint8Array(this.#strWords.buffer, slot * STR_SLOT_BYTES, STR_SLOT_BYTES);
+    if (putAscii(bytes, 0, STR_SLOT_BYTES, s, STR_MAX) < 0) return -1;
+    this.#strs[slot] = s;
+    this.#strSensitive[slot] = this.redactor?.isSensitiveKey(s) ? 1 : 0;
+    return slot;
+  }
+
+  // Copies the cached string of `slot` (`len` characters) to `pos`; -1 when it
+  // does not fit before `end`. Whole words are written, so up to 3 bytes past
+  // the string are clobbered: they lie before `end` and are written next.
+  #putCached(dv: DataView, pos: number, end: number, slot: number, len: number): number {
+    const n = len + 2;
+    if (pos + n + 3 > end) return -1;
+    const w = this.#strWords;
+    const base = (slot * STR_SLOT_BYTES) >> 2;
+    for (let i = 0; i < n; i += 4) dv.setUint32(pos + i, w[base + (i >> 2)]!, true);
+    return pos + n;
   }
 
   // Writes the pairs of `obj`, returns how many. Each field is guarded on its own,

@@ -355,3 +355,34 @@ Deno.test("Encoder.encode() applies value patterns to the event name and to keys
   const plainLen = plain.encode(1, 1, 9, 0, `sent ${token}`, { [`k ${token}`]: 1 });
   assert.ok(JSON.stringify(new Decoder().decode(plain.buf, 4, plainLen, "p.0")).includes("c4n4ry"));
 });
+
+Deno.test("Encoder keeps keys, event names and redaction right while its string cache collides (property)", () => {
+  // One encoder for every run, as on the hot path: its cache of short strings
+  // sees thousands of distinct keys and event names, many in the same slot,
+  // sensitive ones among them.
+  const redactor = getRedactor();
+  const enc = new Encoder(DEFAULT_LIMITS, redactor);
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 17));
+  const view = new DataView(target.buffer);
+  const dec = new Decoder();
+  const short = fc.string({ unit: fc.constantFrom(..."abcxyz_-0"), minLength: 1, maxLength: 3 });
+  const key = fc.oneof(
+    short,
+    fc.constantFrom("token", "password", "api_key", "tokens", "pwd", "x".repeat(32), "x".repeat(33)),
+    fc.string({ maxLength: 40 }),
+  );
+  fc.assert(
+    fc.property(fc.dictionary(key, fc.integer(), { maxKeys: 12 }), key, fc.nat(1000), (fields, event, at4) => {
+      const at = at4 * 4;
+      const len = enc.encodeAt(target, view, at, 1, 2, 9, event, fields, 0);
+      const ev = dec.decode(target, at + 4, at + len, "p");
+      assert.equal(ev.event, event);
+      const expected: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(fields)) {
+        expected[k] = redactor.isSensitiveKey(k) ? "[REDACTED]" : v;
+      }
+      assert.deepEqual({ ...ev.fields }, expected);
+    }),
+    { numRuns: 3000 },
+  );
+});
