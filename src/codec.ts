@@ -384,6 +384,9 @@ export class Encoder {
     if (len === 0 || len > this.#strMax) return -1;
     const slot = (len * 7 + s.charCodeAt(0) + s.charCodeAt(len - 1) * 3) & (STR_SLOTS - 1);
     if (this.#strs[slot] === s) return slot;
+    // Emptied first: a string that turns out not to be ASCII has already
+    // overwritten part of the slot.
+    this.#strs[slot] = undefined;
     const bytes = new Uint8Array(this.#strWords.buffer, slot * STR_SLOT_BYTES, STR_SLOT_BYTES);
     if (putAscii(bytes, 0, STR_SLOT_BYTES, s, STR_MAX) < 0) return -1;
     this.#strs[slot] = s;
