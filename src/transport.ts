@@ -74,6 +74,11 @@ export interface Producer {
    * next event (src/ring.ts "Bindings by reference").
    */
   readonly epoch: number;
+  /**
+   * Copies a bindings definition into the ring's definitions mirror (an
+   * attached producer's ring; src/ring.ts "Definitions mirror").
+   */
+  mirror?(record: Uint8Array, len: number, epoch: number): void;
   /** Offset with `max` contiguous free bytes in `data`, or -1. */
   reserve(max: number): number;
   /** Publishes a record encoded in place at the reserved offset. */
@@ -458,7 +463,8 @@ class WorkerTransport implements Transport {
     }
     if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
     const producer = `${this.#instance}.${this.#nextProducer++}`;
-    const ring = createRingBuffer(this.producer.capacity, true) as SharedArrayBuffer;
+    // Mirrored: its producer cannot hand its definitions over at a restart.
+    const ring = createRingBuffer(this.producer.capacity, true, true) as SharedArrayBuffer;
     // A restarted worker gets this ring too.
     this.#init.rings.push({ producer, buffer: ring });
     // Events written before the worker registers the ring wait in it.

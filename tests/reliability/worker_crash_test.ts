@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { coreOf, createLogger } from "../../src/logger.ts";
+import type { LogEvent } from "../../src/event.ts";
 
 interface Crashable {
   crashWorker(how: "terminate" | "throw"): Promise<void>;
@@ -132,6 +133,80 @@ Deno.test("a worker of the message transport crashing at 3 points is restarted a
     assert.equal(r.emitted, r.persisted + r.dropped);
     assert.ok(r.stored >= r.persisted && r.stored <= r.emitted);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Ends the store worker once and resolves when its replacement has started. */
+async function crashOnce(transport: Crashable, kind: "terminate" | "throw"): Promise<void> {
+  let restarted!: () => void;
+  const done = new Promise<void>((resolve) => (restarted = resolve));
+  transport.onRestart = () => restarted();
+  // The worker is unref()ed: keep the event loop alive until the restart.
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    await transport.crashWorker(kind);
+    await done;
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+Deno.test("an attached Worker's events keep their bindings when the store worker is terminated or throws at 6 points; emitted = persisted + dropped for each producer", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
+  const log = createLogger({ dir, transport: "sab", exitHooks: false, ringBytes: 1 << 18 });
+  const transport = coreOf(log)!.transport as unknown as Crashable;
+  const app = new Worker(new URL("../support/attached_crash_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let finished!: (s: Record<string, number | string>) => void;
+    const done = new Promise<Record<string, number | string>>((resolve) => (finished = resolve));
+    app.onmessage = (e) => e.data.kind === "started" ? started() : finished(e.data);
+    app.postMessage({ kind: "start", handle: log.producerHandle() });
+    await running;
+    const own = log.child({ flow_id: "owner" });
+    // A flush may report events a dead worker had taken (counted as dropped).
+    for (let p = 0; p < 6; p++) {
+      own.info("before_crash", { p });
+      // The worker has now taken the attached children's definitions: the
+      // attached events that follow refer to them without defining them again.
+      await log.flush().catch(() => {});
+      await crashOnce(transport, p % 2 === 0 ? "terminate" : "throw");
+    }
+    app.postMessage({ kind: "stop" });
+    const attached = await done;
+    await log.flush().catch(() => {});
+    await log.flush();
+    const mine: LogEvent[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await log.query(
+        cursor === null ? { limit: 100_000 } : { limit: 100_000, cursor },
+      );
+      mine.push(...page.events.filter((e) => e.producer === attached.producer));
+      cursor = page.cursor;
+    } while (cursor !== null);
+    const events = mine.filter((e) => e.event !== "log.dropped");
+    assert.ok(events.length > 0);
+    const lost = events.filter((e) => e.fields.bindings_lost === true);
+    assert.equal(
+      lost.length,
+      0,
+      `${lost.length} events without bindings, from seq ${lost[0]?.seq}`,
+    );
+    for (const e of events) assert.match(String(e.fields.flow_id), /^a-\d$/);
+    assert.equal(attached.emitted, Number(attached.persisted) + Number(attached.dropped));
+    // Stored but counted as dropped only if a worker died between a store write and its count.
+    assert.ok(events.length >= Number(attached.persisted));
+    const s = log.stats();
+    assert.equal(s.emitted, s.persisted + s.dropped);
+    assert.equal(transport.restarts, 6);
+  } finally {
+    app.terminate();
+    await log.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
