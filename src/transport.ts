@@ -634,6 +634,12 @@ export class BatchProducer implements Producer {
     this.epoch++;
     this.#inflight += n;
     const gen = this.#gen;
+    // Counted now: the bytes are transferred to the worker, so they are gone
+    // (detached) by the time the worker may have died with them.
+    let users = 0;
+    walkRecords(bytes, n, 0, 0x40000000, (b, start) => {
+      if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) users++;
+    });
     const p = this.#send(bytes, this.#emitted, this.#dropped).then((ack) => {
       this.#persisted = ack.persisted;
       this.#internal = ack.internal;
@@ -642,9 +648,7 @@ export class BatchProducer implements Producer {
       // The worker died with the batch (src/ring.ts "Worker restart"): its
       // user events are lost, and counted, so emitted = persisted + dropped;
       // the next worker counts from zero, on top of what this one acknowledged.
-      walkRecords(bytes, n, 0, 0x40000000, (b, start) => {
-        if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) this.#crashLost++;
-      });
+      this.#crashLost += users;
       if (gen === this.#gen) this.rebase();
       throw err;
     }).finally(() => {
