@@ -210,3 +210,95 @@ Deno.test("an attached Worker's events keep their bindings when the store worker
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const memoryFixture = new URL("./fixtures/crash_memory.ts", import.meta.url).pathname;
+
+/** What tests/reliability/fixtures/crash_memory.ts measured. */
+export interface CrashMemory {
+  mode: "sab" | "message";
+  ringBytes: number;
+  /** Bytes of one event's ring record. */
+  recordBytes: number;
+  /** Main-thread heap plus external memory after warm-up, after a full GC. */
+  baseline: number;
+  /** The same after each step: `restarting` (crash, restart, log) or `dead` (log only). */
+  samples: { phase: "restarting" | "dead"; bytes: number }[];
+  logged: number;
+  loggedBytes: number;
+  threw: number;
+  /** Largest `stats().ring_used` seen (the ring, or the message transport's batch). */
+  maxUsed: number;
+  emitted: number;
+  persisted: number;
+  dropped: number;
+  restarts: number;
+  worker: string;
+}
+
+/** Runs the crash-memory fixture in a subprocess with V8's `gc()` exposed. */
+export async function crashMemory(
+  dir: string,
+  mode: "sab" | "message",
+  eventsPerStep: number,
+): Promise<CrashMemory> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--expose-gc",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      memoryFixture,
+      dir,
+      mode,
+      String(eventsPerStep),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr).slice(-2000));
+  return JSON.parse(text.slice(text.lastIndexOf("\n") + 1)) as CrashMemory;
+}
+
+/**
+ * Main-thread memory growth allowed during worker crashes, besides twice the
+ * ring (the ring's bytes in flight: a drained copy, a posted batch): what the
+ * first restarts allocate once (code, caches). Measured: about 350 KB over
+ * the first 20 restarts, then about 0.5 KB per restart.
+ */
+export const CRASH_MEMORY_SLACK = 1 << 20;
+
+for (const mode of ["sab", "message"] as const) {
+  Deno.test(`a ${mode} logger whose worker crashes 11 times, past the restart budget, keeps its main thread's memory bounded by the ring while it logs 400 rings' worth`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
+    try {
+      const r = await crashMemory(dir, mode, 20_000);
+      assert.equal(r.threw, 0);
+      assert.equal(r.restarts, 10);
+      assert.equal(r.worker, "failed");
+      assert.ok(r.loggedBytes >= 400 * r.ringBytes, `${r.loggedBytes} bytes logged`);
+      const peak = Math.max(...r.samples.map((s) => s.bytes));
+      assert.ok(
+        peak - r.baseline <= 2 * r.ringBytes + CRASH_MEMORY_SLACK,
+        `grew ${peak - r.baseline} bytes while ${r.loggedBytes} bytes were logged`,
+      );
+      // While the worker stays dead, logging 8 × 40,000 events leaves no trace.
+      const dead = r.samples.filter((s) => s.phase === "dead");
+      assert.equal(dead.length, 8);
+      assert.ok(
+        dead.at(-1)!.bytes - dead[0]!.bytes <= r.ringBytes / 4,
+        `grew ${dead.at(-1)!.bytes - dead[0]!.bytes} bytes while the worker was dead`,
+      );
+      assert.ok(r.maxUsed <= r.ringBytes, `${r.maxUsed} bytes waiting on the main thread`);
+      // Neither persisted nor dropped: still in the dead logger's ring (or batch).
+      const waiting = r.emitted - r.persisted - r.dropped;
+      assert.ok(
+        waiting >= 0 && waiting * r.recordBytes <= r.ringBytes,
+        `${waiting} events waiting`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
