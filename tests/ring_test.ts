@@ -407,3 +407,36 @@ Deno.test("RingConsumer.settleTaken() counts the user events a dead consumer too
   // A ring without a mirror keeps no TAKEN: its owner counts (src/transport.ts).
   assert.equal(new RingConsumer(createRingBuffer(4096, true)).settleTaken(), 0);
 });
+
+Deno.test("mirroredDefinitions() never returns a torn bank while its producer re-uses it on another thread", async () => {
+  const ring = createRingBuffer(4096, true, true) as SharedArrayBuffer; // banks of 512 bytes
+  const control = createControlBuffer(true) as SharedArrayBuffer;
+  const stop = new SharedArrayBuffer(4);
+  const writer = new Worker(new URL("./support/mirror_writer.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const started = new Promise((resolve) => (writer.onmessage = resolve));
+    writer.postMessage({ ring, control, stop });
+    await started;
+    let records = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const bytes = mirroredDefinitions(ring);
+      const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      for (let at = 0; at < words.length; at += 16) {
+        assert.equal(words[at], 60, `round ${round}: a record's length word`);
+        const tag = words[at + 1]!;
+        for (let w = 2; w < 16; w++) {
+          assert.equal(words[at + w], tag, `round ${round}: torn record`);
+        }
+        records++;
+      }
+    }
+    assert.ok(records > 0);
+    const finished = new Promise<number>((resolve) => (writer.onmessage = (e) => resolve(e.data)));
+    Atomics.store(new Int32Array(stop), 0, 1);
+    assert.ok((await finished) > 2, "the writer went through epochs while it was read");
+  } finally {
+    writer.terminate();
+  }
+});
