@@ -4,13 +4,18 @@
  * (tests/reliability/); this prints counts, timings, date and machine, and
  * exits non-zero when a budget is missed. Run it on an otherwise idle machine.
  *
- * Usage: deno task soak [--only=crash,worker,damage,overload,hostile,fuzz] [--overload-s=60]
+ * Usage: deno task soak [--only=crash,worker,memory,damage,overload,hostile,fuzz] [--overload-s=60]
  *
  * @module
  */
 import fc from "fast-check";
 import { killChain } from "../tests/reliability/process_crash_test.ts";
-import { crashWorkerAtPoints } from "../tests/reliability/worker_crash_test.ts";
+import {
+  CRASH_MEMORY_SLACK,
+  crashMemory,
+  crashWithAttachedWorker,
+  crashWorkerAtPoints,
+} from "../tests/reliability/worker_crash_test.ts";
 import {
   fuzzTargets,
   mutate,
@@ -102,6 +107,57 @@ if (wanted("worker")) {
     "detected and restarted ≤ 100 ms, no event loses its bindings",
     lost === 0 && balanced && Math.max(...thrown, ...term) <= 100,
   );
+}
+
+// 2. Worker crash with an application Worker attached: 3 loggers × 8 crashes.
+if (wanted("worker")) {
+  let restarts = 0;
+  let stored = 0;
+  let lost = 0;
+  let wrong = 0;
+  let balanced = true;
+  for (let i = 0; i < 3; i++) {
+    const r = await withDir((dir) => crashWithAttachedWorker(dir, 8));
+    restarts += r.restarts;
+    stored += r.stored;
+    lost += r.lostBindings;
+    wrong += r.wrongBindings;
+    balanced &&= r.attached.emitted === r.attached.persisted + r.attached.dropped &&
+      r.owner.emitted === r.owner.persisted + r.owner.dropped;
+  }
+  row(
+    "2. worker crash, attached Worker",
+    `${restarts} restarts while an attachLogger() Worker logs through child loggers: ${stored} of its events stored, ${lost} without their bindings, ${wrong} with wrong ones; emitted = persisted + dropped for each producer: ${balanced}`,
+    "no event loses its bindings; exact for every producer",
+    lost === 0 && wrong === 0 && balanced,
+  );
+}
+
+// 2. Worker crash, main-thread memory: 11 crashes (past the restart budget),
+// then the worker stays dead, while the main thread logs steadily.
+if (wanted("memory")) {
+  for (const mode of ["sab", "message"] as const) {
+    const r = await withDir((dir) => crashMemory(dir, mode, 200_000));
+    const peak = Math.max(...r.samples.map((s) => s.bytes)) - r.baseline;
+    const dead = r.samples.filter((s) => s.phase === "dead");
+    const deadGrowth = dead.at(-1)!.bytes - dead[0]!.bytes;
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+    row(
+      `2. worker crash, main-thread memory (${mode})`,
+      `${r.logged} events (${mib(r.loggedBytes)}, ${
+        Math.round(r.loggedBytes / r.ringBytes)
+      } rings of ${
+        mib(r.ringBytes)
+      }) logged through ${r.restarts} restarts and a dead worker: heap + external grew at most ${
+        mib(peak)
+      } over the warm baseline, ${(deadGrowth / 1024).toFixed(1)} KiB while the worker was dead; ${
+        mib(r.maxUsed)
+      } at most waiting on the main thread; ${r.threw} calls threw`,
+      `≤ 2 rings + ${mib(CRASH_MEMORY_SLACK)}; no growth while dead`,
+      peak <= 2 * r.ringBytes + CRASH_MEMORY_SLACK && deadGrowth <= r.ringBytes / 4 &&
+        r.maxUsed <= r.ringBytes && r.threw === 0,
+    );
+  }
 }
 
 // 4. Damaged segments: open 1,000 damaged segments.

@@ -293,6 +293,8 @@ export class Bindings {
   readonly length: number;
   /** The epoch the definition was last written in (0: never). */
   epoch = 0;
+  /** The epoch the definition was last mirrored in (src/ring.ts "Definitions mirror"). */
+  mirrored = 0;
   readonly #words: Uint32Array;
 
   constructor(id: number, record: Uint8Array) {
@@ -410,6 +412,12 @@ export class Core {
   #define(b: Bindings): boolean {
     const epoch = this.producer.epoch;
     b.stamp(epoch);
+    // An attached ring's definitions are mirrored for a restarted worker,
+    // before the ring write, once per epoch (src/ring.ts "Definitions mirror").
+    if (b.mirrored !== epoch) {
+      b.mirrored = epoch;
+      this.producer.mirror?.(b.record, b.length, epoch);
+    }
     if (!this.producer.write(b.record, b.length) && !this.#block(b.record, b.length)) return false;
     b.epoch = epoch;
     this.#keep(b, epoch);

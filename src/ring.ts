@@ -9,8 +9,9 @@
  * ## Buffer
  *
  * A `SharedArrayBuffer` (or a plain `ArrayBuffer` for the in-thread and
- * postMessage transports) of `HEADER_BYTES + capacity` bytes. `capacity` is a
- * power of two ≥ 4 KiB.
+ * postMessage transports) of `HEADER_BYTES + capacity + MIRROR_BYTES` bytes.
+ * `capacity` is a power of two ≥ 4 KiB; `MIRROR_BYTES` is `capacity / 4` for
+ * the ring of an attached producer and 0 otherwise ("Definitions mirror").
  *
  * ## Header (192 bytes, three 64-byte cache lines)
  *
@@ -31,11 +32,17 @@
  * | 96   | I24  | i32 atomic | consumer | `REGISTERED`: 1 once a consumer drains this ring     |
  * | 100  | I25  | u32 atomic | consumer | `STORED`: bytes whose records the store committed    |
  * |      |      |            |          | (browser worker only; see "Unload spill")            |
- * | 104  | –    | –          | –        | reserved up to byte 127                              |
+ * | 104  | F13  | f64        | consumer | `TAKEN`: user events taken out of the ring           |
+ * |      |      |            |          | (mirrored rings only; see "Definitions mirror")      |
+ * | 112  | F14  | f64        | consumer | `TAKEN_NEXT`: `TAKEN` once `TAIL` = `TAIL_NEXT`       |
+ * | 120  | I30  | u32 atomic | consumer | `TAIL_NEXT`: the `TAIL` a drain is about to store    |
+ * | 124  | –    | –          | –        | reserved up to byte 127                              |
  * | 128  | I32  | u32        | creator  | `MAGIC` = 0x464c5247 ("FLRG")                         |
- * | 132  | I33  | u32        | creator  | `VERSION` = 4                                        |
+ * | 132  | I33  | u32        | creator  | `VERSION` = 5                                        |
  * | 136  | I34  | u32        | creator  | `CAPACITY` in bytes                                  |
- * | 140  | –    | –          | –        | reserved up to byte 191                              |
+ * | 140  | I35  | u32        | creator  | `MIRROR_BYTES`: bytes of the definitions mirror      |
+ * |      |      |            |          | after the data area (0: none)                        |
+ * | 144  | –    | –          | –        | reserved up to byte 191                              |
  *
  * `HEAD` and `TAIL` are free-running byte counters; the data offset of a
  * counter is `counter & (capacity - 1)` and the bytes in use are
@@ -104,12 +111,55 @@
  * worker has opened the store (whose lock the dead one holds until it has
  * stopped): the new consumer waits for `RESUME` = 1 before it drains, and the
  * front end sets it once it has counted. Definitions handed over to a worker
- * that died before reading past them are handed over again. Only the owner's own ring gets
- * this hand-over: an attached producer (another thread) cannot be asked
- * synchronously, so its events that refer to a definition the dead consumer
- * had taken are stored without their bindings, with `bindings_lost: true`.
- * The postMessage producer has no ring: a batch in flight when its worker
- * dies is counted as lost, and every batch defines its own bindings anyway.
+ * that died before reading past them are handed over again. This hand-over
+ * is the owner's own ring's: an attached producer (an application Worker,
+ * `attachLogger`) cannot be asked synchronously, so its ring carries a
+ * definitions mirror instead (below). The postMessage producer has no ring: a
+ * batch in flight when its worker dies is counted as lost, and every batch
+ * defines its own bindings anyway.
+ *
+ * ## Definitions mirror (attached rings)
+ *
+ * The ring of an attached producer has `MIRROR_BYTES` = `capacity / 4` more
+ * bytes after its data area: two banks of `capacity / 8` bytes, bank
+ * `epoch & 1` holding the definitions the producer wrote in `epoch`. The
+ * producer copies each definition into its bank before writing it into the
+ * ring (so no consumer can take a definition a restarted one cannot read),
+ * once per child per epoch, never per event.
+ *
+ * | bank byte | type       | meaning                                              |
+ * | --------- | ---------- | ---------------------------------------------------- |
+ * | 0         | u32 atomic | `epoch` of the definitions in the bank               |
+ * | 4         | u32 atomic | `length`: bytes of records after the bank header     |
+ * | 8         | u32 atomic | `missed`: definitions of `epoch` that did not fit    |
+ * | 12        | –          | reserved                                             |
+ * | 16        | …          | definition records as in the ring, end to end        |
+ *
+ * The producer enters a new epoch in a bank by storing `length` = 0,
+ * `missed` = 0, then `epoch`; it appends a record by writing its bytes, then
+ * storing the new `length`. A reader loads `epoch`, `length`, copies the
+ * bytes, loads `epoch` again and keeps the copy only if it did not change.
+ * The consumer that replaces a dead one reads both banks before its first
+ * drain of the ring, when the dead consumer has stopped (`RESUME`, above) and
+ * `TAIL` has not moved since: the producer is then at most one lap ahead of
+ * `TAIL`, in the epoch of `TAIL`'s lap or the next one, and the two banks
+ * hold exactly those epochs' definitions (a definition written later is in
+ * the ring after `TAIL`). It adopts them as the owner's hand-over is adopted.
+ * A definition that does not fit in its bank (more than `capacity / 8` bytes
+ * of definitions in one lap: about 800 children of seven correlation ids in
+ * the default 1 MiB ring) is only counted in `missed`; if a worker dies in
+ * that epoch, the events that need it are stored with `bindings_lost: true`.
+ *
+ * The same consumer counts the user events the dead one took but neither
+ * stored nor counted as lost: every drain of a mirrored ring counts the user
+ * records it takes, stores `TAIL_NEXT` (the `TAIL` it is about to store),
+ * `TAKEN_NEXT` (`TAKEN` plus them), then `TAIL`, then `TAKEN`. Wherever the
+ * dead consumer stopped, the user events taken up to the `TAIL` in the ring
+ * are `TAKEN_NEXT` if `TAIL` = `TAIL_NEXT`, else `TAKEN`; of those,
+ * `taken - PERSISTED - LOST` were never stored: they are added to `LOST`,
+ * keeping `emitted = persisted + dropped` for the attached producer, whose
+ * exact counters live on its own thread. (The owner's ring needs none of
+ * this: the front end counts it, as above.)
  *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the
@@ -187,16 +237,26 @@ export const REGISTERED = 24;
  * is in the store (browser worker; see "Unload spill").
  */
 export const STORED = 25;
+/** Float64 slot: user events taken out of a mirrored ring ("Definitions mirror"). */
+export const TAKEN = 13;
+/** Float64 slot: `TAKEN` as it is once `TAIL` reaches `TAIL_NEXT`. */
+export const TAKEN_NEXT = 14;
+/** Int32 slot: the `TAIL` the consumer is about to store (mirrored rings). */
+export const TAIL_NEXT = 30;
 /** Int32 slot of the magic number. */
 export const MAGIC_SLOT = 32;
 /** Int32 slot of the layout version. */
 export const VERSION_SLOT = 33;
 /** Int32 slot of the data capacity in bytes. */
 export const CAPACITY_SLOT = 34;
+/** Int32 slot: bytes of the definitions mirror after the data area (0: none). */
+export const MIRROR_SLOT = 35;
+/** Bytes of a mirror bank's header ("Definitions mirror"). */
+export const BANK_HEADER_BYTES = 16;
 /** "FLRG". */
 export const RING_MAGIC = 0x464c5247;
 /** Ring layout version. */
-export const RING_VERSION = 4;
+export const RING_VERSION = 5;
 /** `len` value marking "continue at offset 0". */
 export const WRAP = 0xffffffff;
 /** Bytes of the fixed part of a record, including the length word. */
@@ -260,19 +320,25 @@ export function ringCapacity(requested: number): number {
   return cap;
 }
 
-/** Allocates and initializes a ring buffer (shared when `shared` is true). */
+/**
+ * Allocates and initializes a ring buffer (shared when `shared` is true);
+ * `mirrored` adds the definitions mirror of an attached producer's ring.
+ */
 export function createRingBuffer(
   capacity: number,
   shared: boolean,
+  mirrored = false,
 ): SharedArrayBuffer | ArrayBuffer {
   const cap = ringCapacity(capacity);
+  const mirror = mirrored ? cap / 4 : 0;
   const buf = shared
-    ? new SharedArrayBuffer(HEADER_BYTES + cap)
-    : new ArrayBuffer(HEADER_BYTES + cap);
+    ? new SharedArrayBuffer(HEADER_BYTES + cap + mirror)
+    : new ArrayBuffer(HEADER_BYTES + cap + mirror);
   const i32 = new Int32Array(buf, 0, HEADER_BYTES / 4);
   i32[MAGIC_SLOT] = RING_MAGIC;
   i32[VERSION_SLOT] = RING_VERSION;
   i32[CAPACITY_SLOT] = cap;
+  i32[MIRROR_SLOT] = mirror;
   return buf;
 }
 
@@ -287,6 +353,57 @@ export function checkRingBuffer(buf: ArrayBufferLike): void {
       `Not a flightlog ring buffer of version ${RING_VERSION}: create it with createRingBuffer()`,
     );
   }
+  if (buf.byteLength < HEADER_BYTES + i32[CAPACITY_SLOT]! + i32[MIRROR_SLOT]!) {
+    throw new TypeError(
+      "Ring buffer is shorter than its header says: create it with createRingBuffer()",
+    );
+  }
+}
+
+/** The definitions mirror of a ring (null when it has none), as 32-bit words. */
+function mirrorOf(buffer: SharedArrayBuffer | ArrayBuffer): Int32Array | null {
+  const i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+  const bytes = i32[MIRROR_SLOT]!;
+  if (bytes === 0) return null;
+  return new Int32Array(buffer, HEADER_BYTES + i32[CAPACITY_SLOT]!, bytes / 4);
+}
+
+/**
+ * The definitions both banks of a ring's mirror hold, framed records end to
+ * end (empty when it has none). A bank the producer re-used while it was
+ * read is left out: it held an epoch older than the ring's (see
+ * "Definitions mirror").
+ */
+export function mirroredDefinitions(buffer: SharedArrayBuffer | ArrayBuffer): Uint8Array {
+  const m = mirrorOf(buffer);
+  if (m === null) return new Uint8Array(0);
+  const bankWords = m.length / 2;
+  const room = bankWords * 4 - BANK_HEADER_BYTES;
+  const parts: Uint8Array[] = [];
+  for (let bank = 0; bank < 2; bank++) {
+    const at = bank * bankWords;
+    const epoch = Atomics.load(m, at);
+    const len = Atomics.load(m, at + 1) >>> 0;
+    if (epoch === 0 || len === 0 || len > room) continue;
+    const start = m.byteOffset + at * 4 + BANK_HEADER_BYTES;
+    const copy = new Uint8Array(m.buffer, start, len).slice();
+    if (Atomics.load(m, at) === epoch) parts.push(copy);
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Definitions of the current epoch that did not fit in its mirror bank. */
+export function mirrorMissed(buffer: SharedArrayBuffer | ArrayBuffer, epoch: number): number {
+  const m = mirrorOf(buffer);
+  if (m === null) return 0;
+  const at = (epoch & 1) * (m.length / 2);
+  return Atomics.load(m, at) === epoch ? Atomics.load(m, at + 2) : 0;
 }
 
 /** Allocates the control buffer (shared when `shared` is true). */
@@ -321,9 +438,11 @@ export class RingProducer {
   #tail: number;
   #src: Uint8Array | null = null;
   #src32: Int32Array = new Int32Array(0);
+  readonly #mirror: Int32Array | null;
 
   constructor(buffer: SharedArrayBuffer | ArrayBuffer, control: SharedArrayBuffer | ArrayBuffer) {
     checkRingBuffer(buffer);
+    this.#mirror = mirrorOf(buffer);
     this.buffer = buffer;
     this.#i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.#f64 = new Float64Array(buffer, 0, HEADER_BYTES / 8);
@@ -367,6 +486,33 @@ export class RingProducer {
       this.#scheduled = true;
       queueMicrotask(this.#publishTask);
     }
+  }
+
+  /**
+   * Copies a bindings definition stamped with `epoch` (the current one) into
+   * the ring's definitions mirror, before it is written into the ring; does
+   * nothing when the ring has no mirror. Cold path: once per child per epoch
+   * (see "Definitions mirror").
+   */
+  mirror(record: Uint8Array, len: number, epoch: number): void {
+    const m = this.#mirror;
+    if (m === null) return;
+    const bankWords = m.length / 2;
+    const at = (epoch & 1) * bankWords;
+    if (Atomics.load(m, at) !== epoch) {
+      Atomics.store(m, at + 1, 0);
+      Atomics.store(m, at + 2, 0);
+      Atomics.store(m, at, epoch);
+    }
+    const fill = Atomics.load(m, at + 1);
+    const need = align4(len);
+    if (fill + need > bankWords * 4 - BANK_HEADER_BYTES) {
+      Atomics.add(m, at + 2, 1);
+      return;
+    }
+    const start = m.byteOffset + at * 4 + BANK_HEADER_BYTES + fill;
+    new Uint8Array(m.buffer, start, need).set(record.subarray(0, need));
+    Atomics.store(m, at + 1, fill + need);
   }
 
   /** Bytes currently unread. */
@@ -520,6 +666,8 @@ export class RingConsumer {
   readonly #data: Uint8Array;
   #scratch: Uint8Array;
   readonly #shared: boolean;
+  /** True when the ring has a definitions mirror: drains count `TAKEN`. */
+  readonly mirrored: boolean;
 
   constructor(buffer: SharedArrayBuffer | ArrayBuffer) {
     checkRingBuffer(buffer);
@@ -527,6 +675,7 @@ export class RingConsumer {
     this.#i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.#f64 = new Float64Array(buffer, 0, HEADER_BYTES / 8);
     this.capacity = this.#i32[CAPACITY_SLOT]!;
+    this.mirrored = this.#i32[MIRROR_SLOT]! !== 0;
     this.#data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
     this.#scratch = new Uint8Array(0);
     this.#shared = typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer;
@@ -568,10 +717,35 @@ export class RingConsumer {
     const first = Math.min(used, cap - off);
     out.set(this.#data.subarray(off, off + first), 0);
     if (first < used) out.set(this.#data.subarray(0, used - first), first);
+    // A mirrored ring counts what it takes so that a consumer replacing this
+    // one knows it exactly, wherever this one stops ("Definitions mirror").
+    // TAIL_NEXT first: until TAIL equals it, TAKEN_NEXT is not trusted.
+    if (this.mirrored) {
+      Atomics.store(this.#i32, TAIL_NEXT, head | 0);
+      this.#f64[TAKEN_NEXT] = this.#f64[TAKEN]! + countUserRecords(out, used, off, cap);
+    }
     // The bytes are ours now: free the ring before decoding.
     Atomics.store(this.#i32, TAIL, head | 0);
+    if (this.mirrored) this.#f64[TAKEN] = this.#f64[TAKEN_NEXT]!;
     if (this.#shared) Atomics.notify(this.#i32, TAIL);
     return walkRecords(out, used, off, cap, onRecord);
+  }
+
+  /**
+   * For the consumer that replaces a dead one, before its first drain of a
+   * mirrored ring: adds to `LOST` the user events the dead one took but
+   * neither stored nor counted, and returns their number (see "Definitions
+   * mirror"). 0 for a ring without a mirror.
+   */
+  settleTaken(): number {
+    if (!this.mirrored) return 0;
+    const f = this.#f64;
+    const tail = Atomics.load(this.#i32, TAIL);
+    const taken = Atomics.load(this.#i32, TAIL_NEXT) === tail ? f[TAKEN_NEXT]! : f[TAKEN]!;
+    f[TAKEN] = taken;
+    const lost = Math.max(0, taken - f[PERSISTED]! - f[LOST]!);
+    if (lost > 0) f[LOST] = f[LOST]! + lost;
+    return lost;
   }
 
   /** Bytes ever consumed (`TAIL`): where the last drain ended. */
@@ -624,6 +798,32 @@ export function pendingEvents(buffer: SharedArrayBuffer | ArrayBuffer): number {
   walkRecords(out, used, off, cap, (bytes, start) => {
     if ((bytes[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) n++;
   });
+  return n;
+}
+
+// User events (neither internal nor definitions) among the records in
+// `out[0..used)`: walkRecords() without its callback per record, which made
+// the count cost about twice as much (bench/mirror_bench.ts "drain").
+function countUserRecords(out: Uint8Array, used: number, startOff: number, cap: number): number {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const wrapAt = cap - startOff;
+  let pos = 0;
+  let n = 0;
+  while (pos < used) {
+    if (cap - ((startOff + pos) & (cap - 1)) < 4) {
+      pos = wrapAt;
+      continue;
+    }
+    const len = dv.getUint32(pos, true);
+    if (len === WRAP) {
+      pos = wrapAt;
+      continue;
+    }
+    const end = pos + 4 + len;
+    if (len < RECORD_FIXED_BYTES - 4 || end > used) break;
+    if ((out[pos + 17]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) n++;
+    pos = align4(end);
+  }
   return n;
 }
 

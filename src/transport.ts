@@ -74,6 +74,11 @@ export interface Producer {
    * next event (src/ring.ts "Bindings by reference").
    */
   readonly epoch: number;
+  /**
+   * Copies a bindings definition into the ring's definitions mirror (an
+   * attached producer's ring; src/ring.ts "Definitions mirror").
+   */
+  mirror?(record: Uint8Array, len: number, epoch: number): void;
   /** Offset with `max` contiguous free bytes in `data`, or -1. */
   reserve(max: number): number;
   /** Publishes a record encoded in place at the reserved offset. */
@@ -458,7 +463,8 @@ class WorkerTransport implements Transport {
     }
     if (this.#closing !== null) throw new LoggerClosedError("The logger is closed");
     const producer = `${this.#instance}.${this.#nextProducer++}`;
-    const ring = createRingBuffer(this.producer.capacity, true) as SharedArrayBuffer;
+    // Mirrored: its producer cannot hand its definitions over at a restart.
+    const ring = createRingBuffer(this.producer.capacity, true, true) as SharedArrayBuffer;
     // A restarted worker gets this ring too.
     this.#init.rings.push({ producer, buffer: ring });
     // Events written before the worker registers the ring wait in it.
@@ -628,6 +634,12 @@ export class BatchProducer implements Producer {
     this.epoch++;
     this.#inflight += n;
     const gen = this.#gen;
+    // Counted now: the bytes are transferred to the worker, so they are gone
+    // (detached) by the time the worker may have died with them.
+    let users = 0;
+    walkRecords(bytes, n, 0, 0x40000000, (b, start) => {
+      if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) users++;
+    });
     const p = this.#send(bytes, this.#emitted, this.#dropped).then((ack) => {
       this.#persisted = ack.persisted;
       this.#internal = ack.internal;
@@ -636,9 +648,7 @@ export class BatchProducer implements Producer {
       // The worker died with the batch (src/ring.ts "Worker restart"): its
       // user events are lost, and counted, so emitted = persisted + dropped;
       // the next worker counts from zero, on top of what this one acknowledged.
-      walkRecords(bytes, n, 0, 0x40000000, (b, start) => {
-        if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) this.#crashLost++;
-      });
+      this.#crashLost += users;
       if (gen === this.#gen) this.rebase();
       throw err;
     }).finally(() => {

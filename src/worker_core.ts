@@ -12,6 +12,7 @@ import {
   DURABLE,
   FLUSH_ACK,
   FLUSH_REQ,
+  mirroredDefinitions,
   RingConsumer,
   SLEEPING,
   STATE,
@@ -52,6 +53,9 @@ interface ProducerEntry {
   persisted: number;
   internal: number;
   lost: number;
+  // A mirrored ring taken over from a dead consumer: settled before its
+  // first drain (src/ring.ts "Definitions mirror").
+  recover: boolean;
 }
 
 /** Statistics of the consumer. */
@@ -118,29 +122,44 @@ export class Consumer {
     recovered?: { bindings?: Uint8Array | undefined },
   ): void {
     const decoder = new Decoder();
+    const ring = new RingConsumer(buffer);
     if (recovered !== undefined) {
       decoder.recovering = true;
       const defs = recovered.bindings;
-      if (defs !== undefined && defs.length > 0) {
-        walkRecords(defs, defs.length, 0, 0x40000000, (bytes, start, end) => {
-          try {
-            decoder.define(bytes, start, end, true);
-          } catch {
-            this.#decodeErrors++;
-          }
-        });
-      }
+      if (defs !== undefined) this.#adopt(decoder, defs);
     }
     this.#producers.push({
       id: producer,
       decoder,
-      ring: new RingConsumer(buffer),
+      ring,
       emitted: 0,
       dropped: 0,
       persisted: 0,
       internal: 0,
       lost: 0,
+      recover: recovered !== undefined && ring.mirrored,
     });
+  }
+
+  // Definitions handed over after a worker restart (src/ring.ts "Worker restart").
+  #adopt(decoder: Decoder, defs: Uint8Array): void {
+    walkRecords(defs, defs.length, 0, 0x40000000, (bytes, start, end) => {
+      try {
+        decoder.define(bytes, start, end, true);
+      } catch {
+        this.#decodeErrors++;
+      }
+    });
+  }
+
+  // Before the first drain of an attached producer's ring taken over from a
+  // dead consumer, which has stopped by now (the front end sets RESUME only
+  // then): adopt the definitions its mirror holds and count what the dead
+  // consumer took and never stored (src/ring.ts "Definitions mirror").
+  #recover(p: ProducerEntry, ring: RingConsumer): void {
+    p.recover = false;
+    this.#adopt(p.decoder, mirroredDefinitions(ring.buffer));
+    p.lost += ring.settleTaken();
   }
 
   /**
@@ -163,6 +182,7 @@ export class Consumer {
         persisted: 0,
         internal: 0,
         lost: 0,
+        recover: false,
       };
       this.#producers.push(p);
     }
@@ -198,6 +218,7 @@ export class Consumer {
     let n = 0;
     for (const p of this.#producers) {
       if (p.ring === null) continue;
+      if (p.recover) this.#recover(p, p.ring);
       this.#current = p;
       n += p.ring.drain(this.#onRecord);
       this.#commit(p);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger, type Logger, type LoggerOptions } from "../mod.ts";
+import { attachLogger } from "../src/logger.ts";
+import { mirroredDefinitions, walkRecords } from "../src/ring.ts";
 
 const MODES = ["sab", "message", "inline"] as const;
 
@@ -263,6 +265,27 @@ Deno.test("attachLogger() lets an application Worker log into the same store", a
     assert.equal(producers.size, 2);
     for (let i = 1; i < trace.events.length; i++) {
       assert.ok(trace.events[i - 1]!.ts_ms <= trace.events[i]!.ts_ms, "timestamp order");
+    }
+  });
+});
+
+Deno.test("attachLogger() mirrors a child's bindings definition once per ring epoch, not per event", async () => {
+  await withLogger({ transport: "sab" }, async (log) => {
+    const handle = log.producerHandle();
+    const attached = attachLogger(handle);
+    try {
+      const a = attached.child({ flow_id: "a" });
+      const b = attached.child({ flow_id: "b" });
+      for (let i = 0; i < 100; i++) (i % 2 === 0 ? a : b).info("x", { i });
+      const defs = mirroredDefinitions(handle.ring);
+      let n = 0;
+      walkRecords(defs, defs.length, 0, 0x40000000, () => n++);
+      assert.equal(n, 2);
+      // The mirror: a quarter of the ring more, after its data area.
+      const cap = log.stats().ring_bytes;
+      assert.equal(handle.ring.byteLength, 192 + cap + cap / 4);
+    } finally {
+      await attached.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   align4,
   ALIVE,
+  BANK_HEADER_BYTES,
   CAPACITY_SLOT,
   CLOSED,
   CONTROL_BYTES,
@@ -21,6 +22,9 @@ import {
   LOST,
   MAGIC_SLOT,
   MIN_CAPACITY,
+  MIRROR_SLOT,
+  mirroredDefinitions,
+  mirrorMissed,
   PERSISTED,
   PUBLISH_EVERY,
   RECORD_FIXED_BYTES,
@@ -34,9 +38,13 @@ import {
   STATE,
   STORED,
   TAIL,
+  TAIL_NEXT,
+  TAKEN,
+  TAKEN_NEXT,
   VERSION_SLOT,
   WRAP,
 } from "../src/ring.ts";
+import { Encoder } from "../src/codec.ts";
 
 Deno.test("ring layout constants are pinned", () => {
   // Changing any of these changes the shared-memory protocol: bump RING_VERSION
@@ -89,7 +97,7 @@ Deno.test("ring layout constants are pinned", () => {
       REGISTERED: 24,
       STORED: 25,
       RING_MAGIC: 0x464c5247,
-      RING_VERSION: 4,
+      RING_VERSION: 5,
       WRAP: 0xffffffff,
       RECORD_FIXED_BYTES: 24,
       FLAG_INTERNAL: 1,
@@ -115,8 +123,8 @@ Deno.test("ring layout constants are pinned", () => {
   assert.ok(FLUSH_REQ * 4 >= 64);
   const buf = createRingBuffer(5000, true);
   const bytes = new Uint8Array(buf, 128, 12);
-  // "GRLF" little-endian magic, version 4, capacity 8192 (5000 rounded up).
-  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 4, 0, 0, 0, 0, 0x20, 0, 0]);
+  // "GRLF" little-endian magic, version 5, capacity 8192 (5000 rounded up).
+  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 5, 0, 0, 0, 0, 0x20, 0, 0]);
   assert.equal(buf.byteLength, 192 + 8192);
 });
 
@@ -285,4 +293,150 @@ Deno.test("RingProducer publishes HEAD every PUBLISH_EVERY records, at the end o
   p.write(record(40, 3), 40);
   p.wake();
   assert.equal(drainAll(c).length, 1, "published by wake()");
+});
+
+Deno.test("definitions mirror layout constants are pinned", () => {
+  // src/ring.ts "Definitions mirror": changing any of these changes the protocol.
+  assert.deepEqual(
+    { TAKEN, TAKEN_NEXT, TAIL_NEXT, MIRROR_SLOT, BANK_HEADER_BYTES },
+    { TAKEN: 13, TAKEN_NEXT: 14, TAIL_NEXT: 30, MIRROR_SLOT: 35, BANK_HEADER_BYTES: 16 },
+  );
+  assert.equal((TAKEN * 8) >> 6, 1, "TAKEN on the consumer's line");
+  assert.equal((TAKEN_NEXT * 8) >> 6, 1, "TAKEN_NEXT on the consumer's line");
+  assert.equal((TAIL_NEXT * 4) >> 6, 1, "TAIL_NEXT on the consumer's line");
+  assert.equal(MIRROR_SLOT * 4, 140, "next to CAPACITY, written by the creator");
+  assert.equal(createRingBuffer(5000, true).byteLength, 192 + 8192);
+  const buf = createRingBuffer(5000, true, true);
+  // Two banks of capacity / 8 after the data area.
+  assert.equal(buf.byteLength, 192 + 8192 + 2048);
+  assert.equal(new Int32Array(buf, 0, 48)[MIRROR_SLOT], 2048);
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  const def = new Encoder().encodeBindings({ flow_id: "f-1" }, 3);
+  const len = new DataView(def.buffer).getUint32(0, true) + 4;
+  new DataView(def.buffer).setUint32(4, 1, true); // stamped epoch 1
+  producer.mirror(def, len, 1);
+  // Epoch 1 lives in bank 1: epoch, length, missed, then the record as in the ring.
+  const bank = new DataView(buf, 192 + 8192 + 1024, 1024);
+  assert.deepEqual(
+    [bank.getUint32(0, true), bank.getUint32(4, true), bank.getUint32(8, true)],
+    [1, align4(len), 0],
+  );
+  assert.deepEqual(new Uint8Array(buf, 192 + 8192 + 1024 + 16, align4(len)), def);
+});
+
+function definition(id: number, epoch: number, pad = ""): { record: Uint8Array; len: number } {
+  const record = new Encoder().encodeBindings({ flow_id: `f-${id}`, pad }, id);
+  new DataView(record.buffer).setUint32(4, epoch, true);
+  return { record, len: new DataView(record.buffer).getUint32(0, true) + 4 };
+}
+
+// The ids of the definitions in framed records laid end to end.
+function idsOf(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < bytes.length; at = align4(at + 4 + dv.getUint32(at, true))) {
+    ids.push(dv.getUint32(at + 20, true));
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+Deno.test("RingProducer.mirror() keeps the last two epochs' definitions; mirroredDefinitions() reads both banks", () => {
+  const buf = createRingBuffer(4096, true, true);
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  for (const [id, epoch] of [[1, 1], [2, 1], [3, 2], [4, 3], [5, 3]] as const) {
+    const d = definition(id, epoch);
+    producer.mirror(d.record, d.len, epoch);
+  }
+  // Epoch 3 took bank 1 over from epoch 1; epoch 2 is still in bank 0.
+  assert.deepEqual(idsOf(mirroredDefinitions(buf)), [3, 4, 5]);
+  assert.equal(mirroredDefinitions(createRingBuffer(4096, true)).length, 0);
+  // A ring without a mirror: nothing is written past the data area.
+  const plain = createRingBuffer(4096, true);
+  const d = definition(9, 1);
+  new RingProducer(plain, createControlBuffer(true)).mirror(d.record, d.len, 1);
+  assert.equal(plain.byteLength, 192 + 4096);
+});
+
+Deno.test("RingProducer.mirror() counts a definition that does not fit in its bank as missed", () => {
+  const buf = createRingBuffer(4096, true, true); // banks of 512 bytes
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  const small = definition(1, 1);
+  const big = definition(2, 1, "x".repeat(600));
+  producer.mirror(small.record, small.len, 1);
+  producer.mirror(big.record, big.len, 1);
+  assert.deepEqual(idsOf(mirroredDefinitions(buf)), [1]);
+  assert.equal(mirrorMissed(buf, 1), 1);
+  const next = definition(3, 3);
+  producer.mirror(next.record, next.len, 3); // bank 1 begins epoch 3: missed starts over
+  assert.equal(mirrorMissed(buf, 3), 0);
+  assert.equal(mirrorMissed(buf, 1), 0);
+});
+
+Deno.test("RingConsumer.settleTaken() counts the user events a dead consumer took but never counted, wherever it stopped", () => {
+  const buf = createRingBuffer(4096, true, true);
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  const enc = new Encoder();
+  const write = (n: number, flags = 0) => {
+    for (let i = 0; i < n; i++) {
+      assert.ok(producer.write(enc.buf, enc.encode(i + 1, 1, 9, flags, "e", { i })));
+    }
+    producer.wake();
+  };
+  const f64 = new Float64Array(buf, 0, 24);
+  const i32 = new Int32Array(buf, 0, 48);
+  write(5);
+  write(1, FLAG_INTERNAL); // not a user event
+  const dead = new RingConsumer(buf);
+  assert.equal(dead.drain(() => {}), 6);
+  assert.equal(f64[TAKEN], 5);
+  dead.countPersisted(2, 0);
+  // Stopped after a whole drain: 3 taken, never counted.
+  assert.equal(new RingConsumer(buf).settleTaken(), 3);
+  assert.equal(f64[LOST], 3);
+  assert.equal(new RingConsumer(buf).settleTaken(), 0, "settled once");
+  // Stopped between TAIL and TAKEN: TAIL = TAIL_NEXT, so TAKEN_NEXT counts.
+  write(4);
+  new RingConsumer(buf).drain(() => {});
+  f64[TAKEN] = 5;
+  assert.equal(new RingConsumer(buf).settleTaken(), 4);
+  // Stopped before TAIL: TAIL_NEXT ahead of TAIL, so TAKEN_NEXT is not trusted.
+  Atomics.store(i32, TAIL_NEXT, Atomics.load(i32, TAIL) + 64);
+  f64[TAKEN_NEXT] = 1000;
+  assert.equal(new RingConsumer(buf).settleTaken(), 0);
+  assert.equal(f64[LOST], 7);
+  // A ring without a mirror keeps no TAKEN: its owner counts (src/transport.ts).
+  assert.equal(new RingConsumer(createRingBuffer(4096, true)).settleTaken(), 0);
+});
+
+Deno.test("mirroredDefinitions() never returns a torn bank while its producer re-uses it on another thread", async () => {
+  const ring = createRingBuffer(4096, true, true) as SharedArrayBuffer; // banks of 512 bytes
+  const control = createControlBuffer(true) as SharedArrayBuffer;
+  const stop = new SharedArrayBuffer(4);
+  const writer = new Worker(new URL("./support/mirror_writer.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const started = new Promise((resolve) => (writer.onmessage = resolve));
+    writer.postMessage({ ring, control, stop });
+    await started;
+    let records = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const bytes = mirroredDefinitions(ring);
+      const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      for (let at = 0; at < words.length; at += 16) {
+        assert.equal(words[at], 60, `round ${round}: a record's length word`);
+        const tag = words[at + 1]!;
+        for (let w = 2; w < 16; w++) {
+          assert.equal(words[at + w], tag, `round ${round}: torn record`);
+        }
+        records++;
+      }
+    }
+    assert.ok(records > 0);
+    const finished = new Promise<number>((resolve) => (writer.onmessage = (e) => resolve(e.data)));
+    Atomics.store(new Int32Array(stop), 0, 1);
+    assert.ok((await finished) > 2, "the writer went through epochs while it was read");
+  } finally {
+    writer.terminate();
+  }
 });

@@ -5,6 +5,7 @@ import {
   createControlBuffer,
   createRingBuffer,
   pendingEvents,
+  RingConsumer,
   RingProducer,
   walkRecords,
 } from "../src/ring.ts";
@@ -128,4 +129,43 @@ Deno.test("eventsLostInCrash() counts what a dead consumer took but did not stor
   const counters = { emitted: 12, dropped: 1, persisted: 4, internal: 0, lost: 0 };
   assert.equal(eventsLostInCrash(ring, counters), 2);
   assert.equal(eventsLostInCrash(ring, { ...counters, persisted: 6 }), 0);
+});
+
+Deno.test("Consumer.addRing() of a restarted attached ring adopts its mirrored definitions and counts what the dead consumer took", () => {
+  const control = createControlBuffer(true);
+  const ring = createRingBuffer(4096, true, true); // an attached producer's ring
+  const producer = new RingProducer(ring, control);
+  const enc = new Encoder();
+  const def = enc.encodeBindings({ flow_id: "f-1", run_id: "r-1" }, 7);
+  const defLen = new DataView(def.buffer).getUint32(0, true) + 4;
+  new DataView(def.buffer).setUint32(4, producer.epoch, true);
+  producer.mirror(def, defLen, producer.epoch);
+  assert.ok(producer.write(def, defLen));
+  let seq = 0;
+  const log = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      assert.ok(producer.write(enc.buf, enc.encode(++seq, 1000 + seq, 9, 0, "step", {}, 7)));
+    }
+    producer.wake();
+  };
+  log(3);
+  const dead = new Consumer(new MemoryStore(), control);
+  dead.addRing("p.1", ring);
+  dead.drain(); // took the definition, stored three events
+  log(2);
+  new RingConsumer(ring).drain(() => {}); // took two more and died before storing them
+  log(4); // still in the ring
+  const store = new MemoryStore();
+  const next = new Consumer(store, control);
+  next.addRing("p.1", ring, {}); // nothing handed over: the producer is on another thread
+  assert.equal(next.drain(), 4);
+  assert.deepEqual(store.events.map((e) => [e.seq, e.fields.flow_id, e.fields.bindings_lost]), [
+    [6, "f-1", undefined],
+    [7, "f-1", undefined],
+    [8, "f-1", undefined],
+    [9, "f-1", undefined],
+  ]);
+  assert.equal(next.stats().producers[0]!.lost, 2);
+  const c = new RingConsumer(ring).counters();
+  assert.deepEqual([c.persisted, c.lost], [7, 2]);
 });

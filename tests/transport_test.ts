@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { BatchProducer } from "../src/transport.ts";
+import { Encoder } from "../src/codec.ts";
+import { FLAG_INTERNAL } from "../src/ring.ts";
+
+// A send to a worker that dies with the batch, after the batch's bytes were
+// transferred to it (so they are detached here).
+function dyingSend(bytes: Uint8Array): Promise<never> {
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer as ArrayBuffer] });
+  return Promise.reject(new Error("The flightlog worker exited unexpectedly"));
+}
+
+Deno.test("BatchProducer.post() counts the user events of a batch its worker died with as lost, though the bytes were transferred", async () => {
+  const producer = new BatchProducer(4096, 10, dyingSend);
+  const enc = new Encoder();
+  for (let i = 1; i <= 3; i++) assert.ok(producer.write(enc.buf, enc.encode(i, 1, 9, 0, "e", {})));
+  assert.ok(producer.write(enc.buf, enc.encode(0, 1, 13, FLAG_INTERNAL, "log.dropped", {})));
+  producer.publish(3, 0);
+  await assert.rejects(producer.post(), /exited unexpectedly/);
+  producer.dispose();
+  assert.deepEqual(producer.counters(), {
+    emitted: 3,
+    dropped: 0,
+    persisted: 0,
+    internal: 0,
+    lost: 3,
+  });
+  assert.equal(producer.used(), 0);
+});
+
+Deno.test("BatchProducer holds at most its capacity, posted or not, while its worker is dead", async () => {
+  const producer = new BatchProducer(4096, 10, dyingSend);
+  const enc = new Encoder();
+  let written = 0;
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 1000; i++) {
+      if (producer.write(enc.buf, enc.encode(i + 1, 1, 9, 0, "e", { pad: "x".repeat(40) }))) {
+        written++;
+      }
+      assert.ok(producer.used() <= producer.capacity);
+    }
+    await producer.post().catch(() => {});
+  }
+  producer.dispose();
+  // Every round filled the batch once, lost it with the worker, and refused the rest.
+  assert.equal(producer.counters().lost, written);
+  assert.ok(written < 5 * 1000 / 10);
+});
