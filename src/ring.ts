@@ -100,16 +100,39 @@
  * not stored are counted in `LOST` by the front end (its exact `EMITTED`
  * minus what is persisted, dropped, lost and still in the ring), so
  * `emitted = persisted + dropped` still holds. Deno reports a worker's exit
- * before its thread has surely stopped, so the count waits until the new
- * worker has opened the store (whose lock the dead one holds until it has
- * stopped): the new consumer waits for `RESUME` = 1 before it drains, and the
- * front end sets it once it has counted. Definitions handed over to a worker
+ * before its thread has surely stopped, and a thread stuck in an endless
+ * loop never stops (Deno 2.9.6's `terminate()` does not interrupt it), so
+ * the old consumer is retired rather than waited for: each worker gets a
+ * generation number, and the front end stores the new one in `GENERATION`
+ * before it starts the new worker. A consumer reads `GENERATION` before it
+ * takes records from a ring and again after each store write, before it
+ * counts the batch; once it is not its own it takes and counts nothing more
+ * and ends its drain loop. (What remains is a window of a few instructions,
+ * with no system call, between such a read and the `TAIL` store or count
+ * after it.) The front end counts once the new worker has opened the store,
+ * and the new consumer waits for `RESUME` = 1 before it drains. The store's
+ * lock is held by the front end's thread for the whole life of the logger,
+ * so the new worker never waits for a lock a stuck thread holds, and it
+ * begins a new segment rather than append to one the old worker may still
+ * be writing (src/store/segment_format.ts "The lock"). Definitions handed over to a worker
  * that died before reading past them are handed over again. Only the owner's own ring gets
  * this hand-over: an attached producer (another thread) cannot be asked
  * synchronously, so its events that refer to a definition the dead consumer
  * had taken are stored without their bindings, with `bindings_lost: true`.
  * The postMessage producer has no ring: a batch in flight when its worker
  * dies is counted as lost, and every batch defines its own bindings anyway.
+ *
+ * ## Watchdog (hung worker)
+ *
+ * A worker that hangs (an endless loop, an `await` that never settles)
+ * neither exits nor drains. The front end's watchdog (src/watchdog.ts), on
+ * an unref'ed timer and never in a log call, samples the control buffer and
+ * the rings: work is waiting when a ring holds records (`HEAD` ≠ `TAIL`) or
+ * a synchronous flush is unanswered (`FLUSH_REQ` ≠ `FLUSH_ACK`); progress is
+ * any change of a ring's `TAIL`, of `ALIVE` (bumped each time the consumer
+ * goes to sleep) or of `FLUSH_ACK`. When work has waited `hungAfterMs`
+ * without progress, the worker is `terminate()`d and replaced exactly as a
+ * dead one (restart budget, hand-over, `LOST` count, `onRestart`).
  *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the
@@ -154,6 +177,7 @@
  * | 19   | `STATE`     | 0 starting, 1 running, 2 failed, 3 closed             |
  * | 20   | `DURABLE`   | 1 asks the next synchronous flush to fsync too        |
  * | 21   | `RESUME`    | 1 once a restarted consumer may drain (see below)     |
+ * | 22   | `GENERATION`| the current consumer's number; others stop draining  |
  *
  * @module
  */
@@ -224,6 +248,11 @@ export const STATE = 19;
 export const DURABLE = 20;
 /** Control slot: a restarted consumer waits for 1 here before it drains ("Worker restart"). */
 export const RESUME = 21;
+/**
+ * Control slot: the generation of the current consumer (1 for the first
+ * worker, +1 per replacement); an older consumer stops ("Worker restart").
+ */
+export const GENERATION = 22;
 /** Bytes of the control buffer. */
 export const CONTROL_BYTES = 128;
 /** Consumer states in the `STATE` slot. */
