@@ -4,13 +4,14 @@
  * (tests/reliability/); this prints counts, timings, date and machine, and
  * exits non-zero when a budget is missed. Run it on an otherwise idle machine.
  *
- * Usage: deno task soak [--only=crash,worker,damage,overload,hostile,fuzz] [--overload-s=60]
+ * Usage: deno task soak [--only=crash,worker,hang,damage,overload,hostile,fuzz] [--overload-s=60]
  *
  * @module
  */
 import fc from "fast-check";
 import { killChain } from "../tests/reliability/process_crash_test.ts";
 import { crashWorkerAtPoints } from "../tests/reliability/worker_crash_test.ts";
+import { hangWorkerAtPoints } from "../tests/reliability/worker_hang_test.ts";
 import {
   fuzzTargets,
   mutate,
@@ -101,6 +102,37 @@ if (wanted("worker")) {
     }; ${lost} events without bindings; emitted = persisted + dropped: ${balanced}`,
     "detected and restarted ≤ 100 ms, no event loses its bindings",
     lost === 0 && balanced && Math.max(...thrown, ...term) <= 100,
+  );
+}
+
+// 2. Hung worker: 5 loggers × 4 hangs (sab) and 2 × 4 (message), judged on an injected clock.
+if (wanted("hang")) {
+  const replace: number[] = [];
+  let restarts = 0;
+  let unbound = 0;
+  let missingSab = 0;
+  let balanced = true;
+  const runs = [
+    ...Array.from({ length: 5 }, (_, i) => ["sab", 700 + i] as const),
+    ...Array.from({ length: 2 }, (_, i) => ["message", 800 + i] as const),
+  ];
+  for (const [mode, seed] of runs) {
+    const r = await withDir((dir) => hangWorkerAtPoints(dir, 4, seed, mode));
+    restarts += r.restarts;
+    unbound += r.unbound;
+    if (mode === "sab") missingSab += r.missing;
+    replace.push(...r.replaceMs);
+    balanced &&= r.emitted === r.persisted + r.dropped && r.stored >= r.persisted;
+  }
+  row(
+    "2. hung worker",
+    `${restarts} hangs replaced; verdict → the replacement has stored what waited: median ${
+      quantile(replace, 0.5).toFixed(0)
+    } ms, max ${
+      Math.max(...replace).toFixed(0)
+    } ms; ${unbound} events without bindings; ${missingSab} events of the sab rings lost; emitted = persisted + dropped: ${balanced}`,
+    "every hang replaced; nothing in a ring lost; no event loses its bindings",
+    restarts === runs.length * 4 && unbound === 0 && missingSab === 0 && balanced,
   );
 }
 

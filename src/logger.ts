@@ -135,6 +135,15 @@ export interface LoggerOptions {
    */
   flushIntervalMs?: number;
   /**
+   * A store worker that makes no progress for this long while events or a
+   * request wait for it is hung: it is terminated and replaced like one that
+   * crashed (src/ring.ts "Watchdog"). Checked on a timer, never in a log
+   * call; 0 turns the watchdog off. Raise it if one query or fsync of your
+   * store can take that long.
+   * @default {2000}
+   */
+  hungAfterMs?: number;
+  /**
    * Redaction applied on this thread while encoding, before anything leaves
    * it: `true` redacts the default sensitive keys, options configure keys
    * and value patterns (see `getRedactor`), `false` turns it off.
@@ -807,7 +816,15 @@ function validateOptions(options: LoggerOptions): void {
       );
     }
   }
-  for (const key of ["ringBytes", "blockTimeoutMs", "exitTimeoutMs", "flushIntervalMs"] as const) {
+  for (
+    const key of [
+      "ringBytes",
+      "blockTimeoutMs",
+      "exitTimeoutMs",
+      "flushIntervalMs",
+      "hungAfterMs",
+    ] as const
+  ) {
     const v = options[key];
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
       throw new RangeError(`Option ${key} must be a finite number ≥ 0, got ${String(v)}`);
@@ -880,6 +897,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       exitHooks: options.exitHooks ?? true,
       exitTimeoutMs: options.exitTimeoutMs ?? 1000,
       flushIntervalMs: options.flushIntervalMs ?? 10,
+      ...(options.hungAfterMs === undefined ? {} : { hungAfterMs: options.hungAfterMs }),
       observe: observe.config,
       ...(options.uplink === undefined ? {} : { uplink: options.uplink }),
     });

@@ -50,8 +50,11 @@ export function serveWorker(init: WorkerInit): WorkerApi {
     const store = openStoreAfterRestart(init, {
       ...init.store,
       onEvict: (records) => uplink?.onStoreEvict(records),
+      lockHeld: init.lockHeld === true,
+      // The worker it replaces may still be writing its segment (a hung thread).
+      appendToLast: init.restarted !== true,
     });
-    consumer = new Consumer(store, init.control);
+    consumer = new Consumer(store, init.control, init.generation ?? 0);
     observers = installObservers(consumer, init.observe, writeConsole);
     if (init.uplink !== undefined) {
       if (!isUplinkSource(store)) {
@@ -134,6 +137,16 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       // outside any RPC, as a bug in the worker would raise.
       setTimeout(() => {
         throw new Error(message);
+      }, 0);
+    },
+    hang: (release) => {
+      // Fault injection for the hung-worker tests: an endless loop outside
+      // any RPC, which Deno 2.9.6's terminate() does not interrupt.
+      const flag = new Int32Array(release);
+      setTimeout(() => {
+        Atomics.store(flag, 1, 1);
+        Atomics.notify(flag, 1);
+        while (Atomics.load(flag, 0) === 0) { /* hung */ }
       }, 0);
     },
   };
