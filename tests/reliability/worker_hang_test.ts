@@ -152,11 +152,13 @@ export async function hangWorkerAtPoints(
         now += 1;
         const verdict = performance.now();
         assert.equal(t.watchdog.poll(), true);
+        // The hang ends just as it is judged, with the records still in the
+        // ring: the old thread must leave them to its replacement.
+        t.endHangs();
         const why = await restarted;
         assert.match(why.message, /no progress for 2000 ms/);
         await flushing;
         replaceMs.push(performance.now() - verdict);
-        t.endHangs();
       }
       logSome(300);
       // The first flush may report events a hung worker had taken (counted as dropped).
