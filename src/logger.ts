@@ -138,8 +138,8 @@ export interface LoggerOptions {
    * A store worker that makes no progress for this long while events or a
    * request wait for it is hung: it is terminated and replaced like one that
    * crashed (src/ring.ts "Watchdog"). Checked on a timer, never in a log
-   * call; 0 turns the watchdog off. Raise it if one query or fsync of your
-   * store can take that long.
+   * call; 0 turns the watchdog off; the `"inline"` transport has no worker
+   * to watch. Raise it if one query or fsync of your store can take that long.
    * @default {2000}
    */
   hungAfterMs?: number;

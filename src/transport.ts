@@ -261,8 +261,10 @@ class WorkerTransport implements Transport {
     }
     this.#start(init);
     if (this.watchdog.hungAfterMs > 0) {
-      // Cold path: a few atomic loads per tick, never a log call's work.
-      const timer = setInterval(() => this.watchdog.poll(), this.watchdog.hungAfterMs / 4);
+      // Cold path: a few atomic loads per tick, never a log call's work
+      // (bench/watchdog_bench.ts "watchdog"); at most one tick per 10 ms.
+      const every = Math.max(10, this.watchdog.hungAfterMs / 4);
+      const timer = setInterval(() => this.watchdog.poll(), every);
       runtime.unrefTimer(timer);
       this.#watchTimer = timer;
     }
