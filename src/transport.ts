@@ -39,7 +39,7 @@ import {
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
 import { eventsLostInCrash, RestartBudget } from "./supervisor.ts";
-import { ringSample, Watchdog, type WorkSample } from "./watchdog.ts";
+import { MAX_HUNG_WORKERS, ringSample, Watchdog, type WorkSample } from "./watchdog.ts";
 import { type DefinitionRecord, spillRing } from "./sab_spill.ts";
 import type { Encoder } from "./codec.ts";
 import type { LevelName } from "./level.ts";
@@ -440,14 +440,21 @@ class WorkerTransport implements Transport {
   }
 
   #replaceHung(stalledMs: number): void {
-    this.#endHung(
-      new Error(
-        `The flightlog worker made no progress for ${
-          Math.round(stalledMs)
-        } ms while events waited (hung past hungAfterMs ${this.watchdog.hungAfterMs} ms); it was terminated`,
-      ),
+    const why = new Error(
+      `The flightlog worker made no progress for ${
+        Math.round(stalledMs)
+      } ms while events waited (hung past hungAfterMs ${this.watchdog.hungAfterMs} ms); it was terminated`,
     );
+    // Each hung thread may spin until the process exits: stop replacing them.
+    if (++this.#hungWorkers > MAX_HUNG_WORKERS) {
+      this.#failure ??= new Error(
+        `The flightlog worker hung ${this.#hungWorkers} times; it is not replaced again, so later events are dropped: ${why.message}`,
+        { cause: why },
+      );
+    }
+    this.#endHung(why);
   }
+  #hungWorkers = 0;
 
   readonly #spill: ReturnType<typeof runtime.openSpill>;
 

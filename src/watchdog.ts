@@ -20,6 +20,15 @@ import { ALIVE, FLUSH_ACK, FLUSH_REQ, HEAD, HEADER_BYTES, TAIL } from "./ring.ts
  */
 export const DEFAULT_HUNG_AFTER_MS = 2000;
 
+/**
+ * Hung workers a logger replaces in its life; the next hang leaves it failed
+ * (later events dropped and counted). Under Deno 2.9.6 a hung thread cannot
+ * be stopped and keeps a CPU busy until the process exits, and a hang that
+ * comes back at once (say, on the same record) would otherwise spawn a
+ * spinning thread every `hungAfterMs` up to the restart budget.
+ */
+export const MAX_HUNG_WORKERS = 3;
+
 /** One look at the worker: is work waiting, and a number that changes with any progress. */
 export interface WorkSample {
   /** Records wait in a ring, or a request waits for an answer. */

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { coreOf, createLogger, type Logger } from "../../src/logger.ts";
+import { MAX_HUNG_WORKERS } from "../../src/watchdog.ts";
 
 interface Hangable {
   crashWorker(how: "terminate" | "throw" | "hang"): Promise<void>;
@@ -210,6 +211,42 @@ Deno.test("a message worker hung at 2 points is replaced; its batch in flight is
     assert.equal(r.emitted, r.persisted + r.dropped);
     assert.ok(r.stored >= r.persisted && r.missing <= r.dropped);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS times, then the logger stays failed and log calls still never throw", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
+  const log = createLogger({ dir, transport: "sab", exitHooks: false, hungAfterMs: HUNG_AFTER_MS });
+  const t = hangable(log);
+  let now = 0;
+  t.watchdog.clock = () => now;
+  try {
+    await alive(async () => {
+      for (let hang = 1; hang <= MAX_HUNG_WORKERS + 1; hang++) {
+        log.info("step", { hang });
+        await log.flush().catch(() => {});
+        await t.crashWorker("hang");
+        log.info("waiting", { hang });
+        const restarted = nextRestart(t);
+        await untilWaiting(t);
+        t.watchdog.poll();
+        now += HUNG_AFTER_MS;
+        assert.equal(t.watchdog.poll(), true);
+        t.endHangs();
+        if (hang <= MAX_HUNG_WORKERS) await restarted;
+      }
+    });
+    assert.equal(t.restarts, MAX_HUNG_WORKERS);
+    const s = log.stats();
+    assert.equal(s.worker, "failed");
+    assert.match(String(s.error), /hung 4 times; it is not replaced again/);
+    // Logging goes on without a throw; what cannot be stored is counted.
+    for (let i = 0; i < 10_000; i++) log.info("after_failure", { i, pad: "x".repeat(200) });
+    await assert.rejects(log.flush(), /not replaced again/);
+    assert.ok(log.stats().dropped > 0);
+  } finally {
+    await log.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
