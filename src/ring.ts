@@ -107,9 +107,13 @@
  * before it starts the new worker. A consumer reads `GENERATION` before it
  * takes records from a ring and again after each store write, before it
  * counts the batch; once it is not its own it takes and counts nothing more
- * and ends its drain loop. (What remains is a window of a few instructions,
- * with no system call, between such a read and the `TAIL` store or count
- * after it.) The front end counts once the new worker has opened the store,
+ * and ends its drain loop. A consumer frees ring space with a
+ * compare-and-swap of `TAIL` from the value it read, so even one that passed
+ * its check just before being replaced never moves `TAIL` back or takes
+ * records its successor took. (What remains is a window of a few
+ * instructions, with no system call, between the check and that swap or the
+ * count after a write: a thread descheduled exactly there until after the
+ * front end has counted could store one batch without counting it.) The front end counts once the new worker has opened the store,
  * and the new consumer waits for `RESUME` = 1 before it drains. The store's
  * lock is held by the front end's thread for the whole life of the logger,
  * so the new worker never waits for a lock a stuck thread holds, and it
@@ -597,8 +601,11 @@ export class RingConsumer {
     const first = Math.min(used, cap - off);
     out.set(this.#data.subarray(off, off + first), 0);
     if (first < used) out.set(this.#data.subarray(0, used - first), first);
-    // The bytes are ours now: free the ring before decoding.
-    Atomics.store(this.#i32, TAIL, head | 0);
+    // The bytes are ours now: free the ring before decoding. A compare-and-swap
+    // rather than a store (same cost: both are locked instructions): a consumer
+    // replaced meanwhile ("Worker restart") can never move TAIL back or take
+    // records its successor took.
+    if (Atomics.compareExchange(this.#i32, TAIL, tail | 0, head | 0) !== (tail | 0)) return 0;
     if (this.#shared) Atomics.notify(this.#i32, TAIL);
     return walkRecords(out, used, off, cap, onRecord);
   }
