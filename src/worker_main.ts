@@ -16,9 +16,12 @@ import { waitForResume } from "./ring.ts";
 type StoreOpenOptions = Parameters<typeof openStore>[1];
 
 /**
- * Opens the store. A worker that replaces a dead one may find the store
- * still locked by it: the dead thread's files are closed asynchronously after
- * it ends. Then it retries for up to `RESTART_LOCK_WAIT_MS`.
+ * Opens the store. Normally the logger's thread holds the lock (`lockHeld`,
+ * src/store/segment_format.ts "The lock"). Where it could not take it, the
+ * worker takes it itself, and one that replaces a dead worker may find it
+ * still held by that one (the dead thread's files are closed asynchronously
+ * after it ends; a hung thread's never): then it retries for up to
+ * `RESTART_LOCK_WAIT_MS`.
  */
 function openStoreAfterRestart(init: WorkerInit, options: StoreOpenOptions): Store {
   const deadline = performance.now() + RESTART_LOCK_WAIT_MS;
