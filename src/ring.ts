@@ -113,30 +113,20 @@
  * records its successor took. (What remains is a window of a few
  * instructions, with no system call, between the check and that swap or the
  * count after a write: a thread descheduled exactly there until after the
- * front end has counted could store one batch without counting it.) The front end counts once the new worker has opened the store,
- * and the new consumer waits for `RESUME` = 1 before it drains. The store's
- * lock is held by the front end's thread for the whole life of the logger,
- * so the new worker never waits for a lock a stuck thread holds, and it
- * begins a new segment rather than append to one the old worker may still
- * be writing (src/store/segment_format.ts "The lock"). Definitions handed over to a worker
- * that died before reading past them are handed over again. Only the owner's own ring gets
+ * front end has counted could store one batch without counting it.) The
+ * front end counts once the new worker has opened the store, and the new
+ * consumer waits for `RESUME` = 1 before it drains. The store's lock is held
+ * by the front end's thread for the whole life of the logger, so the new
+ * worker never waits for a lock a stuck thread holds, and it begins a new
+ * segment rather than append to one the old worker may still be writing
+ * (src/store/segment_format.ts "The lock"). Definitions handed over to a
+ * worker that died before reading past them are handed over again. Only the
+ * owner's own ring gets
  * this hand-over: an attached producer (another thread) cannot be asked
  * synchronously, so its events that refer to a definition the dead consumer
  * had taken are stored without their bindings, with `bindings_lost: true`.
  * The postMessage producer has no ring: a batch in flight when its worker
  * dies is counted as lost, and every batch defines its own bindings anyway.
- *
- * ## Watchdog (hung worker)
- *
- * A worker that hangs (an endless loop, an `await` that never settles)
- * neither exits nor drains. The front end's watchdog (src/watchdog.ts), on
- * an unref'ed timer and never in a log call, samples the control buffer and
- * the rings: work is waiting when a ring holds records (`HEAD` ≠ `TAIL`) or
- * a synchronous flush is unanswered (`FLUSH_REQ` ≠ `FLUSH_ACK`); progress is
- * any change of a ring's `TAIL`, of `ALIVE` (bumped each time the consumer
- * goes to sleep) or of `FLUSH_ACK`. When work has waited `hungAfterMs`
- * without progress, the worker is `terminate()`d and replaced exactly as a
- * dead one (restart budget, hand-over, `LOST` count, `onRestart`).
  *
  * A record occupies `align4(4 + len)` bytes and never straddles the end of the
  * data area: when it does not fit before the end, the producer writes the
@@ -147,6 +137,20 @@
  *
  * Values are tagged; the tags and their encodings are documented in
  * `src/codec.ts`, which owns them.
+ *
+ * ## Watchdog (hung worker)
+ *
+ * A worker that hangs (an endless loop, an `await` that never settles)
+ * neither exits nor drains. The front end's watchdog (src/watchdog.ts), on
+ * an unref'ed timer and never in a log call, samples the control buffer,
+ * the rings and its calls to the worker: work is waiting when a ring holds
+ * records (`HEAD` ≠ `TAIL`), a synchronous flush is unanswered (`FLUSH_REQ`
+ * ≠ `FLUSH_ACK`) or a call (a postMessage batch, a query) is unanswered;
+ * progress is any change of a ring's `TAIL`, of `ALIVE` (bumped each time
+ * the consumer goes to sleep), of `FLUSH_ACK`, or an answer. When work has
+ * waited `hungAfterMs` without progress, the worker is `terminate()`d and
+ * replaced exactly as a dead one (restart budget, hand-over, `LOST` count,
+ * `onRestart`), at most `MAX_HUNG_WORKERS` times per logger.
  *
  * ## Unload spill
  *
