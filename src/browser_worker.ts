@@ -347,6 +347,8 @@ export function serveBrowserWorker(
         Atomics.store(flag, 1, 1);
         Atomics.notify(flag, 1);
         while (Atomics.load(flag, 0) === 0) { /* hung */ }
+        Atomics.store(flag, 2, 1);
+        Atomics.notify(flag, 2);
       }, 0);
     },
     close: async () => {

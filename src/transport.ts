@@ -388,37 +388,51 @@ class WorkerTransport implements Transport {
   /**
    * Fault injection for the worker-crash tests: ends the current worker by
    * `terminate()` or by an uncaught exception inside it, or (`"hang"`) makes
-   * it spin in an endless synchronous loop and resolves once it spins. Only
-   * {@linkcode WorkerTransport.endHangs} or `close()` ends the loop, so tests
+   * it spin in an endless synchronous loop and resolves once it spins;
+   * `"hang-in-write"` arms the same loop inside the worker's next store
+   * write (with a batch taken from the ring) and resolves at once: await
+   * {@linkcode WorkerTransport.hangReached} after logging. Only
+   * {@linkcode WorkerTransport.endHangs} or `close()` ends a loop, so tests
    * leave no spinning thread behind.
    */
-  async crashWorker(how: "terminate" | "throw" | "hang"): Promise<void> {
+  async crashWorker(how: "terminate" | "throw" | "hang" | "hang-in-write"): Promise<void> {
     const worker = this.#worker;
     if (how === "throw") {
       await this.#call(() => this.#remote.crash("injected worker crash")).catch(() => {});
-    } else if (how === "hang") {
-      const release = new SharedArrayBuffer(8);
+    } else if (how === "hang" || how === "hang-in-write") {
+      const release = new SharedArrayBuffer(12);
       this.#hangs.push(release);
-      await this.#call(() => this.#remote.hang(release)).catch(() => {});
-      // The worker sets word 1 as it starts to spin.
-      const flag = new Int32Array(release);
-      const keepAlive = setInterval(() => {}, 1000);
-      try {
-        while (Atomics.load(flag, 1) === 0) {
-          const r = Atomics.waitAsync(flag, 1, 0, 1000);
-          if (r.async) await r.value;
-        }
-      } finally {
-        clearInterval(keepAlive);
-      }
+      const inWrite = how === "hang-in-write";
+      await this.#call(() => this.#remote.hang(release, inWrite)).catch(() => {});
+      if (!inWrite) await this.hangReached("spinning");
     } else await worker.terminate();
   }
+
+  /** Resolves once the last injected hang spins, or has ended (`endHangs()`). */
+  async hangReached(stage: "spinning" | "ended"): Promise<void> {
+    const release = this.#hangs.at(-1) ?? this.#ended.at(-1);
+    if (release === undefined) throw new TypeError("No hang was injected: call crashWorker first");
+    const flag = new Int32Array(release);
+    const word = stage === "spinning" ? 1 : 2;
+    // A pending waitAsync does not keep the event loop alive; a timer does.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      while (Atomics.load(flag, word) === 0) {
+        const r = Atomics.waitAsync(flag, word, 0, 1000);
+        if (r.async) await r.value;
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+  readonly #ended: SharedArrayBuffer[] = [];
   readonly #hangs: SharedArrayBuffer[] = [];
 
   /** Ends every loop `crashWorker("hang")` started: a hang that passes, as a slow step would. */
   endHangs(): void {
     for (const release of this.#hangs.splice(0)) {
       Atomics.store(new Int32Array(release), 0, 1);
+      this.#ended.push(release);
     }
   }
 

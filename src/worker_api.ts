@@ -63,9 +63,11 @@ export interface WorkerApi {
   /** Throws `message` as an uncaught exception in the worker (fault injection in tests). */
   crash(message: string): void;
   /**
-   * Spins in an endless synchronous loop, from the next task on, until
+   * Spins in an endless synchronous loop, from the next task on (or, with
+   * `inWrite`, inside the next store write: Deno worker only), until
    * `release[0]` (an Int32Array view) is non-zero; sets `release[1]` to 1 as
-   * it starts (fault injection in tests: a hung worker).
+   * it starts and `release[2]` as it ends (fault injection in tests: a hung
+   * worker).
    */
-  hang(release: SharedArrayBuffer): void;
+  hang(release: SharedArrayBuffer, inWrite?: boolean): void;
 }

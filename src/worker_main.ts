@@ -49,6 +49,8 @@ export function serveWorker(init: WorkerInit): WorkerApi {
   let onOnline: (() => void) | null = null;
   let failure: Error | null = null;
   let observers: Observers | null = null;
+  // Fault injection, hang(release, true): the next store write spins.
+  let writeTrap: Int32Array | null = null;
   try {
     const store = openStoreAfterRestart(init, {
       ...init.store,
@@ -57,6 +59,15 @@ export function serveWorker(init: WorkerInit): WorkerApi {
       // The worker it replaces may still be writing its segment (a hung thread).
       appendToLast: init.restarted !== true,
     });
+    const append = store.append.bind(store);
+    store.append = (events) => {
+      const trap = writeTrap;
+      if (trap !== null) {
+        writeTrap = null;
+        spin(trap);
+      }
+      append(events);
+    };
     consumer = new Consumer(store, init.control, init.generation ?? 0);
     observers = installObservers(consumer, init.observe, writeConsole);
     if (init.uplink !== undefined) {
@@ -142,17 +153,24 @@ export function serveWorker(init: WorkerInit): WorkerApi {
         throw new Error(message);
       }, 0);
     },
-    hang: (release) => {
-      // Fault injection for the hung-worker tests: an endless loop outside
-      // any RPC, which Deno 2.9.6's terminate() does not interrupt.
+    hang: (release, inWrite) => {
+      // Fault injection for the hung-worker tests: an endless loop, which
+      // Deno 2.9.6's terminate() does not interrupt, outside any RPC or
+      // inside the next store write (with a batch taken from the ring).
       const flag = new Int32Array(release);
-      setTimeout(() => {
-        Atomics.store(flag, 1, 1);
-        Atomics.notify(flag, 1);
-        while (Atomics.load(flag, 0) === 0) { /* hung */ }
-      }, 0);
+      if (inWrite === true) writeTrap = flag;
+      else setTimeout(() => spin(flag), 0);
     },
   };
+}
+
+// Spins until flag[0] is set; flag[1] says it spins, flag[2] that it ended.
+function spin(flag: Int32Array): void {
+  Atomics.store(flag, 1, 1);
+  Atomics.notify(flag, 1);
+  while (Atomics.load(flag, 0) === 0) { /* hung */ }
+  Atomics.store(flag, 2, 1);
+  Atomics.notify(flag, 2);
 }
 
 function isUplinkSource(store: object): store is UplinkSource {

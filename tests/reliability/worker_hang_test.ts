@@ -12,7 +12,8 @@ import { coreOf, createLogger, type Logger } from "../../src/logger.ts";
 import { MAX_HUNG_WORKERS } from "../../src/watchdog.ts";
 
 interface Hangable {
-  crashWorker(how: "terminate" | "throw" | "hang"): Promise<void>;
+  crashWorker(how: "terminate" | "throw" | "hang" | "hang-in-write"): Promise<void>;
+  hangReached(stage: "spinning" | "ended"): Promise<void>;
   endHangs(): void;
   onRestart: ((err: Error) => void) | undefined;
   restarts: number;
@@ -211,6 +212,62 @@ Deno.test("a message worker hung at 2 points is replaced; its batch in flight is
     assert.equal(r.emitted, r.persisted + r.dropped);
     assert.ok(r.stored >= r.persisted && r.missing <= r.dropped);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a worker hung inside a store write: its batch is counted as dropped, and once the write ends the old thread counts and takes nothing more", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
+  const log = createLogger({
+    dir,
+    transport: "sab",
+    exitHooks: false,
+    ringBytes: 1 << 18,
+    hungAfterMs: HUNG_AFTER_MS,
+  });
+  const t = hangable(log);
+  let now = 0;
+  t.watchdog.clock = () => now;
+  const flow = log.child({ flow_id: "f-0", k: 0 });
+  let n = 0;
+  const logSome = (count: number) => {
+    for (let i = 0; i < count; i++) flow.info("step", { n: n++ });
+  };
+  try {
+    await alive(async () => {
+      logSome(100);
+      await log.flush();
+      await t.crashWorker("hang-in-write");
+      logSome(100); // the worker takes these and hangs writing them
+      log.flush().catch(() => {});
+      await t.hangReached("spinning");
+      logSome(100); // these wait in the ring
+      const restarted = nextRestart(t);
+      await untilWaiting(t);
+      t.watchdog.poll();
+      now += HUNG_AFTER_MS;
+      assert.equal(t.watchdog.poll(), true);
+      await restarted;
+      // The replacement drains the ring; its first flush reports the lost batch.
+      await assert.rejects(log.flush(), /events it had taken were lost and counted as dropped/);
+      // The write ends: the old thread stores its batch, then must neither
+      // count it nor drain the ring its successor owns.
+      t.endHangs();
+      await t.hangReached("ended");
+      logSome(100);
+      await log.flush();
+    });
+    const s = log.stats();
+    assert.equal(s.emitted, 400);
+    assert.ok(s.dropped > 0 && s.dropped <= 100, `dropped ${s.dropped}`);
+    assert.equal(s.emitted, s.persisted + s.dropped);
+    const { keys, unbound } = await storedSteps(log);
+    assert.equal(unbound, 0);
+    // The replacement's store holds exactly what was counted persisted, each once.
+    assert.equal(keys.size, s.persisted);
+    for (let i = 200; i < 400; i++) assert.ok(keys.has(`f-0/${i}`), `event ${i}`);
+  } finally {
+    await log.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
