@@ -146,8 +146,9 @@
  * the rings and its calls to the worker: work is waiting when a ring holds
  * records (`HEAD` ≠ `TAIL`), a synchronous flush is unanswered (`FLUSH_REQ`
  * ≠ `FLUSH_ACK`) or a call (a postMessage batch, a query) is unanswered;
- * progress is any change of a ring's `TAIL`, of `ALIVE` (bumped each time
- * the consumer goes to sleep), of `FLUSH_ACK`, or an answer. When work has
+ * progress is any change of a ring's `TAIL` or `STORED` (the browser
+ * worker's IndexedDB commits), of `ALIVE` (bumped each time the consumer
+ * goes to sleep), of `FLUSH_ACK`, or an answer. When work has
  * waited `hungAfterMs` without progress, the worker is `terminate()`d and
  * replaced exactly as a dead one (restart budget, hand-over, `LOST` count,
  * `onRestart`), at most `MAX_HUNG_WORKERS` times per logger.

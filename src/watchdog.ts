@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ALIVE, FLUSH_ACK, FLUSH_REQ, HEAD, HEADER_BYTES, TAIL } from "./ring.ts";
+import { ALIVE, FLUSH_ACK, FLUSH_REQ, HEAD, HEADER_BYTES, STORED, TAIL } from "./ring.ts";
 
 /**
  * Default of `hungAfterMs`: 2 s. The slowest healthy step of a consumer we
@@ -154,7 +154,9 @@ export class Watchdog {
 /**
  * The sample of a `sab` worker: work waits when a ring holds published
  * records or a synchronous flush is unanswered; progress is the sum of the
- * rings' `TAIL`s, `ALIVE` and `FLUSH_ACK` (src/ring.ts "Watchdog").
+ * rings' `TAIL`s and `STORED`s (the browser worker's commits, while it holds
+ * back from draining until IndexedDB catches up), `ALIVE` and `FLUSH_ACK`
+ * (src/ring.ts "Watchdog").
  *
  * @example An idle ring is not waiting work
  * ```ts
@@ -178,7 +180,7 @@ export function ringSample(
     const i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
     const tail = Atomics.load(i32, TAIL);
     if (Atomics.load(i32, HEAD) !== tail) waiting = true;
-    progress = (progress + tail) | 0;
+    progress = (progress + tail + Atomics.load(i32, STORED)) | 0;
   }
   return { waiting, progress };
 }

@@ -99,7 +99,7 @@ Deno.test("Watchdog() takes a finite hungAfterMs ≥ 0 and defaults to 2000 ms",
   }
 });
 
-Deno.test("ringSample() sees published records and unanswered flushes as work, and TAIL, ALIVE and FLUSH_ACK as progress", () => {
+Deno.test("ringSample() sees published records and unanswered flushes as work, and TAIL, STORED, ALIVE and FLUSH_ACK as progress", () => {
   const control = createControlBuffer(true);
   const c = new Int32Array(control);
   const ring = createRingBuffer(4096, true);
@@ -132,4 +132,8 @@ Deno.test("ringSample() sees published records and unanswered flushes as work, a
   assert.notEqual(ringSample(control, [ring]).progress, asked.progress);
   Atomics.add(c, FLUSH_ACK, 1);
   assert.equal(ringSample(control, [ring]).waiting, false);
+  // The browser worker's IndexedDB commits (STORED) are progress too.
+  const before = ringSample(control, [ring]).progress;
+  consumer.markStored(consumer.tail());
+  assert.notEqual(ringSample(control, [ring]).progress, before);
 });
