@@ -113,6 +113,11 @@ export async function hangWorkerAtPoints(
   seed: number,
   mode: "sab" | "message" = "sab",
 ): Promise<HangRun> {
+  if (points > MAX_HUNG_WORKERS) {
+    throw new RangeError(
+      `A logger replaces at most ${MAX_HUNG_WORKERS} hung workers: use more loggers, not ${points} points`,
+    );
+  }
   let rnd = seed >>> 0;
   const random = () => (rnd = (Math.imul(rnd, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const log = createLogger({
