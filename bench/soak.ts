@@ -4,7 +4,7 @@
  * (tests/reliability/); this prints counts, timings, date and machine, and
  * exits non-zero when a budget is missed. Run it on an otherwise idle machine.
  *
- * Usage: deno task soak [--only=crash,worker,memory,damage,overload,hostile,fuzz] [--overload-s=60]
+ * Usage: deno task soak [--only=crash,worker,memory,hang,damage,overload,hostile,fuzz] [--overload-s=60]
  *
  * @module
  */
@@ -16,6 +16,7 @@ import {
   crashWithAttachedWorker,
   crashWorkerAtPoints,
 } from "../tests/reliability/worker_crash_test.ts";
+import { hangWorkerAtPoints } from "../tests/reliability/worker_hang_test.ts";
 import {
   fuzzTargets,
   mutate,
@@ -158,6 +159,38 @@ if (wanted("memory")) {
         r.maxUsed <= r.ringBytes && r.threw === 0,
     );
   }
+}
+
+// 2. Hung worker: 8 loggers × 3 hangs (sab) and 2 × 3 (message), judged on an injected clock
+// (a logger replaces at most MAX_HUNG_WORKERS = 3 hung workers).
+if (wanted("hang")) {
+  const replace: number[] = [];
+  let restarts = 0;
+  let unbound = 0;
+  let missingSab = 0;
+  let balanced = true;
+  const runs = [
+    ...Array.from({ length: 8 }, (_, i) => ["sab", 700 + i] as const),
+    ...Array.from({ length: 2 }, (_, i) => ["message", 800 + i] as const),
+  ];
+  for (const [mode, seed] of runs) {
+    const r = await withDir((dir) => hangWorkerAtPoints(dir, 3, seed, mode));
+    restarts += r.restarts;
+    unbound += r.unbound;
+    if (mode === "sab") missingSab += r.missing;
+    replace.push(...r.replaceMs);
+    balanced &&= r.emitted === r.persisted + r.dropped && r.stored >= r.persisted;
+  }
+  row(
+    "2. hung worker",
+    `${restarts} hangs replaced; verdict → the replacement has stored what waited: median ${
+      quantile(replace, 0.5).toFixed(0)
+    } ms, max ${
+      Math.max(...replace).toFixed(0)
+    } ms; ${unbound} events without bindings; ${missingSab} events of the sab rings lost; emitted = persisted + dropped: ${balanced}`,
+    "every hang replaced; nothing in a ring lost; no event loses its bindings",
+    restarts === runs.length * 3 && unbound === 0 && missingSab === 0 && balanced,
+  );
 }
 
 // 4. Damaged segments: open 1,000 damaged segments.

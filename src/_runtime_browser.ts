@@ -92,6 +92,11 @@ export function startWorker(init: WorkerInit): WorkerHandle {
   };
 }
 
+/** IndexedDB has no directory lock to hold: the worker opens the database itself. */
+export function lockStore(_dir: string): (() => void) | null {
+  return null;
+}
+
 /** Browsers have no unref: a timer never keeps a page alive. */
 export function unrefTimer(_id: ReturnType<typeof setTimeout>): void {}
 

@@ -14,7 +14,7 @@ import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
 import type { StoreOptions } from "./logger.ts";
 import type { WorkerInit } from "./worker_api.ts";
 import type { Store } from "./worker_core.ts";
-import { SegmentStore, type SegmentStoreOptions } from "./store/segment_store.ts";
+import { lockStoreDir, SegmentStore, type SegmentStoreOptions } from "./store/segment_store.ts";
 import type { UplinkFiles } from "./uplink/uplink.ts";
 import { denoUplinkFiles } from "./uplink/_files_deno.ts";
 import type { PendingBatch } from "./store/idb_schema.ts";
@@ -142,9 +142,24 @@ export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
 /** Opens the segment-file store in `dir`. */
 export function openStore(
   dir: string,
-  options: StoreOptions & Pick<SegmentStoreOptions, "onEvict">,
+  options: StoreOptions & Pick<SegmentStoreOptions, "onEvict" | "lockHeld" | "appendToLast">,
 ): Store {
   return SegmentStore.open(dir, options);
+}
+
+/**
+ * Takes the store directory's lock for this process until the returned
+ * function is called (src/store/segment_format.ts "The lock"), or returns
+ * null when it cannot be taken here (another holder, no permission): the
+ * worker then takes it itself and reports the failure.
+ */
+export function lockStore(dir: string): (() => void) | null {
+  try {
+    const lock = lockStoreDir(dir);
+    return () => lock.release();
+  } catch {
+    return null;
+  }
 }
 
 /** The uplink's cursor and dead-letter files next to the store in `dir`. */

@@ -208,7 +208,7 @@ export function serveBrowserWorker(
         options.onLost?.(events, err);
       },
     });
-    consumer = new Consumer(behind, init.control);
+    consumer = new Consumer(behind, init.control, init.generation ?? 0);
     observers = installObservers(
       consumer,
       init.observe,
@@ -230,9 +230,11 @@ export function serveBrowserWorker(
     }
     await behind.settle();
     if (init.shared) {
-      // ...and drains only once the front end has counted what the dead one took.
-      if (init.restarted === true) await waitForResume(init.control);
-      loop = run(options.idleMs ?? 1000);
+      // ...and drains only once the front end has counted what the dead one
+      // took, which it does once ready() answers: so not awaited here.
+      loop = init.restarted === true
+        ? waitForResume(init.control).then(() => run(options.idleMs ?? 1000))
+        : run(options.idleMs ?? 1000);
     }
   }).catch((err) => {
     const why = err instanceof Error ? err.message : String(err);
@@ -260,7 +262,8 @@ export function serveBrowserWorker(
         channel.port1.postMessage(0);
       });
     try {
-      while (!closed) {
+      // A replaced consumer stops (src/ring.ts "Worker restart").
+      while (!closed && !consumer.retired()) {
         if (behind.full()) {
           await behind.settle();
           continue;
@@ -336,6 +339,16 @@ export function serveBrowserWorker(
     crash: (message) => {
       setTimeout(() => {
         throw new Error(message);
+      }, 0);
+    },
+    hang: (release) => {
+      const flag = new Int32Array(release);
+      setTimeout(() => {
+        Atomics.store(flag, 1, 1);
+        Atomics.notify(flag, 1);
+        while (Atomics.load(flag, 0) === 0) { /* hung */ }
+        Atomics.store(flag, 2, 1);
+        Atomics.notify(flag, 2);
       }, 0);
     },
     close: async () => {

@@ -135,6 +135,15 @@ export interface LoggerOptions {
    */
   flushIntervalMs?: number;
   /**
+   * A store worker that makes no progress for this long while events or a
+   * request wait for it is hung: it is terminated and replaced like one that
+   * crashed (src/ring.ts "Watchdog"). Checked on a timer, never in a log
+   * call; 0 turns the watchdog off; the `"inline"` transport has no worker
+   * to watch. Raise it if one query or fsync of your store can take that long.
+   * @default {2000}
+   */
+  hungAfterMs?: number;
+  /**
    * Redaction applied on this thread while encoding, before anything leaves
    * it: `true` redacts the default sensitive keys, options configure keys
    * and value patterns (see `getRedactor`), `false` turns it off.
@@ -815,7 +824,15 @@ function validateOptions(options: LoggerOptions): void {
       );
     }
   }
-  for (const key of ["ringBytes", "blockTimeoutMs", "exitTimeoutMs", "flushIntervalMs"] as const) {
+  for (
+    const key of [
+      "ringBytes",
+      "blockTimeoutMs",
+      "exitTimeoutMs",
+      "flushIntervalMs",
+      "hungAfterMs",
+    ] as const
+  ) {
     const v = options[key];
     if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
       throw new RangeError(`Option ${key} must be a finite number ≥ 0, got ${String(v)}`);
@@ -888,6 +905,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       exitHooks: options.exitHooks ?? true,
       exitTimeoutMs: options.exitTimeoutMs ?? 1000,
       flushIntervalMs: options.flushIntervalMs ?? 10,
+      ...(options.hungAfterMs === undefined ? {} : { hungAfterMs: options.hungAfterMs }),
       observe: observe.config,
       ...(options.uplink === undefined ? {} : { uplink: options.uplink }),
     });

@@ -107,11 +107,27 @@
  * not stored are counted in `LOST` by the front end (its exact `EMITTED`
  * minus what is persisted, dropped, lost and still in the ring), so
  * `emitted = persisted + dropped` still holds. Deno reports a worker's exit
- * before its thread has surely stopped, so the count waits until the new
- * worker has opened the store (whose lock the dead one holds until it has
- * stopped): the new consumer waits for `RESUME` = 1 before it drains, and the
- * front end sets it once it has counted. Definitions handed over to a worker
- * that died before reading past them are handed over again. This hand-over
+ * before its thread has surely stopped, and a thread stuck in an endless
+ * loop never stops (Deno 2.9.6's `terminate()` does not interrupt it), so
+ * the old consumer is retired rather than waited for: each worker gets a
+ * generation number, and the front end stores the new one in `GENERATION`
+ * before it starts the new worker. A consumer reads `GENERATION` before it
+ * takes records from a ring and again after each store write, before it
+ * counts the batch; once it is not its own it takes and counts nothing more
+ * and ends its drain loop. A consumer frees ring space with a
+ * compare-and-swap of `TAIL` from the value it read, so even one that passed
+ * its check just before being replaced never moves `TAIL` back or takes
+ * records its successor took. (What remains is a window of a few
+ * instructions, with no system call, between the check and that swap or the
+ * count after a write: a thread descheduled exactly there until after the
+ * front end has counted could store one batch without counting it.) The
+ * front end counts once the new worker has opened the store, and the new
+ * consumer waits for `RESUME` = 1 before it drains. The store's lock is held
+ * by the front end's thread for the whole life of the logger, so the new
+ * worker never waits for a lock a stuck thread holds, and it begins a new
+ * segment rather than append to one the old worker may still be writing
+ * (src/store/segment_format.ts "The lock"). Definitions handed over to a
+ * worker that died before reading past them are handed over again. This hand-over
  * is the owner's own ring's: an attached producer (an application Worker,
  * `attachLogger`) cannot be asked synchronously, so its ring carries a
  * definitions mirror instead (below). The postMessage producer has no ring: a
@@ -140,8 +156,8 @@
  * storing the new `length`. A reader loads `epoch`, `length`, copies the
  * bytes, loads `epoch` again and keeps the copy only if it did not change.
  * The consumer that replaces a dead one reads both banks before its first
- * drain of the ring, when the dead consumer has stopped (`RESUME`, above) and
- * `TAIL` has not moved since: the producer is then at most one lap ahead of
+ * drain of the ring, when the dead consumer has been retired (`GENERATION`,
+ * `RESUME`, above) and `TAIL` has not moved since: the producer is then at most one lap ahead of
  * `TAIL`, in the epoch of `TAIL`'s lap or the next one, and the two banks
  * hold exactly those epochs' definitions (a definition written later is in
  * the ring after `TAIL`). It adopts them as the owner's hand-over is adopted.
@@ -170,6 +186,21 @@
  *
  * Values are tagged; the tags and their encodings are documented in
  * `src/codec.ts`, which owns them.
+ *
+ * ## Watchdog (hung worker)
+ *
+ * A worker that hangs (an endless loop, an `await` that never settles)
+ * neither exits nor drains. The front end's watchdog (src/watchdog.ts), on
+ * an unref'ed timer and never in a log call, samples the control buffer,
+ * the rings and its calls to the worker: work is waiting when a ring holds
+ * records (`HEAD` ≠ `TAIL`), a synchronous flush is unanswered (`FLUSH_REQ`
+ * ≠ `FLUSH_ACK`) or a call (a postMessage batch, a query) is unanswered;
+ * progress is any change of a ring's `TAIL` or `STORED` (the browser
+ * worker's IndexedDB commits), of `ALIVE` (bumped each time the consumer
+ * goes to sleep), of `FLUSH_ACK`, or an answer. When work has
+ * waited `hungAfterMs` without progress, the worker is `terminate()`d and
+ * replaced exactly as a dead one (restart budget, hand-over, `LOST` count,
+ * `onRestart`), at most `MAX_HUNG_WORKERS` times per logger.
  *
  * ## Unload spill
  *
@@ -204,6 +235,7 @@
  * | 19   | `STATE`     | 0 starting, 1 running, 2 failed, 3 closed             |
  * | 20   | `DURABLE`   | 1 asks the next synchronous flush to fsync too        |
  * | 21   | `RESUME`    | 1 once a restarted consumer may drain (see below)     |
+ * | 22   | `GENERATION`| the current consumer's number; others stop draining  |
  *
  * @module
  */
@@ -284,6 +316,11 @@ export const STATE = 19;
 export const DURABLE = 20;
 /** Control slot: a restarted consumer waits for 1 here before it drains ("Worker restart"). */
 export const RESUME = 21;
+/**
+ * Control slot: the generation of the current consumer (1 for the first
+ * worker, +1 per replacement); an older consumer stops ("Worker restart").
+ */
+export const GENERATION = 22;
 /** Bytes of the control buffer. */
 export const CONTROL_BYTES = 128;
 /** Consumer states in the `STATE` slot. */
@@ -724,8 +761,11 @@ export class RingConsumer {
       Atomics.store(this.#i32, TAIL_NEXT, head | 0);
       this.#f64[TAKEN_NEXT] = this.#f64[TAKEN]! + countUserRecords(out, used, off, cap);
     }
-    // The bytes are ours now: free the ring before decoding.
-    Atomics.store(this.#i32, TAIL, head | 0);
+    // The bytes are ours now: free the ring before decoding. A compare-and-swap
+    // rather than a store (same cost: both are locked instructions): a consumer
+    // replaced meanwhile ("Worker restart") can never move TAIL back or take
+    // records its successor took.
+    if (Atomics.compareExchange(this.#i32, TAIL, tail | 0, head | 0) !== (tail | 0)) return 0;
     if (this.mirrored) this.#f64[TAKEN] = this.#f64[TAKEN_NEXT]!;
     if (this.#shared) Atomics.notify(this.#i32, TAIL);
     return walkRecords(out, used, off, cap, onRecord);

@@ -24,6 +24,7 @@ import {
   FLAG_INTERNAL,
   FLUSH_ACK,
   FLUSH_REQ,
+  GENERATION,
   HEAD,
   HEADER_BYTES,
   LOST,
@@ -38,6 +39,7 @@ import {
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
 import { eventsLostInCrash, RestartBudget } from "./supervisor.ts";
+import { MAX_HUNG_WORKERS, ringSample, Watchdog, type WorkSample } from "./watchdog.ts";
 import { type DefinitionRecord, spillRing } from "./sab_spill.ts";
 import type { Encoder } from "./codec.ts";
 import type { LevelName } from "./level.ts";
@@ -133,6 +135,8 @@ export type TransportConfig =
     exitHooks: boolean;
     exitTimeoutMs: number;
     flushIntervalMs: number;
+    /** No progress for this long while work waits: the worker is hung (0: never); src/watchdog.ts. */
+    hungAfterMs?: number;
     /** Console output and metrics, run by the consumer. */
     observe?: ObserverConfig;
     uplink?: UplinkOptions;
@@ -224,7 +228,17 @@ class WorkerTransport implements Transport {
       control: this.#control,
       rings: [],
       shared,
+      generation: 1,
     };
+    Atomics.store(this.#control32, GENERATION, 1);
+    // This thread outlives every worker, a hung one included: it holds the
+    // store's lock (src/store/segment_format.ts "The lock"). Where it cannot,
+    // the worker takes the lock itself and reports why it could not.
+    this.#releaseLock = runtime.lockStore(config.dir);
+    if (this.#releaseLock !== null) init.lockHeld = true;
+    this.watchdog = new Watchdog(() => this.#sample(), (ms) => this.#replaceHung(ms), {
+      ...(config.hungAfterMs === undefined ? {} : { hungAfterMs: config.hungAfterMs }),
+    });
     if (config.observe !== undefined) init.observe = config.observe;
     this.#init = init;
     if (shared) {
@@ -251,6 +265,14 @@ class WorkerTransport implements Transport {
       this.uplinkStats = () => readUplinkStats(mirror);
     }
     this.#start(init);
+    if (this.watchdog.hungAfterMs > 0) {
+      // Cold path: a few atomic loads per tick, never a log call's work
+      // (bench/watchdog_bench.ts "watchdog"); at most one tick per 10 ms.
+      const every = Math.max(10, this.watchdog.hungAfterMs / 4);
+      const timer = setInterval(() => this.watchdog.poll(), every);
+      runtime.unrefTimer(timer);
+      this.#watchTimer = timer;
+    }
     // Browser: a connection kept open to spill, at pagehide, the unsent batch
     // ("message") or the records the worker has not committed ("sab").
     const spill = config.exitHooks ? runtime.openSpill(config.dir) : null;
@@ -270,7 +292,12 @@ class WorkerTransport implements Transport {
     let rejectDead!: (e: Error) => void;
     this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
     this.#dead.catch(() => {});
-    worker.onExit((err) => {
+    let ended = false;
+    const onEnd = (err: Error | null) => {
+      // Once per worker: a hung one is ended here before its exit is reported (if ever).
+      if (ended) return;
+      ended = true;
+      this.watchdog.stop();
       if (this.#closing !== null && err === null) return;
       const why = err ?? new LoggerClosedError("The flightlog worker exited unexpectedly");
       rejectDead(why);
@@ -280,7 +307,13 @@ class WorkerTransport implements Transport {
       }
       this.#failure ??= why;
       Atomics.store(this.#control32, STATE, ConsumerState.failed);
-    });
+    };
+    worker.onExit(onEnd);
+    this.#endHung = (why) => {
+      // First: Deno may report the exit (as a clean one) within terminate().
+      onEnd(why);
+      void worker.terminate().catch(() => {});
+    };
     this.#ready = this.#call(() => this.#remote.ready()).then((res) => {
       // Without shared memory the worker's STATE slot is a copy: mirror "running" here.
       if (res === null && !init.shared) {
@@ -295,6 +328,7 @@ class WorkerTransport implements Transport {
         Atomics.store(this.#control32, RESUME, 1);
         Atomics.notify(this.#control32, RESUME);
       }
+      if (res === null && this.#worker === worker && !ended) this.watchdog.watch();
     });
     this.#ready.catch(() => {});
   }
@@ -303,6 +337,8 @@ class WorkerTransport implements Transport {
   #restart(why: Error): void {
     Atomics.store(this.#control32, STATE, ConsumerState.starting);
     Atomics.store(this.#control32, RESUME, 0);
+    // Retires the old consumer, should its thread still run (src/ring.ts "Worker restart").
+    const generation = Atomics.add(this.#control32, GENERATION, 1) + 1;
     this.#remote[Comlink.releaseProxy]();
     this.#lastCrash = why;
     const rings = this.#init.rings.map((r) => ({ ...r }));
@@ -323,7 +359,7 @@ class WorkerTransport implements Transport {
       own.bindings = defs;
     }
     if (this.producer instanceof BatchProducer) this.producer.rebase();
-    this.#start({ ...this.#init, rings, restarted: true });
+    this.#start({ ...this.#init, rings, restarted: true, generation });
     this.onRestart?.(why);
   }
 
@@ -356,14 +392,88 @@ class WorkerTransport implements Transport {
 
   /**
    * Fault injection for the worker-crash tests: ends the current worker by
-   * `terminate()` or by an uncaught exception inside it.
+   * `terminate()` or by an uncaught exception inside it, or (`"hang"`) makes
+   * it spin in an endless synchronous loop and resolves once it spins;
+   * `"hang-in-write"` arms the same loop inside the worker's next store
+   * write (with a batch taken from the ring) and resolves at once: await
+   * {@linkcode WorkerTransport.hangReached} after logging. Only
+   * {@linkcode WorkerTransport.endHangs} or `close()` ends a loop, so tests
+   * leave no spinning thread behind.
    */
-  async crashWorker(how: "terminate" | "throw"): Promise<void> {
+  async crashWorker(how: "terminate" | "throw" | "hang" | "hang-in-write"): Promise<void> {
     const worker = this.#worker;
     if (how === "throw") {
       await this.#call(() => this.#remote.crash("injected worker crash")).catch(() => {});
+    } else if (how === "hang" || how === "hang-in-write") {
+      const release = new SharedArrayBuffer(12);
+      this.#hangs.push(release);
+      const inWrite = how === "hang-in-write";
+      await this.#call(() => this.#remote.hang(release, inWrite)).catch(() => {});
+      if (!inWrite) await this.hangReached("spinning");
     } else await worker.terminate();
   }
+
+  /** Resolves once the last injected hang spins, or has ended (`endHangs()`). */
+  async hangReached(stage: "spinning" | "ended"): Promise<void> {
+    const release = this.#hangs.at(-1) ?? this.#ended.at(-1);
+    if (release === undefined) throw new TypeError("No hang was injected: call crashWorker first");
+    const flag = new Int32Array(release);
+    const word = stage === "spinning" ? 1 : 2;
+    // A pending waitAsync does not keep the event loop alive; a timer does.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      while (Atomics.load(flag, word) === 0) {
+        const r = Atomics.waitAsync(flag, word, 0, 1000);
+        if (r.async) await r.value;
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+  readonly #ended: SharedArrayBuffer[] = [];
+  readonly #hangs: SharedArrayBuffer[] = [];
+
+  /** Ends every loop `crashWorker("hang")` started: a hang that passes, as a slow step would. */
+  endHangs(): void {
+    for (const release of this.#hangs.splice(0)) {
+      Atomics.store(new Int32Array(release), 0, 1);
+      this.#ended.push(release);
+    }
+  }
+
+  /** The hung-worker watchdog (src/watchdog.ts); tests drive its clock and `poll()`. */
+  readonly watchdog: Watchdog;
+  #watchTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #releaseLock: (() => void) | null;
+  // Ends the current worker as hung: terminate() and the same path as an exit.
+  #endHung: (why: Error) => void = () => {};
+  // RPCs in flight and answered: a message worker's only sign of life.
+  #calls = 0;
+  #answered = 0;
+
+  #sample(): WorkSample {
+    const waiting = this.#calls > 0;
+    if (this.mode !== "sab") return { waiting, progress: this.#answered };
+    const rings = ringSample(this.#control, this.#init.rings.map((r) => r.buffer));
+    return { waiting: waiting || rings.waiting, progress: (rings.progress + this.#answered) | 0 };
+  }
+
+  #replaceHung(stalledMs: number): void {
+    const why = new Error(
+      `The flightlog worker made no progress for ${
+        Math.round(stalledMs)
+      } ms while events waited (hung past hungAfterMs ${this.watchdog.hungAfterMs} ms); it was terminated`,
+    );
+    // Each hung thread may spin until the process exits: stop replacing them.
+    if (++this.#hungWorkers > MAX_HUNG_WORKERS) {
+      this.#failure ??= new Error(
+        `The flightlog worker hung ${this.#hungWorkers} times; it is not replaced again, so later events are dropped: ${why.message}`,
+        { cause: why },
+      );
+    }
+    this.#endHung(why);
+  }
+  #hungWorkers = 0;
 
   readonly #spill: ReturnType<typeof runtime.openSpill>;
 
@@ -392,9 +502,12 @@ class WorkerTransport implements Transport {
   async #call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#failure !== null) throw this.#failure;
     const release = this.#worker.hold();
+    this.#calls++;
     try {
       return await Promise.race([fn(), this.#dead]);
     } finally {
+      this.#calls--;
+      this.#answered++;
       release();
     }
   }
@@ -535,6 +648,11 @@ class WorkerTransport implements Transport {
       if (this.producer instanceof BatchProducer) this.producer.dispose();
       this.#remote[Comlink.releaseProxy]();
       await this.#worker.terminate();
+      clearInterval(this.#watchTimer);
+      this.watchdog.stop();
+      this.#releaseLock?.();
+      // A thread hung by crashWorker("hang") may end now; it was retired long ago.
+      this.endHangs();
     }
     if (err !== null && this.#failure === null) throw err;
   }

@@ -21,6 +21,16 @@ export interface WorkerInit {
    * restart"): each ring comes with the definitions its producer handed over.
    */
   restarted?: boolean;
+  /**
+   * This worker's number in the control buffer's `GENERATION` slot: it stops
+   * draining once the slot holds another (src/ring.ts "Worker restart").
+   */
+  generation?: number;
+  /**
+   * The front end holds the store's lock for this process: open the store
+   * without taking it (src/store/segment_format.ts "The lock").
+   */
+  lockHeld?: boolean;
   /** True for the SharedArrayBuffer transport: run the drain loop. */
   shared: boolean;
   /** Console output and metrics fed from persisted events. */
@@ -52,4 +62,12 @@ export interface WorkerApi {
   close(): void | Promise<void>;
   /** Throws `message` as an uncaught exception in the worker (fault injection in tests). */
   crash(message: string): void;
+  /**
+   * Spins in an endless synchronous loop, from the next task on (or, with
+   * `inWrite`, inside the next store write: Deno worker only), until
+   * `release[0]` (an Int32Array view) is non-zero; sets `release[1]` to 1 as
+   * it starts and `release[2]` as it ends (fault injection in tests: a hung
+   * worker).
+   */
+  hang(release: SharedArrayBuffer, inWrite?: boolean): void;
 }

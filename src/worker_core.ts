@@ -12,6 +12,7 @@ import {
   DURABLE,
   FLUSH_ACK,
   FLUSH_REQ,
+  GENERATION,
   mirroredDefinitions,
   RingConsumer,
   SLEEPING,
@@ -105,10 +106,24 @@ export class Consumer {
     if (this.#batch.length >= MAX_BATCH) this.#commit(p);
   };
 
-  constructor(store: Store, control: SharedArrayBuffer | ArrayBuffer) {
+  /**
+   * `generation` is this consumer's number in the control buffer's
+   * `GENERATION` slot (0: never replaced, no check): once the slot holds
+   * another, this consumer takes and counts nothing more (src/ring.ts
+   * "Worker restart").
+   */
+  constructor(store: Store, control: SharedArrayBuffer | ArrayBuffer, generation = 0) {
     this.#store = store;
     this.#control = new Int32Array(control);
+    this.#generation = generation;
     Atomics.store(this.#control, STATE, ConsumerState.running);
+  }
+
+  readonly #generation: number;
+
+  /** True once a newer consumer replaced this one: one atomic load, per drain or batch. */
+  retired(): boolean {
+    return this.#generation !== 0 && Atomics.load(this.#control, GENERATION) !== this.#generation;
   }
 
   /**
@@ -216,6 +231,7 @@ export class Consumer {
   /** Drains every ring once. Returns the number of records taken. */
   drain(): number {
     let n = 0;
+    if (this.retired()) return 0;
     for (const p of this.#producers) {
       if (p.ring === null) continue;
       if (p.recover) this.#recover(p, p.ring);
@@ -253,10 +269,14 @@ export class Consumer {
     this.#batchInternal = 0;
     try {
       this.#store.append(batch);
+      // Replaced while writing (a hang that ended): the front end has counted
+      // this batch as lost; stored but not counted, as after a crash.
+      if (this.retired()) return;
       if (p.ring !== null) p.ring.countPersisted(user, internal);
       p.persisted += user;
       p.internal += internal;
     } catch (err) {
+      if (this.retired()) return;
       // The events are lost; count them so emitted = persisted + dropped still holds.
       this.#storeErrors++;
       this.#storeDropped += user;
@@ -292,7 +312,8 @@ export class Consumer {
   serviceFlushRequests(): void {
     const c = this.#control;
     const req = Atomics.load(c, FLUSH_REQ);
-    if (req === Atomics.load(c, FLUSH_ACK)) return;
+    // A replaced consumer must not acknowledge a flush it did not drain.
+    if (req === Atomics.load(c, FLUSH_ACK) || this.retired()) return;
     this.drain();
     if (Atomics.exchange(c, DURABLE, 0) === 1) {
       try {
@@ -359,6 +380,8 @@ export class Consumer {
    */
   async sleep(idleMs: number): Promise<void> {
     const c = this.#control;
+    // A replaced consumer's heartbeat would pass for its successor's.
+    if (this.retired()) return;
     Atomics.add(c, ALIVE, 1);
     Atomics.store(c, SLEEPING, 1);
     if (
@@ -377,7 +400,7 @@ export class Consumer {
    * idle. Yields to the event loop regularly so RPCs are served under load.
    */
   async run(idleMs = 1000): Promise<void> {
-    while (!this.#closed) {
+    while (!this.#closed && !this.retired()) {
       const started = performance.now();
       let n: number;
       do {

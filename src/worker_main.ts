@@ -16,9 +16,12 @@ import { waitForResume } from "./ring.ts";
 type StoreOpenOptions = Parameters<typeof openStore>[1];
 
 /**
- * Opens the store. A worker that replaces a dead one may find the store
- * still locked by it: the dead thread's files are closed asynchronously after
- * it ends. Then it retries for up to `RESTART_LOCK_WAIT_MS`.
+ * Opens the store. Normally the logger's thread holds the lock (`lockHeld`,
+ * src/store/segment_format.ts "The lock"). Where it could not take it, the
+ * worker takes it itself, and one that replaces a dead worker may find it
+ * still held by that one (the dead thread's files are closed asynchronously
+ * after it ends; a hung thread's never): then it retries for up to
+ * `RESTART_LOCK_WAIT_MS`.
  */
 function openStoreAfterRestart(init: WorkerInit, options: StoreOpenOptions): Store {
   const deadline = performance.now() + RESTART_LOCK_WAIT_MS;
@@ -46,12 +49,26 @@ export function serveWorker(init: WorkerInit): WorkerApi {
   let onOnline: (() => void) | null = null;
   let failure: Error | null = null;
   let observers: Observers | null = null;
+  // Fault injection, hang(release, true): the next store write spins.
+  let writeTrap: Int32Array | null = null;
   try {
     const store = openStoreAfterRestart(init, {
       ...init.store,
       onEvict: (records) => uplink?.onStoreEvict(records),
+      lockHeld: init.lockHeld === true,
+      // The worker it replaces may still be writing its segment (a hung thread).
+      appendToLast: init.restarted !== true,
     });
-    consumer = new Consumer(store, init.control);
+    const append = store.append.bind(store);
+    store.append = (events) => {
+      const trap = writeTrap;
+      if (trap !== null) {
+        writeTrap = null;
+        spin(trap);
+      }
+      append(events);
+    };
+    consumer = new Consumer(store, init.control, init.generation ?? 0);
     observers = installObservers(consumer, init.observe, writeConsole);
     if (init.uplink !== undefined) {
       if (!isUplinkSource(store)) {
@@ -136,7 +153,24 @@ export function serveWorker(init: WorkerInit): WorkerApi {
         throw new Error(message);
       }, 0);
     },
+    hang: (release, inWrite) => {
+      // Fault injection for the hung-worker tests: an endless loop, which
+      // Deno 2.9.6's terminate() does not interrupt, outside any RPC or
+      // inside the next store write (with a batch taken from the ring).
+      const flag = new Int32Array(release);
+      if (inWrite === true) writeTrap = flag;
+      else setTimeout(() => spin(flag), 0);
+    },
   };
+}
+
+// Spins until flag[0] is set; flag[1] says it spins, flag[2] that it ended.
+function spin(flag: Int32Array): void {
+  Atomics.store(flag, 1, 1);
+  Atomics.notify(flag, 1);
+  while (Atomics.load(flag, 0) === 0) { /* hung */ }
+  Atomics.store(flag, 2, 1);
+  Atomics.notify(flag, 2);
 }
 
 function isUplinkSource(store: object): store is UplinkSource {

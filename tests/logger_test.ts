@@ -227,6 +227,10 @@ Deno.test("createLogger() rejects bad options with errors that say what to do", 
   );
   assert.throws(() => createLogger({ ringBytes: -1 }), RangeError);
   assert.throws(
+    () => createLogger({ hungAfterMs: Infinity }),
+    /Option hungAfterMs must be a finite number ≥ 0, got Infinity/,
+  );
+  assert.throws(
     () => createLogger({ limits: { maxRecordBytes: 10 } }),
     /maxRecordBytes must be between 256/,
   );

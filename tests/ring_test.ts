@@ -16,6 +16,7 @@ import {
   FLAG_INTERNAL,
   FLUSH_ACK,
   FLUSH_REQ,
+  GENERATION,
   HEAD,
   HEADER_BYTES,
   INTERNAL,
@@ -79,6 +80,7 @@ Deno.test("ring layout constants are pinned", () => {
       ALIVE,
       STATE,
       DURABLE,
+      GENERATION,
       CONTROL_BYTES,
     },
     {
@@ -110,6 +112,7 @@ Deno.test("ring layout constants are pinned", () => {
       ALIVE: 18,
       STATE: 19,
       DURABLE: 20,
+      GENERATION: 22,
       CONTROL_BYTES: 128,
     },
   );

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { Consumer } from "../src/worker_core.ts";
 import {
+  ALIVE,
   createControlBuffer,
   createRingBuffer,
   FLUSH_ACK,
   FLUSH_REQ,
+  GENERATION,
   RingProducer,
   SLEEPING,
 } from "../src/ring.ts";
@@ -87,6 +89,46 @@ Deno.test("Consumer.sleep() returns at once when data is pending, and a write wa
   clearTimeout(keepAlive);
   assert.equal(Atomics.load(c32, SLEEPING), 0);
   consumer.close();
+});
+
+Deno.test("Consumer.retired(): a replaced consumer takes, counts and acknowledges nothing more", async () => {
+  const control = createControlBuffer(true);
+  const c = new Int32Array(control);
+  Atomics.store(c, GENERATION, 1);
+  const ring = createRingBuffer(4096, true);
+  const store = new MemoryStore();
+  const old = new Consumer(store, control, 1);
+  old.addRing("p.0", ring);
+  const producer = new RingProducer(ring, control);
+  const enc = new Encoder();
+  const write = (seq: number) => {
+    assert.ok(producer.write(enc.buf, enc.encode(seq, seq, 9, 0, "e", { seq })));
+    producer.publish(seq, 0);
+    producer.wake();
+  };
+  write(1);
+  assert.equal(old.drain(), 1);
+  assert.equal(old.retired(), false);
+  // The front end starts generation 2: the old consumer must leave the ring to it.
+  Atomics.store(c, GENERATION, 2);
+  write(2);
+  assert.equal(old.retired(), true);
+  assert.equal(old.drain(), 0);
+  Atomics.add(c, FLUSH_REQ, 1);
+  old.serviceFlushRequests();
+  assert.equal(Atomics.load(c, FLUSH_ACK), 0);
+  const alive = Atomics.load(c, ALIVE);
+  await old.sleep(0);
+  await old.run(0); // returns at once
+  assert.equal(Atomics.load(c, ALIVE), alive);
+  assert.equal(producer.counters().persisted, 1);
+  // Its successor takes the record the old one left.
+  const next = new Consumer(store, control, 2);
+  next.addRing("p.0", ring);
+  next.serviceFlushRequests();
+  assert.equal(Atomics.load(c, FLUSH_ACK), 1);
+  assert.deepEqual(store.events.map((e) => e.seq), [1, 2]);
+  assert.equal(producer.counters().persisted, 2);
 });
 
 Deno.test("Consumer.ingest() takes postMessage batches laid end to end", () => {

@@ -7,6 +7,21 @@
  * that the writer holds locked. All integers are little-endian; `u64` fields
  * hold integers below 2^53.
  *
+ * ## The lock
+ *
+ * One process writes a store: the `lock` file carries an exclusive advisory
+ * lock (`flock`) and names its holder; another process (or another open of
+ * the directory) that tries to write gets a `StoreLockedError`. A logger's
+ * thread takes the lock (`lockStoreDir()`) before it starts its worker and
+ * keeps it until `close()`: the thread outlives every worker, and a worker
+ * that hangs in an endless loop cannot be stopped under Deno 2.9.6 (its
+ * thread, and so any file it opened, lives until the process exits). The
+ * worker opens the store with `lockHeld`; a worker that replaces a dead or
+ * hung one also opens it with `appendToLast: false`, so it never appends to
+ * a segment the old one may still be writing: it begins a new segment, and
+ * a tail the old one leaves torn is found by the record checksums like any
+ * other damage (src/ring.ts "Worker restart").
+ *
  * ## File header (48 bytes at offset 0)
  *
  * | offset | size | field          | value                                                 |

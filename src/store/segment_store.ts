@@ -67,6 +67,21 @@ export interface SegmentStoreOptions {
    */
   readOnly?: boolean;
   /**
+   * The caller already holds the directory's lock for this process (taken
+   * with {@linkcode lockStoreDir}): open as the writer without taking it.
+   * The caller answers for there being one writer at a time.
+   * @default {false}
+   */
+  lockHeld?: boolean;
+  /**
+   * Append to the newest segment, after cutting a torn tail off it. With
+   * `false` the newest segment is left exactly as it is and the first append
+   * begins a new one: for a writer that replaces one of the same process
+   * that may still be writing (src/ring.ts "Worker restart").
+   * @default {true}
+   */
+  appendToLast?: boolean;
+  /**
    * The time, in epoch milliseconds: stamps segments and `log.evicted`
    * events, and drives retention by age.
    * @default {Date.now}
@@ -169,6 +184,8 @@ interface ResolvedOptions {
   maxBytes: number;
   maxAgeMs: number;
   readOnly: boolean;
+  lockHeld: boolean;
+  appendToLast: boolean;
   clock: () => number;
   fs: StoreFs;
   onEvict: ((records: readonly StoredRecordInfo[]) => void) | null;
@@ -234,7 +251,7 @@ export class SegmentStore {
   #lastSeq = 0;
   /** Sequence number of the store's own events. */
   #internalSeq = 0;
-  #lock: StoreFile | null = null;
+  #lock: StoreLock | null = null;
   /** The segment appended to, or null until the next append creates one. */
   #active: SegmentEntry | null = null;
   /** Time of this instance's last write to each segment it wrote to. */
@@ -724,7 +741,7 @@ export class SegmentStore {
       segment.file = null;
     }
     try {
-      this.#lock?.close();
+      this.#lock?.release();
     } catch (error) {
       errors.push(error);
     }
@@ -747,14 +764,21 @@ export class SegmentStore {
     this.#openedMs = this.#options.clock();
     if (!readOnly) {
       this.#fs.mkdir(this.#dir);
-      this.#takeLock();
+      if (!this.#options.lockHeld) {
+        const openedMs = this.#openedMs;
+        this.#lock = lockStoreDir(this.#dir, {
+          fs: this.#fs,
+          writerId: this.#writerId,
+          clock: () => openedMs,
+        });
+      }
     }
     const numbers = this.#listSegmentNumbers();
     for (let i = 0; i < numbers.length; i++) {
       this.#loadSegment(numbers[i]!, i === numbers.length - 1);
     }
     if (readOnly) return;
-    const last = this.#index.segments.at(-1);
+    const last = this.#options.appendToLast ? this.#index.segments.at(-1) : undefined;
     if (last !== undefined && last.appendable && last.scannedEnd < last.size) {
       this.#truncateTail(last);
     }
@@ -767,27 +791,6 @@ export class SegmentStore {
       this.#active = last;
     }
     this.#commit(null, this.#openedMs);
-  }
-
-  #takeLock(): void {
-    const path = this.#fs.join(this.#dir, LOCK_FILE_NAME);
-    const lock = this.#fs.open(path, "lock");
-    if (!lock.tryLock()) {
-      let holder: string | null = null;
-      try {
-        const bytes = new Uint8Array(256);
-        holder = new TextDecoder().decode(bytes.subarray(0, lock.read(0, bytes))).trim() || null;
-      } finally {
-        lock.close();
-      }
-      throw new StoreLockedError(this.#dir, holder);
-    }
-    this.#lock = lock;
-    const date = new Date(this.#openedMs);
-    const opened = Number.isNaN(date.getTime()) ? String(this.#openedMs) : date.toISOString();
-    const holder = `writer ${toHex(this.#writerId)}, opened ${opened}`;
-    lock.truncate(0);
-    lock.write(new TextEncoder().encode(holder + "\n"));
   }
 
   /** Segment numbers of the directory's segment files, ascending. */
@@ -1223,9 +1226,81 @@ function resolveOptions(options: SegmentStoreOptions): ResolvedOptions {
     maxBytes,
     maxAgeMs,
     readOnly: options.readOnly ?? false,
+    lockHeld: options.lockHeld ?? false,
+    appendToLast: options.appendToLast ?? true,
     clock,
     fs: options.fs ?? denoFs,
     onEvict: options.onEvict ?? null,
+  };
+}
+
+/** The lock of a store directory, held by {@linkcode lockStoreDir}'s caller. */
+export interface StoreLock {
+  /** Who holds it, as written into the lock file. */
+  readonly holder: string;
+  /** Releases the lock (closes the lock file). Idempotent. */
+  release(): void;
+}
+
+/**
+ * Takes the exclusive lock of a store directory (the `lock` file, see
+ * `segment_format.ts`) and writes the holder into it; throws a
+ * {@linkcode StoreLockedError} naming the holder when another handle holds
+ * it. `SegmentStore.open()` takes it itself unless told with `lockHeld` that
+ * its caller holds it: the logger's thread holds it for its worker, so a
+ * replacement worker never waits for a dead one's lock (src/ring.ts
+ * "Worker restart").
+ *
+ * @example Keep a second writer out
+ * ```ts
+ * import { lockStoreDir } from "./segment_store.ts";
+ * import { StoreLockedError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const lock = lockStoreDir(dir);
+ * assert.throws(() => lockStoreDir(dir), StoreLockedError);
+ * lock.release();
+ * lockStoreDir(dir).release();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function lockStoreDir(
+  dir: string,
+  options: { fs?: StoreFs; writerId?: Uint8Array; clock?: () => number } = {},
+): StoreLock {
+  const fs = options.fs ?? denoFs;
+  fs.mkdir(dir);
+  const lock = fs.open(fs.join(dir, LOCK_FILE_NAME), "lock");
+  if (!lock.tryLock()) {
+    let holder: string | null = null;
+    try {
+      const bytes = new Uint8Array(256);
+      holder = new TextDecoder().decode(bytes.subarray(0, lock.read(0, bytes))).trim() || null;
+    } finally {
+      lock.close();
+    }
+    throw new StoreLockedError(dir, holder);
+  }
+  const openedMs = (options.clock ?? Date.now)();
+  const date = new Date(openedMs);
+  const opened = Number.isNaN(date.getTime()) ? String(openedMs) : date.toISOString();
+  const writerId = options.writerId ?? crypto.getRandomValues(new Uint8Array(WRITER_ID_SIZE));
+  const holder = `writer ${toHex(writerId)}, opened ${opened}`;
+  try {
+    lock.truncate(0);
+    lock.write(new TextEncoder().encode(holder + "\n"));
+  } catch (error) {
+    lock.close();
+    throw error;
+  }
+  let held = true;
+  return {
+    holder,
+    release() {
+      if (!held) return;
+      held = false;
+      lock.close();
+    },
   };
 }
 

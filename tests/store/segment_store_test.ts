@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { LogEvent } from "../../src/event.ts";
 import { StoreLockedError, StoreStateError, StoreWriteError } from "../../src/store/errors.ts";
-import { SegmentStore } from "../../src/store/segment_store.ts";
+import { lockStoreDir, SegmentStore } from "../../src/store/segment_store.ts";
 import {
   flowEvents,
   makeEvent,
@@ -239,6 +239,57 @@ Deno.test("SegmentStore.open() applies retention by age", async () => {
     assert.deepEqual(reopened.listFlows().map((f) => f.flow_id).sort(), ["b", "c"]);
     assert.equal(reopened.query({ event: "log.evicted" }).events.length, 1);
     reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lockStoreDir() keeps writers out until released; lockHeld opens under the caller's lock", async () => {
+  const dir = await tempDir();
+  try {
+    const lock = lockStoreDir(dir);
+    assert.match(lock.holder, /^writer [0-9a-f]{16}, opened /);
+    // The directory is locked: a writer that takes the lock itself is refused...
+    assert.throws(() => SegmentStore.open(dir), StoreLockedError);
+    assert.throws(() => lockStoreDir(dir), StoreLockedError);
+    // ...one told that its caller holds it writes.
+    const store = SegmentStore.open(dir, { lockHeld: true });
+    store.append([makeEvent(1, {}, { event: "under_lock" })]);
+    store.close();
+    assert.throws(() => SegmentStore.open(dir), StoreLockedError);
+    lock.release();
+    lock.release();
+    const after = SegmentStore.open(dir);
+    assert.equal(after.stats().events, 1);
+    after.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() with appendToLast: false leaves the newest segment as it is and begins a new one", async () => {
+  const dir = await tempDir();
+  try {
+    const first = SegmentStore.open(dir);
+    first.append([makeEvent(1, {}, { event: "one" })]);
+    first.close();
+    const [last] = segmentFiles(dir);
+    const torn = new Uint8Array([0xc1, 0xf7, 0x0b, 0x9a, 1, 2]); // a record cut after its magic
+    Deno.writeFileSync(`${dir}/${last}`, torn, { append: true });
+    const sizeBefore = Deno.statSync(`${dir}/${last}`).size;
+    const second = SegmentStore.open(dir, { appendToLast: false });
+    second.append([makeEvent(2, {}, { event: "two" })]);
+    // The old segment is neither cut nor appended to: a writer of this process may still write it.
+    assert.equal(Deno.statSync(`${dir}/${last}`).size, sizeBefore);
+    assert.equal(segmentFiles(dir).length, 2);
+    assert.deepEqual(allEvents(second).map((e) => e.event), ["one", "two"]);
+    second.close();
+    // The default cuts the torn tail and appends to the newest segment.
+    const third = SegmentStore.open(dir);
+    third.append([makeEvent(3, {}, { event: "three" })]);
+    assert.equal(segmentFiles(dir).length, 2);
+    assert.deepEqual(allEvents(third).map((e) => e.event), ["one", "two", "three"]);
+    third.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

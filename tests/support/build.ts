@@ -96,6 +96,25 @@ export async function buildBrowser(outdir: string): Promise<BundleInfo[]> {
   return out;
 }
 
+/**
+ * Builds one more module for browsers, as `flightlog.js` is built (the
+ * browser runtime swapped in), into `outdir/file`; it starts
+ * `flightlog_worker.js` next to it. For tests that need internals `mod.ts`
+ * does not export.
+ */
+export async function buildBrowserEntry(entry: URL, outdir: string, file: string): Promise<void> {
+  try {
+    await esbuild.build({
+      ...COMMON,
+      entryPoints: [entry.pathname],
+      outfile: `${outdir}/${file}`,
+      define: { __FLIGHTLOG_WORKER_SOURCE__: "null" },
+    });
+  } finally {
+    await esbuild.stop();
+  }
+}
+
 if (import.meta.main) {
   const outdir = Deno.args[0] ?? new URL("dist", ROOT).pathname;
   const sizes = await buildBrowser(outdir);

@@ -1,0 +1,7 @@
+/**
+ * The browser entry of `worker_hang_test.ts`: the logger and the way to its
+ * transport (`coreOf`), which `mod.ts` keeps private.
+ *
+ * @module
+ */
+export { coreOf, createLogger } from "../../src/logger.ts";
