@@ -73,6 +73,10 @@ export interface FlowInfo {
   error_count: number;
 }
 
+// Evicted refs at the front of a flow's list are dropped (the list copied)
+// once there are this many and they are at least half of it: amortized O(1).
+const COMPACT_AFTER = 1024;
+
 interface FlowEntry {
   flowId: string;
   refs: RecordRef[];
@@ -129,6 +133,17 @@ export class StoreIndex {
   /** Events in the indexed records. */
   get events(): number {
     return this.#events;
+  }
+
+  /**
+   * Record references the flows' lists hold, live or evicted and not yet
+   * compacted away: at most about twice the live records plus
+   * `COMPACT_AFTER` per flow (tested), whatever was ever stored.
+   */
+  get retainedRefs(): number {
+    let n = 0;
+    for (const flow of this.#flows.values()) n += flow.refs.length;
+    return n;
   }
 
   /** Bytes of the indexed segment files. */
@@ -233,6 +248,11 @@ export class StoreIndex {
       if (!allAtHead) {
         flow.refs = flow.refs.filter((ref, i) => i >= flow.head && ref.segment !== segment);
         flow.head = 0;
+      } else if (flow.head >= COMPACT_AFTER && flow.head * 2 >= flow.refs.length) {
+        // A store that is only written (never queried) would otherwise keep
+        // every evicted ref of a long-lived flow: memory grew with all the
+        // records ever stored (bench/overhead_gate.ts "sustained overload").
+        this.#compact(flow);
       }
       flow.rangeStale = true;
     }

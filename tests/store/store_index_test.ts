@@ -79,3 +79,27 @@ Deno.test("StoreIndex.removeSegment() handles a segment that is not the oldest",
   assert.equal(index.listFlows()[0]!.first_ts_ms, 30);
   assert.deepEqual(index.removeSegment(s1), { records: 0, events: 0, bytes: 0 });
 });
+
+Deno.test("StoreIndex.removeSegment() keeps memory bounded for a flow that is written and evicted, never read", () => {
+  // Retention at work under a write-only load: one long-lived flow, the
+  // oldest segment removed as each new one fills; no query ever compacts.
+  const index = new StoreIndex();
+  const live: ReturnType<typeof addSegment>[] = [];
+  let seq = 0;
+  for (let n = 1; n <= 5_000; n++) {
+    const segment = addSegment(index, n);
+    for (let r = 0; r < 4; r++) index.addRecord(segment, record(++seq, "f", seq));
+    live.push(segment);
+    if (live.length > 10) index.removeSegment(live.shift()!);
+  }
+  assert.equal(index.records, 40);
+  assert.ok(
+    index.retainedRefs <= 2 * index.records + 1024,
+    `${index.retainedRefs} refs retained for ${index.records} live records`,
+  );
+  // The live records are still the ones a query sees, in order.
+  assert.deepEqual(
+    index.flowRecords("f").map((r) => r.seq),
+    live.flatMap((s) => s.records.map((r) => r.seq)),
+  );
+});
