@@ -27,7 +27,7 @@ import {
   mirroredDefinitions,
   mirrorMissed,
   PERSISTED,
-  PUBLISH_EVERY,
+  PUBLISH_SHIFT,
   RECORD_FIXED_BYTES,
   REGISTERED,
   RING_MAGIC,
@@ -73,7 +73,7 @@ Deno.test("ring layout constants are pinned", () => {
       FLAG_INTERNAL,
       FLAG_BINDINGS,
       MIN_CAPACITY,
-      PUBLISH_EVERY,
+      PUBLISH_SHIFT,
       SLEEPING,
       FLUSH_REQ,
       FLUSH_ACK,
@@ -105,7 +105,7 @@ Deno.test("ring layout constants are pinned", () => {
       FLAG_INTERNAL: 1,
       FLAG_BINDINGS: 2,
       MIN_CAPACITY: 4096,
-      PUBLISH_EVERY: 32,
+      PUBLISH_SHIFT: 2,
       SLEEPING: 0,
       FLUSH_REQ: 16,
       FLUSH_ACK: 17,
@@ -280,14 +280,16 @@ Deno.test("RingProducer.write() copies from a subarray's own offset", () => {
   assert.deepEqual(drainAll(c, p).map((r) => r[0]), [1, 2]);
 });
 
-Deno.test("RingProducer publishes HEAD every PUBLISH_EVERY records, at the end of the task, or on wake()", async () => {
+Deno.test("RingProducer publishes HEAD once a quarter of the ring is unpublished, at the end of the task, or on wake()", async () => {
   const buf = createRingBuffer(1 << 16, true);
   const p = new RingProducer(buf, createControlBuffer(true));
   const c = new RingConsumer(buf);
-  for (let i = 0; i < PUBLISH_EVERY - 1; i++) p.write(record(40, 1), 40);
+  // 40-byte records: the quarter (16 KiB) is reached by the 410th.
+  const quarter = Math.ceil((p.capacity >>> PUBLISH_SHIFT) / 40);
+  for (let i = 0; i < quarter - 1; i++) p.write(record(40, 1), 40);
   assert.equal(c.pending(), false, "not yet published");
   p.write(record(40, 1), 40);
-  assert.equal(drainAll(c).length, PUBLISH_EVERY, "published by count");
+  assert.equal(drainAll(c).length, quarter, "published at a quarter of the ring");
   p.write(record(40, 2), 40);
   assert.equal(c.pending(), false);
   await Promise.resolve(); // the microtask queued by the first unpublished write
