@@ -223,7 +223,8 @@ Deno.test("collectSpans() names a span_id span by its span_id when its step_end 
     },
     event(3, "step_end", { span_id: "call-2" }),
   ]);
-  assert.deepEqual(spans.map((s) => [s.kind, s.name]), [["span", "call-1"], ["span", "call-2"]]);
+  // Its step_start / step_end make it a step, named by its span_id.
+  assert.deepEqual(spans.map((s) => [s.kind, s.name]), [["step", "call-1"], ["step", "call-2"]]);
 });
 
 Deno.test("collectSpans() names a step by its step_id when that is a number", () => {
