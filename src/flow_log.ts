@@ -31,6 +31,9 @@ export function compareEvents(a: LogEvent, b: LogEvent): number {
   return a.seq - b.seq;
 }
 
+// Their `status` is the outcome of the span (other events may have a `status` of their own).
+const END_EVENTS: ReadonlySet<string> = new Set(["run_end", "job_end", "step_end"]);
+
 interface SpanDraft {
   node: SpanNode;
   /** Candidate names, first seen of each: node, step, job, run (in that preference). */
@@ -39,8 +42,8 @@ interface SpanDraft {
   jobName: string | undefined;
   runName: string | undefined;
   stepType: string | undefined;
-  /** The `status` of its last event that has one. */
-  lastStatus: unknown;
+  /** The `status` of its last end event. */
+  endStatus: unknown;
 }
 
 /**
@@ -111,7 +114,7 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
         jobName: undefined,
         runName: undefined,
         stepType: undefined,
-        lastStatus: undefined,
+        endStatus: undefined,
       };
       drafts.set(spanId, draft);
     }
@@ -139,7 +142,7 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
       draft.stepType = fields.step_type;
     }
     if (node.kind === "span") node.kind = spanKindOfEvent(event.event) ?? "span";
-    if (fields.status !== undefined) draft.lastStatus = fields.status;
+    if (END_EVENTS.has(event.event)) draft.endStatus = fields.status;
     if (event.severity >= SEVERITY.error || fields.status === "failed") node.status = "error";
   }
 
@@ -152,9 +155,9 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
     if (node.kind === "step") node.step_type = draft.stepType ?? null;
     if (
       node.status !== "error" &&
-      (draft.lastStatus === "skipped" || draft.lastStatus === "cancelled")
+      (draft.endStatus === "skipped" || draft.endStatus === "cancelled")
     ) {
-      node.status = draft.lastStatus;
+      node.status = draft.endStatus;
     }
     node.duration_ms = node.end_ms - node.start_ms;
     const parent = node.parent_id === null ? undefined : drafts.get(node.parent_id)?.node;

@@ -65,8 +65,8 @@ export interface SpanNode {
   duration_ms: number;
   /**
    * "error" when any of its events is at error level or above or has
-   * `status: "failed"`; else "skipped" or "cancelled" when its last event
-   * with a `status` says so; else "ok".
+   * `status: "failed"`; else "skipped" or "cancelled" when its last
+   * `run_end` / `job_end` / `step_end` says so; else "ok".
    */
   status: "ok" | "error" | "skipped" | "cancelled";
   /** Indexes into {@linkcode FlowLog.events}. */

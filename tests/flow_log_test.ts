@@ -214,7 +214,7 @@ Deno.test("buildFlowLog() gives each span its kind, a step its step_type and a s
     event(2, "job_start", job),
     event(3, "step_start", inStep),
     event(4, "node_entry", { ...inStep, node: "fetch", span_id: "n", parent_id: "a" }),
-    event(5, "note", { ...inStep, span_id: "x", parent_id: "n" }),
+    event(5, "note", { ...inStep, span_id: "x", parent_id: "n", status: "cancelled" }),
     event(6, "node_exit", { ...inStep, node: "fetch", span_id: "n", parent_id: "a" }),
     event(7, "step_end", { ...inStep, status: "ok" }),
     event(8, "step_start", { ...step("b"), parent_id: "job" }),
