@@ -50,7 +50,7 @@ Deno.test("show labels a lifecycle flow by kind, with statuses, step types, erro
       ]);
       assert.match(rows[1]!, new RegExp(`^${f.run_id} \\(run\\) `));
       assert.match(text.stdout, /\n└─ publish \(job\) /);
-      assert.match(text.stdout, /\n│  └─ plan \(step: llm\) /);
+      assert.match(text.stdout, /\n│ {2}└─ plan \(step: llm\) /);
       assert.match(text.stdout, new RegExp(`\\n│ {5}└─ ${f.node} \\(node\\) `));
     });
 

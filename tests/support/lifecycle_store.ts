@@ -27,7 +27,7 @@ export async function writeLifecycleStore(dir: string): Promise<void> {
   const log = createLogger({ dir, transport: "inline", exitHooks: false });
   const f = LIFECYCLE_FLOW;
   const run = observeRun(log, { flow_id: f.flow_id, run_id: f.run_id });
-  const ask = observable(async (prompt: string) => ({ text: prompt, tokens: 7 }), {
+  const ask = observable((prompt: string) => Promise.resolve({ text: prompt, tokens: 7 }), {
     logger: log,
     node: f.node,
     category: "llm",
