@@ -81,12 +81,8 @@ export {
   toOtlpLogs,
   toOtlpTraces,
 } from "./src/export/otlp.ts";
-export {
-  collectSpans,
-  type SpanKind,
-  type SpanStatus,
-  type TraceSpan,
-} from "./src/export/spans.ts";
+export { collectSpans, type SpanStatus, type TraceSpan } from "./src/export/spans.ts";
+export type { SpanKind } from "./src/span_kind.ts";
 export { type UplinkOptions, type UplinkSignal, type UplinkStats } from "./src/uplink/options.ts";
 export { type UplinkMetric, uplinkMetrics } from "./src/uplink/metrics.ts";
 export type { BackoffOptions } from "./src/uplink/policy.ts";

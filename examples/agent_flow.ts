@@ -1,100 +1,89 @@
 /**
- * Demo: a small agent flow (two jobs, five steps: one fails, one is skipped)
- * logged to the embedded default store (`./.flightlog`), then its flow log
- * printed as a span tree with a summary, and the measured per-event cost of
- * a log call.
+ * Demo: a small agent flow written with the lifecycle API — one run, two
+ * jobs, five steps (one fails, one is skipped), its model and search calls
+ * wrapped with `observable()` so the model calls' tokens and cost are counted
+ * — logged to the embedded default store (`./.flightlog`). Then its flow log
+ * printed as a span tree with a summary, and the measured caller cost of a
+ * log call.
  *
- * Run: `npx deno task demo`
+ * Run: `npx deno task demo`; look again with
+ * `npx deno task cli show .flightlog <flow>` or
+ * `npx deno task cli view .flightlog <flow> -o timeline.html`.
  *
  * @module
  */
-import { createLogger, type FlowLog, type Logger, type SpanNode } from "../mod.ts";
+import { createLogger, type FlowLog, observable, observeRun, type SpanNode } from "../mod.ts";
 
-const log = createLogger({ level: "debug" });
-const flowId = `demo-agent-${Date.now().toString(36)}`;
-const runId = `r-${crypto.randomUUID().slice(0, 8)}`;
-const traceId = hex(16);
+const log = createLogger();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function hex(bytes: number): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Status = "ok" | "failed" | "skipped";
-
-async function step(
-  job: Logger,
-  parent: string,
-  stepId: string,
-  stepType: string,
-  work: () => Promise<Record<string, unknown>>,
-  skip = false,
-): Promise<Status> {
-  const spanId = hex(8);
-  const s = job.child({ step_id: stepId, step_type: stepType, span_id: spanId, parent_id: parent });
-  s.info("step_start");
-  const t0 = performance.now();
-  if (skip) {
-    s.info("step_end", { status: "skipped", reason: "previous step failed", duration_ms: 0 });
-    return "skipped";
-  }
-  try {
-    const out = await work();
-    s.info("step_end", { status: "ok", duration_ms: performance.now() - t0, ...out });
-    return "ok";
-  } catch (err) {
-    s.error("step_end", {
-      status: "failed",
-      phase: "execute",
-      duration_ms: performance.now() - t0,
-      error: err,
-    });
-    return "failed";
-  }
-}
-
-async function runFlow(): Promise<void> {
-  const runSpan = hex(8);
-  const run = log.child({ flow_id: flowId, run_id: runId, trace_id: traceId });
-  const r = run.child({ span_id: runSpan, node: "run" });
-  r.info("run_start", { mode: "demo" });
-  const t0 = performance.now();
-
-  const researchSpan = hex(8);
-  const research = run.child({ job_id: "research", span_id: researchSpan, parent_id: runSpan });
-  research.info("job_start");
-  const j0 = performance.now();
-  await step(research, researchSpan, "plan", "llm", async () => {
+// Stand-ins for a model client and a search API. Each observable() call is a
+// node span inside the step that makes it; `provider.usage` reports a model
+// call's tokens and cost, which the run summary and the flow log's summary add up.
+const PRICE_PER_1K_TOKENS = { input: 0.00015, output: 0.0006 }; // USD
+const complete = observable(
+  async (prompt: string) => {
     await sleep(20);
-    return { model: "small-1", tokens_in: 412, tokens_out: 96, cost_usd: 0.0004 };
-  });
-  await step(research, researchSpan, "search", "http", async () => {
+    const text = `${prompt}: ${"flight recorders keep the last minutes of a flow. ".repeat(6)}`;
+    return { text, usage: { input: 12 * prompt.length, output: Math.ceil(text.length / 4) } };
+  },
+  {
+    logger: log,
+    node: "llm.complete",
+    category: "llm",
+    provider: {
+      name: "demo-llm",
+      model: "small-1",
+      usage: ({ usage }) => ({
+        input_tokens: usage.input,
+        output_tokens: usage.output,
+        cost_usd: (usage.input * PRICE_PER_1K_TOKENS.input +
+          usage.output * PRICE_PER_1K_TOKENS.output) / 1000,
+      }),
+    },
+  },
+);
+const search = observable(
+  async (query: string) => {
     await sleep(35);
-    return { url: "https://example.invalid/search?q=flight+recorders", http_status: 200 };
-  });
-  await step(research, researchSpan, "summarize", "llm", async () => {
-    await sleep(25);
-    return { model: "small-1", tokens_in: 1830, tokens_out: 240, cost_usd: 0.0019 };
-  });
-  research.info("job_end", { status: "ok", duration_ms: performance.now() - j0 });
+    return [1, 2, 3].map((n) => `https://example.invalid/${n}?q=${encodeURIComponent(query)}`);
+  },
+  { logger: log, node: "web.search", category: "http" },
+);
 
-  const publishSpan = hex(8);
-  const publish = run.child({ job_id: "publish", span_id: publishSpan, parent_id: runSpan });
-  publish.info("job_start");
-  const p0 = performance.now();
-  const validated = await step(publish, publishSpan, "validate", "tool", async () => {
-    await sleep(10);
-    throw Object.assign(new Error("summary exceeds 280 characters"), { code: "E_TOO_LONG" });
-  });
-  await step(publish, publishSpan, "post", "http", () => Promise.resolve({}), validated !== "ok");
-  publish.error("job_end", {
-    status: "failed",
-    failed_step: "validate",
-    duration_ms: performance.now() - p0,
-  });
-  r.error("run_end", { status: "failed", duration_ms: performance.now() - t0 });
+function checkLength(text: string, max: number): void {
+  if (text.length > max) {
+    throw Object.assign(new RangeError(`summary exceeds ${max} characters (${text.length})`), {
+      code: "E_TOO_LONG",
+    });
+  }
+}
+
+async function runFlow(flowId: string) {
+  const run = observeRun(log, { flow_id: flowId }); // run_start; ids are made for you
+
+  const research = run.job("research");
+  await research.runStep("plan", { step_type: "llm" }, () => complete("plan a post"));
+  const hits = await research.runStep("search", { step_type: "http" }, () => search("blackbox"));
+  const draft = await research.runStep(
+    "summarize",
+    { step_type: "llm" },
+    () => complete(`summarize ${hits.length} pages`),
+  );
+  research.end();
+
+  const publish = run.job("publish");
+  let valid = false;
+  try {
+    publish.runStep("validate", { step_type: "tool" }, () => checkLength(draft.text, 280));
+    valid = true;
+  } catch {
+    // runStep ended the step failed (error, phase, stack) before rethrowing.
+  }
+  if (valid) await publish.runStep("post", { step_type: "http" }, () => sleep(10));
+  else publish.step("post", { step_type: "http" }).skip("validate failed");
+  publish.end(); // failed: a failed step fails its job and its run
+  return run.end(); // run_end and run_summary (tokens and cost of the run's steps)
 }
 
 /**
@@ -103,7 +92,7 @@ async function runFlow(): Promise<void> {
  * JIT compiles meanwhile), on a logger of its own in a temporary directory so
  * the probe's 100,000 events stay out of the demo's store.
  */
-async function measureOverhead(): Promise<number> {
+async function measureOverhead(traceId: string): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-demo-probe-" });
   const probeLog = createLogger({ dir });
   try {
@@ -135,26 +124,25 @@ async function measureOverhead(): Promise<number> {
 function printTree(flow: FlowLog): void {
   const color = Deno.stdout.isTerminal();
   const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const marks = {
+    ok: paint(32, "✓ ok"),
+    error: paint(31, "✗ failed"),
+    skipped: paint(33, "↷ skipped"),
+    cancelled: paint(35, "⊘ cancelled"),
+  };
   const walk = (span: SpanNode, depth: number) => {
-    const first = flow.events[span.events[0]!]!;
-    const last = flow.events[span.events[span.events.length - 1]!]!;
-    const status = String(last.fields.status ?? (span.status === "error" ? "failed" : "ok"));
-    const mark = status === "failed"
-      ? paint(31, "✗ failed")
-      : status === "skipped"
-      ? paint(33, "↷ skipped")
-      : paint(32, "✓ ok");
-    const kind = first.fields.step_type ? ` (${first.fields.step_type})` : "";
+    const indent = "  ".repeat(depth);
+    const kind = span.step_type === null ? span.kind : `${span.kind}: ${span.step_type}`;
     console.log(
-      `${"  ".repeat(depth)}${span.name}${kind}  ${mark}  ${span.duration_ms.toFixed(1)} ms`,
+      `${indent}${span.name} (${kind})  ${marks[span.status]}  ${span.duration_ms.toFixed(1)} ms`,
     );
-    const err = flow.events.find((e, i) => span.events.includes(i) && e.fields.error !== undefined);
-    if (err) {
-      const e = err.fields.error as { message?: string; code?: string };
+    const failure = span.events.map((i) => flow.events[i]!).find((e) => e.fields.error);
+    if (span.kind === "step" && failure !== undefined) {
+      const error = failure.fields.error as { code?: string; message?: string };
       console.log(
-        `${"  ".repeat(depth + 1)}${
-          paint(31, `error ${e.code ?? ""}: ${e.message ?? ""}`)
-        } (phase ${err.fields.phase})`,
+        `${indent}  ${
+          paint(31, `error ${error.code}: ${error.message}`)
+        } (phase ${failure.fields.phase})`,
       );
     }
     for (const child of span.children) walk(child, depth + 1);
@@ -162,18 +150,24 @@ function printTree(flow: FlowLog): void {
   for (const root of flow.spans) walk(root, 0);
 }
 
-await runFlow();
-const overheadNs = await measureOverhead();
+const flowId = `demo-agent-${Date.now().toString(36)}`;
+const summary = await runFlow(flowId);
+const overheadNs = await measureOverhead(summary.trace_id);
 await log.flush();
 const flow = await log.getFlowLog(flowId);
 
-console.log(`flow ${flowId}  run ${runId}  (store: ./.flightlog)\n`);
+console.log(`flow ${flowId}  run ${summary.run_id}  (store: ./.flightlog)\n`);
 printTree(flow);
 const s = flow.summary;
 console.log(
   `\nsummary: ${s.event_count} events over ${
     s.duration_ms.toFixed(1)
   } ms, ${s.error_count} errors; by level ${JSON.stringify(s.by_level)}`,
+);
+console.log(
+  `provider calls: ${s.provider_calls}, tokens: ${s.total_tokens} (${s.input_tokens} in, ${s.output_tokens} out), cost: $${
+    s.cost_usd.toFixed(6)
+  }`,
 );
 console.log(`events: ${Object.entries(s.by_event).map(([k, v]) => `${k}×${v}`).join(", ")}`);
 const stats = log.stats();

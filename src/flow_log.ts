@@ -6,6 +6,7 @@
 import type { LogEvent } from "./event.ts";
 import { isLevelName, type LevelName, levelOfSeverity, SEVERITY } from "./level.ts";
 import type { FlowLog, FlowSummary, SpanNode } from "./query.ts";
+import { spanKindOfEvent } from "./span_kind.ts";
 
 /**
  * Orders events by `ts_ms`, then `producer`, then `seq`: the order of query
@@ -30,6 +31,9 @@ export function compareEvents(a: LogEvent, b: LogEvent): number {
   return a.seq - b.seq;
 }
 
+// Their `status` is the outcome of the span (other events may have a `status` of their own).
+const END_EVENTS: ReadonlySet<string> = new Set(["run_end", "job_end", "step_end"]);
+
 interface SpanDraft {
   node: SpanNode;
   /** Candidate names, first seen of each: node, step, job, run (in that preference). */
@@ -37,6 +41,9 @@ interface SpanDraft {
   stepName: string | undefined;
   jobName: string | undefined;
   runName: string | undefined;
+  stepType: string | undefined;
+  /** The `status` of its last end event. */
+  endStatus: unknown;
 }
 
 /**
@@ -45,7 +52,10 @@ interface SpanDraft {
  * (not copies) in the result.
  *
  * Spans come from string `fields.span_id`s; a span's `parent_id` is the first
- * string `fields.parent_id` among its events (other than its own id). A span
+ * string `fields.parent_id` among its events (other than its own id); its
+ * `kind` is the one its first `run_*` / `job_*` / `step_*` / `node_*` event
+ * marks, so a flow written with `observeRun()` and `observable()` reads as
+ * run → job → step → node. A span
  * whose parent is not a span of this flow, or whose parent chain would loop
  * back to it, is a root; its `parent_id` still says what was recorded. Events
  * without a string `span_id` are in `events` and in no span. Roots and
@@ -93,6 +103,8 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
           start_ms: event.ts_ms,
           end_ms: event.ts_ms,
           duration_ms: 0,
+          kind: "span",
+          step_type: null,
           status: "ok",
           events: [],
           children: [],
@@ -101,6 +113,8 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
         stepName: undefined,
         jobName: undefined,
         runName: undefined,
+        stepType: undefined,
+        endStatus: undefined,
       };
       drafts.set(spanId, draft);
     }
@@ -124,6 +138,11 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
     if (draft.runName === undefined && typeof fields.run_id === "string") {
       draft.runName = fields.run_id;
     }
+    if (draft.stepType === undefined && typeof fields.step_type === "string") {
+      draft.stepType = fields.step_type;
+    }
+    if (node.kind === "span") node.kind = spanKindOfEvent(event.event) ?? "span";
+    if (END_EVENTS.has(event.event)) draft.endStatus = fields.status;
     if (event.severity >= SEVERITY.error || fields.status === "failed") node.status = "error";
   }
 
@@ -133,6 +152,13 @@ function buildSpans(events: readonly LogEvent[]): SpanNode[] {
   for (const draft of drafts.values()) {
     const node = draft.node;
     node.name = draft.nodeName ?? draft.stepName ?? draft.jobName ?? draft.runName ?? node.name;
+    if (node.kind === "step") node.step_type = draft.stepType ?? null;
+    if (
+      node.status !== "error" &&
+      (draft.endStatus === "skipped" || draft.endStatus === "cancelled")
+    ) {
+      node.status = draft.endStatus;
+    }
     node.duration_ms = node.end_ms - node.start_ms;
     const parent = node.parent_id === null ? undefined : drafts.get(node.parent_id)?.node;
     if (parent === undefined || closesLoop(node, parent, attachedTo)) {

@@ -5,6 +5,7 @@
  */
 import type { LevelName } from "./level.ts";
 import type { LogEvent } from "./event.ts";
+import type { SpanKind } from "./span_kind.ts";
 
 /** A filter for {@linkcode Logger.query}. Every given criterion must match. */
 export interface QueryFilter {
@@ -49,14 +50,25 @@ export interface SpanNode {
   parent_id: string | null;
   /** `fields.node`, else `fields.step_id`, `fields.job_id`, `fields.run_id`, else the first event's name. */
   name: string;
+  /**
+   * What it stands for: the kind its first `run_*`, `job_*`, `step_*` or
+   * `node_*` event marks (`run`, `job`, `step`, `node`), else `span`.
+   */
+  kind: SpanKind;
+  /** For a step: the first `fields.step_type` of its events; else null. */
+  step_type: string | null;
   /** Timestamp of its first event. */
   start_ms: number;
   /** Timestamp of its last event. */
   end_ms: number;
   /** `end_ms - start_ms`. */
   duration_ms: number;
-  /** "error" when any of its events is at error level or above or has `status: "failed"`. */
-  status: "ok" | "error";
+  /**
+   * "error" when any of its events is at error level or above or has
+   * `status: "failed"`; else "skipped" or "cancelled" when its last
+   * `run_end` / `job_end` / `step_end` says so; else "ok".
+   */
+  status: "ok" | "error" | "skipped" | "cancelled";
   /** Indexes into {@linkcode FlowLog.events}. */
   events: number[];
   /** Spans whose `parent_id` is this span. */

@@ -203,3 +203,36 @@ Deno.test("buildFlowLog() names job and run spans by job_id and run_id", () => {
   assert.equal(log.spans[0]!.children[0]!.name, "research");
   assert.equal(log.spans[0]!.children[0]!.children[0]!.name, "plan");
 });
+
+Deno.test("buildFlowLog() gives each span its kind, a step its step_type and a skipped step its status", () => {
+  const run = { run_id: "r", span_id: "run" };
+  const job = { ...run, job_id: "j", span_id: "job", parent_id: "run" };
+  const step = (id: string) => ({ ...job, step_id: id, step_type: "http", span_id: id });
+  const inStep = { ...step("a"), parent_id: "job" };
+  const log = buildFlowLog("f", [
+    event(1, "run_start", run),
+    event(2, "job_start", job),
+    event(3, "step_start", inStep),
+    event(4, "node_entry", { ...inStep, node: "fetch", span_id: "n", parent_id: "a" }),
+    event(5, "note", { ...inStep, span_id: "x", parent_id: "n", status: "cancelled" }),
+    event(6, "node_exit", { ...inStep, node: "fetch", span_id: "n", parent_id: "a" }),
+    event(7, "step_end", { ...inStep, status: "ok" }),
+    event(8, "step_start", { ...step("b"), parent_id: "job" }),
+    event(9, "step_end", { ...step("b"), parent_id: "job", status: "skipped" }),
+    event(10, "step_start", { ...step("c"), parent_id: "job" }),
+    event(11, "step_end", { ...step("c"), parent_id: "job", status: "cancelled" }),
+    event(12, "job_end", { ...job, status: "cancelled" }),
+    event(13, "run_end", { ...run, status: "ok" }),
+  ]);
+  const rows = (spans: SpanNode[]): unknown[] =>
+    spans.flatMap((s) => [[s.name, s.kind, s.step_type, s.status], ...rows(s.children)]);
+  assert.deepEqual(rows(log.spans), [
+    ["r", "run", null, "ok"],
+    ["j", "job", null, "cancelled"],
+    ["a", "step", "http", "ok"],
+    ["fetch", "node", null, "ok"],
+    ["a", "span", null, "ok"],
+    ["b", "step", "http", "skipped"],
+    ["c", "step", "http", "cancelled"],
+  ]);
+});

@@ -259,19 +259,26 @@ Deno.test("observeRun() conformance: a flow of two jobs x three steps", async ()
     assert.deepEqual(runSummary.steps, summary.steps);
     assert.deepEqual(runSummary.failure, summary.failure);
 
-    // The span tree: run -> jobs -> steps -> the provider call's node span.
-    const shape = (n: SpanNode): unknown => [n.name, n.status, n.children.map(shape)];
+    // The span tree: run -> jobs -> steps -> the provider call's node span,
+    // each with its kind, a step's type, and a skipped step as skipped.
+    const shape = (n: SpanNode): unknown => [
+      n.name,
+      n.kind,
+      n.step_type,
+      n.status,
+      n.children.map(shape),
+    ];
     assert.deepEqual(flow.spans.map(shape), [
-      ["run-1", "error", [
-        ["ingest", "ok", [
-          ["validate_input", "ok", []],
-          ["openai.chat", "ok", [["openai.chat", "ok", []]]],
-          ["notify", "ok", []],
+      ["run-1", "run", null, "error", [
+        ["ingest", "job", null, "ok", [
+          ["validate_input", "step", "tool", "ok", []],
+          ["openai.chat", "step", "llm", "ok", [["openai.chat", "node", null, "ok", []]]],
+          ["notify", "step", "http", "skipped", []],
         ]],
-        ["publish", "error", [
-          ["render", "ok", []],
-          ["package", "ok", []],
-          ["upload", "error", []],
+        ["publish", "job", null, "error", [
+          ["render", "step", "tool", "ok", []],
+          ["package", "step", "tool", "ok", []],
+          ["upload", "step", "http", "error", []],
         ]],
       ]],
     ]);

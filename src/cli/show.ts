@@ -1,12 +1,13 @@
 /**
- * `flightlog show <dir> <flow>`: a flow's span tree (runs, jobs, steps and
- * `span_id` spans, with status and duration) and its summary; colored on a
- * terminal.
+ * `flightlog show <dir> <flow>`: a flow's span tree (runs, jobs, steps,
+ * nodes and other `span_id` spans, with kind, step type, status, duration and
+ * error, and the error's stack under the span that recorded it) and its
+ * summary; colored on a terminal.
  *
  * @module
  */
 import { escapeControls, prettyJson } from "../console_format.ts";
-import { collectSpans, type TraceSpan } from "../export/spans.ts";
+import { collectSpans, errorStackOf, type TraceSpan } from "../export/spans.ts";
 import type { FlowLog } from "../query.ts";
 import {
   type CliIo,
@@ -67,6 +68,18 @@ const STATUS_COLOR = {
   unset: "gray",
 } as const;
 
+// Every character sequence a terminal or viewer may take as a line break.
+const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
+
+/** `(kind)`, `(step: type)` or `(job, no events)`. */
+function kindLabel(span: TraceSpan): string {
+  if (span.synthetic) return `(${span.kind}, no events)`;
+  const type = span.correlation.step_type;
+  return span.kind === "step" && type !== undefined && type !== ""
+    ? `(step: ${escapeControls(type)})`
+    : `(${span.kind})`;
+}
+
 /** The flow log as text: header, span tree, events outside spans, summary. */
 export function renderFlow(log: FlowLog, color: boolean): string {
   const spans = collectSpans(log.events);
@@ -88,13 +101,20 @@ export function renderFlow(log: FlowLog, color: boolean): string {
       : `  ${paint(color, "red", escapeControls(span.status_message))}`;
     const branch = root ? "" : last ? "└─ " : "├─ ";
     lines.push(
-      `${prefix}${branch}${escapeControls(span.name)} ${
-        paint(color, "gray", span.synthetic ? `(${span.kind}, no events)` : `(${span.kind})`)
-      } ${paint(color, tint, status)} ${
-        humanDuration(span.end_ms - span.start_ms)
-      }  ${span.events.length} events${message}`,
+      `${prefix}${branch}${escapeControls(span.name)} ${paint(color, "gray", kindLabel(span))} ${
+        paint(color, tint, status)
+      } ${humanDuration(span.end_ms - span.start_ms)}  ${span.events.length} events${message}`,
     );
     const childPrefix = root ? prefix : prefix + (last ? "   " : "│  ");
+    // The stack's own line breaks, each line escaped: a stack line can only
+    // ever be text under its span, never a control sequence or a forged row.
+    const stack = errorStackOf(span);
+    if (stack !== null) {
+      const gutter = childPrefix + (node.children.length > 0 ? "│ " : "  ");
+      for (const line of stack.split(LINE_BREAK)) {
+        if (line.trim() !== "") lines.push(gutter + paint(color, "gray", escapeControls(line)));
+      }
+    }
     node.children.forEach((child, i) =>
       walk(child, childPrefix, i === node.children.length - 1, false)
     );

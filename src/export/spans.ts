@@ -5,10 +5,27 @@
  *
  * ## Which span an event belongs to
  *
- * 1. A string `span_id` field: the span of that id (kind `"span"`).
+ * 1. A string `span_id` field: the span of that id.
  * 2. Else a `step_id`: the step's span; else a `job_id`: the job's; else a
- *    `run_id`: the run's (kinds `"step"`, `"job"`, `"run"`).
+ *    `run_id`: the run's.
  * 3. Else none: the event is in no span.
+ *
+ * ## Kinds, statuses and messages
+ *
+ * A span is a `"run"`, `"job"` or `"step"` when its events include that
+ * kind's `*_start` or `*_end` event, or when it was formed from `run_id` /
+ * `job_id` / `step_id` (rule 2); a `"node"` when they include `node_entry`,
+ * `node_exit` or `node_error` (`observable()`); else a `"span"`. So a flow
+ * written with `observeRun()`, whose events all carry a `span_id`, keeps its
+ * run → job → step → node tree.
+ *
+ * Status: its end event's `status`, `"error"` when any of its events is an
+ * error, `"ok"` for a node that returned (`node_exit`), else `"unset"`. A
+ * failed span without an error message of its own (a `run_end` / `job_end`
+ * says only `status: "failed"`) gets the message of the child that failed
+ * it: the job or step its end event names (`failed_job_id`,
+ * `failed_step_id`), else its first failed child; else the name of its
+ * first error event.
  *
  * ## Ids
  *
@@ -36,11 +53,12 @@
 import type { LogEvent } from "../event.ts";
 import { compareEvents } from "../flow_log.ts";
 import { SEVERITY } from "../level.ts";
+import { type SpanKind, spanKindOfEvent } from "../span_kind.ts";
 
-/** What a span stands for. */
-export type SpanKind = "run" | "job" | "step" | "span";
-
-/** How a span ended: from its end event's `status`, or `"error"` when any event of it is an error. */
+/**
+ * How a span ended: from its end event's `status`, `"error"` when any event
+ * of it is an error, `"ok"` for an `observable()` node that returned.
+ */
 export type SpanStatus = "ok" | "error" | "skipped" | "cancelled" | "unset";
 
 /** One span, with its events. */
@@ -61,7 +79,11 @@ export interface TraceSpan {
   end_ms: number;
   /** Outcome. */
   status: SpanStatus;
-  /** The error message when `status` is `"error"` and one was recorded, else null. */
+  /**
+   * When `status` is `"error"`: its error's message, else the message of the
+   * child that failed it (see the module doc), else the name of its first
+   * error event; null otherwise.
+   */
   status_message: string | null;
   /** True when the span has a start event but no end event (still running, or cut short). */
   incomplete: boolean;
@@ -92,16 +114,17 @@ const CORRELATION_FIELDS = [
   "parent_id",
 ] as const;
 
-const START_EVENTS: Readonly<Record<string, SpanKind>> = {
+// Null prototypes: an event named "toString" is no start or end event.
+const START_EVENTS: Readonly<Record<string, SpanKind>> = Object.assign(Object.create(null), {
   run_start: "run",
   job_start: "job",
   step_start: "step",
-};
-const END_EVENTS: Readonly<Record<string, SpanKind>> = {
+});
+const END_EVENTS: Readonly<Record<string, SpanKind>> = Object.assign(Object.create(null), {
   run_end: "run",
   job_end: "job",
   step_end: "step",
-};
+});
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
@@ -504,6 +527,8 @@ export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
   }
 
   const spans: TraceSpan[] = [];
+  // Failed spans with no message of their own, and the name of their first error event.
+  const unexplained = new Map<TraceSpan, string>();
   for (const { span, errorEvent } of drafts.values()) {
     const first = span.events[0]!.ts_ms;
     const last = span.events[span.events.length - 1]!.ts_ms;
@@ -523,17 +548,94 @@ export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
     span.status = typeof recorded === "string" ? STATUSES[recorded] ?? "unset" : "unset";
     if (errorEvent !== null) {
       span.status = "error";
-      span.status_message = errorMessage(errorEvent.fields) ?? errorEvent.event;
+      span.status_message = errorMessage(errorEvent.fields);
+      if (span.status_message === null) unexplained.set(span, errorEvent.event);
     } else if (span.status === "error") {
       span.status_message = end === null ? null : errorMessage(end.fields);
     }
     spans.push(span);
   }
   addMissingParents(spans);
-  return spans.sort((a, b) => a.start_ms - b.start_ms || kindRank(a) - kindRank(b));
+  // After addMissingParents, which makes up parents for the spans formed from
+  // run/job/step ids only: a span_id span's parent is a recorded id.
+  for (const span of spans) {
+    if (span.kind !== "span") continue;
+    for (const event of span.events) {
+      const kind = spanKindOfEvent(event.event);
+      if (kind === undefined) continue;
+      span.kind = kind;
+      break;
+    }
+    if (
+      span.kind === "node" && span.status === "unset" &&
+      span.events.some((e) => e.event === "node_exit")
+    ) {
+      span.status = "ok";
+    }
+  }
+  spans.sort((a, b) => a.start_ms - b.start_ms || kindRank(a) - kindRank(b));
+  explainFailures(spans, unexplained);
+  return spans;
 }
 
-const KIND_RANK: Readonly<Record<SpanKind, number>> = { run: 0, job: 1, step: 2, span: 3 };
+/**
+ * Gives each failed span without a message the message of the child that
+ * failed it (see the module doc), children before parents, so a run gets its
+ * job's, which got its step's. `spans` are in start order.
+ */
+function explainFailures(spans: TraceSpan[], unexplained: Map<TraceSpan, string>): void {
+  const byId = new Map<string, TraceSpan>();
+  for (const span of spans) if (!byId.has(span.span_id)) byId.set(span.span_id, span);
+  const children = new Map<TraceSpan, TraceSpan[]>();
+  const order: TraceSpan[] = [];
+  for (const span of spans) {
+    const parent = span.parent_span_id === null ? undefined : byId.get(span.parent_span_id);
+    if (parent === undefined || parent === span) order.push(span);
+    else {
+      const list = children.get(parent);
+      if (list === undefined) children.set(parent, [span]);
+      else list.push(span);
+    }
+  }
+  // Breadth first from the roots (iterative: a chain of nodes may be deep);
+  // spans in a parent loop are unreachable and keep their own fallback.
+  const seen = new Set(order);
+  for (let i = 0; i < order.length; i++) {
+    for (const child of children.get(order[i]!) ?? []) {
+      if (!seen.has(child)) {
+        seen.add(child);
+        order.push(child);
+      }
+    }
+  }
+  for (let i = order.length - 1; i >= 0; i--) {
+    const span = order[i]!;
+    if (span.status !== "error" || span.status_message !== null) continue;
+    const failed = (children.get(span) ?? []).filter((c) =>
+      c.status === "error" && c.status_message !== null
+    );
+    const jobId = span.end_event?.fields.failed_job_id;
+    const stepId = span.end_event?.fields.failed_step_id;
+    const named = failed.find((c) =>
+      (c.kind === "job" && typeof jobId === "string" && c.correlation.job_id === jobId) ||
+      (c.kind === "step" && typeof stepId === "string" && c.correlation.step_id === stepId)
+    );
+    span.status_message = (named ?? failed[0])?.status_message ?? null;
+  }
+  for (const span of spans) {
+    if (span.status === "error" && span.status_message === null) {
+      span.status_message = unexplained.get(span) ?? null;
+    }
+  }
+}
+
+const KIND_RANK: Readonly<Record<SpanKind, number>> = {
+  run: 0,
+  job: 1,
+  step: 2,
+  node: 3,
+  span: 4,
+};
 
 function kindRank(span: TraceSpan): number {
   return KIND_RANK[span.kind];
@@ -629,4 +731,29 @@ function isSorted(events: readonly LogEvent[]): boolean {
     if (compareEvents(events[i - 1]!, events[i]!) > 0) return false;
   }
   return true;
+}
+
+/**
+ * The stack of the first error recorded in the span's events (an `error`
+ * field with a string `stack`, as `summarizeError()` writes), or null.
+ *
+ * @example The stack of a failed step
+ * ```ts
+ * import { collectSpans, errorStackOf } from "./spans.ts";
+ * import assert from "node:assert/strict";
+ * const [step] = collectSpans([{
+ *   ts_ms: 1, level: "error", severity: 17, event: "step_end", producer: "p.1", seq: 1,
+ *   fields: { flow_id: "f", step_id: "s", status: "failed", error: { message: "m", stack: "Error: m\n    at f" } },
+ * }]).filter((s) => s.kind === "step");
+ * assert.equal(errorStackOf(step!), "Error: m\n    at f");
+ * ```
+ */
+export function errorStackOf(span: TraceSpan): string | null {
+  for (const event of span.events) {
+    const error = event.fields.error;
+    if (typeof error !== "object" || error === null) continue;
+    const stack = (error as Record<string, unknown>).stack;
+    if (typeof stack === "string" && stack !== "") return stack;
+  }
+  return null;
 }

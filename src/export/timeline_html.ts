@@ -1,7 +1,8 @@
 /**
  * A flow as one self-contained HTML page: a Gantt timeline of its runs,
- * jobs, steps and spans (from `spans.ts`), colored by status, error events
- * marked, and a span's events listed when it is clicked.
+ * jobs, steps, nodes and spans (from `spans.ts`) labelled with their kind and
+ * step type, colored by status, error events marked, and a span's error,
+ * stack (with its line breaks) and events listed when it is clicked.
  *
  * The page makes no network request: styles, script and data are inline,
  * and its Content-Security-Policy (`default-src 'none'`) forbids any fetch,
@@ -13,7 +14,7 @@
 import type { LogEvent } from "../event.ts";
 import type { FlowLog } from "../query.ts";
 import { eventToJson } from "./jsonl.ts";
-import { collectSpans } from "./spans.ts";
+import { collectSpans, errorStackOf } from "./spans.ts";
 
 /** What the page's script receives. */
 interface TimelineData {
@@ -27,11 +28,15 @@ interface TimelineData {
     depth: number;
     name: string;
     kind: string;
+    /** The step's `step_type`, for a step that has one. */
+    step_type: string | null;
     status: string;
     incomplete: boolean;
     start: number;
     end: number;
     message: string | null;
+    /** The stack of the span's first recorded error, shown with its line breaks. */
+    stack: string | null;
     events: number[];
   }[];
   /** Events as JSON text (the event objects of `jsonl.ts`). */
@@ -77,11 +82,13 @@ function treeOrder(log: FlowLog): TimelineData["spans"] {
         depth,
         name: span.name,
         kind: span.kind,
+        step_type: span.kind === "step" ? span.correlation.step_type || null : null,
         status: span.status,
         incomplete: span.incomplete,
         start: span.start_ms,
         end: span.end_ms,
         message: span.status_message,
+        stack: errorStackOf(span),
         events: span.events.map((e) => index.get(e) ?? -1).filter((i) => i >= 0),
       });
       visit(span.span_id, depth + 1);
@@ -197,6 +204,7 @@ main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); 
 #details td.fields { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
 #details tr.lvl-error td, #details tr.lvl-fatal td { color: var(--error); }
 .message { color: var(--error); font-weight: 600; }
+.stack { font: 12px/1.4 ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0 0 10px; padding: 6px 8px; background: #fdf3f2; border-left: 3px solid var(--error); }
 .hint { color: #8a93a6; }
 `;
 
@@ -236,6 +244,7 @@ const SCRIPT = `
   axis.appendChild(ticks);
   timeline.appendChild(axis);
   var selected = null;
+  function kindText(span) { return span.step_type ? span.kind + ": " + span.step_type : span.kind; }
   data.spans.forEach(function (span, i) {
     var row = el("div", "row");
     row.setAttribute("role", "listitem");
@@ -243,8 +252,8 @@ const SCRIPT = `
     var label = el("div", "label");
     label.style.paddingLeft = (8 + span.depth * 14) + "px";
     label.appendChild(el("span", "name", span.name));
-    label.appendChild(el("span", "kind", span.kind));
-    label.title = span.name + " (" + span.kind + ")";
+    label.appendChild(el("span", "kind", kindText(span)));
+    label.title = span.name + " (" + kindText(span) + ")";
     var track = el("div", "track");
     var bar = el("button", "bar " + span.status + " status-" + span.status + (span.incomplete ? " incomplete" : ""));
     bar.type = "button";
@@ -274,7 +283,7 @@ const SCRIPT = `
     row.classList.add("selected");
     var details = document.getElementById("details");
     details.textContent = "";
-    details.appendChild(el("h2", "", span.name + " (" + span.kind + ")"));
+    details.appendChild(el("h2", "", span.name + " (" + kindText(span) + ")"));
     var dl = el("dl");
     function item(k, v) { dl.appendChild(el("dt", "", k)); dl.appendChild(el("dd", "", v)); }
     item("status", span.incomplete ? span.status + " (incomplete: no end event)" : span.status);
@@ -284,6 +293,8 @@ const SCRIPT = `
     if (span.parent) item("parent", span.parent);
     details.appendChild(dl);
     if (span.message) details.appendChild(el("p", "message", span.message));
+    // textContent in a pre-wrap block: the stack's line breaks show, its text stays text.
+    if (span.stack) details.appendChild(el("pre", "stack", span.stack));
     var table = el("table", "events");
     var head = el("tr");
     ["+time", "level", "event", "fields"].forEach(function (h) { head.appendChild(el("th", "", h)); });

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createLogger } from "../../mod.ts";
 import { eventToText } from "../../src/cli/_event_text.ts";
+import { escapeControls } from "../../src/console_format.ts";
 import { eventToJson } from "../../src/export/jsonl.ts";
 import { HOSTILE, LINE_BREAK, parseTextLine, UNSAFE_RAW } from "../support/text_line.ts";
 import { cli } from "./_run.ts";
@@ -133,6 +134,34 @@ Deno.test("CLI export --format otlp, show and flows escape hostile names and mes
     );
     assert.equal(lines(flows.stdout).length, 2, "a header and the flow");
     lines(flowsJson.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CLI show writes a hostile stack with its line breaks, each line escaped under its span", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-cli-inject-" });
+  try {
+    // Lone surrogates aside: how the store keeps them is the codec's business.
+    const stack = HOSTILE.filter((s) => s.isWellFormed()).join("\n");
+    const log = createLogger({ dir, transport: "inline", exitHooks: false, redact: false });
+    log.child({ flow_id: FLOW }).error("node_error", {
+      span_id: "s1",
+      node: "n",
+      error: { message: "m", stack },
+    });
+    await log.close();
+    const show = await cli("show", dir, FLOW);
+    assert.equal(show.code, 0, show.stderr);
+    const out = lines(show.stdout);
+    const pieces = stack.split(LINE_BREAK).filter((piece) => piece.trim() !== "");
+    assert.match(out[1]!, /^n \(node\) error /);
+    // Each piece on a line of its own, indented under the span (no forged tree row).
+    assert.deepEqual(out.slice(2, 2 + pieces.length), pieces.map((p) => "  " + escapeControls(p)));
+    assert.deepEqual(out.slice(2 + pieces.length).map((line) => line.split(":")[0]), [
+      "levels",
+      "events",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -49,8 +49,8 @@ Deno.test("main() runs every command on a store written by the logger", async (t
       assert.match(out[0]!, /^flow flow-0001 .* events 243 {2}errors 1$/);
       assert.match(out[1]!, /^run-1 \(run\) error /);
       assert.match(out[2]!, /^└─ main \(job, no events\) error /);
-      assert.match(run.stdout, /step-49 \(step\) error \S+ {2}4 events {2}step 49 timed out/);
-      assert.match(run.stdout, /├─ step-0 \(step\) ok /);
+      assert.match(run.stdout, /step-49 \(step: llm\) error \S+ {2}4 events {2}step 49 timed out/);
+      assert.match(run.stdout, /├─ step-0 \(step: llm\) ok /);
       assert.match(run.stdout, /levels: info 242, error 1/);
       const json = JSON.parse((await cli("show", dir, "flow-0001", "--json")).stdout);
       assert.equal(json.spans[0].children[0].children.length, SHAPE.steps);

@@ -223,10 +223,144 @@ Deno.test("collectSpans() names a span_id span by its span_id when its step_end 
     },
     event(3, "step_end", { span_id: "call-2" }),
   ]);
-  assert.deepEqual(spans.map((s) => [s.kind, s.name]), [["span", "call-1"], ["span", "call-2"]]);
+  // Its step_start / step_end make it a step, named by its span_id.
+  assert.deepEqual(spans.map((s) => [s.kind, s.name]), [["step", "call-1"], ["step", "call-2"]]);
 });
 
 Deno.test("collectSpans() names a step by its step_id when that is a number", () => {
   const spans = collectSpans([event(1, "step_end", { step_id: 7, status: "ok" })]);
   assert.equal(spans.find((s) => s.kind === "step")?.name, "7");
+});
+
+/** Events as observeRun() and observable() write them: every one with a span_id. */
+function lifecycleFlow(): LogEvent[] {
+  const run = { span_id: "run", trace_id: "a".repeat(32) };
+  const job = { ...run, job_id: "j", span_id: "job", parent_id: "run" };
+  const step = { ...job, step_id: "s", step_type: "llm", span_id: "step", parent_id: "job" };
+  const node = { ...step, node: "llm.ask", span_id: "node", parent_id: "step" };
+  return [
+    event(1, "run_start", run),
+    event(2, "job_start", job),
+    event(3, "step_start", step),
+    event(4, "node_entry", node),
+    event(5, "tool_call", { ...step, span_id: "other", parent_id: "node" }),
+    event(6, "node_exit", { ...node, duration_ms: 2 }),
+    event(7, "step_end", { ...step, status: "ok", duration_ms: 4 }),
+    event(8, "job_end", { ...job, status: "ok", duration_ms: 6 }),
+    event(9, "run_end", { ...run, status: "ok", duration_ms: 8 }),
+  ];
+}
+
+Deno.test("collectSpans() labels span_id spans run, job, step and node by their events", () => {
+  const spans = collectSpans(lifecycleFlow());
+  assert.deepEqual(spans.map((s) => [s.name, s.kind, s.synthetic]), [
+    ["r", "run", false],
+    ["j", "job", false],
+    ["s", "step", false],
+    ["llm.ask", "node", false],
+    ["other", "span", false],
+  ]);
+  assert.equal(spans[3]?.parent_span_id, spans[2]?.span_id);
+});
+
+Deno.test("collectSpans() gives a node that returned ok, a running node unset, a failed one error", () => {
+  const node = (span_id: string) => ({ span_id, node: `n-${span_id}` });
+  const spans = collectSpans([
+    event(1, "node_entry", node("a")),
+    event(2, "node_exit", { ...node("a"), duration_ms: 1 }),
+    event(3, "node_entry", node("b")),
+    event(4, "node_entry", node("c")),
+    event(5, "node_error", { ...node("c"), error: { message: "boom" } }, "error"),
+  ]);
+  assert.deepEqual(spans.map((s) => [s.name, s.kind, s.status, s.status_message]), [
+    ["n-a", "node", "ok", null],
+    ["n-b", "node", "unset", null],
+    ["n-c", "node", "error", "boom"],
+  ]);
+});
+
+Deno.test("collectSpans() gives a failed job and run the message of the step that failed them", () => {
+  const failedStep = (ts: number, job_id: string, step_id: string, message: string) =>
+    event(ts, "step_end", {
+      job_id,
+      step_id,
+      status: "failed",
+      error: { message, stack: `Error: ${message}\n    at x` },
+    }, "error");
+  const flow = (jobEnd: Record<string, unknown>, runEnd: Record<string, unknown>) =>
+    collectSpans([
+      event(1, "run_start", {}),
+      event(2, "job_start", { job_id: "k" }),
+      failedStep(3, "k", "other", "in another job"),
+      event(4, "job_end", { job_id: "k", status: "failed" }),
+      event(5, "job_start", { job_id: "j" }),
+      failedStep(6, "j", "s1", "first"),
+      failedStep(7, "j", "s2", "second"),
+      event(8, "job_end", { job_id: "j", status: "failed", ...jobEnd }),
+      event(9, "run_end", { status: "failed", ...runEnd }),
+    ]);
+  const messages = (spans: TraceSpan[]) =>
+    Object.fromEntries(
+      spans.filter((s) => s.kind !== "step").map((s) => [s.name, s.status_message]),
+    );
+  // The ones the end events name, as observeRun() writes them...
+  assert.deepEqual(
+    messages(flow({ failed_step_id: "s2" }, { failed_job_id: "j", failed_step_id: "s2" })),
+    { r: "second", k: "in another job", j: "second" },
+  );
+  // ...else the first failed child.
+  assert.deepEqual(messages(flow({}, {})), {
+    r: "in another job",
+    k: "in another job",
+    j: "first",
+  });
+  // A message of its own stands.
+  assert.equal(messages(flow({}, { error: "run's own" })).r, "run's own");
+});
+
+Deno.test("collectSpans() names a failed span's first error event when no child explains it", () => {
+  const spans = collectSpans([
+    event(1, "run_start", {}),
+    event(2, "step_end", { job_id: "j", step_id: "s", status: "failed" }, "error"),
+    event(3, "run_end", { status: "failed" }),
+  ]);
+  assert.deepEqual(spans.map((s) => [s.kind, s.status, s.status_message]), [
+    ["run", "error", "run_end"],
+    ["job", "error", null],
+    ["step", "error", "step_end"],
+  ]);
+});
+
+Deno.test("collectSpans() carries a message up a chain of 20,000 nested nodes", () => {
+  const n = 20_000;
+  const events: LogEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const fields = { span_id: `n${i}`, parent_id: i === 0 ? "none" : `n${i - 1}` };
+    events.push(event(i, "node_entry", fields));
+    if (i === n - 1) events.push(event(i, "node_error", { ...fields, error: "deep" }, "error"));
+    events.push(event(i, "node_error", fields, "error"));
+  }
+  const spans = collectSpans(events);
+  assert.equal(spans.length, n);
+  assert.ok(spans.every((s) => s.status_message === "deep"));
+});
+
+Deno.test("collectSpans() takes no event named after an Object.prototype member as a start", () => {
+  const span = (ts: number, name: string) => event(ts, name, { span_id: "s" });
+  const [s] = collectSpans([span(1, "a"), span(5, "toString"), span(9, "constructor")]);
+  assert.equal(s?.start_ms, 1);
+  assert.equal(s?.start_event, null);
+  assert.equal(s?.end_event, null);
+  assert.equal(s?.kind, "span");
+});
+
+Deno.test("collectSpans() makes up no parent for a span_id step whose job is in another batch", () => {
+  const step = { job_id: "j", step_id: "s", span_id: "step", parent_id: "job" };
+  const spans = collectSpans([
+    event(1, "step_start", step),
+    event(2, "step_end", { ...step, status: "ok" }),
+  ]);
+  // The job's span (id "job") is exported with its own batch: a made-up one would duplicate it.
+  assert.deepEqual(spans.map((s) => [s.kind, s.name, s.synthetic]), [["step", "s", false]]);
+  assert.equal(spans[0]?.parent_span_id, deriveSpanId("f", "job"));
 });

@@ -8,6 +8,7 @@ import { createLogger } from "../../mod.ts";
 import { buildFlowLog } from "../../src/flow_log.ts";
 import { renderTimelineHtml } from "../../src/export/timeline_html.ts";
 import { writeFlowStore } from "../support/flow_store.ts";
+import { LIFECYCLE_FLOW, writeLifecycleStore } from "../support/lifecycle_store.ts";
 import { cli, ROOT } from "../cli/_run.ts";
 
 const FIXTURE = new URL("./fixtures/timeline_browser.ts", import.meta.url).pathname;
@@ -15,12 +16,18 @@ const FIXTURE = new URL("./fixtures/timeline_browser.ts", import.meta.url).pathn
 // Markup in a node name, an error message and a field: it must stay text.
 const NODE = `<img src=x onerror="globalThis.pwned=1;alert(1)">`;
 const MESSAGE = `</script><script>globalThis.pwned=2</script>\u2028<b>bold</b>`;
+const STACK = `Error: ${MESSAGE}\n    at ${NODE}\n    at </pre><script>globalThis.pwned=3</script>`;
 
 async function writeHostileStore(dir: string): Promise<void> {
   const log = createLogger({ dir, transport: "inline", exitHooks: false });
   const flow = log.child({ flow_id: "hostile" });
   flow.info("node_start", { span_id: "s1", node: NODE });
-  flow.error("node_error", { span_id: "s1", node: NODE, error: MESSAGE, [NODE]: MESSAGE });
+  flow.error("node_error", {
+    span_id: "s1",
+    node: NODE,
+    error: { message: MESSAGE, stack: STACK },
+    [NODE]: MESSAGE,
+  });
   await log.close();
 }
 
@@ -35,10 +42,20 @@ Deno.test("renderTimelineHtml() renders spans and shows a span's events on click
     const hostile = `${dir}/hostile.html`;
     const viewHostile = await cli("view", `${dir}/hostile`, "hostile", "-o", hostile);
     assert.equal(viewHostile.code, 0, viewHostile.stderr);
+    await writeLifecycleStore(`${dir}/lifecycle`);
+    const lifecycle = `${dir}/lifecycle.html`;
+    const viewLifecycle = await cli(
+      "view",
+      `${dir}/lifecycle`,
+      LIFECYCLE_FLOW.flow_id,
+      "-o",
+      lifecycle,
+    );
+    assert.equal(viewLifecycle.code, 0, viewLifecycle.stderr);
     // playwright-core probes /proc/sys at import, which Deno allows only with --allow-all:
     // the browser half runs in its own process (fixtures/timeline_browser.ts).
     const browser = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", FIXTURE, page, `${dir}/timeline.png`, hostile],
+      args: ["run", "--allow-all", FIXTURE, page, `${dir}/timeline.png`, hostile, lifecycle],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
@@ -51,14 +68,14 @@ Deno.test("renderTimelineHtml() renders spans and shows a span's events on click
     assert.equal(seen.errorRows, 3);
     assert.equal(seen.okBars, 59);
     assert.equal(seen.errorMarksOnFailedStep, 1);
-    assert.equal(seen.details.title, "step-49 (step)");
+    assert.equal(seen.details.title, "step-49 (step: llm)");
     assert.equal(seen.details.message, "step 49 timed out");
     assert.deepEqual(seen.details.events, ["step_start", "llm_call", "step_end"]);
     assert.match(seen.details.lastFields, /"status": "failed"/);
     assert.equal(seen.selectedRows, 1);
     assert.deepEqual(
       seen.requests,
-      [`file://${page}`, `file://${hostile}`],
+      [`file://${page}`, `file://${hostile}`, `file://${lifecycle}`],
       "the pages fetch nothing (the hostile <img> is never created)",
     );
     // Markup in names and values stays text: no element, no script, no dialog.
@@ -72,9 +89,39 @@ Deno.test("renderTimelineHtml() renders spans and shows a span's events on click
         label: true,
         message: MESSAGE,
         fields: undefined,
+        stack: STACK,
       },
     );
     assert.equal(JSON.parse(seen.hostile.fields)[NODE], MESSAGE);
+    // A flow written with observeRun() and observable(): kinds, step types,
+    // statuses, the failing step's error on its job and run, and its stack
+    // rendered on lines of their own.
+    const f = LIFECYCLE_FLOW;
+    const l = seen.lifecycle;
+    assert.deepEqual(l.names, [
+      f.run_id,
+      "research",
+      "plan",
+      f.node,
+      "publish",
+      "validate",
+      "post",
+    ]);
+    assert.deepEqual(l.kinds, [
+      "run",
+      "job",
+      "step: llm",
+      "node",
+      "job",
+      "step: tool",
+      "step: http",
+    ]);
+    assert.deepEqual(l.bars, ["error", "ok", "ok", "ok", "error", "error", "skipped"]);
+    assert.deepEqual(l.run, { title: `${f.run_id} (run)`, message: f.message });
+    assert.deepEqual(l.job, { title: "publish (job)", message: f.message });
+    assert.deepEqual(l.step, { title: "validate (step: tool)", message: f.message });
+    assert.deepEqual(l.stackText.split("\n"), f.stack);
+    assert.equal(l.stackLineBoxes, f.stack.length);
     const shot = await Deno.readFile(`${dir}/timeline.png`);
     assert.deepEqual([...shot.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
     assert.ok(shot.length > 10_000, `screenshot of ${shot.length} bytes`);
