@@ -23,12 +23,14 @@ import {
   type ScanDamage,
   scanRecords,
 } from "./record_scanner.ts";
+import { countGap, findGap, type GapCounts } from "./segment_gaps.ts";
 import {
+  declaredHeaderSize,
   decodeFileHeader,
   encodeFileHeader,
   FILE_HEADER_SIZE,
-  FORMAT_VERSION,
   isFlowId,
+  isReadableVersion,
   LOCK_FILE_NAME,
   parseSegmentFileName,
   segmentFileName,
@@ -131,9 +133,13 @@ export interface BacklogCounts {
   bytes: number;
 }
 
-/** Damage found in the store's files, by this instance (at open and by `refresh()` or reads). */
-export interface StoreDamage extends ScanDamage {
-  /** Segment files whose 48-byte header is damaged (their records are still read). */
+/**
+ * Damage found in the store's files, by this instance (at open and by
+ * `refresh()` or reads); the gap counts are segments missing between
+ * surviving ones (segment_format.ts "Gaps").
+ */
+export interface StoreDamage extends ScanDamage, GapCounts {
+  /** Segment files whose header is damaged (their records are still read). */
   bad_file_header: number;
   /** Segment files whose header names another segment number: copies, ignored. */
   duplicate_segments: number;
@@ -243,6 +249,10 @@ export class SegmentStore {
     duplicate_segments: 0,
     unsupported_segments: 0,
     read_failures: 0,
+    gaps: 0,
+    gap_records: 0,
+    gap_events: 0,
+    gap_bytes: 0,
   };
   readonly #evicted: EvictionCounts = { segments: 0, records: 0, events: 0, bytes: 0 };
   readonly #writerId = crypto.getRandomValues(new Uint8Array(WRITER_ID_SIZE));
@@ -420,7 +430,9 @@ export class SegmentStore {
     const last = this.#index.segments.at(-1);
     const newer = numbers.filter((n) => n > this.#maxFileNumber);
     if (last !== undefined) this.#scanTail(last, newer.length === 0);
-    for (let i = 0; i < newer.length; i++) this.#loadSegment(newer[i]!, i === newer.length - 1);
+    for (let i = 0; i < newer.length; i++) {
+      this.#loadSegment(newer[i]!, i === newer.length - 1, present);
+    }
   }
 
   /**
@@ -774,8 +786,9 @@ export class SegmentStore {
       }
     }
     const numbers = this.#listSegmentNumbers();
+    const listed = new Set(numbers);
     for (let i = 0; i < numbers.length; i++) {
-      this.#loadSegment(numbers[i]!, i === numbers.length - 1);
+      this.#loadSegment(numbers[i]!, i === numbers.length - 1, listed);
     }
     if (readOnly) return;
     const last = this.#options.appendToLast ? this.#index.segments.at(-1) : undefined;
@@ -811,8 +824,11 @@ export class SegmentStore {
     return numbers.sort((a, b) => a - b);
   }
 
-  /** Reads and indexes a whole segment file; `last` says whether it is the newest one. */
-  #loadSegment(number: number, last: boolean): void {
+  /**
+   * Reads and indexes a whole segment file; `last` says whether it is the
+   * newest one, `listed` holds the numbers of the listing being walked.
+   */
+  #loadSegment(number: number, last: boolean, listed: ReadonlySet<number>): void {
     const path = this.#fs.join(this.#dir, segmentFileName(number));
     let bytes: Uint8Array;
     try {
@@ -822,7 +838,7 @@ export class SegmentStore {
       if (this.#options.readOnly && this.#fs.isNotFound(error)) return;
       throw error;
     }
-    if (last && bytes.length < FILE_HEADER_SIZE) {
+    if (last && bytes.length < declaredHeaderSize(bytes)) {
       // The newest segment has not got its header yet: a reader looks again at
       // the next refresh(); a writer removes what a crash during creation left.
       if (this.#options.readOnly) return;
@@ -838,17 +854,22 @@ export class SegmentStore {
     }
     if (number > this.#maxFileNumber) this.#maxFileNumber = number;
     const header = decodeFileHeader(bytes);
-    let start = FILE_HEADER_SIZE;
+    let start: number;
     if (header === null) {
+      start = Math.min(bytes.length, declaredHeaderSize(bytes));
       this.#damage.bad_file_header++;
-      this.#damage.bytes += Math.min(bytes.length, FILE_HEADER_SIZE);
-      start = Math.min(bytes.length, FILE_HEADER_SIZE);
-    } else if (header.version !== FORMAT_VERSION) {
+      this.#damage.bytes += start;
+    } else if (!isReadableVersion(header.version)) {
       this.#damage.unsupported_segments++;
       return;
     } else if (header.segment !== number) {
       this.#damage.duplicate_segments++;
       return;
+    } else {
+      start = header.size;
+      const after = this.#index.segments.at(-1)?.number ?? null;
+      const gap = findGap(number, header.link, after, listed, this.#lastSeq);
+      if (gap !== null) countGap(this.#damage, gap);
     }
     const result = scanRecords(bytes, {
       start,
@@ -983,7 +1004,8 @@ export class SegmentStore {
   }
 
   #createSegment(now: number): SegmentEntry {
-    const number = Math.max(this.#maxFileNumber, this.#index.segments.at(-1)?.number ?? 0) + 1;
+    const previous = this.#index.segments.at(-1);
+    const number = Math.max(this.#maxFileNumber, previous?.number ?? 0) + 1;
     const path = this.#fs.join(this.#dir, segmentFileName(number));
     // Taken even if creation fails, so the next attempt never collides with a leftover file.
     this.#maxFileNumber = number;
@@ -991,7 +1013,17 @@ export class SegmentStore {
     let file: StoreFile | null = null;
     try {
       file = this.#fs.open(path, "create");
-      file.write(encodeFileHeader({ segment: number, createdMs: now, writerId: this.#writerId }));
+      file.write(encodeFileHeader({
+        segment: number,
+        createdMs: now,
+        writerId: this.#writerId,
+        link: {
+          previous: previous?.number ?? 0,
+          previousBytes: previous?.size ?? 0,
+          previousEvents: previous?.events ?? 0,
+          firstSeq: this.#lastSeq + 1,
+        },
+      }));
     } catch (error) {
       file?.close();
       if (file !== null) this.#removeQuietly(path);
