@@ -1,9 +1,10 @@
 /**
  * `flightlog stats <dir>`: segments, bytes, records, events, flows, drops,
- * evictions, time range, damage skipped and segments missing between
- * surviving ones, in one pass over the segment files. Drops and evictions are summed from the `log.dropped` and
- * `log.evicted` events, which the logger writes without a flow, so only
- * records without a flow are decoded.
+ * evictions, time range, damage skipped (torn tails among it) and segments
+ * missing between surviving ones, in one pass over the segment files. Drops
+ * and evictions are summed from the `log.dropped` and `log.evicted` events,
+ * which the logger writes without a flow, so only records without a flow are
+ * decoded.
  *
  * @module
  */
@@ -139,7 +140,7 @@ export function statsCommand(args: string[], io: CliIo): number {
         `evicted    ${s.evicted_events} events in ${s.evictions} retention passes`,
         `from       ${isoTime(s.first_ts_ms)}`,
         `to         ${isoTime(s.last_ts_ms)} (${humanDuration(span)})`,
-        `damage     ${s.damage.regions} regions, ${s.damage.bytes} bytes, ${
+        `damage     ${s.damage.regions} regions (${s.damage.torn_tails} torn tails), ${s.damage.bytes} bytes, ${
           s.damage.skipped_segments + s.damage.bad_file_headers
         } segment files`,
         `missing    ${s.damage.gaps} gaps between segments (${s.damage.gap_records} records, ${s.damage.gap_events} events, ${s.damage.gap_bytes} bytes)`,

@@ -169,7 +169,7 @@ export function verifyStore(dir: string): VerifyReport {
           regionStart,
           size,
           "unfinished",
-          "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it; the next writer removes it)",
+          "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it: the next writer keeps it and begins a new segment, and from then on it counts as a torn tail)",
           false,
         );
       } else {

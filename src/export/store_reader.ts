@@ -47,6 +47,8 @@ export interface ReadDamage extends GapCounts {
   regions: number;
   /** Their bytes. */
   bytes: number;
+  /** Of those regions, records cut short at the end of a sealed segment (a crash's torn tail). */
+  torn_tails: number;
   /** Segment files skipped whole: another format version, or a copy of another segment. */
   skipped_segments: number;
   /** Segment files whose header is damaged (their records are still read). */
@@ -67,6 +69,7 @@ export function emptyReadDamage(): ReadDamage {
   return {
     regions: 0,
     bytes: 0,
+    torn_tails: 0,
     skipped_segments: 0,
     bad_file_headers: 0,
     gaps: 0,
@@ -142,6 +145,7 @@ export function* readStoreRecords(dir: string, damage: ReadDamage): Generator<St
     });
     damage.regions += result.damage.regions;
     damage.bytes += result.damage.bytes;
+    damage.torn_tails += result.damage.torn_tail;
     lastSeq = result.lastSeq;
     for (const record of result.records) {
       yield {

@@ -75,6 +75,16 @@
  * the oldest segments, or the newest, leaves no trace: that is what retention
  * and a store that ended there look like.
  *
+ * ## Torn tails
+ *
+ * A crash can leave the newest segment ending in part of a record. Readers
+ * take it as a record still being written and do not count it; the next
+ * writer counts it, leaves the bytes as they are and begins a new segment
+ * at once, so from then on every reader finds it at the end of a sealed
+ * segment and counts it as damage (`torn_tail`) until retention removes the
+ * segment. Nothing but that new segment is written, so a crash at any point
+ * of the recovery leaves the evidence in place.
+ *
  * ## Record (48 + flow_len + payload_len bytes; records follow the header back to back)
  *
  * | offset | size | field        | value                                                       |

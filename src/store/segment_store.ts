@@ -76,10 +76,12 @@ export interface SegmentStoreOptions {
    */
   lockHeld?: boolean;
   /**
-   * Append to the newest segment, after cutting a torn tail off it. With
-   * `false` the newest segment is left exactly as it is and the first append
-   * begins a new one: for a writer that replaces one of the same process
-   * that may still be writing (src/ring.ts "Worker restart").
+   * Append to the newest segment, unless it ends in damage (a torn tail):
+   * then that segment is left as it is, so the damage stays counted, and a
+   * new one is begun at once (segment_format.ts "Torn tails"). With `false`
+   * the newest segment is left exactly as it is and the first append begins
+   * a new one: for a writer that replaces one of the same process that may
+   * still be writing (src/ring.ts "Worker restart").
    * @default {true}
    */
   appendToLast?: boolean;
@@ -282,9 +284,9 @@ export class SegmentStore {
 
   /**
    * Opens (creating if needed) the store in `dir`. A writer takes the
-   * directory's lock, reads every segment, cuts a torn tail off the last one
-   * and applies retention. A second writer on the same directory gets a
-   * {@linkcode StoreLockedError}.
+   * directory's lock, reads every segment, begins a new segment when the
+   * last one ends in a torn tail, and applies retention. A second writer on
+   * the same directory gets a {@linkcode StoreLockedError}.
    *
    * Throws a `TypeError`/`RangeError` for invalid options.
    *
@@ -792,10 +794,13 @@ export class SegmentStore {
     }
     if (readOnly) return;
     const last = this.#options.appendToLast ? this.#index.segments.at(-1) : undefined;
-    if (last !== undefined && last.appendable && last.scannedEnd < last.size) {
-      this.#truncateTail(last);
-    }
-    if (last !== undefined && last.appendable && last.size < this.#options.segmentBytes) {
+    if (last !== undefined && last.scannedEnd < last.size) {
+      // Cutting the torn tail would erase the only trace of the loss; sealed
+      // behind a new segment it is counted by every reader from now on.
+      this.#beginAfterTornTail();
+    } else if (
+      last !== undefined && last.appendable && last.size < this.#options.segmentBytes
+    ) {
       try {
         last.file = this.#fs.open(last.path, "append");
       } catch (error) {
@@ -919,22 +924,6 @@ export class SegmentStore {
     segment.scannedEnd = last ? base + result.validEnd : base + bytes.length;
   }
 
-  #truncateTail(segment: SegmentEntry): void {
-    let file: StoreFile | null = null;
-    try {
-      file = this.#fs.open(segment.path, "update");
-      file.truncate(segment.scannedEnd);
-      segment.size = segment.scannedEnd;
-    } catch (error) {
-      throw new StoreWriteError(
-        `Could not cut the damaged tail off ${segment.path}; check the permissions of ${this.#dir}`,
-        error,
-      );
-    } finally {
-      file?.close();
-    }
-  }
-
   /** Reader: drops a segment whose file is gone (removed by the writer's retention). */
   #forget(segment: SegmentEntry): void {
     try {
@@ -1041,6 +1030,19 @@ export class SegmentStore {
     this.#lastWriteMs.set(segment, now);
     this.#active = segment;
     return segment;
+  }
+
+  /**
+   * Begins a new segment after a newest one that ends in damage (at open).
+   * When that fails (a full disk, say), the first append tries again and
+   * throws the error to its caller, so nothing is hidden by waiting.
+   */
+  #beginAfterTornTail(): void {
+    try {
+      this.#createSegment(this.#openedMs);
+    } catch (error) {
+      if (!(error instanceof StoreWriteError)) throw error;
+    }
   }
 
   /** Removes a segment file whose creation failed; a file left behind is counted as damage at the next open. */

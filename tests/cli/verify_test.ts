@@ -206,3 +206,47 @@ Deno.test("flightlog verify and stats read a store of format version 2", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("flightlog verify and stats still count a torn tail after the next writer opened the store", async () => {
+  for (const appends of [true, false]) {
+    const dir = await Deno.makeTempDir({ prefix: "flightlog-verify-" });
+    try {
+      const first = SegmentStore.open(dir, { maxAgeMs: Infinity });
+      for (let b = 0; b < 3; b++) first.append(flowEvents("f", b * 3 + 1, b * 3 + 3));
+      first.close();
+      const path = `${dir}/seg-0000000000000001.flog`;
+      const bytes = Deno.readFileSync(path);
+      const torn = bytes.subarray(0, bytes.length - 9); // a crash cut the last record
+      Deno.writeFileSync(path, torn);
+      const tornAt = recordsOf(dir).at(-1)!;
+      const tornStart = tornAt.offset + 48 + 1 + tornAt.payload.length; // header, flow id "f", payload
+
+      // The next writer opens the store (and logs, or crashes before it could).
+      const next = SegmentStore.open(dir, { maxAgeMs: Infinity });
+      if (appends) next.append(flowEvents("f", 10, 10));
+      next.close();
+
+      const verify = await cli("verify", dir);
+      assert.equal(verify.code, 3, `appends ${appends}: ${verify.stdout}`);
+      assert.ok(
+        verify.stdout.includes(
+          `DAMAGE seg-0000000000000001.flog offset ${tornStart} (${
+            torn.length - tornStart
+          } bytes) torn_tail: record cut short`,
+        ),
+        verify.stdout,
+      );
+      const stats = await cli("stats", dir, "--json");
+      assert.equal(stats.code, 3);
+      const damage = JSON.parse(stats.stdout).damage;
+      assert.deepEqual([damage.regions, damage.torn_tails, damage.bytes], [
+        1,
+        1,
+        torn.length - tornStart,
+      ]);
+      assert.match((await cli("stats", dir)).stdout, /^damage     1 regions \(1 torn tails\), /m);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});

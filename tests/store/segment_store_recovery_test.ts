@@ -60,16 +60,23 @@ Deno.test("SegmentStore.open() recovers from a cut at every byte of the last thr
       const damage = store.stats().damage;
       assert.equal(damage.torn_tail, tornBytes > 0 ? 1 : 0, `cut ${cut}`);
       assert.equal(damage.bytes, tornBytes, `cut ${cut}`);
-      // The torn tail is gone, so the next append lands right after the last intact record.
-      assert.equal(Deno.statSync(path).size, bounds[intact - 1]![1], `cut ${cut}`);
+      // The torn tail stays as evidence; appends go to a new segment, begun at open.
+      assert.equal(Deno.statSync(path).size, cut, `cut ${cut}`);
+      const files = tornBytes > 0 ? [segmentFileName(1), segmentFileName(2)] : [segmentFileName(1)];
+      assert.deepEqual(segmentFiles(dir), files, `cut ${cut}`);
       store.append(flowEvents("f", 100, 101));
       assert.deepEqual(seqs(store), [...range(1, intact * 3), 100, 101], `cut ${cut}`);
       store.close();
 
       const reopened = SegmentStore.open(dir, OPTIONS);
       assert.deepEqual(seqs(reopened), [...range(1, intact * 3), 100, 101], `cut ${cut}`);
-      assert.equal(reopened.stats().damage.regions, 0, `cut ${cut}`);
+      assert.deepEqual(segmentFiles(dir), files, `cut ${cut}`);
+      const again = reopened.stats().damage;
+      assert.equal(again.torn_tail, tornBytes > 0 ? 1 : 0, `cut ${cut}`);
+      assert.equal(again.regions, tornBytes > 0 ? 1 : 0, `cut ${cut}`);
+      assert.equal(again.bytes, tornBytes, `cut ${cut}`);
       reopened.close();
+      for (const name of segmentFiles(dir)) Deno.removeSync(`${dir}/${name}`);
     }
   } finally {
     await Deno.remove(source, { recursive: true });
@@ -203,6 +210,8 @@ Deno.test("SegmentStore.open() counts length 0 and 0xFFFFFFFF as damage", async 
         store.append(flowEvents("f", 10, 10));
         assert.deepEqual(seqs(store), [...expected, 10]);
         store.close();
+        // A damaged last record is kept, so the append went to a segment 2 of its own.
+        for (const name of segmentFiles(dir)) Deno.removeSync(`${dir}/${name}`);
       }
     }
   } finally {
@@ -304,7 +313,8 @@ Deno.test("SegmentStore.open() reads 1,000 damaged segments about once each", as
     const { fs, log } = recordingFs();
     const damaged = SegmentStore.open(dir, { ...OPTIONS, fs });
     const stats = damaged.stats();
-    assert.equal(stats.segments, 1000);
+    // The last one ends in damage, so the writer begins a new, empty segment after it.
+    assert.equal(stats.segments, 1001);
     assert.equal(stats.events, 0);
     assert.equal(stats.damage.bad_checksum, 1000);
     const read = log.reads.reduce((sum, r) => sum + r.bytes, 0);
@@ -407,6 +417,61 @@ Deno.test("SegmentStore.open() takes a segment listed but gone before it was rea
     const reader = SegmentStore.open(dir, { ...OPTIONS, readOnly: true, fs });
     assert.equal(reader.stats().damage.gaps, 0);
     assert.deepEqual(seqs(reader), [1, 2, 6, 7, 8, 9]);
+    reader.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore keeps counting a torn tail after the next writer reopened the store", async () => {
+  const dir = await tempDir();
+  try {
+    writeStore(dir, 3);
+    const path = `${dir}/${segmentFileName(1)}`;
+    const bytes = Deno.readFileSync(path);
+    Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 9)); // a crash tore the last record
+    const writer = SegmentStore.open(dir, OPTIONS);
+    writer.append(flowEvents("f", 10, 12));
+    writer.close();
+    for (const readOnly of [false, true, false]) {
+      const store = SegmentStore.open(dir, { ...OPTIONS, readOnly });
+      assert.deepEqual(seqs(store), [...range(1, 6), 10, 11, 12]);
+      assert.equal(store.stats().damage.torn_tail, 1, `readOnly ${readOnly}`);
+      assert.equal(store.stats().damage.bytes, bytes.length - 9 - recordBounds(bytes)[1]![1]);
+      store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.open() keeps a torn tail counted when it cannot begin the next segment", async () => {
+  const dir = await tempDir();
+  try {
+    writeStore(dir, 2);
+    const path = `${dir}/${segmentFileName(1)}`;
+    const bytes = Deno.readFileSync(path);
+    Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 9));
+    let full = true;
+    const { fs } = recordingFs({
+      write: (path) => {
+        if (full && path.endsWith(".flog")) {
+          throw new Error("No space left on device (os error 28)");
+        }
+      },
+    });
+    // The disk is full: the open still succeeds, and nothing was cut or written.
+    const writer = SegmentStore.open(dir, { ...OPTIONS, fs });
+    assert.equal(writer.stats().damage.torn_tail, 1);
+    assert.deepEqual(segmentFiles(dir), [segmentFileName(1)]);
+    assert.equal(Deno.statSync(path).size, bytes.length - 9);
+    assert.throws(() => writer.append(flowEvents("f", 10, 10)), /No space left on device/);
+    full = false;
+    writer.append(flowEvents("f", 11, 11));
+    writer.close();
+    const reader = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
+    assert.equal(reader.stats().damage.torn_tail, 1);
+    assert.deepEqual(seqs(reader), [1, 2, 3, 11]);
     reader.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

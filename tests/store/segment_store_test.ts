@@ -285,7 +285,7 @@ Deno.test("SegmentStore.open() with appendToLast: false leaves the newest segmen
     assert.equal(segmentFiles(dir).length, 2);
     assert.deepEqual(allEvents(second).map((e) => e.event), ["one", "two"]);
     second.close();
-    // The default cuts the torn tail and appends to the newest segment.
+    // The default appends to the newest segment, which ends intact.
     const third = SegmentStore.open(dir);
     third.append([makeEvent(3, {}, { event: "three" })]);
     assert.equal(segmentFiles(dir).length, 2);
