@@ -19,7 +19,7 @@ export const EXIT = {
   error: 1,
   /** Bad usage: unknown command or flag, bad flag value. */
   usage: 2,
-  /** Done with what is intact, but damaged data was skipped (or `verify` found damage). */
+  /** Done with what is intact, but damaged data was skipped or segments are missing (or `verify` found either). */
   damaged: 3,
 } as const;
 

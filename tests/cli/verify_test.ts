@@ -175,6 +175,25 @@ Deno.test("flightlog verify and stats report a segment deleted from the middle o
   }
 });
 
+Deno.test("verifyStore() reports two segments deleted in a row as one gap, naming the one it knows", async () => {
+  const dir = await segmentPerBatch([1, 2, 3, 4]);
+  try {
+    Deno.removeSync(`${dir}/seg-0000000000000002.flog`);
+    Deno.removeSync(`${dir}/seg-0000000000000003.flog`);
+    const [finding, ...rest] = verifyStore(dir).findings;
+    assert.deepEqual(rest, []);
+    assert.equal(finding!.segment, "seg-0000000000000004.flog");
+    assert.deepEqual(
+      [finding!.kind, finding!.gap?.missing, finding!.gap?.more, finding!.gap?.records],
+      ["gap", 3, true, 2],
+    );
+    assert.equal(finding!.gap?.events, 3);
+    assert.match(finding!.message, /seg-0000000000000003\.flog is missing .* may be missing too$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("flightlog verify finds no gap where retention removed the oldest segments", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-verify-" });
   try {
