@@ -163,7 +163,7 @@ Deno.test("flightlog verify and stats report a segment deleted from the middle o
     const text = await cli("stats", dir);
     assert.match(
       text.stdout,
-      /^missing    1 gaps between segments \(1 records, 81 events, \d+ bytes\)$/m,
+      /^missing {4}1 gaps between segments \(1 records, 81 events, \d+ bytes\)$/m,
     );
     // Every reading command says so and exits 3, having read what is there.
     const query = await cli("query", dir, "--format", "jsonl");
@@ -263,7 +263,7 @@ Deno.test("flightlog verify and stats still count a torn tail after the next wri
         1,
         torn.length - tornStart,
       ]);
-      assert.match((await cli("stats", dir)).stdout, /^damage     1 regions \(1 torn tails\), /m);
+      assert.match((await cli("stats", dir)).stdout, /^damage {5}1 regions \(1 torn tails\), /m);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
