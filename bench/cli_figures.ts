@@ -13,7 +13,7 @@ import { listFlowRows } from "../src/cli/flows.ts";
 import { Output } from "../src/cli/_common.ts";
 import { payloadToJsonLines } from "../src/export/jsonl.ts";
 import { payloadToJsonBytes } from "../src/export/jsonl_transcoder.ts";
-import { readStoreRecords } from "../src/export/store_reader.ts";
+import { emptyReadDamage, readStoreRecords } from "../src/export/store_reader.ts";
 import { flowStoreEvents, writeFlowStore } from "../tests/support/flow_store.ts";
 import { median } from "./_workload.ts";
 import process from "node:process";
@@ -95,7 +95,7 @@ try {
     c0 = cpuMs();
     const file = Deno.openSync(target, { write: true, create: true, truncate: true });
     const out = new Output(file);
-    const damage = { regions: 0, bytes: 0, skipped_segments: 0, bad_file_headers: 0 };
+    const damage = emptyReadDamage();
     for (const record of readStoreRecords(store, damage)) {
       const bytes = payloadToJsonBytes(record.payload);
       if (bytes === null) out.write(payloadToJsonLines(record.payload));

@@ -19,7 +19,7 @@ export const EXIT = {
   error: 1,
   /** Bad usage: unknown command or flag, bad flag value. */
   usage: 2,
-  /** Done with what is intact, but damaged data was skipped (or `verify` found damage). */
+  /** Done with what is intact, but damaged data was skipped or segments are missing (or `verify` found either). */
   damaged: 3,
 } as const;
 
@@ -200,15 +200,14 @@ export function errorText(error: unknown): string {
 /** Damage a store instance found, as one line, or null when there is none. */
 export function storeDamageLine(dir: string, stats: StoreStats): string | null {
   const d = stats.damage;
-  const regions = d.regions + d.read_failures;
-  const segments = d.duplicate_segments + d.unsupported_segments + d.bad_file_header;
-  if (regions === 0 && segments === 0) return null;
-  const parts: string[] = [];
-  if (regions > 0) parts.push(`${regions} damaged region(s), ${d.bytes} bytes`);
-  if (segments > 0) parts.push(`${segments} damaged or foreign segment file(s)`);
-  return `Skipped ${
-    parts.join(" and ")
-  } in ${dir}; everything intact was read: run \`flightlog verify ${dir}\` for where`;
+  return damageLine(dir, {
+    regions: d.regions + d.read_failures,
+    bytes: d.bytes,
+    segments: d.duplicate_segments + d.unsupported_segments + d.bad_file_header,
+    gaps: d.gaps,
+    records: d.gap_records,
+    events: d.gap_events,
+  });
 }
 
 /**
@@ -224,13 +223,42 @@ export function damageExit(io: CliIo, dir: string, stats: StoreStats): number {
 
 /** Damage a {@linkcode readStoreRecords} pass found, as one line, or null. */
 export function readDamageLine(dir: string, damage: ReadDamage): string | null {
-  const segments = damage.skipped_segments + damage.bad_file_headers;
-  if (damage.regions === 0 && segments === 0) return null;
-  const parts: string[] = [];
-  if (damage.regions > 0) parts.push(`${damage.regions} damaged region(s), ${damage.bytes} bytes`);
-  if (segments > 0) parts.push(`${segments} damaged or foreign segment file(s)`);
-  return `Skipped ${
-    parts.join(" and ")
+  return damageLine(dir, {
+    regions: damage.regions,
+    bytes: damage.bytes,
+    segments: damage.skipped_segments + damage.bad_file_headers,
+    gaps: damage.gaps,
+    records: damage.gap_records,
+    events: damage.gap_events,
+  });
+}
+
+function damageLine(
+  dir: string,
+  d: {
+    regions: number;
+    bytes: number;
+    segments: number;
+    gaps: number;
+    records: number;
+    events: number;
+  },
+): string | null {
+  if (d.regions === 0 && d.segments === 0 && d.gaps === 0) return null;
+  const skipped: string[] = [];
+  if (d.regions > 0) skipped.push(`${d.regions} damaged region(s), ${d.bytes} bytes`);
+  if (d.segments > 0) skipped.push(`${d.segments} damaged or foreign segment file(s)`);
+  const found: string[] = [];
+  if (skipped.length > 0) found.push(`Skipped ${skipped.join(" and ")}`);
+  if (d.gaps > 0) {
+    found.push(
+      `${
+        found.length > 0 ? "found" : "Found"
+      } ${d.gaps} gap(s) where segment files are missing (${d.records} records, ${d.events} events)`,
+    );
+  }
+  return `${
+    found.join("; ")
   } in ${dir}; everything intact was read: run \`flightlog verify ${dir}\` for where`;
 }
 

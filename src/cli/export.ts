@@ -25,7 +25,7 @@ import type { LogEvent } from "../event.ts";
 import { eventToJson, payloadToJsonLines } from "../export/jsonl.ts";
 import { payloadToJsonBytes } from "../export/jsonl_transcoder.ts";
 import { toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
-import { type ReadDamage, readStoreRecords, segmentFileNames } from "../export/store_reader.ts";
+import { emptyReadDamage, readStoreRecords, segmentFileNames } from "../export/store_reader.ts";
 import type { QueryFilter } from "../query.ts";
 import type { SegmentStore } from "../store/segment_store.ts";
 import {
@@ -165,7 +165,7 @@ function exportRecords(
     }
   }
   const bar = progress(io, quiet, toStdout, Math.round(total / 1024), "KiB");
-  const damage: ReadDamage = { regions: 0, bytes: 0, skipped_segments: 0, bad_file_headers: 0 };
+  const damage = emptyReadDamage();
   const json = format === "json";
   let first = true;
   let pending = 0;

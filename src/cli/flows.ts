@@ -11,7 +11,7 @@
  */
 import { escapeControls, prettyJson } from "../console_format.ts";
 import type { LogEvent } from "../event.ts";
-import { type ReadDamage, readStoreRecords } from "../export/store_reader.ts";
+import { emptyReadDamage, type ReadDamage, readStoreRecords } from "../export/store_reader.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
 import {
   checkStoreDir,
@@ -56,7 +56,7 @@ interface Draft {
 
 /** The flows of the store in `dir`, newest first (by first event), and the damage skipped. */
 export function listFlowRows(dir: string): { rows: FlowRow[]; damage: ReadDamage } {
-  const damage: ReadDamage = { regions: 0, bytes: 0, skipped_segments: 0, bad_file_headers: 0 };
+  const damage = emptyReadDamage();
   const drafts = new Map<string, Draft>();
   for (const record of readStoreRecords(dir, damage)) {
     if (record.flowId === null) continue;

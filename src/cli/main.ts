@@ -5,7 +5,7 @@
  * Flags are parsed with `node:util`'s `parseArgs`: built in (no dependency
  * to vet or download), strict about unknown flags, and enough for flat
  * subcommand flags. Exit codes: 0 done, 1 failed, 2 bad usage, 3 done but
- * damaged data was skipped (`verify`: damage found).
+ * damaged data was skipped or segments are missing (`verify`: either found).
  *
  * @module
  */
@@ -42,7 +42,8 @@ ${FILTERS}`,
   Segments, bytes, records, events, flows, drops, evictions, time range, damage.`,
   verify: `flightlog verify <store dir> [--json]
   Checks every segment header and record (framing, checksum, sequence, payload) and reports
-  each damaged region by file and offset. Exit code 3 when damage is found.`,
+  each damaged region by file and offset, and each segment file missing between two others.
+  Exit code 3 when damage or a missing segment is found.`,
   view: `flightlog view <store dir> <flow> -o timeline.html
   Writes a self-contained HTML page: a Gantt timeline of the flow, a span's events on click.`,
 };

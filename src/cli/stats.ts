@@ -1,14 +1,20 @@
 /**
  * `flightlog stats <dir>`: segments, bytes, records, events, flows, drops,
- * evictions, time range and damage skipped, in one pass over the segment
- * files. Drops and evictions are summed from the `log.dropped` and
- * `log.evicted` events, which the logger writes without a flow, so only
- * records without a flow are decoded.
+ * evictions, time range, damage skipped (torn tails among it) and segments
+ * missing between surviving ones, in one pass over the segment files. Drops
+ * and evictions are summed from the `log.dropped` and `log.evicted` events,
+ * which the logger writes without a flow, so only records without a flow are
+ * decoded.
  *
  * @module
  */
 import { INTERNAL_EVENTS } from "../event.ts";
-import { type ReadDamage, readStoreRecords, segmentFileNames } from "../export/store_reader.ts";
+import {
+  emptyReadDamage,
+  type ReadDamage,
+  readStoreRecords,
+  segmentFileNames,
+} from "../export/store_reader.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
 import {
   checkStoreDir,
@@ -45,7 +51,7 @@ export interface StoreSummary {
   first_ts_ms: number | null;
   /** Latest event, epoch ms, or null. */
   last_ts_ms: number | null;
-  /** Damage skipped. */
+  /** Damage skipped, and segments missing between surviving ones. */
   damage: ReadDamage;
 }
 
@@ -55,7 +61,7 @@ function count(value: unknown): number {
 
 /** Summarizes the store in `dir`. */
 export function summarizeStore(dir: string): StoreSummary {
-  const damage: ReadDamage = { regions: 0, bytes: 0, skipped_segments: 0, bad_file_headers: 0 };
+  const damage = emptyReadDamage();
   const names = segmentFileNames(dir);
   let bytes = 0;
   for (const name of names) {
@@ -134,9 +140,10 @@ export function statsCommand(args: string[], io: CliIo): number {
         `evicted    ${s.evicted_events} events in ${s.evictions} retention passes`,
         `from       ${isoTime(s.first_ts_ms)}`,
         `to         ${isoTime(s.last_ts_ms)} (${humanDuration(span)})`,
-        `damage     ${s.damage.regions} regions, ${s.damage.bytes} bytes, ${
+        `damage     ${s.damage.regions} regions (${s.damage.torn_tails} torn tails), ${s.damage.bytes} bytes, ${
           s.damage.skipped_segments + s.damage.bad_file_headers
         } segment files`,
+        `missing    ${s.damage.gaps} gaps between segments (${s.damage.gap_records} records, ${s.damage.gap_events} events, ${s.damage.gap_bytes} bytes)`,
       ].join("\n") + "\n",
     );
   }

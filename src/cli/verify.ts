@@ -1,8 +1,10 @@
 /**
  * `flightlog verify <dir>`: checks every segment's header and every record's
- * framing, checksum, sequence and payload, and reports each damaged region
- * by file, offset and size. Exit code 0 when everything is intact, 3 when
- * damage was found.
+ * framing, checksum, sequence and payload, reports each damaged region by
+ * file, offset and size, and each gap where segment files are missing
+ * between surviving ones (src/store/segment_format.ts "Gaps"). Exit code 0
+ * when everything is intact, 3 (`EXIT.damaged`) when damage or a gap was
+ * found: what is there reads fine, but data is gone.
  *
  * The walk is the one every reader does (`record_scanner.ts`): after a bad
  * byte it resumes at the next record magic whose record is intact; here
@@ -13,12 +15,15 @@
 import { segmentFileNames } from "../export/store_reader.ts";
 import { readRecordAt, type RecordDefect } from "../store/record_scanner.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
+import { findGap, type SegmentGap } from "../store/segment_gaps.ts";
 import {
+  declaredHeaderSize,
   decodeFileHeader,
-  FILE_HEADER_SIZE,
   FORMAT_VERSION,
+  isReadableVersion,
   parseSegmentFileName,
   RECORD_MAGIC,
+  segmentFileName,
 } from "../store/segment_format.ts";
 import {
   checkStoreDir,
@@ -38,12 +43,18 @@ export interface Finding {
   offset: number;
   /** Bytes concerned. */
   bytes: number;
-  /** Kind: file_header, version, duplicate, magic, length, checksum, header, payload, stale, torn_tail, unfinished. */
+  /**
+   * Kind: file_header, version, duplicate, gap, magic, length, checksum,
+   * header, payload, stale, torn_tail, unfinished. A gap is reported on the
+   * segment after it, at offset 0, with the missing segment's bytes.
+   */
   kind: string;
   /** What is wrong, for people. */
   message: string;
   /** False for notes that are not damage (an unfinished record a live writer may still be writing). */
   damage: boolean;
+  /** For a gap: what is known to be missing. */
+  gap?: SegmentGap;
 }
 
 /** Totals of `verify`. */
@@ -56,6 +67,16 @@ export interface VerifyReport {
   events: number;
   /** Everything found. */
   findings: Finding[];
+}
+
+function gapMessage(gap: SegmentGap): string {
+  const missing = segmentFileName(gap.missing);
+  const others = gap.more
+    ? `; segments numbered after ${segmentFileName(gap.after)} and before it may be missing too`
+    : "";
+  return `${missing} is missing (deleted or lost: retention removes only the oldest segments); ` +
+    `it held ${gap.events} events in ${gap.bytes} bytes when this segment was begun, and ` +
+    `${gap.records} records are missing by sequence number${others}`;
 }
 
 const DEFECTS: Record<RecordDefect, string> = {
@@ -79,10 +100,13 @@ function nextCandidate(bytes: Uint8Array, view: DataView, from: number): number 
 /** Checks the store in `dir`. */
 export function verifyStore(dir: string): VerifyReport {
   const names = segmentFileNames(dir);
+  const listed = new Set(names.map((name) => parseSegmentFileName(name)!));
   const report: VerifyReport = { segments: 0, records: 0, events: 0, findings: [] };
   let lastSeq = 0;
+  let after: number | null = null;
   for (let i = 0; i < names.length; i++) {
     const segment = names[i]!;
+    const number = parseSegmentFileName(segment)!;
     const newest = i === names.length - 1;
     let bytes: Uint8Array;
     try {
@@ -94,32 +118,47 @@ export function verifyStore(dir: string): VerifyReport {
     report.segments++;
     const find = (offset: number, size: number, kind: string, message: string, damage = true) =>
       report.findings.push({ segment, offset, bytes: size, kind, message, damage });
-    if (newest && bytes.length < FILE_HEADER_SIZE) {
+    if (newest && bytes.length < declaredHeaderSize(bytes)) {
       find(0, bytes.length, "unfinished", "segment being created (no full header yet)", false);
       continue;
     }
     const header = decodeFileHeader(bytes);
+    const headerSize = Math.min(bytes.length, header?.size ?? declaredHeaderSize(bytes));
     if (header === null) {
       find(
         0,
-        Math.min(bytes.length, FILE_HEADER_SIZE),
+        headerSize,
         "file_header",
         "file header damaged (magic or CRC); its records are still read",
       );
-    } else if (header.version !== FORMAT_VERSION) {
+    } else if (!isReadableVersion(header.version)) {
       find(
         0,
         bytes.length,
         "version",
-        `format version ${header.version}, not ${FORMAT_VERSION}: the whole file is ignored`,
+        `format version ${header.version}, not ${FORMAT_VERSION} or 2: the whole file is ignored`,
       );
       continue;
-    } else if (header.segment !== parseSegmentFileName(segment)) {
+    } else if (header.segment !== number) {
       find(0, bytes.length, "duplicate", `header says segment ${header.segment}: a copy, ignored`);
       continue;
+    } else {
+      const gap = findGap(number, header.link, after, listed, lastSeq);
+      if (gap !== null) {
+        report.findings.push({
+          segment,
+          offset: 0,
+          bytes: gap.bytes,
+          kind: "gap",
+          message: gapMessage(gap),
+          damage: true,
+          gap,
+        });
+      }
     }
+    after = number;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let at = Math.min(bytes.length, FILE_HEADER_SIZE);
+    let at = headerSize;
     let regionStart = -1;
     let regionDefect: RecordDefect = "magic";
     const closeRegion = (end: number, atEnd: boolean) => {
@@ -130,7 +169,7 @@ export function verifyStore(dir: string): VerifyReport {
           regionStart,
           size,
           "unfinished",
-          "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it; the next writer removes it)",
+          "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it: the next writer keeps it and begins a new segment, and from then on it counts as a torn tail)",
           false,
         );
       } else {
@@ -195,7 +234,8 @@ export function verifyCommand(args: string[], io: CliIo): number {
   const [dir] = positionals("verify", given, ["store dir"]);
   checkStoreDir(dir!);
   const report = verifyStore(dir!);
-  const damaged = report.findings.filter((f) => f.damage);
+  const damaged = report.findings.filter((f) => f.damage && f.kind !== "gap");
+  const gaps = report.findings.filter((f) => f.kind === "gap");
   if (values.json) {
     io.out.write(JSON.stringify(report, null, 2) + "\n");
   } else {
@@ -208,17 +248,35 @@ export function verifyCommand(args: string[], io: CliIo): number {
     }
     const totals =
       `${report.segments} segments, ${report.records} intact records, ${report.events} events`;
-    io.out.write(
-      damaged.length === 0
-        ? `${paint(color, "green", "OK")} ${totals}\n`
-        : `${paint(color, "red", "DAMAGED")} ${totals}; ${damaged.length} damaged region(s), ${
+    const problems: string[] = [];
+    if (damaged.length > 0) {
+      problems.push(
+        `${damaged.length} damaged region(s), ${
           damaged.reduce((n, f) => n + f.bytes, 0)
-        } bytes, which every reader skips\n`,
+        } bytes, which every reader skips`,
+      );
+    }
+    if (gaps.length > 0) {
+      const records = gaps.reduce((n, f) => n + f.gap!.records, 0);
+      const events = gaps.reduce((n, f) => n + f.gap!.events, 0);
+      problems.push(
+        `${gaps.length} gap(s) where segment files are missing (${records} records, ${events} events)`,
+      );
+    }
+    io.out.write(
+      problems.length === 0
+        ? `${paint(color, "green", "OK")} ${totals}\n`
+        : `${paint(color, "red", "DAMAGED")} ${totals}; ${problems.join("; ")}\n`,
     );
   }
-  if (damaged.length === 0) return EXIT.ok;
-  io.err(
-    `${dir} has ${damaged.length} damaged region(s): the other commands read everything else; keep a copy of the damaged files if you need to investigate`,
-  );
+  if (damaged.length === 0 && gaps.length === 0) return EXIT.ok;
+  const what = [
+    ...(damaged.length > 0 ? [`${damaged.length} damaged region(s)`] : []),
+    ...(gaps.length > 0 ? [`${gaps.length} gap(s) where segment files are missing`] : []),
+  ].join(" and ");
+  const advice = damaged.length > 0
+    ? "keep a copy of the damaged files if you need to investigate"
+    : "restore the missing segment files from a backup if you have one";
+  io.err(`${dir} has ${what}: the other commands read everything else; ${advice}`);
   return EXIT.damaged;
 }

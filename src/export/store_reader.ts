@@ -8,10 +8,11 @@
  * @module
  */
 import { scanRecords } from "../store/record_scanner.ts";
+import { countGap, findGap, type GapCounts } from "../store/segment_gaps.ts";
 import {
+  declaredHeaderSize,
   decodeFileHeader,
-  FILE_HEADER_SIZE,
-  FORMAT_VERSION,
+  isReadableVersion,
   parseSegmentFileName,
 } from "../store/segment_format.ts";
 
@@ -37,16 +38,45 @@ export interface StoreRecord {
   payload: Uint8Array;
 }
 
-/** Damage skipped while reading. */
-export interface ReadDamage {
+/**
+ * Damage skipped while reading, and segments found missing between
+ * surviving ones (src/store/segment_format.ts "Gaps").
+ */
+export interface ReadDamage extends GapCounts {
   /** Damaged byte regions skipped inside segments. */
   regions: number;
   /** Their bytes. */
   bytes: number;
+  /** Of those regions, records cut short at the end of a sealed segment (a crash's torn tail). */
+  torn_tails: number;
   /** Segment files skipped whole: another format version, or a copy of another segment. */
   skipped_segments: number;
   /** Segment files whose header is damaged (their records are still read). */
   bad_file_headers: number;
+}
+
+/**
+ * A zeroed {@linkcode ReadDamage}.
+ *
+ * @example
+ * ```ts
+ * import { emptyReadDamage } from "./store_reader.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(emptyReadDamage().gaps, 0);
+ * ```
+ */
+export function emptyReadDamage(): ReadDamage {
+  return {
+    regions: 0,
+    bytes: 0,
+    torn_tails: 0,
+    skipped_segments: 0,
+    bad_file_headers: 0,
+    gaps: 0,
+    gap_records: 0,
+    gap_events: 0,
+    gap_bytes: 0,
+  };
 }
 
 /** Segment file names of `dir`, in segment order. Throws what `Deno.readDirSync` throws. */
@@ -64,27 +94,30 @@ export function segmentFileNames(dir: string): string[] {
  * adds what it skips to `damage`. A segment removed meanwhile by the
  * writer's retention is passed over; a damaged region at the end of the
  * newest segment is left uncounted, as it may be a record being written.
+ * A segment missing between two read ones is counted as a gap.
  *
  * @example Read a store's records
  * ```ts
- * import { readStoreRecords } from "./store_reader.ts";
+ * import { emptyReadDamage, readStoreRecords } from "./store_reader.ts";
  * import { SegmentStore } from "../store/segment_store.ts";
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const store = SegmentStore.open(dir);
  * store.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: { flow_id: "f" } }]);
  * store.close();
- * const damage = { regions: 0, bytes: 0, skipped_segments: 0, bad_file_headers: 0 };
- * const records = [...readStoreRecords(dir, damage)];
+ * const records = [...readStoreRecords(dir, emptyReadDamage())];
  * assert.deepEqual(records.map((r) => [r.flowId, r.eventCount]), [["f", 1]]);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function* readStoreRecords(dir: string, damage: ReadDamage): Generator<StoreRecord> {
   const names = segmentFileNames(dir);
+  const listed = new Set(names.map((name) => parseSegmentFileName(name)!));
   let lastSeq = 0;
+  let after: number | null = null;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
+    const number = parseSegmentFileName(name)!;
     const newest = i === names.length - 1;
     let bytes: Uint8Array;
     try {
@@ -93,23 +126,26 @@ export function* readStoreRecords(dir: string, damage: ReadDamage): Generator<St
       if (error instanceof Deno.errors.NotFound) continue;
       throw error;
     }
-    if (newest && bytes.length < FILE_HEADER_SIZE) continue;
+    if (newest && bytes.length < declaredHeaderSize(bytes)) continue;
     const header = decodeFileHeader(bytes);
     if (header === null) {
       damage.bad_file_headers++;
-    } else if (
-      header.version !== FORMAT_VERSION || header.segment !== parseSegmentFileName(name)
-    ) {
+    } else if (!isReadableVersion(header.version) || header.segment !== number) {
       damage.skipped_segments++;
       continue;
+    } else {
+      const gap = findGap(number, header.link, after, listed, lastSeq);
+      if (gap !== null) countGap(damage, gap);
     }
+    after = number;
     const result = scanRecords(bytes, {
-      start: Math.min(bytes.length, FILE_HEADER_SIZE),
+      start: Math.min(bytes.length, header?.size ?? declaredHeaderSize(bytes)),
       afterSeq: lastSeq,
       countTail: !newest,
     });
     damage.regions += result.damage.regions;
     damage.bytes += result.damage.bytes;
+    damage.torn_tails += result.damage.torn_tail;
     lastSeq = result.lastSeq;
     for (const record of result.records) {
       yield {

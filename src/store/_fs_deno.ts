@@ -9,7 +9,6 @@ const OPEN_OPTIONS: Record<OpenMode, Deno.OpenOptions> = {
   read: { read: true },
   append: { read: true, append: true },
   create: { read: true, append: true, createNew: true },
-  update: { read: true, write: true },
   lock: { read: true, write: true, create: true },
 };
 

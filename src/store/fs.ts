@@ -17,8 +17,6 @@ export type OpenMode =
   | "append"
   /** Like `"append"`, but the file must not exist yet and is created. */
   | "create"
-  /** Read and write anywhere (used to truncate); the file must exist. */
-  | "update"
   /** Read and write, creating the file if missing (used for the lock file). */
   | "lock";
 

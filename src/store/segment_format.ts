@@ -22,22 +22,68 @@
  * a tail the old one leaves torn is found by the record checksums like any
  * other damage (src/ring.ts "Worker restart").
  *
- * ## File header (48 bytes at offset 0)
+ * ## File header (80 bytes at offset 0)
  *
- * | offset | size | field          | value                                                 |
- * | -----: | ---: | -------------- | ----------------------------------------------------- |
- * |      0 |    8 | magic          | `89 46 4C 4F 47 0D 0A 1A` (`"\x89FLOG\r\n\x1A"`)      |
- * |      8 |    2 | format version | u16 = {@linkcode FORMAT_VERSION} (2)                  |
- * |     10 |    2 | header size    | u16 = {@linkcode FILE_HEADER_SIZE} (48)               |
- * |     12 |    4 | reserved       | 0                                                     |
- * |     16 |    8 | segment number | u64, the number in the file name                      |
- * |     24 |    8 | created at     | f64, epoch ms from the store's clock                  |
- * |     32 |    8 | writer id      | 8 random bytes drawn when the writer opened the store |
- * |     40 |    4 | reserved       | 0                                                     |
- * |     44 |    4 | header CRC     | u32 CRC32C (Castagnoli) of bytes 0–43                 |
+ * | offset | size | field           | value                                                    |
+ * | -----: | ---: | --------------- | -------------------------------------------------------- |
+ * |      0 |    8 | magic           | `89 46 4C 4F 47 0D 0A 1A` (`"\x89FLOG\r\n\x1A"`)         |
+ * |      8 |    2 | format version  | u16 = {@linkcode FORMAT_VERSION} (3)                     |
+ * |     10 |    2 | header size     | u16 = {@linkcode FILE_HEADER_SIZE} (80)                  |
+ * |     12 |    4 | reserved        | 0                                                        |
+ * |     16 |    8 | segment number  | u64, the number in the file name                         |
+ * |     24 |    8 | created at      | f64, epoch ms from the store's clock                     |
+ * |     32 |    8 | writer id       | 8 random bytes drawn when the writer opened the store    |
+ * |     40 |    8 | previous        | u64, number of the store's newest segment when this one  |
+ * |        |      |                 | was begun; 0 when there was none                         |
+ * |     48 |    8 | previous bytes  | u64, that segment's size in bytes then                   |
+ * |     56 |    8 | previous events | u64, events in its intact records then                   |
+ * |     64 |    8 | first seq       | u64, the seq this segment's first record gets: the       |
+ * |        |      |                 | store's last seq + 1 when it was begun                   |
+ * |     72 |    4 | reserved        | 0                                                        |
+ * |     76 |    4 | header CRC      | u32 CRC32C (Castagnoli) of bytes 0–75                    |
  *
  * The magic's first byte is not ASCII and its `\r\n\x1A` tail catches newline
- * translation and truncation by text tools, as in PNG.
+ * translation and truncation by text tools, as in PNG. Every version keeps
+ * the first 12 bytes and ends its header with the CRC of the bytes before
+ * it, so a reader tells another version ("unsupported") from damage. When a
+ * header is damaged, its records are read from offset 80 if the header size
+ * field still says 80, else from 48, so no record is skipped.
+ *
+ * ### Version 2 (read, never written)
+ *
+ * Stores written before version 3 have 48-byte headers: bytes 0–39 as above
+ * with version 2 and header size 48, bytes 40–43 reserved (0) and the CRC of
+ * bytes 0–43 at 44. Their records are the same, so a writer appends to a
+ * version 2 segment as to any other; a gap before a version 2 segment cannot
+ * be detected (it names no previous segment).
+ *
+ * ### Gaps
+ *
+ * Segments are removed oldest first, by retention only; a segment missing
+ * between two surviving ones was lost or deleted. A reader walks the segment
+ * files in number order and finds such a gap at segment B when B's header
+ * names a `previous` segment P that is newer than the nearest older segment
+ * A it read (a readable header of version 2 or 3, or a damaged one) and that
+ * was not in the directory listing it walks (a file listed then gone was
+ * removed by retention meanwhile; a listed one it could not read is counted
+ * as damage already). P's bytes and events are B's `previous bytes` and
+ * `previous events`; the records missing are the seqs between the last
+ * record read before B and B's `first seq` (an upper bound: seqs taken by a
+ * failed write, or by damaged records at the end of A, count too). Segment numbers between A and P
+ * may be missing too, or were never used (a segment whose creation failed);
+ * nothing tells which, so their bytes and events are not counted. Removing
+ * the oldest segments, or the newest, leaves no trace: that is what retention
+ * and a store that ended there look like.
+ *
+ * ## Torn tails
+ *
+ * A crash can leave the newest segment ending in part of a record. Readers
+ * take it as a record still being written and do not count it; the next
+ * writer counts it, leaves the bytes as they are and begins a new segment
+ * at once, so from then on every reader finds it at the end of a sealed
+ * segment and counts it as damage (`torn_tail`) until retention removes the
+ * segment. Nothing but that new segment is written, so a crash at any point
+ * of the recovery leaves the evidence in place.
  *
  * ## Record (48 + flow_len + payload_len bytes; records follow the header back to back)
  *
@@ -100,10 +146,16 @@
 import CRC32C from "crc-32/crc32c.js";
 
 /** Format version written in every file header. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** Bytes of the file header. */
-export const FILE_HEADER_SIZE = 48;
+export const FILE_HEADER_SIZE = 80;
+
+/** The previous format version, still read ("Version 2"). */
+export const FORMAT_VERSION_2 = 2;
+
+/** Bytes of a version 2 file header. */
+export const FILE_HEADER_SIZE_V2 = 48;
 
 /** First 8 bytes of every segment file. */
 export const FILE_MAGIC: Readonly<Uint8Array> = Uint8Array.of(
@@ -125,8 +177,15 @@ export const FILE_HEADER = {
   segment: 16,
   createdMs: 24,
   writerId: 32,
-  crc: 44,
+  previous: 40,
+  previousBytes: 48,
+  previousEvents: 56,
+  firstSeq: 64,
+  crc: 76,
 } as const;
+
+/** Largest header size a file of an unknown version may declare and still be recognized. */
+const MAX_FILE_HEADER_SIZE = 4096;
 
 /** Bytes of the writer id in the file header. */
 export const WRITER_ID_SIZE = 8;
@@ -236,32 +295,56 @@ export function isFlowId(value: unknown): value is string {
   return typeof value === "string" && value.length <= MAX_FLOW_ID_LENGTH && value.isWellFormed();
 }
 
+/**
+ * Where a segment stands in the store's history, from its header (version
+ * 3): what a reader needs to find a gap before it ("Gaps").
+ */
+export interface SegmentLink {
+  /** Number of the store's newest segment when this one was begun (0: there was none). */
+  previous: number;
+  /** That segment's size in bytes then. */
+  previousBytes: number;
+  /** Events in its intact records then. */
+  previousEvents: number;
+  /** Sequence number this segment's first record gets (the store's last one + 1). */
+  firstSeq: number;
+}
+
 /** The fields of a segment file header. */
 export interface FileHeader {
   /** Format version. */
   version: number;
+  /** Bytes of the header: records start here. */
+  size: number;
   /** Segment number. */
   segment: number;
   /** Creation time, epoch ms. */
   createdMs: number;
   /** Id of the writer that created the segment. */
   writerId: Uint8Array;
+  /** The segment's place in the store's history; null in a header of version 2 or an unknown one. */
+  link: SegmentLink | null;
 }
 
 /**
- * Encodes a file header.
+ * Encodes a file header of the current version.
  *
  * @example Encode and decode a header
  * ```ts
  * import { decodeFileHeader, encodeFileHeader, FILE_HEADER_SIZE } from "./segment_format.ts";
  * import assert from "node:assert/strict";
- * const bytes = encodeFileHeader({ segment: 3, createdMs: 1_700_000_000_000, writerId: new Uint8Array(8) });
+ * const bytes = encodeFileHeader({
+ *   segment: 3,
+ *   createdMs: 1_700_000_000_000,
+ *   writerId: new Uint8Array(8),
+ *   link: { previous: 2, previousBytes: 4096, previousEvents: 81, firstSeq: 41 },
+ * });
  * assert.equal(bytes.length, FILE_HEADER_SIZE);
- * assert.equal(decodeFileHeader(bytes)?.segment, 3);
+ * assert.equal(decodeFileHeader(bytes)?.link?.previous, 2);
  * ```
  */
 export function encodeFileHeader(
-  header: { segment: number; createdMs: number; writerId: Uint8Array },
+  header: { segment: number; createdMs: number; writerId: Uint8Array; link: SegmentLink },
 ): Uint8Array {
   const bytes = new Uint8Array(FILE_HEADER_SIZE);
   const view = new DataView(bytes.buffer);
@@ -271,42 +354,113 @@ export function encodeFileHeader(
   setU64(view, FILE_HEADER.segment, header.segment);
   view.setFloat64(FILE_HEADER.createdMs, header.createdMs, true);
   bytes.set(header.writerId.subarray(0, WRITER_ID_SIZE), FILE_HEADER.writerId);
+  const { link } = header;
+  setU64(view, FILE_HEADER.previous, link.previous);
+  setU64(view, FILE_HEADER.previousBytes, link.previousBytes);
+  setU64(view, FILE_HEADER.previousEvents, link.previousEvents);
+  setU64(view, FILE_HEADER.firstSeq, link.firstSeq);
   view.setUint32(FILE_HEADER.crc, crc32c(bytes.subarray(0, FILE_HEADER.crc)), true);
   return bytes;
 }
 
 /**
+ * Returns true for the format versions this module reads: the current one
+ * and version 2.
+ *
+ * @example
+ * ```ts
+ * import { isReadableVersion } from "./segment_format.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isReadableVersion(2) && isReadableVersion(3));
+ * assert.ok(!isReadableVersion(1));
+ * ```
+ */
+export function isReadableVersion(version: number): boolean {
+  return version === FORMAT_VERSION || version === FORMAT_VERSION_2;
+}
+
+/**
+ * The header size a segment file's first bytes declare, for where its
+ * records start when the header itself is damaged (or not fully written):
+ * the size at offset 10 when it is the size of a readable version, else the
+ * smallest one, so no record is ever skipped.
+ *
+ * @example
+ * ```ts
+ * import { declaredHeaderSize } from "./segment_format.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(declaredHeaderSize(new Uint8Array(3)), 48);
+ * ```
+ */
+export function declaredHeaderSize(bytes: Uint8Array): number {
+  if (bytes.length >= 12) {
+    const size = bytes[FILE_HEADER.headerSize]! | (bytes[FILE_HEADER.headerSize + 1]! << 8);
+    if (size === FILE_HEADER_SIZE) return FILE_HEADER_SIZE;
+  }
+  return FILE_HEADER_SIZE_V2;
+}
+
+/**
  * Decodes a file header, or returns `null` when the bytes are not an intact
- * one (short, wrong magic, wrong size field or CRC mismatch). A header of
- * another format version decodes, so the caller can tell "unsupported" from
+ * one (short, wrong magic, a size field that does not fit the version, CRC
+ * mismatch). A header of an unknown version decodes (with `link` null) when
+ * its own size and CRC check out, so the caller can tell "unsupported" from
  * "damaged".
  *
  * @example Reject a damaged header
  * ```ts
  * import { decodeFileHeader, encodeFileHeader } from "./segment_format.ts";
  * import assert from "node:assert/strict";
- * const bytes = encodeFileHeader({ segment: 1, createdMs: 0, writerId: new Uint8Array(8) });
+ * const link = { previous: 0, previousBytes: 0, previousEvents: 0, firstSeq: 1 };
+ * const bytes = encodeFileHeader({ segment: 1, createdMs: 0, writerId: new Uint8Array(8), link });
  * bytes[20]! ^= 1;
  * assert.equal(decodeFileHeader(bytes), null);
  * ```
  */
 export function decodeFileHeader(bytes: Uint8Array): FileHeader | null {
-  if (bytes.length < FILE_HEADER_SIZE) return null;
+  if (bytes.length < FILE_HEADER_SIZE_V2) return null;
   for (let i = 0; i < FILE_MAGIC.length; i++) {
     if (bytes[i] !== FILE_MAGIC[i]) return null;
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, FILE_HEADER_SIZE);
-  if (view.getUint16(FILE_HEADER.headerSize, true) !== FILE_HEADER_SIZE) return null;
-  if (view.getUint32(FILE_HEADER.crc, true) !== crc32c(bytes.subarray(0, FILE_HEADER.crc))) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint16(FILE_HEADER.version, true);
+  const size = view.getUint16(FILE_HEADER.headerSize, true);
+  const expected = version === FORMAT_VERSION
+    ? FILE_HEADER_SIZE
+    : version === FORMAT_VERSION_2
+    ? FILE_HEADER_SIZE_V2
+    : null;
+  if (expected === null) {
+    if (size < FILE_HEADER_SIZE_V2 || size > MAX_FILE_HEADER_SIZE || size % 4 !== 0) return null;
+  } else if (size !== expected) {
     return null;
   }
+  if (bytes.length < size) return null;
+  if (view.getUint32(size - 4, true) !== crc32c(bytes.subarray(0, size - 4))) return null;
   const segment = getU64(view, FILE_HEADER.segment);
   if (segment < 0) return null;
+  let link: SegmentLink | null = null;
+  if (version === FORMAT_VERSION) {
+    link = {
+      previous: getU64(view, FILE_HEADER.previous),
+      previousBytes: getU64(view, FILE_HEADER.previousBytes),
+      previousEvents: getU64(view, FILE_HEADER.previousEvents),
+      firstSeq: getU64(view, FILE_HEADER.firstSeq),
+    };
+    // Out-of-range fields under a matching CRC mean a writer bug: the header is not trusted.
+    if (
+      link.previous < 0 || link.previousBytes < 0 || link.previousEvents < 0 || link.firstSeq < 1
+    ) {
+      return null;
+    }
+  }
   return {
-    version: view.getUint16(FILE_HEADER.version, true),
+    version,
+    size,
     segment,
     createdMs: view.getFloat64(FILE_HEADER.createdMs, true),
     writerId: bytes.slice(FILE_HEADER.writerId, FILE_HEADER.writerId + WRITER_ID_SIZE),
+    link,
   };
 }
 

@@ -23,12 +23,14 @@ import {
   type ScanDamage,
   scanRecords,
 } from "./record_scanner.ts";
+import { countGap, findGap, type GapCounts } from "./segment_gaps.ts";
 import {
+  declaredHeaderSize,
   decodeFileHeader,
   encodeFileHeader,
   FILE_HEADER_SIZE,
-  FORMAT_VERSION,
   isFlowId,
+  isReadableVersion,
   LOCK_FILE_NAME,
   parseSegmentFileName,
   segmentFileName,
@@ -74,10 +76,12 @@ export interface SegmentStoreOptions {
    */
   lockHeld?: boolean;
   /**
-   * Append to the newest segment, after cutting a torn tail off it. With
-   * `false` the newest segment is left exactly as it is and the first append
-   * begins a new one: for a writer that replaces one of the same process
-   * that may still be writing (src/ring.ts "Worker restart").
+   * Append to the newest segment, unless it ends in damage (a torn tail):
+   * then that segment is left as it is, so the damage stays counted, and a
+   * new one is begun at once (segment_format.ts "Torn tails"). With `false`
+   * the newest segment is left exactly as it is and the first append begins
+   * a new one: for a writer that replaces one of the same process that may
+   * still be writing (src/ring.ts "Worker restart").
    * @default {true}
    */
   appendToLast?: boolean;
@@ -131,9 +135,13 @@ export interface BacklogCounts {
   bytes: number;
 }
 
-/** Damage found in the store's files, by this instance (at open and by `refresh()` or reads). */
-export interface StoreDamage extends ScanDamage {
-  /** Segment files whose 48-byte header is damaged (their records are still read). */
+/**
+ * Damage found in the store's files, by this instance (at open and by
+ * `refresh()` or reads); the gap counts are segments missing between
+ * surviving ones (segment_format.ts "Gaps").
+ */
+export interface StoreDamage extends ScanDamage, GapCounts {
+  /** Segment files whose header is damaged (their records are still read). */
   bad_file_header: number;
   /** Segment files whose header names another segment number: copies, ignored. */
   duplicate_segments: number;
@@ -243,6 +251,10 @@ export class SegmentStore {
     duplicate_segments: 0,
     unsupported_segments: 0,
     read_failures: 0,
+    gaps: 0,
+    gap_records: 0,
+    gap_events: 0,
+    gap_bytes: 0,
   };
   readonly #evicted: EvictionCounts = { segments: 0, records: 0, events: 0, bytes: 0 };
   readonly #writerId = crypto.getRandomValues(new Uint8Array(WRITER_ID_SIZE));
@@ -272,9 +284,9 @@ export class SegmentStore {
 
   /**
    * Opens (creating if needed) the store in `dir`. A writer takes the
-   * directory's lock, reads every segment, cuts a torn tail off the last one
-   * and applies retention. A second writer on the same directory gets a
-   * {@linkcode StoreLockedError}.
+   * directory's lock, reads every segment, begins a new segment when the
+   * last one ends in a torn tail, and applies retention. A second writer on
+   * the same directory gets a {@linkcode StoreLockedError}.
    *
    * Throws a `TypeError`/`RangeError` for invalid options.
    *
@@ -420,7 +432,9 @@ export class SegmentStore {
     const last = this.#index.segments.at(-1);
     const newer = numbers.filter((n) => n > this.#maxFileNumber);
     if (last !== undefined) this.#scanTail(last, newer.length === 0);
-    for (let i = 0; i < newer.length; i++) this.#loadSegment(newer[i]!, i === newer.length - 1);
+    for (let i = 0; i < newer.length; i++) {
+      this.#loadSegment(newer[i]!, i === newer.length - 1, present);
+    }
   }
 
   /**
@@ -774,15 +788,19 @@ export class SegmentStore {
       }
     }
     const numbers = this.#listSegmentNumbers();
+    const listed = new Set(numbers);
     for (let i = 0; i < numbers.length; i++) {
-      this.#loadSegment(numbers[i]!, i === numbers.length - 1);
+      this.#loadSegment(numbers[i]!, i === numbers.length - 1, listed);
     }
     if (readOnly) return;
     const last = this.#options.appendToLast ? this.#index.segments.at(-1) : undefined;
-    if (last !== undefined && last.appendable && last.scannedEnd < last.size) {
-      this.#truncateTail(last);
-    }
-    if (last !== undefined && last.appendable && last.size < this.#options.segmentBytes) {
+    if (last !== undefined && last.scannedEnd < last.size) {
+      // Cutting the torn tail would erase the only trace of the loss; sealed
+      // behind a new segment it is counted by every reader from now on.
+      this.#beginAfterTornTail();
+    } else if (
+      last !== undefined && last.appendable && last.size < this.#options.segmentBytes
+    ) {
       try {
         last.file = this.#fs.open(last.path, "append");
       } catch (error) {
@@ -811,8 +829,11 @@ export class SegmentStore {
     return numbers.sort((a, b) => a - b);
   }
 
-  /** Reads and indexes a whole segment file; `last` says whether it is the newest one. */
-  #loadSegment(number: number, last: boolean): void {
+  /**
+   * Reads and indexes a whole segment file; `last` says whether it is the
+   * newest one, `listed` holds the numbers of the listing being walked.
+   */
+  #loadSegment(number: number, last: boolean, listed: ReadonlySet<number>): void {
     const path = this.#fs.join(this.#dir, segmentFileName(number));
     let bytes: Uint8Array;
     try {
@@ -822,7 +843,7 @@ export class SegmentStore {
       if (this.#options.readOnly && this.#fs.isNotFound(error)) return;
       throw error;
     }
-    if (last && bytes.length < FILE_HEADER_SIZE) {
+    if (last && bytes.length < declaredHeaderSize(bytes)) {
       // The newest segment has not got its header yet: a reader looks again at
       // the next refresh(); a writer removes what a crash during creation left.
       if (this.#options.readOnly) return;
@@ -838,17 +859,22 @@ export class SegmentStore {
     }
     if (number > this.#maxFileNumber) this.#maxFileNumber = number;
     const header = decodeFileHeader(bytes);
-    let start = FILE_HEADER_SIZE;
+    let start: number;
     if (header === null) {
+      start = Math.min(bytes.length, declaredHeaderSize(bytes));
       this.#damage.bad_file_header++;
-      this.#damage.bytes += Math.min(bytes.length, FILE_HEADER_SIZE);
-      start = Math.min(bytes.length, FILE_HEADER_SIZE);
-    } else if (header.version !== FORMAT_VERSION) {
+      this.#damage.bytes += start;
+    } else if (!isReadableVersion(header.version)) {
       this.#damage.unsupported_segments++;
       return;
     } else if (header.segment !== number) {
       this.#damage.duplicate_segments++;
       return;
+    } else {
+      start = header.size;
+      const after = this.#index.segments.at(-1)?.number ?? null;
+      const gap = findGap(number, header.link, after, listed, this.#lastSeq);
+      if (gap !== null) countGap(this.#damage, gap);
     }
     const result = scanRecords(bytes, {
       start,
@@ -896,22 +922,6 @@ export class SegmentStore {
     this.#lastSeq = result.lastSeq;
     segment.size = size;
     segment.scannedEnd = last ? base + result.validEnd : base + bytes.length;
-  }
-
-  #truncateTail(segment: SegmentEntry): void {
-    let file: StoreFile | null = null;
-    try {
-      file = this.#fs.open(segment.path, "update");
-      file.truncate(segment.scannedEnd);
-      segment.size = segment.scannedEnd;
-    } catch (error) {
-      throw new StoreWriteError(
-        `Could not cut the damaged tail off ${segment.path}; check the permissions of ${this.#dir}`,
-        error,
-      );
-    } finally {
-      file?.close();
-    }
   }
 
   /** Reader: drops a segment whose file is gone (removed by the writer's retention). */
@@ -983,7 +993,8 @@ export class SegmentStore {
   }
 
   #createSegment(now: number): SegmentEntry {
-    const number = Math.max(this.#maxFileNumber, this.#index.segments.at(-1)?.number ?? 0) + 1;
+    const previous = this.#index.segments.at(-1);
+    const number = Math.max(this.#maxFileNumber, previous?.number ?? 0) + 1;
     const path = this.#fs.join(this.#dir, segmentFileName(number));
     // Taken even if creation fails, so the next attempt never collides with a leftover file.
     this.#maxFileNumber = number;
@@ -991,7 +1002,17 @@ export class SegmentStore {
     let file: StoreFile | null = null;
     try {
       file = this.#fs.open(path, "create");
-      file.write(encodeFileHeader({ segment: number, createdMs: now, writerId: this.#writerId }));
+      file.write(encodeFileHeader({
+        segment: number,
+        createdMs: now,
+        writerId: this.#writerId,
+        link: {
+          previous: previous?.number ?? 0,
+          previousBytes: previous?.size ?? 0,
+          previousEvents: previous?.events ?? 0,
+          firstSeq: this.#lastSeq + 1,
+        },
+      }));
     } catch (error) {
       file?.close();
       if (file !== null) this.#removeQuietly(path);
@@ -1009,6 +1030,19 @@ export class SegmentStore {
     this.#lastWriteMs.set(segment, now);
     this.#active = segment;
     return segment;
+  }
+
+  /**
+   * Begins a new segment after a newest one that ends in damage (at open).
+   * When that fails (a full disk, say), the first append tries again and
+   * throws the error to its caller, so nothing is hidden by waiting.
+   */
+  #beginAfterTornTail(): void {
+    try {
+      this.#createSegment(this.#openedMs);
+    } catch (error) {
+      if (!(error instanceof StoreWriteError)) throw error;
+    }
   }
 
   /** Removes a segment file whose creation failed; a file left behind is counted as damage at the next open. */

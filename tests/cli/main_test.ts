@@ -3,7 +3,7 @@
  * the real logger, including a damaged copy.
  */
 import assert from "node:assert/strict";
-import { readStoreRecords } from "../../src/export/store_reader.ts";
+import { emptyReadDamage, readStoreRecords } from "../../src/export/store_reader.ts";
 import { flowStoreEvents, writeFlowStore } from "../support/flow_store.ts";
 import { cli, oneLine } from "./_run.ts";
 
@@ -184,12 +184,7 @@ Deno.test("main() runs every command on a store written by the logger", async (t
 
     await t.step("a damaged store is verified precisely and read around", async () => {
       await copyDir(dir, damaged);
-      const records = [...readStoreRecords(damaged, {
-        regions: 0,
-        bytes: 0,
-        skipped_segments: 0,
-        bad_file_headers: 0,
-      })];
+      const records = [...readStoreRecords(damaged, emptyReadDamage())];
       const victim = records[Math.floor(records.length / 2)]!;
       const size = 48 + new TextEncoder().encode(victim.flowId ?? "").length +
         victim.payload.length;

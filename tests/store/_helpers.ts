@@ -189,3 +189,18 @@ export async function writeDamagedSegments(dir: string, count: number): Promise<
   }
   return total;
 }
+
+/**
+ * A store of format version 2 in `fixtures/store_v2/`, written by the
+ * previous writer (commit 10430a2, segmentBytes 400): 4 segments of 3
+ * one-event records, events n = 0..11 of flows f0 and f1 (seq n + 1, every
+ * fifth an error).
+ */
+export const V2_STORE = new URL("./fixtures/store_v2/", import.meta.url).pathname;
+
+/** Copies the version 2 store into `dir`. */
+export function copyV2Store(dir: string): void {
+  for (const entry of Deno.readDirSync(V2_STORE)) {
+    Deno.copyFileSync(`${V2_STORE}${entry.name}`, `${dir}/${entry.name}`);
+  }
+}

@@ -4,16 +4,20 @@ import { SEVERITY } from "../../src/level.ts";
 import { packEvents, unpackEvents } from "../../src/store/payload_codec.ts";
 import {
   crc32c,
+  declaredHeaderSize,
   decodeFileHeader,
   encodeFileHeader,
   EXT_NEGATIVE_ZERO,
   EXT_OWN_PROTO_KEY,
   FILE_HEADER,
   FILE_HEADER_SIZE,
+  FILE_HEADER_SIZE_V2,
   FILE_MAGIC,
   FLAG_HAS_FLOW,
   FORMAT_VERSION,
+  FORMAT_VERSION_2,
   isFlowId,
+  isReadableVersion,
   LOCK_FILE_NAME,
   MAX_FLOW_ID_BYTES,
   MAX_FLOW_ID_LENGTH,
@@ -33,8 +37,10 @@ function hex(bytes: Uint8Array): string {
 }
 
 Deno.test("segment format constants are pinned", () => {
-  assert.equal(FORMAT_VERSION, 2);
-  assert.equal(FILE_HEADER_SIZE, 48);
+  assert.equal(FORMAT_VERSION, 3);
+  assert.equal(FILE_HEADER_SIZE, 80);
+  assert.equal(FORMAT_VERSION_2, 2);
+  assert.equal(FILE_HEADER_SIZE_V2, 48);
   assert.equal(hex(FILE_MAGIC), "89 46 4c 4f 47 0d 0a 1a");
   assert.deepEqual(FILE_HEADER, {
     magic: 0,
@@ -43,7 +49,11 @@ Deno.test("segment format constants are pinned", () => {
     segment: 16,
     createdMs: 24,
     writerId: 32,
-    crc: 44,
+    previous: 40,
+    previousBytes: 48,
+    previousEvents: 56,
+    firstSeq: 64,
+    crc: 76,
   });
   assert.equal(RECORD_MAGIC, 0x9a0bf7c1);
   assert.equal(RECORD_HEADER_SIZE, 48);
@@ -72,35 +82,106 @@ Deno.test("segment format constants are pinned", () => {
   assert.equal(SEVERITY.error, 17);
 });
 
+const LINK = { previous: 0x1233, previousBytes: 4096, previousEvents: 81, firstSeq: 41 };
+
 Deno.test("encodeFileHeader() writes the documented bytes", () => {
   const bytes = encodeFileHeader({
     segment: 0x1234,
     createdMs: 1_700_000_000_000,
     writerId: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+    link: LINK,
   });
   assert.equal(
     hex(bytes),
-    "89 46 4c 4f 47 0d 0a 1a 02 00 30 00 00 00 00 00 34 12 00 00 00 00 00 00 " +
-      "00 00 80 56 fe bc 78 42 01 02 03 04 05 06 07 08 00 00 00 00 0e 03 9f e5",
+    [
+      // magic, version 3, header size 80, reserved
+      "89 46 4c 4f 47 0d 0a 1a 03 00 50 00 00 00 00 00",
+      // segment 0x1234, created at 1.7e12 ms, writer id
+      "34 12 00 00 00 00 00 00 00 00 80 56 fe bc 78 42 01 02 03 04 05 06 07 08",
+      // previous 0x1233, its 4096 bytes and 81 events, first seq 41
+      "33 12 00 00 00 00 00 00 00 10 00 00 00 00 00 00",
+      "51 00 00 00 00 00 00 00 29 00 00 00 00 00 00 00",
+      // reserved, CRC
+      "00 00 00 00 b3 6f 02 7e",
+    ].join(" "),
   );
   const view = new DataView(bytes.buffer);
-  assert.equal(view.getUint32(44, true), CRC32C.buf(bytes.subarray(0, 44)) >>> 0);
+  assert.equal(view.getUint32(76, true), CRC32C.buf(bytes.subarray(0, 76)) >>> 0);
   assert.deepEqual(decodeFileHeader(bytes), {
-    version: 2,
+    version: 3,
+    size: 80,
     segment: 0x1234,
     createdMs: 1_700_000_000_000,
     writerId: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+    link: LINK,
   });
 });
 
-Deno.test("decodeFileHeader() rejects every single flipped bit and a short header", () => {
-  const bytes = encodeFileHeader({ segment: 7, createdMs: 5, writerId: new Uint8Array(8) });
-  for (let bit = 0; bit < FILE_HEADER_SIZE * 8; bit++) {
-    const copy = bytes.slice();
-    copy[bit >> 3]! ^= 1 << (bit & 7);
-    assert.equal(decodeFileHeader(copy), null, `bit ${bit}`);
+/** A version 2 header as the previous writer wrote it (its golden bytes). */
+const V2_HEADER = Uint8Array.from(
+  (
+    "89 46 4c 4f 47 0d 0a 1a 02 00 30 00 00 00 00 00 34 12 00 00 00 00 00 00 " +
+    "00 00 80 56 fe bc 78 42 01 02 03 04 05 06 07 08 00 00 00 00 0e 03 9f e5"
+  ).split(" "),
+  (b) => parseInt(b, 16),
+);
+
+Deno.test("decodeFileHeader() reads a version 2 header, without a link", () => {
+  assert.deepEqual(decodeFileHeader(V2_HEADER), {
+    version: 2,
+    size: 48,
+    segment: 0x1234,
+    createdMs: 1_700_000_000_000,
+    writerId: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+    link: null,
+  });
+  assert.ok(isReadableVersion(2) && isReadableVersion(3) && !isReadableVersion(4));
+});
+
+Deno.test("decodeFileHeader() rejects every single flipped bit and a short header, of both versions", () => {
+  const v3 = encodeFileHeader({
+    segment: 7,
+    createdMs: 5,
+    writerId: new Uint8Array(8),
+    link: LINK,
+  });
+  for (const bytes of [v3, V2_HEADER]) {
+    for (let bit = 0; bit < bytes.length * 8; bit++) {
+      const copy = bytes.slice();
+      copy[bit >> 3]! ^= 1 << (bit & 7);
+      assert.equal(decodeFileHeader(copy), null, `version ${bytes[8]} bit ${bit}`);
+    }
+    assert.equal(decodeFileHeader(bytes.subarray(0, bytes.length - 1)), null);
   }
-  assert.equal(decodeFileHeader(bytes.subarray(0, 47)), null);
+});
+
+Deno.test("decodeFileHeader() decodes a header of an unknown version, so it is told from damage", () => {
+  const bytes = new Uint8Array(64);
+  bytes.set(FILE_MAGIC);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(8, 9, true);
+  view.setUint16(10, 64, true);
+  view.setUint32(60, crc32c(bytes.subarray(0, 60)), true);
+  assert.deepEqual(decodeFileHeader(bytes)?.version, 9);
+  assert.equal(decodeFileHeader(bytes)?.link, null);
+  view.setUint16(10, 80, true); // a version 3 size under another version: its CRC is elsewhere
+  assert.equal(decodeFileHeader(bytes), null);
+});
+
+Deno.test("declaredHeaderSize() gives where records start, never past a record", () => {
+  const v3 = encodeFileHeader({
+    segment: 7,
+    createdMs: 5,
+    writerId: new Uint8Array(8),
+    link: LINK,
+  });
+  assert.equal(declaredHeaderSize(v3), 80);
+  assert.equal(declaredHeaderSize(v3.subarray(0, 12)), 80);
+  assert.equal(declaredHeaderSize(v3.subarray(0, 11)), 48);
+  assert.equal(declaredHeaderSize(V2_HEADER), 48);
+  const damaged = v3.slice();
+  damaged[10] = 0x77;
+  assert.equal(declaredHeaderSize(damaged), 48);
 });
 
 Deno.test("writeRecord() writes the golden bytes of a tiny record", () => {

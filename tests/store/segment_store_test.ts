@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { LogEvent } from "../../src/event.ts";
 import { StoreLockedError, StoreStateError, StoreWriteError } from "../../src/store/errors.ts";
 import { lockStoreDir, SegmentStore } from "../../src/store/segment_store.ts";
+import { FILE_HEADER_SIZE } from "../../src/store/segment_format.ts";
 import {
   flowEvents,
   makeEvent,
@@ -68,7 +69,7 @@ Deno.test("SegmentStore.append() writes a batch's records with one write call", 
     const segmentWrites = log.writes.slice(headerWrites).filter((w) => w.path.endsWith(".flog"));
     // The first append creates the segment (its header is one write), then one write for the batch.
     assert.equal(segmentWrites.length, 2);
-    assert.equal(segmentWrites[0]!.bytes, 48);
+    assert.equal(segmentWrites[0]!.bytes, FILE_HEADER_SIZE);
     assert.equal(store.stats().records, 3);
     assert.equal(store.stats().events, 10);
     store.append(flowEvents("a", 11, 12));
@@ -284,7 +285,7 @@ Deno.test("SegmentStore.open() with appendToLast: false leaves the newest segmen
     assert.equal(segmentFiles(dir).length, 2);
     assert.deepEqual(allEvents(second).map((e) => e.event), ["one", "two"]);
     second.close();
-    // The default cuts the torn tail and appends to the newest segment.
+    // The default appends to the newest segment, which ends intact.
     const third = SegmentStore.open(dir);
     third.append([makeEvent(3, {}, { event: "three" })]);
     assert.equal(segmentFiles(dir).length, 2);
