@@ -31,6 +31,12 @@ export interface WorkerInit {
    * without taking it (src/store/segment_format.ts "The lock").
    */
   lockHeld?: boolean;
+  /**
+   * Where a worker whose store cannot open writes why, before it stores
+   * `STATE` = failed, for a synchronous flush at exit (src/supervisor.ts
+   * `reportStartFailure`); shared memory only.
+   */
+  failure?: SharedArrayBuffer;
   /** True for the SharedArrayBuffer transport: run the drain loop. */
   shared: boolean;
   /** Console output and metrics fed from persisted events. */
