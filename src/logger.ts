@@ -358,6 +358,7 @@ export class Core {
     transport.bindingsSource = () => this.handOverBindings();
     transport.publishCounters = () => this.producer.publish(this.#emitted, this.#dropped);
     transport.stopProducing = () => this.close();
+    transport.settleDrops = () => this.settleDrops();
     // The sab transport's unload spill looks definitions up here (src/sab_spill.ts).
     transport.definitions = (id) => this.#kept.get(id) ?? this.#keptBefore.get(id);
   }

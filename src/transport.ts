@@ -122,6 +122,11 @@ export interface Transport {
   publishCounters?: (() => void) | undefined;
   /** Set by the front end: drops (and counts) every later log call; the worker was given up. */
   stopProducing?: (() => void) | undefined;
+  /**
+   * Set by the front end: writes the `log.dropped` record of an open drop
+   * burst; false when the ring has no room for it yet.
+   */
+  settleDrops?: (() => boolean) | undefined;
   /** Set by the logger: a child's bindings definition by id (the `sab` unload spill needs it). */
   definitions?: (id: number) => DefinitionRecord | undefined;
   close(): Promise<void>;
@@ -154,6 +159,22 @@ export class LoggerClosedError extends Error {
 // A message written as one stderr line.
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ");
+}
+
+/**
+ * The exit flush of a transport whose `flushSync` stores everything on this
+ * thread's ring before it returns: the exact counters and the `log.dropped`
+ * record of the drop burst still open go with the last events, so the store
+ * holds `events + dropped counts = emitted`. When the ring is too full for
+ * that record, a first flush makes room for it.
+ */
+function flushAtExit(transport: Transport, flushSync: () => void): void {
+  transport.publishCounters?.();
+  if (transport.settleDrops?.() === false) {
+    flushSync();
+    transport.settleDrops();
+  }
+  flushSync();
 }
 
 function newInstanceId(): string {
@@ -287,7 +308,7 @@ class WorkerTransport implements Transport {
     this.#spill = spill;
     this.#removeExitHook = config.exitHooks
       ? runtime.addExitHook(
-        () => this.#flushSync(),
+        () => flushAtExit(this, () => this.#flushSync()),
         spill === null ? undefined : () => this.#spillBatch(spill),
       )
       : () => {};
@@ -440,6 +461,7 @@ class WorkerTransport implements Transport {
 
   /** Set by the front end: every later log call is dropped and counted (see #giveUp). */
   stopProducing: (() => void) | undefined = undefined;
+  settleDrops: (() => boolean) | undefined = undefined;
   #handedOver: { bytes: Uint8Array; head: number } | null = null;
   publishCounters: (() => void) | undefined = undefined;
 
@@ -923,6 +945,8 @@ class InlineTransport implements Transport {
   #closed = false;
   #failure: Error | null = null;
   readonly #removeExitHook: () => void;
+  publishCounters: (() => void) | undefined = undefined;
+  settleDrops: (() => boolean) | undefined = undefined;
 
   constructor(config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>) {
     // The store first: where none can be opened (browsers), nothing else is built.
@@ -949,7 +973,9 @@ class InlineTransport implements Transport {
     // The consumer "sleeps" until the first write; a write then schedules one drain.
     Atomics.store(this.#control, SLEEPING, 1);
     this.producer.onWake = () => this.#schedule();
-    this.#removeExitHook = config.exitHooks ? runtime.addExitHook(() => this.#drain()) : () => {};
+    this.#removeExitHook = config.exitHooks
+      ? runtime.addExitHook(() => flushAtExit(this, () => this.#drain()))
+      : () => {};
   }
 
   #schedule(): void {
