@@ -175,6 +175,81 @@ for (const [mode, transport] of [...EXIT_MODES.map((m) => [m, "auto"]), ["exit",
   });
 }
 
+const appSignalFixture = new URL("./fixtures/app_signal.ts", import.meta.url).pathname;
+
+/** Runs app_signal.ts, sends `signal` once it is ready; returns its exit code, output and events. */
+async function runAppSignal(
+  signal: "SIGINT" | "SIGTERM",
+  how: "after" | "before" | "process.on" | "removed" | "process.off",
+): Promise<{ code: number; stdout: string; events: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: `flightlog-app-signal-${how}-` });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        appSignalFixture,
+        dir,
+        signal,
+        how,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    // A hang fails the test instead of blocking the suite.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const reader = child.stdout.getReader();
+    let stdout = "";
+    while (!stdout.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stdout += new TextDecoder().decode(value);
+    }
+    child.kill(signal);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stdout += new TextDecoder().decode(value);
+    }
+    const { code } = await child.status;
+    clearTimeout(killer);
+    const log = createLogger({ dir, transport: "inline", exitHooks: false });
+    const events = (await allEvents(log, "*")).map((e) => e.event);
+    await log.close();
+    return { code, stdout, events };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  const code = signal === "SIGINT" ? 130 : 143;
+  for (const how of ["after", "before", "process.on"] as const) {
+    const label = how === "process.on" ? "process.on()" : `${how} createLogger()`;
+    Deno.test(`${signal} with the application's own listener (${label}): the application's graceful shutdown runs and decides the exit, every event on disk`, async () => {
+      const r = await runAppSignal(signal, how);
+      assert.match(r.stdout, /graceful shutdown done/);
+      assert.equal(r.code, 0);
+      assert.equal(r.events.filter((e) => e === "tick").length, 1000);
+      assert.deepEqual(r.events.filter((e) => e.startsWith("shutdown_")), [
+        "shutdown_begin",
+        "shutdown_end",
+      ]);
+    });
+  }
+
+  for (const how of ["removed", "process.off"] as const) {
+    Deno.test(`${signal} after the application removed its listener (${how}): flightlog flushes and exits with ${code}`, async () => {
+      const r = await runAppSignal(signal, how);
+      assert.equal(r.code, code);
+      assert.doesNotMatch(r.stdout, /graceful/);
+      assert.equal(r.events.filter((e) => e === "tick").length, 1000);
+    });
+  }
+}
+
 Deno.test("a dead worker: flush() rejects with the reason and the process still exits at once", async () => {
   const notADir = await Deno.makeTempFile({ prefix: "flightlog-not-a-dir-" });
   try {
