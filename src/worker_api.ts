@@ -58,7 +58,8 @@ export interface WorkerApi {
     emitted: number,
     dropped: number,
   ): { persisted: number; internal: number; lost: number };
-  flush(durable: boolean): void;
+  /** Drains and stores every ring; resolves once the uplink's backlog counts it too. */
+  flush(durable: boolean): void | Promise<void>;
   query(filter: QueryFilter): QueryPage;
   /** A flow log, or (browser worker) its packed payloads for the caller to unpack. */
   getFlowLog(flowId: string): FlowLog | PackedFlowLog;

@@ -132,7 +132,13 @@ export function serveWorker(init: WorkerInit): WorkerApi {
     },
     addRing: (producer, buffer) => live().addRing(producer, buffer),
     ingest: (producer, bytes, emitted, dropped) => live().ingest(producer, bytes, emitted, dropped),
-    flush: (durable) => live().flush(durable),
+    flush: async (durable) => {
+      live().flush(durable);
+      // The backlog counted at the end of the uplink's last step misses what
+      // this flush stored. A failed count leaves the flush good: the uplink's
+      // own loop meets the same store read again and retries it.
+      await uplink?.refreshBacklog().catch(() => {});
+    },
     query: (filter) => live().query(filter),
     getFlowLog: (flowId) => live().getFlowLog(flowId),
     stats: () => live().stats(),
