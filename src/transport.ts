@@ -308,7 +308,11 @@ class WorkerTransport implements Transport {
     this.#spill = spill;
     this.#removeExitHook = config.exitHooks
       ? runtime.addExitHook(
-        () => flushAtExit(this, () => this.#flushSync()),
+        () => {
+          // One bound for the exit, even when the open drop burst's record needs two flushes.
+          const deadline = performance.now() + this.#exitTimeoutMs;
+          flushAtExit(this, () => this.#flushSync(deadline));
+        },
         spill === null ? undefined : () => this.#spillBatch(spill),
       )
       : () => {};
@@ -685,8 +689,8 @@ class WorkerTransport implements Transport {
   }
 
   // Exit path: the main thread may block here (Deno), so wait for the worker's
-  // acknowledgement, bounded by exitTimeoutMs. A dead worker is not waited for.
-  #flushSync(): void {
+  // acknowledgement until `deadline`. A dead worker is not waited for.
+  #flushSync(deadline: number): void {
     if (this.#failure !== null || this.#closing !== null) return;
     this.producer.wake(); // publishes HEAD
     if (this.producer instanceof BatchProducer) {
@@ -697,7 +701,6 @@ class WorkerTransport implements Transport {
     const req = Atomics.add(c, FLUSH_REQ, 1) + 1;
     Atomics.store(c, SLEEPING, 0);
     Atomics.notify(c, SLEEPING);
-    const deadline = performance.now() + this.#exitTimeoutMs;
     for (;;) {
       const ack = Atomics.load(c, FLUSH_ACK);
       if (ack - req >= 0) return;
