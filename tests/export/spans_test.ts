@@ -230,3 +230,16 @@ Deno.test("collectSpans() names a step by its step_id when that is a number", ()
   const spans = collectSpans([event(1, "step_end", { step_id: 7, status: "ok" })]);
   assert.equal(spans.find((s) => s.kind === "step")?.name, "7");
 });
+
+Deno.test("collectSpans() makes a run's span_id span with its own trace_id and no parent_id a root", () => {
+  const trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  // What observeRun() writes for a run started without a traceparent.
+  const run = collectSpans([
+    event(1, "run_start", { trace_id, span_id: "1a2b3c4d00000001" }),
+    event(2, "run_end", { trace_id, span_id: "1a2b3c4d00000001", status: "ok" }),
+  ]);
+  assert.deepEqual(run.map((s) => [s.name, s.parent_span_id]), [["r", null]]);
+  // Without a trace_id the ids are derived, and so is the run the span hangs under.
+  const [tool] = collectSpans([event(1, "tool_call", { span_id: "tool-1" })]);
+  assert.equal(tool?.parent_span_id, spanContextOf({ flow_id: "f", run_id: "r" })?.span_id);
+});
