@@ -505,7 +505,8 @@ function toOtlpSpan(span: TraceSpan): OtlpSpan {
     : { code: span.status === "ok" || span.status === "skipped" ? STATUS_OK : STATUS_UNSET };
   // Every event of a span carries the same trace context; a made-up span has none.
   const fields = span.events[0]?.fields;
-  let flags = SPAN_FLAGS_HAS_IS_REMOTE | (fields === undefined ? 1 : traceFlagsOf(fields, span.trace_id));
+  let flags = SPAN_FLAGS_HAS_IS_REMOTE |
+    (fields === undefined ? 1 : traceFlagsOf(fields, span.trace_id));
   if (
     fields !== undefined && span.parent_span_id !== null &&
     span.parent_span_id === remoteParentOf(fields, span.trace_id)
