@@ -12,7 +12,13 @@
  *
  * @module
  */
-import { formatTraceParent, isSpanId, isTraceId, parseTraceParent } from "./trace_context.ts";
+import {
+  formatTraceParent,
+  isSpanId,
+  isTraceId,
+  parseTraceParent,
+  traceFlagsOf,
+} from "./trace_context.ts";
 
 /** Fields bound by {@linkcode withContext}. */
 export type ContextBindings = Record<string, unknown>;
@@ -195,10 +201,11 @@ const EMPTY: Readonly<ContextBindings> = Object.freeze({});
 
 /**
  * Bindings that continue the trace of an incoming request: `trace_id` and
- * `parent_id` (the caller's span) from a valid `traceparent`, plus
- * `tracestate` when present. An absent or invalid header gives `{}`: start
- * a new trace. Headers are read case-insensitively from a `Headers` object
- * or a plain record.
+ * `parent_id` (the caller's span) from a valid `traceparent`, the header
+ * itself as `traceparent` (version 00; it keeps the caller's sampled flag
+ * and says which parent is remote), plus `tracestate` when present. An
+ * absent or invalid header gives `{}`: start a new trace. Headers are read
+ * case-insensitively from a `Headers` object or a plain record.
  *
  * @example Continue a trace from an HTTP request
  * ```ts
@@ -228,15 +235,24 @@ export function contextFromHeaders(
   };
   const tp = parseTraceParent(get("traceparent"), get("tracestate"));
   if (tp === null) return {};
-  const out: ContextBindings = { trace_id: tp.trace_id, parent_id: tp.parent_id };
+  const out: ContextBindings = {
+    trace_id: tp.trace_id,
+    parent_id: tp.parent_id,
+    traceparent: formatTraceParent(tp.trace_id, tp.parent_id, tp.sampled),
+  };
   if (tp.tracestate !== "") out.tracestate = tp.tracestate;
   return out;
 }
 
 /**
  * The `traceparent` (and `tracestate`) headers for an outgoing request made
- * in the current context: its `trace_id` and `span_id`. Empty when the
- * context has no valid trace and span ids.
+ * in the current context: its `trace_id` and current span, which is its
+ * `span_id`, or, in a context that only continues a caller
+ * ({@linkcode contextFromHeaders} without a span of its own), the caller's
+ * span `parent_id`: the incoming trace is passed on, as OpenTelemetry's
+ * W3C propagator does for an extracted context. The sampled flag is the
+ * caller's (from the bound `traceparent`), else set. Empty when the context
+ * has no valid trace id and span or parent id.
  *
  * @example Propagate the trace to a downstream service
  * ```ts
@@ -249,12 +265,25 @@ export function contextFromHeaders(
  * });
  * assert.deepEqual(getTraceHeaders(), {});
  * ```
+ *
+ * @example Pass an unsampled caller's trace on from a request handler
+ * ```ts
+ * import { contextFromHeaders, getTraceHeaders, withContext } from "./context.ts";
+ * import assert from "node:assert/strict";
+ * const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+ * withContext({ ...contextFromHeaders({ traceparent }), flow_id: "f-1" }, () => {
+ *   assert.deepEqual(getTraceHeaders(), { traceparent });
+ * });
+ * ```
  */
 export function getTraceHeaders(): { traceparent?: string; tracestate?: string } {
   const ctx = getContext();
-  if (!isTraceId(ctx.trace_id) || !isSpanId(ctx.span_id)) return {};
+  const traceId = ctx.trace_id;
+  if (!isTraceId(traceId)) return {};
+  const spanId = isSpanId(ctx.span_id) ? ctx.span_id : ctx.parent_id;
+  if (!isSpanId(spanId)) return {};
   const out: { traceparent?: string; tracestate?: string } = {
-    traceparent: formatTraceParent(ctx.trace_id, ctx.span_id),
+    traceparent: formatTraceParent(traceId, spanId, traceFlagsOf(ctx, traceId) === 1),
   };
   if (typeof ctx.tracestate === "string" && ctx.tracestate !== "") out.tracestate = ctx.tracestate;
   return out;

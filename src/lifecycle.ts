@@ -23,7 +23,14 @@ import {
   type StepInfo,
 } from "./metrics_sink.ts";
 import { getContext, withContext } from "./context.ts";
-import { newSpanId, newTraceId, parseTraceParent } from "./trace_context.ts";
+import {
+  formatTraceParent,
+  isSpanId,
+  isTraceId,
+  newSpanId,
+  newTraceId,
+  parseTraceParent,
+} from "./trace_context.ts";
 
 /** Wide events: one denormalized record per step and per run (opt-in). */
 export const WIDE_EVENTS = {
@@ -167,7 +174,11 @@ export interface RunObserverOptions {
    * @default {a new random id}
    */
   run_id?: string;
-  /** Continue the trace of an incoming `traceparent` header (invalid: new trace). */
+  /**
+   * Continue the trace of an incoming `traceparent` header (null or invalid:
+   * a new trace, the run its root).
+   * @default {the current context's trace (its span, else the caller's span it continues), else a new trace}
+   */
   traceparent?: string | null;
   /** The `tracestate` header going with `traceparent`. */
   tracestate?: string | null;
@@ -315,17 +326,60 @@ export function addUsageToCurrentStep(usage: Usage): boolean {
   return true;
 }
 
+/** What a run continues: its trace, parent span, and the caller's headers when it has any. */
+interface RunParent {
+  trace_id: string;
+  parent_id: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+function parentFromHeader(
+  traceparent: string | null,
+  tracestate: string | null | undefined,
+): RunParent | null {
+  const tp = parseTraceParent(traceparent, tracestate);
+  if (tp === null) return null;
+  const parent: RunParent = {
+    trace_id: tp.trace_id,
+    parent_id: tp.parent_id,
+    traceparent: formatTraceParent(tp.trace_id, tp.parent_id, tp.sampled),
+  };
+  if (tp.tracestate !== "") parent.tracestate = tp.tracestate;
+  return parent;
+}
+
+/**
+ * The current context's trace, as OpenTelemetry starts a span under the
+ * active one: its span, else (a context from `contextFromHeaders()`) the
+ * caller's span. Its incoming headers go along, so the caller's sampled flag
+ * and trace state carry on.
+ */
+function parentFromContext(): RunParent | null {
+  const ctx = getContext();
+  const traceId = ctx.trace_id;
+  if (!isTraceId(traceId)) return null;
+  const parentId = isSpanId(ctx.span_id) ? ctx.span_id : ctx.parent_id;
+  if (!isSpanId(parentId)) return null;
+  const parent: RunParent = { trace_id: traceId, parent_id: parentId };
+  if (typeof ctx.traceparent === "string") parent.traceparent = ctx.traceparent;
+  if (typeof ctx.tracestate === "string" && ctx.tracestate !== "") {
+    parent.tracestate = ctx.tracestate;
+  }
+  return parent;
+}
+
 /** A run in progress. Create with {@linkcode observeRun}. */
 export class RunObserver {
   /** The flow. */
   readonly flow_id: string;
   /** The run. */
   readonly run_id: string;
-  /** The trace (continued from `traceparent`, or new). */
+  /** The trace (continued from `traceparent` or the current context, or new). */
   readonly trace_id: string;
   /** The run's span. */
   readonly span_id: string;
-  /** The caller's span from `traceparent`, or null. */
+  /** The span the run continues (from `traceparent` or the current context), or null for a root. */
   readonly parent_id: string | null;
   /** A logger bound to the run's correlation. */
   readonly logger: Logger;
@@ -363,9 +417,11 @@ export class RunObserver {
     }
     this.flow_id = o.flow_id;
     this.run_id = o.run_id ?? `run-${newSpanId()}`;
-    const tp = parseTraceParent(o.traceparent, o.tracestate);
-    this.trace_id = tp?.trace_id ?? newTraceId();
-    this.parent_id = tp?.parent_id ?? null;
+    const parent = o.traceparent === undefined
+      ? parentFromContext()
+      : parentFromHeader(o.traceparent, o.tracestate);
+    this.trace_id = parent?.trace_id ?? newTraceId();
+    this.parent_id = parent?.parent_id ?? null;
     this.span_id = newSpanId();
     this.now = o.now ?? (() => performance.now());
     this.wide = o.wide === true;
@@ -375,8 +431,11 @@ export class RunObserver {
     bindings.run_id = this.run_id;
     bindings.trace_id = this.trace_id;
     bindings.span_id = this.span_id;
-    if (this.parent_id !== null) bindings.parent_id = this.parent_id;
-    if (tp !== null && tp.tracestate !== "") bindings.tracestate = tp.tracestate;
+    if (parent !== null) {
+      bindings.parent_id = parent.parent_id;
+      if (parent.traceparent !== undefined) bindings.traceparent = parent.traceparent;
+      if (parent.tracestate !== undefined) bindings.tracestate = parent.tracestate;
+    }
     this.#bindings = bindings;
     this.logger = logger.child(bindings);
     this.startedAt = this.now();

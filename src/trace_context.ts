@@ -201,3 +201,48 @@ export function formatTraceParent(traceId: string, spanId: string, sampled = tru
   }
   return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`;
 }
+
+let lastHeader: unknown;
+let lastIncoming: TraceParent | null = null;
+
+/**
+ * The incoming `traceparent` that `fields` (a context's bindings or an
+ * event's fields) carry in their `traceparent` field, bound by
+ * `contextFromHeaders()` and `observeRun()`; null when absent or invalid.
+ * The result is shared between calls: do not modify it.
+ * @internal
+ */
+export function incomingTraceParent(fields: Readonly<Record<string, unknown>>): TraceParent | null {
+  const header = fields.traceparent;
+  if (typeof header !== "string") return null;
+  // Every event of a continued flow carries the same header: parse it once.
+  if (header !== lastHeader) {
+    lastIncoming = parseTraceParent(header);
+    lastHeader = header;
+  }
+  return lastIncoming;
+}
+
+/**
+ * The W3C trace flags of trace `traceId` as `fields` know them: 0 when the
+ * incoming `traceparent` of that trace was not sampled, else 1 (a trace
+ * flightlog starts is sampled: it records everything).
+ * @internal
+ */
+export function traceFlagsOf(fields: Readonly<Record<string, unknown>>, traceId: string): number {
+  const incoming = incomingTraceParent(fields);
+  return incoming !== null && incoming.trace_id === traceId && !incoming.sampled ? 0 : 1;
+}
+
+/**
+ * The caller's span id when `fields` carry an incoming `traceparent` of
+ * trace `traceId`, else null: a span whose parent it is has a remote parent.
+ * @internal
+ */
+export function remoteParentOf(
+  fields: Readonly<Record<string, unknown>>,
+  traceId: string,
+): string | null {
+  const incoming = incomingTraceParent(fields);
+  return incoming !== null && incoming.trace_id === traceId ? incoming.parent_id : null;
+}

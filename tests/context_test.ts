@@ -65,8 +65,15 @@ Deno.test("contextFromHeaders() continues a valid traceparent and ignores an inv
   assert.deepEqual(contextFromHeaders({ TraceParent: tp, tracestate: "a=1" }), {
     trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
     parent_id: "00f067aa0ba902b7",
+    traceparent: tp,
     tracestate: "a=1",
   });
+  // A later version's extra fields are not passed on: version 00 is what we speak.
+  assert.equal(
+    contextFromHeaders({ traceparent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x" })
+      .traceparent,
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+  );
   assert.deepEqual(contextFromHeaders(new Headers({ traceparent: "garbage" })), {});
   assert.deepEqual(contextFromHeaders({}), {});
 });

@@ -15,8 +15,19 @@
  * | `severityText`           | the level name in upper case (`"INFO"`)                     |
  * | `body`, `eventName`      | the event name                                              |
  * | `attributes`             | every field, typed, plus `log.record.uid` = `"<producer>:<seq>"` |
- * | `traceId`, `spanId`      | the span the event belongs to (`spans.ts`), omitted if none |
- * | `flags`                  | 1 (sampled) when there is a trace id                        |
+ * | `traceId`, `spanId`      | the span the event belongs to (`spans.ts`), else the caller's span that its context continues (`trace_id` and `parent_id`, no `span_id`: a context from `contextFromHeaders()`), omitted if none |
+ * | `flags`                  | the W3C trace flags when there is a trace id: 1 (sampled), 0 when the incoming `traceparent` was not sampled |
+ *
+ * A span's `flags` hold its trace flags (as a log record's) and, as the
+ * OpenTelemetry SDK sets them, `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`
+ * (0x100), plus `SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK` (0x200) when its parent is
+ * the caller's span named by the incoming `traceparent` field. Its
+ * `traceState` is its events' `tracestate` field. Its status: error for
+ * `failed` (or any error event), ok for `ok` and for `skipped` (a deliberate
+ * outcome, not a failure; `flightlog.status` says which), unset for
+ * `cancelled`, for a span with no recorded outcome, and for an `observable()`
+ * node that returned (instrumentation leaves OK to the application, as the
+ * SDK does; `show` and the viewer still say ok).
  *
  * `log.record.uid` is unique per event across restarts (a producer id is
  * unique per producing thread, a seq per producer), so a receiver can drop
@@ -33,6 +44,7 @@
  */
 import type { LogEvent } from "../event.ts";
 import { cachedSpanContext, collectSpans, type TraceSpan } from "./spans.ts";
+import { remoteParentOf, traceFlagsOf } from "../trace_context.ts";
 
 /** flightlog's version, the default scope version. */
 export const FLIGHTLOG_VERSION = "0.1.0";
@@ -117,7 +129,7 @@ export interface OtlpLogRecord {
   attributes: OtlpKeyValue[];
   /** Always 0. */
   droppedAttributesCount: number;
-  /** W3C trace flags: 1 (sampled) with a trace id. */
+  /** W3C trace flags, with a trace id: 1 sampled, 0 not. */
   flags?: number;
   /** 32 hex digits. */
   traceId?: string;
@@ -152,6 +164,8 @@ export interface OtlpSpan {
   traceId: string;
   /** 16 hex digits. */
   spanId: string;
+  /** W3C `tracestate` of the trace the span continues; absent when there is none. */
+  traceState?: string;
   /** 16 hex digits; absent for a root span. */
   parentSpanId?: string;
   /** The span's name (`spans.ts`). */
@@ -170,13 +184,16 @@ export interface OtlpSpan {
   events: OtlpSpanEvent[];
   /** Always 0. */
   droppedEventsCount: number;
-  /** 0 unset, 1 ok, 2 error (with the error message when one was recorded). */
+  /**
+   * 0 unset (cancelled, or no recorded outcome), 1 ok (ok or skipped), 2 error
+   * (with the error message when one was recorded).
+   */
   status: { code: number; message?: string };
   /** Always empty. */
   links: never[];
   /** Always 0. */
   droppedLinksCount: number;
-  /** 0x101: sampled, and "not remote" known. */
+  /** Trace flags (0x01 sampled) | 0x100 (remoteness known) | 0x200 when the parent is remote. */
   flags: number;
 }
 
@@ -205,10 +222,14 @@ const STATUS_OK = 1;
 const STATUS_ERROR = 2;
 /** `SPAN_KIND_INTERNAL`: every span is inside the recorded program. */
 const SPAN_KIND_INTERNAL = 1;
-/** W3C "sampled": the event was recorded. */
-const FLAG_SAMPLED = 1;
-/** `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: the spans are local, and say so. */
-const SPAN_FLAGS = 0x100 | FLAG_SAMPLED;
+/** `SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK`: whether the parent is remote is known. */
+const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
+/** `SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK`: the parent is the caller's span, in another process. */
+const SPAN_FLAGS_IS_REMOTE = 0x200;
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HEX16 = /^[0-9a-fA-F]{16}$/;
+const ZERO32 = "0".repeat(32);
+const ZERO16 = "0".repeat(16);
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -369,13 +390,42 @@ export function logRecordOf(event: LogEvent): OtlpLogRecord {
     attributes: eventAttributes(event),
     droppedAttributesCount: 0,
   };
-  const context = cachedSpanContext(event.fields);
+  const context = logSpanContext(event.fields);
   if (context !== null) {
-    record.flags = FLAG_SAMPLED;
+    record.flags = traceFlagsOf(event.fields, context.trace_id);
     record.traceId = context.trace_id;
     record.spanId = context.span_id;
   }
   return record;
+}
+
+let lastTrace: unknown;
+let lastParent: unknown;
+let lastRemote: Readonly<{ trace_id: string; span_id: string }> | null = null;
+
+/**
+ * The trace context of an event's log record: the span it belongs to
+ * (`spans.ts`), else the span its context continues, `trace_id` and
+ * `parent_id` without a `span_id` (a context from `contextFromHeaders()`: the
+ * caller's span, as the OpenTelemetry SDK stamps a log record made in an
+ * extracted context), else null. Shared and frozen: do not keep it.
+ */
+export function logSpanContext(
+  fields: Record<string, unknown>,
+): Readonly<{ trace_id: string; span_id: string }> | null {
+  const context = cachedSpanContext(fields);
+  if (context !== null) return context;
+  const trace = fields.trace_id, parent = fields.parent_id;
+  if (typeof trace !== "string" || typeof parent !== "string") return null;
+  // A handler's events share the pair: validate it once.
+  if (trace !== lastTrace || parent !== lastParent) {
+    lastTrace = trace;
+    lastParent = parent;
+    lastRemote = HEX32.test(trace) && trace !== ZERO32 && HEX16.test(parent) && parent !== ZERO16
+      ? Object.freeze({ trace_id: trace.toLowerCase(), span_id: parent.toLowerCase() })
+      : null;
+  }
+  return lastRemote;
 }
 
 /**
@@ -454,7 +504,21 @@ function toOtlpSpan(span: TraceSpan): OtlpSpan {
     ? span.status_message === null
       ? { code: STATUS_ERROR }
       : { code: STATUS_ERROR, message: span.status_message }
-    : { code: span.status === "ok" ? STATUS_OK : STATUS_UNSET };
+    : {
+      code: span.kind !== "node" && (span.status === "ok" || span.status === "skipped")
+        ? STATUS_OK
+        : STATUS_UNSET,
+    };
+  // Every event of a span carries the same trace context; a made-up span has none.
+  const fields = span.events[0]?.fields;
+  let flags = SPAN_FLAGS_HAS_IS_REMOTE |
+    (fields === undefined ? 1 : traceFlagsOf(fields, span.trace_id));
+  if (
+    fields !== undefined && span.parent_span_id !== null &&
+    span.parent_span_id === remoteParentOf(fields, span.trace_id)
+  ) {
+    flags |= SPAN_FLAGS_IS_REMOTE;
+  }
   const out: OtlpSpan = {
     traceId: span.trace_id,
     spanId: span.span_id,
@@ -469,8 +533,10 @@ function toOtlpSpan(span: TraceSpan): OtlpSpan {
     status,
     links: [],
     droppedLinksCount: 0,
-    flags: SPAN_FLAGS,
+    flags,
   };
+  const traceState = fields?.tracestate;
+  if (typeof traceState === "string" && traceState !== "") out.traceState = traceState;
   if (span.parent_span_id !== null) out.parentSpanId = span.parent_span_id;
   return out;
 }

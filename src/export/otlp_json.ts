@@ -17,6 +17,7 @@
 import type { LogEvent } from "../event.ts";
 import {
   logRecordOf,
+  logSpanContext,
   msToUnixNano,
   type OtlpOptions,
   resourceOf,
@@ -24,7 +25,7 @@ import {
   SEVERITY_TEXT,
   toAnyValue,
 } from "./otlp.ts";
-import { cachedSpanContext } from "./spans.ts";
+import { traceFlagsOf } from "../trace_context.ts";
 
 const utf8 = new TextEncoder();
 
@@ -163,7 +164,8 @@ const CLOSE_ATTRIBUTE = lit("},");
 const CLOSE_STRING_ATTRIBUTE = lit("}},");
 const UID = lit('{"key":"log.record.uid","value":{"stringValue":');
 const END_ATTRIBUTES = lit('}}],"droppedAttributesCount":0');
-const TRACE = lit(',"flags":1,"traceId":"');
+const FLAGS = lit(',"flags":');
+const TRACE = lit(',"traceId":"');
 const SPAN = lit('","spanId":"');
 const END_SPAN = lit('"}');
 const STRING_VALUE = lit('{"stringValue":');
@@ -211,11 +213,13 @@ function logRecord(event: LogEvent): void {
   w.bytes(UID);
   w.quoted(`${event.producer}:${event.seq}`);
   w.bytes(END_ATTRIBUTES);
-  const context = cachedSpanContext(fields);
+  const context = logSpanContext(fields);
   if (context === null) {
     w.byte(CLOSE);
     return;
   }
+  w.bytes(FLAGS);
+  w.ascii(String(traceFlagsOf(fields, context.trace_id)));
   // Ids are lowercase hex: nothing to escape.
   w.bytes(TRACE);
   w.ascii(context.trace_id);

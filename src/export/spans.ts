@@ -44,9 +44,12 @@
  *
  * A span's parent is its `parent_id` when it has one; otherwise a step's
  * parent is its job (or its run when it has no `job_id`), a job's its run, a
- * `span_id` span's the innermost step/job/run its first event names. Parents
- * come from the event's own fields only, never from which other events are
- * in the batch, so spans exported in different batches still link up.
+ * `span_id` span's the innermost step/job/run its first event names, except
+ * that a `span_id` span naming only a run and carrying a valid `trace_id` is
+ * a root (the run `observeRun()` started without a parent: its ids are given,
+ * so no run span id is derived for it to hang under). Parents come from the
+ * event's own fields only, never from which other events are in the batch,
+ * so spans exported in different batches still link up.
  *
  * @module
  */
@@ -198,6 +201,10 @@ export function deriveSpanId(scope: string, text: string): string {
   return id === ZERO16 ? "1".padStart(16, "0") : id;
 }
 
+function isGivenTraceId(value: unknown): value is string {
+  return typeof value === "string" && HEX32.test(value) && value !== ZERO32;
+}
+
 function idField(fields: Record<string, unknown>, name: string): string | undefined {
   const value = fields[name];
   if (typeof value === "string") return value;
@@ -257,7 +264,7 @@ function ownerOf(fields: Record<string, unknown>): Owner | null {
       parentSpanId = lifecycleOwner("step", flow, run, job, step).spanId;
     } else if (job !== undefined) {
       parentSpanId = lifecycleOwner("job", flow, run, job, "").spanId;
-    } else if (run !== undefined) {
+    } else if (run !== undefined && !isGivenTraceId(fields.trace_id)) {
       parentSpanId = runSpanId(flow, run);
     }
     return {
@@ -386,9 +393,7 @@ export function clearSpanContextCache(): void {
  */
 export function traceIdOf(fields: Record<string, unknown>): string {
   const given = fields.trace_id;
-  if (typeof given === "string" && HEX32.test(given) && given !== ZERO32) {
-    return given.toLowerCase();
-  }
+  if (isGivenTraceId(given)) return given.toLowerCase();
   const flow = idField(fields, "flow_id");
   if (flow !== undefined) return deriveTraceId("flow\0" + flow);
   const run = idField(fields, "run_id");

@@ -55,6 +55,13 @@ const fieldsArb = fc.record({
   parent_id: idArb,
   trace_id: idArb,
   node: idArb,
+  // The incoming header a continued trace carries: its flags and remote parent reach the bytes.
+  traceparent: fc.constantFrom(
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-00",
+    "garbage",
+  ),
 }, { requiredKeys: [] }).chain((ids) =>
   fc.dictionary(fc.string({ unit: "binary", maxLength: 6 }), valueArb, { maxKeys: 4 }).map(
     (rest) => ({ ...ids, ...rest }),
@@ -134,8 +141,21 @@ Deno.test("encodeOtlpLogs() writes the workload events like the reference path",
       tags: ["a", 1, { deep: [true, null] }],
     }),
     event(T0 + 1, "note", { detail: 'line\nbreak "quoted" \\ \u0001' }),
+    // A request handler's event: in no span, it joins the caller's unsampled span.
+    event(T0 + 2, "request", {
+      flow_id: "f-1",
+      trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+      parent_id: "00f067aa0ba902b7",
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+    }),
   ];
   const json = text(encodeOtlpLogs(events, { resource: { "service.name": "agent" } }));
   assert.equal(json, JSON.stringify(toOtlpLogs(events, { resource: { "service.name": "agent" } })));
-  assert.equal(JSON.parse(json).resourceLogs[0].scopeLogs[0].logRecords.length, 2);
+  const records = JSON.parse(json).resourceLogs[0].scopeLogs[0].logRecords;
+  assert.equal(records.length, 3);
+  assert.deepEqual([records[2].traceId, records[2].spanId, records[2].flags], [
+    "4bf92f3577b34da6a3ce929d0e0e4736",
+    "00f067aa0ba902b7",
+    0,
+  ]);
 });

@@ -364,3 +364,16 @@ Deno.test("collectSpans() makes up no parent for a span_id step whose job is in 
   assert.deepEqual(spans.map((s) => [s.kind, s.name, s.synthetic]), [["step", "s", false]]);
   assert.equal(spans[0]?.parent_span_id, deriveSpanId("f", "job"));
 });
+
+Deno.test("collectSpans() makes a run's span_id span with its own trace_id and no parent_id a root", () => {
+  const trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  // What observeRun() writes for a run started without a traceparent.
+  const run = collectSpans([
+    event(1, "run_start", { trace_id, span_id: "1a2b3c4d00000001" }),
+    event(2, "run_end", { trace_id, span_id: "1a2b3c4d00000001", status: "ok" }),
+  ]);
+  assert.deepEqual(run.map((s) => [s.name, s.parent_span_id]), [["r", null]]);
+  // Without a trace_id the ids are derived, and so is the run the span hangs under.
+  const [tool] = collectSpans([event(1, "tool_call", { span_id: "tool-1" })]);
+  assert.equal(tool?.parent_span_id, spanContextOf({ flow_id: "f", run_id: "r" })?.span_id);
+});

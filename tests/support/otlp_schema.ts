@@ -7,6 +7,7 @@
  * @module
  */
 import { JsonLogsSerializer, JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { TraceState } from "@opentelemetry/core";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -50,6 +51,7 @@ const context = {
   traceId: "0af7651916cd43dd8448eb211c80319c",
   spanId: "b7ad6b7169203331",
   traceFlags: 1,
+  traceState: new TraceState("congo=t61rcWkgMzE"),
 };
 const TRACES = reference(
   JsonTraceSerializer.serializeRequest([{
