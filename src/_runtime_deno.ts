@@ -54,11 +54,18 @@ const WORKER_MODULE = typeof __FLIGHTLOG_DENO_WORKER__ === "string"
 
 /** The worker module: `url` (a URL, or a path from the working directory), else flightlog's own. */
 function workerModule(url: string | URL | undefined): URL {
-  if (url === undefined) return new URL(WORKER_MODULE, import.meta.url);
-  if (url instanceof URL || /^[a-z][a-z0-9+.-]+:/i.test(url)) return new URL(url);
-  const file = new URL("file://");
-  file.pathname = url.startsWith("/") ? url : `${Deno.cwd()}/${url}`;
-  return file;
+  let module: URL;
+  if (url === undefined) module = new URL(WORKER_MODULE, import.meta.url);
+  else if (url instanceof URL || /^[a-z][a-z0-9+.-]+:/i.test(url)) module = new URL(url);
+  else {
+    module = new URL("file://");
+    module.pathname = url.startsWith("/") ? url : `${Deno.cwd()}/${url}`;
+  }
+  if (module.protocol === "file:" || module.protocol === "data:") return module;
+  // Deno's node:worker_threads starts only file: and data: modules; flightlog
+  // imported from JSR is https:, so a one-line data: module imports it.
+  const source = `import ${JSON.stringify(module.href)};`;
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
 }
 
 /**

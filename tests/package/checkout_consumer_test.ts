@@ -57,3 +57,41 @@ Deno.test("a Deno project mapping flightlog to this checkout runs, checks, and i
     await Deno.remove(project, { recursive: true });
   }
 });
+
+Deno.test("flightlog imported from https-like URLs, as JSR serves it, starts its worker", async () => {
+  // JSR serves the published files at https URLs, with bare imports rewritten to the npm:
+  // specifiers of deno.json's imports: a local server and that import map do the same here.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    if (!/^\/(mod\.ts|(src|workers)\/[\w/]+\.ts)$/.test(path)) {
+      return new Response("not found", { status: 404 });
+    }
+    const body = await Deno.readFile(`${ROOT}${path.slice(1)}`);
+    return new Response(body, { headers: { "content-type": "application/typescript" } });
+  });
+  const host = `127.0.0.1:${server.addr.port}`;
+  const project = await Deno.makeTempDir({ prefix: "flightlog-remote-" });
+  try {
+    const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+    const imports = { ...config.imports, flightlog: `http://${host}/mod.ts` };
+    await Deno.writeTextFile(`${project}/deno.json`, JSON.stringify({ imports }));
+    await Deno.writeTextFile(`${project}/main.ts`, DENO_MAIN);
+    const r = await run(Deno.execPath(), [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      `--allow-import=${host}`,
+      "main.ts",
+      `${project}/store`,
+    ], project);
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      mode: "sab",
+      events: ["run_start", "step_end"],
+      steps: 1,
+    });
+  } finally {
+    await server.shutdown();
+    await Deno.remove(project, { recursive: true });
+  }
+});
