@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { buildBrowser } from "../tests/support/build.ts";
+import { buildBrowser } from "../scripts/build.ts";
 import { launchChromium } from "../tests/support/chromium.ts";
 import { serveBundles } from "../tests/browser/_server.ts";
 import { BINDINGS, EVENT, fmt, fmtInt, table } from "./_workload.ts";

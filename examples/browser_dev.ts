@@ -9,11 +9,11 @@
  *
  * @module
  */
-import { buildBrowser } from "../tests/support/build.ts";
+import { buildBrowser } from "../scripts/build.ts";
 
 const port = Number(Deno.env.get("PORT") ?? 8000);
 const isolated = !Deno.args.includes("--no-isolation");
-const dist = new URL("../dist", import.meta.url).pathname;
+const dist = new URL("../dist/browser", import.meta.url).pathname;
 const page = new URL("./browser/index.html", import.meta.url).pathname;
 
 const sizes = await buildBrowser(dist);

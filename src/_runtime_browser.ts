@@ -1,12 +1,12 @@
 /**
  * Everything browser-specific behind one small module, the browser build's
  * stand-in for `_runtime_deno.ts` (esbuild swaps one for the other, see
- * `tests/support/build.ts`): a module Worker, page-lifecycle flushes instead
+ * `scripts/build.ts`): a module Worker, page-lifecycle flushes instead
  * of exit hooks, and no synchronous store.
  *
- * The worker is `flightlog_worker.js` next to the bundle, or, in the
- * `flightlog.inline.js` bundle, its source inlined and started from a Blob
- * URL for hosts that cannot serve a second file.
+ * The worker is the `workerUrl` option when given, else `flightlog_worker.js`
+ * next to the bundle, or, in the `flightlog.inline.js` bundle, its source
+ * inlined and started from a Blob URL for hosts that cannot serve a second file.
  *
  * @module
  */
@@ -57,7 +57,8 @@ export interface WorkerHandle {
 
 let inlineUrl: string | null = null;
 
-function workerUrl(): URL | string {
+function workerUrl(custom: string | URL | undefined): URL | string {
+  if (custom !== undefined) return custom;
   if (__FLIGHTLOG_WORKER_SOURCE__ !== null) {
     inlineUrl ??= URL.createObjectURL(
       new Blob([__FLIGHTLOG_WORKER_SOURCE__], { type: "text/javascript" }),
@@ -67,9 +68,12 @@ function workerUrl(): URL | string {
   return new URL("./flightlog_worker.js", import.meta.url);
 }
 
-/** Starts the store worker and sends it the start-up data. */
-export function startWorker(init: WorkerInit): WorkerHandle {
-  const worker = new Worker(workerUrl(), { type: "module", name: "flightlog" });
+/**
+ * Starts the store worker (from `url` when given: the `workerUrl` option,
+ * resolved against the page) and sends it the start-up data.
+ */
+export function startWorker(init: WorkerInit, url?: string | URL): WorkerHandle {
+  const worker = new Worker(workerUrl(url), { type: "module", name: "flightlog" });
   const exitCbs: ((err: Error | null) => void)[] = [];
   let failed: Error | null = null;
   worker.addEventListener("error", (ev: Event) => {

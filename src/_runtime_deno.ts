@@ -46,11 +46,34 @@ export interface WorkerHandle {
   terminate(): Promise<void>;
 }
 
-/** Starts the store worker, unref()ed so it never keeps the process alive. */
-export function startWorker(init: WorkerInit): WorkerHandle {
-  const worker = new Worker(new URL("../workers/flightlog_worker.ts", import.meta.url), {
-    workerData: init,
-  });
+// The npm build (scripts/build.ts) defines this: its worker bundle, beside the chunk that starts it.
+declare const __FLIGHTLOG_DENO_WORKER__: string | undefined;
+const WORKER_MODULE = typeof __FLIGHTLOG_DENO_WORKER__ === "string"
+  ? __FLIGHTLOG_DENO_WORKER__
+  : "../workers/flightlog_worker.ts";
+
+/** The worker module: `url` (a URL, or a path from the working directory), else flightlog's own. */
+function workerModule(url: string | URL | undefined): URL {
+  let module: URL;
+  if (url === undefined) module = new URL(WORKER_MODULE, import.meta.url);
+  else if (url instanceof URL || /^[a-z][a-z0-9+.-]+:/i.test(url)) module = new URL(url);
+  else {
+    module = new URL("file://");
+    module.pathname = url.startsWith("/") ? url : `${Deno.cwd()}/${url}`;
+  }
+  if (module.protocol === "file:" || module.protocol === "data:") return module;
+  // Deno's node:worker_threads starts only file: and data: modules; flightlog
+  // imported from JSR is https:, so a one-line data: module imports it.
+  const source = `import ${JSON.stringify(module.href)};`;
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+}
+
+/**
+ * Starts the store worker (from `url` when given: the `workerUrl` option),
+ * unref()ed so it never keeps the process alive.
+ */
+export function startWorker(init: WorkerInit, url?: string | URL): WorkerHandle {
+  const worker = new Worker(workerModule(url), { workerData: init });
   worker.unref();
   let holds = 0;
   let exited = false;

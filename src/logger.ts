@@ -176,6 +176,15 @@ export interface LoggerOptions {
    * a restart. Off when absent. Needs a worker (`transport` other than `"inline"`).
    */
   uplink?: UplinkOptions;
+  /**
+   * The store worker's module, for when a bundler moved flightlog without it.
+   * In a browser: a URL where `flightlog/browser-worker` (the package's
+   * `dist/browser/flightlog_worker.js`) is served, a relative one resolved
+   * against the page. In Deno: a URL or path of `flightlog/worker`, a
+   * relative path resolved against the working directory.
+   * @default {the worker beside flightlog's module (the inline bundle: its own)}
+   */
+  workerUrl?: string | URL;
 }
 
 /** Options of {@linkcode Logger.flush}. */
@@ -829,6 +838,19 @@ function validateOptions(options: LoggerOptions): void {
       );
     }
   }
+  const workerUrl = options.workerUrl;
+  if (workerUrl !== undefined) {
+    if (!(workerUrl instanceof URL) && (typeof workerUrl !== "string" || workerUrl === "")) {
+      throw new TypeError(
+        "Option workerUrl must be a URL or a non-empty string: where flightlog's worker module is",
+      );
+    }
+    if (options.transport === "inline") {
+      throw new TypeError(
+        'Option workerUrl needs a worker: use transport "auto", "sab" or "message", not "inline"',
+      );
+    }
+  }
   for (
     const key of [
       "ringBytes",
@@ -913,6 +935,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       ...(options.hungAfterMs === undefined ? {} : { hungAfterMs: options.hungAfterMs }),
       observe: observe.config,
       ...(options.uplink === undefined ? {} : { uplink: options.uplink }),
+      ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
     });
   } catch (err) {
     void metricsServer?.close();

@@ -56,7 +56,7 @@ export abstract class Metric<S> {
   readonly labelNames: readonly string[];
   readonly #maxSeries: number;
   /** Series by their joined label values. */
-  protected readonly series = new Map<string, { values: readonly string[]; state: S }>();
+  protected readonly series: Map<string, { values: readonly string[]; state: S }> = new Map();
 
   /** A metric; prefer the {@linkcode Registry} factories. */
   constructor(name: string, help: string, labelNames: readonly string[], maxSeries: number) {

@@ -147,6 +147,8 @@ export type TransportConfig =
     /** Console output and metrics, run by the consumer. */
     observe?: ObserverConfig;
     uplink?: UplinkOptions;
+    /** The worker's module, when not flightlog's own (the `workerUrl` option). */
+    workerUrl?: string | URL;
   }
   | { mode: "attached"; handle: ProducerHandle };
 
@@ -220,6 +222,7 @@ class WorkerTransport implements Transport {
   readonly #control: SharedArrayBuffer | ArrayBuffer;
   readonly #control32: Int32Array;
   readonly #init: WorkerInit;
+  readonly #workerUrl: string | URL | undefined;
   // Replaced when a dead worker is restarted (src/ring.ts "Worker restart").
   #worker!: runtime.WorkerHandle;
   #remote!: Comlink.Remote<WorkerApi>;
@@ -247,6 +250,7 @@ class WorkerTransport implements Transport {
     this.#instance = newInstanceId();
     this.producerId = `${this.#instance}.0`;
     this.#exitTimeoutMs = config.exitTimeoutMs;
+    this.#workerUrl = config.workerUrl;
     const shared = mode === "sab";
     this.#control = createControlBuffer(shared);
     this.#control32 = new Int32Array(this.#control);
@@ -319,7 +323,7 @@ class WorkerTransport implements Transport {
   }
 
   #start(init: WorkerInit): void {
-    const worker = runtime.startWorker(init);
+    const worker = runtime.startWorker(init, this.#workerUrl);
     this.#worker = worker;
     this.#remote = Comlink.wrap<WorkerApi>(worker.endpoint);
     let rejectDead!: (e: Error) => void;

@@ -237,6 +237,38 @@ Deno.test("createLogger() rejects bad options with errors that say what to do", 
   assert.throws(() => createLogger({ dir: "" }), /non-empty directory path/);
 });
 
+Deno.test("createLogger() starts the worker module that workerUrl names", async () => {
+  // A URL, and a path from the working directory (the test runs at the repository root).
+  const probe = new URL("./fixtures/probe_worker.ts", import.meta.url);
+  const cases = [
+    { transport: "sab", workerUrl: probe },
+    { transport: "message", workerUrl: probe.pathname.slice(Deno.cwd().length + 1) },
+  ] as const;
+  for (const { transport, workerUrl } of cases) {
+    await withLogger({ transport, workerUrl }, async (log, dir) => {
+      log.info("hello", { flow_id: "f-url" });
+      assert.equal((await log.getFlowLog("f-url")).events.length, 1);
+      assert.equal(await Deno.readTextFile(`${dir}/probe`), "started", String(workerUrl));
+    });
+  }
+});
+
+Deno.test("createLogger() refuses a workerUrl that is not a URL, or without a worker", () => {
+  for (const workerUrl of [5, "", null]) {
+    assert.throws(
+      () => createLogger({ workerUrl: workerUrl as unknown as string }),
+      (err: Error) =>
+        err instanceof TypeError &&
+        err.message ===
+          "Option workerUrl must be a URL or a non-empty string: where flightlog's worker module is",
+    );
+  }
+  assert.throws(
+    () => createLogger({ transport: "inline", workerUrl: "worker.js" }),
+    /^TypeError: Option workerUrl needs a worker: use transport "auto", "sab" or "message"/,
+  );
+});
+
 Deno.test("a second writer on the same store fails clearly and never throws from log calls", async () => {
   await withLogger({}, async (log, dir) => {
     log.info("first");

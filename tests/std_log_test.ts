@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../mod.ts";
 import { getStdLogHandler, levelOfStdLog } from "../src/std_log.ts";
-// A stand-in for @std/log 0.224 reproducing its documented handler contract.
+// A stand-in for @std/log 0.224 reproducing its documented handler contract;
+// tests/std_log_real_test.ts runs this file again with the real @std/log in its place.
 import * as stdLogStandIn from "./support/std_log_stand_in.ts";
 
-Deno.test("getStdLogHandler() routes records of the @std/log stand-in with level mapping", async () => {
+Deno.test("getStdLogHandler() routes @std/log records with level mapping", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-stdlog-" });
   const log = createLogger({ dir, transport: "inline", exitHooks: false, level: "debug" });
   try {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { buildBrowser } from "../support/build.ts";
+import { buildBrowser } from "../../scripts/build.ts";
 import { launchChromium } from "../support/chromium.ts";
 import { serveBundles } from "./_server.ts";
 

@@ -8,7 +8,7 @@
  * code, tested under Deno in tests/reliability/worker_hang_test.ts.)
  */
 import assert from "node:assert/strict";
-import { buildBrowser, buildBrowserEntry } from "../support/build.ts";
+import { buildBrowser, buildBrowserEntry } from "../../scripts/build.ts";
 import { launchChromium } from "../support/chromium.ts";
 import { serveBundles } from "./_server.ts";
 

@@ -9,8 +9,11 @@
 export const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
-/** Arguments of `deno` that start the CLI. */
-export const CLI_ARGS = ["run", "--allow-read", "--allow-write", "--allow-env", MAIN];
+/**
+ * Arguments of `deno` that start the CLI, with the permissions its installs
+ * grant (`deno install -g`, npm's bin): reading stores, writing exports.
+ */
+export const CLI_ARGS = ["run", "--allow-read", "--allow-write", MAIN];
 
 /** What a CLI run returned. */
 export interface CliRun {

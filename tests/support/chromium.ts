@@ -1,5 +1,6 @@
 /**
- * Launches Debian's Chromium (`/usr/bin/chromium`, installed by `.ci/run`)
+ * Launches Debian's Chromium (`/usr/bin/chromium`, installed by the test task's
+ * scripts/test_prerequisites.ts; `FLIGHTLOG_CHROMIUM` names another binary)
  * through playwright-core with the flags this machine needs and a fresh
  * user-data directory, removed again by `close()`.
  *
@@ -7,6 +8,7 @@
  */
 import type { BrowserContext } from "playwright-core";
 import fs from "node:fs";
+import { chromiumPath } from "../../scripts/test_prerequisites.ts";
 
 // playwright-core probes "/proc/sys/fs/binfmt_misc/WSLInterop" with existsSync
 // when it loads; Deno answers that path with NotCapable unless run with -A
@@ -20,9 +22,6 @@ fs.existsSync = (path: fs.PathLike): boolean => {
   }
 };
 const { chromium } = await import("playwright-core");
-
-/** Where `.ci/run` installs Chromium (`apt-get install -y chromium`). */
-export const CHROMIUM_PATH = "/usr/bin/chromium";
 
 // Without the background-networking flags Chromium keeps opening connections
 // that this machine's closed network refuses.
@@ -49,7 +48,7 @@ export interface Chromium {
 export async function launchChromium(): Promise<Chromium> {
   const profile = await Deno.makeTempDir({ prefix: "flightlog-chromium-" });
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
+    executablePath: chromiumPath(),
     headless: true,
     args: FLAGS,
   });
