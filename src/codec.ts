@@ -24,14 +24,22 @@
  * | 0x0b | `OBJECT`      | u32 n, n pairs                                               |
  * | 0x0c | `ARRAY`       | u32 n, n values                                              |
  * | 0x0d | `PLACEHOLDER` | u32 byte length, UTF-8 text such as `[Circular]`             |
+ * | 0x0e | `WTF8`        | u32 byte length, WTF-8 bytes (text with a lone surrogate)    |
  *
- * A pair is a key (an `ASCII` or `STR` value) followed by a value. All
- * multi-byte numbers are little-endian.
+ * A pair is a key (an `ASCII`, `STR` or `WTF8` value) followed by a value.
+ * All multi-byte numbers are little-endian.
+ *
+ * A string, key, event name or placeholder text that is not well-formed
+ * UTF-16 (it holds a lone surrogate, which UTF-8 cannot carry) is written as
+ * `WTF8` instead of `STR` / `PLACEHOLDER`: UTF-8 with each lone surrogate as
+ * its own 3-byte sequence `ED A0 80`–`ED BF BF` (`src/wtf8.ts`), decoded back
+ * to the very same string. Well-formed strings never use it.
  *
  * ## Limits (defaults in {@linkcode DEFAULT_LIMITS})
  *
  * A value past a limit is truncated, never rejected, and the truncation is
- * visible: a long string ends with `…[+N chars]`; an object past `maxKeys`
+ * visible: a long string ends with `…[+N chars]` (cut one code unit short
+ * rather than between the two halves of a surrogate pair); an object past `maxKeys`
  * gets a last key `"…"` with value `"[+N keys]"`; an array past
  * `maxArrayLength` ends with `"[+N items]"`; a value nested deeper than
  * `maxDepth` becomes `"[Object]"` / `"[Array]"`; a field that would push the
@@ -44,6 +52,7 @@ import { FLAG_BINDINGS, FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "./level.ts";
 import { BoundLogEvent, type LogEvent } from "./event.ts";
 import { REDACTED, type Redactor } from "./redact.ts";
+import { decodeWtf8, encodeWtf8Into } from "./wtf8.ts";
 
 /** Value tags. */
 export const Tag = {
@@ -61,6 +70,7 @@ export const Tag = {
   OBJECT: 0x0b,
   ARRAY: 0x0c,
   PLACEHOLDER: 0x0d,
+  WTF8: 0x0e,
 } as const;
 
 /** Bounds on what one event may carry. */
@@ -114,7 +124,8 @@ const STR_MAX = 32;
 const STR_SLOT_BYTES = 36;
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
+// ignoreBOM: a string that starts with U+FEFF keeps it (the default strips it).
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const hasOwn = Object.prototype.hasOwnProperty;
 
 // Bytes kept free at the end of the scratch buffer so a truncation marker always fits.
@@ -440,7 +451,7 @@ export class Encoder {
           this.#pos = fieldStart;
           this.#overflow = false;
           this.#end = this.#hard;
-          this.#str(this.#redactKey(key.length > 32 ? key.slice(0, 32) : key));
+          this.#str(this.#redactKey(key.length > 32 ? key.slice(0, cutAt(key, 32)) : key));
           this.#placeholder(TRUNCATED_FIELD);
           this.#str("…");
           this.#placeholder("[More fields cut: record size limit]");
@@ -651,8 +662,8 @@ export class Encoder {
   #str(s: string): void {
     let len = s.length;
     if (len > this.#limits.maxStringLength) {
-      const cut = len - this.#limits.maxStringLength;
-      s = s.slice(0, this.#limits.maxStringLength) + `…[+${cut} chars]`;
+      const keep = cutAt(s, this.#limits.maxStringLength);
+      s = s.slice(0, keep) + `…[+${len - keep} chars]`;
       len = s.length;
     }
     if (len <= 48) {
@@ -672,6 +683,20 @@ export class Encoder {
     const room = this.#end - at - 5;
     if (room <= 0) {
       this.#overflow = true;
+      return;
+    }
+    // TextEncoder would write a lone surrogate as U+FFFD. The check is free
+    // for one-byte strings (V8 answers from the representation) and a native
+    // scan otherwise, next to encodeInto's own (bench/codec_bench.ts "text").
+    if (!s.isWellFormed()) {
+      const end = encodeWtf8Into(s, this.#u8, at + 5, this.#end);
+      if (end < 0) {
+        this.#overflow = true;
+        return;
+      }
+      this.#u8[at] = Tag.WTF8;
+      this.#dv.setUint32(at + 1, end - at - 5, true);
+      this.#pos = end;
       return;
     }
     // Into the private scratch first when the target is a ring: TextEncoder
@@ -708,6 +733,15 @@ function putAscii(u8: Uint8Array, pos: number, end: number, s: string, max: numb
   u8[pos] = Tag.ASCII;
   u8[pos + 1] = len;
   return p + len;
+}
+
+// Where to cut `s` to keep at most `max` code units: one fewer when `max`
+// would fall between the halves of a surrogate pair, so a cut never makes a
+// lone surrogate.
+function cutAt(s: string, max: number): number {
+  return (s.charCodeAt(max - 1) & 0xfc00) === 0xd800 && (s.charCodeAt(max) & 0xfc00) === 0xdc00
+    ? max - 1
+    : max;
 }
 
 function guard<T>(get: () => T): T | string {
@@ -905,6 +939,13 @@ export class Decoder {
       }
       case Tag.PLACEHOLDER:
         return textDecoder.decode(this.#bytes());
+      case Tag.WTF8:
+        try {
+          return decodeWtf8(this.#bytes());
+        } catch (error) {
+          if (error instanceof TypeError) throw new RecordDecodeError(error.message);
+          throw error;
+        }
       case Tag.INT: {
         this.#need(4);
         const v = this.#dv.getInt32(this.#pos, true);
