@@ -70,6 +70,11 @@ export function valueKinds(): Record<string, unknown> {
   return {
     string: "héllo \u{1F600}",
     empty: "",
+    // Lone surrogates, which UTF-8 cannot hold, in values and in a key.
+    lone_high: "lone\uD800x",
+    lone_low_at_end: "end\uDC00",
+    reversed_pair: "\uDC00\uD800",
+    "key\uDFFF": ["\uDBFF", { "\uD800": "\uDC00" }],
     integer: 42,
     negative: -7,
     float: 3.25,
