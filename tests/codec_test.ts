@@ -538,3 +538,11 @@ Deno.test("Decoder.decode() rejects damaged WTF8 bytes instead of replacing them
   bytes[len - 1] = 0x41; // ED A0 41: not a continuation byte
   assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), RecordDecodeError);
 });
+
+Deno.test("Decoder.decode() keeps a leading U+FEFF (byte order mark) of any string", () => {
+  const short = "\ufeffé";
+  const long = "\ufeff" + "b".repeat(100);
+  const ev = roundTrip({ [short]: short, long }, DEFAULT_LIMITS, "\ufeffevent");
+  assert.equal(ev.event, "\ufeffevent");
+  assert.deepEqual({ ...ev.fields }, { [short]: short, long });
+});

@@ -172,3 +172,9 @@ Deno.test("packEvents() round-trips any string (fast-check)", () => {
     { numRuns: 300 },
   );
 });
+
+Deno.test("packEvents() keeps a leading U+FEFF of a string past msgpackr's 64-byte decoder threshold", () => {
+  const long = "\ufeff" + "c".repeat(100);
+  const event = makeEvent(1, { [long]: long, short: "\ufeffs" }, { event: long });
+  assert.deepEqual(unpackEvents(packEvents([event])), [event]);
+});
