@@ -685,20 +685,6 @@ export class Encoder {
       this.#overflow = true;
       return;
     }
-    // TextEncoder would write a lone surrogate as U+FFFD. The check is free
-    // for one-byte strings (V8 answers from the representation) and a native
-    // scan otherwise, next to encodeInto's own (bench/codec_bench.ts "text").
-    if (!s.isWellFormed()) {
-      const end = encodeWtf8Into(s, this.#u8, at + 5, this.#end);
-      if (end < 0) {
-        this.#overflow = true;
-        return;
-      }
-      this.#u8[at] = Tag.WTF8;
-      this.#dv.setUint32(at + 1, end - at - 5, true);
-      this.#pos = end;
-      return;
-    }
     // Into the private scratch first when the target is a ring: TextEncoder
     // may not write to shared memory (Chromium), and this path is cold.
     const direct = this.#u8 !== this.buf;
@@ -710,7 +696,14 @@ export class Encoder {
       this.#overflow = true;
       return;
     }
-    if (direct) this.#u8.set(dst.subarray(0, written!), at + 5);
+    // TextEncoder wrote any lone surrogate as U+FFFD: 3 bytes for 1 code unit,
+    // so only a string of more bytes than units (not pure ASCII) can hold one,
+    // and pure ASCII pays one comparison (bench/codec_bench.ts "text"). Its
+    // WTF-8 has exactly as many bytes as that output, so it fits in its place.
+    if (written! !== s.length && !s.isWellFormed()) {
+      encodeWtf8Into(s, this.#u8, at + 5, at + 5 + written!);
+      tag = Tag.WTF8;
+    } else if (direct) this.#u8.set(dst.subarray(0, written!), at + 5);
     this.#u8[at] = tag;
     this.#dv.setUint32(at + 1, written!, true);
     this.#pos = at + 5 + written!;
