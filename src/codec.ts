@@ -50,7 +50,7 @@
  */
 import { FLAG_BINDINGS, FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "./level.ts";
-import { BoundLogEvent, type LogEvent } from "./event.ts";
+import { BoundLogEvent, type LogEvent, markWtf8Strings } from "./event.ts";
 import { REDACTED, type Redactor } from "./redact.ts";
 import { decodeWtf8, encodeWtf8Into } from "./wtf8.ts";
 
@@ -778,6 +778,10 @@ export class Decoder {
   // internalizing the same string again (bench/codec_bench.ts "decode").
   readonly #cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
   readonly #cacheStrings: string[] = new Array(STRING_CACHE_SIZE).fill("");
+  // Set once the record being decoded holds a string the store must write as
+  // WTF-8 (a lone surrogate, or a leading U+FEFF): its event or bindings get
+  // markWtf8Strings(), so the store checks only those strings (src/event.ts).
+  #wtf8 = false;
 
   #cached(u8: Uint8Array, p: number, len: number): string {
     let h = 0x811c9dc5;
@@ -803,6 +807,7 @@ export class Decoder {
     }
     this.#end = end;
     this.#depth = 0;
+    this.#wtf8 = false;
     if (end - start < RECORD_FIXED_BYTES - 4) throw new RecordDecodeError("Record too short");
     return this.#dv;
   }
@@ -828,6 +833,7 @@ export class Decoder {
       setField(fields, key, this.#value());
     }
     if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
+    if (this.#wtf8) markWtf8Strings(fields);
     if (adopt) {
       // Handed over after a worker restart (src/ring.ts "Worker restart"):
       // kept until the ring itself brings a newer epoch.
@@ -888,10 +894,11 @@ export class Decoder {
     // "Worker restart"): keep the event, say what is missing.
     if (bindId !== 0 && template === undefined) setField(fields, "bindings_lost", true);
     const level = LEVEL_OF_SEVERITY[severity] ?? "trace";
-    if (template !== undefined) {
-      return new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields);
-    }
-    return { ts_ms: ts, level, severity, event, producer, seq, fields };
+    const ev = template !== undefined
+      ? new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields)
+      : { ts_ms: ts, level, severity, event, producer, seq, fields };
+    if (this.#wtf8) markWtf8Strings(ev);
+    return ev;
   }
 
   /** True when the record at `bytes[start..]` is a bindings definition. */
@@ -928,11 +935,14 @@ export class Decoder {
       }
       case Tag.STR: {
         const b = this.#bytes();
-        return b.length <= 64 ? this.#cached(b, 0, b.length) : textDecoder.decode(b);
+        const s = b.length <= 64 ? this.#cached(b, 0, b.length) : textDecoder.decode(b);
+        if (s.charCodeAt(0) === 0xfeff) this.#wtf8 = true;
+        return s;
       }
       case Tag.PLACEHOLDER:
         return textDecoder.decode(this.#bytes());
       case Tag.WTF8:
+        this.#wtf8 = true;
         try {
           return decodeWtf8(this.#bytes());
         } catch (error) {

@@ -19,19 +19,24 @@
  * unpack it renames an own `__proto__` key to `__proto_` (its guard against
  * prototype pollution); it gives back a lone surrogate as U+FFFD (MessagePack
  * strings are UTF-8, which cannot hold one); and its TextDecoder drops a
- * leading U+FEFF (a byte order mark) from strings of more than 64 bytes. A
- * quick walk over each event's `fields` finds any of them (about 5% of the
- * cost of packing); only the events that hold one are copied, with those
- * values replaced by extensions that unpack to -0, to an object whose keys
- * are defined with `Object.defineProperty` (which never touches a prototype),
- * and to the string itself (its WTF-8 bytes, `src/wtf8.ts`). An event name or
- * producer id that needs it gets the string extension too.
+ * leading U+FEFF (a byte order mark) from strings of more than 64 bytes.
+ * Values are replaced by extensions that unpack to -0, to an object whose
+ * keys are defined with `Object.defineProperty` (which never touches a
+ * prototype), and to the string itself (its WTF-8 bytes, `src/wtf8.ts`), in a
+ * copy of the event's fields:
+ * - -0 and `__proto__` keys: a quick walk over each event's `fields` finds
+ *   them (about 5% of the cost of packing);
+ * - strings: only those of an event or bindings object marked with
+ *   `markWtf8Strings()` (`src/event.ts`), which the ring's decoder sets when
+ *   it decodes such a string. Checking every string instead made packing a
+ *   quarter slower (bench/store_bench.ts "pack"). A marked event's name and
+ *   producer id get the string extension too.
  *
  * @module
  */
 import { addExtension, Packr } from "msgpackr/pack";
 import { Unpackr } from "msgpackr/unpack";
-import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "../event.ts";
+import { BOUND_FIELDS, type BoundEvent, hasWtf8Strings, type LogEvent } from "../event.ts";
 import { levelOfSeverity } from "../level.ts";
 import { EXT_NEGATIVE_ZERO, EXT_OWN_PROTO_KEY, EXT_WTF8_STRING } from "./segment_format.ts";
 import { decodeWtf8, encodeWtf8 } from "../wtf8.ts";
@@ -127,20 +132,25 @@ export function packEvents(events: readonly LogEvent[]): Uint8Array {
       }
       fields = bound[1];
     }
+    if (hasWtf8Strings(event)) {
+      rows[i] = [
+        event.ts_ms,
+        event.severity,
+        escapeString(event.event),
+        escapeString(event.producer),
+        event.seq,
+        b,
+        escapeValue(fields),
+      ];
+      continue;
+    }
     if (fieldsNeedEscape(fields)) fields = escapeValue(fields) as Record<string, unknown>;
-    rows[i] = [
-      event.ts_ms,
-      event.severity,
-      escapeString(event.event),
-      escapeString(event.producer),
-      event.seq,
-      b,
-      fields,
-    ];
+    rows[i] = [event.ts_ms, event.severity, event.event, event.producer, event.seq, b, fields];
   }
   for (let i = 0; i < templates.length; i++) {
-    if (fieldsNeedEscape(templates[i]!)) {
-      templates[i] = escapeValue(templates[i]) as Record<string, unknown>;
+    const template = templates[i]!;
+    if (hasWtf8Strings(template) || fieldsNeedEscape(template)) {
+      templates[i] = escapeValue(template) as Record<string, unknown>;
     }
   }
   return packr.pack([templates, rows]);
@@ -215,12 +225,9 @@ function notPayload(): TypeError {
  */
 function fieldsNeedEscape(fields: Record<string, unknown>): boolean {
   for (const key in fields) {
-    if (key === "__proto__" || !packsAsIs(key)) return true;
+    if (key === "__proto__") return true;
     const value = fields[key];
-    if (typeof value === "string") {
-      if (packsAsIs(value)) continue;
-      return true;
-    }
+    if (typeof value === "string") continue;
     if (
       typeof value === "number"
         ? value === 0 && 1 / value < 0
@@ -233,7 +240,6 @@ function fieldsNeedEscape(fields: Record<string, unknown>): boolean {
 }
 
 function needsEscape(value: unknown): boolean {
-  if (typeof value === "string") return !packsAsIs(value);
   if (typeof value === "number") return value === 0 && 1 / value < 0;
   if (typeof value !== "object" || value === null) return false;
   if (Array.isArray(value)) {
@@ -244,12 +250,7 @@ function needsEscape(value: unknown): boolean {
   }
   if (!isPlainObject(value)) return false;
   for (const key in value) {
-    if (
-      key === "__proto__" || !packsAsIs(key) ||
-      needsEscape((value as Record<string, unknown>)[key])
-    ) {
-      return true;
-    }
+    if (key === "__proto__" || needsEscape((value as Record<string, unknown>)[key])) return true;
   }
   return false;
 }

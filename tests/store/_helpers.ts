@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { LogEvent } from "../../src/event.ts";
+import { type LogEvent, markWtf8Strings } from "../../src/event.ts";
 import { type LevelName, SEVERITY } from "../../src/level.ts";
 import { denoFs } from "../../src/store/_fs_deno.ts";
 import type { StoreFile, StoreFs } from "../../src/store/fs.ts";
@@ -27,6 +27,16 @@ export function makeEvent(
     fields,
     ...overrides,
   };
+}
+
+/**
+ * `target` marked as holding strings that must be stored as WTF-8, as the
+ * ring's decoder marks an event or bindings object with a lone surrogate or a
+ * leading U+FEFF (`markWtf8Strings` in src/event.ts).
+ */
+export function marked<T extends object>(target: T): T {
+  markWtf8Strings(target);
+  return target;
 }
 
 /** Events `from`..`to` (inclusive) of one flow, one ms apart, with distinct seqs. */

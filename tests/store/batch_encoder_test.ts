@@ -3,7 +3,7 @@ import { encodeBatch } from "../../src/store/batch_encoder.ts";
 import { scanRecords } from "../../src/store/record_scanner.ts";
 import { unpackEvents } from "../../src/store/payload_codec.ts";
 import { MAX_FLOW_ID_LENGTH } from "../../src/store/segment_format.ts";
-import { makeEvent } from "./_helpers.ts";
+import { makeEvent, marked } from "./_helpers.ts";
 
 Deno.test("encodeBatch() writes one record per string flow id and one for the rest", () => {
   const long = "x".repeat(MAX_FLOW_ID_LENGTH + 1);
@@ -15,7 +15,7 @@ Deno.test("encodeBatch() writes one record per string flow id and one for the re
     makeEvent(4, {}),
     makeEvent(6, { flow_id: long }),
     makeEvent(0, { flow_id: "" }),
-    makeEvent(7, { flow_id: "\uD800" }),
+    marked(makeEvent(7, { flow_id: "\uD800" })),
   ];
   const batch = encodeBatch(events, 40);
   const summary = batch.records.map((r) => ({

@@ -5,12 +5,12 @@ import fc from "fast-check";
 import { packEvents, unpackEvents } from "../../src/store/payload_codec.ts";
 import { payloadToJsonLines } from "../../src/export/jsonl.ts";
 import { payloadToJsonBytes } from "../../src/export/jsonl_transcoder.ts";
-import { makeEvent, valueKinds } from "./_helpers.ts";
+import { makeEvent, marked, valueKinds } from "./_helpers.ts";
 import { anyString } from "../support/any_string.ts";
 
 Deno.test("packEvents() round-trips every value kind", () => {
   const fields = valueKinds();
-  const [back] = unpackEvents(packEvents([makeEvent(1, fields)]));
+  const [back] = unpackEvents(packEvents([marked(makeEvent(1, fields))]));
   assert.ok(back !== undefined);
   assert.deepEqual(back.fields, fields);
   assert.ok(Object.is(back.fields.negative_zero, -0));
@@ -117,13 +117,13 @@ Deno.test("unpackEvents() lets a call field override a binding of the same name"
   assert.deepEqual(unpackEvents(packEvents([e]))[0]!.fields, { step_id: "call", flow_id: "f" });
 });
 
-Deno.test("packEvents() round-trips lone surrogates in names, producers, keys, values and bindings", () => {
+Deno.test("packEvents() round-trips lone surrogates in names, producers, keys, values and bindings of marked events", () => {
   const s = "lone\uD800x";
-  const bindings = { flow_id: "f", ["b\uDC00"]: "end\uDBFF", plain: "ok" };
+  const bindings = marked({ flow_id: "f", ["b\uDC00"]: "end\uDBFF", plain: "ok" });
   const fields = { [s]: s, nested: { ["\uDFFF"]: [s, { deep: "\uDC00\uD800" }] } };
   const events: LogEvent[] = [
-    makeEvent(1, fields, { event: s, producer: "p\uD800" }),
-    new BoundLogEvent(2, "info", 9, "e\uDC00", "p.1", 2, bindings, { v: s }),
+    marked(makeEvent(1, fields, { event: s, producer: "p\uD800" })),
+    marked(new BoundLogEvent(2, "info", 9, "e\uDC00", "p.1", 2, bindings, { v: s })),
     new BoundLogEvent(3, "info", 9, "ok", "p.1", 3, bindings, {}),
   ];
   const back = unpackEvents(packEvents(events));
@@ -141,7 +141,7 @@ Deno.test("packEvents() round-trips lone surrogates in names, producers, keys, v
 });
 
 Deno.test("packEvents() writes a lone-surrogate string as extension 0x57 of its WTF-8 bytes", () => {
-  const payload = packEvents([makeEvent(1, { s: "a\uD800" })]).slice();
+  const payload = packEvents([marked(makeEvent(1, { s: "a\uD800" }))]).slice();
   // fixext 4 (0xD6), type 0x57, then "a" and ED A0 80.
   const ext = [0xd6, 0x57, 0x61, 0xed, 0xa0, 0x80];
   assert.ok(
@@ -156,7 +156,7 @@ Deno.test("packEvents() writes a lone-surrogate string as extension 0x57 of its 
 });
 
 Deno.test("unpackEvents() rejects a damaged 0x57 string instead of replacing it", () => {
-  const payload = packEvents([makeEvent(1, { s: "a\uD800" })]).slice();
+  const payload = packEvents([marked(makeEvent(1, { s: "a\uD800" }))]).slice();
   const at = payload.indexOf(0xa0, payload.indexOf(0x57));
   payload[at + 1] = 0x41; // ED A0 41: not WTF-8
   assert.throws(() => unpackEvents(payload), TypeError);
@@ -166,7 +166,7 @@ Deno.test("packEvents() round-trips any string (fast-check)", () => {
   const text = anyString(40);
   fc.assert(
     fc.property(text, text, text, (name, key, value) => {
-      const event = makeEvent(1, { [key]: value, list: [value] }, { event: name });
+      const event = marked(makeEvent(1, { [key]: value, list: [value] }, { event: name }));
       assert.deepEqual(unpackEvents(packEvents([event])), [event]);
     }),
     { numRuns: 300 },
@@ -175,6 +175,17 @@ Deno.test("packEvents() round-trips any string (fast-check)", () => {
 
 Deno.test("packEvents() keeps a leading U+FEFF of a string past msgpackr's 64-byte decoder threshold", () => {
   const long = "\ufeff" + "c".repeat(100);
-  const event = makeEvent(1, { [long]: long, short: "\ufeffs" }, { event: long });
+  const event = marked(makeEvent(1, { [long]: long, short: "\ufeffs" }, { event: long }));
   assert.deepEqual(unpackEvents(packEvents([event])), [event]);
+});
+
+Deno.test("packEvents() checks strings only in marked events and bindings", () => {
+  // Unmarked, msgpackr writes the string as it always did (the decoder marks
+  // every event that needs more: tests/codec_test.ts).
+  const [plain] = unpackEvents(packEvents([makeEvent(1, { s: "x".repeat(70) + "\uD800" })]));
+  assert.equal(plain!.fields.s, "x".repeat(70) + "\uFFFD");
+  const [kept] = unpackEvents(
+    packEvents([marked(makeEvent(1, { s: "x".repeat(70) + "\uD800" }))]),
+  );
+  assert.equal(kept!.fields.s, "x".repeat(70) + "\uD800");
 });
