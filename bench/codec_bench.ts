@@ -169,9 +169,11 @@ for (const [label, strings] of SIZED) {
 
 // --- "text": strings past the ASCII fast path (Encoder#text) ---------------
 
-// Each event carries one such string as its only call field. The first three
-// are well-formed (TextEncoder.encodeInto after the isWellFormed() check); the
-// last holds a lone surrogate, written as WTF-8 by a JS loop.
+// Each event carries one such string as its only call field: a long ASCII
+// one (encodeInto, then one comparison rules out a lone surrogate), a short
+// non-ASCII one (the putShortText loop, which tags it itself), a long
+// non-ASCII one (encodeInto, then isWellFormed()), and one with a lone
+// surrogate (encodeInto, then rewritten as WTF-8).
 const TEXTS: [string, string][] = [
   ["200 ASCII chars", "t".repeat(200)],
   ["40 non-ASCII chars", "héllo wörld — ünïcode tëxt ✓ ça va ".padEnd(40, "é")],

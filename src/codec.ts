@@ -668,7 +668,8 @@ export class Encoder {
     }
     if (len <= 48) {
       if (!this.#room(len + 2)) return;
-      const p = putAscii(this.#u8, this.#pos, this.#end, s, 48);
+      let p = putAscii(this.#u8, this.#pos, this.#end, s, 48);
+      if (p < 0) p = putShortText(this.#u8, this.#pos, this.#end, s);
       if (p >= 0) {
         this.#pos = p;
         return;
@@ -735,6 +736,47 @@ function cutAt(s: string, max: number): number {
   return (s.charCodeAt(max - 1) & 0xfc00) === 0xd800 && (s.charCodeAt(max) & 0xfc00) === 0xdc00
     ? max - 1
     : max;
+}
+
+// Writes `s` (at most 48 code units) as a STR value, or as WTF8 when it holds
+// a lone surrogate, at `pos`; returns the position after it, or -1 (writing
+// nothing that counts) when 3 bytes per unit might not fit before `end`. For
+// short non-ASCII strings a loop beats encodeInto's call plus the
+// isWellFormed() check it would need (bench/codec_bench.ts "text").
+function putShortText(u8: Uint8Array, pos: number, end: number, s: string): number {
+  const len = s.length;
+  if (pos + 5 + 3 * len > end) return -1;
+  let tag: number = Tag.STR;
+  let p = pos + 5;
+  for (let i = 0; i < len; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      u8[p++] = c;
+    } else if (c < 0x800) {
+      u8[p++] = 0xc0 | (c >> 6);
+      u8[p++] = 0x80 | (c & 0x3f);
+    } else if (
+      c < 0xdc00 && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
+      u8[p++] = 0xf0 | (c >> 18);
+      u8[p++] = 0x80 | ((c >> 12) & 0x3f);
+      u8[p++] = 0x80 | ((c >> 6) & 0x3f);
+      u8[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if ((c & 0xf800) === 0xd800) tag = Tag.WTF8;
+      u8[p++] = 0xe0 | (c >> 12);
+      u8[p++] = 0x80 | ((c >> 6) & 0x3f);
+      u8[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  // The byte length is below 256 (48 units, 3 bytes each at most).
+  u8[pos] = tag;
+  u8[pos + 1] = p - pos - 5;
+  u8[pos + 2] = 0;
+  u8[pos + 3] = 0;
+  u8[pos + 4] = 0;
+  return p;
 }
 
 function guard<T>(get: () => T): T | string {

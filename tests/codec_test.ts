@@ -468,29 +468,43 @@ Deno.test("Encoder.encode() keeps a lone surrogate in placeholder text", () => {
 Deno.test("Encoder.encode() writes a string with a lone surrogate as WTF8, any other as before", () => {
   const enc = new Encoder();
   const utf8 = new TextEncoder();
-  // Past the 48-character ASCII fast path, so both go through the STR/WTF8 writer.
-  const well = "w".repeat(60) + "é\u{1F680}";
-  let len = enc.encode(1, 0, 9, 0, "e", { s: well });
-  assert.deepEqual(
-    enc.buf.subarray(len - 5 - utf8.encode(well).length, len),
-    Uint8Array.of(
-      Tag.STR,
-      ...new Uint8Array(Uint32Array.of(utf8.encode(well).length).buffer),
-      ...utf8.encode(well),
-    ),
+  // The value's bytes: the last field of the record.
+  const valueOf = (s: string) => {
+    const len = enc.encode(1, 0, 9, 0, "e", { s });
+    return [...enc.buf.subarray(len - 5 - utf8.encode(s).length, len)];
+  };
+  const str = (s: string) => {
+    const bytes = utf8.encode(s);
+    return [Tag.STR, ...new Uint8Array(Uint32Array.of(bytes.length).buffer), ...bytes];
+  };
+  // Non-ASCII, short (the loop) and long (encodeInto): STR of their UTF-8.
+  for (const s of ["é\u{1F680}", "✓".repeat(48), "w".repeat(60) + "é\u{1F680}"]) {
+    assert.deepEqual(valueOf(s), str(s), JSON.stringify(s));
+  }
+  fc.assert(
+    fc.property(anyString(60).map((s) => s.toWellFormed()), (s) => {
+      const len = enc.encode(1, 0, 9, 0, "e", { s });
+      const bytes = utf8.encode(s);
+      const tail = [...enc.buf.subarray(len - bytes.length, len)];
+      assert.deepEqual(tail, [...bytes], "UTF-8 bytes as TextEncoder writes them");
+      assert.notEqual(enc.buf[len - bytes.length - 5], Tag.WTF8);
+    }),
+    { numRuns: 500 },
   );
-  len = enc.encode(1, 0, 9, 0, "e", { s: "a\ud800" });
-  assert.deepEqual([...enc.buf.subarray(len - 9, len)], [
-    Tag.WTF8,
-    4,
-    0,
-    0,
-    0,
-    0x61,
-    0xed,
-    0xa0,
-    0x80,
-  ]);
+  // A lone surrogate, short and long: WTF8.
+  for (
+    const [s, bytes] of [["a\ud800", [0x61, 0xed, 0xa0, 0x80]], [
+      "a".repeat(60) + "\udc00",
+      [...utf8.encode("a".repeat(60)), 0xed, 0xb0, 0x80],
+    ]] as [string, number[]][]
+  ) {
+    const len = enc.encode(1, 0, 9, 0, "e", { s });
+    assert.deepEqual([...enc.buf.subarray(len - bytes.length - 5, len)], [
+      Tag.WTF8,
+      ...new Uint8Array(Uint32Array.of(bytes.length).buffer),
+      ...bytes,
+    ]);
+  }
 });
 
 Deno.test("Encoder.encode() round-trips any string, lone surrogates included (property)", () => {

@@ -22,14 +22,14 @@ Deno.test("encodeWtf8() writes each lone surrogate as its 3-byte sequence and pa
 
 Deno.test("encodeWtf8() equals UTF-8 for well-formed strings, and decodeWtf8() inverts it for any string (fast-check)", () => {
   const utf8 = new TextEncoder();
-  const text = fc.oneof(anyString(200), fc.string({ unit: "binary", maxLength: 50 }));
+  const text = anyString(200);
   fc.assert(
     fc.property(text, (s) => {
       const bytes = encodeWtf8(s);
       if (s.isWellFormed()) assert.deepEqual(bytes, utf8.encode(s));
       assert.equal(decodeWtf8(bytes), s);
     }),
-    { numRuns: 2000 },
+    { numRuns: 1000 },
   );
 });
 
