@@ -820,10 +820,10 @@ export class Decoder {
   // internalizing the same string again (bench/codec_bench.ts "decode").
   readonly #cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
   readonly #cacheStrings: string[] = new Array(STRING_CACHE_SIZE).fill("");
-  // Set once the record being decoded holds a string the store must write as
-  // WTF-8 (a lone surrogate, or a leading U+FEFF): its event or bindings get
-  // markWtf8Strings(), so the store checks only those strings (src/event.ts).
-  #wtf8 = false;
+  // The fields object being decoded: a string the store must write as WTF-8
+  // (a lone surrogate, or a leading U+FEFF) marks it (markWtf8Strings), so the
+  // store checks the strings of these few objects only (src/event.ts).
+  #into: object = {};
 
   #cached(u8: Uint8Array, p: number, len: number): string {
     let h = 0x811c9dc5;
@@ -849,7 +849,6 @@ export class Decoder {
     }
     this.#end = end;
     this.#depth = 0;
-    this.#wtf8 = false;
     if (end - start < RECORD_FIXED_BYTES - 4) throw new RecordDecodeError("Record too short");
     return this.#dv;
   }
@@ -867,15 +866,15 @@ export class Decoder {
     const epoch = dv.getUint32(start, true);
     const npairs = dv.getUint16(start + 14, true);
     const id = dv.getUint32(start + 16, true);
+    const fields: Record<string, unknown> = {};
+    this.#into = fields;
     this.#pos = start + 20;
     this.#string();
-    const fields: Record<string, unknown> = {};
     for (let i = 0; i < npairs; i++) {
       const key = this.#string();
       setField(fields, key, this.#value());
     }
     if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
-    if (this.#wtf8) markWtf8Strings(fields);
     if (adopt) {
       // Handed over after a worker restart (src/ring.ts "Worker restart"):
       // kept until the ring itself brings a newer epoch.
@@ -915,6 +914,8 @@ export class Decoder {
     const severity = bytes[start + 12]!;
     const nfields = dv.getUint16(start + 14, true);
     const bindId = dv.getUint32(start + 16, true);
+    const fields: Record<string, unknown> = {};
+    this.#into = fields;
     this.#pos = start + 20;
     const event = this.#string();
     // A child logger's bindings were decoded once, from its definition; the
@@ -927,7 +928,6 @@ export class Decoder {
         throw new RecordDecodeError(`Event refers to unknown bindings ${bindId}`);
       }
     }
-    const fields: Record<string, unknown> = {};
     for (let i = 0; i < nfields; i++) {
       const key = this.#string();
       setField(fields, key, this.#value());
@@ -936,11 +936,10 @@ export class Decoder {
     // "Worker restart"): keep the event, say what is missing.
     if (bindId !== 0 && template === undefined) setField(fields, "bindings_lost", true);
     const level = LEVEL_OF_SEVERITY[severity] ?? "trace";
-    const ev = template !== undefined
-      ? new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields)
-      : { ts_ms: ts, level, severity, event, producer, seq, fields };
-    if (this.#wtf8) markWtf8Strings(ev);
-    return ev;
+    if (template !== undefined) {
+      return new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields);
+    }
+    return { ts_ms: ts, level, severity, event, producer, seq, fields };
   }
 
   /** True when the record at `bytes[start..]` is a bindings definition. */
@@ -978,13 +977,13 @@ export class Decoder {
       case Tag.STR: {
         const b = this.#bytes();
         const s = b.length <= 64 ? this.#cached(b, 0, b.length) : textDecoder.decode(b);
-        if (s.charCodeAt(0) === 0xfeff) this.#wtf8 = true;
+        if (s.charCodeAt(0) === 0xfeff) markWtf8Strings(this.#into);
         return s;
       }
       case Tag.PLACEHOLDER:
         return textDecoder.decode(this.#bytes());
       case Tag.WTF8:
-        this.#wtf8 = true;
+        markWtf8Strings(this.#into);
         try {
           return decodeWtf8(this.#bytes());
         } catch (error) {

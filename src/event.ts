@@ -66,13 +66,15 @@ export function flowIdOf(event: LogEvent): unknown {
 const WTF8_STRINGS: unique symbol = Symbol("flightlog.wtf8Strings");
 
 /**
- * Internal: marks an event, or a child's bindings object, that holds a string
+ * Internal: marks the fields object of a record (an event's `fields`, a child
+ * logger event's own call fields, or a child's bindings) that holds a string
  * MessagePack (msgpackr) would not give back as it was: one with a lone
- * surrogate or a leading U+FEFF. The worker's decoder sets it when it decodes
- * such a string, so the store checks the strings of these few objects only
- * (`store/payload_codec.ts`): checking every string cost a quarter of packing
- * (bench/store_bench.ts "pack"). The mark is a non-enumerable symbol: copies,
- * JSON, structured clone and deep equality do not see it.
+ * surrogate or a leading U+FEFF, in a key, a value or the event's name. The
+ * worker's decoder sets it when it decodes such a string, so the store checks
+ * the strings of these few objects only (`store/payload_codec.ts`): checking
+ * every string cost a quarter of packing (bench/store_bench.ts "pack"). The
+ * mark is a non-enumerable symbol: copies, JSON, structured clone and deep
+ * equality do not see it.
  */
 export function markWtf8Strings(target: object): void {
   Object.defineProperty(target, WTF8_STRINGS, { value: true });

@@ -26,11 +26,12 @@
  * copy of the event's fields:
  * - -0 and `__proto__` keys: a quick walk over each event's `fields` finds
  *   them (about 5% of the cost of packing);
- * - strings: only those of an event or bindings object marked with
- *   `markWtf8Strings()` (`src/event.ts`), which the ring's decoder sets when
- *   it decodes such a string. Checking every string instead made packing a
- *   quarter slower (bench/store_bench.ts "pack"). A marked event's name and
- *   producer id get the string extension too.
+ * - strings: only those of a fields object (an event's fields, a child
+ *   event's call fields, or bindings) marked with `markWtf8Strings()`
+ *   (`src/event.ts`), which the ring's decoder sets when it decodes such a
+ *   string. Checking every string instead made packing a quarter slower
+ *   (bench/store_bench.ts "pack"). The name and producer id of an event whose
+ *   fields are marked get the string extension too.
  *
  * @module
  */
@@ -132,7 +133,7 @@ export function packEvents(events: readonly LogEvent[]): Uint8Array {
       }
       fields = bound[1];
     }
-    if (hasWtf8Strings(event)) {
+    if (hasWtf8Strings(fields)) {
       rows[i] = [
         event.ts_ms,
         event.severity,

@@ -30,9 +30,10 @@ export function makeEvent(
 }
 
 /**
- * `target` marked as holding strings that must be stored as WTF-8, as the
- * ring's decoder marks an event or bindings object with a lone surrogate or a
- * leading U+FEFF (`markWtf8Strings` in src/event.ts).
+ * `fields` marked as holding strings that must be stored as WTF-8, as the
+ * ring's decoder marks the fields of a record with a lone surrogate or a
+ * leading U+FEFF in a key, a value or the event name (`markWtf8Strings` in
+ * src/event.ts).
  */
 export function marked<T extends object>(target: T): T {
   markWtf8Strings(target);

@@ -15,7 +15,7 @@ Deno.test("encodeBatch() writes one record per string flow id and one for the re
     makeEvent(4, {}),
     makeEvent(6, { flow_id: long }),
     makeEvent(0, { flow_id: "" }),
-    marked(makeEvent(7, { flow_id: "\uD800" })),
+    makeEvent(7, marked({ flow_id: "\uD800" })),
   ];
   const batch = encodeBatch(events, 40);
   const summary = batch.records.map((r) => ({

@@ -24,7 +24,7 @@ async function allEvents(store: IdbStore): Promise<LogEvent[]> {
 Deno.test("IdbStore.append() round-trips every value kind", async () => {
   const store = await IdbStore.open(dbName());
   const fields: Record<string, unknown> = { flow_id: "kinds", ...valueKinds() };
-  await store.append([marked(makeEvent(1, fields))]);
+  await store.append([makeEvent(1, marked(fields))]);
   const [back] = (await store.getFlowLog("kinds")).events;
   assert.deepEqual(back?.fields, fields);
   assert.ok(Object.is(back?.fields.negative_zero, -0));

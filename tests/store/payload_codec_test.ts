@@ -10,7 +10,7 @@ import { anyString } from "../support/any_string.ts";
 
 Deno.test("packEvents() round-trips every value kind", () => {
   const fields = valueKinds();
-  const [back] = unpackEvents(packEvents([marked(makeEvent(1, fields))]));
+  const [back] = unpackEvents(packEvents([makeEvent(1, marked(fields))]));
   assert.ok(back !== undefined);
   assert.deepEqual(back.fields, fields);
   assert.ok(Object.is(back.fields.negative_zero, -0));
@@ -122,8 +122,8 @@ Deno.test("packEvents() round-trips lone surrogates in names, producers, keys, v
   const bindings = marked({ flow_id: "f", ["b\uDC00"]: "end\uDBFF", plain: "ok" });
   const fields = { [s]: s, nested: { ["\uDFFF"]: [s, { deep: "\uDC00\uD800" }] } };
   const events: LogEvent[] = [
-    marked(makeEvent(1, fields, { event: s, producer: "p\uD800" })),
-    marked(new BoundLogEvent(2, "info", 9, "e\uDC00", "p.1", 2, bindings, { v: s })),
+    makeEvent(1, marked(fields), { event: s, producer: "p\uD800" }),
+    new BoundLogEvent(2, "info", 9, "e\uDC00", "p.1", 2, bindings, marked({ v: s })),
     new BoundLogEvent(3, "info", 9, "ok", "p.1", 3, bindings, {}),
   ];
   const back = unpackEvents(packEvents(events));
@@ -141,7 +141,7 @@ Deno.test("packEvents() round-trips lone surrogates in names, producers, keys, v
 });
 
 Deno.test("packEvents() writes a lone-surrogate string as extension 0x57 of its WTF-8 bytes", () => {
-  const payload = packEvents([marked(makeEvent(1, { s: "a\uD800" }))]).slice();
+  const payload = packEvents([makeEvent(1, marked({ s: "a\uD800" }))]).slice();
   // fixext 4 (0xD6), type 0x57, then "a" and ED A0 80.
   const ext = [0xd6, 0x57, 0x61, 0xed, 0xa0, 0x80];
   assert.ok(
@@ -156,7 +156,7 @@ Deno.test("packEvents() writes a lone-surrogate string as extension 0x57 of its 
 });
 
 Deno.test("unpackEvents() rejects a damaged 0x57 string instead of replacing it", () => {
-  const payload = packEvents([marked(makeEvent(1, { s: "a\uD800" }))]).slice();
+  const payload = packEvents([makeEvent(1, marked({ s: "a\uD800" }))]).slice();
   const at = payload.indexOf(0xa0, payload.indexOf(0x57));
   payload[at + 1] = 0x41; // ED A0 41: not WTF-8
   assert.throws(() => unpackEvents(payload), TypeError);
@@ -166,7 +166,7 @@ Deno.test("packEvents() round-trips any string (fast-check)", () => {
   const text = anyString(40);
   fc.assert(
     fc.property(text, text, text, (name, key, value) => {
-      const event = marked(makeEvent(1, { [key]: value, list: [value] }, { event: name }));
+      const event = makeEvent(1, marked({ [key]: value, list: [value] }), { event: name });
       assert.deepEqual(unpackEvents(packEvents([event])), [event]);
     }),
     { numRuns: 300 },
@@ -175,7 +175,7 @@ Deno.test("packEvents() round-trips any string (fast-check)", () => {
 
 Deno.test("packEvents() keeps a leading U+FEFF of a string past msgpackr's 64-byte decoder threshold", () => {
   const long = "\ufeff" + "c".repeat(100);
-  const event = marked(makeEvent(1, { [long]: long, short: "\ufeffs" }, { event: long }));
+  const event = makeEvent(1, marked({ [long]: long, short: "\ufeffs" }), { event: long });
   assert.deepEqual(unpackEvents(packEvents([event])), [event]);
 });
 
@@ -185,7 +185,7 @@ Deno.test("packEvents() checks strings only in marked events and bindings", () =
   const [plain] = unpackEvents(packEvents([makeEvent(1, { s: "x".repeat(70) + "\uD800" })]));
   assert.equal(plain!.fields.s, "x".repeat(70) + "\uFFFD");
   const [kept] = unpackEvents(
-    packEvents([marked(makeEvent(1, { s: "x".repeat(70) + "\uD800" }))]),
+    packEvents([makeEvent(1, marked({ s: "x".repeat(70) + "\uD800" }))]),
   );
   assert.equal(kept!.fields.s, "x".repeat(70) + "\uD800");
 });
