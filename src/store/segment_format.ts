@@ -101,11 +101,12 @@
  * (msgpackr would rename an own `__proto__` key to `__proto_` on unpack; a
  * lone surrogate would come back as U+FFFD, since MessagePack strings are
  * UTF-8; and msgpackr's TextDecoder drops a leading U+FEFF from a string of
- * more than 64 bytes.) So every MessagePack string of a payload is
- * well-formed UTF-8; a payload of well-formed strings that do not start with
- * U+FEFF holds no `0x57` and is byte for byte what it was before `0x57`
- * existed, and a reader that does not know `0x57` can still skip it like any
- * extension.
+ * more than 64 bytes.) The worker finds such strings in the events it
+ * decodes from the rings (`payload_codec.ts`), so the MessagePack strings of
+ * the payloads it writes are well-formed UTF-8. A payload of well-formed
+ * strings that do not start with U+FEFF holds no `0x57` and is byte for byte
+ * what it was before `0x57` existed; a reader that does not know `0x57` can
+ * still skip it like any extension.
  *
  * @module
  */
