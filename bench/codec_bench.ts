@@ -4,7 +4,9 @@
  * `TextEncoder.encodeInto` (group `"string"`, cited by `src/codec.ts`), and
  * the worker's `Decoder.decode` of the same event with the seven ids passed as
  * call fields and bound by a child logger, i.e. defined once and referred to by
- * id (group `"decode"`, cited by `src/codec.ts`).
+ * id (group `"decode"`, cited by `src/codec.ts`), and the strings that take
+ * `Encoder#text` instead of the ASCII fast path: long, non-ASCII, and with a
+ * lone surrogate (group `"text"`, cited by `src/codec.ts`).
  *
  * Run with `deno task bench` (or `deno bench bench/codec_bench.ts`).
  *
@@ -161,6 +163,32 @@ for (const [label, strings] of SIZED) {
     name: `ASCII byte loop, ${strings.length} strings of ${label}`,
     fn() {
       encodeAllLoop(strings);
+    },
+  });
+}
+
+// --- "text": strings past the ASCII fast path (Encoder#text) ---------------
+
+// Each event carries one such string as its only call field: a long ASCII
+// one (encodeInto, then one comparison rules out a lone surrogate), a short
+// non-ASCII one (the putShortText loop, which tags it itself), a long
+// non-ASCII one (encodeInto, then isWellFormed()), and one with a lone
+// surrogate (encodeInto, then rewritten as WTF-8).
+const TEXTS: [string, string][] = [
+  ["200 ASCII chars", "t".repeat(200)],
+  ["40 non-ASCII chars", "héllo wörld — ünïcode tëxt ✓ ça va ".padEnd(40, "é")],
+  ["2,000 non-ASCII chars", "ünïcode ✓ ".repeat(200)],
+  ["200 chars, one lone surrogate", "t".repeat(199) + "\ud800"],
+];
+for (const [label, text] of TEXTS) {
+  const fields = { text };
+  Deno.bench({
+    group: "text",
+    name: `Encoder.encode, one ${label}`,
+    baseline: label === TEXTS[0]![0],
+    fn() {
+      seq++;
+      encoder.encode(seq, 1795000000000 + seq, SEVERITY_INFO, 0, EVENT, fields);
     },
   });
 }

@@ -24,14 +24,22 @@
  * | 0x0b | `OBJECT`      | u32 n, n pairs                                               |
  * | 0x0c | `ARRAY`       | u32 n, n values                                              |
  * | 0x0d | `PLACEHOLDER` | u32 byte length, UTF-8 text such as `[Circular]`             |
+ * | 0x0e | `WTF8`        | u32 byte length, WTF-8 bytes (text with a lone surrogate)    |
  *
- * A pair is a key (an `ASCII` or `STR` value) followed by a value. All
- * multi-byte numbers are little-endian.
+ * A pair is a key (an `ASCII`, `STR` or `WTF8` value) followed by a value.
+ * All multi-byte numbers are little-endian.
+ *
+ * A string, key, event name or placeholder text that is not well-formed
+ * UTF-16 (it holds a lone surrogate, which UTF-8 cannot carry) is written as
+ * `WTF8` instead of `STR` / `PLACEHOLDER`: UTF-8 with each lone surrogate as
+ * its own 3-byte sequence `ED A0 80`–`ED BF BF` (`src/wtf8.ts`), decoded back
+ * to the very same string. Well-formed strings never use it.
  *
  * ## Limits (defaults in {@linkcode DEFAULT_LIMITS})
  *
  * A value past a limit is truncated, never rejected, and the truncation is
- * visible: a long string ends with `…[+N chars]`; an object past `maxKeys`
+ * visible: a long string ends with `…[+N chars]` (cut one code unit short
+ * rather than between the two halves of a surrogate pair); an object past `maxKeys`
  * gets a last key `"…"` with value `"[+N keys]"`; an array past
  * `maxArrayLength` ends with `"[+N items]"`; a value nested deeper than
  * `maxDepth` becomes `"[Object]"` / `"[Array]"`; a field that would push the
@@ -42,8 +50,9 @@
  */
 import { FLAG_BINDINGS, FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "./level.ts";
-import { BoundLogEvent, type LogEvent } from "./event.ts";
+import { BoundLogEvent, type LogEvent, markWtf8Strings } from "./event.ts";
 import { REDACTED, type Redactor } from "./redact.ts";
+import { decodeWtf8, encodeWtf8Into } from "./wtf8.ts";
 
 /** Value tags. */
 export const Tag = {
@@ -61,6 +70,7 @@ export const Tag = {
   OBJECT: 0x0b,
   ARRAY: 0x0c,
   PLACEHOLDER: 0x0d,
+  WTF8: 0x0e,
 } as const;
 
 /** Bounds on what one event may carry. */
@@ -114,7 +124,8 @@ const STR_MAX = 32;
 const STR_SLOT_BYTES = 36;
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
+// ignoreBOM: a string that starts with U+FEFF keeps it (the default strips it).
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const hasOwn = Object.prototype.hasOwnProperty;
 
 // Bytes kept free at the end of the scratch buffer so a truncation marker always fits.
@@ -440,7 +451,7 @@ export class Encoder {
           this.#pos = fieldStart;
           this.#overflow = false;
           this.#end = this.#hard;
-          this.#str(this.#redactKey(key.length > 32 ? key.slice(0, 32) : key));
+          this.#str(this.#redactKey(key.length > 32 ? key.slice(0, cutAt(key, 32)) : key));
           this.#placeholder(TRUNCATED_FIELD);
           this.#str("…");
           this.#placeholder("[More fields cut: record size limit]");
@@ -651,13 +662,14 @@ export class Encoder {
   #str(s: string): void {
     let len = s.length;
     if (len > this.#limits.maxStringLength) {
-      const cut = len - this.#limits.maxStringLength;
-      s = s.slice(0, this.#limits.maxStringLength) + `…[+${cut} chars]`;
+      const keep = cutAt(s, this.#limits.maxStringLength);
+      s = s.slice(0, keep) + `…[+${len - keep} chars]`;
       len = s.length;
     }
     if (len <= 48) {
       if (!this.#room(len + 2)) return;
-      const p = putAscii(this.#u8, this.#pos, this.#end, s, 48);
+      let p = putAscii(this.#u8, this.#pos, this.#end, s, 48);
+      if (p < 0) p = putShortText(this.#u8, this.#pos, this.#end, s);
       if (p >= 0) {
         this.#pos = p;
         return;
@@ -685,7 +697,14 @@ export class Encoder {
       this.#overflow = true;
       return;
     }
-    if (direct) this.#u8.set(dst.subarray(0, written!), at + 5);
+    // TextEncoder wrote any lone surrogate as U+FFFD: 3 bytes for 1 code unit,
+    // so only a string of more bytes than units (not pure ASCII) can hold one,
+    // and pure ASCII pays one comparison (bench/codec_bench.ts "text"). Its
+    // WTF-8 has exactly as many bytes as that output, so it fits in its place.
+    if (written! !== s.length && !s.isWellFormed()) {
+      encodeWtf8Into(s, this.#u8, at + 5, at + 5 + written!);
+      tag = Tag.WTF8;
+    } else if (direct) this.#u8.set(dst.subarray(0, written!), at + 5);
     this.#u8[at] = tag;
     this.#dv.setUint32(at + 1, written!, true);
     this.#pos = at + 5 + written!;
@@ -708,6 +727,56 @@ function putAscii(u8: Uint8Array, pos: number, end: number, s: string, max: numb
   u8[pos] = Tag.ASCII;
   u8[pos + 1] = len;
   return p + len;
+}
+
+// Where to cut `s` to keep at most `max` code units: one fewer when `max`
+// would fall between the halves of a surrogate pair, so a cut never makes a
+// lone surrogate.
+function cutAt(s: string, max: number): number {
+  return (s.charCodeAt(max - 1) & 0xfc00) === 0xd800 && (s.charCodeAt(max) & 0xfc00) === 0xdc00
+    ? max - 1
+    : max;
+}
+
+// Writes `s` (at most 48 code units) as a STR value, or as WTF8 when it holds
+// a lone surrogate, at `pos`; returns the position after it, or -1 (writing
+// nothing that counts) when 3 bytes per unit might not fit before `end`. For
+// short non-ASCII strings a loop beats encodeInto's call plus the
+// isWellFormed() check it would need (bench/codec_bench.ts "text").
+function putShortText(u8: Uint8Array, pos: number, end: number, s: string): number {
+  const len = s.length;
+  if (pos + 5 + 3 * len > end) return -1;
+  let tag: number = Tag.STR;
+  let p = pos + 5;
+  for (let i = 0; i < len; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      u8[p++] = c;
+    } else if (c < 0x800) {
+      u8[p++] = 0xc0 | (c >> 6);
+      u8[p++] = 0x80 | (c & 0x3f);
+    } else if (
+      c < 0xdc00 && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
+      u8[p++] = 0xf0 | (c >> 18);
+      u8[p++] = 0x80 | ((c >> 12) & 0x3f);
+      u8[p++] = 0x80 | ((c >> 6) & 0x3f);
+      u8[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if ((c & 0xf800) === 0xd800) tag = Tag.WTF8;
+      u8[p++] = 0xe0 | (c >> 12);
+      u8[p++] = 0x80 | ((c >> 6) & 0x3f);
+      u8[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  // The byte length is below 256 (48 units, 3 bytes each at most).
+  u8[pos] = tag;
+  u8[pos + 1] = p - pos - 5;
+  u8[pos + 2] = 0;
+  u8[pos + 3] = 0;
+  u8[pos + 4] = 0;
+  return p;
 }
 
 function guard<T>(get: () => T): T | string {
@@ -751,6 +820,10 @@ export class Decoder {
   // internalizing the same string again (bench/codec_bench.ts "decode").
   readonly #cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
   readonly #cacheStrings: string[] = new Array(STRING_CACHE_SIZE).fill("");
+  // The fields object being decoded: a string the store must write as WTF-8
+  // (a lone surrogate, or a leading U+FEFF) marks it (markWtf8Strings), so the
+  // store checks the strings of these few objects only (src/event.ts).
+  #into: object = {};
 
   #cached(u8: Uint8Array, p: number, len: number): string {
     let h = 0x811c9dc5;
@@ -793,9 +866,10 @@ export class Decoder {
     const epoch = dv.getUint32(start, true);
     const npairs = dv.getUint16(start + 14, true);
     const id = dv.getUint32(start + 16, true);
+    const fields: Record<string, unknown> = {};
+    this.#into = fields;
     this.#pos = start + 20;
     this.#string();
-    const fields: Record<string, unknown> = {};
     for (let i = 0; i < npairs; i++) {
       const key = this.#string();
       setField(fields, key, this.#value());
@@ -840,6 +914,8 @@ export class Decoder {
     const severity = bytes[start + 12]!;
     const nfields = dv.getUint16(start + 14, true);
     const bindId = dv.getUint32(start + 16, true);
+    const fields: Record<string, unknown> = {};
+    this.#into = fields;
     this.#pos = start + 20;
     const event = this.#string();
     // A child logger's bindings were decoded once, from its definition; the
@@ -852,7 +928,6 @@ export class Decoder {
         throw new RecordDecodeError(`Event refers to unknown bindings ${bindId}`);
       }
     }
-    const fields: Record<string, unknown> = {};
     for (let i = 0; i < nfields; i++) {
       const key = this.#string();
       setField(fields, key, this.#value());
@@ -901,10 +976,20 @@ export class Decoder {
       }
       case Tag.STR: {
         const b = this.#bytes();
-        return b.length <= 64 ? this.#cached(b, 0, b.length) : textDecoder.decode(b);
+        const s = b.length <= 64 ? this.#cached(b, 0, b.length) : textDecoder.decode(b);
+        if (s.charCodeAt(0) === 0xfeff) markWtf8Strings(this.#into);
+        return s;
       }
       case Tag.PLACEHOLDER:
         return textDecoder.decode(this.#bytes());
+      case Tag.WTF8:
+        markWtf8Strings(this.#into);
+        try {
+          return decodeWtf8(this.#bytes());
+        } catch (error) {
+          if (error instanceof TypeError) throw new RecordDecodeError(error.message);
+          throw error;
+        }
       case Tag.INT: {
         this.#need(4);
         const v = this.#dv.getInt32(this.#pos, true);

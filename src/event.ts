@@ -63,6 +63,28 @@ export function flowIdOf(event: LogEvent): unknown {
   return Object.hasOwn(bound[1], "flow_id") ? bound[1].flow_id : bound[0].flow_id;
 }
 
+const WTF8_STRINGS: unique symbol = Symbol("flightlog.wtf8Strings");
+
+/**
+ * Internal: marks the fields object of a record (an event's `fields`, a child
+ * logger event's own call fields, or a child's bindings) that holds a string
+ * MessagePack (msgpackr) would not give back as it was: one with a lone
+ * surrogate or a leading U+FEFF, in a key, a value or the event's name. The
+ * worker's decoder sets it when it decodes such a string, so the store checks
+ * the strings of these few objects only (`store/payload_codec.ts`): checking
+ * every string cost a quarter of packing (bench/store_bench.ts "pack"). The
+ * mark is a non-enumerable symbol: copies, JSON, structured clone and deep
+ * equality do not see it.
+ */
+export function markWtf8Strings(target: object): void {
+  Object.defineProperty(target, WTF8_STRINGS, { value: true });
+}
+
+/** Internal: true when {@linkcode markWtf8Strings} marked `target`. */
+export function hasWtf8Strings(target: object): boolean {
+  return (target as { [WTF8_STRINGS]?: true })[WTF8_STRINGS] === true;
+}
+
 /**
  * Internal: an event of a child logger as the worker decodes it. Its `fields`
  * (bindings then call fields) are merged only if something reads them; the

@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Decoder, DEFAULT_LIMITS, Encoder, type Limits, Tag } from "../src/codec.ts";
-import type { LogEvent } from "../src/event.ts";
+import {
+  Decoder,
+  DEFAULT_LIMITS,
+  Encoder,
+  type Limits,
+  RecordDecodeError,
+  Tag,
+} from "../src/codec.ts";
+import { BOUND_FIELDS, type BoundEvent, hasWtf8Strings, type LogEvent } from "../src/event.ts";
 import { getRedactor } from "../src/redact.ts";
+import { anyString } from "./support/any_string.ts";
 
 function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev"): LogEvent {
   const enc = new Encoder(limits);
@@ -33,6 +41,7 @@ Deno.test("codec value tags are pinned", () => {
     OBJECT: 11,
     ARRAY: 12,
     PLACEHOLDER: 13,
+    WTF8: 14,
   });
   const enc = new Encoder();
   const len = enc.encode(1, 0, 9, 0, "e", { a: 1 }, 5);
@@ -409,4 +418,189 @@ Deno.test("Encoder keeps keys, event names and redaction right while its string 
     ),
     { numRuns: 3000 },
   );
+});
+
+// --- lone surrogates: every JS string round-trips (issue 12, item 5) --------
+
+/** Strings that put a lone surrogate at the start, in the middle and at the end. */
+function loneSurrogateStrings(): string[] {
+  const out = ["\ud800", "\udc00", "\udbff", "\udfff", "\udc00\ud800", "\ud800\ud800", "é\udc00"];
+  // Lengths around the encoder's cache (32), ASCII fast path (48), the
+  // decoder's string cache (64 bytes) and the ring's 4-byte alignment.
+  for (const n of [1, 2, 3, 4, 5, 30, 31, 32, 33, 46, 47, 48, 49, 61, 62, 63, 64, 65, 100]) {
+    const ascii = "a".repeat(n - 1);
+    out.push(
+      ascii + "\ud800",
+      "\udc00" + ascii,
+      ascii.slice(1) + "\udfffz",
+      ascii + "\u{1F680}\udbff",
+    );
+  }
+  return out;
+}
+
+Deno.test("Encoder.encode() round-trips lone surrogates in names, keys, values, errors and bindings", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 17));
+  const view = new DataView(target.buffer);
+  loneSurrogateStrings().forEach((s, i) => {
+    const bindings = { [s]: s, plain: "p" + s };
+    const def = enc.encodeBindings(bindings, i + 1);
+    dec.define(def, 4, def.length);
+    const err = Object.assign(new Error(s), { code: s });
+    const fields = { [s]: s, v: s, nested: { [s]: [s, { deep: s }] }, err };
+    // Scratch (encode) and in place in shared memory (encodeAt, the ring's
+    // path, which may use the scratch buffer: decode the scratch first).
+    const len = enc.encode(1, 0, 9, 0, s, fields, i + 1);
+    const fromScratch = dec.decode(enc.buf, 4, len, "p");
+    const inPlace = enc.encodeAt(target, view, 64, 1, 0, 9, s, fields, i + 1);
+    for (const ev of [fromScratch, dec.decode(target, 68, 64 + inPlace, "p")]) {
+      assert.equal(ev.event, s);
+      assert.equal(ev.fields[s], s, "a call field overrides the binding of the same key");
+      assert.equal(ev.fields.plain, "p" + s);
+      assert.equal(ev.fields.v, s);
+      assert.deepEqual(ev.fields.nested, { [s]: [s, { deep: s }] });
+      const e = ev.fields.err as Record<string, unknown>;
+      assert.equal(e.message, s);
+      assert.equal(e.code, s);
+    }
+  });
+});
+
+Deno.test("Encoder.encode() keeps a lone surrogate in placeholder text", () => {
+  const fn = () => {};
+  Object.defineProperty(fn, "name", { value: "f\ud800" });
+  const f = roundTrip({ fn, sym: Symbol("s\udc00") }).fields;
+  assert.equal(f.fn, "[Function: f\ud800]");
+  assert.equal(f.sym, "[Symbol(s\udc00)]");
+});
+
+Deno.test("Encoder.encode() writes a string with a lone surrogate as WTF8, any other as before", () => {
+  const enc = new Encoder();
+  const utf8 = new TextEncoder();
+  // The value's bytes: the last field of the record.
+  const valueOf = (s: string) => {
+    const len = enc.encode(1, 0, 9, 0, "e", { s });
+    return [...enc.buf.subarray(len - 5 - utf8.encode(s).length, len)];
+  };
+  const str = (s: string) => {
+    const bytes = utf8.encode(s);
+    return [Tag.STR, ...new Uint8Array(Uint32Array.of(bytes.length).buffer), ...bytes];
+  };
+  // Non-ASCII, short (the loop) and long (encodeInto): STR of their UTF-8.
+  for (const s of ["é\u{1F680}", "✓".repeat(48), "w".repeat(60) + "é\u{1F680}"]) {
+    assert.deepEqual(valueOf(s), str(s), JSON.stringify(s));
+  }
+  fc.assert(
+    fc.property(anyString(60).map((s) => s.toWellFormed()), (s) => {
+      const len = enc.encode(1, 0, 9, 0, "e", { s });
+      const bytes = utf8.encode(s);
+      const tail = [...enc.buf.subarray(len - bytes.length, len)];
+      assert.deepEqual(tail, [...bytes], "UTF-8 bytes as TextEncoder writes them");
+      assert.notEqual(enc.buf[len - bytes.length - 5], Tag.WTF8);
+    }),
+    { numRuns: 500 },
+  );
+  // A lone surrogate, short and long: WTF8.
+  for (
+    const [s, bytes] of [["a\ud800", [0x61, 0xed, 0xa0, 0x80]], [
+      "a".repeat(60) + "\udc00",
+      [...utf8.encode("a".repeat(60)), 0xed, 0xb0, 0x80],
+    ]] as [string, number[]][]
+  ) {
+    const len = enc.encode(1, 0, 9, 0, "e", { s });
+    assert.deepEqual([...enc.buf.subarray(len - bytes.length - 5, len)], [
+      Tag.WTF8,
+      ...new Uint8Array(Uint32Array.of(bytes.length).buffer),
+      ...bytes,
+    ]);
+  }
+});
+
+Deno.test("Encoder.encode() round-trips any string, lone surrogates included (property)", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  fc.assert(
+    fc.property(
+      anyString(80),
+      anyString(80),
+      anyString(80),
+      fc.nat(3),
+      (event, key, value, pad) => {
+        // A prefix moves the string across the 4-byte word boundaries of the record.
+        const fields = { ["k".repeat(pad) + key]: value, list: [value, key] };
+        const len = enc.encode(1, 0, 9, 0, event, fields);
+        const ev = dec.decode(enc.buf, 4, len, "p");
+        assert.equal(ev.event, event);
+        assert.deepEqual({ ...ev.fields }, fields);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("Encoder.encode() truncates a long string without splitting a surrogate pair", () => {
+  const limits = { ...DEFAULT_LIMITS, maxStringLength: 10 };
+  const pair = "\u{1F680}";
+  // The cut at 10 code units falls between the two halves of the pair.
+  const f =
+    roundTrip({ s: "123456789" + pair + "tail", t: "12345678" + pair + "tail" }, limits).fields;
+  assert.equal(f.s, "123456789…[+6 chars]");
+  assert.equal(f.t, "12345678" + pair + "…[+4 chars]");
+  assert.ok((f.s as string).isWellFormed());
+  // A lone surrogate the caller logged is kept, at the cut too.
+  assert.equal(
+    roundTrip({ s: "123456789\ud800xyz" }, limits).fields.s,
+    "123456789\ud800…[+3 chars]",
+  );
+});
+
+Deno.test("Decoder.decode() rejects damaged WTF8 bytes instead of replacing them", () => {
+  const enc = new Encoder();
+  const len = enc.encode(1, 0, 9, 0, "e", { s: "a\ud800" });
+  const bytes = enc.buf.slice(0, len);
+  bytes[len - 1] = 0x41; // ED A0 41: not a continuation byte
+  assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), RecordDecodeError);
+});
+
+Deno.test("Decoder.decode() keeps a leading U+FEFF (byte order mark) of any string", () => {
+  const short = "\ufeffé";
+  const long = "\ufeff" + "b".repeat(100);
+  const ev = roundTrip({ [short]: short, long }, DEFAULT_LIMITS, "\ufeffevent");
+  assert.equal(ev.event, "\ufeffevent");
+  assert.deepEqual({ ...ev.fields }, { [short]: short, long });
+});
+
+Deno.test("Decoder marks the fields of records that hold a lone surrogate or a leading U+FEFF, only those", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const decode = (event: string, fields: Record<string, unknown>, id = 0) => {
+    const len = enc.encode(1, 0, 9, 0, event, fields, id);
+    return dec.decode(enc.buf, 4, len, "p");
+  };
+  for (const odd of ["a\ud800", "\udc00", "\ufeffbom", "\ufeff" + "é".repeat(40)]) {
+    assert.ok(hasWtf8Strings(decode(odd, {}).fields), `event name ${JSON.stringify(odd)}`);
+    assert.ok(hasWtf8Strings(decode("e", { [odd]: 1 }).fields), `key ${JSON.stringify(odd)}`);
+    const nested = decode("e", { v: [{ deep: odd }] }).fields;
+    assert.ok(hasWtf8Strings(nested), `value ${JSON.stringify(odd)}`);
+  }
+  for (const plain of ["plain", "é", "x".repeat(100), "\u{1F680}", "a\ufeff", ""]) {
+    assert.ok(!hasWtf8Strings(decode(plain, { [plain]: plain }).fields), JSON.stringify(plain));
+  }
+  const def = enc.encodeBindings({ b: "\udfff" }, 3);
+  dec.define(def, 4, def.length);
+  const clean = enc.encodeBindings({ b: "ok" }, 4);
+  dec.define(clean, 4, clean.length);
+  const [bindings, call] = (decode("e", { c: 1 }, 3) as BoundEvent)[BOUND_FIELDS]!;
+  assert.ok(hasWtf8Strings(bindings), "the bindings object");
+  assert.ok(!hasWtf8Strings(call), "the event's own strings are plain");
+  assert.ok(!hasWtf8Strings((decode("e", { c: 1 }, 4) as BoundEvent)[BOUND_FIELDS]![0]));
+  const oddCall = (decode("e", { c: "\udfff" }, 4) as BoundEvent)[BOUND_FIELDS]!;
+  assert.ok(hasWtf8Strings(oddCall[1]) && !hasWtf8Strings(oddCall[0]));
+  // The mark is invisible to copies, JSON, and deep equality.
+  const fields = decode("e", { s: "a\ud800" }).fields;
+  assert.deepEqual(Object.keys(fields), ["s"]);
+  assert.deepEqual(fields, { s: "a\ud800" });
+  assert.ok(!hasWtf8Strings({ ...fields }));
 });

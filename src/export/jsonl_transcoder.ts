@@ -8,7 +8,7 @@
  * (see "Payload" in `segment_format.ts`): nil, booleans, integers up to 32
  * bits, floats, strings, arrays, and msgpackr records (`d4 72 <id>` inline
  * definitions and one-byte references). Anything else (maps, binary,
- * 64-bit integers, bigints, `undefined`, Dates, flightlog's tag extensions,
+ * 64-bit integers, bigints, `undefined`, Dates, flightlog's extensions,
  * two-byte record ids, a call field that overrides or precedes a binding,
  * a string that needs escaping) makes it return null, and the caller uses
  * `payloadToJsonLines()` for that record: the output is the same either way.

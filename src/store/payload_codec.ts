@@ -15,22 +15,39 @@
  *   classes, as `JSON.stringify` would.
  * - `copyBuffers: true` on unpack: binary values must not pin the read buffer.
  *
- * msgpackr changes two things silently: it writes -0 as the integer 0, and on
+ * msgpackr changes four things silently: it writes -0 as the integer 0; on
  * unpack it renames an own `__proto__` key to `__proto_` (its guard against
- * prototype pollution). A quick walk over each event's `fields` finds either
- * (about 5% of the cost of packing); only the events that hold one are copied, with those values replaced by two tag extensions
- * that unpack to -0 and to an object whose own `__proto__` key is defined
- * with `Object.defineProperty`, which never touches a prototype.
+ * prototype pollution); it gives back a lone surrogate as U+FFFD (MessagePack
+ * strings are UTF-8, which cannot hold one); and its TextDecoder drops a
+ * leading U+FEFF (a byte order mark) from strings of more than 64 bytes.
+ * Values are replaced by extensions that unpack to -0, to an object whose
+ * keys are defined with `Object.defineProperty` (which never touches a
+ * prototype), and to the string itself (its WTF-8 bytes, `src/wtf8.ts`), in a
+ * copy of the event's fields:
+ * - -0 and `__proto__` keys: a quick walk over each event's `fields` finds
+ *   them (about 5% of the cost of packing);
+ * - strings: only those of a fields object (an event's fields, a child
+ *   event's call fields, or bindings) marked with `markWtf8Strings()`
+ *   (`src/event.ts`), which the ring's decoder sets when it decodes such a
+ *   string. Checking every string instead made packing a quarter slower
+ *   (bench/store_bench.ts "pack"). The name and producer id of an event whose
+ *   fields are marked get the string extension too.
  *
  * @module
  */
 import { addExtension, Packr } from "msgpackr/pack";
 import { Unpackr } from "msgpackr/unpack";
-import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "../event.ts";
+import { BOUND_FIELDS, type BoundEvent, hasWtf8Strings, type LogEvent } from "../event.ts";
 import { levelOfSeverity } from "../level.ts";
-import { EXT_NEGATIVE_ZERO, EXT_OWN_PROTO_KEY } from "./segment_format.ts";
+import { EXT_NEGATIVE_ZERO, EXT_OWN_PROTO_KEY, EXT_WTF8_STRING } from "./segment_format.ts";
+import { decodeWtf8, encodeWtf8 } from "../wtf8.ts";
 
 class NegativeZero {}
+
+/** A string msgpackr would change (see the module doc), on its way to {@linkcode EXT_WTF8_STRING}. */
+class Wtf8String {
+  constructor(readonly text: string) {}
+}
 
 class OwnProtoKeyObject {
   constructor(readonly entries: unknown[]) {}
@@ -61,6 +78,13 @@ addExtension({
     }
     return object;
   },
+});
+
+addExtension({
+  Class: Wtf8String,
+  type: EXT_WTF8_STRING,
+  pack: (value: Wtf8String) => encodeWtf8(value.text),
+  unpack: (bytes: Uint8Array) => decodeWtf8(bytes),
 });
 
 const packr = new Packr({
@@ -109,12 +133,25 @@ export function packEvents(events: readonly LogEvent[]): Uint8Array {
       }
       fields = bound[1];
     }
+    if (hasWtf8Strings(fields)) {
+      rows[i] = [
+        event.ts_ms,
+        event.severity,
+        escapeString(event.event),
+        escapeString(event.producer),
+        event.seq,
+        b,
+        escapeValue(fields),
+      ];
+      continue;
+    }
     if (fieldsNeedEscape(fields)) fields = escapeValue(fields) as Record<string, unknown>;
     rows[i] = [event.ts_ms, event.severity, event.event, event.producer, event.seq, b, fields];
   }
   for (let i = 0; i < templates.length; i++) {
-    if (fieldsNeedEscape(templates[i]!)) {
-      templates[i] = escapeValue(templates[i]) as Record<string, unknown>;
+    const template = templates[i]!;
+    if (hasWtf8Strings(template) || fieldsNeedEscape(template)) {
+      templates[i] = escapeValue(template) as Record<string, unknown>;
     }
   }
   return packr.pack([templates, rows]);
@@ -219,20 +256,30 @@ function needsEscape(value: unknown): boolean {
   return false;
 }
 
+function escapeString(value: unknown): unknown {
+  return typeof value === "string" && !packsAsIs(value) ? new Wtf8String(value) : value;
+}
+
 function escapeValue(value: unknown): unknown {
+  if (typeof value === "string") return escapeString(value);
   if (typeof value === "number") return value === 0 && 1 / value < 0 ? NEGATIVE_ZERO : value;
   if (typeof value !== "object" || value === null) return value;
   if (Array.isArray(value)) return value.map(escapeValue);
   if (!isPlainObject(value)) return value;
   const source = value as Record<string, unknown>;
-  if (Object.hasOwn(source, "__proto__")) {
+  if (Object.hasOwn(source, "__proto__") || !Object.keys(source).every(packsAsIs)) {
     const entries: unknown[] = [];
-    for (const key in source) entries.push(key, escapeValue(source[key]));
+    for (const key in source) entries.push(escapeString(key), escapeValue(source[key]));
     return new OwnProtoKeyObject(entries);
   }
   const copy: Record<string, unknown> = {};
   for (const key in source) copy[key] = escapeValue(source[key]);
   return copy;
+}
+
+/** True when msgpackr gives `s` back unchanged: well-formed, no leading U+FEFF (see the module doc). */
+function packsAsIs(s: string): boolean {
+  return s.charCodeAt(0) !== 0xfeff && s.isWellFormed();
 }
 
 /** Objects msgpackr packs by their own keys: those of `Object` or with no prototype. */

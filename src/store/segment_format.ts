@@ -132,14 +132,27 @@
  * the typical event with seven bound ids (bench/store_bench.ts "pack"). Bigints beyond 64 bits use msgpackr's bigint extension (type
  * `0x42`), `undefined` its extension 0, `Date` the MessagePack timestamp.
  * flightlog adds two tag extensions (msgpackr `0xD4 <type> 0x00` followed by
- * a value) for what msgpackr would change:
+ * a value) and one string extension (a MessagePack ext of that type whose
+ * data are the bytes) for what msgpackr would change:
  *
- * | type | constant                      | stands for                                | value               |
- * | ---: | ----------------------------- | ----------------------------------------- | ------------------- |
- * | 0x2D | {@linkcode EXT_NEGATIVE_ZERO} | the number -0 (msgpackr writes 0)         | `0`                 |
- * | 0x5F | {@linkcode EXT_OWN_PROTO_KEY} | an object with an own `__proto__` key     | `[key, value, ...]` |
+ * | type | constant                      | stands for                                 | value                 |
+ * | ---: | ----------------------------- | ------------------------------------------ | --------------------- |
+ * | 0x2D | {@linkcode EXT_NEGATIVE_ZERO} | the number -0 (msgpackr writes 0)          | `0`                   |
+ * | 0x5F | {@linkcode EXT_OWN_PROTO_KEY} | an object with an own `__proto__` key or a | `[key, value, ...]`   |
+ * |      |                               | key that needs `0x57`                      |                       |
+ * | 0x57 | {@linkcode EXT_WTF8_STRING}   | a string with a lone surrogate or a        | ext data: WTF-8 bytes |
+ * |      |                               | leading U+FEFF (value, key of `0x5F`,      | (`src/wtf8.ts`)       |
+ * |      |                               | event name or producer id)                 |                       |
  *
- * (msgpackr would rename an own `__proto__` key to `__proto_` on unpack.)
+ * (msgpackr would rename an own `__proto__` key to `__proto_` on unpack; a
+ * lone surrogate would come back as U+FFFD, since MessagePack strings are
+ * UTF-8; and msgpackr's TextDecoder drops a leading U+FEFF from a string of
+ * more than 64 bytes.) The worker finds such strings in the events it
+ * decodes from the rings (`payload_codec.ts`), so the MessagePack strings of
+ * the payloads it writes are well-formed UTF-8. A payload of well-formed
+ * strings that do not start with U+FEFF holds no `0x57` and is byte for byte
+ * what it was before `0x57` existed; a reader that does not know `0x57` can
+ * still skip it like any extension.
  *
  * @module
  */
@@ -234,8 +247,11 @@ export const MAX_FLOW_ID_LENGTH: number = Math.floor(MAX_FLOW_ID_BYTES / 3);
 /** msgpackr extension type standing for the number -0. */
 export const EXT_NEGATIVE_ZERO = 0x2d;
 
-/** msgpackr extension type standing for an object with an own `__proto__` key. */
+/** msgpackr extension type standing for an object with an own `__proto__` key (or a key that needs {@linkcode EXT_WTF8_STRING}). */
 export const EXT_OWN_PROTO_KEY = 0x5f;
+
+/** MessagePack extension type of a string with a lone surrogate or a leading U+FEFF: its WTF-8 bytes. */
+export const EXT_WTF8_STRING = 0x57;
 
 /** Name of the lock file the writer holds in the store directory. */
 export const LOCK_FILE_NAME = "lock";

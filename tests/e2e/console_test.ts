@@ -1,7 +1,8 @@
 /**
  * Console output of a real process: stderr has exactly one line per event,
  * whatever the strings, in the text format or, with FLIGHTLOG_FORMAT=json,
- * as JSON; no color codes when stderr is not a terminal.
+ * as JSON, decoding back to the logged strings (lone surrogates included); no
+ * color codes when stderr is not a terminal.
  */
 import assert from "node:assert/strict";
 import { HOSTILE, LINE_BREAK, parseTextLine } from "../support/text_line.ts";
@@ -42,7 +43,7 @@ for (const transport of ["sab", "inline"]) {
     const lines = await run(transport, { FLIGHTLOG_FORMAT: "" });
     assert.equal(lines.length, HOSTILE.length * 2);
     for (let i = 0; i < HOSTILE.length; i++) {
-      const s = HOSTILE[i]!.toWellFormed();
+      const s = HOSTILE[i]!;
       assert.deepEqual(parseTextLine(lines[2 * i]!), [s, [[s, s], ["plain", "ok"]]]);
       assert.deepEqual(parseTextLine(lines[2 * i + 1]!), ["dbg", [["level", "debug"], ["v", s]]]);
     }
@@ -54,7 +55,7 @@ Deno.test("console JSON: FLIGHTLOG_FORMAT=json writes one object per event", asy
   assert.equal(lines.length, HOSTILE.length * 2);
   const objects = lines.map((l) => JSON.parse(l));
   for (let i = 0; i < HOSTILE.length; i++) {
-    const s = HOSTILE[i]!.toWellFormed();
+    const s = HOSTILE[i]!;
     const o = objects[2 * i];
     assert.equal(o.event, s);
     assert.equal(typeof o.ts_ms, "number");

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { LogEvent } from "../../src/event.ts";
+import { type LogEvent, markWtf8Strings } from "../../src/event.ts";
 import { type LevelName, SEVERITY } from "../../src/level.ts";
 import { denoFs } from "../../src/store/_fs_deno.ts";
 import type { StoreFile, StoreFs } from "../../src/store/fs.ts";
@@ -27,6 +27,17 @@ export function makeEvent(
     fields,
     ...overrides,
   };
+}
+
+/**
+ * `fields` marked as holding strings that must be stored as WTF-8, as the
+ * ring's decoder marks the fields of a record with a lone surrogate or a
+ * leading U+FEFF in a key, a value or the event name (`markWtf8Strings` in
+ * src/event.ts).
+ */
+export function marked<T extends object>(target: T): T {
+  markWtf8Strings(target);
+  return target;
 }
 
 /** Events `from`..`to` (inclusive) of one flow, one ms apart, with distinct seqs. */
@@ -70,6 +81,11 @@ export function valueKinds(): Record<string, unknown> {
   return {
     string: "héllo \u{1F600}",
     empty: "",
+    // Lone surrogates, which UTF-8 cannot hold, in values and in a key.
+    lone_high: "lone\uD800x",
+    lone_low_at_end: "end\uDC00",
+    reversed_pair: "\uDC00\uD800",
+    "key\uDFFF": ["\uDBFF", { "\uD800": "\uDC00" }],
     integer: 42,
     negative: -7,
     float: 3.25,

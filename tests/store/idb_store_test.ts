@@ -2,7 +2,7 @@ import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { IdbStore } from "../../src/store/idb_store.ts";
 import type { LogEvent } from "../../src/event.ts";
-import { flowEvents, makeEvent, valueKinds } from "./_helpers.ts";
+import { flowEvents, makeEvent, marked, valueKinds } from "./_helpers.ts";
 
 let nextDb = 0;
 /** A fresh database name per test (fake-indexeddb keeps databases for the process). */
@@ -24,7 +24,7 @@ async function allEvents(store: IdbStore): Promise<LogEvent[]> {
 Deno.test("IdbStore.append() round-trips every value kind", async () => {
   const store = await IdbStore.open(dbName());
   const fields: Record<string, unknown> = { flow_id: "kinds", ...valueKinds() };
-  await store.append([makeEvent(1, fields)]);
+  await store.append([makeEvent(1, marked(fields))]);
   const [back] = (await store.getFlowLog("kinds")).events;
   assert.deepEqual(back?.fields, fields);
   assert.ok(Object.is(back?.fields.negative_zero, -0));

@@ -9,6 +9,7 @@ import {
   encodeFileHeader,
   EXT_NEGATIVE_ZERO,
   EXT_OWN_PROTO_KEY,
+  EXT_WTF8_STRING,
   FILE_HEADER,
   FILE_HEADER_SIZE,
   FILE_HEADER_SIZE_V2,
@@ -78,6 +79,7 @@ Deno.test("segment format constants are pinned", () => {
   assert.equal(MAX_FLOW_ID_LENGTH, 21_845);
   assert.equal(EXT_NEGATIVE_ZERO, 0x2d);
   assert.equal(EXT_OWN_PROTO_KEY, 0x5f);
+  assert.equal(EXT_WTF8_STRING, 0x57);
   assert.equal(LOCK_FILE_NAME, "lock");
   assert.equal(SEVERITY.error, 17);
 });

@@ -7,6 +7,7 @@ import {
   flowEvents,
   makeEvent,
   manualClock,
+  marked,
   recordingFs,
   segmentFiles,
   tempDir,
@@ -33,7 +34,7 @@ Deno.test("SegmentStore.append() round-trips every value kind", async () => {
     const fields: Record<string, unknown> = { flow_id: "kinds", ...valueKinds() };
     const hostile = JSON.parse('{"__proto__": {"polluted": true}, "constructor": "c"}');
     const store = SegmentStore.open(dir);
-    store.append([makeEvent(1, fields), makeEvent(2, { flow_id: "kinds", hostile })]);
+    store.append([makeEvent(1, marked(fields)), makeEvent(2, { flow_id: "kinds", hostile })]);
     const check = (s: SegmentStore) => {
       const [first, second] = s.getFlowLog("kinds").events;
       assert.deepEqual(first?.fields, fields);

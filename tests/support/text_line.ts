@@ -12,8 +12,8 @@ export const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
 /**
  * Strings that try to forge lines, move the cursor, recolor or reorder text,
  * or break quoting: CR, LF, U+2028/2029, NUL, ANSI escapes, bidi overrides,
- * a lone surrogate (stored as UTF-8, it comes back as U+FFFD: compare with
- * `toWellFormed()`), a tag character, markup and the empty string.
+ * lone surrogates (written escaped, they decode back to themselves), a tag
+ * character, markup and the empty string.
  */
 export const HOSTILE: readonly string[] = [
   "two words",
@@ -24,6 +24,7 @@ export const HOSTILE: readonly string[] = [
   '" quote="\\',
   "nul\0byte\x7f\x9b31m",
   "\ud800lone",
+  "end\udc00",
   "emoji 🚀 \u{e0041}",
   "<script>alert(1)</script><img src=x onerror=alert(2)>",
   "",
