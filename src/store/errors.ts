@@ -33,6 +33,30 @@ export class StoreLockedError extends Error {
 }
 
 /**
+ * The text of an error for a message: its `message`, prefixed with its
+ * `name` when the message does not already say it. A browser's
+ * `DOMException` (e.g. IndexedDB's `QuotaExceededError`) often has an empty
+ * message: then the name alone.
+ *
+ * @example A DOMException with an empty message
+ * ```ts
+ * import { errorText } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(errorText(new DOMException("", "QuotaExceededError")), "QuotaExceededError");
+ * assert.equal(errorText(new Error("disk full")), "disk full");
+ * assert.equal(errorText(new TypeError("bad")), "TypeError: bad");
+ * ```
+ */
+export function errorText(err: unknown): string {
+  if (typeof err !== "object" || err === null) return String(err);
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  const text = typeof message === "string" ? message : "";
+  const kind = typeof name === "string" && name !== "Error" ? name : "";
+  if (text === "") return kind === "" ? String(err) : kind;
+  return kind === "" || text.includes(kind) ? text : `${kind}: ${text}`;
+}
+
+/**
  * Thrown by `SegmentStore.append()` when a batch could not be encoded or
  * written; no record of that batch is readable afterwards. `cause` holds the
  * underlying error.
@@ -49,9 +73,38 @@ export class StoreWriteError extends Error {
   /** Always `"StoreWriteError"`. */
   override name: string = "StoreWriteError";
 
-  /** The message gets `cause`'s message appended. */
+  /** The message gets `cause`'s text appended (its name too, see {@linkcode errorText}). */
   constructor(message: string, cause: unknown) {
-    super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${message}: ${errorText(cause)}`, { cause });
+  }
+}
+
+/**
+ * Thrown by `IdbStore.append()` and `sync()` when the origin's storage quota
+ * refuses a write even though every flightlog record of the database has
+ * been evicted (the space is taken by other data, or the batch alone is
+ * larger than the quota). `cause` holds the browser's `QuotaExceededError`.
+ *
+ * @example Tell a full origin from other write failures
+ * ```ts
+ * import { StoreFullError, StoreWriteError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const error = new StoreFullError("db", 3, new DOMException("", "QuotaExceededError"));
+ * assert.ok(error instanceof StoreWriteError);
+ * assert.match(error.message, /QuotaExceededError/);
+ * ```
+ */
+export class StoreFullError extends StoreWriteError {
+  /** Always `"StoreFullError"`. */
+  override name: string = "StoreFullError";
+
+  /** `events`: the size of the refused batch. */
+  constructor(database: string, events: number, cause: unknown) {
+    super(
+      `The origin's storage quota refused ${events} events even with every flightlog record of ` +
+        `IndexedDB database "${database}" evicted: free space of this origin or grant it more`,
+      cause,
+    );
   }
 }
 
@@ -72,7 +125,7 @@ export class StoreReadError extends Error {
 
   /** The message gets `cause`'s message appended. */
   constructor(message: string, cause: unknown) {
-    super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${message}: ${errorText(cause)}`, { cause });
   }
 }
 
