@@ -210,6 +210,12 @@ export interface LoggerStats {
   worker: "starting" | "running" | "failed" | "closed";
   /** The last consumer or store error, if any. */
   error: string | null;
+  /**
+   * Events the store evicted (retention, or a full origin) while this logger
+   * ran, each announced by a `log.evicted` event. Browser only: the
+   * IndexedDB store reports its evictions to the page as they happen.
+   */
+  evicted?: number;
   /** The uplink's self-metrics, when the `uplink` option is set. */
   uplink?: UplinkStats;
 }
@@ -755,6 +761,7 @@ class FlightLogger implements Logger {
       producer: t.producerId,
       worker: t.state(),
       error: t.error(),
+      ...(t.evicted === undefined ? {} : { evicted: t.evicted() }),
       ...(t.uplinkStats === undefined ? {} : { uplink: t.uplinkStats() }),
     };
   }

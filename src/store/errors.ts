@@ -33,27 +33,30 @@ export class StoreLockedError extends Error {
 }
 
 /**
- * The text of an error for a message: its `message`, prefixed with its
- * `name` when the message does not already say it. A browser's
- * `DOMException` (e.g. IndexedDB's `QuotaExceededError`) often has an empty
- * message: then the name alone.
+ * The text of an error for a message: its `message`; for a browser's
+ * `DOMException` (e.g. IndexedDB's `QuotaExceededError`), whose name is the
+ * reason and whose message is often empty, its name first (or alone).
  *
  * @example A DOMException with an empty message
  * ```ts
  * import { errorText } from "./errors.ts";
  * import assert from "node:assert/strict";
  * assert.equal(errorText(new DOMException("", "QuotaExceededError")), "QuotaExceededError");
+ * assert.equal(
+ *   errorText(new DOMException("Quota exceeded.", "QuotaExceededError")),
+ *   "QuotaExceededError: Quota exceeded.",
+ * );
  * assert.equal(errorText(new Error("disk full")), "disk full");
- * assert.equal(errorText(new TypeError("bad")), "TypeError: bad");
  * ```
  */
 export function errorText(err: unknown): string {
   if (typeof err !== "object" || err === null) return String(err);
   const { name, message } = err as { name?: unknown; message?: unknown };
   const text = typeof message === "string" ? message : "";
-  const kind = typeof name === "string" && name !== "Error" ? name : "";
+  const kind = typeof name === "string" ? name : "";
   if (text === "") return kind === "" ? String(err) : kind;
-  return kind === "" || text.includes(kind) ? text : `${kind}: ${text}`;
+  const named = typeof DOMException === "function" && err instanceof DOMException;
+  return named && kind !== "" && !text.includes(kind) ? `${kind}: ${text}` : text;
 }
 
 /**
