@@ -168,6 +168,64 @@ export function openUplinkFiles(dir: string): UplinkFiles {
 }
 
 // ---------------------------------------------------------------------------
+// Deno has no API that lists signal listeners, so the application's are
+// tracked from the moment this module is evaluated: Deno.addSignalListener
+// and removeSignalListener are wrapped (node:process's process.on("SIGINT")
+// goes through them too). Listeners added before, e.g. by a module imported
+// ahead of flightlog, are not seen. Every copy of flightlog in the process
+// shares one wrapper and skips the listeners any copy marked as its own.
+
+const OWN = Symbol.for("flightlog.ownSignalListener");
+const TRACKED = Symbol.for("flightlog.appSignalListeners");
+
+type SignalFn = typeof Deno.addSignalListener & {
+  [TRACKED]?: Map<string, Set<() => void>>;
+};
+
+function markOwn(listener: () => void): void {
+  (listener as { [OWN]?: true })[OWN] = true;
+}
+
+function isOwn(listener: () => void): boolean {
+  return (listener as { [OWN]?: true })[OWN] === true;
+}
+
+const appSignalListeners: Map<string, Set<() => void>> = trackSignalListeners();
+
+function trackSignalListeners(): Map<string, Set<() => void>> {
+  if (typeof Deno.addSignalListener !== "function") return new Map();
+  const current = Deno.addSignalListener as SignalFn;
+  const shared = current[TRACKED];
+  if (shared !== undefined) return shared;
+  const listeners = new Map<string, Set<() => void>>();
+  const add = Deno.addSignalListener.bind(Deno);
+  const remove = Deno.removeSignalListener.bind(Deno);
+  const wrappedAdd: SignalFn = (signal, handler) => {
+    add(signal, handler);
+    if (isOwn(handler)) return;
+    let set = listeners.get(signal);
+    if (set === undefined) listeners.set(signal, set = new Set());
+    set.add(handler);
+  };
+  wrappedAdd[TRACKED] = listeners;
+  try {
+    Deno.addSignalListener = wrappedAdd;
+    Deno.removeSignalListener = (signal, handler) => {
+      remove(signal, handler);
+      listeners.get(signal)?.delete(handler);
+    };
+  } catch {
+    // A frozen Deno namespace: no listener is seen, signals exit as before.
+  }
+  return listeners;
+}
+
+/** True when the application has its own listener for `signal` (see above). */
+function appListens(signal: Deno.Signal): boolean {
+  return (appSignalListeners.get(signal)?.size ?? 0) > 0;
+}
+
+// ---------------------------------------------------------------------------
 // Exit hooks: one set of listeners for every live logger, installed with the
 // first hook and removed with the last, so closed loggers leave nothing behind.
 
@@ -187,21 +245,28 @@ function runHooks(): void {
 
 const onUnload = (): void => runHooks();
 const onError = (): void => runHooks();
+// After the flush, a signal the application listens to is the application's
+// to act on (a graceful shutdown); otherwise it ends the process as it would
+// have without flightlog's listener, with 128 + the signal number.
 const onSigint = (): void => {
   runHooks();
-  Deno.exit(130);
+  if (!appListens("SIGINT")) Deno.exit(130);
 };
 const onSigterm = (): void => {
   runHooks();
-  Deno.exit(143);
+  if (!appListens("SIGTERM")) Deno.exit(143);
 };
+markOwn(onSigint);
+markOwn(onSigterm);
 
 /**
  * Runs `flush` synchronously at process exit: end of script and `Deno.exit()`
  * (`unload`), an uncaught exception (`error`), an unhandled rejection, SIGINT
- * and SIGTERM (after which the process exits with 130 / 143). Returns the
- * function that removes the hook. (`_spill` is the browser's unload spill:
- * a process that exits has the synchronous flush instead.)
+ * and SIGTERM. After a signal's flush, the process exits with 130 (SIGINT) or
+ * 143 (SIGTERM) unless the application listens to that signal itself: then
+ * exiting is left to it. Returns the function that removes the hook.
+ * (`_spill` is the browser's unload spill: a process that exits has the
+ * synchronous flush instead.)
  */
 export function addExitHook(flush: () => void, _spill?: () => void): () => void {
   hooks.add(flush);

@@ -119,8 +119,11 @@ export interface LoggerOptions {
   clock?: () => number;
   /**
    * Flush synchronously at process exit (end of script, `Deno.exit()`, uncaught
-   * exception, unhandled rejection, SIGINT, SIGTERM). With signals handled,
-   * SIGINT and SIGTERM exit with code 130 and 143 after the flush.
+   * exception, unhandled rejection, SIGINT, SIGTERM), with the `log.dropped`
+   * record of a drop burst still open. After the flush on SIGINT or SIGTERM the
+   * process exits with code 130 or 143, unless the application listens to that
+   * signal itself (`Deno.addSignalListener` or `process.on`, from the time
+   * flightlog was imported): then exiting is left to the application.
    * @default {true}
    */
   exitHooks?: boolean;
@@ -363,6 +366,8 @@ export class Core {
     this.#onDrop = onDrop;
     transport.bindingsSource = () => this.handOverBindings();
     transport.publishCounters = () => this.producer.publish(this.#emitted, this.#dropped);
+    transport.stopProducing = () => this.close();
+    transport.settleDrops = () => this.settleDrops();
     // The sab transport's unload spill looks definitions up here (src/sab_spill.ts).
     transport.definitions = (id) => this.#kept.get(id) ?? this.#keptBefore.get(id);
   }

@@ -237,6 +237,12 @@
  * | 21   | `RESUME`    | 1 once a restarted consumer may drain (see below)     |
  * | 22   | `GENERATION`| the current consumer's number; others stop draining  |
  *
+ * A worker whose store cannot open writes why into a buffer of its own
+ * (`WorkerInit.failure`: a u32 byte length, then UTF-8) before it stores
+ * `STATE` = 2 and notifies `FLUSH_ACK`: a synchronous flush at exit stops
+ * waiting and can say why. A front end that gives its worker up for good
+ * stores `STATE` = 2 and advances `GENERATION`, so no consumer counts again.
+ *
  * @module
  */
 

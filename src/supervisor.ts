@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { pendingEvents, type RingCounters } from "./ring.ts";
+import { ConsumerState, FLUSH_ACK, pendingEvents, type RingCounters, STATE } from "./ring.ts";
 
 /** Options of {@linkcode RestartBudget}. */
 export interface RestartBudgetOptions {
@@ -37,6 +37,16 @@ export class RestartBudget {
   /** Restarts taken so far. */
   restarts = 0;
 
+  /** Restarts allowed within {@linkcode RestartBudget.windowMs}. */
+  get maxRestarts(): number {
+    return this.#max;
+  }
+
+  /** The sliding window of {@linkcode RestartBudget.maxRestarts}, in ms. */
+  get windowMs(): number {
+    return this.#windowMs;
+  }
+
   constructor(options: RestartBudgetOptions = {}) {
     this.#max = options.maxRestarts ?? 10;
     this.#windowMs = options.windowMs ?? 60_000;
@@ -66,4 +76,33 @@ export function eventsLostInCrash(
 ): number {
   const taken = counters.emitted - counters.dropped - counters.persisted - counters.lost;
   return Math.max(0, taken - pendingEvents(ring));
+}
+
+/** Bytes of the buffer a worker writes its start-up failure into ({@linkcode reportStartFailure}). */
+export const FAILURE_BYTES = 1024;
+
+/**
+ * In a worker whose store cannot open: writes `message` into `failure` (a
+ * u32 byte length, then UTF-8, cut to fit) and only then stores `STATE` =
+ * failed and wakes a synchronous flush, so a front end that waits for one at
+ * exit stops waiting and can say why (src/ring.ts "Control buffer").
+ */
+export function reportStartFailure(
+  failure: SharedArrayBuffer,
+  control: SharedArrayBuffer | ArrayBuffer,
+  message: string,
+): void {
+  const text = new Uint8Array(failure, 4);
+  const { written } = new TextEncoder().encodeInto(message, text);
+  Atomics.store(new Int32Array(failure, 0, 1), 0, written);
+  const c = new Int32Array(control);
+  Atomics.store(c, STATE, ConsumerState.failed);
+  Atomics.notify(c, FLUSH_ACK);
+}
+
+/** The message {@linkcode reportStartFailure} wrote, or null when none was. */
+export function startFailure(failure: SharedArrayBuffer): string | null {
+  const n = Atomics.load(new Int32Array(failure, 0, 1), 0);
+  if (n === 0) return null;
+  return new TextDecoder().decode(new Uint8Array(failure, 4, n).slice());
 }

@@ -38,7 +38,7 @@ import {
   walkRecords,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
-import { eventsLostInCrash, RestartBudget } from "./supervisor.ts";
+import { eventsLostInCrash, FAILURE_BYTES, RestartBudget, startFailure } from "./supervisor.ts";
 import { MAX_HUNG_WORKERS, ringSample, Watchdog, type WorkSample } from "./watchdog.ts";
 import { type DefinitionRecord, lossBatch, spillRing } from "./sab_spill.ts";
 import type { PendingBatch } from "./store/idb_schema.ts";
@@ -123,6 +123,13 @@ export interface Transport {
   bindingsSource?: (() => Uint8Array) | undefined;
   /** Set by the front end: publishes its exact counters to the ring header. */
   publishCounters?: (() => void) | undefined;
+  /** Set by the front end: drops (and counts) every later log call; the worker was given up. */
+  stopProducing?: (() => void) | undefined;
+  /**
+   * Set by the front end: writes the `log.dropped` record of an open drop
+   * burst; false when the ring has no room for it yet.
+   */
+  settleDrops?: (() => boolean) | undefined;
   /** Set by the logger: a child's bindings definition by id (the `sab` unload spill needs it). */
   definitions?: (id: number) => DefinitionRecord | undefined;
   close(): Promise<void>;
@@ -150,6 +157,27 @@ export type TransportConfig =
 export class LoggerClosedError extends Error {
   /** Always `"LoggerClosedError"`. */
   override name = "LoggerClosedError";
+}
+
+// A message written as one stderr line.
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ");
+}
+
+/**
+ * The exit flush of a transport whose `flushSync` stores everything on this
+ * thread's ring before it returns: the exact counters and the `log.dropped`
+ * record of the drop burst still open go with the last events, so the store
+ * holds `events + dropped counts = emitted`. When the ring is too full for
+ * that record, a first flush makes room for it.
+ */
+function flushAtExit(transport: Transport, flushSync: () => void): void {
+  transport.publishCounters?.();
+  if (transport.settleDrops?.() === false) {
+    flushSync();
+    transport.settleDrops();
+  }
+  flushSync();
 }
 
 function newInstanceId(): string {
@@ -245,6 +273,7 @@ class WorkerTransport implements Transport {
     if (config.observe !== undefined) init.observe = config.observe;
     this.#init = init;
     if (shared) {
+      init.failure = new SharedArrayBuffer(FAILURE_BYTES);
       const ring = createRingBuffer(config.ringBytes, true) as SharedArrayBuffer;
       init.rings.push({ producer: this.producerId, buffer: ring });
       this.producer = new RingProducer(ring, this.#control);
@@ -285,7 +314,11 @@ class WorkerTransport implements Transport {
     }
     this.#removeExitHook = config.exitHooks
       ? runtime.addExitHook(
-        () => this.#flushSync(),
+        () => {
+          // One bound for the exit, even when the open drop burst's record needs two flushes.
+          const deadline = performance.now() + this.#exitTimeoutMs;
+          flushAtExit(this, () => this.#flushSync(deadline));
+        },
         spill === null ? undefined : () => this.#spillBatch(spill, true),
       )
       : () => {};
@@ -304,6 +337,7 @@ class WorkerTransport implements Transport {
     let rejectDead!: (e: Error) => void;
     this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
     this.#dead.catch(() => {});
+    this.#rejectDead = rejectDead;
     let ended = false;
     const onEnd = (err: Error | null) => {
       // Once per worker: a hung one is ended here before its exit is reported (if ever).
@@ -313,12 +347,25 @@ class WorkerTransport implements Transport {
       if (this.#closing !== null && err === null) return;
       const why = err ?? new LoggerClosedError("The flightlog worker exited unexpectedly");
       rejectDead(why);
-      if (this.#closing === null && this.#failure === null && this.#budget.take()) {
+      if (this.#closing !== null || this.#failure !== null) {
+        this.#failure ??= why;
+        Atomics.store(this.#control32, STATE, ConsumerState.failed);
+        return;
+      }
+      if (this.#budget.take()) {
         this.#restart(why);
         return;
       }
-      this.#failure ??= why;
-      Atomics.store(this.#control32, STATE, ConsumerState.failed);
+      this.#giveUp(
+        new LoggerClosedError(
+          `The flightlog worker died ${this.#budget.maxRestarts + 1} times within ${
+            this.#budget.windowMs / 1000
+          } s, past its restart budget; this logger drops (and counts) every event from now on (fix the cause, then create a new logger): ${
+            oneLine(why.message)
+          }`,
+          { cause: why },
+        ),
+      );
     };
     worker.onExit(onEnd);
     this.#endHung = (why) => {
@@ -337,9 +384,7 @@ class WorkerTransport implements Transport {
         delete this.#init.spilled;
       }
       if (res !== null) {
-        this.#failure ??= new Error(res);
-        Atomics.store(this.#control32, STATE, ConsumerState.failed);
-        rejectDead(this.#failure);
+        this.#giveUp(new Error(res));
       } else if (init.restarted === true && this.#worker === worker) {
         this.#countCrashLoss();
         Atomics.store(this.#control32, RESUME, 1);
@@ -399,6 +444,45 @@ class WorkerTransport implements Transport {
     }
   }
   #lastCrash: Error | null = null;
+  #rejectDead: (e: Error) => void = () => {};
+
+  /**
+   * Gives the worker up for good (its store cannot open, it died past its
+   * restart budget, it hung past MAX_HUNG_WORKERS): says so once on stderr,
+   * counts every event still waiting for a worker as dropped, has the front
+   * end drop (and count) every later one, and makes `flush()` reject with
+   * `why`, so `emitted = persisted + dropped` holds and nothing stays pending.
+   * Runtime-neutral: the browser's worker that cannot start ends here too.
+   */
+  #giveUp(why: Error): void {
+    if (this.#failure !== null || this.#closing !== null) return;
+    this.#failure = why;
+    // A consumer still running (a hung one that comes back) takes and counts nothing more.
+    Atomics.add(this.#control32, GENERATION, 1);
+    Atomics.store(this.#control32, STATE, ConsumerState.failed);
+    this.stopProducing?.();
+    this.publishCounters?.();
+    if (this.producer instanceof BatchProducer) {
+      // Batches in flight are counted as lost when their call rejects (below).
+      this.producer.abandon();
+    } else {
+      const own = this.#init.rings[0];
+      if (own !== undefined && own.producer === this.producerId) {
+        const c = this.producer.counters();
+        const waiting = c.emitted - c.dropped - c.persisted - c.lost;
+        if (waiting > 0) {
+          const f64 = new Float64Array(own.buffer, 0, 24);
+          f64[LOST] = f64[LOST]! + waiting;
+        }
+      }
+    }
+    this.#rejectDead(why);
+    runtime.writeConsole("stderr", `${why.message}\n`);
+  }
+
+  /** Set by the front end: every later log call is dropped and counted (see #giveUp). */
+  stopProducing: (() => void) | undefined = undefined;
+  settleDrops: (() => boolean) | undefined = undefined;
   #handedOver: { bytes: Uint8Array; head: number } | null = null;
   publishCounters: (() => void) | undefined = undefined;
 
@@ -483,9 +567,11 @@ class WorkerTransport implements Transport {
     );
     // Each hung thread may spin until the process exits: stop replacing them.
     if (++this.#hungWorkers > MAX_HUNG_WORKERS) {
-      this.#failure ??= new Error(
-        `The flightlog worker hung ${this.#hungWorkers} times; it is not replaced again, so later events are dropped: ${why.message}`,
-        { cause: why },
+      this.#giveUp(
+        new Error(
+          `The flightlog worker hung ${this.#hungWorkers} times; it is not replaced again, so this logger drops (and counts) every event from now on: ${why.message}`,
+          { cause: why },
+        ),
       );
     }
     this.#endHung(why);
@@ -575,7 +661,8 @@ class WorkerTransport implements Transport {
         }
         // The worker died during the call and a new one took over the same
         // rings: ask the new one (what it must store is still in the ring).
-        if (this.#failure !== null || this.#worker === worker || attempt >= 3) throw err;
+        if (this.#failure !== null) throw this.#failure;
+        if (this.#worker === worker || attempt >= 3) throw err;
       }
     }
     const loss = this.#crashLoss;
@@ -653,8 +740,8 @@ class WorkerTransport implements Transport {
   #evicted = 0;
 
   // Exit path: the main thread may block here (Deno), so wait for the worker's
-  // acknowledgement, bounded by exitTimeoutMs. A dead worker is not waited for.
-  #flushSync(): void {
+  // acknowledgement until `deadline`. A dead worker is not waited for.
+  #flushSync(deadline: number): void {
     if (this.#failure !== null || this.#closing !== null) return;
     this.producer.wake(); // publishes HEAD
     if (this.producer instanceof BatchProducer) {
@@ -665,10 +752,15 @@ class WorkerTransport implements Transport {
     const req = Atomics.add(c, FLUSH_REQ, 1) + 1;
     Atomics.store(c, SLEEPING, 0);
     Atomics.notify(c, SLEEPING);
-    const deadline = performance.now() + this.#exitTimeoutMs;
     for (;;) {
       const ack = Atomics.load(c, FLUSH_ACK);
-      if (ack - req >= 0 || Atomics.load(c, STATE) >= ConsumerState.failed) return;
+      if (ack - req >= 0) return;
+      if (Atomics.load(c, STATE) >= ConsumerState.failed) {
+        // The store could not open and the process ends before ready() could say so.
+        const why = this.#init.failure === undefined ? null : startFailure(this.#init.failure);
+        if (why !== null) this.#giveUp(new Error(why));
+        return;
+      }
       const left = deadline - performance.now();
       if (left <= 0) return;
       try {
@@ -874,6 +966,19 @@ export class BatchProducer implements Producer {
     return `${this.epoch}:${this.#fill}`;
   }
 
+  /**
+   * The worker was given up: the user events not posted yet can never be
+   * stored, so they are counted as lost (dropped) and the buffer is emptied.
+   */
+  abandon(): void {
+    if (this.#fill === 0) return;
+    const bytes = this.#buf.subarray(0, this.#fill);
+    walkRecords(bytes, bytes.length, 0, 0x40000000, (b, start) => {
+      if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) this.#crashLost++;
+    });
+    this.#fill = 0;
+  }
+
   /** Puts back the records {@linkcode BatchProducer.forSpill} took (the buffer is still empty). */
   restore(bytes: Uint8Array): void {
     this.#buf.set(bytes, 0);
@@ -917,15 +1022,27 @@ class InlineTransport implements Transport {
   #closed = false;
   #failure: Error | null = null;
   readonly #removeExitHook: () => void;
+  publishCounters: (() => void) | undefined = undefined;
+  settleDrops: (() => boolean) | undefined = undefined;
 
   constructor(config: Extract<TransportConfig, { mode: "auto" | "sab" | "message" | "inline" }>) {
     // The store first: where none can be opened (browsers), nothing else is built.
-    const store = runtime.openStore(config.dir, {
-      ...config.store,
-      onEvict: (records) => {
-        for (const r of records) this.#evicted += r.eventCount;
-      },
-    });
+    let store: ReturnType<typeof runtime.openStore>;
+    try {
+      store = runtime.openStore(config.dir, {
+        ...config.store,
+        onEvict: (records) => {
+          for (const r of records) this.#evicted += r.eventCount;
+        },
+      });
+    } catch (err) {
+      if (err instanceof TypeError) throw err; // no store here at all (a browser)
+      const why = err instanceof Error ? err.message : String(err);
+      throw new Error(
+        `Cannot open the flightlog store in "${config.dir}": ${why}; give option dir a writable directory`,
+        { cause: err },
+      );
+    }
     this.producerId = `${newInstanceId()}.0`;
     const control = createControlBuffer(false);
     this.#control = new Int32Array(control);
@@ -938,7 +1055,9 @@ class InlineTransport implements Transport {
     // The consumer "sleeps" until the first write; a write then schedules one drain.
     Atomics.store(this.#control, SLEEPING, 1);
     this.producer.onWake = () => this.#schedule();
-    this.#removeExitHook = config.exitHooks ? runtime.addExitHook(() => this.#drain()) : () => {};
+    this.#removeExitHook = config.exitHooks
+      ? runtime.addExitHook(() => flushAtExit(this, () => this.#drain()))
+      : () => {};
   }
 
   #schedule(): void {

@@ -32,6 +32,12 @@ export interface WorkerInit {
    * without taking it (src/store/segment_format.ts "The lock").
    */
   lockHeld?: boolean;
+  /**
+   * Where a worker whose store cannot open writes why, before it stores
+   * `STATE` = failed, for a synchronous flush at exit (src/supervisor.ts
+   * `reportStartFailure`); shared memory only.
+   */
+  failure?: SharedArrayBuffer;
   /** True for the SharedArrayBuffer transport: run the drain loop. */
   shared: boolean;
   /** Console output and metrics fed from persisted events. */
@@ -73,7 +79,8 @@ export interface WorkerApi {
     emitted: number,
     dropped: number,
   ): { persisted: number; internal: number; lost: number };
-  flush(durable: boolean): void;
+  /** Drains and stores every ring; resolves once the uplink's backlog counts it too. */
+  flush(durable: boolean): void | Promise<void>;
   query(filter: QueryFilter): QueryPage;
   /** A flow log, or (browser worker) its packed payloads for the caller to unpack. */
   getFlowLog(flowId: string): FlowLog | PackedFlowLog;

@@ -12,6 +12,7 @@ import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
 import { gzipDeno } from "./uplink/_gzip_deno.ts";
 import { StoreLockedError } from "./store/errors.ts";
 import { waitForResume } from "./ring.ts";
+import { reportStartFailure } from "./supervisor.ts";
 
 type StoreOpenOptions = Parameters<typeof openStore>[1];
 
@@ -122,9 +123,10 @@ export function serveWorker(
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     failure = new Error(
-      `Cannot open the flightlog store in "${init.dir}": ${why}; check that it is a writable directory`,
+      `Cannot open the flightlog store in "${init.dir}": ${why}; this logger drops (and counts) every event: give option dir a writable directory`,
       { cause: err },
     );
+    if (init.failure !== undefined) reportStartFailure(init.failure, init.control, failure.message);
   }
   const live = (): Consumer => {
     if (failure !== null) throw failure;
@@ -138,7 +140,13 @@ export function serveWorker(
     },
     addRing: (producer, buffer) => live().addRing(producer, buffer),
     ingest: (producer, bytes, emitted, dropped) => live().ingest(producer, bytes, emitted, dropped),
-    flush: (durable) => live().flush(durable),
+    flush: async (durable) => {
+      live().flush(durable);
+      // The backlog counted at the end of the uplink's last step misses what
+      // this flush stored. A failed count leaves the flush good: the uplink's
+      // own loop meets the same store read again and retries it.
+      await uplink?.refreshBacklog().catch(() => {});
+    },
     query: (filter) => live().query(filter),
     getFlowLog: (flowId) => live().getFlowLog(flowId),
     stats: () => live().stats(),

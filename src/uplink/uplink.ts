@@ -575,6 +575,15 @@ export class Uplink {
     this.#publish();
   }
 
+  /**
+   * Counts the backlog again now. The worker calls it before it answers a
+   * flush, so `stats()` counts every stored, unacknowledged event from the
+   * moment `flush()` resolves, not from the end of the next step.
+   */
+  refreshBacklog(): Promise<void> {
+    return this.#refreshBacklog();
+  }
+
   async #refreshBacklog(): Promise<void> {
     let bytes = 0;
     let events = 0;

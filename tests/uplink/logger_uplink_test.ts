@@ -44,6 +44,27 @@ Deno.test("createLogger({ uplink }) ships from the worker and reports in stats()
   }
 });
 
+Deno.test("stats().uplink.backlog_events counts every stored, unsent event as soon as flush() resolves", async () => {
+  const dir = await Deno.makeTempDir();
+  const receiver = OtlpReceiver.start();
+  // The uplink looks at the store once at start, then only every intervalMs.
+  const log = createLogger({ dir, uplink: { url: receiver.url, intervalMs: 600_000 } });
+  try {
+    // Answered after the uplink's first look (an empty store): it now waits.
+    await log.flush();
+    assert.equal(log.stats().uplink?.backlog_events, 0);
+    for (let i = 0; i < 20; i++) log.info("tick", { i });
+    await log.flush();
+    assert.equal(log.stats().uplink?.backlog_events, 20);
+    assert.ok((log.stats().uplink?.backlog_bytes ?? 0) > 0);
+    assert.equal(receiver.attempts, 0, "nothing was sent yet");
+  } finally {
+    await log.close();
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("createLogger() refuses a bad uplink option with a TypeError that says what to fix", () => {
   assert.throws(
     () => createLogger({ uplink: { url: "collector:4318" } }),
