@@ -13,6 +13,7 @@
 import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
 import type { StoreOptions } from "./logger.ts";
 import type { WorkerInit } from "./worker_api.ts";
+import { WorkerStartError } from "./supervisor.ts";
 import type { Store } from "./worker_core.ts";
 import {
   DB_VERSION,
@@ -74,15 +75,30 @@ function workerUrl(): URL | string {
   return new URL("./flightlog_worker.js", import.meta.url);
 }
 
-/** Starts the store worker and sends it the start-up data. */
+/**
+ * Starts the store worker and sends it the start-up data. A worker whose
+ * script did not load or run (a plain `error` Event, where a running
+ * worker's uncaught exception is an ErrorEvent with a message) ends with a
+ * {@linkcode WorkerStartError} that says why, once {@linkcode whyNotStarted}
+ * has looked.
+ */
 export function startWorker(init: WorkerInit): WorkerHandle {
-  const worker = new Worker(workerUrl(), { type: "module", name: "flightlog" });
+  const url = workerUrl();
+  const worker = new Worker(url, { type: "module", name: "flightlog" });
   const exitCbs: ((err: Error | null) => void)[] = [];
   let failed: Error | null = null;
-  worker.addEventListener("error", (ev: Event) => {
-    const message = (ev as ErrorEvent).message || "the flightlog worker could not start";
-    failed ??= new Error(`The flightlog worker failed: ${message}`);
+  let ending = false;
+  const end = (err: Error): void => {
+    failed ??= err;
     for (const cb of exitCbs.splice(0)) cb(failed);
+  };
+  worker.addEventListener("error", (ev: Event) => {
+    if (ending) return;
+    ending = true;
+    const message = (ev as Partial<ErrorEvent>).message;
+    if (typeof message === "string" && message !== "") {
+      end(new Error(`The flightlog worker failed: ${message}`));
+    } else void whyNotStarted(String(url)).then(end);
   });
   worker.postMessage({ type: "flightlog-init", init } satisfies InitMessage);
   return {
@@ -97,6 +113,51 @@ export function startWorker(init: WorkerInit): WorkerHandle {
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Why a worker script did not start, found by fetching it once more (the
+ * error event says nothing): an HTTP error status (transient: 408, 429, 5xx),
+ * a type that is not JavaScript (a server's HTML fallback page), no answer at
+ * all (transient), or a script that loaded and still did not run.
+ */
+export async function whyNotStarted(url: string): Promise<WorkerStartError> {
+  const cure = url.startsWith("blob:")
+    ? "allow blob: workers (Content-Security-Policy worker-src blob:) or serve flightlog_worker.js next to flightlog.js and load that bundle"
+    : "serve flightlog_worker.js next to flightlog.js, or load flightlog.inline.js, which needs no second file";
+  const shown = url.startsWith("blob:") ? `${url} (inlined in flightlog.inline.js)` : url;
+  let res: Response;
+  try {
+    res = await fetch(url, { cache: "no-store" });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return new WorkerStartError(shown, `could not be fetched (${why}); check the network`, true);
+  }
+  void res.body?.cancel().catch(() => {});
+  if (!res.ok) {
+    // A server error or a throttle may pass; a missing or forbidden script will not.
+    const transient = res.status === 408 || res.status === 429 || res.status >= 500;
+    return new WorkerStartError(
+      shown,
+      `answered HTTP ${res.status}${res.statusText === "" ? "" : ` ${res.statusText}`}; ${
+        transient ? "check the server" : cure
+      }`,
+      transient,
+    );
+  }
+  const type = res.headers.get("content-type") ?? "";
+  if (!/javascript|ecmascript/i.test(type)) {
+    return new WorkerStartError(
+      shown,
+      `is served as ${JSON.stringify(type)}, not JavaScript (a fallback page?); ${cure}`,
+      false,
+    );
+  }
+  return new WorkerStartError(
+    shown,
+    `loaded but did not run: a Content-Security-Policy (worker-src, script-src) that blocks it, or an error in it (see the browser console); ${cure}`,
+    false,
+  );
 }
 
 /** IndexedDB has no directory lock to hold: the worker opens the database itself. */

@@ -38,7 +38,14 @@ import {
   walkRecords,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
-import { eventsLostInCrash, FAILURE_BYTES, RestartBudget, startFailure } from "./supervisor.ts";
+import {
+  eventsLostInCrash,
+  FAILURE_BYTES,
+  RestartBudget,
+  START_ATTEMPTS,
+  startFailure,
+  WorkerStartError,
+} from "./supervisor.ts";
 import { MAX_HUNG_WORKERS, ringSample, Watchdog, type WorkSample } from "./watchdog.ts";
 import { type DefinitionRecord, lossBatch, spillRing } from "./sab_spill.ts";
 import type { PendingBatch } from "./store/idb_schema.ts";
@@ -352,6 +359,21 @@ class WorkerTransport implements Transport {
         Atomics.store(this.#control32, STATE, ConsumerState.failed);
         return;
       }
+      if (why instanceof WorkerStartError) {
+        // Never ran: only a network failure is worth another attempt, and a few at most.
+        if (why.transient && ++this.#startFailures < START_ATTEMPTS) {
+          this.#restart(why);
+          return;
+        }
+        const tried = why.transient ? `given up after ${START_ATTEMPTS} attempts, ` : "";
+        this.#giveUp(
+          new LoggerClosedError(
+            `${why.message}; ${tried}this logger drops (and counts) every event from now on`,
+            { cause: why },
+          ),
+        );
+        return;
+      }
       if (this.#budget.take()) {
         this.#restart(why);
         return;
@@ -444,6 +466,8 @@ class WorkerTransport implements Transport {
     }
   }
   #lastCrash: Error | null = null;
+  // Workers that never started because the network failed (see START_ATTEMPTS).
+  #startFailures = 0;
   #rejectDead: (e: Error) => void = () => {};
 
   /**
