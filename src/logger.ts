@@ -214,9 +214,10 @@ export interface LoggerStats {
   /** The last consumer or store error, if any. */
   error: string | null;
   /**
-   * Events the store evicted (retention, or a full origin) while this logger
-   * ran, each announced by a `log.evicted` event. Browser only: the
-   * IndexedDB store reports its evictions to the page as they happen.
+   * Events the store evicted while this logger ran (`store.maxBytes`,
+   * `store.maxAgeMs`, or a browser origin's full quota), each eviction also
+   * a `log.evicted` event; the worker reports them as they happen. Absent
+   * for an attached logger (`attachLogger`): its store is another logger's.
    */
   evicted?: number;
   /** The uplink's self-metrics, when the `uplink` option is set. */

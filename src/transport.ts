@@ -119,7 +119,7 @@ export interface Transport {
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
   error(): string | null;
-  /** Events the store evicted while this logger ran, where the store reports them (browser). */
+  /** Events the store evicted while this logger ran (absent where the store is another logger's). */
   evicted?: () => number;
   /** The uplink's self-metrics, present when an uplink runs. */
   uplinkStats?: () => UplinkStats;
