@@ -5,9 +5,13 @@
  * its worker has not committed yet: from the ring's `STORED` counter to its
  * own `HEAD` (`src/ring.ts`, "Unload spill"), into a batch in the format of
  * the `"message"` transport (records end to end) that `_runtime_browser.ts`
- * writes into the database's `pending` store. The next worker ingests it
- * after {@linkcode skipStored} removed what the old worker committed after
- * all (it races the page).
+ * writes where the next page finds it (localStorage, else the database's
+ * `pending` store). The next worker ingests it after {@linkcode skipStored}
+ * removed what the old worker committed after all (it races the page).
+ *
+ * The batch helpers at the end serve both transports' spills: what a batch
+ * holds ({@linkcode batchUsers}, {@linkcode lastSeq}) and the `log.dropped`
+ * record of a batch no storage took ({@linkcode lossBatch}).
  *
  * Events refer to bindings definitions by id ("Bindings by reference"): a
  * definition may lie before `STORED`, so the spill inserts the definition of
