@@ -13,6 +13,7 @@
 import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
 import type { StoreOptions } from "./logger.ts";
 import type { WorkerInit } from "./worker_api.ts";
+import { WorkerStartError } from "./supervisor.ts";
 import type { Store } from "./worker_core.ts";
 import {
   DB_VERSION,
@@ -20,6 +21,13 @@ import {
   type SchemaTarget,
   upgradeSchema,
 } from "./store/idb_schema.ts";
+import {
+  readSpills,
+  type Spill,
+  spillEntries,
+  type SpillPlace,
+  spillPrefix,
+} from "./spill_text.ts";
 
 /** Set by the build: the worker's source (inline bundle) or null (separate file). */
 declare const __FLIGHTLOG_WORKER_SOURCE__: string | null;
@@ -70,16 +78,29 @@ function workerUrl(custom: string | URL | undefined): URL | string {
 
 /**
  * Starts the store worker (from `url` when given: the `workerUrl` option,
- * resolved against the page) and sends it the start-up data.
+ * resolved against the page) and sends it the start-up data. A worker whose
+ * script did not load or run (a plain `error` Event, where a running
+ * worker's uncaught exception is an ErrorEvent with a message) ends with a
+ * {@linkcode WorkerStartError} that says why, once {@linkcode whyNotStarted}
+ * has looked.
  */
-export function startWorker(init: WorkerInit, url?: string | URL): WorkerHandle {
-  const worker = new Worker(workerUrl(url), { type: "module", name: "flightlog" });
+export function startWorker(init: WorkerInit, custom?: string | URL): WorkerHandle {
+  const url = workerUrl(custom);
+  const worker = new Worker(url, { type: "module", name: "flightlog" });
   const exitCbs: ((err: Error | null) => void)[] = [];
   let failed: Error | null = null;
-  worker.addEventListener("error", (ev: Event) => {
-    const message = (ev as ErrorEvent).message || "the flightlog worker could not start";
-    failed ??= new Error(`The flightlog worker failed: ${message}`);
+  let ending = false;
+  const end = (err: Error): void => {
+    failed ??= err;
     for (const cb of exitCbs.splice(0)) cb(failed);
+  };
+  worker.addEventListener("error", (ev: Event) => {
+    if (ending) return;
+    ending = true;
+    const message = (ev as Partial<ErrorEvent>).message;
+    if (typeof message === "string" && message !== "") {
+      end(new Error(`The flightlog worker failed: ${message}`));
+    } else void whyNotStarted(String(url)).then(end);
   });
   worker.postMessage({ type: "flightlog-init", init } satisfies InitMessage);
   return {
@@ -94,6 +115,51 @@ export function startWorker(init: WorkerInit, url?: string | URL): WorkerHandle 
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Why a worker script did not start, found by fetching it once more (the
+ * error event says nothing): an HTTP error status (transient: 408, 429, 5xx),
+ * a type that is not JavaScript (a server's HTML fallback page), no answer at
+ * all (transient), or a script that loaded and still did not run.
+ */
+export async function whyNotStarted(url: string): Promise<WorkerStartError> {
+  const cure = url.startsWith("blob:")
+    ? "allow blob: workers (Content-Security-Policy worker-src blob:) or serve flightlog_worker.js next to flightlog.js and load that bundle"
+    : "serve flightlog_worker.js next to flightlog.js, or load flightlog.inline.js, which needs no second file";
+  const shown = url.startsWith("blob:") ? `${url} (inlined in flightlog.inline.js)` : url;
+  let res: Response;
+  try {
+    res = await fetch(url, { cache: "no-store" });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return new WorkerStartError(shown, `could not be fetched (${why}); check the network`, true);
+  }
+  void res.body?.cancel().catch(() => {});
+  if (!res.ok) {
+    // A server error or a throttle may pass; a missing or forbidden script will not.
+    const transient = res.status === 408 || res.status === 429 || res.status >= 500;
+    return new WorkerStartError(
+      shown,
+      `answered HTTP ${res.status}${res.statusText === "" ? "" : ` ${res.statusText}`}; ${
+        transient ? "check the server" : cure
+      }`,
+      transient,
+    );
+  }
+  const type = res.headers.get("content-type") ?? "";
+  if (!/javascript|ecmascript/i.test(type)) {
+    return new WorkerStartError(
+      shown,
+      `is served as ${JSON.stringify(type)}, not JavaScript (a fallback page?); ${cure}`,
+      false,
+    );
+  }
+  return new WorkerStartError(
+    shown,
+    `loaded but did not run: a Content-Security-Policy (worker-src, script-src) that blocks it, or an error in it (see the browser console); ${cure}`,
+    false,
+  );
 }
 
 /** IndexedDB has no directory lock to hold: the worker opens the database itself. */
@@ -114,14 +180,18 @@ export function openStore(_dir: string, _options: StoreOptions): Store {
 // ---------------------------------------------------------------------------
 // Page lifecycle: flush when the page is hidden (tab switch, minimize, the
 // first step of a mobile kill) and on pagehide (navigation, reload, close).
-// The page cannot wait for its worker. On pagehide, the transport first
-// spills what its worker may not have committed ("message": the unsent
-// batch; "sab": the ring from STORED to HEAD, src/sab_spill.ts) into the
-// database's `pending` store itself:
-// a write the page starts during pagehide on an already open connection is
-// committed even though the page and its worker are torn down right after
-// (measured in Chromium: 5 of 5 reloads), whereas a batch posted to the
-// worker then was lost. The next worker to open the database stores it.
+// The page cannot wait for its worker, whose writes die with the page. On
+// pagehide the transport first spills what its worker has not committed
+// ("message": the batches posted and not acknowledged, then the unsent one;
+// "sab": the ring from STORED to HEAD, src/sab_spill.ts) where the next page
+// finds it: into localStorage, the one synchronous storage (in parts of
+// 16 KiB, src/spill_text.ts), and only what localStorage refuses into the
+// database's `pending` store, on a connection opened beforehand. Measured in
+// Chromium (bench/browser_pagehide.ts): a `pending` write started then was
+// lost in 2 of 8 reloads while the worker was busy writing, and so was a
+// single localStorage value of 200 KB or more in a cross-origin navigation;
+// parts of 16 KiB were all kept. The next page takes the localStorage parts
+// and hands them to its worker, which stores them and `pending` first.
 
 interface Hook {
   flush: () => void;
@@ -172,12 +242,28 @@ export function addExitHook(flush: () => void, spill?: () => void): () => void {
   };
 }
 
-/** Writes a batch into the database's `pending` store, synchronously started. */
-export interface Spill {
-  /** Starts the write; false when the connection is not open (yet, or any more). */
-  write(batch: PendingBatch): boolean;
-  /** Closes the connection. */
-  close(): void;
+/**
+ * Runs `spill` on `beforeunload`, until the returned function is called. A
+ * navigation the page starts itself (`location.href = ...`, `reload()`)
+ * dispatches `beforeunload` within that call, while the page is whole,
+ * whereas `pagehide` comes once the next page is ready: for a cross-origin
+ * navigation, in a renderer the browser ends soon after, and that may be too
+ * soon for a page still starting its worker (bench/browser_pagehide.ts). A
+ * `beforeunload` listener makes a page ineligible for the back/forward cache
+ * in some browsers, so the transport keeps it only until its worker is ready.
+ */
+export function watchLeaving(spill: () => void): () => void {
+  const target = globalThis as unknown as Partial<EventTargetLike>;
+  if ((globalThis as { document?: unknown }).document === undefined) return () => {};
+  const fn = (): void => {
+    try {
+      spill();
+    } catch {
+      // Never in the way of a navigation.
+    }
+  };
+  target.addEventListener?.("beforeunload", fn);
+  return () => target.removeEventListener?.("beforeunload", fn);
 }
 
 // Deno's type libraries lack IndexedDB; these are the few members used here.
@@ -219,13 +305,62 @@ export function openSpill(dir: string): Spill | null {
     };
   };
   req.onerror = () => {};
+  const local = localStorageOrNull();
+  let written = 0;
+  // All parts of the batch, or none (the ones written are removed again).
+  const writeLocal = (batch: PendingBatch, now: number): boolean => {
+    if (local === null) return false;
+    const entries = spillEntries(dir, batch, now, written++);
+    for (let i = 0; i < entries.length; i++) {
+      try {
+        local.setItem(entries[i]!.key, entries[i]!.value);
+      } catch {
+        // Past localStorage's quota, or storage blocked.
+        for (let j = 0; j < i; j++) local.removeItem(entries[j]!.key);
+        return false;
+      }
+    }
+    return true;
+  };
   return {
-    write(batch) {
-      if (db === null) return false;
-      const tx = db.transaction("pending", "readwrite", { durability: "strict" });
-      tx.objectStore("pending").put(batch);
-      tx.commit?.(); // no more requests: commit now, not when this task ends
-      return true;
+    write(batches, lost) {
+      let place: SpillPlace = null;
+      const now = Date.now();
+      const refused: PendingBatch[] = [];
+      for (const batch of batches) {
+        if (writeLocal(batch, now)) place ??= "localStorage";
+        else refused.push(batch);
+      }
+      if (refused.length === 0) return place;
+      if (db !== null) {
+        const tx = db.transaction("pending", "readwrite", { durability: "strict" });
+        const pending = tx.objectStore("pending");
+        for (const batch of refused) pending.put(batch);
+        tx.commit?.(); // no more requests: commit now, not when this task ends
+        return place ?? "indexeddb";
+      }
+      for (const batch of refused) {
+        const loss = lost?.(batch) ?? null;
+        if (loss !== null && writeLocal(loss, now)) place ??= "localStorage";
+      }
+      return place;
+    },
+    claim() {
+      if (local === null) return [];
+      const prefix = spillPrefix(dir);
+      const entries: { key: string; value: string }[] = [];
+      try {
+        for (let i = 0; i < local.length; i++) {
+          const key = local.key(i);
+          const value = key === null || !key.startsWith(prefix) ? null : local.getItem(key);
+          if (value !== null) entries.push({ key: key!, value });
+        }
+        const { batches, taken } = readSpills(entries);
+        for (const key of taken) local.removeItem(key);
+        return batches;
+      } catch {
+        return [];
+      }
     },
     close() {
       closed = true;
@@ -233,6 +368,23 @@ export function openSpill(dir: string): Spill | null {
       db = null;
     },
   };
+}
+
+interface LocalStorageLike {
+  readonly length: number;
+  key(i: number): string | null;
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+// Reading the property throws where storage is blocked (e.g. a sandboxed frame).
+function localStorageOrNull(): LocalStorageLike | null {
+  try {
+    return (globalThis as { localStorage?: LocalStorageLike }).localStorage ?? null;
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import type { Store } from "./worker_core.ts";
 import { lockStoreDir, SegmentStore, type SegmentStoreOptions } from "./store/segment_store.ts";
 import type { UplinkFiles } from "./uplink/uplink.ts";
 import { denoUplinkFiles } from "./uplink/_files_deno.ts";
-import type { PendingBatch } from "./store/idb_schema.ts";
+import type { Spill } from "./spill_text.ts";
 
 /** True when a worker thread can be started. */
 export function hasWorkers(): boolean {
@@ -407,8 +407,11 @@ export function serveHttp(
 }
 
 /** The browser's unload spill (see `_runtime_browser.ts`); a process has exit hooks instead. */
-export function openSpill(
-  _dir: string,
-): { write(batch: PendingBatch): boolean; close(): void } | null {
+export function openSpill(_dir: string): Spill | null {
   return null;
+}
+
+/** The browser's early unload spill (see `_runtime_browser.ts`); a process has none. */
+export function watchLeaving(_spill: () => void): () => void {
+  return () => {};
 }

@@ -8,9 +8,13 @@
  * queued to the asynchronous store, one call (one IndexedDB transaction) per
  * batch of up to `maxBatch` events. The queue is bounded: past `maxBacklog`
  * events the worker stops draining, so the rings fill and the front ends drop
- * and count, exactly as when the Deno worker falls behind. A batch the store
- * fails to write is moved from persisted to lost (`Consumer.revoke`), so
- * `emitted = persisted + dropped` stays exact, and the next flush rejects.
+ * and count, exactly as when the Deno worker falls behind. Events count as
+ * persisted once the store reports them written (`Consumer.confirm`); a batch
+ * it fails to write counts as lost (`Consumer.refused`), so
+ * `emitted = persisted + dropped` stays exact, and the next flush rejects. A
+ * batch that even an emptied database refuses (`StoreFullError`: the origin's
+ * quota is smaller than the batch, or taken by other data) is tried again in
+ * halves, down to single events.
  *
  * @module
  */
@@ -19,9 +23,10 @@ import { waitForResume } from "./ring.ts";
 import { INTERNAL_EVENTS, type LogEvent } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { StoreOptions } from "./logger.ts";
-import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import type { WorkerApi, WorkerInit, WorkerNotice } from "./worker_api.ts";
 import type { PendingBatch } from "./store/idb_schema.ts";
-import { skipStored } from "./sab_spill.ts";
+import { lastSeq, skipStored } from "./sab_spill.ts";
+import { errorText } from "./store/errors.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
 
 /** What the browser worker needs from a store: the {@linkcode Store} methods, awaited. */
@@ -32,8 +37,12 @@ export interface AsyncStore {
   getFlowLog(flowId: string): Promise<FlowLog>;
   /** The flow's record payloads (`packEvents` format), when the store can give them. */
   flowPayloads?(flowId: string): Promise<Uint8Array[]>;
-  /** Takes the batches pages spilled at `pagehide`, when the store keeps them. */
-  takePending?(): Promise<PendingBatch[]>;
+  /**
+   * Takes the batches pages spilled at `pagehide`, when the store keeps them,
+   * and says up to which seq each batch's producer (and each of `also`'s) is
+   * stored already (`PendingBatch.stored`).
+   */
+  takePending?(also?: PendingBatch[]): Promise<PendingBatch[]>;
   stats(): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -50,6 +59,8 @@ export interface WriteBehindOptions {
    * @default {65536}
    */
   maxBacklog?: number;
+  /** Called with the events of a batch the store wrote. */
+  onWritten?: (events: readonly LogEvent[]) => void;
   /** Called with the events of a batch the store failed to write. */
   onLost?: (events: readonly LogEvent[], err: Error) => void;
 }
@@ -59,19 +70,25 @@ export class WriteBehind implements Store {
   readonly #store: AsyncStore;
   readonly #maxBatch: number;
   readonly #maxBacklog: number;
+  readonly #onWritten: (events: readonly LogEvent[]) => void;
   readonly #onLost: (events: readonly LogEvent[], err: Error) => void;
   #queue: LogEvent[] = [];
   #writing: Promise<void> | null = null;
   #batches = 0;
+  // Most events per write now: halved by each StoreFullError, doubled back by each write.
+  #cap: number;
   // Events ever appended / written (or counted lost), and the marks waiting for them.
   #appended = 0;
   #written = 0;
   #marks: { at: number; fn: () => void }[] = [];
+  #waiters: { at: number; resolve: () => void }[] = [];
 
   constructor(store: AsyncStore, options: WriteBehindOptions = {}) {
     this.#store = store;
     this.#maxBatch = options.maxBatch ?? 16384;
+    this.#cap = this.#maxBatch;
     this.#maxBacklog = options.maxBacklog ?? 65536;
+    this.#onWritten = options.onWritten ?? (() => {});
     this.#onLost = options.onLost ?? (() => {});
   }
 
@@ -97,6 +114,12 @@ export class WriteBehind implements Store {
     else this.#marks.push({ at: this.#appended, fn });
   }
 
+  /** Resolves once every event appended before the call is written (or counted lost). */
+  written(): Promise<void> {
+    if (this.#written >= this.#appended) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ at: this.#appended, resolve }));
+  }
+
   /** Events queued and not yet written. */
   backlog(): number {
     return this.#queue.length;
@@ -116,17 +139,27 @@ export class WriteBehind implements Store {
     try {
       while (this.#queue.length > 0) {
         let batch = this.#queue;
-        if (batch.length > this.#maxBatch) batch = batch.splice(0, this.#maxBatch);
+        if (batch.length > this.#cap) batch = batch.splice(0, this.#cap);
         else this.#queue = [];
         try {
           await this.#store.append(batch);
           this.#batches++;
+          this.#cap = Math.min(this.#maxBatch, this.#cap * 2);
+          this.#onWritten(batch);
         } catch (err) {
+          if ((err as Error)?.name === "StoreFullError" && batch.length > 1) {
+            // Larger than what the origin can hold: again, in halves.
+            this.#cap = Math.ceil(batch.length / 2);
+            this.#queue = batch.concat(this.#queue);
+            continue;
+          }
           this.#onLost(batch, err instanceof Error ? err : new Error(String(err)));
         }
         this.#written += batch.length;
         const marks = this.#marks;
         while (marks.length > 0 && marks[0]!.at <= this.#written) marks.shift()!.fn();
+        const waiters = this.#waiters;
+        while (waiters.length > 0 && waiters[0]!.at <= this.#written) waiters.shift()!.resolve();
       }
     } finally {
       this.#writing = null;
@@ -177,6 +210,14 @@ export interface BrowserWorkerOptions extends WriteBehindOptions {
    * @default {1000}
    */
   idleMs?: number;
+  /** Sends a notice to the page (store errors, evictions: its `stats()`). */
+  notify?: (notice: WorkerNotice) => void;
+}
+
+/** What the worker passes the store opener besides the logger's store options. */
+export interface BrowserStoreOptions extends StoreOptions {
+  /** Called after a write that evicted events (retention or quota) committed. */
+  onEvict?: (evicted: { events: number }) => void;
 }
 
 /**
@@ -187,7 +228,7 @@ export interface BrowserWorkerOptions extends WriteBehindOptions {
  */
 export function serveBrowserWorker(
   init: WorkerInit,
-  openStore: (name: string, options: StoreOptions) => Promise<AsyncStore>,
+  openStore: (name: string, options: BrowserStoreOptions) => Promise<AsyncStore>,
   options: BrowserWorkerOptions = {},
 ): AsyncWorkerApi {
   let failure: Error | null = null;
@@ -197,18 +238,39 @@ export function serveBrowserWorker(
   let behind!: WriteBehind;
   let loop: Promise<void> = Promise.resolve();
   let observers: Observers | null = null;
-  const opened = openStore(init.dir, init.store).then(async (s) => {
+  // A worker that replaces a dead one with shared rings (src/ring.ts "Worker restart").
+  const resumed = init.shared && init.restarted === true
+    ? waitForResume(init.control)
+    : Promise.resolve();
+  const notify = options.notify ?? (() => {});
+  const onEvict = ({ events }: { events: number }) => {
+    if (events > 0) notify({ type: "flightlog-notice", error: null, evicted: events });
+  };
+  const opened = openStore(init.dir, { ...init.store, onEvict }).then(async (s) => {
     store = s;
     behind = new WriteBehind(s, {
       ...options,
-      onLost: (events, err) => {
+      onWritten: (events) => {
         for (const [producer, [user, internal]] of countByProducer(events)) {
-          consumer.revoke(producer, user, internal, err);
+          consumer.confirm(producer, user, internal);
         }
+        // A sign of life for the page's watchdog while an acknowledgement waits for IndexedDB.
+        notify({ type: "flightlog-notice", error: null, evicted: 0 });
+        options.onWritten?.(events);
+      },
+      onLost: (events, err) => {
+        for (const [producer, [user]] of countByProducer(events)) {
+          consumer.refused(producer, user, err);
+        }
+        notify({
+          type: "flightlog-notice",
+          error: `Store write failed, events were dropped: ${errorText(err)}`,
+          evicted: 0,
+        });
         options.onLost?.(events, err);
       },
     });
-    consumer = new Consumer(behind, init.control, init.generation ?? 0);
+    consumer = new Consumer(behind, init.control, init.generation ?? 0, { confirmed: true });
     observers = installObservers(
       consumer,
       init.observe,
@@ -223,18 +285,25 @@ export function serveBrowserWorker(
         init.restarted === true ? { bindings: r.bindings } : undefined,
       );
     }
-    // Batches a page spilled while going away: stored before any call is answered.
-    for (const batch of (await s.takePending?.()) ?? []) {
-      const bytes = skipStored(batch.bytes, batch.stored ?? 0);
+    // Batches pages spilled while going away: stored before any call is
+    // answered, each event once (a batch may be spilled twice, or partly
+    // committed by the worker of the page that spilled it).
+    const spilled = init.spilled ?? [];
+    const pending = (await s.takePending?.(spilled)) ?? [];
+    const seen = new Map<string, number>();
+    for (const batch of [...pending, ...spilled]) {
+      const from = Math.max(batch.stored ?? 0, seen.get(batch.producer) ?? 0);
+      // A loss record for spilled events that never arrived, stored after all.
+      if (batch.unlessStored !== undefined && from >= batch.unlessStored) continue;
+      const bytes = skipStored(batch.bytes, from);
+      seen.set(batch.producer, Math.max(from, lastSeq(bytes)));
       consumer.ingest(batch.producer, bytes, batch.emitted, batch.dropped);
     }
     await behind.settle();
     if (init.shared) {
       // ...and drains only once the front end has counted what the dead one
       // took, which it does once ready() answers: so not awaited here.
-      loop = init.restarted === true
-        ? waitForResume(init.control).then(() => run(options.idleMs ?? 1000))
-        : run(options.idleMs ?? 1000);
+      loop = resumed.then(() => run(options.idleMs ?? 1000));
     }
   }).catch((err) => {
     const why = err instanceof Error ? err.message : String(err);
@@ -286,9 +355,13 @@ export function serveBrowserWorker(
     }
   }
 
+  // Every call that drains waits for it too: a flush the page sent before
+  // ready() answered must not take what the front end is about to count
+  // (events taken count as persisted only once IndexedDB has them).
   const live = async (): Promise<Consumer> => {
     await opened;
     if (failure !== null) throw failure;
+    await resumed;
     return consumer;
   };
 
@@ -309,7 +382,11 @@ export function serveBrowserWorker(
       const c = await live();
       // Bounded memory: the front end keeps the batch counted as in flight meanwhile.
       while (behind.full()) await behind.settle();
-      return c.ingest(producer, bytes, emitted, dropped);
+      c.ingest(producer, bytes, emitted, dropped);
+      // Answered once IndexedDB committed it: until then the page keeps a
+      // copy to spill at pagehide, and counts it as pending, not persisted.
+      await behind.written();
+      return c.countsOf(producer);
     },
     flush: async (durable) => {
       const c = await live();

@@ -222,6 +222,13 @@ export interface LoggerStats {
   worker: "starting" | "running" | "failed" | "closed";
   /** The last consumer or store error, if any. */
   error: string | null;
+  /**
+   * Events the store evicted while this logger ran (`store.maxBytes`,
+   * `store.maxAgeMs`, or a browser origin's full quota), each eviction also
+   * a `log.evicted` event; the worker reports them as they happen. Absent
+   * for an attached logger (`attachLogger`): its store is another logger's.
+   */
+  evicted?: number;
   /** The uplink's self-metrics, when the `uplink` option is set. */
   uplink?: UplinkStats;
 }
@@ -769,6 +776,7 @@ class FlightLogger implements Logger {
       producer: t.producerId,
       worker: t.state(),
       error: t.error(),
+      ...(t.evicted === undefined ? {} : { evicted: t.evicted() }),
       ...(t.uplinkStats === undefined ? {} : { uplink: t.uplinkStats() }),
     };
   }

@@ -5,9 +5,13 @@
  * its worker has not committed yet: from the ring's `STORED` counter to its
  * own `HEAD` (`src/ring.ts`, "Unload spill"), into a batch in the format of
  * the `"message"` transport (records end to end) that `_runtime_browser.ts`
- * writes into the database's `pending` store. The next worker ingests it
- * after {@linkcode skipStored} removed what the old worker committed after
- * all (it races the page).
+ * writes where the next page finds it (localStorage, else the database's
+ * `pending` store). The next worker ingests it after {@linkcode skipStored}
+ * removed what the old worker committed after all (it races the page).
+ *
+ * The batch helpers at the end serve both transports' spills: what a batch
+ * holds ({@linkcode batchUsers}, {@linkcode lastSeq}) and the `log.dropped`
+ * record of a batch no storage took ({@linkcode lossBatch}).
  *
  * Events refer to bindings definitions by id ("Bindings by reference"): a
  * definition may lie before `STORED`, so the spill inserts the definition of
@@ -18,7 +22,18 @@
  *
  * @module
  */
-import { FLAG_BINDINGS, HEADER_BYTES, STORED, walkRecords } from "./ring.ts";
+import {
+  FLAG_BINDINGS,
+  FLAG_INTERNAL,
+  HEADER_BYTES,
+  RECORD_FIXED_BYTES,
+  STORED,
+  walkRecords,
+} from "./ring.ts";
+import { Encoder } from "./codec.ts";
+import { INTERNAL_EVENTS } from "./event.ts";
+import { SEVERITY } from "./level.ts";
+import type { PendingBatch } from "./store/idb_schema.ts";
 
 /** A bindings definition record as the producer keeps it (see `Bindings` in `logger.ts`). */
 export interface DefinitionRecord {
@@ -121,4 +136,73 @@ export function skipStored(bytes: Uint8Array, storedSeq: number): Uint8Array {
     fill += (len + 3) & ~3;
   });
   return out.slice(0, fill);
+}
+
+/** The highest `seq` of the events in a spilled batch (0 when there are none). */
+export function lastSeq(bytes: Uint8Array): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let last = 0;
+  walkRecords(bytes, bytes.length, 0, 0x40000000, (b, start) => {
+    if ((b[start + 13]! & FLAG_BINDINGS) !== 0) return;
+    const seq = dv.getUint32(start, true);
+    if (seq > last) last = seq;
+  });
+  return last;
+}
+
+/**
+ * User events of a batch (records end to end): their number, last `seq`,
+ * first and last time; and `end`, where the last whole record ends (a batch
+ * cut short is read up to there). A plain loop, no callback: it runs during
+ * `pagehide`, when a page has little time and this code has never been
+ * optimized.
+ */
+export function batchUsers(
+  bytes: Uint8Array,
+): { count: number; last: number; since: number; until: number; end: number } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = { count: 0, last: 0, since: 0, until: 0, end: 0 };
+  let pos = 0;
+  while (pos + RECORD_FIXED_BYTES <= bytes.length) {
+    const len = dv.getUint32(pos, true);
+    const next = pos + ((len + 7) & ~3); // the length word, then the record padded to 4
+    if (len < RECORD_FIXED_BYTES - 4 || next > bytes.length) break;
+    if ((bytes[pos + 17]! & (FLAG_BINDINGS | FLAG_INTERNAL)) === 0) {
+      const ts = dv.getFloat64(pos + 8, true);
+      if (r.count++ === 0) r.since = r.until = ts;
+      else if (ts < r.since) r.since = ts;
+      else if (ts > r.until) r.until = ts;
+      r.last = dv.getUint32(pos + 4, true);
+    }
+    pos = next;
+    r.end = pos;
+  }
+  return r;
+}
+
+/**
+ * One `log.dropped` record (`cause: "pagehide"`, laid out as a batch): the
+ * `count` user events logged from `since` to `until` that no storage took at
+ * `pagehide`.
+ */
+export function droppedRecord(count: number, since: number, until: number): Uint8Array {
+  const enc = new Encoder();
+  const len = enc.encode(0, until, SEVERITY.warn, FLAG_INTERNAL, INTERNAL_EVENTS.dropped, {
+    count,
+    since_ms: since,
+    until_ms: until,
+    cause: "pagehide",
+  });
+  return enc.buf.slice(0, (len + 3) & ~3);
+}
+
+/**
+ * The batch that records the loss of `batch` when no storage takes it at
+ * `pagehide`: its user events counted in one {@linkcode droppedRecord}, with
+ * the same producer and counters. Null when `batch` holds no user event.
+ */
+export function lossBatch(batch: PendingBatch): PendingBatch | null {
+  const users = batchUsers(batch.bytes);
+  if (users.count === 0) return null;
+  return { ...batch, bytes: droppedRecord(users.count, users.since, users.until) };
 }

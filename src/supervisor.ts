@@ -106,3 +106,39 @@ export function startFailure(failure: SharedArrayBuffer): string | null {
   if (n === 0) return null;
   return new TextDecoder().decode(new Uint8Array(failure, 4, n).slice());
 }
+
+/**
+ * Workers started (the first and its replacements after a transient start
+ * failure) before a worker that never started is given up. A script that is
+ * not there, not JavaScript or not allowed to run is given up at once.
+ */
+export const START_ATTEMPTS = 3;
+
+/**
+ * A worker that ended before it ever ran: its script did not load or did not
+ * run. `transient` when the network failed (worth another attempt); `url` is
+ * the script's URL.
+ *
+ * @example What the transport makes of it
+ * ```ts
+ * import { WorkerStartError } from "./supervisor.ts";
+ * import assert from "node:assert/strict";
+ * const err = new WorkerStartError("https://app.example/flightlog_worker.js", "answered HTTP 404", false);
+ * assert.match(err.message, /flightlog_worker\.js answered HTTP 404/);
+ * ```
+ */
+export class WorkerStartError extends Error {
+  /** Always `"WorkerStartError"`. */
+  override name = "WorkerStartError";
+  /** The worker script's URL (a `blob:` URL for the inlined bundle). */
+  readonly url: string;
+  /** True when another attempt may succeed (the fetch failed, no HTTP answer). */
+  readonly transient: boolean;
+
+  /** `why` completes "its script <url> …". */
+  constructor(url: string, why: string, transient: boolean) {
+    super(`The flightlog worker could not start: its script ${url} ${why}`);
+    this.url = url;
+    this.transient = transient;
+  }
+}

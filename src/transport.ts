@@ -38,14 +38,22 @@ import {
   walkRecords,
 } from "./ring.ts";
 import { Consumer } from "./worker_core.ts";
-import { eventsLostInCrash, FAILURE_BYTES, RestartBudget, startFailure } from "./supervisor.ts";
+import {
+  eventsLostInCrash,
+  FAILURE_BYTES,
+  RestartBudget,
+  START_ATTEMPTS,
+  startFailure,
+  WorkerStartError,
+} from "./supervisor.ts";
 import { MAX_HUNG_WORKERS, ringSample, Watchdog, type WorkSample } from "./watchdog.ts";
-import { type DefinitionRecord, spillRing } from "./sab_spill.ts";
+import { type DefinitionRecord, lossBatch, spillRing } from "./sab_spill.ts";
+import type { PendingBatch } from "./store/idb_schema.ts";
 import type { Encoder } from "./codec.ts";
 import type { LevelName } from "./level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ProducerHandle, StoreOptions } from "./logger.ts";
-import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import type { WorkerApi, WorkerInit, WorkerNotice } from "./worker_api.ts";
 import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "./packed_flow_log.ts";
 import * as runtime from "./_runtime_deno.ts";
 import {
@@ -111,6 +119,8 @@ export interface Transport {
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;
   state(): "starting" | "running" | "failed" | "closed";
   error(): string | null;
+  /** Events the store evicted while this logger ran (absent where the store is another logger's). */
+  evicted?: () => number;
   /** The uplink's self-metrics, present when an uplink runs. */
   uplinkStats?: () => UplinkStats;
   /**
@@ -297,6 +307,13 @@ class WorkerTransport implements Transport {
       const mirror = new Float64Array(buffer ?? new ArrayBuffer(UPLINK_STAT_NAMES.length * 8));
       this.uplinkStats = () => readUplinkStats(mirror);
     }
+    // Browser: a connection kept open to spill, at pagehide, what the worker
+    // has not committed; and what earlier pages spilled into localStorage,
+    // this page's to store now (or to spill again).
+    const spill = config.exitHooks ? runtime.openSpill(config.dir) : null;
+    this.#spill = spill;
+    this.#claimed = spill?.claim() ?? [];
+    if (this.#claimed.length > 0) init.spilled = this.#claimed;
     this.#start(init);
     if (this.watchdog.hungAfterMs > 0) {
       // Cold path: a few atomic loads per tick, never a log call's work
@@ -306,10 +323,6 @@ class WorkerTransport implements Transport {
       runtime.unrefTimer(timer);
       this.#watchTimer = timer;
     }
-    // Browser: a connection kept open to spill, at pagehide, the unsent batch
-    // ("message") or the records the worker has not committed ("sab").
-    const spill = config.exitHooks ? runtime.openSpill(config.dir) : null;
-    this.#spill = spill;
     this.#removeExitHook = config.exitHooks
       ? runtime.addExitHook(
         () => {
@@ -317,14 +330,20 @@ class WorkerTransport implements Transport {
           const deadline = performance.now() + this.#exitTimeoutMs;
           flushAtExit(this, () => this.#flushSync(deadline));
         },
-        spill === null ? undefined : () => this.#spillBatch(spill),
+        spill === null ? undefined : () => this.#spillBatch(spill, true),
       )
       : () => {};
+    // Until the worker is ready, also at beforeunload (src/_runtime_browser.ts watchLeaving).
+    this.#stopWatching = spill === null
+      ? () => {}
+      : runtime.watchLeaving(() => this.#spillBatch(spill, false));
+    this.#ready.then(() => this.#stopWatching(), () => this.#stopWatching());
   }
 
   #start(init: WorkerInit): void {
     const worker = runtime.startWorker(init, this.#workerUrl);
     this.#worker = worker;
+    worker.endpoint.addEventListener("message", this.#onNotice as EventListener);
     this.#remote = Comlink.wrap<WorkerApi>(worker.endpoint);
     let rejectDead!: (e: Error) => void;
     this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
@@ -342,6 +361,21 @@ class WorkerTransport implements Transport {
       if (this.#closing !== null || this.#failure !== null) {
         this.#failure ??= why;
         Atomics.store(this.#control32, STATE, ConsumerState.failed);
+        return;
+      }
+      if (why instanceof WorkerStartError) {
+        // Never ran: only a network failure is worth another attempt, and a few at most.
+        if (why.transient && ++this.#startFailures < START_ATTEMPTS) {
+          this.#restart(why);
+          return;
+        }
+        const tried = why.transient ? `given up after ${START_ATTEMPTS} attempts, ` : "";
+        this.#giveUp(
+          new LoggerClosedError(
+            `${why.message}; ${tried}this logger drops (and counts) every event from now on`,
+            { cause: why },
+          ),
+        );
         return;
       }
       if (this.#budget.take()) {
@@ -369,6 +403,11 @@ class WorkerTransport implements Transport {
       // Without shared memory the worker's STATE slot is a copy: mirror "running" here.
       if (res === null && !init.shared) {
         Atomics.store(this.#control32, STATE, ConsumerState.running);
+      }
+      if (res === null && init.spilled !== undefined) {
+        // Stored: no longer this page's to spill again.
+        this.#claimed = [];
+        delete this.#init.spilled;
       }
       if (res !== null) {
         this.#giveUp(new Error(res));
@@ -431,6 +470,8 @@ class WorkerTransport implements Transport {
     }
   }
   #lastCrash: Error | null = null;
+  // Workers that never started because the network failed (see START_ATTEMPTS).
+  #startFailures = 0;
   #rejectDead: (e: Error) => void = () => {};
 
   /**
@@ -566,25 +607,46 @@ class WorkerTransport implements Transport {
   #hungWorkers = 0;
 
   readonly #spill: ReturnType<typeof runtime.openSpill>;
+  readonly #stopWatching: () => void;
+  // Batches earlier pages spilled into localStorage, until this page's worker stored them.
+  #claimed: PendingBatch[];
+  // Where the producer was at the last spill (ring HEAD, or batch and fill): unchanged, none again.
+  #spilledAt = "";
 
-  // The page is going away: write the unsent batch into the database ourselves.
-  #spillBatch(spill: NonNullable<ReturnType<typeof runtime.openSpill>>): void {
-    if (this.#failure !== null || this.#closing !== null) return;
-    if (this.producer instanceof RingProducer) {
+  // The page is going away: write what the worker has not committed where
+  // the next page finds it (src/_runtime_browser.ts "Page lifecycle"). At
+  // beforeunload (`final` false) a copy, as the page may stay after all; at
+  // pagehide the unposted records are taken, so no later flush posts them.
+  #spillBatch(spill: NonNullable<ReturnType<typeof runtime.openSpill>>, final: boolean): void {
+    if (this.#closing !== null) return;
+    const at = this.producer instanceof RingProducer
+      ? String(this.producer.head())
+      : (this.producer as BatchProducer).position();
+    if (at === this.#spilledAt) return; // nothing logged since the last spill, which had it all
+    this.#spilledAt = at;
+    const batches = [...this.#claimed];
+    let unposted: Uint8Array | null = null;
+    if (this.#failure !== null) {
+      // Given up: what it logged is counted as dropped, not spilled.
+    } else if (this.producer instanceof RingProducer) {
       const ring = this.producer;
       const definitions = this.definitions ?? (() => undefined);
       const batch = spillRing(ring.buffer, ring.head(), definitions);
-      if (batch === null) return;
-      const { emitted, dropped } = ring.counters();
-      spill.write({ producer: this.producerId, bytes: batch.bytes, emitted, dropped });
-      return;
+      if (batch !== null) {
+        const { emitted, dropped } = ring.counters();
+        batches.push({ producer: this.producerId, bytes: batch.bytes, emitted, dropped });
+      }
+    } else {
+      const producer = this.producer as BatchProducer;
+      const taken = producer.forSpill(final);
+      if (taken !== null) {
+        unposted = taken.unposted;
+        const { emitted, dropped } = producer.counters();
+        batches.push({ producer: this.producerId, bytes: taken.bytes, emitted, dropped });
+      }
     }
-    const producer = this.producer as BatchProducer;
-    const bytes = producer.takeUnposted();
-    if (bytes === null) return;
-    const { emitted, dropped } = producer.counters();
-    if (!spill.write({ producer: this.producerId, bytes, emitted, dropped })) {
-      producer.restore(bytes); // not open: the flush that follows posts it instead
+    if (spill.write(batches, lossBatch) === null && final && unposted !== null) {
+      (this.producer as BatchProducer).restore(unposted); // the flush that follows posts it
     }
   }
 
@@ -607,14 +669,8 @@ class WorkerTransport implements Transport {
     emitted: number,
     dropped: number,
   ): Promise<{ persisted: number; internal: number; lost: number }> {
-    return await this.#call(() =>
-      this.#remote.ingest(
-        this.producerId,
-        Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]),
-        emitted,
-        dropped,
-      )
-    );
+    // Copied, not transferred: the producer keeps the batch until it is acknowledged.
+    return await this.#call(() => this.#remote.ingest(this.producerId, bytes, emitted, dropped));
   }
 
   async flush(durable: boolean): Promise<void> {
@@ -627,6 +683,10 @@ class WorkerTransport implements Transport {
         await this.#call(() => this.#remote.flush(durable));
         break;
       } catch (err) {
+        // A store error (the worker lives on): stats().error says it until the next one.
+        if (this.#failure === null && this.#worker === worker && err instanceof Error) {
+          this.#storeError = err.message;
+        }
         // The worker died during the call and a new one took over the same
         // rings: ask the new one (what it must store is still in the ring).
         if (this.#failure !== null) throw this.#failure;
@@ -689,8 +749,23 @@ class WorkerTransport implements Transport {
   }
 
   error(): string | null {
-    return this.#failure?.message ?? null;
+    return this.#failure?.message ?? this.#storeError;
   }
+
+  evicted(): number {
+    return this.#evicted;
+  }
+
+  // The worker's notices (src/worker_api.ts WorkerNotice): stats() stays synchronous.
+  readonly #onNotice = (ev: MessageEvent<WorkerNotice | undefined>): void => {
+    const notice = ev.data;
+    if (notice?.type !== "flightlog-notice") return;
+    this.#answered++; // progress, for the watchdog: the worker's event loop runs
+    if (notice.error !== null) this.#storeError = notice.error;
+    this.#evicted += notice.evicted;
+  };
+  #storeError: string | null = null;
+  #evicted = 0;
 
   // Exit path: the main thread may block here (Deno), so wait for the worker's
   // acknowledgement until `deadline`. A dead worker is not waited for.
@@ -731,6 +806,7 @@ class WorkerTransport implements Transport {
 
   async #close(): Promise<void> {
     this.#removeExitHook();
+    this.#stopWatching();
     this.#spill?.close();
     let err: unknown = null;
     try {
@@ -757,7 +833,9 @@ class WorkerTransport implements Transport {
 /**
  * The postMessage producer: records are appended to a private buffer and
  * posted as one batch per `intervalMs`. Bytes posted but not yet acknowledged
- * count against the capacity, so memory stays bounded when the worker lags.
+ * count against the capacity, so memory stays bounded when the worker lags;
+ * the producer keeps them (the pagehide spill writes them) until the worker
+ * acknowledges them, once IndexedDB committed them.
  */
 export class BatchProducer implements Producer {
   readonly capacity: number;
@@ -785,6 +863,8 @@ export class BatchProducer implements Producer {
     dropped: number,
   ) => Promise<{ persisted: number; internal: number; lost: number }>;
   #posting: Promise<void> = Promise.resolve();
+  // Posted and not acknowledged, oldest first.
+  readonly #unacked: Uint8Array[] = [];
 
   constructor(
     capacity: number,
@@ -847,9 +927,8 @@ export class BatchProducer implements Producer {
     this.#fill = 0;
     this.epoch++;
     this.#inflight += n;
+    this.#unacked.push(bytes);
     const gen = this.#gen;
-    // Counted now: the bytes are transferred to the worker, so they are gone
-    // (detached) by the time the worker may have died with them.
     let users = 0;
     walkRecords(bytes, n, 0, 0x40000000, (b, start) => {
       if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) users++;
@@ -867,6 +946,8 @@ export class BatchProducer implements Producer {
       throw err;
     }).finally(() => {
       this.#inflight -= n;
+      const i = this.#unacked.indexOf(bytes);
+      if (i >= 0) this.#unacked.splice(i, 1);
     });
     this.#posting = p.catch(() => {});
     return p;
@@ -889,12 +970,28 @@ export class BatchProducer implements Producer {
     this.#dropped = dropped;
   }
 
-  /** Takes the records not posted yet (for the unload spill), or null when there are none. */
-  takeUnposted(): Uint8Array | null {
-    if (this.#fill === 0) return null;
-    const bytes = this.#buf.slice(0, this.#fill);
-    this.#fill = 0;
-    return bytes;
+  /**
+   * For the unload spill: the batches posted and not acknowledged, then the
+   * records not posted yet (with `take`, taken out: no later flush posts
+   * them), end to end; null when there are none.
+   */
+  forSpill(take: boolean): { bytes: Uint8Array; unposted: Uint8Array | null } | null {
+    const unposted = this.#fill === 0 ? null : this.#buf.slice(0, this.#fill);
+    if (take) this.#fill = 0;
+    const parts = unposted === null ? this.#unacked : [...this.#unacked, unposted];
+    if (parts.length === 0) return null;
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    return { bytes, unposted };
+  }
+
+  /** Where the producer is: changes with each record written and each batch posted. */
+  position(): string {
+    return `${this.epoch}:${this.#fill}`;
   }
 
   /**
@@ -902,14 +999,15 @@ export class BatchProducer implements Producer {
    * stored, so they are counted as lost (dropped) and the buffer is emptied.
    */
   abandon(): void {
-    const bytes = this.takeUnposted();
-    if (bytes === null) return;
+    if (this.#fill === 0) return;
+    const bytes = this.#buf.subarray(0, this.#fill);
     walkRecords(bytes, bytes.length, 0, 0x40000000, (b, start) => {
       if ((b[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) this.#crashLost++;
     });
+    this.#fill = 0;
   }
 
-  /** Puts back what {@linkcode BatchProducer.takeUnposted} took (the buffer is still empty). */
+  /** Puts back the records {@linkcode BatchProducer.forSpill} took (the buffer is still empty). */
   restore(bytes: Uint8Array): void {
     this.#buf.set(bytes, 0);
     this.#fill = bytes.length;
@@ -959,7 +1057,12 @@ class InlineTransport implements Transport {
     // The store first: where none can be opened (browsers), nothing else is built.
     let store: ReturnType<typeof runtime.openStore>;
     try {
-      store = runtime.openStore(config.dir, config.store);
+      store = runtime.openStore(config.dir, {
+        ...config.store,
+        onEvict: (records) => {
+          for (const r of records) this.#evicted += r.eventCount;
+        },
+      });
     } catch (err) {
       if (err instanceof TypeError) throw err; // no store here at all (a browser)
       const why = err instanceof Error ? err.message : String(err);
@@ -1057,6 +1160,11 @@ class InlineTransport implements Transport {
   error(): string | null {
     return this.#failure?.message ?? null;
   }
+
+  evicted(): number {
+    return this.#evicted;
+  }
+  #evicted = 0;
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();

@@ -9,6 +9,7 @@ import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 import type { ConsumerStats } from "./worker_core.ts";
 import type { ObserverConfig } from "./observers.ts";
 import type { PackedFlowLog } from "./packed_flow_log.ts";
+import type { PendingBatch } from "./store/idb_schema.ts";
 
 /** Start-up data of the worker (its `workerData`). */
 export interface WorkerInit {
@@ -45,6 +46,26 @@ export interface WorkerInit {
   uplink?: UplinkOptions;
   /** Where the worker mirrors the uplink's counters (a Float64Array) for the logger's thread. */
   uplinkStats?: SharedArrayBuffer;
+  /**
+   * Browser: batches earlier pages spilled into `localStorage` at `pagehide`
+   * (their database was not open yet), taken by this page: stored, like the
+   * database's `pending` store, before any call is answered.
+   */
+  spilled?: PendingBatch[];
+}
+
+/**
+ * A message the worker posts on its own (not an answer to a call), read by
+ * the transport for `stats()`: store errors and evictions as they happen. The
+ * browser worker also sends one after each write, a sign of life for the
+ * watchdog (src/watchdog.ts) while a batch waits for IndexedDB.
+ */
+export interface WorkerNotice {
+  type: "flightlog-notice";
+  /** A write the store refused: the message the next `flush()` rejects with. */
+  error: string | null;
+  /** Events the store evicted (retention, quota) in the write this notice is about. */
+  evicted: number;
 }
 
 /** What the front end may call on the worker. */

@@ -20,6 +20,7 @@ import {
   walkRecords,
 } from "./ring.ts";
 import { Decoder } from "./codec.ts";
+import { errorText } from "./store/errors.ts";
 import type { LogEvent } from "./event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "./query.ts";
 
@@ -72,6 +73,17 @@ export interface ConsumerStats {
 
 const MAX_BATCH = 1024;
 
+/** Options of {@linkcode Consumer}. */
+export interface ConsumerOptions {
+  /**
+   * The store writes later than `append()` returns (IndexedDB behind
+   * `WriteBehind`): count events as persisted only when it reports them
+   * written ({@linkcode Consumer.confirm}), never at `append()`.
+   * @default {false}
+   */
+  confirmed?: boolean;
+}
+
 /**
  * Drains rings and batches from producers into a {@linkcode Store}.
  */
@@ -112,14 +124,21 @@ export class Consumer {
    * another, this consumer takes and counts nothing more (src/ring.ts
    * "Worker restart").
    */
-  constructor(store: Store, control: SharedArrayBuffer | ArrayBuffer, generation = 0) {
+  constructor(
+    store: Store,
+    control: SharedArrayBuffer | ArrayBuffer,
+    generation = 0,
+    options: ConsumerOptions = {},
+  ) {
     this.#store = store;
     this.#control = new Int32Array(control);
     this.#generation = generation;
+    this.#confirmed = options.confirmed ?? false;
     Atomics.store(this.#control, STATE, ConsumerState.running);
   }
 
   readonly #generation: number;
+  readonly #confirmed: boolean;
 
   /** True once a newer consumer replaced this one: one atomic load, per drain or batch. */
   retired(): boolean {
@@ -272,9 +291,7 @@ export class Consumer {
       // Replaced while writing (a hang that ended): the front end has counted
       // this batch as lost; stored but not counted, as after a crash.
       if (this.retired()) return;
-      if (p.ring !== null) p.ring.countPersisted(user, internal);
-      p.persisted += user;
-      p.internal += internal;
+      if (!this.#confirmed) this.#countPersisted(p, user, internal);
     } catch (err) {
       if (this.retired()) return;
       // The events are lost; count them so emitted = persisted + dropped still holds.
@@ -288,24 +305,42 @@ export class Consumer {
     for (const observe of this.#observers) observe(batch);
   }
 
+  #countPersisted(p: ProducerEntry, user: number, internal: number): void {
+    if (p.ring !== null) p.ring.countPersisted(user, internal);
+    p.persisted += user;
+    p.internal += internal;
+  }
+
   /**
-   * Moves events from persisted to lost: an asynchronous store (IndexedDB)
-   * accepted them in `append()` and failed to write them later. Keeps
-   * `emitted = persisted + dropped` exact.
+   * Counts events an asynchronous store reports written (a consumer built
+   * with `{ confirmed: true }`): `user` and `internal` events of `producer`.
    */
-  revoke(producer: string, user: number, internal: number, err: Error): void {
+  confirm(producer: string, user: number, internal: number): void {
     const p = this.#producers.find((e) => e.id === producer);
-    if (p === undefined) return;
+    // A replaced consumer counts nothing: the front end counted its batches lost.
+    if (p === undefined || this.retired()) return;
+    this.#countPersisted(p, user, internal);
+  }
+
+  /**
+   * Counts `user` events of `producer` as lost: an asynchronous store
+   * accepted them in `append()` and failed to write them later. Keeps
+   * `emitted = persisted + dropped` exact; the next flush rejects with `err`.
+   */
+  refused(producer: string, user: number, err: Error): void {
+    const p = this.#producers.find((e) => e.id === producer);
+    if (p === undefined || this.retired()) return;
     this.#storeErrors++;
     this.#storeDropped += user;
     this.#lastError = err;
-    p.persisted -= user;
-    p.internal -= internal;
     p.lost += user;
-    if (p.ring !== null) {
-      p.ring.countPersisted(-user, -internal);
-      p.ring.countLost(user);
-    }
+    if (p.ring !== null) p.ring.countLost(user);
+  }
+
+  /** A producer's counters as this consumer has them (postMessage acknowledgements). */
+  countsOf(producer: string): { persisted: number; internal: number; lost: number } {
+    const p = this.#producers.find((e) => e.id === producer);
+    return { persisted: p?.persisted ?? 0, internal: p?.internal ?? 0, lost: p?.lost ?? 0 };
   }
 
   /** Drains, then answers outstanding synchronous flush requests. */
@@ -336,7 +371,7 @@ export class Consumer {
     const err = this.#lastError;
     if (err !== null) {
       this.#lastError = null;
-      throw new Error(`Store write failed, events were dropped: ${err.message}`, { cause: err });
+      throw new Error(`Store write failed, events were dropped: ${errorText(err)}`, { cause: err });
     }
   }
 
@@ -369,7 +404,7 @@ export class Consumer {
       decode_errors: this.#decodeErrors,
       store_errors: this.#storeErrors,
       store_dropped: this.#storeDropped,
-      last_error: this.#lastError?.message ?? null,
+      last_error: this.#lastError === null ? null : errorText(this.#lastError),
       store: this.#store.stats(),
     };
   }

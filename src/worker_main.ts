@@ -5,7 +5,7 @@
  * @module
  */
 import { Consumer, type Store } from "./worker_core.ts";
-import type { WorkerApi, WorkerInit } from "./worker_api.ts";
+import type { WorkerApi, WorkerInit, WorkerNotice } from "./worker_api.ts";
 import { openStore, openUplinkFiles, writeConsole } from "./_runtime_deno.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
 import { Uplink, type UplinkSource } from "./uplink/uplink.ts";
@@ -42,9 +42,12 @@ const RESTART_LOCK_WAIT_MS = 5000;
 /**
  * Opens the store and returns the worker API. A store that cannot be opened
  * does not crash the worker: `ready()` reports the error and every other call
- * throws it.
+ * throws it. `notify` sends the front end its notices (evictions).
  */
-export function serveWorker(init: WorkerInit): WorkerApi {
+export function serveWorker(
+  init: WorkerInit,
+  notify: (notice: WorkerNotice) => void = () => {},
+): WorkerApi {
   let consumer: Consumer | null = null;
   let uplink: Uplink | null = null;
   let onOnline: (() => void) | null = null;
@@ -55,7 +58,12 @@ export function serveWorker(init: WorkerInit): WorkerApi {
   try {
     const store = openStoreAfterRestart(init, {
       ...init.store,
-      onEvict: (records) => uplink?.onStoreEvict(records),
+      onEvict: (records) => {
+        uplink?.onStoreEvict(records);
+        let events = 0;
+        for (const r of records) events += r.eventCount;
+        notify({ type: "flightlog-notice", error: null, evicted: events });
+      },
       lockHeld: init.lockHeld === true,
       // The worker it replaces may still be writing its segment (a hung thread).
       appendToLast: init.restarted !== true,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createLogger, type Logger, type LoggerOptions } from "../mod.ts";
 import { attachLogger } from "../src/logger.ts";
 import { mirroredDefinitions, walkRecords } from "../src/ring.ts";
+import { SegmentStore } from "../src/store/segment_store.ts";
 
 const MODES = ["sab", "message", "inline"] as const;
 
@@ -325,3 +326,35 @@ Deno.test("attachLogger() mirrors a child's bindings definition once per ring ep
     }
   });
 });
+
+for (const mode of MODES) {
+  Deno.test(`stats().evicted in ${mode} mode counts the events the store's retention evicted`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "flightlog-logger-" });
+    try {
+      const log = createLogger({
+        exitHooks: false,
+        transport: mode,
+        dir,
+        store: { segmentBytes: 4096, maxBytes: 16384 },
+      });
+      for (let i = 0; i < 2000; i++) {
+        log.info("step", { i, pad: "x".repeat(40) });
+        if (i % 200 === 199) await log.flush();
+      }
+      await log.flush();
+      const { evicted, dropped } = log.stats();
+      await log.close();
+      // Every event written (2,000 and the store's notices, numbered 1..N) is stored or evicted.
+      const store = SegmentStore.open(dir, { readOnly: true });
+      const stored = store.query({ event: "step", limit: 10_000 }).events.length;
+      const notices = store.query({ event: "log.evicted", limit: 10_000 }).events;
+      store.close();
+      const written = Math.max(...notices.map((e) => e.seq));
+      assert.equal(dropped, 0);
+      assert.ok(evicted! > 1000, `${evicted} events evicted`);
+      assert.equal(evicted, 2000 + written - stored - notices.length);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

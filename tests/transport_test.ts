@@ -46,3 +46,37 @@ Deno.test("BatchProducer holds at most its capacity, posted or not, while its wo
   assert.equal(producer.counters().lost, written);
   assert.ok(written < 5 * 1000 / 10);
 });
+
+Deno.test("BatchProducer keeps a posted batch for the unload spill until the worker acknowledges it", async () => {
+  let ack!: () => void;
+  const send = (bytes: Uint8Array) =>
+    new Promise<{ persisted: number; internal: number; lost: number }>((resolve) => {
+      ack = () => resolve({ persisted: bytes.length > 0 ? 2 : 0, internal: 0, lost: 0 });
+    });
+  const producer = new BatchProducer(4096, 10, send);
+  const enc = new Encoder();
+  const record = (seq: number) => enc.buf.slice(0, enc.encode(seq, 1, 9, 0, "e", { seq }));
+  const first = record(1);
+  const second = record(2);
+  assert.ok(producer.write(first, first.length));
+  const posting = producer.post(); // in flight: not acknowledged yet
+  assert.ok(producer.write(second, second.length));
+  producer.publish(2, 0);
+  const pad = (n: number) => (n + 3) & ~3;
+  // beforeunload: a copy of both, the unposted one left in place.
+  const copy = producer.forSpill(false)!;
+  assert.equal(copy.bytes.length, pad(first.length) + pad(second.length));
+  assert.deepEqual(copy.bytes.subarray(0, first.length), first);
+  assert.equal(producer.used(), copy.bytes.length);
+  const before = producer.position();
+  // pagehide: the unposted one taken, so no flush posts it again.
+  const taken = producer.forSpill(true)!;
+  assert.deepEqual(taken.bytes, copy.bytes);
+  assert.deepEqual(taken.unposted!.subarray(0, second.length), second);
+  assert.notEqual(producer.position(), before);
+  ack();
+  await posting;
+  assert.equal(producer.forSpill(true), null, "acknowledged: the worker's, not the spill's");
+  assert.equal(producer.counters().persisted, 2);
+  producer.dispose();
+});

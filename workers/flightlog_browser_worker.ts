@@ -9,10 +9,12 @@ import * as Comlink from "comlink/dist/esm/comlink.mjs";
 import { serveBrowserWorker } from "../src/browser_worker.ts";
 import { IdbStore } from "../src/store/idb_store.ts";
 import { type InitMessage, writeConsole } from "../src/_runtime_browser.ts";
+import type { WorkerNotice } from "../src/worker_api.ts";
 
 const scope = globalThis as unknown as {
   addEventListener(type: "message", fn: (ev: MessageEvent<InitMessage>) => void): void;
   removeEventListener(type: "message", fn: (ev: MessageEvent<InitMessage>) => void): void;
+  postMessage(message: WorkerNotice): void;
 };
 
 const onInit = (ev: MessageEvent<InitMessage>): void => {
@@ -22,6 +24,8 @@ const onInit = (ev: MessageEvent<InitMessage>): void => {
   Comlink.expose(
     serveBrowserWorker(ev.data.init, (name, options) => IdbStore.open(name, options), {
       writeConsole,
+      // Beside comlink's answers, which carry an id; the page's comlink ignores these.
+      notify: (notice) => scope.postMessage(notice),
     }),
     globalThis as unknown as Comlink.Endpoint,
   );

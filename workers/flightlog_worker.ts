@@ -8,4 +8,6 @@ import * as Comlink from "comlink/dist/esm/comlink.mjs";
 import { serveWorker } from "../src/worker_main.ts";
 import { workerEndpoint, workerInit } from "../src/_runtime_deno.ts";
 
-Comlink.expose(serveWorker(workerInit()), workerEndpoint());
+const endpoint = workerEndpoint();
+// Notices go beside comlink's answers, which carry an id; comlink ignores them.
+Comlink.expose(serveWorker(workerInit(), (notice) => endpoint.postMessage(notice)), endpoint);

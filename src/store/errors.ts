@@ -33,6 +33,33 @@ export class StoreLockedError extends Error {
 }
 
 /**
+ * The text of an error for a message: its `message`; for a browser's
+ * `DOMException` (e.g. IndexedDB's `QuotaExceededError`), whose name is the
+ * reason and whose message is often empty, its name first (or alone).
+ *
+ * @example A DOMException with an empty message
+ * ```ts
+ * import { errorText } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(errorText(new DOMException("", "QuotaExceededError")), "QuotaExceededError");
+ * assert.equal(
+ *   errorText(new DOMException("Quota exceeded.", "QuotaExceededError")),
+ *   "QuotaExceededError: Quota exceeded.",
+ * );
+ * assert.equal(errorText(new Error("disk full")), "disk full");
+ * ```
+ */
+export function errorText(err: unknown): string {
+  if (typeof err !== "object" || err === null) return String(err);
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  const text = typeof message === "string" ? message : "";
+  const kind = typeof name === "string" ? name : "";
+  if (text === "") return kind === "" ? String(err) : kind;
+  const named = typeof DOMException === "function" && err instanceof DOMException;
+  return named && kind !== "" && !text.includes(kind) ? `${kind}: ${text}` : text;
+}
+
+/**
  * Thrown by `SegmentStore.append()` when a batch could not be encoded or
  * written; no record of that batch is readable afterwards. `cause` holds the
  * underlying error.
@@ -49,9 +76,38 @@ export class StoreWriteError extends Error {
   /** Always `"StoreWriteError"`. */
   override name: string = "StoreWriteError";
 
-  /** The message gets `cause`'s message appended. */
+  /** The message gets `cause`'s text appended (its name too, see {@linkcode errorText}). */
   constructor(message: string, cause: unknown) {
-    super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${message}: ${errorText(cause)}`, { cause });
+  }
+}
+
+/**
+ * Thrown by `IdbStore.append()` and `sync()` when the origin's storage quota
+ * refuses a write even though every flightlog record of the database has
+ * been evicted (the space is taken by other data, or the batch alone is
+ * larger than the quota). `cause` holds the browser's `QuotaExceededError`.
+ *
+ * @example Tell a full origin from other write failures
+ * ```ts
+ * import { StoreFullError, StoreWriteError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const error = new StoreFullError("db", 3, new DOMException("", "QuotaExceededError"));
+ * assert.ok(error instanceof StoreWriteError);
+ * assert.match(error.message, /QuotaExceededError/);
+ * ```
+ */
+export class StoreFullError extends StoreWriteError {
+  /** Always `"StoreFullError"`. */
+  override name: string = "StoreFullError";
+
+  /** `events`: the size of the refused batch. */
+  constructor(database: string, events: number, cause: unknown) {
+    super(
+      `The origin's storage quota refused ${events} events even with every flightlog record of ` +
+        `IndexedDB database "${database}" evicted: free space of this origin or grant it more`,
+      cause,
+    );
   }
 }
 
@@ -72,7 +128,7 @@ export class StoreReadError extends Error {
 
   /** The message gets `cause`'s message appended. */
   constructor(message: string, cause: unknown) {
-    super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${message}: ${errorText(cause)}`, { cause });
   }
 }
 

@@ -31,6 +31,13 @@ export interface PendingBatch {
    * when it looked, and the worker may have committed some of it after all).
    */
   stored?: number;
+  /**
+   * Set on a batch that records a loss (a `log.dropped` record for spilled
+   * events that never arrived): the last `seq` of those events. The worker
+   * leaves the batch out when the producer's events up to it are stored
+   * after all.
+   */
+  unlessStored?: number;
 }
 
 /** The part of `IDBDatabase` the upgrade uses (raw or wrapped by `idb`). */

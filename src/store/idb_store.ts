@@ -24,9 +24,21 @@
  * records, updates the totals and applies retention, so several tabs (each
  * with its own worker) sharing one database never see half a batch and never
  * lose a total: IndexedDB runs overlapping `readwrite` transactions one at a
- * time. `QuotaExceededError` evicts the oldest quarter of the bytes (at least
- * one record), counts it and retries; only an empty database that still
- * refuses the batch makes `append()` reject.
+ * time.
+ *
+ * ## A full origin
+ *
+ * A write the origin's quota refuses (`QuotaExceededError`) evicts the
+ * oldest quarter of the bytes (at least one record) and is retried. The
+ * eviction is a transaction of deletions alone: Chromium refuses every
+ * transaction that puts anything, however small, while the origin is over its
+ * quota (its usage can pass the quota by a little), and deletions in the
+ * refused transaction itself do not count. What it removed is written into
+ * the totals, the `evicted` row and a `log.evicted` event (`cause: "quota"`)
+ * by the retried write, in its transaction. Should the page go away between
+ * the two, the next `open()` finds fewer records than the totals say and
+ * recounts them. Only a database with no record left that still refuses the
+ * write makes `append()` reject, with a {@linkcode StoreFullError}.
  *
  * @module
  */
@@ -41,6 +53,7 @@ import type { StoreOptions } from "../logger.ts";
 import { packEvents, unpackEvents } from "./payload_codec.ts";
 import { isFlowId } from "./segment_format.ts";
 import { DB_VERSION, type PendingBatch, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
+import { StoreFullError, StoreWriteError } from "./errors.ts";
 
 /** One stored record: the events of one flow from one batch. */
 export interface StoredRecord {
@@ -116,6 +129,8 @@ export interface IdbStoreOptions extends StoreOptions {
    * @default {Date.now}
    */
   clock?: () => number;
+  /** Called after a write that recorded evictions (retention or quota) committed. */
+  onEvict?: (evicted: IdbEvictions) => void;
 }
 
 /** Statistics of an {@linkcode IdbStore}. */
@@ -136,7 +151,6 @@ export interface IdbStoreStats {
 export const DEFAULT_IDB_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const STORE_PRODUCER = "store";
-const QUOTA_RETRIES = 8;
 
 /** The empty totals and eviction rows. */
 const ZERO_TOTALS: Totals = { key: "totals", records: 0, events: 0, bytes: 0, span: 0 };
@@ -164,9 +178,12 @@ export class IdbStore {
   readonly #maxBytes: number;
   readonly #maxAgeMs: number;
   readonly #clock: () => number;
+  readonly #onEvict: (evicted: IdbEvictions) => void;
   #internalSeq = 0;
   #transactions = 0;
   #closed = false;
+  // Removed by quota evictions and not yet in the totals (see "A full origin").
+  #unrecorded: IdbEvictions | null = null;
 
   private constructor(
     db: IDBPDatabase<Schema>,
@@ -178,6 +195,7 @@ export class IdbStore {
     this.#maxBytes = options.maxBytes ?? DEFAULT_IDB_MAX_BYTES;
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     this.#clock = options.clock ?? Date.now;
+    this.#onEvict = options.onEvict ?? (() => {});
   }
 
   /**
@@ -206,7 +224,34 @@ export class IdbStore {
         db.close();
       },
     });
-    return new IdbStore(db, name, options);
+    const store = new IdbStore(db, name, options);
+    await store.#recount();
+    return store;
+  }
+
+  // A quota eviction whose retried write never came (the page went away in
+  // between) left totals above what is stored: recount, and let the next write
+  // record the difference as evicted. One count() per open otherwise.
+  async #recount(): Promise<void> {
+    const tx = this.#db.transaction(["records", "meta"], "readonly");
+    const totals = (await tx.objectStore("meta").get("totals")) as Totals | undefined;
+    const records = tx.objectStore("records");
+    if (totals === undefined || totals.records <= (await records.count())) return await tx.done;
+    const real = { records: 0, events: 0, bytes: 0 };
+    let cursor = await records.openCursor();
+    while (cursor !== null) {
+      real.records++;
+      real.events += cursor.value.n;
+      real.bytes += cursor.value.data.length;
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    this.#unrecorded = {
+      records: totals.records - real.records,
+      events: Math.max(0, totals.events - real.events),
+      bytes: Math.max(0, totals.bytes - real.bytes),
+      quota: 1,
+    };
   }
 
   /**
@@ -219,32 +264,51 @@ export class IdbStore {
     const records = toRecords(events, this.#clock());
     const seqs = new Map<string, number>();
     for (const e of events) if (e.seq > (seqs.get(e.producer) ?? 0)) seqs.set(e.producer, e.seq);
-    for (let attempt = 0;; attempt++) {
+    await this.#commit(records, seqs, "relaxed", events.length);
+  }
+
+  // One write, retried after each quota eviction until no record is left to evict.
+  async #commit(
+    records: StoredRecord[],
+    seqs: Map<string, number>,
+    durability: "relaxed" | "strict",
+    events: number,
+  ): Promise<void> {
+    // Each eviction deletes at least one record: this ends.
+    for (;;) {
       try {
-        await this.#write(records, seqs);
+        await this.#write(records, seqs, durability);
         return;
       } catch (err) {
-        if (!isQuotaError(err) || attempt >= QUOTA_RETRIES) throw err;
-        const freed = await this.#evictForQuota();
-        if (!freed) throw err;
+        if (!isQuotaError(err)) {
+          throw new StoreWriteError(
+            `IndexedDB database "${this.#name}" refused a write of ${events} events`,
+            err,
+          );
+        }
+        if (!(await this.#evictForQuota())) {
+          throw new StoreFullError(this.#name, events, err);
+        }
       }
     }
   }
 
   /**
    * Takes (reads and deletes, in one transaction, so two tabs never both
-   * take one) the batches pages spilled at `pagehide`.
+   * take one) the batches pages spilled at `pagehide`. Sets each one's
+   * `stored` (and each of `also`'s, spilled elsewhere) to its producer's
+   * highest seq written.
    */
-  async takePending(): Promise<PendingBatch[]> {
+  async takePending(also: PendingBatch[] = []): Promise<PendingBatch[]> {
     this.#assertOpen();
     const tx = this.#db.transaction(["pending", "meta"], "readwrite");
     const pending = tx.objectStore("pending");
     const batches = await pending.getAll();
     if (batches.length > 0) await pending.clear();
-    // A sab page spills what its worker had not committed when it looked; the
+    // A page spills what its worker had not committed when it looked; the
     // worker may have committed some of it after all: say up to which seq.
     const meta = tx.objectStore("meta");
-    for (const batch of batches) {
+    for (const batch of [...batches, ...also]) {
       const mark = (await meta.get(seqKey(batch.producer))) as SeqMark | undefined;
       if (mark !== undefined) batch.stored = mark.seq;
     }
@@ -262,20 +326,22 @@ export class IdbStore {
   /** Commits an empty-handed `durability: "strict"` transaction: earlier writes are on disk. */
   async sync(): Promise<void> {
     this.#assertOpen();
-    const tx = this.#db.transaction("meta", "readwrite", { durability: "strict" });
-    const totals = (await tx.store.get("totals")) ?? ZERO_TOTALS;
-    await tx.store.put(totals);
-    await tx.done;
+    // The totals rewritten (with any quota eviction not recorded yet): a full origin evicts here too.
+    await this.#commit([], new Map(), "strict", 0);
   }
 
   // Relaxed durability (the OS may still hold the data); sync() makes it strict.
-  async #write(records: StoredRecord[], seqs: Map<string, number>): Promise<void> {
-    const tx: WriteTx = this.#db.transaction(["records", "meta"], "readwrite", {
-      durability: "relaxed",
-    });
+  async #write(
+    records: StoredRecord[],
+    seqs: Map<string, number>,
+    durability: "relaxed" | "strict",
+  ): Promise<void> {
+    const tx: WriteTx = this.#db.transaction(["records", "meta"], "readwrite", { durability });
     tx.done.catch(() => {}); // awaited below, unless the body throws first
+    const unrecorded = this.#unrecorded;
+    let evicted: IdbEvictions | null;
     try {
-      await this.#fill(tx, records);
+      evicted = await this.#fill(tx, records, unrecorded);
       const meta = tx.objectStore("meta");
       const w = this.#clock();
       for (const [producer, seq] of seqs) meta.put({ key: seqKey(producer), seq, w }).catch(ignore);
@@ -290,9 +356,16 @@ export class IdbStore {
     }
     await tx.done;
     this.#transactions++;
+    if (unrecorded !== null) this.#unrecorded = subtract(this.#unrecorded, unrecorded);
+    if (evicted !== null) this.#onEvict(evicted);
   }
 
-  async #fill(tx: WriteTx, records: StoredRecord[]): Promise<void> {
+  // Adds the records, applies retention and records evictions; returns them (null: none).
+  async #fill(
+    tx: WriteTx,
+    records: StoredRecord[],
+    unrecorded: IdbEvictions | null,
+  ): Promise<IdbEvictions | null> {
     const store = tx.objectStore("records");
     const meta = tx.objectStore("meta");
     const totals = { ...((await meta.get("totals")) as Totals | undefined ?? ZERO_TOTALS) };
@@ -303,15 +376,30 @@ export class IdbStore {
       totals.bytes += r.data.length;
       if (r.t1 - r.t0 > totals.span) totals.span = r.t1 - r.t0;
     }
-    const evicted = await this.#retain(tx, totals);
-    if (evicted !== null) {
-      const notice = toRecords([this.#evictionEvent(evicted)], this.#clock())[0]!;
+    if (unrecorded !== null) {
+      totals.records = Math.max(0, totals.records - unrecorded.records);
+      totals.events = Math.max(0, totals.events - unrecorded.events);
+      totals.bytes = Math.max(0, totals.bytes - unrecorded.bytes);
+    }
+    const retained = await this.#retain(tx, totals);
+    const notices: LogEvent[] = [];
+    if (unrecorded !== null) notices.push(this.#evictionEvent(unrecorded, "quota"));
+    if (retained !== null) notices.push(this.#evictionEvent(retained));
+    for (const notice of toRecords(notices, this.#clock())) {
       store.add(notice).catch(ignore);
       totals.records++;
-      totals.events++;
+      totals.events += notice.n;
       totals.bytes += notice.data.length;
     }
+    const evicted = unrecorded === null ? retained : retained === null ? unrecorded : {
+      records: unrecorded.records + retained.records,
+      events: unrecorded.events + retained.events,
+      bytes: unrecorded.bytes + retained.bytes,
+      quota: unrecorded.quota,
+    };
+    if (evicted !== null) await addEvicted(meta, evicted);
     meta.put(totals).catch(ignore);
+    return evicted;
   }
 
   // Removes records past the age limit, then the oldest while over maxBytes.
@@ -342,36 +430,43 @@ export class IdbStore {
         cursor = await cursor.continue();
       }
     }
-    if (removed !== null) await addEvicted(tx.objectStore("meta"), removed);
     return removed;
   }
 
-  // A full origin: drop the oldest quarter of the bytes (at least one record).
+  // A full origin: delete the oldest quarter of the bytes (at least one
+  // record), in a transaction of deletions alone (see "A full origin"); the
+  // next write records them. False when there was no record to delete.
   async #evictForQuota(): Promise<boolean> {
-    const tx: WriteTx = this.#db.transaction(["records", "meta"], "readwrite");
-    const meta = tx.objectStore("meta");
-    const totals = { ...((await meta.get("totals")) as Totals | undefined ?? ZERO_TOTALS) };
-    const target = totals.bytes - Math.ceil(totals.bytes / 4);
+    const tx = this.#db.transaction(["records", "meta"], "readwrite");
+    tx.done.catch(() => {}); // awaited below
+    const totals = (await tx.objectStore("meta").get("totals")) as Totals | undefined;
+    const bytes = (totals?.bytes ?? 0) - (this.#unrecorded?.bytes ?? 0);
+    const target = bytes - Math.ceil(bytes / 4);
     const removed: IdbEvictions = { records: 0, events: 0, bytes: 0, quota: 1 };
+    let left = bytes;
     let cursor = await tx.objectStore("records").openCursor();
-    while (cursor !== null && (removed.records === 0 || totals.bytes > target)) {
+    while (cursor !== null && (removed.records === 0 || left > target)) {
       const r = cursor.value;
       removed.records++;
       removed.events += r.n;
       removed.bytes += r.data.length;
-      totals.records--;
-      totals.events -= r.n;
-      totals.bytes -= r.data.length;
+      left -= r.data.length;
       cursor.delete().catch(ignore);
       cursor = await cursor.continue();
     }
-    await addEvicted(meta, removed);
-    meta.put(totals).catch(ignore);
     await tx.done;
-    return removed.records > 0;
+    if (removed.records === 0) return false;
+    this.#unrecorded = add(this.#unrecorded, removed);
+    return true;
   }
 
-  #evictionEvent(evicted: IdbEvictions): LogEvent {
+  #evictionEvent(evicted: IdbEvictions, cause?: "quota"): LogEvent {
+    const fields: Record<string, unknown> = {
+      records: evicted.records,
+      events: evicted.events,
+      bytes: evicted.bytes,
+    };
+    if (cause !== undefined) fields.cause = cause;
     return {
       ts_ms: this.#clock(),
       level: "info",
@@ -379,7 +474,7 @@ export class IdbStore {
       event: INTERNAL_EVENTS.evicted,
       producer: STORE_PRODUCER,
       seq: ++this.#internalSeq,
-      fields: { records: evicted.records, events: evicted.events, bytes: evicted.bytes },
+      fields,
     };
   }
 
@@ -513,6 +608,28 @@ async function addEvicted(
   row.bytes += removed.bytes;
   row.quota += removed.quota;
   await meta.put(row);
+}
+
+function add(a: IdbEvictions | null, b: IdbEvictions): IdbEvictions {
+  if (a === null) return { ...b };
+  return {
+    records: a.records + b.records,
+    events: a.events + b.events,
+    bytes: a.bytes + b.bytes,
+    quota: a.quota + b.quota,
+  };
+}
+
+// What is left of `a` once `b` (a part of it, recorded meanwhile) is taken out.
+function subtract(a: IdbEvictions | null, b: IdbEvictions): IdbEvictions | null {
+  if (a === null || a === b) return null;
+  const left = {
+    records: a.records - b.records,
+    events: a.events - b.events,
+    bytes: a.bytes - b.bytes,
+    quota: a.quota - b.quota,
+  };
+  return left.records > 0 ? left : null;
 }
 
 /** Groups a batch by flow: one record per flow, one for the events without a flow id. */

@@ -30,8 +30,21 @@ const PAGE = `<!doctype html>
   globalThis.flightlogReady = true;
 </script>`;
 
+/** Options of {@linkcode serveBundles}. */
+export interface ServeOptions {
+  /**
+   * Answers a request for file `name` instead of the directory (returns a
+   * response), or leaves it to the directory (returns undefined).
+   */
+  answer?: (name: string) => Response | undefined;
+}
+
 /** Serves `dir` (the bundles) and the test page; `isolated` adds COOP/COEP. */
-export function serveBundles(dir: string, isolated: boolean): TestServer {
+export function serveBundles(
+  dir: string,
+  isolated: boolean,
+  options: ServeOptions = {},
+): TestServer {
   const headers = (type: string): Headers => {
     const h = new Headers({ "content-type": type, "cache-control": "no-store" });
     if (isolated) {
@@ -46,6 +59,8 @@ export function serveBundles(dir: string, isolated: boolean): TestServer {
       const path = new URL(req.url).pathname;
       if (path === "/") return new Response(PAGE, { headers: headers(TYPES.html!) });
       const name = path.slice(1);
+      const answer = options.answer?.(name);
+      if (answer !== undefined) return answer;
       if (!/^[\w.-]+$/.test(name)) return new Response("not found", { status: 404 });
       try {
         const body = await Deno.readFile(`${dir}/${name}`);

@@ -128,46 +128,105 @@ Deno.test("IdbStore evicts events older than maxAgeMs, counted", async () => {
   await store.close();
 });
 
-Deno.test("IdbStore turns QuotaExceededError into counted eviction", async () => {
+/**
+ * A quota as Chromium enforces it (measured: tests/browser/quota_test.ts):
+ * while `over()` holds, every `add` and `put` is refused with
+ * `QuotaExceededError`, however small; deletions always go through and are
+ * counted in `deleted`.
+ */
+function fakeQuota(over: (deleted: number) => boolean): { deleted: number; restore(): void } {
+  const g = globalThis as unknown as Record<string, { prototype: Record<string, unknown> }>;
+  const stores = g.IDBObjectStore!.prototype;
+  const cursors = g.IDBCursor!.prototype;
+  const saved = { add: stores.add, put: stores.put, del: stores.delete, cdel: cursors.delete };
+  const state = { deleted: 0, restore: () => {} };
+  const refuse = (original: unknown) =>
+    function (this: unknown, ...args: unknown[]) {
+      if (over(state.deleted)) throw new DOMException("", "QuotaExceededError");
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  const count = (original: unknown) =>
+    function (this: unknown, ...args: unknown[]) {
+      state.deleted++;
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  stores.add = refuse(saved.add);
+  stores.put = refuse(saved.put);
+  stores.delete = count(saved.del);
+  cursors.delete = count(saved.cdel);
+  state.restore = () => {
+    stores.add = saved.add;
+    stores.put = saved.put;
+    stores.delete = saved.del;
+    cursors.delete = saved.cdel;
+  };
+  return state;
+}
+
+Deno.test("IdbStore evicts for the quota in a transaction of deletions alone, then records it", async () => {
   const store = await IdbStore.open(dbName());
   for (let i = 0; i < 8; i++) await store.append(flowEvents(`f${i}`, i * 10, i * 10 + 9));
-  const proto = (globalThis as unknown as { IDBObjectStore: { prototype: { add: unknown } } })
-    .IDBObjectStore.prototype;
-  const add = proto.add as (this: unknown, ...args: unknown[]) => unknown;
-  let refusals = 1;
-  proto.add = function (this: unknown, ...args: unknown[]) {
-    if (refusals > 0) {
-      refusals--;
-      throw new DOMException("The quota has been exceeded", "QuotaExceededError");
-    }
-    return add.apply(this, args);
-  };
+  // Over quota until two records are deleted: the eviction itself may put nothing.
+  const quota = fakeQuota((deleted) => deleted < 2);
   try {
     await store.append(flowEvents("late", 100, 109));
   } finally {
-    proto.add = add;
+    quota.restore();
   }
   const stats = await store.stats();
+  const gone = stats.evicted.records; // the oldest quarter of the bytes: 2 or 3 of 8 records
+  assert.ok(gone === 2 || gone === 3, `${gone} records evicted`);
   assert.equal(stats.evicted.quota, 1);
-  assert.ok(stats.evicted.records >= 1);
-  assert.equal(stats.events + stats.evicted.events, 90);
+  assert.equal(stats.evicted.events, gone * 10);
+  const notices = (await store.query({ event: "log.evicted" })).events;
+  assert.deepEqual(notices.map((e) => e.fields), [
+    { records: gone, events: gone * 10, bytes: stats.evicted.bytes, cause: "quota" },
+  ]);
+  // Every event written is stored or counted as evicted; the notice is stored too.
+  assert.equal(stats.events + stats.evicted.events, 80 + 10 + 1);
+  assert.equal((await allEvents(store)).length, stats.events);
   assert.equal((await store.getFlowLog("late")).events.length, 10);
-  assert.deepEqual((await store.getFlowLog("f0")).events, []);
+  assert.deepEqual((await store.getFlowLog(`f${gone - 1}`)).events, []);
+  assert.equal((await store.getFlowLog(`f${gone}`)).events.length, 10);
   await store.close();
 });
 
-Deno.test("IdbStore.append() rejects when even an empty database refuses the batch", async () => {
-  const store = await IdbStore.open(dbName());
-  const proto = (globalThis as unknown as { IDBObjectStore: { prototype: { add: unknown } } })
-    .IDBObjectStore.prototype;
-  const add = proto.add;
-  proto.add = () => {
-    throw new DOMException("The quota has been exceeded", "QuotaExceededError");
-  };
+Deno.test("IdbStore.open() recounts a quota eviction the page went away before recording", async () => {
+  const name = dbName();
+  const first = await IdbStore.open(name);
+  for (let i = 0; i < 4; i++) await first.append(flowEvents(`f${i}`, i * 10, i * 10 + 9));
+  // The eviction commits, and every write after it fails: as if the page went away.
+  const quota = fakeQuota(() => true);
   try {
-    await assert.rejects(() => store.append(flowEvents("x", 1, 2)), { name: "QuotaExceededError" });
+    await assert.rejects(() => first.append(flowEvents("late", 100, 109)), {
+      name: "StoreFullError",
+    });
   } finally {
-    proto.add = add;
+    quota.restore();
+  }
+  await first.close();
+  const second = await IdbStore.open(name);
+  await second.sync(); // any write records it
+  const stats = await second.stats();
+  assert.equal(stats.events + stats.evicted.events, 40 + 1);
+  assert.equal(stats.evicted.events, 40);
+  assert.equal(stats.records, 1); // the log.evicted notice
+  assert.equal((await allEvents(second)).length, stats.events);
+  await second.close();
+});
+
+Deno.test("IdbStore.append() rejects with the browser's reason when even an empty database refuses", async () => {
+  const store = await IdbStore.open(dbName());
+  const quota = fakeQuota(() => true);
+  try {
+    await assert.rejects(() => store.append(flowEvents("x", 1, 2)), (err: Error) => {
+      assert.equal(err.name, "StoreFullError");
+      assert.match(err.message, /refused 2 events .*: QuotaExceededError$/);
+      assert.equal((err.cause as Error).name, "QuotaExceededError");
+      return true;
+    });
+  } finally {
+    quota.restore();
   }
   // Nothing half-written: the aborted transactions left no record and no total.
   assert.equal((await store.stats()).events, 0);
