@@ -37,14 +37,14 @@ export {
   type LoggerOptions,
   type LoggerStats,
   type LogMethod,
-  type ProducerHandle,
-  type StoreOptions,
-} from "./src/logger.ts";
+} from "./src/front/logger.ts";
+export type { StoreOptions } from "./src/store/options.ts";
+export type { ProducerHandle } from "./src/transport/handle.ts";
 export { isLevelName, type LevelName, levelOfSeverity, LEVELS, SEVERITY } from "./src/level.ts";
-export { DEFAULT_LIMITS, type Limits } from "./src/codec.ts";
+export { DEFAULT_LIMITS, type Limits } from "./src/wire/codec.ts";
 export { INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
-export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query.ts";
-export { LoggerClosedError, type TransportMode } from "./src/transport.ts";
+export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query/types.ts";
+export { LoggerClosedError, type TransportMode } from "./src/transport/open.ts";
 export {
   type EndInfo,
   type JobInfo,
@@ -53,10 +53,19 @@ export {
   type RunInfo,
   type Status,
   type StepInfo,
-} from "./src/metrics_sink.ts";
-export { type ConsoleFormat, formatJson, formatText, quoteText } from "./src/console_format.ts";
-export type { ConsoleOptions, MetricsOptions, MetricsServeOptions } from "./src/observers.ts";
-export { dispatchLifecycle, type DispatchResult } from "./src/lifecycle_dispatch.ts";
+} from "./src/lifecycle_events.ts";
+export {
+  type ConsoleFormat,
+  formatJson,
+  formatText,
+  quoteText,
+} from "./src/sinks/console_format.ts";
+export type {
+  ConsoleOptions,
+  MetricsOptions,
+  MetricsServeOptions,
+} from "./src/worker/observers.ts";
+export { dispatchLifecycle, type DispatchResult } from "./src/sinks/lifecycle_dispatch.ts";
 export {
   type Counter,
   type Gauge,
@@ -66,7 +75,7 @@ export {
   PROMETHEUS_CONTENT_TYPE,
   Registry,
   type RegistryOptions,
-} from "./src/prometheus.ts";
+} from "./src/sinks/prometheus.ts";
 export {
   type OtlpAnyValue,
   type OtlpKeyValue,
@@ -94,7 +103,7 @@ export {
   getContext,
   getTraceHeaders,
   withContext,
-} from "./src/context.ts";
+} from "./src/front/context.ts";
 export {
   formatTraceParent,
   isSpanId,
@@ -114,7 +123,7 @@ export {
   type Redactor,
   VALUE_PATTERNS,
 } from "./src/redact.ts";
-export { type CategoryFilter, getCategoryFilter } from "./src/category_filter.ts";
+export { type CategoryFilter, getCategoryFilter } from "./src/front/category_filter.ts";
 export {
   addUsageToCurrentStep,
   type ErrorSummary,
@@ -135,13 +144,13 @@ export {
   type Usage,
   type UsageTotals,
   WIDE_EVENTS,
-} from "./src/lifecycle.ts";
+} from "./src/integrations/lifecycle.ts";
 export {
   NODE_EVENTS,
   observable,
   type ObservableOptions,
   type ProviderOptions,
-} from "./src/observable.ts";
+} from "./src/integrations/observable.ts";
 export {
   getStdLogHandler,
   levelOfStdLog,
@@ -149,4 +158,4 @@ export {
   type StdBaseHandlerClass,
   type StdLogHandlerOptions,
   type StdLogRecord,
-} from "./src/std_log.ts";
+} from "./src/integrations/std_log.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { HEAD, HEADER_BYTES, RingConsumer } from "../src/ring.ts";
+import { HEAD, HEADER_BYTES, RingConsumer } from "../src/wire/ring.ts";
 
 const ring = workerData as SharedArrayBuffer;
 const consumer = new RingConsumer(ring);

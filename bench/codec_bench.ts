@@ -1,18 +1,18 @@
 /**
- * The codec (`src/codec.ts`) on its own: the cost of encoding one typical
+ * The codec (`src/wire/codec.ts`) on its own: the cost of encoding one typical
  * event, the short-string fast path that `Encoder` takes instead of
- * `TextEncoder.encodeInto` (group `"string"`, cited by `src/codec.ts`), and
+ * `TextEncoder.encodeInto` (group `"string"`, cited by `src/wire/codec.ts`), and
  * the worker's `Decoder.decode` of the same event with the seven ids passed as
  * call fields and bound by a child logger, i.e. defined once and referred to by
- * id (group `"decode"`, cited by `src/codec.ts`), and the strings that take
+ * id (group `"decode"`, cited by `src/wire/codec.ts`), and the strings that take
  * `Encoder#text` instead of the ASCII fast path: long, non-ASCII, and with a
- * lone surrogate (group `"text"`, cited by `src/codec.ts`).
+ * lone surrogate (group `"text"`, cited by `src/wire/codec.ts`).
  *
  * Run with `deno task bench` (or `deno bench bench/codec_bench.ts`).
  *
  * @module
  */
-import { Decoder, Encoder } from "../src/codec.ts";
+import { Decoder, Encoder } from "../src/wire/codec.ts";
 import { BINDINGS, callFields, EVENT } from "./_workload.ts";
 
 const SEVERITY_INFO = 9;

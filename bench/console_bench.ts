@@ -1,7 +1,7 @@
 /**
  * The consumer-side work added per persisted event by console output and
- * metrics (`src/console_format.ts`, `src/console_sink.ts`,
- * `src/flow_metrics.ts`), on batches of 1,000 decoded events of the shared
+ * metrics (`src/sinks/console_format.ts`, `src/sinks/console_sink.ts`,
+ * `src/sinks/flow_metrics.ts`), on batches of 1,000 decoded events of the shared
  * workload (7 correlation ids + 2 call fields), as the worker sees them.
  *
  * Group `console format`: the text format, with and without colors, and the
@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { formatJson, formatText } from "../src/console_format.ts";
-import { ConsoleSink } from "../src/console_sink.ts";
-import { FlowMetrics } from "../src/flow_metrics.ts";
+import { formatJson, formatText } from "../src/sinks/console_format.ts";
+import { ConsoleSink } from "../src/sinks/console_sink.ts";
+import { FlowMetrics } from "../src/sinks/flow_metrics.ts";
 import type { LogEvent } from "../src/event.ts";
 import { BINDINGS, callFields, EVENT } from "./_workload.ts";
 

@@ -21,8 +21,8 @@
  * @module
  */
 import { createLogger, type LoggerOptions } from "../mod.ts";
-import { formatJson, formatText } from "../src/console_format.ts";
-import { FlowMetrics } from "../src/flow_metrics.ts";
+import { formatJson, formatText } from "../src/sinks/console_format.ts";
+import { FlowMetrics } from "../src/sinks/flow_metrics.ts";
 import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import {
   BINDINGS,

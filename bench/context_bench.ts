@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { getContext, withContext } from "../src/context.ts";
+import { getContext, withContext } from "../src/front/context.ts";
 
 const AWAITS = 100;
 let sink = 0;

@@ -1,9 +1,9 @@
 /**
  * What a flightlog call costs its caller: an `info` event with seven
  * correlation ids bound by `child()` and two call fields, a disabled level
- * against an empty call (group `"disabled level"`, cited by `src/logger.ts`),
+ * against an empty call (group `"disabled level"`, cited by `src/front/logger.ts`),
  * `child()` itself, and the clock every event reads (group `"clock"`, cited by
- * `src/logger.ts`).
+ * `src/front/logger.ts`).
  *
  * Run with `deno task bench` (or `deno bench --allow-read --allow-write
  * --allow-env bench/logger_bench.ts`).
@@ -20,8 +20,8 @@
  * @module
  */
 import { createLogger, type Logger, type LoggerOptions } from "../mod.ts";
-import { withContext } from "../src/context.ts";
-import { Encoder } from "../src/codec.ts";
+import { withContext } from "../src/front/context.ts";
+import { Encoder } from "../src/wire/codec.ts";
 import {
   createControlBuffer,
   createRingBuffer,
@@ -29,7 +29,7 @@ import {
   HEADER_BYTES,
   RingProducer,
   TAIL,
-} from "../src/ring.ts";
+} from "../src/wire/ring.ts";
 import { benchTempDir, BINDINGS, callFields, EVENT } from "./_workload.ts";
 
 const BATCH = 1000;
@@ -122,7 +122,7 @@ Deno.bench({
 // The two ways Core.write puts a record into the ring, without the logger
 // around them: encode into the scratch buffer and copy it in with
 // RingProducer.write, or reserve contiguous room and encode in place
-// (Encoder.encodeAt, cited by src/codec.ts). Both rings are shared and freed by
+// (Encoder.encodeAt, cited by src/wire/codec.ts). Both rings are shared and freed by
 // playing the consumer whenever they fill.
 function ringFor(): { producer: RingProducer; free: () => void } {
   const ring = createRingBuffer(8 << 20, true);
@@ -208,7 +208,7 @@ Deno.bench({
   },
 });
 
-// --- "clock": what one timestamp costs (cited by src/logger.ts) -------------
+// --- "clock": what one timestamp costs (cited by src/front/logger.ts) -------------
 
 Deno.bench({
   group: "clock",

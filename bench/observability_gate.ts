@@ -19,8 +19,8 @@
  * @module
  */
 import { createLogger, type Logger } from "../mod.ts";
-import { observable } from "../src/observable.ts";
-import { withContext } from "../src/context.ts";
+import { observable } from "../src/integrations/observable.ts";
+import { withContext } from "../src/front/context.ts";
 import {
   BINDINGS,
   callFields,

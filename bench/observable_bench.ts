@@ -12,8 +12,8 @@
  * @module
  */
 import { createLogger } from "../mod.ts";
-import { observable } from "../src/observable.ts";
-import { withContext } from "../src/context.ts";
+import { observable } from "../src/integrations/observable.ts";
+import { withContext } from "../src/front/context.ts";
 import { newSpanId, newTraceId } from "../src/trace_context.ts";
 import { benchTempDir, BINDINGS } from "./_workload.ts";
 

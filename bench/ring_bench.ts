@@ -1,8 +1,8 @@
 /**
- * The producer side of the shared-memory ring (`src/ring.ts`): the copy of an
- * encoded record into the ring (group `"copy"`, cited by `src/ring.ts`) and
+ * The producer side of the shared-memory ring (`src/wire/ring.ts`): the copy of an
+ * encoded record into the ring (group `"copy"`, cited by `src/wire/ring.ts`) and
  * the whole `RingProducer.write()` of a typical
- * record (group `"ring write"`, cited by `src/ring.ts`), alone and with a
+ * record (group `"ring write"`, cited by `src/wire/ring.ts`), alone and with a
  * consumer draining on the other core.
  *
  * Run with `deno task bench` (or `deno bench bench/ring_bench.ts`).
@@ -19,8 +19,8 @@ import {
   HEADER_BYTES,
   RingProducer,
   TAIL,
-} from "../src/ring.ts";
-import { Encoder } from "../src/codec.ts";
+} from "../src/wire/ring.ts";
+import { Encoder } from "../src/wire/codec.ts";
 import { EVENT } from "./_workload.ts";
 
 const CAPACITY = 1 << 20;
@@ -91,13 +91,13 @@ function copyCase(
   });
 }
 
-// The claim in src/ring.ts: a word loop beats set() and a byte loop.
+// The claim in src/wire/ring.ts: a word loop beats set() and a byte loop.
 copyCase("copy", sharedData, 100, "the shared ring");
 copyCase("copy (32 B)", sharedData, 32, "the shared ring");
 copyCase("copy (64 B)", sharedData, 64, "the shared ring");
 
 // The typical record: seven ids bound by a child logger (by id, see
-// src/ring.ts "Bindings by reference") and two call fields.
+// src/wire/ring.ts "Bindings by reference") and two call fields.
 const record = new Encoder();
 const recordLen = record.encode(1, 1795000000000, 9, 0, EVENT, {
   duration_ms: 12.5,

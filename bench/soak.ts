@@ -25,7 +25,7 @@ import {
 } from "../tests/reliability/decoder_fuzz_test.ts";
 import { hostileCases } from "../tests/reliability/hostile_values_test.ts";
 import { writeDamagedSegments } from "../tests/store/_helpers.ts";
-import { createLogger } from "../src/logger.ts";
+import { createLogger } from "../src/front/logger.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { scanRecords } from "../src/store/record_scanner.ts";
 

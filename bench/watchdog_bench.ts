@@ -1,7 +1,7 @@
 /**
  * What the hung-worker watchdog costs. Group `"consumer drain"`: a
  * consumer's drain of 1,000 records with its retirement check
- * (`Consumer.retired()`, one atomic load per drain and per batch; src/ring.ts
+ * (`Consumer.retired()`, one atomic load per drain and per batch; src/wire/ring.ts
  * "Worker restart") against the same consumer without it (the baseline).
  * Group `"watchdog"`: one `Watchdog.poll()` of the logger's thread, taken
  * every `hungAfterMs / 4` (500 ms by default), with one and with four rings.
@@ -10,10 +10,15 @@
  *
  * @module
  */
-import { Consumer, type Store } from "../src/worker_core.ts";
-import { createControlBuffer, createRingBuffer, GENERATION, RingProducer } from "../src/ring.ts";
-import { Encoder } from "../src/codec.ts";
-import { ringSample, Watchdog } from "../src/watchdog.ts";
+import { Consumer, type Store } from "../src/worker/consumer.ts";
+import {
+  createControlBuffer,
+  createRingBuffer,
+  GENERATION,
+  RingProducer,
+} from "../src/wire/ring.ts";
+import { Encoder } from "../src/wire/codec.ts";
+import { ringSample, Watchdog } from "../src/transport/watchdog.ts";
 import type { LogEvent } from "../src/event.ts";
 
 const RECORDS = 1000;

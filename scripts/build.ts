@@ -20,7 +20,7 @@
  *   or a browser.
  *
  * Each browser file has a `.map` source map. In browser bundles
- * `src/_runtime_deno.ts` is swapped for `src/_runtime_browser.ts`, so no Deno
+ * `src/platform/deno.ts` is swapped for `src/platform/browser.ts`, so no Deno
  * or Node API reaches them.
  *
  * @module
@@ -43,8 +43,8 @@ export interface BundleInfo {
 const browserRuntime: esbuild.Plugin = {
   name: "flightlog-browser-runtime",
   setup(build) {
-    build.onResolve({ filter: /_runtime_deno\.ts$/ }, () => ({
-      path: new URL("src/_runtime_browser.ts", ROOT).pathname,
+    build.onResolve({ filter: /platform\/deno\.ts$/ }, () => ({
+      path: new URL("src/platform/browser.ts", ROOT).pathname,
     }));
     build.onResolve({ filter: /^node:/ }, (args) => ({
       errors: [{ text: `${args.path} imported by ${args.importer} cannot run in a browser` }],

@@ -1,6 +1,6 @@
 /**
  * What a span stands for, and which event names mark it: shared by the flow
- * log's span tree (`flow_log.ts`) and the spans of the exports, `show` and the
+ * log's span tree (`query/flow_log.ts`) and the spans of the exports, `show` and the
  * timeline (`export/spans.ts`).
  *
  * @module
@@ -13,8 +13,8 @@
  */
 export type SpanKind = "run" | "job" | "step" | "node" | "span";
 
-// The names of LIFECYCLE_EVENTS (metrics_sink.ts) and NODE_EVENTS
-// (observable.ts), which sit above this file; tests/span_kind_test.ts pins
+// The names of LIFECYCLE_EVENTS (lifecycle_events.ts) and NODE_EVENTS
+// (integrations/observable.ts), which sit above this file; tests/span_kind_test.ts pins
 // them. Null prototype: an event named "constructor" marks nothing.
 const KIND_OF_EVENT: Readonly<Record<string, SpanKind>> = Object.assign(
   Object.create(null) as Record<string, SpanKind>,

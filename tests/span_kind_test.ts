@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { LIFECYCLE_EVENTS } from "../src/metrics_sink.ts";
-import { NODE_EVENTS } from "../src/observable.ts";
+import { LIFECYCLE_EVENTS } from "../src/lifecycle_events.ts";
+import { NODE_EVENTS } from "../src/integrations/observable.ts";
 import { spanKindOfEvent } from "../src/span_kind.ts";
 
 Deno.test("spanKindOfEvent() marks exactly the lifecycle observer's and observable()'s events", () => {

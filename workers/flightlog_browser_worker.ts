@@ -1,15 +1,15 @@
 /**
  * Browser worker entry point (bundled to `dist/flightlog_worker.js`): take the
  * start-up message, open the IndexedDB store, serve the RPC surface over
- * comlink. All logic lives in `src/browser_worker.ts`.
+ * comlink. All logic lives in `src/worker/serve_browser.ts`.
  *
  * @module
  */
 import * as Comlink from "comlink/dist/esm/comlink.mjs";
-import { serveBrowserWorker } from "../src/browser_worker.ts";
+import { serveBrowserWorker } from "../src/worker/serve_browser.ts";
 import { IdbStore } from "../src/store/idb_store.ts";
-import { type InitMessage, writeConsole } from "../src/_runtime_browser.ts";
-import type { WorkerNotice } from "../src/worker_api.ts";
+import { type InitMessage, writeConsole } from "../src/platform/browser.ts";
+import type { WorkerNotice } from "../src/worker/api.ts";
 
 const scope = globalThis as unknown as {
   addEventListener(type: "message", fn: (ev: MessageEvent<InitMessage>) => void): void;

@@ -5,8 +5,8 @@
  * @module
  */
 import * as Comlink from "comlink/dist/esm/comlink.mjs";
-import { serveWorker } from "../src/worker_main.ts";
-import { workerEndpoint, workerInit } from "../src/_runtime_deno.ts";
+import { serveWorker } from "../src/worker/serve.ts";
+import { workerEndpoint, workerInit } from "../src/platform/deno.ts";
 
 const endpoint = workerEndpoint();
 // Notices go beside comlink's answers, which carry an id; comlink ignores them.

@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isLevelName, LEVELS } from "../level.ts";
-import type { QueryFilter, QueryPage } from "../query.ts";
+import type { QueryFilter, QueryPage } from "../query/types.ts";
 import { SegmentStore, type StoreStats } from "../store/segment_store.ts";
 import { LOCK_FILE_NAME } from "../store/segment_format.ts";
 import { type ReadDamage, segmentFileNames } from "../export/store_reader.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { LogEvent } from "../event.ts";
-import { escapeJsonText, quoteText } from "../console_format.ts";
+import { escapeJsonText, quoteText } from "../sinks/console_format.ts";
 import { eventToJson } from "../export/jsonl.ts";
 import { isoTime, paint } from "./_common.ts";
 

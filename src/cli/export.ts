@@ -19,14 +19,14 @@
  *
  * @module
  */
-import { escapeJsonText } from "../console_format.ts";
+import { escapeJsonText } from "../sinks/console_format.ts";
 import cliProgress from "cli-progress";
 import type { LogEvent } from "../event.ts";
 import { eventToJson, payloadToJsonLines } from "../export/jsonl.ts";
 import { payloadToJsonBytes } from "../export/jsonl_transcoder.ts";
 import { toOtlpLogs, toOtlpTraces } from "../export/otlp.ts";
 import { emptyReadDamage, readStoreRecords, segmentFileNames } from "../export/store_reader.ts";
-import type { QueryFilter } from "../query.ts";
+import type { QueryFilter } from "../query/types.ts";
 import type { SegmentStore } from "../store/segment_store.ts";
 import {
   checkStoreDir,

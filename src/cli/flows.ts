@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { escapeControls, prettyJson } from "../console_format.ts";
+import { escapeControls, prettyJson } from "../sinks/console_format.ts";
 import type { LogEvent } from "../event.ts";
 import { emptyReadDamage, type ReadDamage, readStoreRecords } from "../export/store_reader.ts";
 import { unpackEvents } from "../store/payload_codec.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { QueryFilter } from "../query.ts";
+import type { QueryFilter } from "../query/types.ts";
 import {
   CliError,
   type CliIo,

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { escapeControls, prettyJson } from "../console_format.ts";
+import { escapeControls, prettyJson } from "../sinks/console_format.ts";
 import { collectSpans, errorStackOf, type TraceSpan } from "../export/spans.ts";
-import type { FlowLog } from "../query.ts";
+import type { FlowLog } from "../query/types.ts";
 import {
   type CliIo,
   damageExit,

@@ -13,8 +13,8 @@
  * @module
  */
 import type { LogEvent } from "../event.ts";
-import { compareEvents } from "../flow_log.ts";
-import type { QueryFilter } from "../query.ts";
+import { compareEvents } from "../query/flow_log.ts";
+import type { QueryFilter } from "../query/types.ts";
 import type { SegmentStore } from "../store/segment_store.ts";
 import {
   type CliIo,

@@ -12,7 +12,7 @@
 import { Unpackr } from "msgpackr/unpack";
 import type { LogEvent } from "../event.ts";
 import { levelOfSeverity, LEVELS } from "../level.ts";
-import { escapeJsonText } from "../console_format.ts";
+import { escapeJsonText } from "../sinks/console_format.ts";
 // Registers the payload's msgpack extensions (-0, own `__proto__` keys) for this unpacker too.
 import "../store/payload_codec.ts";
 

@@ -54,7 +54,7 @@
  * @module
  */
 import type { LogEvent } from "../event.ts";
-import { compareEvents } from "../flow_log.ts";
+import { compareEvents } from "../query/flow_log.ts";
 import { SEVERITY } from "../level.ts";
 import { type SpanKind, spanKindOfEvent } from "../span_kind.ts";
 

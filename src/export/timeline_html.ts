@@ -12,7 +12,7 @@
  * @module
  */
 import type { LogEvent } from "../event.ts";
-import type { FlowLog } from "../query.ts";
+import type { FlowLog } from "../query/types.ts";
 import { eventToJson } from "./jsonl.ts";
 import { collectSpans, errorStackOf } from "./spans.ts";
 
@@ -111,7 +111,7 @@ function treeOrder(log: FlowLog): TimelineData["spans"] {
  * @example Render a flow
  * ```ts
  * import { renderTimelineHtml } from "./timeline_html.ts";
- * import { buildFlowLog } from "../flow_log.ts";
+ * import { buildFlowLog } from "../query/flow_log.ts";
  * import assert from "node:assert/strict";
  * const event = (ts_ms: number, event: string, fields: Record<string, unknown>) => ({
  *   ts_ms, level: "info" as const, severity: 9, event, producer: "p.1", seq: ts_ms,

@@ -44,15 +44,16 @@
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
 import { flowIdOf, INTERNAL_EVENTS, type LogEvent } from "../event.ts";
-import { buildFlowLog, compareEvents } from "../flow_log.ts";
-import { compileFilter } from "../filter.ts";
-import { comparePosition, pageOf, TopMatches } from "./top_matches.ts";
+import { buildFlowLog, compareEvents } from "../query/flow_log.ts";
+import { compileFilter } from "../query/filter.ts";
+import { comparePosition, pageOf, TopMatches } from "../query/top_matches.ts";
 import { SEVERITY } from "../level.ts";
-import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
-import type { StoreOptions } from "../logger.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { StoreOptions } from "./options.ts";
 import { packEvents, unpackEvents } from "./payload_codec.ts";
 import { isFlowId } from "./segment_format.ts";
-import { DB_VERSION, type PendingBatch, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
+import { DB_VERSION, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
+import type { PendingBatch } from "../wire/sab_spill.ts";
 import { StoreFullError, StoreWriteError } from "./errors.ts";
 
 /** One stored record: the events of one flow from one batch. */

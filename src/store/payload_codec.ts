@@ -22,7 +22,7 @@
  * leading U+FEFF (a byte order mark) from strings of more than 64 bytes.
  * Values are replaced by extensions that unpack to -0, to an object whose
  * keys are defined with `Object.defineProperty` (which never touches a
- * prototype), and to the string itself (its WTF-8 bytes, `src/wtf8.ts`), in a
+ * prototype), and to the string itself (its WTF-8 bytes, `src/wire/wtf8.ts`), in a
  * copy of the event's fields:
  * - -0 and `__proto__` keys: a quick walk over each event's `fields` finds
  *   them (about 5% of the cost of packing);
@@ -40,7 +40,7 @@ import { Unpackr } from "msgpackr/unpack";
 import { BOUND_FIELDS, type BoundEvent, hasWtf8Strings, type LogEvent } from "../event.ts";
 import { levelOfSeverity } from "../level.ts";
 import { EXT_NEGATIVE_ZERO, EXT_OWN_PROTO_KEY, EXT_WTF8_STRING } from "./segment_format.ts";
-import { decodeWtf8, encodeWtf8 } from "../wtf8.ts";
+import { decodeWtf8, encodeWtf8 } from "../wire/wtf8.ts";
 
 class NegativeZero {}
 

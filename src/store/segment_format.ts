@@ -20,7 +20,7 @@
  * hung one also opens it with `appendToLast: false`, so it never appends to
  * a segment the old one may still be writing: it begins a new segment, and
  * a tail the old one leaves torn is found by the record checksums like any
- * other damage (src/ring.ts "Worker restart").
+ * other damage (src/wire/ring.ts "Worker restart").
  *
  * ## File header (80 bytes at offset 0)
  *
@@ -141,7 +141,7 @@
  * | 0x5F | {@linkcode EXT_OWN_PROTO_KEY} | an object with an own `__proto__` key or a | `[key, value, ...]`   |
  * |      |                               | key that needs `0x57`                      |                       |
  * | 0x57 | {@linkcode EXT_WTF8_STRING}   | a string with a lone surrogate or a        | ext data: WTF-8 bytes |
- * |      |                               | leading U+FEFF (value, key of `0x5F`,      | (`src/wtf8.ts`)       |
+ * |      |                               | leading U+FEFF (value, key of `0x5F`,      | (`src/wire/wtf8.ts`)       |
  * |      |                               | event name or producer id)                 |                       |
  *
  * (msgpackr would rename an own `__proto__` key to `__proto_` on unpack; a

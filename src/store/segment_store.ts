@@ -6,11 +6,11 @@
  * @module
  */
 import { INTERNAL_EVENTS, type LogEvent } from "../event.ts";
-import { compileFilter } from "../filter.ts";
-import { comparePosition, pageOf, TopMatches } from "./top_matches.ts";
-import { buildFlowLog, compareEvents } from "../flow_log.ts";
+import { compileFilter } from "../query/filter.ts";
+import { comparePosition, pageOf, TopMatches } from "../query/top_matches.ts";
+import { buildFlowLog, compareEvents } from "../query/flow_log.ts";
 import { SEVERITY } from "../level.ts";
-import type { FlowLog, QueryFilter, QueryPage } from "../query.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import { denoFs } from "./_fs_deno.ts";
 import { encodeBatch, type EncodedBatch } from "./batch_encoder.ts";
 import { StoreLockedError, StoreReadError, StoreStateError, StoreWriteError } from "./errors.ts";
@@ -81,7 +81,7 @@ export interface SegmentStoreOptions {
    * new one is begun at once (segment_format.ts "Torn tails"). With `false`
    * the newest segment is left exactly as it is and the first append begins
    * a new one: for a writer that replaces one of the same process that may
-   * still be writing (src/ring.ts "Worker restart").
+   * still be writing (src/wire/ring.ts "Worker restart").
    * @default {true}
    */
   appendToLast?: boolean;
@@ -510,7 +510,7 @@ export class SegmentStore {
 
   /**
    * Returns everything recorded for one flow: its events in order, the span
-   * tree and a summary (see `buildFlowLog()` in `flow_log.ts`). Reads only
+   * tree and a summary (see `buildFlowLog()` in `query/flow_log.ts`). Reads only
    * that flow's records. An unknown flow gives an empty flow log (no events,
    * no spans, `first_ts_ms`/`last_ts_ms` null, counts 0), not an error.
    *
@@ -1282,7 +1282,7 @@ export interface StoreLock {
  * {@linkcode StoreLockedError} naming the holder when another handle holds
  * it. `SegmentStore.open()` takes it itself unless told with `lockHeld` that
  * its caller holds it: the logger's thread holds it for its worker, so a
- * replacement worker never waits for a dead one's lock (src/ring.ts
+ * replacement worker never waits for a dead one's lock (src/wire/ring.ts
  * "Worker restart").
  *
  * @example Keep a second writer out

@@ -4,4 +4,4 @@
  *
  * @module
  */
-export { coreOf, createLogger } from "../../src/logger.ts";
+export { coreOf, createLogger } from "../../src/front/logger.ts";

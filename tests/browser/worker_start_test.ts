@@ -9,7 +9,7 @@ import type { Page } from "playwright-core";
 import { buildBrowser } from "../../scripts/build.ts";
 import { launchChromium } from "../support/chromium.ts";
 import { serveBundles } from "./_server.ts";
-import { START_ATTEMPTS } from "../../src/supervisor.ts";
+import { START_ATTEMPTS } from "../../src/transport/supervisor.ts";
 
 const MODES = [
   { isolated: true, mode: "sab" },

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createLogger } from "../../mod.ts";
 import { eventToText } from "../../src/cli/_event_text.ts";
-import { escapeControls } from "../../src/console_format.ts";
+import { escapeControls } from "../../src/sinks/console_format.ts";
 import { eventToJson } from "../../src/export/jsonl.ts";
 import { HOSTILE, LINE_BREAK, parseTextLine, UNSAFE_RAW } from "../support/text_line.ts";
 import { cli } from "./_run.ts";

@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { Unpackr } from "msgpackr/unpack";
-import * as ring from "../../src/ring.ts";
-import { Decoder, Encoder, MAX_DECODE_DEPTH, Tag } from "../../src/codec.ts";
-import { DEFAULT_HUNG_AFTER_MS, MAX_HUNG_WORKERS } from "../../src/watchdog.ts";
+import * as ring from "../../src/wire/ring.ts";
+import { Decoder, Encoder, MAX_DECODE_DEPTH, Tag } from "../../src/wire/codec.ts";
+import { DEFAULT_HUNG_AFTER_MS, MAX_HUNG_WORKERS } from "../../src/transport/watchdog.ts";
 import * as segment from "../../src/store/segment_format.ts";
 import { createLogger } from "../../mod.ts";
 import { ROOT } from "./_markdown.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createLogger } from "../../mod.ts";
-import { buildFlowLog } from "../../src/flow_log.ts";
+import { buildFlowLog } from "../../src/query/flow_log.ts";
 import { renderTimelineHtml } from "../../src/export/timeline_html.ts";
 import { writeFlowStore } from "../support/flow_store.ts";
 import { LIFECYCLE_FLOW, writeLifecycleStore } from "../support/lifecycle_store.ts";

@@ -12,15 +12,21 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Decoder, Encoder, MAX_DECODE_DEPTH, RecordDecodeError, Tag } from "../../src/codec.ts";
-import { Consumer } from "../../src/worker_core.ts";
+import {
+  Decoder,
+  Encoder,
+  MAX_DECODE_DEPTH,
+  RecordDecodeError,
+  Tag,
+} from "../../src/wire/codec.ts";
+import { Consumer } from "../../src/worker/consumer.ts";
 import {
   createControlBuffer,
   createRingBuffer,
   HEAD,
   HEADER_BYTES,
   RECORD_FIXED_BYTES,
-} from "../../src/ring.ts";
+} from "../../src/wire/ring.ts";
 import { MemoryStore } from "../support/memory_store.ts";
 
 /** Valid records to mutate: every value kind, bindings, a definition. */

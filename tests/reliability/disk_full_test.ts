@@ -9,9 +9,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Consumer } from "../../src/worker_core.ts";
-import { createControlBuffer, createRingBuffer, RingProducer } from "../../src/ring.ts";
-import { Encoder } from "../../src/codec.ts";
+import { Consumer } from "../../src/worker/consumer.ts";
+import { createControlBuffer, createRingBuffer, RingProducer } from "../../src/wire/ring.ts";
+import { Encoder } from "../../src/wire/codec.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
 import { recordingFs, tempDir } from "../store/_helpers.ts";
 

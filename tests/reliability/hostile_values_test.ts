@@ -3,12 +3,12 @@
  * throws, truncates at the documented limits with markers, and leaves
  * `Object.prototype` and the caller's objects unchanged. The per-call time
  * (budget 5 ms) is measured by `deno task soak`, not asserted here. The
- * encoder's own cases: tests/codec_test.ts.
+ * encoder's own cases: tests/wire/codec_test.ts.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/front/logger.ts";
 
 /** One hostile value, and what the stored event must show for it. */
 export interface HostileCase {

@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { coreOf, createLogger, type LoggerStats } from "../../src/logger.ts";
+import { coreOf, createLogger, type LoggerStats } from "../../src/front/logger.ts";
 
 interface Crashable {
   crashWorker(how: "terminate" | "throw"): Promise<void>;

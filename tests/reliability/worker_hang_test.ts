@@ -8,8 +8,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { coreOf, createLogger, type Logger } from "../../src/logger.ts";
-import { MAX_HUNG_WORKERS } from "../../src/watchdog.ts";
+import { coreOf, createLogger, type Logger } from "../../src/front/logger.ts";
+import { MAX_HUNG_WORKERS } from "../../src/transport/watchdog.ts";
 
 interface Hangable {
   crashWorker(how: "terminate" | "throw" | "hang" | "hang-in-write"): Promise<void>;

@@ -287,7 +287,7 @@ Deno.test("IdbStore.open() rejects bad names and limits with typed errors", asyn
 Deno.test("IdbStore.takePending() takes the batches pages spilled, once", async () => {
   const name = dbName();
   const store = await IdbStore.open(name);
-  // A page spills without idb, on its own connection (see openSpill in _runtime_browser.ts).
+  // A page spills without idb, on its own connection (see openSpill in platform/browser.ts).
   const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
   const db = await new Promise<DatabaseLike>((resolve) => {
     const req = factory.open(name);

@@ -181,7 +181,7 @@ Deno.test("packEvents() keeps a leading U+FEFF of a string past msgpackr's 64-by
 
 Deno.test("packEvents() checks strings only in marked events and bindings", () => {
   // Unmarked, msgpackr writes the string as it always did (the decoder marks
-  // every event that needs more: tests/codec_test.ts).
+  // every event that needs more: tests/wire/codec_test.ts).
   const [plain] = unpackEvents(packEvents([makeEvent(1, { s: "x".repeat(70) + "\uD800" })]));
   assert.equal(plain!.fields.s, "x".repeat(70) + "\uFFFD");
   const [kept] = unpackEvents(

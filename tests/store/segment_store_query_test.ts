@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { LogEvent } from "../../src/event.ts";
-import { compareEvents } from "../../src/flow_log.ts";
+import { compareEvents } from "../../src/query/flow_log.ts";
 import { LEVELS, SEVERITY } from "../../src/level.ts";
-import type { QueryFilter, QueryPage } from "../../src/query.ts";
+import type { QueryFilter, QueryPage } from "../../src/query/types.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
 import { makeEvent, recordingFs, tempDir } from "./_helpers.ts";
 

@@ -1,5 +1,5 @@
 /// <reference lib="deno.worker" />
-/** An application Worker that logs through attachLogger(); used by tests/logger_test.ts. */
+/** An application Worker that logs through attachLogger(); used by tests/front/logger_test.ts. */
 import { attachLogger, type ProducerHandle } from "../../mod.ts";
 
 self.onmessage = async (e: MessageEvent<{ handle: ProducerHandle; count: number }>) => {

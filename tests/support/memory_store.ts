@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Store } from "../../src/worker_core.ts";
+import type { Store } from "../../src/worker/consumer.ts";
 import type { LogEvent } from "../../src/event.ts";
-import type { FlowLog, QueryFilter, QueryPage } from "../../src/query.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "../../src/query/types.ts";
 
 export class MemoryStore implements Store {
   events: LogEvent[] = [];

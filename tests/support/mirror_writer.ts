@@ -1,11 +1,11 @@
 /// <reference lib="deno.worker" />
 /**
- * A producer thread for tests/ring_test.ts: mirrors definitions into a ring's
+ * A producer thread for tests/wire/ring_test.ts: mirrors definitions into a ring's
  * definitions mirror as fast as it can, epoch after epoch, until told to
  * stop. Each record is recognizable: every word after its length word holds
  * `epoch * 1000 + k`, so a reader can tell a torn copy from a whole one.
  */
-import { RingProducer } from "../../src/ring.ts";
+import { RingProducer } from "../../src/wire/ring.ts";
 
 type Start = { ring: SharedArrayBuffer; control: SharedArrayBuffer; stop: SharedArrayBuffer };
 

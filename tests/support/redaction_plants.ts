@@ -7,9 +7,9 @@
  */
 import fc from "fast-check";
 import type { Logger } from "../../mod.ts";
-import { withContext } from "../../src/context.ts";
-import { observable } from "../../src/observable.ts";
-import { getStdLogHandler } from "../../src/std_log.ts";
+import { withContext } from "../../src/front/context.ts";
+import { observable } from "../../src/integrations/observable.ts";
+import { getStdLogHandler } from "../../src/integrations/std_log.ts";
 import { BaseHandler, LogLevels, LogRecord } from "./std_log_stand_in.ts";
 
 export const SENSITIVE = [

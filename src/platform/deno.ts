@@ -1,0 +1,417 @@
+/**
+ * Everything Deno-specific behind one small module: the worker thread, exit
+ * hooks, timers that must not keep the process alive, and the segment-file
+ * store. A browser build swaps this module for its own.
+ *
+ * The worker is a `node:worker_threads` Worker because it can be `unref()`ed:
+ * a Deno web Worker keeps the process alive until terminated, so a script that
+ * logs and reaches its end would hang.
+ *
+ * @module
+ */
+import { parentPort, Worker, workerData } from "node:worker_threads";
+import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
+import type { StoreOptions } from "../store/options.ts";
+import type { WorkerInit } from "../worker/api.ts";
+import type { Store } from "../worker/consumer.ts";
+import { lockStoreDir, SegmentStore, type SegmentStoreOptions } from "../store/segment_store.ts";
+import type { UplinkFiles } from "../uplink/uplink.ts";
+import { denoUplinkFiles } from "../uplink/_files_deno.ts";
+import type { Spill } from "../wire/spill_text.ts";
+
+/** True when a worker thread can be started. */
+export function hasWorkers(): boolean {
+  return true;
+}
+
+/** True when SharedArrayBuffer is usable. */
+export function hasSharedMemory(): boolean {
+  return typeof SharedArrayBuffer === "function";
+}
+
+/** True when this thread may block in `Atomics.wait` (Deno: every thread). */
+export function canWait(): boolean {
+  return true;
+}
+
+/** A started worker. */
+export interface WorkerHandle {
+  endpoint: Endpoint;
+  /**
+   * Keeps the process alive while a call to the worker is in flight (the
+   * worker itself is unref()ed). Returns the release function.
+   */
+  hold(): () => void;
+  onExit(cb: (err: Error | null) => void): void;
+  terminate(): Promise<void>;
+}
+
+// The npm build (scripts/build.ts) defines this: its worker bundle, beside the chunk that starts it.
+declare const __FLIGHTLOG_DENO_WORKER__: string | undefined;
+const WORKER_MODULE = typeof __FLIGHTLOG_DENO_WORKER__ === "string"
+  ? __FLIGHTLOG_DENO_WORKER__
+  : "../workers/flightlog_worker.ts";
+
+/** The worker module: `url` (a URL, or a path from the working directory), else flightlog's own. */
+function workerModule(url: string | URL | undefined): URL {
+  let module: URL;
+  if (url === undefined) module = new URL(WORKER_MODULE, import.meta.url);
+  else if (url instanceof URL || /^[a-z][a-z0-9+.-]+:/i.test(url)) module = new URL(url);
+  else {
+    module = new URL("file://");
+    module.pathname = url.startsWith("/") ? url : `${Deno.cwd()}/${url}`;
+  }
+  if (module.protocol === "file:" || module.protocol === "data:") return module;
+  // Deno's node:worker_threads starts only file: and data: modules; flightlog
+  // imported from JSR is https:, so a one-line data: module imports it.
+  const source = `import ${JSON.stringify(module.href)};`;
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+}
+
+/**
+ * Starts the store worker (from `url` when given: the `workerUrl` option),
+ * unref()ed so it never keeps the process alive.
+ */
+export function startWorker(init: WorkerInit, url?: string | URL): WorkerHandle {
+  const worker = new Worker(workerModule(url), { workerData: init });
+  worker.unref();
+  let holds = 0;
+  let exited = false;
+  let error: Error | null = null;
+  const exitCbs: ((err: Error | null) => void)[] = [];
+  const exitedPromise = new Promise<void>((resolve) => {
+    worker.on("error", (err: unknown) => {
+      error = err instanceof Error ? err : new Error(String(err));
+    });
+    worker.on("exit", () => {
+      exited = true;
+      for (const cb of exitCbs) cb(error);
+      resolve();
+    });
+  });
+  return {
+    endpoint: portEndpoint(worker),
+    hold() {
+      if (holds++ === 0) worker.ref();
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        if (--holds === 0) worker.unref();
+      };
+    },
+    onExit(cb) {
+      if (exited) cb(error);
+      else exitCbs.push(cb);
+    },
+    async terminate() {
+      if (!exited) {
+        await worker.terminate();
+        await exitedPromise;
+      }
+    },
+  };
+}
+
+/** The worker's start-up data (inside the worker). */
+export function workerInit(): WorkerInit {
+  return workerData as WorkerInit;
+}
+
+/** The worker's endpoint towards the front end (inside the worker). */
+export function workerEndpoint(): Endpoint {
+  if (parentPort === null) throw new Error("The flightlog worker must run in a worker thread");
+  return portEndpoint(parentPort);
+}
+
+interface NodePort {
+  // deno-lint-ignore no-explicit-any
+  postMessage(message: unknown, transfer?: any): void;
+  on(type: "message", listener: (data: unknown) => void): unknown;
+  off(type: "message", listener: (data: unknown) => void): unknown;
+}
+
+// comlink expects DOM-style message events; node:worker_threads delivers the
+// data itself. This adapter wraps each message as `{ data }`.
+function portEndpoint(port: NodePort): Endpoint {
+  const wrapped = new Map<EventListenerOrEventListenerObject, (data: unknown) => void>();
+  return {
+    postMessage: (message: unknown, transfer?: Transferable[]) =>
+      port.postMessage(message, transfer),
+    addEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
+      const fn = (data: unknown) => {
+        const ev = { data } as MessageEvent;
+        if (typeof listener === "function") listener(ev);
+        else listener.handleEvent(ev);
+      };
+      wrapped.set(listener, fn);
+      port.on("message", fn);
+    },
+    removeEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
+      const fn = wrapped.get(listener);
+      if (fn !== undefined) {
+        port.off("message", fn);
+        wrapped.delete(listener);
+      }
+    },
+  };
+}
+
+/** Keeps a timer from holding the process open. */
+export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
+  Deno.unrefTimer(id as unknown as number);
+}
+
+/** Opens the segment-file store in `dir`. */
+export function openStore(
+  dir: string,
+  options: StoreOptions & Pick<SegmentStoreOptions, "onEvict" | "lockHeld" | "appendToLast">,
+): Store {
+  return SegmentStore.open(dir, options);
+}
+
+/**
+ * Takes the store directory's lock for this process until the returned
+ * function is called (src/store/segment_format.ts "The lock"), or returns
+ * null when it cannot be taken here (another holder, no permission): the
+ * worker then takes it itself and reports the failure.
+ */
+export function lockStore(dir: string): (() => void) | null {
+  try {
+    const lock = lockStoreDir(dir);
+    return () => lock.release();
+  } catch {
+    return null;
+  }
+}
+
+/** The uplink's cursor and dead-letter files next to the store in `dir`. */
+export function openUplinkFiles(dir: string): UplinkFiles {
+  return denoUplinkFiles(dir);
+}
+
+// ---------------------------------------------------------------------------
+// Deno has no API that lists signal listeners, so the application's are
+// tracked from the moment this module is evaluated: Deno.addSignalListener
+// and removeSignalListener are wrapped (node:process's process.on("SIGINT")
+// goes through them too). Listeners added before, e.g. by a module imported
+// ahead of flightlog, are not seen. Every copy of flightlog in the process
+// shares one wrapper and skips the listeners any copy marked as its own.
+
+const OWN = Symbol.for("flightlog.ownSignalListener");
+const TRACKED = Symbol.for("flightlog.appSignalListeners");
+
+type SignalFn = typeof Deno.addSignalListener & {
+  [TRACKED]?: Map<string, Set<() => void>>;
+};
+
+function markOwn(listener: () => void): void {
+  (listener as { [OWN]?: true })[OWN] = true;
+}
+
+function isOwn(listener: () => void): boolean {
+  return (listener as { [OWN]?: true })[OWN] === true;
+}
+
+const appSignalListeners: Map<string, Set<() => void>> = trackSignalListeners();
+
+function trackSignalListeners(): Map<string, Set<() => void>> {
+  if (typeof Deno.addSignalListener !== "function") return new Map();
+  const current = Deno.addSignalListener as SignalFn;
+  const shared = current[TRACKED];
+  if (shared !== undefined) return shared;
+  const listeners = new Map<string, Set<() => void>>();
+  const add = Deno.addSignalListener.bind(Deno);
+  const remove = Deno.removeSignalListener.bind(Deno);
+  const wrappedAdd: SignalFn = (signal, handler) => {
+    add(signal, handler);
+    if (isOwn(handler)) return;
+    let set = listeners.get(signal);
+    if (set === undefined) listeners.set(signal, set = new Set());
+    set.add(handler);
+  };
+  wrappedAdd[TRACKED] = listeners;
+  try {
+    Deno.addSignalListener = wrappedAdd;
+    Deno.removeSignalListener = (signal, handler) => {
+      remove(signal, handler);
+      listeners.get(signal)?.delete(handler);
+    };
+  } catch {
+    // A frozen Deno namespace: no listener is seen, signals exit as before.
+  }
+  return listeners;
+}
+
+/** True when the application has its own listener for `signal` (see above). */
+function appListens(signal: Deno.Signal): boolean {
+  return (appSignalListeners.get(signal)?.size ?? 0) > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Exit hooks: one set of listeners for every live logger, installed with the
+// first hook and removed with the last, so closed loggers leave nothing behind.
+
+const hooks = new Set<() => void>();
+let installed = false;
+let signalsInstalled = false;
+
+function runHooks(): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch {
+      // One logger's failed flush must not stop the others'.
+    }
+  }
+}
+
+const onUnload = (): void => runHooks();
+const onError = (): void => runHooks();
+// After the flush, a signal the application listens to is the application's
+// to act on (a graceful shutdown); otherwise it ends the process as it would
+// have without flightlog's listener, with 128 + the signal number.
+const onSigint = (): void => {
+  runHooks();
+  if (!appListens("SIGINT")) Deno.exit(130);
+};
+const onSigterm = (): void => {
+  runHooks();
+  if (!appListens("SIGTERM")) Deno.exit(143);
+};
+markOwn(onSigint);
+markOwn(onSigterm);
+
+/**
+ * Runs `flush` synchronously at process exit: end of script and `Deno.exit()`
+ * (`unload`), an uncaught exception (`error`), an unhandled rejection, SIGINT
+ * and SIGTERM. After a signal's flush, the process exits with 130 (SIGINT) or
+ * 143 (SIGTERM) unless the application listens to that signal itself: then
+ * exiting is left to it. Returns the function that removes the hook.
+ * (`_spill` is the browser's unload spill: a process that exits has the
+ * synchronous flush instead.)
+ */
+export function addExitHook(flush: () => void, _spill?: () => void): () => void {
+  hooks.add(flush);
+  if (!installed) {
+    installed = true;
+    globalThis.addEventListener("unload", onUnload);
+    globalThis.addEventListener("error", onError);
+    globalThis.addEventListener("unhandledrejection", onError);
+    try {
+      Deno.addSignalListener("SIGINT", onSigint);
+      Deno.addSignalListener("SIGTERM", onSigterm);
+      signalsInstalled = true;
+    } catch {
+      // Signals are not available (e.g. Windows SIGTERM, or a worker): other hooks remain.
+    }
+  }
+  return () => {
+    hooks.delete(flush);
+    if (hooks.size === 0 && installed) {
+      installed = false;
+      globalThis.removeEventListener("unload", onUnload);
+      globalThis.removeEventListener("error", onError);
+      globalThis.removeEventListener("unhandledrejection", onError);
+      if (signalsInstalled) {
+        Deno.removeSignalListener("SIGINT", onSigint);
+        Deno.removeSignalListener("SIGTERM", onSigterm);
+        signalsInstalled = false;
+      }
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Console, environment, module paths and the /metrics listener.
+
+/** An environment variable, or undefined when unset or not permitted. */
+export function readEnv(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      return undefined;
+    }
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the stream is a terminal. */
+export function isTerminal(stream: "stdout" | "stderr"): boolean {
+  try {
+    return (stream === "stdout" ? Deno.stdout : Deno.stderr).isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+const consoleEncoder = new TextEncoder();
+
+/** Writes `text` whole to stdout or stderr, synchronously (one call per batch of lines). */
+export function writeConsole(stream: "stdout" | "stderr", text: string): void {
+  const out = stream === "stdout" ? Deno.stdout : Deno.stderr;
+  const bytes = consoleEncoder.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
+}
+
+/**
+ * A module specifier as a URL: URLs are kept, paths are resolved against the
+ * working directory. A missing file is a `TypeError` here, on the caller's
+ * thread, rather than a failed import later in the worker.
+ */
+export function moduleUrl(specifier: string): string {
+  if (/^[a-z][a-z0-9+.-]+:/i.test(specifier)) return new URL(specifier).href;
+  const path = specifier.startsWith("/") ? specifier : `${Deno.cwd()}/${specifier}`;
+  try {
+    Deno.statSync(path);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new TypeError(
+      `Metrics module ${
+        JSON.stringify(specifier)
+      } cannot be read (${why}): check FLIGHTLOG_METRICS_MODULE or metrics.module`,
+    );
+  }
+  const url = new URL("file://");
+  url.pathname = path;
+  return url.href;
+}
+
+/** A running HTTP listener. */
+export interface HttpListener {
+  /** Base URL, e.g. `http://127.0.0.1:9464`. */
+  readonly url: string;
+  /** Stops listening and waits for open requests. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handler` on `hostname:port`. The listener does not keep the process
+ * alive by itself (a script that logs still exits at its end).
+ */
+export function serveHttp(
+  hostname: string,
+  port: number,
+  handler: (req: Request) => Response | Promise<Response>,
+): HttpListener {
+  const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
+  server.unref();
+  const addr = server.addr;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () => server.shutdown(),
+  };
+}
+
+/** The browser's unload spill (see `platform/browser.ts`); a process has exit hooks instead. */
+export function openSpill(_dir: string): Spill | null {
+  return null;
+}
+
+/** The browser's early unload spill (see `platform/browser.ts`); a process has none. */
+export function watchLeaving(_spill: () => void): () => void {
+  return () => {};
+}

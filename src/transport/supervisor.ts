@@ -1,0 +1,86 @@
+/**
+ * Worker supervision: how often a dead worker may be replaced, and what a
+ * replacement costs in events. The transport (src/transport/open.ts) notices the
+ * death and starts the new worker; the protocol that keeps every event still
+ * in a ring, with its bindings, is "Worker restart" in src/wire/ring.ts.
+ *
+ * @module
+ */
+import { pendingEvents, type RingCounters } from "../wire/ring.ts";
+
+/** Options of {@linkcode RestartBudget}. */
+export interface RestartBudgetOptions {
+  /**
+   * Restarts allowed within `windowMs`; past it the logger stays failed (a
+   * worker that dies at once, again and again, is not restarted forever).
+   * @default {10}
+   */
+  maxRestarts?: number;
+  /**
+   * The sliding window of `maxRestarts`.
+   * @default {60000}
+   */
+  windowMs?: number;
+  /**
+   * Monotonic clock in ms (injected by tests).
+   * @default {performance.now}
+   */
+  clock?: () => number;
+}
+
+/** Counts restarts in a sliding window and says whether one more is allowed. */
+export class RestartBudget {
+  readonly #max: number;
+  readonly #windowMs: number;
+  readonly #clock: () => number;
+  readonly #times: number[] = [];
+  /** Restarts taken so far. */
+  restarts = 0;
+
+  /** Restarts allowed within {@linkcode RestartBudget.windowMs}. */
+  get maxRestarts(): number {
+    return this.#max;
+  }
+
+  /** The sliding window of {@linkcode RestartBudget.maxRestarts}, in ms. */
+  get windowMs(): number {
+    return this.#windowMs;
+  }
+
+  constructor(options: RestartBudgetOptions = {}) {
+    this.#max = options.maxRestarts ?? 10;
+    this.#windowMs = options.windowMs ?? 60_000;
+    this.#clock = options.clock ?? (() => performance.now());
+  }
+
+  /** Takes one restart if the window allows it; false means give up. */
+  take(): boolean {
+    const now = this.#clock();
+    const times = this.#times;
+    while (times.length > 0 && now - times[0]! >= this.#windowMs) times.shift();
+    if (times.length >= this.#max) return false;
+    times.push(now);
+    this.restarts++;
+    return true;
+  }
+}
+
+/**
+ * User events a dead consumer had taken from a ring but not stored: the
+ * producer's exact `emitted` minus what is persisted, dropped, lost and still
+ * in the ring. Counting them as lost keeps `emitted = persisted + dropped`.
+ */
+export function eventsLostInCrash(
+  ring: SharedArrayBuffer | ArrayBuffer,
+  counters: RingCounters,
+): number {
+  const taken = counters.emitted - counters.dropped - counters.persisted - counters.lost;
+  return Math.max(0, taken - pendingEvents(ring));
+}
+
+/**
+ * Workers started (the first and its replacements after a transient start
+ * failure) before a worker that never started is given up. A script that is
+ * not there, not JavaScript or not allowed to run is given up at once.
+ */
+export const START_ATTEMPTS = 3;

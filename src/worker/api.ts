@@ -1,0 +1,101 @@
+/**
+ * The worker's RPC surface (served over comlink) and its start-up data.
+ *
+ * @module
+ */
+import type { StoreOptions } from "../store/options.ts";
+import type { UplinkOptions } from "../uplink/options.ts";
+import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { ConsumerStats } from "./consumer.ts";
+import type { ObserverConfig } from "./observers.ts";
+import type { PackedFlowLog } from "./packed_flow_log.ts";
+import type { PendingBatch } from "../wire/sab_spill.ts";
+
+/** Start-up data of the worker (its `workerData`). */
+export interface WorkerInit {
+  dir: string;
+  store: StoreOptions;
+  control: SharedArrayBuffer | ArrayBuffer;
+  rings: { producer: string; buffer: SharedArrayBuffer; bindings?: Uint8Array }[];
+  /**
+   * True when this worker replaces one that died (src/wire/ring.ts "Worker
+   * restart"): each ring comes with the definitions its producer handed over.
+   */
+  restarted?: boolean;
+  /**
+   * This worker's number in the control buffer's `GENERATION` slot: it stops
+   * draining once the slot holds another (src/wire/ring.ts "Worker restart").
+   */
+  generation?: number;
+  /**
+   * The front end holds the store's lock for this process: open the store
+   * without taking it (src/store/segment_format.ts "The lock").
+   */
+  lockHeld?: boolean;
+  /**
+   * Where a worker whose store cannot open writes why, before it stores
+   * `STATE` = failed, for a synchronous flush at exit (src/transport/supervisor.ts
+   * `reportStartFailure`); shared memory only.
+   */
+  failure?: SharedArrayBuffer;
+  /** True for the SharedArrayBuffer transport: run the drain loop. */
+  shared: boolean;
+  /** Console output and metrics fed from persisted events. */
+  observe?: ObserverConfig;
+  /** Options of the uplink, when one runs in the worker. */
+  uplink?: UplinkOptions;
+  /** Where the worker mirrors the uplink's counters (a Float64Array) for the logger's thread. */
+  uplinkStats?: SharedArrayBuffer;
+  /**
+   * Browser: batches earlier pages spilled into `localStorage` at `pagehide`
+   * (their database was not open yet), taken by this page: stored, like the
+   * database's `pending` store, before any call is answered.
+   */
+  spilled?: PendingBatch[];
+}
+
+/**
+ * A message the worker posts on its own (not an answer to a call), read by
+ * the transport for `stats()`: store errors and evictions as they happen. The
+ * browser worker also sends one after each write, a sign of life for the
+ * watchdog (src/transport/watchdog.ts) while a batch waits for IndexedDB.
+ */
+export interface WorkerNotice {
+  type: "flightlog-notice";
+  /** A write the store refused: the message the next `flush()` rejects with. */
+  error: string | null;
+  /** Events the store evicted (retention, quota) in the write this notice is about. */
+  evicted: number;
+}
+
+/** What the front end may call on the worker. */
+export interface WorkerApi {
+  /** Resolves when the store is open: `null`, or the error message. */
+  ready(): Promise<string | null>;
+  addRing(producer: string, buffer: SharedArrayBuffer): void;
+  ingest(
+    producer: string,
+    bytes: Uint8Array,
+    emitted: number,
+    dropped: number,
+  ): { persisted: number; internal: number; lost: number };
+  /** Drains and stores every ring; resolves once the uplink's backlog counts it too. */
+  flush(durable: boolean): void | Promise<void>;
+  query(filter: QueryFilter): QueryPage;
+  /** A flow log, or (browser worker) its packed payloads for the caller to unpack. */
+  getFlowLog(flowId: string): FlowLog | PackedFlowLog;
+  stats(): ConsumerStats;
+  /** The Prometheus exposition text (after a drain), or null when metrics are off. */
+  metrics(): string | null;
+  close(): void | Promise<void>;
+  /** Throws `message` as an uncaught exception in the worker (fault injection in tests). */
+  crash(message: string): void;
+  /**
+   * Spins in an endless synchronous loop, from the next task on (or, with
+   * `inWrite`, inside the next store write: Deno worker only), until
+   * `release[0]` (an Int32Array view) is non-zero; sets `release[1]` to 1 as
+   * it starts and `release[2]` as it ends (fault injection in tests: a hung
+   * worker).
+   */
+  hang(release: SharedArrayBuffer, inWrite?: boolean): void;
+}

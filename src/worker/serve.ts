@@ -1,0 +1,196 @@
+/**
+ * Builds the worker's RPC object from its start-up data. Runtime-neutral:
+ * the worker entry point supplies the store opener.
+ *
+ * @module
+ */
+import { Consumer, type Store } from "./consumer.ts";
+import type { WorkerApi, WorkerInit, WorkerNotice } from "./api.ts";
+import { openStore, openUplinkFiles, writeConsole } from "../platform/deno.ts";
+import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
+import { Uplink, type UplinkSource } from "../uplink/uplink.ts";
+import { gzipDeno } from "../uplink/_gzip_deno.ts";
+import { StoreLockedError } from "../store/errors.ts";
+import { waitForResume } from "../wire/ring.ts";
+import { reportStartFailure } from "./start_failure.ts";
+
+type StoreOpenOptions = Parameters<typeof openStore>[1];
+
+/**
+ * Opens the store. Normally the logger's thread holds the lock (`lockHeld`,
+ * src/store/segment_format.ts "The lock"). Where it could not take it, the
+ * worker takes it itself, and one that replaces a dead worker may find it
+ * still held by that one (the dead thread's files are closed asynchronously
+ * after it ends; a hung thread's never): then it retries for up to
+ * `RESTART_LOCK_WAIT_MS`.
+ */
+function openStoreAfterRestart(init: WorkerInit, options: StoreOpenOptions): Store {
+  const deadline = performance.now() + RESTART_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return openStore(init.dir, options);
+    } catch (err) {
+      if (init.restarted !== true || !(err instanceof StoreLockedError)) throw err;
+      if (performance.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+const RESTART_LOCK_WAIT_MS = 5000;
+
+/**
+ * Opens the store and returns the worker API. A store that cannot be opened
+ * does not crash the worker: `ready()` reports the error and every other call
+ * throws it. `notify` sends the front end its notices (evictions).
+ */
+export function serveWorker(
+  init: WorkerInit,
+  notify: (notice: WorkerNotice) => void = () => {},
+): WorkerApi {
+  let consumer: Consumer | null = null;
+  let uplink: Uplink | null = null;
+  let onOnline: (() => void) | null = null;
+  let failure: Error | null = null;
+  let observers: Observers | null = null;
+  // Fault injection, hang(release, true): the next store write spins.
+  let writeTrap: Int32Array | null = null;
+  try {
+    const store = openStoreAfterRestart(init, {
+      ...init.store,
+      onEvict: (records) => {
+        uplink?.onStoreEvict(records);
+        let events = 0;
+        for (const r of records) events += r.eventCount;
+        notify({ type: "flightlog-notice", error: null, evicted: events });
+      },
+      lockHeld: init.lockHeld === true,
+      // The worker it replaces may still be writing its segment (a hung thread).
+      appendToLast: init.restarted !== true,
+    });
+    const append = store.append.bind(store);
+    store.append = (events) => {
+      const trap = writeTrap;
+      if (trap !== null) {
+        writeTrap = null;
+        spin(trap);
+      }
+      append(events);
+    };
+    consumer = new Consumer(store, init.control, init.generation ?? 0);
+    observers = installObservers(consumer, init.observe, writeConsole);
+    if (init.uplink !== undefined) {
+      if (!isUplinkSource(store)) {
+        throw new TypeError(
+          "This runtime's store cannot feed the uplink yet: remove option uplink",
+        );
+      }
+      const mirror = init.uplinkStats === undefined
+        ? undefined
+        : new Float64Array(init.uplinkStats);
+      const started = new Uplink(
+        init.uplink,
+        { source: store, files: openUplinkFiles(init.dir), gzip: gzipDeno },
+        mirror,
+      );
+      uplink = started;
+      started.start();
+      // A browser's "online" event is a hint to try now; failures alone decide that it is offline.
+      onOnline = () => started.wake();
+      globalThis.addEventListener?.("online", onOnline);
+    }
+    for (const r of init.rings) {
+      consumer.addRing(
+        r.producer,
+        r.buffer,
+        init.restarted === true ? { bindings: r.bindings } : undefined,
+      );
+    }
+    if (init.shared) {
+      const c = consumer;
+      // A restarted consumer drains only once the front end has counted what
+      // the dead one took (src/wire/ring.ts "Worker restart").
+      const resumed = init.restarted === true ? waitForResume(init.control) : Promise.resolve();
+      resumed.then(() => c.run()).catch((err) => {
+        failure = err instanceof Error ? err : new Error(String(err));
+        // A drain loop that failed drains no more: end the worker so the
+        // front end notices and starts a new one (src/wire/ring.ts "Worker restart").
+        setTimeout(() => {
+          throw failure;
+        }, 0);
+      });
+    }
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    failure = new Error(
+      `Cannot open the flightlog store in "${init.dir}": ${why}; this logger drops (and counts) every event: give option dir a writable directory`,
+      { cause: err },
+    );
+    if (init.failure !== undefined) reportStartFailure(init.failure, init.control, failure.message);
+  }
+  const live = (): Consumer => {
+    if (failure !== null) throw failure;
+    return consumer!;
+  };
+  return {
+    // Waits for the metrics module, so its sink sees events from the start.
+    ready: async () => {
+      await observers?.ready;
+      return failure === null ? null : failure.message;
+    },
+    addRing: (producer, buffer) => live().addRing(producer, buffer),
+    ingest: (producer, bytes, emitted, dropped) => live().ingest(producer, bytes, emitted, dropped),
+    flush: async (durable) => {
+      live().flush(durable);
+      // The backlog counted at the end of the uplink's last step misses what
+      // this flush stored. A failed count leaves the flush good: the uplink's
+      // own loop meets the same store read again and retries it.
+      await uplink?.refreshBacklog().catch(() => {});
+    },
+    query: (filter) => live().query(filter),
+    getFlowLog: (flowId) => live().getFlowLog(flowId),
+    stats: () => live().stats(),
+    metrics: () => {
+      const c = live();
+      const counters = scrapeCounters(c); // ring fill as the producers left it
+      c.drain();
+      return observers?.metricsText(counters) ?? null;
+    },
+    close: async () => {
+      // The uplink reads the store, so it stops (and saves its positions) first.
+      if (onOnline !== null) globalThis.removeEventListener?.("online", onOnline);
+      await uplink?.close();
+      consumer?.close();
+    },
+    crash: (message) => {
+      // Fault injection for the worker-crash tests: an uncaught exception
+      // outside any RPC, as a bug in the worker would raise.
+      setTimeout(() => {
+        throw new Error(message);
+      }, 0);
+    },
+    hang: (release, inWrite) => {
+      // Fault injection for the hung-worker tests: an endless loop, which
+      // Deno 2.9.6's terminate() does not interrupt, outside any RPC or
+      // inside the next store write (with a batch taken from the ring).
+      const flag = new Int32Array(release);
+      if (inWrite === true) writeTrap = flag;
+      else setTimeout(() => spin(flag), 0);
+    },
+  };
+}
+
+// Spins until flag[0] is set; flag[1] says it spins, flag[2] that it ended.
+function spin(flag: Int32Array): void {
+  Atomics.store(flag, 1, 1);
+  Atomics.notify(flag, 1);
+  while (Atomics.load(flag, 0) === 0) { /* hung */ }
+  Atomics.store(flag, 2, 1);
+  Atomics.notify(flag, 2);
+}
+
+function isUplinkSource(store: object): store is UplinkSource {
+  const s = store as Partial<UplinkSource>;
+  return typeof s.readAfter === "function" && typeof s.recordsAfter === "function" &&
+    typeof s.backlog === "function";
+}

@@ -1,0 +1,229 @@
+/**
+ * createLogger's console and metrics options end to end: metrics rendered in
+ * the worker (or the inline consumer) from persisted lifecycle events of
+ * every producer, the FLIGHTLOG_METRICS_MODULE sink, and the /metrics
+ * listener. Console output of a real process: tests/e2e/console_test.ts.
+ */
+import assert from "node:assert/strict";
+import { createLogger, type Logger } from "../../mod.ts";
+import { observeSetup } from "../../src/sinks/setup.ts";
+import { promtoolCheck } from "../support/promtool.ts";
+
+function runFlow(log: Logger, runId: string): void {
+  const run = log.child({ flow_id: "flow-m", run_id: runId });
+  run.info("run_start");
+  const job = run.child({ job_id: "j1" });
+  job.info("job_start");
+  job.info("step_start", { step_id: "s1", step_type: "llm" });
+  job.info("step_end", { step_id: "s1", step_type: "llm", status: "ok", duration_ms: 250 });
+  job.info("step_end", { step_id: "s2", step_type: "http", status: "failed", duration_ms: 40 });
+  job.info("step_end", { step_id: "s3", step_type: "tool", status: "skipped", duration_ms: 0 });
+  job.info("job_end", { status: "failed", duration_ms: 300 });
+  run.error("run_end", { status: "failed", duration_ms: 320 });
+}
+
+async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-metrics-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const transport of ["sab", "message", "inline"] as const) {
+  Deno.test(`logger.metrics() counts persisted lifecycle events and passes promtool (${transport})`, async () => {
+    await withDir(async (dir) => {
+      const log = createLogger({ dir, transport, metrics: true, exitHooks: false });
+      try {
+        runFlow(log, "r1");
+        runFlow(log, "r2");
+        const text = await log.metrics();
+        const lines = text.split("\n");
+        for (
+          const want of [
+            'flightlog_runs_total{status="failed"} 2',
+            "flightlog_runs_active 0",
+            'flightlog_run_duration_seconds_count{status="failed"} 2',
+            'flightlog_jobs_total{status="failed"} 2',
+            'flightlog_steps_total{step_type="llm",status="ok"} 2',
+            'flightlog_steps_total{step_type="http",status="failed"} 2',
+            'flightlog_steps_total{step_type="tool",status="skipped"} 2',
+            'flightlog_step_duration_seconds_bucket{step_type="llm",le="0.25"} 2',
+            'flightlog_events_total{level="info"} 14',
+            'flightlog_events_total{level="error"} 2',
+            "flightlog_dropped_events_total 0",
+          ]
+        ) assert.ok(lines.includes(want), `missing ${want}\n${text}`);
+        const check = await promtoolCheck(text);
+        assert.equal(check.output, "");
+        assert.equal(check.code, 0);
+      } finally {
+        await log.close();
+      }
+    });
+  });
+}
+
+Deno.test("logger.metrics() counts events of an attached application Worker", async () => {
+  await withDir(async (dir) => {
+    const log = createLogger({ dir, transport: "sab", metrics: true, exitHooks: false });
+    const worker = new Worker(new URL("../support/attached_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    try {
+      const done = new Promise((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+      worker.postMessage({ handle: log.producerHandle(), count: 50 });
+      await done;
+      log.info("local");
+      const text = await log.metrics();
+      assert.match(text, /^flightlog_events_total\{level="info"\} 51$/m);
+      assert.equal((text.match(/^flightlog_ring_fill_ratio\{/gm) ?? []).length, 2);
+    } finally {
+      worker.terminate();
+      await log.close();
+    }
+  });
+});
+
+Deno.test("logger.metrics() reports the ring fill as the producer left it, then drains", async () => {
+  await withDir(async (dir) => {
+    const log = createLogger({ dir, transport: "inline", metrics: true, exitHooks: false });
+    try {
+      for (let i = 0; i < 100; i++) log.info("tick", { i });
+      const fill = (text: string) =>
+        Number(/^flightlog_ring_fill_ratio\{producer="[^"]+"\} (\S+)$/m.exec(text)?.[1]);
+      const first = await log.metrics();
+      assert.ok(fill(first) > 0, first);
+      assert.match(first, /^flightlog_events_total\{level="info"\} 100$/m);
+      assert.equal(fill(await log.metrics()), 0);
+    } finally {
+      await log.close();
+    }
+  });
+});
+
+Deno.test("logger.metrics() rejects with a TypeError when the metrics option is off", async () => {
+  await withDir(async (dir) => {
+    const log = createLogger({ dir, transport: "inline", exitHooks: false });
+    try {
+      await assert.rejects(log.metrics(), { name: "TypeError", message: /metrics: true/ });
+      assert.equal(log.metricsUrl(), null);
+    } finally {
+      await log.close();
+    }
+  });
+});
+
+Deno.test("FLIGHTLOG_METRICS_MODULE sink gets every lifecycle callback, in the worker", async () => {
+  await withDir(async (dir) => {
+    const out = `${dir}/sink.jsonl`;
+    const module = new URL("./fixtures/recording_metrics.ts", import.meta.url).pathname;
+    Deno.env.set("FLIGHTLOG_METRICS_MODULE", module);
+    Deno.env.set("FLIGHTLOG_TEST_SINK_OUT", out);
+    let log: Logger;
+    try {
+      log = createLogger({ dir: `${dir}/store`, transport: "sab", exitHooks: false });
+    } finally {
+      Deno.env.delete("FLIGHTLOG_METRICS_MODULE");
+    }
+    try {
+      runFlow(log, "r1");
+      await log.flush();
+      const calls = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l));
+      const run = { flow_id: "flow-m", run_id: "r1" };
+      const job = { ...run, job_id: "j1" };
+      assert.deepEqual(calls, [
+        ["onRunStart", run],
+        ["onJobStart", job],
+        ["onStepStart", { ...job, step_id: "s1", step_type: "llm" }],
+        ["onStepEnd", { ...job, step_id: "s1", step_type: "llm" }, {
+          status: "ok",
+          duration_ms: 250,
+        }],
+        ["onStepEnd", { ...job, step_id: "s2", step_type: "http" }, {
+          status: "failed",
+          duration_ms: 40,
+        }],
+        ["onStepEnd", { ...job, step_id: "s3", step_type: "tool" }, {
+          status: "skipped",
+          duration_ms: 0,
+        }],
+        ["onJobEnd", job, { status: "failed", duration_ms: 300 }],
+        ["onRunEnd", run, { status: "failed", duration_ms: 320 }],
+      ]);
+      // The built-in registry is on too.
+      assert.match(await log.metrics(), /^flightlog_runs_total\{status="failed"\} 1$/m);
+    } finally {
+      await log.close();
+      Deno.env.delete("FLIGHTLOG_TEST_SINK_OUT");
+    }
+  });
+});
+
+Deno.test("createLogger() refuses a FLIGHTLOG_METRICS_MODULE path that does not exist", () => {
+  Deno.env.set("FLIGHTLOG_METRICS_MODULE", "./no/such/metrics.ts");
+  try {
+    assert.throws(() => createLogger({ transport: "inline", exitHooks: false }), {
+      name: "TypeError",
+      message: /Metrics module "\.\/no\/such\/metrics\.ts" cannot be read/,
+    });
+  } finally {
+    Deno.env.delete("FLIGHTLOG_METRICS_MODULE");
+  }
+});
+
+Deno.test("observeSetup() reads FLIGHTLOG_FORMAT from the environment", () => {
+  Deno.env.set("FLIGHTLOG_FORMAT", "json");
+  try {
+    assert.equal(observeSetup({ console: true }, "info").config.console?.format, "json");
+  } finally {
+    Deno.env.delete("FLIGHTLOG_FORMAT");
+  }
+});
+
+Deno.test("metrics.serve answers /metrics on loopback until close()", async () => {
+  await withDir(async (dir) => {
+    const log = createLogger({
+      dir,
+      transport: "sab",
+      metrics: { serve: { port: 0 } },
+      exitHooks: false,
+    });
+    const url = log.metricsUrl();
+    try {
+      assert.match(url ?? "", /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      runFlow(log, "r1");
+      const res = await fetch(url!);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+      const text = await res.text();
+      assert.match(text, /^flightlog_runs_total\{status="failed"\} 1$/m);
+      assert.equal((await promtoolCheck(text)).code, 0);
+      const other = await fetch(url!.replace("/metrics", "/"));
+      assert.equal(other.status, 404);
+      await other.body?.cancel();
+    } finally {
+      await log.close();
+    }
+    assert.equal(log.metricsUrl(), null);
+    await assert.rejects(fetch(url!), TypeError);
+  });
+});
+
+Deno.test("metrics.serve on a busy port throws a TypeError before starting anything", async () => {
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (busy.addr as Deno.NetAddr).port;
+    assert.throws(
+      () => createLogger({ transport: "sab", metrics: { serve: { port } }, exitHooks: false }),
+      {
+        name: "TypeError",
+        message: new RegExp(`Cannot serve /metrics on 127\\.0\\.0\\.1:${port}`),
+      },
+    );
+  } finally {
+    busy.close();
+  }
+  await Promise.resolve();
+});

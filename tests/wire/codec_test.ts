@@ -1,0 +1,606 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  Decoder,
+  DEFAULT_LIMITS,
+  Encoder,
+  type Limits,
+  RecordDecodeError,
+  Tag,
+} from "../../src/wire/codec.ts";
+import { BOUND_FIELDS, type BoundEvent, hasWtf8Strings, type LogEvent } from "../../src/event.ts";
+import { getRedactor } from "../../src/redact.ts";
+import { anyString } from "../support/any_string.ts";
+
+function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev"): LogEvent {
+  const enc = new Encoder(limits);
+  const len = enc.encode(
+    7,
+    1700000000000.5,
+    9,
+    0,
+    event,
+    fields as Record<string, unknown>,
+  );
+  return new Decoder().decode(enc.buf, 4, len, "p.0");
+}
+
+Deno.test("codec value tags are pinned", () => {
+  assert.deepEqual(Tag, {
+    NULL: 0,
+    UNDEFINED: 1,
+    FALSE: 2,
+    TRUE: 3,
+    INT: 4,
+    FLOAT: 5,
+    STR: 6,
+    ASCII: 7,
+    BIGINT: 8,
+    DATE: 9,
+    ERROR: 10,
+    OBJECT: 11,
+    ARRAY: 12,
+    PLACEHOLDER: 13,
+    WTF8: 14,
+  });
+  const enc = new Encoder();
+  const len = enc.encode(1, 0, 9, 0, "e", { a: 1 }, 5);
+  // len=31 | seq=1 | ts=0.0 | sev 9 | flags 0 | npairs 1 | bind_id 5 |
+  // ASCII "e" | ASCII "a" | INT 1
+  assert.deepEqual([...enc.buf.subarray(0, len)], [
+    ...[31, 0, 0, 0],
+    ...[1, 0, 0, 0],
+    ...[0, 0, 0, 0, 0, 0, 0, 0],
+    9,
+    0,
+    ...[1, 0],
+    ...[5, 0, 0, 0],
+    ...[7, 1, 0x65],
+    ...[7, 1, 0x61],
+    ...[4, 1, 0, 0, 0],
+  ]);
+  // A bindings definition: epoch slot 0 (stamped by the writer), ts 0,
+  // severity 0, flags 2, npairs 1, bind_id 5, empty name, the pairs; padded.
+  assert.deepEqual([...enc.encodeBindings({ a: 1 }, 5)], [
+    ...[30, 0, 0, 0],
+    ...[0, 0, 0, 0],
+    ...[0, 0, 0, 0, 0, 0, 0, 0],
+    0,
+    2,
+    ...[1, 0],
+    ...[5, 0, 0, 0],
+    ...[7, 0],
+    ...[7, 1, 0x61],
+    ...[4, 1, 0, 0, 0],
+    ...[0, 0],
+  ]);
+});
+
+Deno.test("Encoder.encode() round-trips every value kind", () => {
+  const date = new Date(1700000000123);
+  const cause = new RangeError("inner");
+  const err = Object.assign(new TypeError("outer", { cause }), { code: "E_X" });
+  const ev = roundTrip({
+    s: "hello",
+    u: "héllo wörld ✓ 🚀",
+    long: "x".repeat(300),
+    i: 42,
+    neg: -7,
+    f: 12.5,
+    nz: -0,
+    nan: NaN,
+    inf: -Infinity,
+    t: true,
+    fa: false,
+    n: null,
+    und: undefined,
+    big: 12345678901234567890123n,
+    d: date,
+    bad: new Date(NaN),
+    err,
+    obj: { a: { b: [1, "two", { c: null }] } },
+    arr: [1, [2, [3]]],
+    map: new Map<unknown, unknown>([["k", 1], [2, "two"]]),
+    set: new Set([1, 2]),
+  });
+  assert.equal(ev.seq, 7);
+  assert.equal(ev.ts_ms, 1700000000000.5);
+  assert.equal(ev.level, "info");
+  assert.equal(ev.severity, 9);
+  assert.equal(ev.event, "ev");
+  assert.equal(ev.producer, "p.0");
+  const f = ev.fields;
+  assert.equal(f.s, "hello");
+  assert.equal(f.u, "héllo wörld ✓ 🚀");
+  assert.equal(f.long, "x".repeat(300));
+  assert.equal(f.i, 42);
+  assert.equal(f.neg, -7);
+  assert.equal(f.f, 12.5);
+  assert.ok(Object.is(f.nz, -0));
+  assert.ok(Number.isNaN(f.nan));
+  assert.equal(f.inf, -Infinity);
+  assert.equal(f.t, true);
+  assert.equal(f.fa, false);
+  assert.equal(f.n, null);
+  assert.ok("und" in f && f.und === undefined);
+  assert.equal(f.big, 12345678901234567890123n);
+  assert.deepEqual(f.d, date);
+  assert.ok(Number.isNaN((f.bad as Date).getTime()));
+  const e = f.err as Record<string, unknown>;
+  assert.equal(e.name, "TypeError");
+  assert.equal(e.message, "outer");
+  assert.equal(e.code, "E_X");
+  assert.match(e.stack as string, /outer/);
+  assert.equal((e.cause as Record<string, unknown>).message, "inner");
+  assert.deepEqual(f.obj, { a: { b: [1, "two", { c: null }] } });
+  assert.deepEqual(f.arr, [1, [2, [3]]]);
+  assert.deepEqual(f.map, { k: 1, "2": "two" });
+  assert.deepEqual(f.set, [1, 2]);
+});
+
+Deno.test("Encoder.encode() gives other values safe placeholders", () => {
+  const f = roundTrip({
+    fn: function named() {},
+    sym: Symbol("s"),
+    bytes: new Uint8Array(10),
+    re: /x/g,
+    wm: new WeakMap(),
+    p: Promise.resolve(),
+  }).fields;
+  assert.equal(f.fn, "[Function: named]");
+  assert.equal(f.sym, "[Symbol(s)]");
+  assert.equal(f.bytes, "[Uint8Array(10)]");
+  assert.equal(f.re, "[RegExp]");
+  assert.equal(f.wm, "[WeakMap]");
+  assert.equal(f.p, "[Promise]");
+});
+
+Deno.test("Encoder.encode() keeps a non-object fields argument as one field", () => {
+  assert.deepEqual(roundTrip("just text").fields, { value: "just text" });
+  assert.equal((roundTrip(new Error("e")).fields.error as Record<string, unknown>).message, "e");
+  assert.deepEqual(roundTrip([1, 2]).fields, { value: [1, 2] });
+});
+
+Deno.test("Encoder.encode() survives hostile values without throwing or mutating", () => {
+  const cyclic: Record<string, unknown> = { name: "c" };
+  cyclic.self = cyclic;
+  const throwing = {
+    ok: 1,
+    get bad(): never {
+      throw new Error("getter");
+    },
+  };
+  const hostileProxy = new Proxy({}, {
+    ownKeys() {
+      throw new Error("trap");
+    },
+  });
+  const getProxy = new Proxy({ a: 1 }, {
+    get() {
+      throw new Error("get trap");
+    },
+  });
+  const protoKey = JSON.parse(
+    '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}',
+  );
+  const snapshot = JSON.stringify(protoKey);
+  const f = roundTrip({ cyclic, throwing, hostileProxy, getProxy, protoKey }).fields;
+  assert.deepEqual(f.cyclic, { name: "c", self: "[Circular]" });
+  assert.deepEqual(f.throwing, { ok: 1, bad: "[Unserializable]" });
+  assert.deepEqual(f.hostileProxy, { "…": "[Unserializable fields]" });
+  assert.deepEqual(f.getProxy, { a: "[Unserializable]" });
+  const decoded = f.protoKey as Record<string, unknown>;
+  assert.ok(Object.hasOwn(decoded, "__proto__"), "__proto__ stays an own key");
+  assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(({} as Record<string, unknown>).x, undefined);
+  assert.equal(JSON.stringify(protoKey), snapshot, "caller's object unchanged");
+});
+
+Deno.test("Encoder.encode() truncates at the documented limits with visible markers", () => {
+  const limits: Limits = {
+    maxStringLength: 10,
+    maxDepth: 2,
+    maxKeys: 3,
+    maxArrayLength: 2,
+    maxRecordBytes: 4096,
+  };
+  const f = roundTrip({
+    s: "abcdefghijklmnop",
+    deep: { a: { b: { c: 1 } } },
+    arr: [1, 2, 3, 4],
+  }, limits).fields;
+  assert.equal(f.s, "abcdefghij…[+6 chars]");
+  // depth 1 is `deep`, depth 2 is `deep.a`; `deep.a.b` is past maxDepth.
+  assert.deepEqual(f.deep, { a: { b: "[Object]" } });
+  assert.deepEqual(f.arr, [1, 2, "[+2 items]"]);
+  const many = roundTrip({ many: { a: 1, b: 2, c: 3, d: 4, e: 5 } }, limits).fields;
+  assert.deepEqual(many.many, { a: 1, b: 2, c: 3, "…": "[+2 keys]" });
+  const top = roundTrip({ a: 1, b: 2, c: 3, d: 4 }, limits).fields;
+  assert.deepEqual(top, { a: 1, b: 2, c: 3, "…": "[+1 keys]" });
+  // Short keys, values and event names take a fast path: the limits hold there too.
+  const short = roundTrip({ abcdefghijklmnop: "ok" }, limits, "event_name_long");
+  assert.deepEqual(short.fields, { "abcdefghij…[+6 chars]": "ok" });
+  assert.equal(short.event, "event_name…[+5 chars]");
+});
+
+Deno.test("Encoder.encode() cuts a field past maxRecordBytes and says so", () => {
+  const limits: Limits = { ...DEFAULT_LIMITS, maxStringLength: 100000, maxRecordBytes: 1024 };
+  const ev = roundTrip({ a: "small", big: "y".repeat(5000), after: 1 }, limits);
+  assert.deepEqual(ev.fields, {
+    a: "small",
+    big: "[Truncated: record size limit]",
+    "…": "[More fields cut: record size limit]",
+  });
+});
+
+Deno.test("Encoder.encode() reads only the kept prefix of a 100 MB string", () => {
+  const huge = "z".repeat(100 * 1024 * 1024);
+  const small = "z".repeat(16 * 1024);
+  const ev = roundTrip({ huge });
+  assert.equal((ev.fields.huge as string).length, 8192 + "…[+104849408 chars]".length);
+  // Relative to a 16 KiB string in the same run, not a wall-clock budget: reading the
+  // whole 100 MiB would cost thousands of times more, a noisy machine a few times more.
+  const median = (value: string): number => {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      roundTrip({ value });
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[3]!;
+  };
+  const ratio = median(huge) / Math.max(median(small), 0.001);
+  assert.ok(ratio < 100, `a 100 MiB string cost ${ratio.toFixed(1)}× a 16 KiB one`);
+});
+
+Deno.test("Encoder.encode() round-trips any JSON-like value (property)", () => {
+  fc.assert(
+    fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 4 })), (fields) => {
+      const ev = roundTrip(fields, {
+        ...DEFAULT_LIMITS,
+        maxKeys: 1000,
+        maxArrayLength: 1000,
+        maxRecordBytes: 1 << 20,
+      });
+      // -0 becomes 0 through JSON but the codec keeps it; compare via JSON.
+      assert.deepEqual(JSON.parse(JSON.stringify(ev.fields)), JSON.parse(JSON.stringify(fields)));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("Encoder.encodeBindings() defines bindings that events refer to by id", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const def = enc.encodeBindings({ flow_id: "f-1", run_id: "r-1" }, 3);
+  assert.equal(def.length % 4, 0, "padded to whole words");
+  assert.ok(Decoder.isDefinition(def, 4));
+  dec.define(def, 4, new DataView(def.buffer).getUint32(0, true) + 4);
+  const len = enc.encode(1, 0, 13, 0, "e", { x: 1 }, 3);
+  const ev = dec.decode(enc.buf, 4, len, "p");
+  assert.deepEqual(ev.fields, { flow_id: "f-1", run_id: "r-1", x: 1 });
+  assert.equal(ev.level, "warn");
+  assert.deepEqual(enc.encodeBindings({}, 4), new Uint8Array(0), "nothing to define");
+  assert.throws(() => dec.decode(def, 4, def.length, "p"), /bindings definition is not an event/);
+});
+
+Deno.test("Decoder.decode() rejects damaged records instead of allocating", () => {
+  const enc = new Encoder();
+  const len = enc.encode(1, 0, 9, 0, "e", { arr: [1, 2, 3] });
+  const bytes = enc.buf.slice(0, len);
+  // Find the ARRAY tag and claim a huge count.
+  const at = bytes.indexOf(Tag.ARRAY, 20);
+  new DataView(bytes.buffer).setUint32(at + 1, 0xfffffff0, true);
+  assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), /Count longer than the record/);
+  assert.throws(() => new Decoder().decode(bytes, 4, 29, "p"), /Record ends inside a value/);
+  assert.throws(() => new Decoder().decode(bytes, 4, 16, "p"), /Record too short/);
+});
+
+Deno.test("Decoder.decode() shares one bindings object and gives each event its own fields", () => {
+  const enc = new Encoder();
+  const def = enc.encodeBindings({ flow_id: "f", run_id: "r" }, 7);
+  const dec = new Decoder();
+  dec.define(def, 4, def.length);
+  const events = [1, 2].map((i) => {
+    const len = enc.encode(i, 0, 9, 0, "e", { i }, 7);
+    return dec.decode(enc.buf, 4, len, "p");
+  });
+  assert.deepEqual(events.map((e) => e.fields), [
+    { flow_id: "f", run_id: "r", i: 1 },
+    { flow_id: "f", run_id: "r", i: 2 },
+  ]);
+  assert.notEqual(events[0]!.fields, events[1]!.fields);
+  // An event whose bindings were never defined is rejected, not misread.
+  const len = enc.encode(3, 0, 9, 0, "e", { i: 3 }, 8);
+  assert.throws(() => dec.decode(enc.buf, 4, len, "p"), /unknown bindings 8/);
+});
+
+Deno.test("Decoder.define() forgets older epochs' definitions at the first newer one", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const define = (id: number, epoch: number) => {
+    const def = enc.encodeBindings({ id }, id);
+    new DataView(def.buffer).setUint32(4, epoch, true);
+    dec.define(def, 4, def.length);
+  };
+  define(1, 1);
+  define(2, 1);
+  define(3, 2);
+  assert.equal(dec.definitions, 1, "epoch 1 forgotten at the first epoch 2 definition");
+  define(1, 2);
+  const len = enc.encode(1, 0, 9, 0, "e", {}, 1);
+  assert.deepEqual(dec.decode(enc.buf, 4, len, "p").fields, { id: 1 });
+  const stale = enc.encode(2, 0, 9, 0, "e", {}, 2);
+  assert.throws(() => dec.decode(enc.buf, 4, stale, "p"), /unknown bindings 2/);
+});
+
+Deno.test("Encoder.encodeAt() writes the same bytes in place as encode() does in scratch", () => {
+  const enc = new Encoder();
+  const fields = { s: "ünïcode ✓", long: "y".repeat(100), n: 1.5, nested: { a: [1, "b"] } };
+  const len = enc.encode(5, 123.5, 13, 0, "ev", fields, 9);
+  const expected = enc.buf.slice(0, len);
+  const target = new Uint8Array(new SharedArrayBuffer(200_000));
+  const view = new DataView(target.buffer);
+  const at = 1024;
+  const len2 = enc.encodeAt(target, view, at, 5, 123.5, 13, "ev", fields, 9);
+  assert.equal(len2, len);
+  assert.deepEqual(target.slice(at, at + len2), expected);
+  // The scratch path still works afterwards.
+  assert.equal(enc.encode(5, 123.5, 13, 0, "ev", fields, 9), len);
+  const dec = new Decoder();
+  const def = enc.encodeBindings({ flow_id: "f-1" }, 9);
+  dec.define(def, 4, def.length);
+  const ev = dec.decode(target, at + 4, at + len2, "p");
+  assert.equal(ev.fields.s, "ünïcode ✓");
+});
+
+Deno.test("Encoder.encode() applies value patterns to the event name and to keys, not only values", () => {
+  const token = "Bearer c4n4ry0123456789";
+  const enc = new Encoder(DEFAULT_LIMITS, getRedactor({ patterns: ["bearer"] }));
+  const err = Object.assign(new Error("x"), { [`h ${token}`]: 1 });
+  const len = enc.encode(1, 1, 9, 0, `sent ${token}`, {
+    [`k ${token}`]: 1,
+    m: new Map([[`m ${token}`, 2]]),
+    err,
+    nested: { [`n ${token}`]: 3 },
+  });
+  const event = new Decoder().decode(enc.buf, 4, len, "p.0");
+  const text = JSON.stringify(event);
+  assert.equal(text.includes("c4n4ry"), false, text);
+  assert.equal(event.event, "sent [REDACTED]");
+  assert.deepEqual(Object.keys(event.fields).slice(0, 1), ["k [REDACTED]"]);
+  // Without patterns, a key is kept as written: only its value can be redacted.
+  const plain = new Encoder(DEFAULT_LIMITS, getRedactor());
+  const plainLen = plain.encode(1, 1, 9, 0, `sent ${token}`, { [`k ${token}`]: 1 });
+  assert.ok(JSON.stringify(new Decoder().decode(plain.buf, 4, plainLen, "p.0")).includes("c4n4ry"));
+});
+
+Deno.test("Encoder keeps keys, event names and redaction right while its string cache collides (property)", () => {
+  // One encoder for every run, as on the hot path: its cache of short strings
+  // sees thousands of distinct keys and event names, many in the same slot,
+  // sensitive ones among them.
+  const redactor = getRedactor();
+  const enc = new Encoder(DEFAULT_LIMITS, redactor);
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 17));
+  const view = new DataView(target.buffer);
+  const dec = new Decoder();
+  const short = fc.string({ unit: fc.constantFrom(..."abcxyz_-0é"), minLength: 1, maxLength: 4 });
+  const key = fc.oneof(
+    short,
+    fc.constantFrom(
+      "token",
+      "password",
+      "api_key",
+      "tokens",
+      "pwd",
+      "x".repeat(32),
+      "x".repeat(33),
+    ),
+    fc.string({ maxLength: 40 }),
+  );
+  fc.assert(
+    fc.property(
+      fc.dictionary(key, fc.integer(), { maxKeys: 12 }),
+      key,
+      fc.nat(1000),
+      (fields, event, at4) => {
+        const at = at4 * 4;
+        const len = enc.encodeAt(target, view, at, 1, 2, 9, event, fields, 0);
+        const ev = dec.decode(target, at + 4, at + len, "p");
+        assert.equal(ev.event, event);
+        const expected: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(fields)) {
+          expected[k] = redactor.isSensitiveKey(k) ? "[REDACTED]" : v;
+        }
+        assert.deepEqual({ ...ev.fields }, expected);
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+// --- lone surrogates: every JS string round-trips (issue 12, item 5) --------
+
+/** Strings that put a lone surrogate at the start, in the middle and at the end. */
+function loneSurrogateStrings(): string[] {
+  const out = ["\ud800", "\udc00", "\udbff", "\udfff", "\udc00\ud800", "\ud800\ud800", "é\udc00"];
+  // Lengths around the encoder's cache (32), ASCII fast path (48), the
+  // decoder's string cache (64 bytes) and the ring's 4-byte alignment.
+  for (const n of [1, 2, 3, 4, 5, 30, 31, 32, 33, 46, 47, 48, 49, 61, 62, 63, 64, 65, 100]) {
+    const ascii = "a".repeat(n - 1);
+    out.push(
+      ascii + "\ud800",
+      "\udc00" + ascii,
+      ascii.slice(1) + "\udfffz",
+      ascii + "\u{1F680}\udbff",
+    );
+  }
+  return out;
+}
+
+Deno.test("Encoder.encode() round-trips lone surrogates in names, keys, values, errors and bindings", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 17));
+  const view = new DataView(target.buffer);
+  loneSurrogateStrings().forEach((s, i) => {
+    const bindings = { [s]: s, plain: "p" + s };
+    const def = enc.encodeBindings(bindings, i + 1);
+    dec.define(def, 4, def.length);
+    const err = Object.assign(new Error(s), { code: s });
+    const fields = { [s]: s, v: s, nested: { [s]: [s, { deep: s }] }, err };
+    // Scratch (encode) and in place in shared memory (encodeAt, the ring's
+    // path, which may use the scratch buffer: decode the scratch first).
+    const len = enc.encode(1, 0, 9, 0, s, fields, i + 1);
+    const fromScratch = dec.decode(enc.buf, 4, len, "p");
+    const inPlace = enc.encodeAt(target, view, 64, 1, 0, 9, s, fields, i + 1);
+    for (const ev of [fromScratch, dec.decode(target, 68, 64 + inPlace, "p")]) {
+      assert.equal(ev.event, s);
+      assert.equal(ev.fields[s], s, "a call field overrides the binding of the same key");
+      assert.equal(ev.fields.plain, "p" + s);
+      assert.equal(ev.fields.v, s);
+      assert.deepEqual(ev.fields.nested, { [s]: [s, { deep: s }] });
+      const e = ev.fields.err as Record<string, unknown>;
+      assert.equal(e.message, s);
+      assert.equal(e.code, s);
+    }
+  });
+});
+
+Deno.test("Encoder.encode() keeps a lone surrogate in placeholder text", () => {
+  const fn = () => {};
+  Object.defineProperty(fn, "name", { value: "f\ud800" });
+  const f = roundTrip({ fn, sym: Symbol("s\udc00") }).fields;
+  assert.equal(f.fn, "[Function: f\ud800]");
+  assert.equal(f.sym, "[Symbol(s\udc00)]");
+});
+
+Deno.test("Encoder.encode() writes a string with a lone surrogate as WTF8, any other as before", () => {
+  const enc = new Encoder();
+  const utf8 = new TextEncoder();
+  // The value's bytes: the last field of the record.
+  const valueOf = (s: string) => {
+    const len = enc.encode(1, 0, 9, 0, "e", { s });
+    return [...enc.buf.subarray(len - 5 - utf8.encode(s).length, len)];
+  };
+  const str = (s: string) => {
+    const bytes = utf8.encode(s);
+    return [Tag.STR, ...new Uint8Array(Uint32Array.of(bytes.length).buffer), ...bytes];
+  };
+  // Non-ASCII, short (the loop) and long (encodeInto): STR of their UTF-8.
+  for (const s of ["é\u{1F680}", "✓".repeat(48), "w".repeat(60) + "é\u{1F680}"]) {
+    assert.deepEqual(valueOf(s), str(s), JSON.stringify(s));
+  }
+  fc.assert(
+    fc.property(anyString(60).map((s) => s.toWellFormed()), (s) => {
+      const len = enc.encode(1, 0, 9, 0, "e", { s });
+      const bytes = utf8.encode(s);
+      const tail = [...enc.buf.subarray(len - bytes.length, len)];
+      assert.deepEqual(tail, [...bytes], "UTF-8 bytes as TextEncoder writes them");
+      assert.notEqual(enc.buf[len - bytes.length - 5], Tag.WTF8);
+    }),
+    { numRuns: 500 },
+  );
+  // A lone surrogate, short and long: WTF8.
+  for (
+    const [s, bytes] of [["a\ud800", [0x61, 0xed, 0xa0, 0x80]], [
+      "a".repeat(60) + "\udc00",
+      [...utf8.encode("a".repeat(60)), 0xed, 0xb0, 0x80],
+    ]] as [string, number[]][]
+  ) {
+    const len = enc.encode(1, 0, 9, 0, "e", { s });
+    assert.deepEqual([...enc.buf.subarray(len - bytes.length - 5, len)], [
+      Tag.WTF8,
+      ...new Uint8Array(Uint32Array.of(bytes.length).buffer),
+      ...bytes,
+    ]);
+  }
+});
+
+Deno.test("Encoder.encode() round-trips any string, lone surrogates included (property)", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  fc.assert(
+    fc.property(
+      anyString(80),
+      anyString(80),
+      anyString(80),
+      fc.nat(3),
+      (event, key, value, pad) => {
+        // A prefix moves the string across the 4-byte word boundaries of the record.
+        const fields = { ["k".repeat(pad) + key]: value, list: [value, key] };
+        const len = enc.encode(1, 0, 9, 0, event, fields);
+        const ev = dec.decode(enc.buf, 4, len, "p");
+        assert.equal(ev.event, event);
+        assert.deepEqual({ ...ev.fields }, fields);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+Deno.test("Encoder.encode() truncates a long string without splitting a surrogate pair", () => {
+  const limits = { ...DEFAULT_LIMITS, maxStringLength: 10 };
+  const pair = "\u{1F680}";
+  // The cut at 10 code units falls between the two halves of the pair.
+  const f =
+    roundTrip({ s: "123456789" + pair + "tail", t: "12345678" + pair + "tail" }, limits).fields;
+  assert.equal(f.s, "123456789…[+6 chars]");
+  assert.equal(f.t, "12345678" + pair + "…[+4 chars]");
+  assert.ok((f.s as string).isWellFormed());
+  // A lone surrogate the caller logged is kept, at the cut too.
+  assert.equal(
+    roundTrip({ s: "123456789\ud800xyz" }, limits).fields.s,
+    "123456789\ud800…[+3 chars]",
+  );
+});
+
+Deno.test("Decoder.decode() rejects damaged WTF8 bytes instead of replacing them", () => {
+  const enc = new Encoder();
+  const len = enc.encode(1, 0, 9, 0, "e", { s: "a\ud800" });
+  const bytes = enc.buf.slice(0, len);
+  bytes[len - 1] = 0x41; // ED A0 41: not a continuation byte
+  assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), RecordDecodeError);
+});
+
+Deno.test("Decoder.decode() keeps a leading U+FEFF (byte order mark) of any string", () => {
+  const short = "\ufeffé";
+  const long = "\ufeff" + "b".repeat(100);
+  const ev = roundTrip({ [short]: short, long }, DEFAULT_LIMITS, "\ufeffevent");
+  assert.equal(ev.event, "\ufeffevent");
+  assert.deepEqual({ ...ev.fields }, { [short]: short, long });
+});
+
+Deno.test("Decoder marks the fields of records that hold a lone surrogate or a leading U+FEFF, only those", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const decode = (event: string, fields: Record<string, unknown>, id = 0) => {
+    const len = enc.encode(1, 0, 9, 0, event, fields, id);
+    return dec.decode(enc.buf, 4, len, "p");
+  };
+  for (const odd of ["a\ud800", "\udc00", "\ufeffbom", "\ufeff" + "é".repeat(40)]) {
+    assert.ok(hasWtf8Strings(decode(odd, {}).fields), `event name ${JSON.stringify(odd)}`);
+    assert.ok(hasWtf8Strings(decode("e", { [odd]: 1 }).fields), `key ${JSON.stringify(odd)}`);
+    const nested = decode("e", { v: [{ deep: odd }] }).fields;
+    assert.ok(hasWtf8Strings(nested), `value ${JSON.stringify(odd)}`);
+  }
+  for (const plain of ["plain", "é", "x".repeat(100), "\u{1F680}", "a\ufeff", ""]) {
+    assert.ok(!hasWtf8Strings(decode(plain, { [plain]: plain }).fields), JSON.stringify(plain));
+  }
+  const def = enc.encodeBindings({ b: "\udfff" }, 3);
+  dec.define(def, 4, def.length);
+  const clean = enc.encodeBindings({ b: "ok" }, 4);
+  dec.define(clean, 4, clean.length);
+  const [bindings, call] = (decode("e", { c: 1 }, 3) as BoundEvent)[BOUND_FIELDS]!;
+  assert.ok(hasWtf8Strings(bindings), "the bindings object");
+  assert.ok(!hasWtf8Strings(call), "the event's own strings are plain");
+  assert.ok(!hasWtf8Strings((decode("e", { c: 1 }, 4) as BoundEvent)[BOUND_FIELDS]![0]));
+  const oddCall = (decode("e", { c: "\udfff" }, 4) as BoundEvent)[BOUND_FIELDS]!;
+  assert.ok(hasWtf8Strings(oddCall[1]) && !hasWtf8Strings(oddCall[0]));
+  // The mark is invisible to copies, JSON, and deep equality.
+  const fields = decode("e", { s: "a\ud800" }).fields;
+  assert.deepEqual(Object.keys(fields), ["s"]);
+  assert.deepEqual(fields, { s: "a\ud800" });
+  assert.ok(!hasWtf8Strings({ ...fields }));
+});

@@ -1,0 +1,447 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  align4,
+  ALIVE,
+  BANK_HEADER_BYTES,
+  CAPACITY_SLOT,
+  CLOSED,
+  CONTROL_BYTES,
+  createControlBuffer,
+  createRingBuffer,
+  DROPPED,
+  DURABLE,
+  EMITTED,
+  FLAG_BINDINGS,
+  FLAG_INTERNAL,
+  FLUSH_ACK,
+  FLUSH_REQ,
+  GENERATION,
+  HEAD,
+  HEADER_BYTES,
+  INTERNAL,
+  LOST,
+  MAGIC_SLOT,
+  MIN_CAPACITY,
+  MIRROR_SLOT,
+  mirroredDefinitions,
+  mirrorMissed,
+  PERSISTED,
+  PUBLISH_SHIFT,
+  RECORD_FIXED_BYTES,
+  REGISTERED,
+  RING_MAGIC,
+  RING_VERSION,
+  ringCapacity,
+  RingConsumer,
+  RingProducer,
+  SLEEPING,
+  STATE,
+  STORED,
+  TAIL,
+  TAIL_NEXT,
+  TAKEN,
+  TAKEN_NEXT,
+  VERSION_SLOT,
+  WRAP,
+} from "../../src/wire/ring.ts";
+import { Encoder } from "../../src/wire/codec.ts";
+
+Deno.test("ring layout constants are pinned", () => {
+  // Changing any of these changes the shared-memory protocol: bump RING_VERSION
+  // and update the table at the top of src/wire/ring.ts.
+  assert.deepEqual(
+    {
+      HEADER_BYTES,
+      HEAD,
+      TAIL,
+      MAGIC_SLOT,
+      VERSION_SLOT,
+      CAPACITY_SLOT,
+      CLOSED,
+      EMITTED,
+      DROPPED,
+      PERSISTED,
+      INTERNAL,
+      LOST,
+      REGISTERED,
+      STORED,
+      RING_MAGIC,
+      RING_VERSION,
+      WRAP,
+      RECORD_FIXED_BYTES,
+      FLAG_INTERNAL,
+      FLAG_BINDINGS,
+      MIN_CAPACITY,
+      PUBLISH_SHIFT,
+      SLEEPING,
+      FLUSH_REQ,
+      FLUSH_ACK,
+      ALIVE,
+      STATE,
+      DURABLE,
+      GENERATION,
+      CONTROL_BYTES,
+    },
+    {
+      HEADER_BYTES: 192,
+      HEAD: 0,
+      TAIL: 16,
+      MAGIC_SLOT: 32,
+      VERSION_SLOT: 33,
+      CAPACITY_SLOT: 34,
+      CLOSED: 1,
+      EMITTED: 1,
+      DROPPED: 2,
+      PERSISTED: 9,
+      INTERNAL: 10,
+      LOST: 11,
+      REGISTERED: 24,
+      STORED: 25,
+      RING_MAGIC: 0x464c5247,
+      RING_VERSION: 5,
+      WRAP: 0xffffffff,
+      RECORD_FIXED_BYTES: 24,
+      FLAG_INTERNAL: 1,
+      FLAG_BINDINGS: 2,
+      MIN_CAPACITY: 4096,
+      PUBLISH_SHIFT: 2,
+      SLEEPING: 0,
+      FLUSH_REQ: 16,
+      FLUSH_ACK: 17,
+      ALIVE: 18,
+      STATE: 19,
+      DURABLE: 20,
+      GENERATION: 22,
+      CONTROL_BYTES: 128,
+    },
+  );
+  // HEAD and TAIL sit on different 64-byte cache lines, SLEEPING alone on its own.
+  assert.equal((HEAD * 4) >> 6, 0);
+  assert.equal((TAIL * 4) >> 6, 1);
+  assert.equal((EMITTED * 8) >> 6, 0, "producer counters on the producer's line");
+  assert.equal((PERSISTED * 8) >> 6, 1, "consumer counters on the consumer's line");
+  assert.equal((REGISTERED * 4) >> 6, 1, "REGISTERED on the consumer's line");
+  assert.equal((STORED * 4) >> 6, 1, "STORED on the consumer's line");
+  assert.ok(FLUSH_REQ * 4 >= 64);
+  const buf = createRingBuffer(5000, true);
+  const bytes = new Uint8Array(buf, 128, 12);
+  // "GRLF" little-endian magic, version 5, capacity 8192 (5000 rounded up).
+  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 5, 0, 0, 0, 0, 0x20, 0, 0]);
+  assert.equal(buf.byteLength, 192 + 8192);
+});
+
+Deno.test("RingConsumer marks the ring REGISTERED for an attached producer's flush", () => {
+  const buf = createRingBuffer(4096, true);
+  const i32 = new Int32Array(buf, 0, HEADER_BYTES / 4);
+  assert.equal(Atomics.load(i32, REGISTERED), 0);
+  new RingConsumer(buf);
+  assert.equal(Atomics.load(i32, REGISTERED), 1);
+});
+
+Deno.test("RingConsumer.markStored() publishes the committed position next to TAIL", () => {
+  const buf = createRingBuffer(4096, true);
+  const i32 = new Int32Array(buf, 0, HEADER_BYTES / 4);
+  const consumer = new RingConsumer(buf);
+  Atomics.store(i32, TAIL, -8); // 0xFFFFFFF8: counters are unsigned and wrap
+  assert.equal(consumer.tail(), 0xfffffff8);
+  consumer.markStored(consumer.tail());
+  assert.equal(Atomics.load(i32, STORED) >>> 0, 0xfffffff8);
+});
+
+Deno.test("ringCapacity() rounds up to a power of two of at least 4 KiB", () => {
+  assert.equal(ringCapacity(1), 4096);
+  assert.equal(ringCapacity(4096), 4096);
+  assert.equal(ringCapacity(4097), 8192);
+  assert.equal(ringCapacity(1 << 20), 1 << 20);
+});
+
+/** Builds a framed record of `total` bytes whose body is filled with `fill`. */
+function record(total: number, fill: number): Uint8Array {
+  const r = new Uint8Array(total);
+  new DataView(r.buffer).setUint32(0, total - 4, true);
+  r.fill(fill, 4);
+  return r;
+}
+
+// Records become visible to the consumer when the producer publishes HEAD.
+function drainAll(c: RingConsumer, p?: RingProducer): number[][] {
+  p?.wake();
+  const out: number[][] = [];
+  c.drain((bytes, start, end) => out.push([...bytes.subarray(start, end)]));
+  return out;
+}
+
+Deno.test("RingProducer.write() wraps records around the end without splitting them", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  // 3 × 1500-byte records: the third cannot fit after 2 × 1500 = 3000 bytes
+  // (1096 left), so it goes to offset 0 behind a WRAP marker once space returns.
+  assert.ok(p.write(record(1500, 1), 1500));
+  assert.ok(p.write(record(1500, 2), 1500));
+  assert.ok(!p.write(record(1500, 3), 1500), "no room before the consumer frees space");
+  assert.deepEqual(drainAll(c, p).map((r) => r[0]), [1, 2]);
+  assert.equal(p.epoch, 1);
+  assert.ok(p.write(record(1500, 3), 1500));
+  assert.equal(p.epoch, 2, "the epoch advances when the ring wraps");
+  assert.ok(p.write(record(1500, 4), 1500));
+  assert.equal(p.epoch, 2);
+  const got = drainAll(c, p);
+  assert.deepEqual(got.map((r) => [r[0], r.length]), [[3, 1496], [4, 1496]]);
+});
+
+Deno.test("RingProducer.epoch advances once per lap, also when a record ends exactly at the end", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  for (let lap = 0; lap < 3; lap++) {
+    for (let i = 0; i < 4; i++) {
+      assert.equal(p.epoch, lap + 1);
+      assert.ok(p.write(record(1024, i), 1024));
+      drainAll(c, p);
+    }
+  }
+  assert.equal(p.epoch, 4);
+});
+
+Deno.test("RingProducer.write() refuses a record when full and accepts it once drained", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  let written = 0;
+  while (p.write(record(100, 7), 100)) written++;
+  assert.equal(written, Math.floor(4096 / 100));
+  assert.equal(p.used(), written * 100);
+  assert.equal(drainAll(c, p).length, written);
+  assert.equal(p.used(), 0);
+  assert.ok(p.write(record(100, 7), 100));
+});
+
+Deno.test("ring delivers every record exactly once, in order, for any record sizes", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 32, max: 1200 }), fc.boolean()), {
+        minLength: 1,
+        maxLength: 300,
+      }),
+      (ops) => {
+        const buf = createRingBuffer(4096, true);
+        const p = new RingProducer(buf, createControlBuffer(true));
+        const c = new RingConsumer(buf);
+        const sent: number[] = [];
+        const got: number[] = [];
+        let id = 0;
+        for (const [size, drainNow] of ops) {
+          const r = record(size, 0);
+          id++;
+          new DataView(r.buffer).setUint32(4, id, true);
+          if (p.write(r, size)) sent.push(id);
+          if (drainNow) {
+            p.wake();
+            c.drain((b, s) => got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true)));
+          }
+          assert.ok(p.used() <= p.capacity);
+        }
+        p.wake();
+        c.drain((b, s) => got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true)));
+        assert.deepEqual(got, sent);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("RingProducer.wake() notifies only a sleeping consumer", () => {
+  const buf = createRingBuffer(4096, true);
+  const control = createControlBuffer(true);
+  const p = new RingProducer(buf, control);
+  const c32 = new Int32Array(control);
+  p.wake();
+  assert.equal(Atomics.load(c32, SLEEPING), 0);
+  Atomics.store(c32, SLEEPING, 1);
+  p.wake();
+  assert.equal(Atomics.load(c32, SLEEPING), 0, "a sleeping consumer is woken once");
+});
+
+Deno.test("align4() rounds up to a multiple of 4", () => {
+  assert.deepEqual([0, 1, 4, 5, 7, 8].map(align4), [0, 4, 4, 8, 8, 8]);
+});
+
+Deno.test("RingProducer.write() copies from a subarray's own offset", () => {
+  const buf = createRingBuffer(4096, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  const backing = new Uint8Array(256);
+  backing.set(record(40, 1), 0);
+  backing.set(record(40, 2), 64);
+  assert.ok(p.write(backing.subarray(0, 40), 40));
+  assert.ok(p.write(backing.subarray(64, 104), 40));
+  assert.deepEqual(drainAll(c, p).map((r) => r[0]), [1, 2]);
+});
+
+Deno.test("RingProducer publishes HEAD once a quarter of the ring is unpublished, at the end of the task, or on wake()", async () => {
+  const buf = createRingBuffer(1 << 16, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  // 40-byte records: the quarter (16 KiB) is reached by the 410th.
+  const quarter = Math.ceil((p.capacity >>> PUBLISH_SHIFT) / 40);
+  for (let i = 0; i < quarter - 1; i++) p.write(record(40, 1), 40);
+  assert.equal(c.pending(), false, "not yet published");
+  p.write(record(40, 1), 40);
+  assert.equal(drainAll(c).length, quarter, "published at a quarter of the ring");
+  p.write(record(40, 2), 40);
+  assert.equal(c.pending(), false);
+  await Promise.resolve(); // the microtask queued by the first unpublished write
+  await Promise.resolve();
+  assert.equal(drainAll(c).length, 1, "published at the end of the task");
+  p.write(record(40, 3), 40);
+  p.wake();
+  assert.equal(drainAll(c).length, 1, "published by wake()");
+});
+
+Deno.test("definitions mirror layout constants are pinned", () => {
+  // src/wire/ring.ts "Definitions mirror": changing any of these changes the protocol.
+  assert.deepEqual(
+    { TAKEN, TAKEN_NEXT, TAIL_NEXT, MIRROR_SLOT, BANK_HEADER_BYTES },
+    { TAKEN: 13, TAKEN_NEXT: 14, TAIL_NEXT: 30, MIRROR_SLOT: 35, BANK_HEADER_BYTES: 16 },
+  );
+  assert.equal((TAKEN * 8) >> 6, 1, "TAKEN on the consumer's line");
+  assert.equal((TAKEN_NEXT * 8) >> 6, 1, "TAKEN_NEXT on the consumer's line");
+  assert.equal((TAIL_NEXT * 4) >> 6, 1, "TAIL_NEXT on the consumer's line");
+  assert.equal(MIRROR_SLOT * 4, 140, "next to CAPACITY, written by the creator");
+  assert.equal(createRingBuffer(5000, true).byteLength, 192 + 8192);
+  const buf = createRingBuffer(5000, true, true);
+  // Two banks of capacity / 8 after the data area.
+  assert.equal(buf.byteLength, 192 + 8192 + 2048);
+  assert.equal(new Int32Array(buf, 0, 48)[MIRROR_SLOT], 2048);
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  const def = new Encoder().encodeBindings({ flow_id: "f-1" }, 3);
+  const len = new DataView(def.buffer).getUint32(0, true) + 4;
+  new DataView(def.buffer).setUint32(4, 1, true); // stamped epoch 1
+  producer.mirror(def, len, 1);
+  // Epoch 1 lives in bank 1: epoch, length, missed, then the record as in the ring.
+  const bank = new DataView(buf, 192 + 8192 + 1024, 1024);
+  assert.deepEqual(
+    [bank.getUint32(0, true), bank.getUint32(4, true), bank.getUint32(8, true)],
+    [1, align4(len), 0],
+  );
+  assert.deepEqual(new Uint8Array(buf, 192 + 8192 + 1024 + 16, align4(len)), def);
+});
+
+function definition(id: number, epoch: number, pad = ""): { record: Uint8Array; len: number } {
+  const record = new Encoder().encodeBindings({ flow_id: `f-${id}`, pad }, id);
+  new DataView(record.buffer).setUint32(4, epoch, true);
+  return { record, len: new DataView(record.buffer).getUint32(0, true) + 4 };
+}
+
+// The ids of the definitions in framed records laid end to end.
+function idsOf(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 0; at < bytes.length; at = align4(at + 4 + dv.getUint32(at, true))) {
+    ids.push(dv.getUint32(at + 20, true));
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+Deno.test("RingProducer.mirror() keeps the last two epochs' definitions; mirroredDefinitions() reads both banks", () => {
+  const buf = createRingBuffer(4096, true, true);
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  for (const [id, epoch] of [[1, 1], [2, 1], [3, 2], [4, 3], [5, 3]] as const) {
+    const d = definition(id, epoch);
+    producer.mirror(d.record, d.len, epoch);
+  }
+  // Epoch 3 took bank 1 over from epoch 1; epoch 2 is still in bank 0.
+  assert.deepEqual(idsOf(mirroredDefinitions(buf)), [3, 4, 5]);
+  assert.equal(mirroredDefinitions(createRingBuffer(4096, true)).length, 0);
+  // A ring without a mirror: nothing is written past the data area.
+  const plain = createRingBuffer(4096, true);
+  const d = definition(9, 1);
+  new RingProducer(plain, createControlBuffer(true)).mirror(d.record, d.len, 1);
+  assert.equal(plain.byteLength, 192 + 4096);
+});
+
+Deno.test("RingProducer.mirror() counts a definition that does not fit in its bank as missed", () => {
+  const buf = createRingBuffer(4096, true, true); // banks of 512 bytes
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  const small = definition(1, 1);
+  const big = definition(2, 1, "x".repeat(600));
+  producer.mirror(small.record, small.len, 1);
+  producer.mirror(big.record, big.len, 1);
+  assert.deepEqual(idsOf(mirroredDefinitions(buf)), [1]);
+  assert.equal(mirrorMissed(buf, 1), 1);
+  const next = definition(3, 3);
+  producer.mirror(next.record, next.len, 3); // bank 1 begins epoch 3: missed starts over
+  assert.equal(mirrorMissed(buf, 3), 0);
+  assert.equal(mirrorMissed(buf, 1), 0);
+});
+
+Deno.test("RingConsumer.settleTaken() counts the user events a dead consumer took but never counted, wherever it stopped", () => {
+  const buf = createRingBuffer(4096, true, true);
+  const producer = new RingProducer(buf, createControlBuffer(true));
+  const enc = new Encoder();
+  const write = (n: number, flags = 0) => {
+    for (let i = 0; i < n; i++) {
+      assert.ok(producer.write(enc.buf, enc.encode(i + 1, 1, 9, flags, "e", { i })));
+    }
+    producer.wake();
+  };
+  const f64 = new Float64Array(buf, 0, 24);
+  const i32 = new Int32Array(buf, 0, 48);
+  write(5);
+  write(1, FLAG_INTERNAL); // not a user event
+  const dead = new RingConsumer(buf);
+  assert.equal(dead.drain(() => {}), 6);
+  assert.equal(f64[TAKEN], 5);
+  dead.countPersisted(2, 0);
+  // Stopped after a whole drain: 3 taken, never counted.
+  assert.equal(new RingConsumer(buf).settleTaken(), 3);
+  assert.equal(f64[LOST], 3);
+  assert.equal(new RingConsumer(buf).settleTaken(), 0, "settled once");
+  // Stopped between TAIL and TAKEN: TAIL = TAIL_NEXT, so TAKEN_NEXT counts.
+  write(4);
+  new RingConsumer(buf).drain(() => {});
+  f64[TAKEN] = 5;
+  assert.equal(new RingConsumer(buf).settleTaken(), 4);
+  // Stopped before TAIL: TAIL_NEXT ahead of TAIL, so TAKEN_NEXT is not trusted.
+  Atomics.store(i32, TAIL_NEXT, Atomics.load(i32, TAIL) + 64);
+  f64[TAKEN_NEXT] = 1000;
+  assert.equal(new RingConsumer(buf).settleTaken(), 0);
+  assert.equal(f64[LOST], 7);
+  // A ring without a mirror keeps no TAKEN: its owner counts (src/transport/open.ts).
+  assert.equal(new RingConsumer(createRingBuffer(4096, true)).settleTaken(), 0);
+});
+
+Deno.test("mirroredDefinitions() never returns a torn bank while its producer re-uses it on another thread", async () => {
+  const ring = createRingBuffer(4096, true, true) as SharedArrayBuffer; // banks of 512 bytes
+  const control = createControlBuffer(true) as SharedArrayBuffer;
+  const stop = new SharedArrayBuffer(4);
+  const writer = new Worker(new URL("../support/mirror_writer.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    const started = new Promise((resolve) => (writer.onmessage = resolve));
+    writer.postMessage({ ring, control, stop });
+    await started;
+    let records = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const bytes = mirroredDefinitions(ring);
+      const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      for (let at = 0; at < words.length; at += 16) {
+        assert.equal(words[at], 60, `round ${round}: a record's length word`);
+        const tag = words[at + 1]!;
+        for (let w = 2; w < 16; w++) {
+          assert.equal(words[at + w], tag, `round ${round}: torn record`);
+        }
+        records++;
+      }
+    }
+    assert.ok(records > 0);
+    const finished = new Promise<number>((resolve) => (writer.onmessage = (e) => resolve(e.data)));
+    Atomics.store(new Int32Array(stop), 0, 1);
+    assert.ok((await finished) > 2, "the writer went through epochs while it was read");
+  } finally {
+    writer.terminate();
+  }
+});

@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import {
+  installObservers,
+  type ObserverEnv,
+  Observers,
+  resolveObserverConfig,
+  resolveServe,
+} from "../../src/worker/observers.ts";
+import type { LogEvent } from "../../src/event.ts";
+import type { MetricsSink } from "../../src/lifecycle_events.ts";
+import { Consumer } from "../../src/worker/consumer.ts";
+import { createControlBuffer, createRingBuffer, RingProducer } from "../../src/wire/ring.ts";
+import { Encoder } from "../../src/wire/codec.ts";
+import { MemoryStore } from "../support/memory_store.ts";
+
+function rt(env: Record<string, string> = {}, tty = false): ObserverEnv {
+  return { env: (n) => env[n], isTerminal: () => tty, moduleUrl: (s) => `resolved:${s}` };
+}
+
+function ev(event: string, fields: Record<string, unknown>): LogEvent {
+  return { ts_ms: 0, level: "info", severity: 9, event, producer: "p.0", seq: 1, fields };
+}
+
+Deno.test("resolveObserverConfig() leaves console and metrics off unless asked", () => {
+  assert.deepEqual(resolveObserverConfig({}, "info", rt({ FLIGHTLOG_FORMAT: "json" })), {
+    console: null,
+    metrics: null,
+  });
+  assert.equal(
+    resolveObserverConfig({ console: false, metrics: false }, "info", rt()).console,
+    null,
+  );
+});
+
+Deno.test("resolveObserverConfig() takes the format from the option, else FLIGHTLOG_FORMAT", () => {
+  const json = rt({ FLIGHTLOG_FORMAT: "json" });
+  assert.equal(resolveObserverConfig({ console: true }, "info", rt()).console?.format, "text");
+  assert.equal(resolveObserverConfig({ console: true }, "info", json).console?.format, "json");
+  assert.equal(
+    resolveObserverConfig({ console: { format: "text" } }, "info", json).console?.format,
+    "text",
+  );
+  assert.throws(
+    () => resolveObserverConfig({ console: true }, "info", rt({ FLIGHTLOG_FORMAT: "yaml" })),
+    { name: "TypeError", message: /FLIGHTLOG_FORMAT must be "text" or "json", got "yaml"/ },
+  );
+});
+
+Deno.test("resolveObserverConfig() colors only a terminal without NO_COLOR, unless forced", () => {
+  assert.equal(
+    resolveObserverConfig({ console: true }, "info", rt({}, true)).console?.colors,
+    true,
+  );
+  assert.equal(
+    resolveObserverConfig({ console: true }, "info", rt({}, false)).console?.colors,
+    false,
+  );
+  assert.equal(
+    resolveObserverConfig({ console: true }, "info", rt({ NO_COLOR: "1" }, true)).console?.colors,
+    false,
+  );
+  assert.equal(
+    resolveObserverConfig({ console: { colors: true } }, "info", rt()).console?.colors,
+    true,
+  );
+});
+
+Deno.test("resolveObserverConfig() uses the logger's level as the console threshold by default", () => {
+  assert.equal(resolveObserverConfig({ console: true }, "warn", rt()).console?.minSeverity, 13);
+  assert.equal(
+    resolveObserverConfig({ console: { level: "error" } }, "info", rt()).console?.minSeverity,
+    17,
+  );
+});
+
+Deno.test("resolveObserverConfig() rejects bad console and metrics options with typed errors", () => {
+  const bad: unknown[] = [
+    { console: "yes" },
+    { console: { format: "xml" } },
+    { console: { level: "loud" } },
+    { console: { stream: "stdlog" } },
+    { console: { colors: "always" } },
+    { metrics: "on" },
+    { metrics: { module: "" } },
+  ];
+  for (const o of bad) {
+    assert.throws(
+      () => resolveObserverConfig(o as never, "info", rt()),
+      TypeError,
+      JSON.stringify(o),
+    );
+  }
+  assert.throws(() => resolveServe({ serve: { port: 70000 } }), RangeError);
+  assert.throws(() => resolveServe({ serve: { hostname: "" } }), TypeError);
+});
+
+Deno.test("resolveObserverConfig() turns metrics on for FLIGHTLOG_METRICS_MODULE; the option wins", () => {
+  const env = rt({ FLIGHTLOG_METRICS_MODULE: "./m.ts" });
+  assert.deepEqual(resolveObserverConfig({}, "info", env).metrics, { module: "resolved:./m.ts" });
+  assert.deepEqual(
+    resolveObserverConfig({ metrics: { module: "./x.ts" } }, "info", env).metrics,
+    { module: "resolved:./x.ts" },
+  );
+  assert.deepEqual(resolveObserverConfig({ metrics: true }, "info", rt()).metrics, {
+    module: null,
+  });
+  assert.equal(resolveObserverConfig({ metrics: false }, "info", env).metrics, null);
+});
+
+Deno.test("resolveServe() defaults to loopback port 9464", () => {
+  assert.equal(resolveServe(true), null);
+  assert.equal(resolveServe({}), null);
+  assert.deepEqual(resolveServe({ serve: true }), { hostname: "127.0.0.1", port: 9464 });
+  assert.deepEqual(resolveServe({ serve: { port: 0 } }), { hostname: "127.0.0.1", port: 0 });
+});
+
+Deno.test("Observers replays the lifecycle calls made while the metrics module loads", async () => {
+  let resolve!: (s: MetricsSink) => void;
+  const loading = new Promise<MetricsSink>((r) => (resolve = r));
+  const obs = new Observers({ console: null, metrics: { module: "m" } }, () => {}, () => loading);
+  obs.observe([ev("run_start", { flow_id: "f", run_id: "r1" })]);
+  const seen: string[] = [];
+  resolve({ onRunStart: (r) => seen.push(r.run_id) });
+  await obs.ready;
+  obs.observe([ev("run_start", { flow_id: "f", run_id: "r2" })]);
+  assert.deepEqual(seen, ["r1", "r2"]);
+});
+
+Deno.test("Observers keeps logging when the metrics module fails, says why once and counts it", async () => {
+  const written: string[] = [];
+  const obs = new Observers(
+    {
+      console: null,
+      metrics: { module: new URL("../sinks/fixtures/no_metrics_export.ts", import.meta.url).href },
+    },
+    (stream, text) => written.push(`${stream}:${text}`),
+  );
+  await obs.ready;
+  obs.observe([ev("run_start", { flow_id: "f", run_id: "r" })]);
+  assert.match(obs.moduleError ?? "", /must export METRICS/);
+  assert.equal(written.length, 1);
+  assert.match(written[0]!, /^stderr:flightlog: Metrics module .* must export METRICS/);
+  const text = obs.metricsText({ dropped: 0, rings: [] }) ?? "";
+  assert.match(text, /^flightlog_metrics_sink_errors_total 1$/m);
+  assert.match(text, /^flightlog_events_total\{level="info"\} 1$/m);
+});
+
+Deno.test("installObservers() sees only batches the store accepted", () => {
+  const control = createControlBuffer(false);
+  const ring = createRingBuffer(4096, false);
+  const store = new MemoryStore();
+  const consumer = new Consumer(store, control);
+  consumer.addRing("p.0", ring);
+  const producer = new RingProducer(ring, control);
+  const enc = new Encoder();
+  let seq = 0;
+  const log = (event: string) => {
+    producer.write(enc.buf, enc.encode(++seq, 1000, 9, 0, event, {}));
+    producer.wake();
+  };
+  let out = "";
+  const obs = installObservers(
+    consumer,
+    { console: { format: "text", minSeverity: 1, colors: false, stream: "stderr" }, metrics: null },
+    (_s, t) => (out += t),
+  );
+  assert.ok(obs !== null);
+  assert.equal(installObservers(consumer, { console: null, metrics: null }, () => {}), null);
+  assert.equal(installObservers(consumer, undefined, () => {}), null);
+  log("kept");
+  consumer.drain();
+  store.failWrites = new Error("EIO");
+  log("refused");
+  consumer.drain();
+  store.failWrites = null;
+  consumer.close();
+  assert.equal(out, "kept\n");
+});
+
+Deno.test("Observers queues at most 10,000 calls while the module loads and counts the rest", async () => {
+  let resolve!: (s: MetricsSink) => void;
+  const loading = new Promise<MetricsSink>((r) => (resolve = r));
+  const obs = new Observers({ console: null, metrics: { module: "m" } }, () => {}, () => loading);
+  const starts = Array.from(
+    { length: 10_001 },
+    (_, i) => ev("run_start", { flow_id: "f", run_id: `r${i}` }),
+  );
+  obs.observe(starts);
+  let seen = 0;
+  resolve({ onRunStart: () => seen++ });
+  await obs.ready;
+  assert.equal(seen, 10_000);
+  assert.match(
+    obs.metricsText({ dropped: 0, rings: [] }) ?? "",
+    /^flightlog_metrics_sink_errors_total 1$/m,
+  );
+});

@@ -1,0 +1,365 @@
+import "fake-indexeddb/auto";
+import assert from "node:assert/strict";
+import {
+  type AsyncStore,
+  serveBrowserWorker,
+  WriteBehind,
+} from "../../src/worker/serve_browser.ts";
+import { Consumer } from "../../src/worker/consumer.ts";
+import {
+  createControlBuffer,
+  createRingBuffer,
+  HEADER_BYTES,
+  RingProducer,
+  STORED,
+} from "../../src/wire/ring.ts";
+import type { PendingBatch } from "../../src/wire/sab_spill.ts";
+import { Encoder } from "../../src/wire/codec.ts";
+import { IdbStore } from "../../src/store/idb_store.ts";
+import type { LogEvent } from "../../src/event.ts";
+import { StoreFullError } from "../../src/store/errors.ts";
+import { lossBatch } from "../../src/wire/sab_spill.ts";
+import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
+
+let nextDb = 0;
+
+function ringSetup(ringBytes = 1 << 16) {
+  const control = createControlBuffer(true);
+  const ring = createRingBuffer(ringBytes, true) as SharedArrayBuffer;
+  const producer = new RingProducer(ring, control);
+  const enc = new Encoder();
+  let seq = 0;
+  let dropped = 0;
+  const log = (event: string, fields: Record<string, unknown> = {}) => {
+    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, fields);
+    if (!producer.write(enc.buf, len)) dropped++;
+    producer.publish(seq, dropped);
+  };
+  return { control, ring, producer, log };
+}
+
+function ev(seq: number): LogEvent {
+  return { ts_ms: seq, level: "info", severity: 9, event: "e", producer: "p", seq, fields: {} };
+}
+
+/** An AsyncStore in memory that can be told to fail, and counts its calls. */
+class FakeAsyncStore implements AsyncStore {
+  events: LogEvent[] = [];
+  batches: number[] = [];
+  syncs = 0;
+  fail: Error | null = null;
+  append(events: readonly LogEvent[]): Promise<void> {
+    if (this.fail !== null) return Promise.reject(this.fail);
+    this.batches.push(events.length);
+    this.events.push(...events);
+    return Promise.resolve();
+  }
+  sync(): Promise<void> {
+    this.syncs++;
+    return Promise.resolve();
+  }
+  query() {
+    return Promise.resolve({ events: this.events, cursor: null });
+  }
+  getFlowLog(): never {
+    throw new Error("unused");
+  }
+  stats() {
+    return Promise.resolve({});
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+Deno.test("serveBrowserWorker() drains a shared ring into IndexedDB and answers queries", async () => {
+  const { control, ring, producer, log } = ringSetup();
+  const api = serveBrowserWorker(
+    {
+      dir: `bw-${nextDb++}`,
+      store: {},
+      control,
+      rings: [{ producer: "p.0", buffer: ring }],
+      shared: true,
+    },
+    (name, options) => IdbStore.open(name, options),
+  );
+  assert.equal(await api.ready(), null);
+  for (let i = 0; i < 500; i++) log("step", { flow_id: i % 2 === 0 ? "even" : "odd", i });
+  producer.wake();
+  await api.flush(true);
+  assert.equal(producer.counters().persisted, 500);
+  // Everything committed: a page spilling now would spill nothing.
+  assert.equal(Atomics.load(new Int32Array(ring, 0, HEADER_BYTES / 4), STORED), producer.head());
+  const packed = await api.getFlowLog("even");
+  assert.ok(isPackedFlowLog(packed), "the flow log crosses threads as payloads");
+  const even = unpackFlowLog(packed);
+  assert.equal(even.events.length, 250);
+  assert.deepEqual(even.events.slice(0, 3).map((e) => e.fields.i), [0, 2, 4]);
+  const page = await api.query({ flow_id: "odd", limit: 10 });
+  assert.equal(page.events.length, 10);
+  await api.close();
+});
+
+Deno.test("serveBrowserWorker() stores postMessage batches and acknowledges the counters", async () => {
+  const control = createControlBuffer(false);
+  const api = serveBrowserWorker(
+    { dir: `bw-${nextDb++}`, store: {}, control, rings: [], shared: false },
+    (name, options) => IdbStore.open(name, options),
+  );
+  const enc = new Encoder();
+  const parts: Uint8Array[] = [];
+  for (let seq = 1; seq <= 3; seq++) {
+    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
+    parts.push(enc.buf.slice(0, (len + 3) & ~3));
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+  const ack = await api.ingest("m.0", bytes, 4, 1);
+  assert.deepEqual(ack, { persisted: 3, internal: 0, lost: 0 });
+  await api.flush(false);
+  const packed = await api.getFlowLog("f");
+  assert.equal(isPackedFlowLog(packed) ? unpackFlowLog(packed).events.length : -1, 3);
+  await api.close();
+});
+
+Deno.test("serveBrowserWorker() reports a database that cannot be opened", async () => {
+  const api = serveBrowserWorker(
+    { dir: "nope", store: {}, control: createControlBuffer(false), rings: [], shared: false },
+    () => Promise.reject(new Error("IndexedDB is disabled")),
+  );
+  assert.match(
+    (await api.ready())!,
+    /Cannot open the flightlog IndexedDB database "nope": IndexedDB is disabled/,
+  );
+  await assert.rejects(() => Promise.resolve(api.flush(false)), /IndexedDB is disabled/);
+  await api.close();
+});
+
+Deno.test("WriteBehind: events count as persisted once written, as lost when refused", async () => {
+  const { control, ring, producer, log } = ringSetup();
+  const store = new FakeAsyncStore();
+  const behind = new WriteBehind(store, {
+    onWritten: (events) => consumer.confirm("p.0", events.length, 0),
+    onLost: (events, err) => consumer.refused("p.0", events.length, err),
+  });
+  const consumer: Consumer = new Consumer(behind, control, 0, { confirmed: true });
+  consumer.addRing("p.0", ring);
+  for (let i = 0; i < 5; i++) log("e", { i });
+  producer.wake();
+  consumer.drain();
+  assert.equal(producer.counters().persisted, 0, "queued, not yet written");
+  await behind.settle();
+  assert.equal(producer.counters().persisted, 5);
+  store.fail = new DOMException("", "QuotaExceededError");
+  for (let i = 0; i < 3; i++) log("e", { i });
+  producer.wake();
+  consumer.drain();
+  await behind.settle(); // the store's append rejects
+  const c = producer.counters();
+  assert.equal(c.persisted, 5);
+  assert.equal(c.lost, 3);
+  assert.equal(c.emitted, c.persisted + c.dropped + c.lost);
+  // The browser's reason, even from a DOMException without a message.
+  assert.throws(
+    () => consumer.flush(false),
+    /^Error: Store write failed, events were dropped: QuotaExceededError$/,
+  );
+  assert.equal(behind.backlog(), 0);
+  consumer.close();
+});
+
+Deno.test("WriteBehind writes a batch an emptied database refuses again in halves", async () => {
+  const store = new (class extends FakeAsyncStore {
+    override append(events: readonly LogEvent[]): Promise<void> {
+      // Room for 3 events at most, as an origin whose quota is smaller than a batch.
+      if (events.length > 3) {
+        return Promise.reject(
+          new StoreFullError("db", events.length, new DOMException("", "QuotaExceededError")),
+        );
+      }
+      return super.append(events);
+    }
+  })();
+  const lost: number[] = [];
+  const behind = new WriteBehind(store, { onLost: (events) => lost.push(events.length) });
+  behind.append(Array.from({ length: 10 }, (_, i) => ev(i + 1)));
+  await behind.written();
+  assert.deepEqual(store.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.ok(store.batches.every((n) => n <= 3));
+  assert.deepEqual(lost, []);
+});
+
+Deno.test("WriteBehind writes what queued meanwhile as one batch per call", async () => {
+  const store = new FakeAsyncStore();
+  const behind = new WriteBehind(store, { maxBatch: 4, maxBacklog: 6 });
+  const ev = (seq: number): LogEvent => ({
+    ts_ms: seq,
+    level: "info",
+    severity: 9,
+    event: "e",
+    producer: "p",
+    seq,
+    fields: {},
+  });
+  behind.append([ev(1)]);
+  behind.append([ev(2), ev(3), ev(4), ev(5), ev(6)]);
+  behind.append([ev(7)]);
+  assert.ok(behind.full());
+  await behind.settle();
+  assert.equal(behind.backlog(), 0);
+  assert.ok(!behind.full());
+  assert.deepEqual(store.events.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
+  assert.ok(store.batches.every((n) => n <= 4));
+  assert.ok(store.batches.length < 7);
+});
+
+Deno.test("WriteBehind.mark() calls back once the events appended before it are written", async () => {
+  const store = new FakeAsyncStore();
+  const behind = new WriteBehind(store, { maxBatch: 2 });
+  const ev = (seq: number): LogEvent => ({
+    ts_ms: seq,
+    level: "info",
+    severity: 9,
+    event: "e",
+    producer: "p",
+    seq,
+    fields: {},
+  });
+  const seen: number[][] = [];
+  behind.mark(() => seen.push([])); // nothing queued: at once
+  assert.equal(seen.length, 1);
+  behind.append([ev(1), ev(2), ev(3)]);
+  behind.mark(() => seen.push([-1])); // replaced by the next: nothing appended in between
+  behind.mark(() => seen.push(store.events.map((e) => e.seq)));
+  behind.append([ev(4)]);
+  assert.equal(seen.length, 1, "not before the store wrote them");
+  await behind.settle();
+  assert.equal(seen.length, 2);
+  // Written by then: 1..3 at least (4 may share the batch of 3).
+  assert.deepEqual(seen[1]!.slice(0, 3), [1, 2, 3]);
+});
+
+Deno.test("serveBrowserWorker() skips the spilled events the old worker had stored", async () => {
+  const enc = new Encoder();
+  const parts: Uint8Array[] = [];
+  for (let seq = 1; seq <= 5; seq++) {
+    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
+    parts.push(enc.buf.slice(0, (len + 3) & ~3));
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+  const store = new (class extends FakeAsyncStore {
+    takePending(): Promise<PendingBatch[]> {
+      return Promise.resolve([{ producer: "old.0", bytes, emitted: 5, dropped: 0, stored: 3 }]);
+    }
+  })();
+  const api = serveBrowserWorker(
+    { dir: "x", store: {}, control: createControlBuffer(false), rings: [], shared: false },
+    () => Promise.resolve(store),
+  );
+  assert.equal(await api.ready(), null);
+  assert.deepEqual(store.events.map((e) => e.seq), [4, 5]);
+  await api.close();
+});
+
+Deno.test("serveBrowserWorker() stores what pages spilled into localStorage and pending, each event once", async () => {
+  const enc = new Encoder();
+  const eventsOf = (from: number, to: number) => {
+    const parts: Uint8Array[] = [];
+    for (let seq = from; seq <= to; seq++) {
+      const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
+      parts.push(enc.buf.slice(0, (len + 3) & ~3));
+    }
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+    return bytes;
+  };
+  const old = { producer: "old.0", emitted: 6, dropped: 0 };
+  const store = new (class extends FakeAsyncStore {
+    also: PendingBatch[] = [];
+    takePending(also: PendingBatch[] = []): Promise<PendingBatch[]> {
+      this.also = also;
+      // The old worker committed up to seq 2 (the store's mark for "old.0").
+      for (const b of also) if (b.producer === "old.0") b.stored = 2;
+      return Promise.resolve([{ ...old, bytes: eventsOf(1, 5), stored: 2 }]);
+    }
+  })();
+  const spilled: PendingBatch[] = [
+    // The same events again (spilled at beforeunload and at pagehide), and one more.
+    { ...old, bytes: eventsOf(1, 6) },
+    // A part that never arrived, though its events are stored: no loss to record.
+    { ...lossBatch({ ...old, bytes: eventsOf(3, 4) })!, unlessStored: 4 },
+    // A page whose last parts never arrived: its loss is recorded.
+    {
+      ...lossBatch({ producer: "gone.0", bytes: eventsOf(1, 3), emitted: 3, dropped: 0 })!,
+      unlessStored: 3,
+    },
+  ];
+  const api = serveBrowserWorker(
+    { dir: "x", store: {}, control: createControlBuffer(false), rings: [], shared: false, spilled },
+    () => Promise.resolve(store),
+  );
+  assert.equal(await api.ready(), null);
+  assert.equal(store.also, spilled, "their stored marks are read with the pending batches");
+  assert.deepEqual(store.events.map((e) => `${e.producer}:${e.event}:${e.seq}`), [
+    "old.0:e:3",
+    "old.0:e:4",
+    "old.0:e:5",
+    "old.0:e:6",
+    "gone.0:log.dropped:0",
+  ]);
+  assert.equal(store.events.at(-1)!.fields.count, 3);
+  await api.close();
+});
+
+Deno.test("serveBrowserWorker() acknowledges a postMessage batch once the store wrote it, not before", async () => {
+  // Each append waits for the test's release().
+  let release: (() => void) | null = null;
+  const store = new (class extends FakeAsyncStore {
+    override async append(events: readonly LogEvent[]): Promise<void> {
+      await new Promise<void>((resolve) => (release = resolve));
+      return super.append(events);
+    }
+  })();
+  const appending = async () => {
+    while (release === null) await new Promise((r) => setTimeout(r, 0));
+    const go = release;
+    release = null;
+    return go;
+  };
+  const notices: unknown[] = [];
+  const api = serveBrowserWorker(
+    { dir: "x", store: {}, control: createControlBuffer(false), rings: [], shared: false },
+    () => Promise.resolve(store),
+    { notify: (n) => notices.push(n) },
+  );
+  assert.equal(await api.ready(), null);
+  const enc = new Encoder();
+  const one = () => enc.buf.slice(0, (enc.encode(1, 1, 9, 0, "e", {}) + 3) & ~3);
+  let acked: unknown = null;
+  const ack = Promise.resolve(api.ingest("m.0", one(), 1, 0)).then((a) => (acked = a));
+  const go = await appending();
+  assert.equal(acked, null, "not acknowledged while IndexedDB has not committed");
+  go();
+  await ack;
+  assert.deepEqual(acked, { persisted: 1, internal: 0, lost: 0 });
+  // A refused batch is acknowledged as lost, never as persisted, and the page is told why.
+  store.fail = new DOMException("", "QuotaExceededError");
+  const refused = Promise.resolve(api.ingest("m.0", one(), 2, 0));
+  (await appending())();
+  assert.deepEqual(await refused, { persisted: 1, internal: 0, lost: 1 });
+  assert.deepEqual(notices, [
+    { type: "flightlog-notice", error: null, evicted: 0 }, // the first batch written
+    {
+      type: "flightlog-notice",
+      error: "Store write failed, events were dropped: QuotaExceededError",
+      evicted: 0,
+    },
+  ]);
+  await assert.rejects(() => Promise.resolve(api.flush(false)), /QuotaExceededError/);
+  await api.close();
+});
