@@ -4,7 +4,7 @@
  * records it takes (`TAKEN`), one more walk over the record headers. Group
  * `"drain"`: 1,024 event records of the usual size drained at once, from the
  * owner's ring (baseline) and from an attached producer's mirrored ring.
- * Figures: bench/README.md "Definitions mirror". The producer's side
+ * Figures: docs/performance.md "Definitions mirror". The producer's side
  * (`Core.write`) is unchanged: the mirror is written in `Core.#define`, once
  * per child per ring lap.
  *

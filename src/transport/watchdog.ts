@@ -11,8 +11,8 @@ import { ALIVE, FLUSH_ACK, FLUSH_REQ, HEAD, HEADER_BYTES, STORED, TAIL } from ".
 
 /**
  * Default of `hungAfterMs`: 2 s. The slowest healthy step of a consumer we
- * measured is opening a store of a million events (251 ms, bench/README.md
- * "store"), which the watchdog does not even watch (it starts once the worker
+ * measured is opening a store of a million events (251 ms, docs/performance.md
+ * "Micro-benchmarks"), which the watchdog does not even watch (it starts once the worker
  * is ready); a drain slice lasts at most 8 ms plus one 1,000-event append
  * (1.4 ms), and a large `getFlowLog` 24 ms. 2 s is 8× the first and about 80×
  * the others, so a big batch, an fsync or a slow disk is not called a hang,

@@ -480,7 +480,7 @@ export class RingProducer {
   // Last TAIL read. Stale is safe (it only under-reports free space); reading
   // the consumer's cache line only when short of room is the textbook SPSC
   // move, though on this 2-core VM it measured within noise of re-reading
-  // (bench/ring_bench.ts "ring write", bench/README.md).
+  // (bench/ring_bench.ts "ring write", docs/performance.md "Micro-benchmarks").
   #tail: number;
   #src: Uint8Array | null = null;
   #src32: Int32Array = new Int32Array(0);

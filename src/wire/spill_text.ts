@@ -44,7 +44,7 @@ const VERSION = 1;
 /**
  * Largest value written: Chromium lost single values of 200 KB and more
  * written during `pagehide` of a cross-origin navigation (1 MB: 6 of 12
- * kept), and none of 64 values of 16 KB (notes/fix-browser.md).
+ * kept), and none of 64 values of 16 KB (docs/browser.md "Page lifecycle").
  */
 export const PART_BYTES = 16 * 1024;
 
