@@ -73,8 +73,8 @@ export class Decoder {
   }
 
   /**
-   * Takes a bindings definition record (see "Bindings by reference" in
-   * `src/wire/ring.ts`): later events with its id get these bindings. The first
+   * Takes a bindings definition record (docs/internals.md "Bindings by
+   * reference"): later events with its id get these bindings. The first
    * definition of a newer epoch forgets every definition of older epochs.
    * With `adopt`, a definition handed over by the producer after a worker
    * restart: it forgets nothing and is forgotten by the ring's next newer
@@ -95,7 +95,7 @@ export class Decoder {
     }
     if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
     if (adopt) {
-      // Handed over after a worker restart (src/wire/ring.ts "Worker restart"):
+      // Handed over after a worker restart (docs/internals.md "Worker restart"):
       // kept until the ring itself brings a newer epoch.
       const known = this.#bindings.get(id);
       if (known === undefined || known.epoch <= epoch) this.#bindings.set(id, { epoch, fields });
@@ -151,7 +151,7 @@ export class Decoder {
       const key = this.#string();
       setField(fields, key, this.#value());
     }
-    // After a worker restart, a definition the dead worker took (src/wire/ring.ts
+    // After a worker restart, a definition the dead worker took (docs/internals.md
     // "Worker restart"): keep the event, say what is missing.
     if (bindId !== 0 && template === undefined) setField(fields, "bindings_lost", true);
     const level = LEVEL_OF_SEVERITY[severity] ?? "trace";

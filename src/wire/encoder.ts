@@ -83,8 +83,8 @@ export class Encoder {
 
   /**
    * Encodes a child logger's bindings (the pairs of a plain object) into a
-   * bindings definition record with id `id` (see "Bindings by reference" in
-   * `src/wire/ring.ts`): length word first, zero-padded to whole 4-byte words, the
+   * bindings definition record with id `id` (docs/internals.md "Bindings by
+   * reference"): length word first, zero-padded to whole 4-byte words, the
    * epoch slot (bytes 4..8) left 0 for the writer to stamp. Returns a copy
    * the caller keeps; an empty object gives an empty array (nothing to define).
    */
