@@ -95,7 +95,7 @@ copyCase("copy (32 B)", sharedData, 32, "the shared ring");
 copyCase("copy (64 B)", sharedData, 64, "the shared ring");
 
 // The typical record: seven ids bound by a child logger (by id, see
-// src/wire/ring.ts "Bindings by reference") and two call fields.
+// docs/internals.md "Bindings by reference") and two call fields.
 const record = new Encoder();
 const recordLen = record.encode(1, 1795000000000, 9, 0, EVENT, {
   duration_ms: 12.5,

@@ -76,12 +76,12 @@ export interface Producer {
   readonly view: DataView;
   /**
    * Advances when a child logger must define its bindings again before its
-   * next event (src/wire/ring.ts "Bindings by reference").
+   * next event (docs/internals.md "Bindings by reference").
    */
   readonly epoch: number;
   /**
    * Copies a bindings definition into the ring's definitions mirror (an
-   * attached producer's ring; src/wire/ring.ts "Definitions mirror").
+   * attached producer's ring; docs/internals.md "Definitions mirror").
    */
   mirror?(record: Uint8Array, len: number, epoch: number): void;
   /** Offset with `max` contiguous free bytes in `data`, or -1. */
@@ -120,7 +120,7 @@ export interface Transport {
   uplinkStats?: () => UplinkStats;
   /**
    * Set by the front end: returns the bindings definitions its ring may
-   * still refer to, for a restarted worker (src/wire/ring.ts "Worker restart").
+   * still refer to, for a restarted worker (docs/internals.md "Worker restart").
    */
   bindingsSource?: (() => Uint8Array) | undefined;
   /** Set by the front end: publishes its exact counters to the ring header. */
@@ -228,7 +228,7 @@ class WorkerTransport implements Transport {
   readonly #control32: Int32Array;
   readonly #init: WorkerInit;
   readonly #workerUrl: string | URL | undefined;
-  // Replaced when a dead worker is restarted (src/wire/ring.ts "Worker restart").
+  // Replaced when a dead worker is restarted (docs/internals.md "Worker restart").
   #worker!: runtime.WorkerHandle;
   #remote!: Comlink.Remote<WorkerApi>;
   #ready!: Promise<void>;
@@ -269,7 +269,7 @@ class WorkerTransport implements Transport {
     };
     Atomics.store(this.#control32, GENERATION, 1);
     // This thread outlives every worker, a hung one included: it holds the
-    // store's lock (src/store/segment_format.ts "The lock"). Where it cannot,
+    // store's lock (docs/internals.md "The lock"). Where it cannot,
     // the worker takes the lock itself and reports why it could not.
     this.#releaseLock = runtime.lockStore(config.dir);
     if (this.#releaseLock !== null) init.lockHeld = true;
@@ -420,7 +420,7 @@ class WorkerTransport implements Transport {
   #restart(why: Error): void {
     Atomics.store(this.#control32, STATE, ConsumerState.starting);
     Atomics.store(this.#control32, RESUME, 0);
-    // Retires the old consumer, should its thread still run (src/wire/ring.ts "Worker restart").
+    // Retires the old consumer, should its thread still run (docs/internals.md "Worker restart").
     const generation = Atomics.add(this.#control32, GENERATION, 1) + 1;
     this.#remote[Comlink.releaseProxy]();
     this.#lastCrash = why;
@@ -609,7 +609,7 @@ class WorkerTransport implements Transport {
   #spilledAt = "";
 
   // The page is going away: write what the worker has not committed where
-  // the next page finds it (src/platform/browser.ts "Page lifecycle"). At
+  // the next page finds it (docs/browser.md "Page lifecycle"). At
   // beforeunload (`final` false) a copy, as the page may stay after all; at
   // pagehide the unposted records are taken, so no later flush posts them.
   #spillBatch(spill: NonNullable<ReturnType<typeof runtime.openSpill>>, final: boolean): void {
@@ -933,7 +933,7 @@ export class BatchProducer implements Producer {
       this.#internal = ack.internal;
       this.#lost = ack.lost;
     }, (err) => {
-      // The worker died with the batch (src/wire/ring.ts "Worker restart"): its
+      // The worker died with the batch (docs/internals.md "Worker restart"): its
       // user events are lost, and counted, so emitted = persisted + dropped;
       // the next worker counts from zero, on top of what this one acknowledged.
       this.#crashLost += users;

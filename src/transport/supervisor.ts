@@ -2,7 +2,7 @@
  * Worker supervision: how often a dead worker may be replaced, and what a
  * replacement costs in events. The transport (src/transport/open.ts) notices the
  * death and starts the new worker; the protocol that keeps every event still
- * in a ring, with its bindings, is "Worker restart" in src/wire/ring.ts.
+ * in a ring, with its bindings: docs/internals.md "Worker restart".
  *
  * @module
  */

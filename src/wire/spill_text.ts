@@ -1,12 +1,13 @@
 /**
  * The unload spill's storage format: a {@linkcode PendingBatch} in
  * `localStorage`, the one storage a page can write synchronously, where the
- * spill goes first (`platform/browser.ts` "Page lifecycle"). Entries written
+ * spill goes first (docs/browser.md "Page lifecycle"). Entries written
  * during `pagehide` are there for the next page, which takes them
  * ({@linkcode readSpills}) and hands them to its worker.
  *
- * A batch is written in slices of {@linkcode PART_BYTES}, one entry each.
- * An entry's key is
+ * Until docs/internals.md "Unload spill" describes the entries
+ * (notes/layout-wire.md): a batch is written in slices of
+ * {@linkcode PART_BYTES}, one entry each. An entry's key is
  * {@linkcode spillPrefix} of the database, the producer id, a time stamp and
  * the part's number; its value is a JSON header (producer, counters, the
  * part's number and the batch's size) and a newline, then the part's bytes as
