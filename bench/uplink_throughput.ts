@@ -19,6 +19,7 @@ import type { LogEvent } from "../src/event.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../src/uplink/_files_deno.ts";
 import { gzipDeno } from "../src/uplink/_gzip_deno.ts";
+import { resolveUplinkOptions } from "../src/uplink/options.ts";
 import { Uplink } from "../src/uplink/uplink.ts";
 import { toOtlpLogs } from "../src/export/otlp.ts";
 import { encodeOtlpLogs } from "../src/export/otlp_json.ts";
@@ -120,7 +121,7 @@ async function deliveryRound(
     fillStore(dir, BACKLOG_EVENTS);
     const store = SegmentStore.open(dir);
     const uplink = new Uplink(
-      { url: receiver.url, signals: ["logs"], compression, batchEvents },
+      resolveUplinkOptions({ url: receiver.url, signals: ["logs"], compression, batchEvents }),
       { source: store, files: denoUplinkFiles(dir), gzip: gzipDeno },
     );
     try {
