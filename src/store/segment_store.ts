@@ -288,8 +288,8 @@ export class SegmentStore {
    * last one ends in a torn tail, and applies retention. A second writer on
    * the same directory gets a {@linkcode StoreLockedError}.
    *
-   * Sizes are taken as given: a user's go through `resolveStoreOptions()`
-   * (src/store/options.ts) first, as `createLogger()` does.
+   * Sizes are taken as given: check sizes from a user with
+   * `resolveStoreOptions()` (src/store/options.ts) first, as `createLogger()` does.
    *
    * @example Open a reader next to a writer
    * ```ts

@@ -418,18 +418,20 @@ Deno.test("Uplink saves every acknowledgement, durably at most once a second and
   try {
     fill(h, 5);
     let now = h.now;
-    const uplink = new Uplink(
-      resolveUplinkOptions({ url: h.receiver.url, signals: ["logs"], batchEvents: 10 }),
-      {
-        source: h.store,
-        files: {
-          loadCursor: () => null,
-          saveCursor: (_signal, position, durable) => saves.push([position.seq, durable]),
-          writeDeadLetter: () => {},
-        },
-        clock: () => now,
+    const options = resolveUplinkOptions({
+      url: h.receiver.url,
+      signals: ["logs"],
+      batchEvents: 10,
+    });
+    const uplink = new Uplink(options, {
+      source: h.store,
+      files: {
+        loadCursor: () => null,
+        saveCursor: (_signal, position, durable) => saves.push([position.seq, durable]),
+        writeDeadLetter: () => {},
       },
-    );
+      clock: () => now,
+    });
     for (let i = 0; i < 5; i++) {
       await uplink.step();
       now += 400;
@@ -449,21 +451,23 @@ Deno.test("Uplink reads from an asynchronous source, as the IndexedDB store will
     const store = h.store;
     const later = <T>(value: T) =>
       new Promise<T>((resolve) => queueMicrotask(() => resolve(value)));
-    const uplink = new Uplink(
-      resolveUplinkOptions({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 }),
-      {
-        source: {
-          get lastSeq() {
-            return store.lastSeq;
-          },
-          readAfter: (after, max) => later(store.readAfter(after, max)),
-          recordsAfter: (after, max) => later(store.recordsAfter(after, max)),
-          backlog: (after) => later(store.backlog(after)),
-          append: (events) => later(store.append(events)),
+    const options = resolveUplinkOptions({
+      url: h.receiver.url,
+      signals: ["logs"],
+      batchEvents: 25,
+    });
+    const uplink = new Uplink(options, {
+      source: {
+        get lastSeq() {
+          return store.lastSeq;
         },
-        files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+        readAfter: (after, max) => later(store.readAfter(after, max)),
+        recordsAfter: (after, max) => later(store.recordsAfter(after, max)),
+        backlog: (after) => later(store.backlog(after)),
+        append: (events) => later(store.append(events)),
       },
-    );
+      files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+    });
     while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
     assert.equal(uplink.stats().backlog_events, 0);
@@ -480,25 +484,27 @@ Deno.test("Uplink never skips a record appended between its two reads of the sto
     let appended: ReturnType<typeof fill> = [];
     // The worker's consumer runs between the uplink's awaits: here it appends
     // right after readAfter() found nothing.
-    const uplink = new Uplink(
-      resolveUplinkOptions({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 }),
-      {
-        source: {
-          get lastSeq() {
-            return store.lastSeq;
-          },
-          readAfter: (after, max) => {
-            const found = store.readAfter(after, max);
-            if (found.length === 0 && appended.length === 0) appended = fill(h, 1);
-            return found;
-          },
-          recordsAfter: (after, max) => store.recordsAfter(after, max),
-          backlog: (after) => store.backlog(after),
-          append: (events) => store.append(events),
+    const options = resolveUplinkOptions({
+      url: h.receiver.url,
+      signals: ["logs"],
+      batchEvents: 25,
+    });
+    const uplink = new Uplink(options, {
+      source: {
+        get lastSeq() {
+          return store.lastSeq;
         },
-        files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+        readAfter: (after, max) => {
+          const found = store.readAfter(after, max);
+          if (found.length === 0 && appended.length === 0) appended = fill(h, 1);
+          return found;
+        },
+        recordsAfter: (after, max) => store.recordsAfter(after, max),
+        backlog: (after) => store.backlog(after),
+        append: (events) => store.append(events),
       },
-    );
+      files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+    });
     await uplink.step();
     while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
     assert.equal(appended.length, 10);
