@@ -26,18 +26,15 @@
  * @module
  */
 
-export {
-  attachLogger,
-  type AttachOptions,
-  createLogger,
-  type DropInfo,
-  type Fields,
-  type FlushOptions,
-  type Logger,
-  type LoggerOptions,
-  type LoggerStats,
-  type LogMethod,
-} from "./src/front/logger.ts";
+export { attachLogger, createLogger, type Logger, type LoggerStats } from "./src/front/logger.ts";
+export type {
+  AttachOptions,
+  DropInfo,
+  Fields,
+  FlushOptions,
+  LoggerOptions,
+  LogMethod,
+} from "./src/front/options.ts";
 export type { StoreOptions } from "./src/store/options.ts";
 export type { ProducerHandle } from "./src/transport/handle.ts";
 export { isLevelName, type LevelName, levelOfSeverity, LEVELS, SEVERITY } from "./src/level.ts";
@@ -60,11 +57,7 @@ export {
   formatText,
   quoteText,
 } from "./src/sinks/console_format.ts";
-export type {
-  ConsoleOptions,
-  MetricsOptions,
-  MetricsServeOptions,
-} from "./src/worker/observers.ts";
+export type { ConsoleOptions, MetricsOptions, MetricsServeOptions } from "./src/sinks/setup.ts";
 export { dispatchLifecycle, type DispatchResult } from "./src/sinks/lifecycle_dispatch.ts";
 export {
   type Counter,

@@ -20,6 +20,7 @@ import { SegmentStore } from "../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../src/uplink/_files_deno.ts";
 import { gzipDeno } from "../src/uplink/_gzip_deno.ts";
 import { Uplink } from "../src/uplink/uplink.ts";
+import { resolveUplinkOptions } from "../src/uplink/options.ts";
 import { toOtlpLogs } from "../src/export/otlp.ts";
 import { encodeOtlpLogs } from "../src/export/otlp_json.ts";
 import {
@@ -126,7 +127,7 @@ function deliveryRound(
       fillStore(dir, BACKLOG_EVENTS);
       const store = SegmentStore.open(dir);
       const uplink = new Uplink(
-        { url: receiver.url, signals: ["logs"], compression, batchEvents },
+        resolveUplinkOptions({ url: receiver.url, signals: ["logs"], compression, batchEvents }),
         { source: store, files: denoUplinkFiles(dir), gzip: gzipDeno },
       );
       try {

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import type { Fields, Logger } from "../front/logger.ts";
+import type { Logger } from "../front/logger.ts";
+import type { Fields } from "../front/options.ts";
 import {
   type EndInfo,
   type JobInfo,

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import type { Fields, Logger } from "../front/logger.ts";
+import type { Logger } from "../front/logger.ts";
+import type { Fields } from "../front/options.ts";
 import { isLevelName, type LevelName } from "../level.ts";
 import { type CategoryFilter, getCategoryFilter } from "../front/category_filter.ts";
 import { currentFrame, runInSpan } from "../front/context.ts";

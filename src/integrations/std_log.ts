@@ -9,7 +9,8 @@
  *
  * @module
  */
-import type { Fields, Logger } from "../front/logger.ts";
+import type { Logger } from "../front/logger.ts";
+import type { Fields } from "../front/options.ts";
 import type { LevelName } from "../level.ts";
 
 /** The fields of an `@std/log` `LogRecord` that the handler reads. */

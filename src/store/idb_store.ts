@@ -201,17 +201,12 @@ export class IdbStore {
 
   /**
    * Opens (creating if needed) the database `name`. Throws a `TypeError` for
-   * a bad name or limit, and rejects when IndexedDB is unavailable.
+   * a bad name, and rejects when IndexedDB is unavailable. Limits are taken
+   * as given: `createLogger()` checked them (`resolveStoreOptions()`).
    */
   static async open(name: string, options: IdbStoreOptions = {}): Promise<IdbStore> {
     if (typeof name !== "string" || name.length === 0) {
       throw new TypeError(`The database name must be a non-empty string, got ${String(name)}`);
-    }
-    for (const key of ["maxBytes", "maxAgeMs"] as const) {
-      const v = options[key];
-      if (v !== undefined && !(typeof v === "number" && v > 0)) {
-        throw new RangeError(`store.${key} must be a positive number, got ${String(v)}`);
-      }
     }
     if ((globalThis as { indexedDB?: unknown }).indexedDB === undefined) {
       throw new TypeError("IndexedDB is not available here: use the Deno build for files");

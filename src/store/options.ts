@@ -1,6 +1,8 @@
 /**
  * Retention and rotation of a store: the options of the `store` key of
- * `createLogger()`, shared by the segment-file store and IndexedDB.
+ * `createLogger()`, shared by the segment-file store and IndexedDB, and
+ * their check. The check runs once, on the caller's thread; the stores trust
+ * what they are given.
  *
  * @module
  */
@@ -14,7 +16,7 @@ export interface StoreOptions {
   segmentBytes?: number;
   /**
    * Total bytes kept; the oldest segments are evicted beyond it.
-   * @default {536870912}
+   * @default {536870912 (64 MiB in browsers)}
    */
   maxBytes?: number;
   /**
@@ -22,4 +24,61 @@ export interface StoreOptions {
    * @default {604800000}
    */
   maxAgeMs?: number;
+}
+
+/** Every key of {@linkcode StoreOptions}: the compiler keeps it complete. */
+export const STORE_OPTION_KEYS: Readonly<Record<keyof StoreOptions, true>> = {
+  segmentBytes: true,
+  maxBytes: true,
+  maxAgeMs: true,
+};
+
+/**
+ * Checks the values of the `store` option and returns a copy of those given.
+ * Absent keys stay absent: their defaults belong to the store that opens
+ * (segment files keep 512 MiB, IndexedDB 64 MiB of an origin's shared
+ * quota). Throws a `RangeError` naming the option.
+ *
+ * @example A size that cannot be
+ * ```ts
+ * import { resolveStoreOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(resolveStoreOptions({ maxBytes: Infinity }), { maxBytes: Infinity });
+ * assert.throws(() => resolveStoreOptions({ segmentBytes: -1 }), /store\.segmentBytes/);
+ * ```
+ */
+export function resolveStoreOptions(options: StoreOptions): StoreOptions {
+  const out: StoreOptions = {};
+  const { segmentBytes, maxBytes, maxAgeMs } = options;
+  if (segmentBytes !== undefined) {
+    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
+      throw new RangeError(
+        `Option store.segmentBytes must be a positive integer, got ${
+          String(segmentBytes)
+        }: use a size in bytes such as 8388608`,
+      );
+    }
+    out.segmentBytes = segmentBytes;
+  }
+  if (maxBytes !== undefined) {
+    if (typeof maxBytes !== "number" || !(maxBytes > 0)) {
+      throw new RangeError(
+        `Option store.maxBytes must be a positive number, got ${
+          String(maxBytes)
+        }: use a size in bytes, or Infinity for no limit`,
+      );
+    }
+    out.maxBytes = maxBytes;
+  }
+  if (maxAgeMs !== undefined) {
+    if (typeof maxAgeMs !== "number" || !(maxAgeMs > 0)) {
+      throw new RangeError(
+        `Option store.maxAgeMs must be a positive number, got ${
+          String(maxAgeMs)
+        }: use milliseconds, or Infinity for no limit`,
+      );
+    }
+    out.maxAgeMs = maxAgeMs;
+  }
+  return out;
 }

@@ -288,7 +288,8 @@ export class SegmentStore {
    * last one ends in a torn tail, and applies retention. A second writer on
    * the same directory gets a {@linkcode StoreLockedError}.
    *
-   * Throws a `TypeError`/`RangeError` for invalid options.
+   * Sizes are taken as given: check sizes from a user with
+   * `resolveStoreOptions()` (src/store/options.ts) first, as `createLogger()` does.
    *
    * @example Open a reader next to a writer
    * ```ts
@@ -1233,24 +1234,11 @@ function resolveOptions(options: SegmentStoreOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("Segment store options must be an object");
   }
+  // Sizes come checked by resolveStoreOptions() (src/store/options.ts) on the
+  // logger's thread; the defaults are this store's own.
   const segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
-  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
-    throw new RangeError(
-      `segmentBytes must be a positive integer, got ${segmentBytes}: use a size in bytes such as 8388608`,
-    );
-  }
   const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
-  if (typeof maxBytes !== "number" || !(maxBytes > 0)) {
-    throw new RangeError(
-      `maxBytes must be a positive number, got ${maxBytes}: use a size in bytes, or Infinity for no limit`,
-    );
-  }
   const maxAgeMs = options.maxAgeMs ?? 7 * 24 * 60 * 60 * 1000;
-  if (typeof maxAgeMs !== "number" || !(maxAgeMs > 0)) {
-    throw new RangeError(
-      `maxAgeMs must be a positive number, got ${maxAgeMs}: use milliseconds, or Infinity for no limit`,
-    );
-  }
   const clock = options.clock ?? Date.now;
   if (typeof clock !== "function") {
     throw new TypeError("clock must be a function returning epoch milliseconds");

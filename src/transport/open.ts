@@ -51,16 +51,12 @@ import type { ProducerHandle } from "./handle.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "../worker/api.ts";
 import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "../worker/packed_flow_log.ts";
 import * as runtime from "../platform/deno.ts";
-import {
-  installObservers,
-  type ObserverConfig,
-  type Observers,
-  scrapeCounters,
-} from "../worker/observers.ts";
+import { installObservers, type Observers, scrapeCounters } from "../worker/observers.ts";
+import type { ObserverConfig } from "../sinks/setup.ts";
 import {
   readUplinkStats,
+  type ResolvedUplinkOptions,
   UPLINK_STAT_NAMES,
-  type UplinkOptions,
   type UplinkStats,
 } from "../uplink/options.ts";
 
@@ -151,7 +147,7 @@ export type TransportConfig =
     hungAfterMs?: number;
     /** Console output and metrics, run by the consumer. */
     observe?: ObserverConfig;
-    uplink?: UplinkOptions;
+    uplink?: ResolvedUplinkOptions;
     /** The worker's module, when not flightlog's own (the `workerUrl` option). */
     workerUrl?: string | URL;
   }

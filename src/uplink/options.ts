@@ -112,7 +112,32 @@ export type UplinkStats = {
   bytes_sent: number;
 };
 
-/** Validated uplink options, defaults applied. */
+/** Every key of {@linkcode UplinkOptions}: the compiler keeps it complete. */
+export const UPLINK_OPTION_KEYS: Readonly<Record<keyof UplinkOptions, true>> = {
+  url: true,
+  headers: true,
+  resource: true,
+  signals: true,
+  batchEvents: true,
+  batchBytes: true,
+  intervalMs: true,
+  maxBacklogBytes: true,
+  compression: true,
+  timeoutMs: true,
+  backoff: true,
+};
+
+/** Every key of `uplink.backoff`. */
+export const BACKOFF_OPTION_KEYS: Readonly<Record<keyof BackoffOptions, true>> = {
+  initialMs: true,
+  maxMs: true,
+};
+
+/**
+ * Uplink options checked and with their defaults applied, by
+ * {@linkcode resolveUplinkOptions} on the caller's thread: what the worker's
+ * uplink runs with, as given (structured-cloneable).
+ */
 export interface ResolvedUplinkOptions {
   url: string;
   headers: Record<string, string>;
@@ -127,8 +152,13 @@ export interface ResolvedUplinkOptions {
   backoff: BackoffOptions;
 }
 
+// setTimeout fires at once for a longer delay, so no wait may exceed it.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
- * Validates the `uplink` option; throws a TypeError/RangeError that says what to fix.
+ * Validates the `uplink` option and applies its defaults; throws a
+ * TypeError/RangeError that names the option and says what to fix. Unknown
+ * keys are the caller's check (`resolveConfig()` in src/front/options.ts).
  *
  * @example Defaults and a refusal
  * ```ts
@@ -155,6 +185,21 @@ export function resolveUplinkOptions(options: UplinkOptions): ResolvedUplinkOpti
       `Option uplink.url must use http or https, got ${url.protocol}: use a URL such as http://collector:4318`,
     );
   }
+  const headers = options.headers ?? {};
+  if (
+    typeof headers !== "object" || headers === null ||
+    Object.values(headers).some((v) => typeof v !== "string")
+  ) {
+    throw new TypeError(
+      'Option uplink.headers must be an object of strings, such as { authorization: "Bearer …" }',
+    );
+  }
+  const resource = options.resource;
+  if (resource !== undefined && (typeof resource !== "object" || resource === null)) {
+    throw new TypeError(
+      'Option uplink.resource must be an object of attributes, such as { "service.name": "checkout" }',
+    );
+  }
   const signals = options.signals ?? ["logs", "traces"];
   if (
     !Array.isArray(signals) || signals.length === 0 ||
@@ -169,25 +214,44 @@ export function resolveUplinkOptions(options: UplinkOptions): ResolvedUplinkOpti
     }
     return v;
   };
+  const delay = (name: string, value: number | undefined, fallback: number): number => {
+    const v = positive(name, value, fallback);
+    if (v > MAX_TIMER_MS) {
+      throw new RangeError(
+        `Option uplink.${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${v}`,
+      );
+    }
+    return v;
+  };
+  const batchEvents = positive("batchEvents", options.batchEvents, 512);
+  if (!Number.isSafeInteger(batchEvents)) {
+    throw new RangeError(
+      `Option uplink.batchEvents must be a whole number of events, got ${batchEvents}`,
+    );
+  }
   const compression = options.compression ?? "gzip";
   if (compression !== "gzip" && compression !== "none") {
     throw new TypeError('Option uplink.compression must be "gzip" or "none"');
   }
-  const initialMs = positive("backoff.initialMs", options.backoff?.initialMs, 1000);
+  const backoff = options.backoff ?? {};
+  if (typeof backoff !== "object" || backoff === null) {
+    throw new TypeError("Option uplink.backoff must be an object such as { initialMs: 1000 }");
+  }
+  const initialMs = delay("backoff.initialMs", backoff.initialMs, 1000);
   return {
     url: url.href.replace(/\/+$/, ""),
-    headers: { ...options.headers },
-    resource: options.resource === undefined ? undefined : { ...options.resource },
+    headers: { ...headers },
+    resource: resource === undefined ? undefined : { ...resource },
     signals: [...new Set(signals)],
-    batchEvents: Math.floor(positive("batchEvents", options.batchEvents, 512)),
+    batchEvents,
     batchBytes: positive("batchBytes", options.batchBytes, 4 * 1024 * 1024),
-    intervalMs: positive("intervalMs", options.intervalMs, 1000),
+    intervalMs: delay("intervalMs", options.intervalMs, 1000),
     maxBacklogBytes: positive("maxBacklogBytes", options.maxBacklogBytes, Infinity),
     gzip: compression === "gzip" && typeof CompressionStream === "function",
-    timeoutMs: positive("timeoutMs", options.timeoutMs, 30_000),
+    timeoutMs: delay("timeoutMs", options.timeoutMs, 30_000),
     backoff: {
       initialMs,
-      maxMs: Math.max(initialMs, positive("backoff.maxMs", options.backoff?.maxMs, 300_000)),
+      maxMs: Math.max(initialMs, delay("backoff.maxMs", backoff.maxMs, 300_000)),
     },
   };
 }

@@ -19,9 +19,7 @@ import type { BacklogCounts, StoredRecord, StoredRecordInfo } from "../store/seg
 import { classifyStatus, parseRetryAfter, retryDelay } from "./policy.ts";
 import {
   type ResolvedUplinkOptions,
-  resolveUplinkOptions,
   UPLINK_STAT_NAMES,
-  type UplinkOptions,
   type UplinkSignal,
   type UplinkStats,
 } from "./options.ts";
@@ -168,6 +166,7 @@ type Attempt =
  * @example Ship two events to a receiver
  * ```ts
  * import { Uplink } from "./uplink.ts";
+ * import { resolveUplinkOptions } from "./options.ts";
  * import assert from "node:assert/strict";
  * const events = [1, 2].map((seq) => ({
  *   ts_ms: seq, level: "info" as const, severity: 9, event: "e", producer: "p.1", seq, fields: {},
@@ -190,9 +189,10 @@ type Attempt =
  *   bodies.push(JSON.parse(new TextDecoder().decode(init!.body as Uint8Array)));
  *   return new Response("{}", { status: 200 });
  * };
- * const uplink = new Uplink({ url: "http://127.0.0.1:4318", signals: ["logs"], compression: "none" }, {
- *   source, files, fetch: fetch as typeof globalThis.fetch,
+ * const options = resolveUplinkOptions({
+ *   url: "http://127.0.0.1:4318", signals: ["logs"], compression: "none",
  * });
+ * const uplink = new Uplink(options, { source, files, fetch: fetch as typeof globalThis.fetch });
  * await uplink.step();
  * assert.equal(saved, 1);
  * assert.equal(uplink.stats().sent, 2);
@@ -236,11 +236,11 @@ export class Uplink {
   readonly #mirror: Float64Array | null;
 
   /**
-   * Loads each signal's acknowledged position. Throws a TypeError/RangeError
-   * for invalid options.
+   * Loads each signal's acknowledged position. `options` come checked from
+   * `resolveUplinkOptions()` (on the logger's thread) and are trusted here.
    */
-  constructor(options: UplinkOptions, runtime: UplinkRuntime, mirror?: Float64Array) {
-    this.#options = resolveUplinkOptions(options);
+  constructor(options: ResolvedUplinkOptions, runtime: UplinkRuntime, mirror?: Float64Array) {
+    this.#options = options;
     this.#source = runtime.source;
     this.#files = runtime.files;
     this.#fetch = runtime.fetch ?? globalThis.fetch.bind(globalThis);

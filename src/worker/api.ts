@@ -4,16 +4,17 @@
  * @module
  */
 import type { StoreOptions } from "../store/options.ts";
-import type { UplinkOptions } from "../uplink/options.ts";
+import type { ResolvedUplinkOptions } from "../uplink/options.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { ObserverConfig } from "../sinks/setup.ts";
 import type { ConsumerStats } from "./consumer.ts";
-import type { ObserverConfig } from "./observers.ts";
 import type { PackedFlowLog } from "./packed_flow_log.ts";
 import type { PendingBatch } from "../wire/sab_spill.ts";
 
 /** Start-up data of the worker (its `workerData`). */
 export interface WorkerInit {
   dir: string;
+  /** Checked on the logger's thread (`resolveStoreOptions()`): the store trusts them. */
   store: StoreOptions;
   control: SharedArrayBuffer | ArrayBuffer;
   rings: { producer: string; buffer: SharedArrayBuffer; bindings?: Uint8Array }[];
@@ -42,8 +43,8 @@ export interface WorkerInit {
   shared: boolean;
   /** Console output and metrics fed from persisted events. */
   observe?: ObserverConfig;
-  /** Options of the uplink, when one runs in the worker. */
-  uplink?: UplinkOptions;
+  /** The uplink's options, checked on the logger's thread, when one runs in the worker. */
+  uplink?: ResolvedUplinkOptions;
   /** Where the worker mirrors the uplink's counters (a Float64Array) for the logger's thread. */
   uplinkStats?: SharedArrayBuffer;
   /**

@@ -2,11 +2,12 @@
  * createLogger's console and metrics options end to end: metrics rendered in
  * the worker (or the inline consumer) from persisted lifecycle events of
  * every producer, the FLIGHTLOG_METRICS_MODULE sink, and the /metrics
- * listener. Console output of a real process: tests/e2e/console_test.ts.
+ * listener, and how the options resolve with the environment. Console output
+ * of a real process: tests/e2e/console_test.ts.
  */
 import assert from "node:assert/strict";
 import { createLogger, type Logger } from "../../mod.ts";
-import { observeSetup } from "../../src/sinks/setup.ts";
+import { type CallerEnv, resolveObserverConfig, resolveServe } from "../../src/sinks/setup.ts";
 import { promtoolCheck } from "../support/promtool.ts";
 
 function runFlow(log: Logger, runId: string): void {
@@ -173,13 +174,113 @@ Deno.test("createLogger() refuses a FLIGHTLOG_METRICS_MODULE path that does not 
   }
 });
 
-Deno.test("observeSetup() reads FLIGHTLOG_FORMAT from the environment", () => {
-  Deno.env.set("FLIGHTLOG_FORMAT", "json");
+Deno.test("createLogger() reads FLIGHTLOG_FORMAT from the process environment", () => {
+  Deno.env.set("FLIGHTLOG_FORMAT", "yaml");
   try {
-    assert.equal(observeSetup({ console: true }, "info").config.console?.format, "json");
+    assert.throws(() => createLogger({ transport: "inline", console: true, exitHooks: false }), {
+      name: "TypeError",
+      message: 'FLIGHTLOG_FORMAT must be "text" or "json", got "yaml": fix or unset it',
+    });
   } finally {
     Deno.env.delete("FLIGHTLOG_FORMAT");
   }
+});
+
+function rt(env: Record<string, string> = {}, tty = false): CallerEnv {
+  return { env: (n) => env[n], isTerminal: () => tty, moduleUrl: (s) => `resolved:${s}` };
+}
+
+Deno.test("resolveObserverConfig() leaves console and metrics off unless asked", () => {
+  assert.deepEqual(resolveObserverConfig({}, "info", rt({ FLIGHTLOG_FORMAT: "json" })), {
+    console: null,
+    metrics: null,
+  });
+  assert.equal(
+    resolveObserverConfig({ console: false, metrics: false }, "info", rt()).console,
+    null,
+  );
+});
+
+Deno.test("resolveObserverConfig() takes the format from the option, else FLIGHTLOG_FORMAT", () => {
+  const json = rt({ FLIGHTLOG_FORMAT: "json" });
+  assert.equal(resolveObserverConfig({ console: true }, "info", rt()).console?.format, "text");
+  assert.equal(resolveObserverConfig({ console: true }, "info", json).console?.format, "json");
+  assert.equal(
+    resolveObserverConfig({ console: { format: "text" } }, "info", json).console?.format,
+    "text",
+  );
+  assert.throws(
+    () => resolveObserverConfig({ console: true }, "info", rt({ FLIGHTLOG_FORMAT: "yaml" })),
+    { name: "TypeError", message: /FLIGHTLOG_FORMAT must be "text" or "json", got "yaml"/ },
+  );
+});
+
+Deno.test("resolveObserverConfig() colors only a terminal without NO_COLOR, unless forced", () => {
+  assert.equal(
+    resolveObserverConfig({ console: true }, "info", rt({}, true)).console?.colors,
+    true,
+  );
+  assert.equal(
+    resolveObserverConfig({ console: true }, "info", rt({}, false)).console?.colors,
+    false,
+  );
+  assert.equal(
+    resolveObserverConfig({ console: true }, "info", rt({ NO_COLOR: "1" }, true)).console?.colors,
+    false,
+  );
+  assert.equal(
+    resolveObserverConfig({ console: { colors: true } }, "info", rt()).console?.colors,
+    true,
+  );
+});
+
+Deno.test("resolveObserverConfig() uses the logger's level as the console threshold by default", () => {
+  assert.equal(resolveObserverConfig({ console: true }, "warn", rt()).console?.minSeverity, 13);
+  assert.equal(
+    resolveObserverConfig({ console: { level: "error" } }, "info", rt()).console?.minSeverity,
+    17,
+  );
+});
+
+Deno.test("resolveObserverConfig() rejects bad console and metrics options with typed errors", () => {
+  const bad: unknown[] = [
+    { console: "yes" },
+    { console: { format: "xml" } },
+    { console: { level: "loud" } },
+    { console: { stream: "stdlog" } },
+    { console: { colors: "always" } },
+    { metrics: "on" },
+    { metrics: { module: "" } },
+  ];
+  for (const o of bad) {
+    assert.throws(
+      () => resolveObserverConfig(o as never, "info", rt()),
+      TypeError,
+      JSON.stringify(o),
+    );
+  }
+  assert.throws(() => resolveServe({ serve: { port: 70000 } }), RangeError);
+  assert.throws(() => resolveServe({ serve: { hostname: "" } }), TypeError);
+});
+
+Deno.test("resolveObserverConfig() turns metrics on for FLIGHTLOG_METRICS_MODULE; the option wins", () => {
+  const env = rt({ FLIGHTLOG_METRICS_MODULE: "./m.ts" });
+  assert.deepEqual(resolveObserverConfig({}, "info", env).metrics, { module: "resolved:./m.ts" });
+  assert.deepEqual(
+    resolveObserverConfig({ metrics: { module: "./x.ts" } }, "info", env).metrics,
+    { module: "resolved:./x.ts" },
+  );
+  assert.deepEqual(resolveObserverConfig({ metrics: true }, "info", rt()).metrics, {
+    module: null,
+  });
+  assert.equal(resolveObserverConfig({ metrics: false }, "info", env).metrics, null);
+});
+
+Deno.test("resolveServe() defaults to loopback port 9464", () => {
+  assert.equal(resolveServe(true), null);
+  assert.equal(resolveServe({}), null);
+  assert.deepEqual(resolveServe({ serve: true }), { hostname: "127.0.0.1", port: 9464 });
+  assert.deepEqual(resolveServe({ serve: { port: 0 } }), { hostname: "127.0.0.1", port: 0 });
 });
 
 Deno.test("metrics.serve answers /metrics on loopback until close()", async () => {

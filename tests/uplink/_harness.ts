@@ -8,7 +8,7 @@ import type { LogEvent } from "../../src/event.ts";
 import { SegmentStore, type SegmentStoreOptions } from "../../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../../src/uplink/_files_deno.ts";
 import { gzipDeno } from "../../src/uplink/_gzip_deno.ts";
-import type { UplinkOptions } from "../../src/uplink/options.ts";
+import { resolveUplinkOptions, type UplinkOptions } from "../../src/uplink/options.ts";
 import { Uplink, type UplinkRuntime } from "../../src/uplink/uplink.ts";
 import { OtlpReceiver } from "../support/otlp_receiver.ts";
 
@@ -62,7 +62,7 @@ export class Harness {
   }
 
   #newUplink(): Uplink {
-    return new Uplink(this.#options, {
+    return new Uplink(resolveUplinkOptions(this.#options), {
       source: this.store,
       files: denoUplinkFiles(this.dir),
       clock: () => this.now,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { resolveUplinkOptions } from "../../src/uplink/options.ts";
 import { Uplink } from "../../src/uplink/uplink.ts";
 import { events, Harness, uidsOfEvents } from "./_harness.ts";
 
@@ -417,7 +418,12 @@ Deno.test("Uplink saves every acknowledgement, durably at most once a second and
   try {
     fill(h, 5);
     let now = h.now;
-    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 10 }, {
+    const options = resolveUplinkOptions({
+      url: h.receiver.url,
+      signals: ["logs"],
+      batchEvents: 10,
+    });
+    const uplink = new Uplink(options, {
       source: h.store,
       files: {
         loadCursor: () => null,
@@ -445,7 +451,12 @@ Deno.test("Uplink reads from an asynchronous source, as the IndexedDB store will
     const store = h.store;
     const later = <T>(value: T) =>
       new Promise<T>((resolve) => queueMicrotask(() => resolve(value)));
-    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 }, {
+    const options = resolveUplinkOptions({
+      url: h.receiver.url,
+      signals: ["logs"],
+      batchEvents: 25,
+    });
+    const uplink = new Uplink(options, {
       source: {
         get lastSeq() {
           return store.lastSeq;
@@ -473,7 +484,12 @@ Deno.test("Uplink never skips a record appended between its two reads of the sto
     let appended: ReturnType<typeof fill> = [];
     // The worker's consumer runs between the uplink's awaits: here it appends
     // right after readAfter() found nothing.
-    const uplink = new Uplink({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 }, {
+    const options = resolveUplinkOptions({
+      url: h.receiver.url,
+      signals: ["logs"],
+      batchEvents: 25,
+    });
+    const uplink = new Uplink(options, {
       source: {
         get lastSeq() {
           return store.lastSeq;

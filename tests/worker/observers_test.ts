@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  installObservers,
-  type ObserverEnv,
-  Observers,
-  resolveObserverConfig,
-  resolveServe,
-} from "../../src/worker/observers.ts";
+import { installObservers, Observers } from "../../src/worker/observers.ts";
 import type { LogEvent } from "../../src/event.ts";
 import type { MetricsSink } from "../../src/lifecycle_events.ts";
 import { Consumer } from "../../src/worker/consumer.ts";
@@ -13,106 +7,9 @@ import { createControlBuffer, createRingBuffer, RingProducer } from "../../src/w
 import { Encoder } from "../../src/wire/codec.ts";
 import { MemoryStore } from "../support/memory_store.ts";
 
-function rt(env: Record<string, string> = {}, tty = false): ObserverEnv {
-  return { env: (n) => env[n], isTerminal: () => tty, moduleUrl: (s) => `resolved:${s}` };
-}
-
 function ev(event: string, fields: Record<string, unknown>): LogEvent {
   return { ts_ms: 0, level: "info", severity: 9, event, producer: "p.0", seq: 1, fields };
 }
-
-Deno.test("resolveObserverConfig() leaves console and metrics off unless asked", () => {
-  assert.deepEqual(resolveObserverConfig({}, "info", rt({ FLIGHTLOG_FORMAT: "json" })), {
-    console: null,
-    metrics: null,
-  });
-  assert.equal(
-    resolveObserverConfig({ console: false, metrics: false }, "info", rt()).console,
-    null,
-  );
-});
-
-Deno.test("resolveObserverConfig() takes the format from the option, else FLIGHTLOG_FORMAT", () => {
-  const json = rt({ FLIGHTLOG_FORMAT: "json" });
-  assert.equal(resolveObserverConfig({ console: true }, "info", rt()).console?.format, "text");
-  assert.equal(resolveObserverConfig({ console: true }, "info", json).console?.format, "json");
-  assert.equal(
-    resolveObserverConfig({ console: { format: "text" } }, "info", json).console?.format,
-    "text",
-  );
-  assert.throws(
-    () => resolveObserverConfig({ console: true }, "info", rt({ FLIGHTLOG_FORMAT: "yaml" })),
-    { name: "TypeError", message: /FLIGHTLOG_FORMAT must be "text" or "json", got "yaml"/ },
-  );
-});
-
-Deno.test("resolveObserverConfig() colors only a terminal without NO_COLOR, unless forced", () => {
-  assert.equal(
-    resolveObserverConfig({ console: true }, "info", rt({}, true)).console?.colors,
-    true,
-  );
-  assert.equal(
-    resolveObserverConfig({ console: true }, "info", rt({}, false)).console?.colors,
-    false,
-  );
-  assert.equal(
-    resolveObserverConfig({ console: true }, "info", rt({ NO_COLOR: "1" }, true)).console?.colors,
-    false,
-  );
-  assert.equal(
-    resolveObserverConfig({ console: { colors: true } }, "info", rt()).console?.colors,
-    true,
-  );
-});
-
-Deno.test("resolveObserverConfig() uses the logger's level as the console threshold by default", () => {
-  assert.equal(resolveObserverConfig({ console: true }, "warn", rt()).console?.minSeverity, 13);
-  assert.equal(
-    resolveObserverConfig({ console: { level: "error" } }, "info", rt()).console?.minSeverity,
-    17,
-  );
-});
-
-Deno.test("resolveObserverConfig() rejects bad console and metrics options with typed errors", () => {
-  const bad: unknown[] = [
-    { console: "yes" },
-    { console: { format: "xml" } },
-    { console: { level: "loud" } },
-    { console: { stream: "stdlog" } },
-    { console: { colors: "always" } },
-    { metrics: "on" },
-    { metrics: { module: "" } },
-  ];
-  for (const o of bad) {
-    assert.throws(
-      () => resolveObserverConfig(o as never, "info", rt()),
-      TypeError,
-      JSON.stringify(o),
-    );
-  }
-  assert.throws(() => resolveServe({ serve: { port: 70000 } }), RangeError);
-  assert.throws(() => resolveServe({ serve: { hostname: "" } }), TypeError);
-});
-
-Deno.test("resolveObserverConfig() turns metrics on for FLIGHTLOG_METRICS_MODULE; the option wins", () => {
-  const env = rt({ FLIGHTLOG_METRICS_MODULE: "./m.ts" });
-  assert.deepEqual(resolveObserverConfig({}, "info", env).metrics, { module: "resolved:./m.ts" });
-  assert.deepEqual(
-    resolveObserverConfig({ metrics: { module: "./x.ts" } }, "info", env).metrics,
-    { module: "resolved:./x.ts" },
-  );
-  assert.deepEqual(resolveObserverConfig({ metrics: true }, "info", rt()).metrics, {
-    module: null,
-  });
-  assert.equal(resolveObserverConfig({ metrics: false }, "info", env).metrics, null);
-});
-
-Deno.test("resolveServe() defaults to loopback port 9464", () => {
-  assert.equal(resolveServe(true), null);
-  assert.equal(resolveServe({}), null);
-  assert.deepEqual(resolveServe({ serve: true }), { hostname: "127.0.0.1", port: 9464 });
-  assert.deepEqual(resolveServe({ serve: { port: 0 } }), { hostname: "127.0.0.1", port: 0 });
-});
 
 Deno.test("Observers replays the lifecycle calls made while the metrics module loads", async () => {
   let resolve!: (s: MetricsSink) => void;
