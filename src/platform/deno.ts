@@ -50,7 +50,7 @@ export interface WorkerHandle {
 declare const __FLIGHTLOG_DENO_WORKER__: string | undefined;
 const WORKER_MODULE = typeof __FLIGHTLOG_DENO_WORKER__ === "string"
   ? __FLIGHTLOG_DENO_WORKER__
-  : "../workers/flightlog_worker.ts";
+  : "../../workers/flightlog_worker.ts";
 
 /** The worker module: `url` (a URL, or a path from the working directory), else flightlog's own. */
 function workerModule(url: string | URL | undefined): URL {
