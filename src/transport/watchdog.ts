@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ALIVE, FLUSH_ACK, FLUSH_REQ, HEAD, HEADER_BYTES, STORED, TAIL } from "../wire/ring.ts";
+import { ALIVE, FLUSH_ACK, FLUSH_REQ, loadHead, loadStored, loadTail } from "../wire/ring.ts";
 
 /**
  * Default of `hungAfterMs`: 2 s. The slowest healthy step of a consumer we
@@ -177,10 +177,9 @@ export function ringSample(
   // Every term only grows (mod 2^32), so any progress changes the sum.
   let progress = (Atomics.load(c, ALIVE) + Atomics.load(c, FLUSH_ACK)) | 0;
   for (const ring of rings) {
-    const i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
-    const tail = Atomics.load(i32, TAIL);
-    if (Atomics.load(i32, HEAD) !== tail) waiting = true;
-    progress = (progress + tail + Atomics.load(i32, STORED)) | 0;
+    const tail = loadTail(ring);
+    if (loadHead(ring) !== tail) waiting = true;
+    progress = (progress + tail + loadStored(ring)) | 0;
   }
   return { waiting, progress };
 }
