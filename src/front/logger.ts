@@ -591,13 +591,6 @@ function resolveRedactor(redact: boolean | RedactOptions | undefined): Redactor 
   return getRedactor(redact);
 }
 
-const cores = new WeakMap<Logger, Core>();
-
-/** The producer core behind a logger (internal: reliability tests reach the transport). */
-export function coreOf(log: Logger): Core | undefined {
-  return cores.get(log);
-}
-
 class FlightLogger implements Logger {
   readonly trace: LogMethod;
   readonly debug: LogMethod;
@@ -616,7 +609,6 @@ class FlightLogger implements Logger {
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
-    cores.set(this, core);
     this.level = level;
     this.#bindings = bindings;
     // A getter that calls child() while an event is being encoded must not

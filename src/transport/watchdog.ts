@@ -3,7 +3,7 @@
  * logger's thread (never in a log call), that the store worker has stopped
  * making progress while work waits for it. The protocol (what counts as work
  * and as progress) is "Watchdog (hung worker)" in src/wire/ring.ts; the transport
- * (src/transport/open.ts) supplies the sample and replaces the worker.
+ * (src/transport/worker_transport.ts) supplies the sample and replaces the worker.
  *
  * @module
  */
@@ -80,8 +80,7 @@ export interface WatchdogOptions {
 export class Watchdog {
   /** Milliseconds of waiting work without progress that make a hang (0: never). */
   readonly hungAfterMs: number;
-  /** The clock; replaceable so tests drive time. */
-  clock: () => number;
+  readonly #clock: () => number;
   readonly #sample: () => WorkSample;
   readonly #onHung: (stalledMs: number) => void;
   #watching = false;
@@ -104,7 +103,7 @@ export class Watchdog {
       );
     }
     this.hungAfterMs = ms;
-    this.clock = options.clock ?? (() => performance.now());
+    this.#clock = options.clock ?? (() => performance.now());
     this.#sample = sample;
     this.#onHung = onHung;
   }
@@ -113,7 +112,7 @@ export class Watchdog {
   watch(): void {
     this.#watching = this.hungAfterMs > 0;
     this.#progress = NaN;
-    this.#since = this.clock();
+    this.#since = this.#clock();
   }
 
   /** Stops watching (the worker is gone, or the logger closed). */
@@ -126,15 +125,10 @@ export class Watchdog {
     return this.#watching;
   }
 
-  /** True when work waits for the worker now (a sample, judging nothing). */
-  waiting(): boolean {
-    return this.#sample().waiting;
-  }
-
   /** Takes a sample; returns true (after calling `onHung`) when the worker is hung. */
   poll(): boolean {
     if (!this.#watching) return false;
-    const now = this.clock();
+    const now = this.#clock();
     const { waiting, progress } = this.#sample();
     if (!waiting || progress !== this.#progress) {
       // Idle is not hung, and any progress restarts the count.

@@ -86,8 +86,6 @@ export function serveWorker(
   let onOnline: (() => void) | null = null;
   let failure: Error | null = null;
   let observers: Observers | null = null;
-  // Fault injection, hang(release, true): the next store write spins.
-  let writeTrap: Int32Array | null = null;
   try {
     const store = openStoreAfterRestart(init, openStore, {
       ...init.store,
@@ -101,15 +99,6 @@ export function serveWorker(
       // The worker it replaces may still be writing its segment (a hung thread).
       appendToLast: init.restarted !== true,
     });
-    const append = store.append.bind(store);
-    store.append = (events) => {
-      const trap = writeTrap;
-      if (trap !== null) {
-        writeTrap = null;
-        spin(trap);
-      }
-      append(events);
-    };
     consumer = new Consumer(store, init.control, init.generation ?? 0);
     observers = installObservers(consumer, init.observe, options.writeConsole);
     if (init.uplink !== undefined) {
@@ -199,31 +188,7 @@ export function serveWorker(
       await uplink?.close();
       consumer?.close();
     },
-    crash: (message) => {
-      // Fault injection for the worker-crash tests: an uncaught exception
-      // outside any RPC, as a bug in the worker would raise.
-      setTimeout(() => {
-        throw new Error(message);
-      }, 0);
-    },
-    hang: (release, inWrite) => {
-      // Fault injection for the hung-worker tests: an endless loop, which
-      // Deno 2.9.6's terminate() does not interrupt, outside any RPC or
-      // inside the next store write (with a batch taken from the ring).
-      const flag = new Int32Array(release);
-      if (inWrite === true) writeTrap = flag;
-      else setTimeout(() => spin(flag), 0);
-    },
   };
-}
-
-// Spins until flag[0] is set; flag[1] says it spins, flag[2] that it ended.
-function spin(flag: Int32Array): void {
-  Atomics.store(flag, 1, 1);
-  Atomics.notify(flag, 1);
-  while (Atomics.load(flag, 0) === 0) { /* hung */ }
-  Atomics.store(flag, 2, 1);
-  Atomics.notify(flag, 2);
 }
 
 function isUplinkSource(store: object): store is UplinkSource {

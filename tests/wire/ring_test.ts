@@ -453,7 +453,7 @@ Deno.test("RingConsumer.settleTaken() counts the user events a dead consumer too
   f64[TAKEN_NEXT] = 1000;
   assert.equal(new RingConsumer(buf).settleTaken(), 0);
   assert.equal(f64[LOST], 7);
-  // A ring without a mirror keeps no TAKEN: its owner counts (src/transport/open.ts).
+  // A ring without a mirror keeps no TAKEN: its owner counts (src/transport/worker_transport.ts).
   assert.equal(new RingConsumer(createRingBuffer(4096, true)).settleTaken(), 0);
 });
 
