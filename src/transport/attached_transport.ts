@@ -9,17 +9,15 @@ import {
   ConsumerState,
   DURABLE,
   FLUSH_ACK,
-  FLUSH_REQ,
   isRegistered,
   RingProducer,
-  SLEEPING,
   STATE,
   waitRegistered,
 } from "../wire/ring.ts";
 import type { FlowLog, QueryPage } from "../query/types.ts";
 import type { Platform } from "../platform/types.ts";
 import type { ProducerHandle } from "./handle.ts";
-import { consumerState, LoggerClosedError, type Transport } from "./types.ts";
+import { consumerState, LoggerClosedError, requestFlush, type Transport } from "./types.ts";
 
 /** A producer on another logger's store; see the module doc. */
 export class AttachedTransport implements Transport {
@@ -54,9 +52,7 @@ export class AttachedTransport implements Transport {
     this.producer.wake(); // publishes HEAD
     const c = this.#control;
     if (durable) Atomics.store(c, DURABLE, 1);
-    const req = Atomics.add(c, FLUSH_REQ, 1) + 1;
-    Atomics.store(c, SLEEPING, 0);
-    Atomics.notify(c, SLEEPING);
+    const req = requestFlush(c);
     for (;;) {
       const ack = Atomics.load(c, FLUSH_ACK);
       if (ack - req >= 0) return;

@@ -95,33 +95,29 @@ export class InlineTransport implements Transport {
     Atomics.store(this.#control, SLEEPING, 1);
   }
 
-  flush(durable: boolean): Promise<void> {
+  // Answers on this thread, through a promise as the worker transports do.
+  #answer<T>(fn: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new LoggerClosedError("The logger is closed"));
     try {
-      this.#consumer.flush(durable);
-      Atomics.store(this.#control, SLEEPING, 1);
-      return Promise.resolve();
+      return Promise.resolve(fn());
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  flush(durable: boolean): Promise<void> {
+    return this.#answer(() => {
+      this.#consumer.flush(durable);
+      Atomics.store(this.#control, SLEEPING, 1);
+    });
   }
 
   query(filter: QueryFilter): Promise<QueryPage> {
-    if (this.#closed) return Promise.reject(new LoggerClosedError("The logger is closed"));
-    try {
-      return Promise.resolve(this.#consumer.query(filter));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#answer(() => this.#consumer.query(filter));
   }
 
   getFlowLog(flowId: string): Promise<FlowLog> {
-    if (this.#closed) return Promise.reject(new LoggerClosedError("The logger is closed"));
-    try {
-      return Promise.resolve(this.#consumer.getFlowLog(flowId));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.#answer(() => this.#consumer.getFlowLog(flowId));
   }
 
   async metrics(): Promise<string | null> {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { STATE } from "../wire/ring.ts";
+import { FLUSH_REQ, SLEEPING, STATE } from "../wire/ring.ts";
 import type { RingCounters } from "../wire/ring.ts";
 import type { DefinitionRecord } from "../wire/sab_spill.ts";
 import type { Encoder } from "../wire/codec.ts";
@@ -155,4 +155,16 @@ const STATE_NAMES = ["starting", "running", "failed", "closed"] as const;
 /** The consumer's state as the control buffer's `STATE` slot says it. */
 export function consumerState(control: Int32Array): "starting" | "running" | "failed" | "closed" {
   return STATE_NAMES[Atomics.load(control, STATE)] ?? "starting";
+}
+
+/**
+ * Asks the consumer for a synchronous flush and wakes it (src/wire/ring.ts
+ * "Control buffer"); returns the request's number: it is done once
+ * `FLUSH_ACK` reaches it.
+ */
+export function requestFlush(control: Int32Array): number {
+  const req = Atomics.add(control, FLUSH_REQ, 1) + 1;
+  Atomics.store(control, SLEEPING, 0);
+  Atomics.notify(control, SLEEPING);
+  return req;
 }

@@ -15,11 +15,9 @@ import {
   createControlBuffer,
   createRingBuffer,
   FLUSH_ACK,
-  FLUSH_REQ,
   GENERATION,
   RESUME,
   RingProducer,
-  SLEEPING,
   STATE,
 } from "../wire/ring.ts";
 import type { DefinitionRecord } from "../wire/sab_spill.ts";
@@ -49,6 +47,7 @@ import {
   oneLine,
   type OwnStoreConfig,
   type Producer,
+  requestFlush,
   type Transport,
 } from "./types.ts";
 
@@ -530,9 +529,7 @@ export class WorkerTransport implements Transport {
       return;
     }
     const c = this.#control32;
-    const req = Atomics.add(c, FLUSH_REQ, 1) + 1;
-    Atomics.store(c, SLEEPING, 0);
-    Atomics.notify(c, SLEEPING);
+    const req = requestFlush(c);
     for (;;) {
       const ack = Atomics.load(c, FLUSH_ACK);
       if (ack - req >= 0) return;

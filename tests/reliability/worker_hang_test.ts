@@ -8,7 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Logger } from "../../src/front/logger.ts";
+import type { Logger, LoggerOptions } from "../../src/front/logger.ts";
 import { MAX_HUNG_WORKERS } from "../../src/transport/watchdog.ts";
 import { FaultyLogger } from "../support/faulty_logger.ts";
 
@@ -18,6 +18,17 @@ async function untilWaiting(t: FaultyLogger): Promise<void> {
 }
 
 const HUNG_AFTER_MS = 2000;
+
+/** A logger whose worker the test hangs; the watchdog judges on the test's clock. */
+function hangable(dir: string, options: LoggerOptions = {}): FaultyLogger {
+  return new FaultyLogger({
+    dir,
+    transport: "sab",
+    exitHooks: false,
+    hungAfterMs: HUNG_AFTER_MS,
+    ...options,
+  });
+}
 
 /** Every stored event's `(flow_id, n)`, and how many lack their bindings. */
 async function storedSteps(log: Logger): Promise<{ keys: Set<string>; unbound: number }> {
@@ -92,13 +103,7 @@ export async function hangWorkerAtPoints(
   }
   let rnd = seed >>> 0;
   const random = () => (rnd = (Math.imul(rnd, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const t = new FaultyLogger({
-    dir,
-    transport: mode,
-    exitHooks: false,
-    ringBytes: 1 << 18,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
+  const t = hangable(dir, { transport: mode, ringBytes: 1 << 18 });
   const log = t.log;
   const children = Array.from({ length: 6 }, (_, i) => log.child({ flow_id: `f-${i}`, k: i }));
   let n = 0;
@@ -193,13 +198,7 @@ Deno.test("a message worker hung at 2 points is replaced; its batch in flight is
 
 Deno.test("a worker hung inside a store write: its batch is counted as dropped, and once the write ends the old thread counts and takes nothing more", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = new FaultyLogger({
-    dir,
-    transport: "sab",
-    exitHooks: false,
-    ringBytes: 1 << 18,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
+  const t = hangable(dir, { ringBytes: 1 << 18 });
   const log = t.log;
   const flow = log.child({ flow_id: "f-0", k: 0 });
   let n = 0;
@@ -247,12 +246,7 @@ Deno.test("a worker hung inside a store write: its batch is counted as dropped, 
 
 Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS times, then the logger stays failed and log calls still never throw", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = new FaultyLogger({
-    dir,
-    transport: "sab",
-    exitHooks: false,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
+  const t = hangable(dir);
   const log = t.log;
   try {
     await alive(async () => {
@@ -286,13 +280,7 @@ Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS time
 
 Deno.test("a worker that stalls for less than hungAfterMs (a slow store write, a slow step) is not replaced, and loses nothing", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = new FaultyLogger({
-    dir,
-    transport: "sab",
-    exitHooks: false,
-    ringBytes: 1 << 18,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
+  const t = hangable(dir, { ringBytes: 1 << 18 });
   const log = t.log;
   const flow = log.child({ flow_id: "f-0", k: 0 });
   try {
@@ -340,12 +328,7 @@ Deno.test("a worker that stalls for less than hungAfterMs (a slow store write, a
 
 Deno.test("the store's lock keeps a second process out before and after a hung worker is replaced, and is released by close()", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = new FaultyLogger({
-    dir,
-    transport: "sab",
-    exitHooks: false,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
+  const t = hangable(dir);
   const log = t.log;
   let closed = false;
   try {
