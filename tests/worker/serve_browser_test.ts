@@ -9,9 +9,8 @@ import { Consumer } from "../../src/worker/consumer.ts";
 import {
   createControlBuffer,
   createRingBuffer,
-  HEADER_BYTES,
+  loadStored,
   RingProducer,
-  STORED,
 } from "../../src/wire/ring.ts";
 import type { PendingBatch } from "../../src/wire/sab_spill.ts";
 import { Encoder } from "../../src/wire/codec.ts";
@@ -90,7 +89,7 @@ Deno.test("serveBrowserWorker() drains a shared ring into IndexedDB and answers 
   await api.flush(true);
   assert.equal(producer.counters().persisted, 500);
   // Everything committed: a page spilling now would spill nothing.
-  assert.equal(Atomics.load(new Int32Array(ring, 0, HEADER_BYTES / 4), STORED), producer.head());
+  assert.equal(loadStored(ring), producer.head());
   const packed = await api.getFlowLog("even");
   assert.ok(isPackedFlowLog(packed), "the flow log crosses threads as payloads");
   const even = unpackFlowLog(packed);
