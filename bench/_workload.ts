@@ -1,12 +1,21 @@
 /**
- * The shared benchmark workload and the statistics the gate and the peer
- * comparison print. Private to `bench/` (never re-exported).
+ * The shared benchmark workload, the setups every benchmark repeats, and the
+ * statistics and tables the gates and the peer comparison print. Private to
+ * `bench/` (never re-exported).
  *
  * The workload is the event flightlog exists for: one step of an agent flow,
- * seven correlation ids bound once with `child()` and two fields per call.
+ * seven correlation ids bound once with `child()` and two fields per call
+ * ({@linkcode STEP_BOUND}). A {@linkcode Workload} describes it as data, so a
+ * comparison can run more than one side by side.
  *
  * @module
  */
+import { createLogger, type Logger, type LoggerOptions, type LoggerStats } from "../mod.ts";
+import { BoundLogEvent, type LogEvent } from "../src/event.ts";
+import { SegmentStore } from "../src/store/segment_store.ts";
+import * as ring from "../src/wire/ring.ts";
+
+// --- The workload ------------------------------------------------------------------------------
 
 /** The seven correlation fields bound once per flow step with `child()`. */
 export const BINDINGS = {
@@ -30,26 +39,211 @@ export function callFields(i: number): { duration_ms: number; status: string } {
   return { duration_ms: 12.5 + (i & 1023), status: "ok" };
 }
 
-/** Median of `xs` (which is sorted in place). */
-export function median(xs: number[]): number {
-  return quantile(xs, 0.5);
+/** A logging workload as data: what a peer comparison runs for every logger. */
+export interface Workload {
+  /** Names the workload in a report, e.g. "7 bound ids + 2 call fields". */
+  readonly label: string;
+  /** The event name of every call. */
+  readonly event: string;
+  /** Bound once with `child()` (LogTape: `with()`) before the calls. */
+  readonly bindings: Readonly<Record<string, string>>;
+  /** The fields of call `i`: a fresh object per call. */
+  readonly fields: (i: number) => Record<string, unknown>;
 }
 
-/** The `q` quantile of `xs` by linear interpolation (sorts `xs` in place). */
-export function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  xs.sort((a, b) => a - b);
-  const at = (xs.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return xs[lo]! + (xs[hi]! - xs[lo]!) * (at - lo);
+/** The workload of the gate and of every figure in docs/performance.md. */
+export const STEP_BOUND: Workload = {
+  label: "7 bound ids + 2 call fields",
+  event: EVENT,
+  bindings: BINDINGS,
+  fields: callFields,
+};
+
+/** `n` calls of {@linkcode STEP_BOUND} on `flow` (the child holding its bindings). */
+export function infoLoop(flow: Logger, n: number): void {
+  for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
 }
+
+// --- Timed batches -----------------------------------------------------------------------------
+
+/** Calls per timed batch, so that the clock's resolution does not matter. */
+export const BATCH = 1000;
+/** Batches run before the kept ones, while V8 compiles. */
+export const WARMUP = 30;
+/** Batches kept for the medians. */
+export const BATCHES = 200;
+
+/**
+ * 8 MiB holds a 1,000-call batch (~224 KiB) many times over: with the ring
+ * emptied after each batch, no timed call finds it full.
+ */
+export const CALLER_RING = 8 << 20;
 
 /** Runs `loop(n)` once and returns nanoseconds per iteration. */
 export function timeLoop(loop: (n: number) => void, n: number): number {
   const t0 = performance.now();
   loop(n);
   return ((performance.now() - t0) * 1e6) / n;
+}
+
+/** One contender of {@linkcode interleave}. */
+export interface Contender {
+  /** `n` calls, timed as one batch. */
+  loop(n: number): void;
+  /** Untimed, right after each of its batches: empties its buffers. */
+  settle?(): Promise<void>;
+}
+
+/** How {@linkcode interleave} runs. */
+export interface Plan {
+  /** Calls per batch. @default {@linkcode BATCH} */
+  batch?: number;
+  /** Rounds whose samples are not kept. @default {@linkcode WARMUP} */
+  warmup?: number;
+  /** Rounds kept. @default {@linkcode BATCHES} */
+  batches?: number;
+  /** Untimed, after each round; resolving to `false` discards the round's samples. */
+  afterRound?(): Promise<boolean | void>;
+}
+
+/**
+ * Times every contender's batches, ns per call, one batch each per round.
+ * They take turns and the one that goes first rotates with each round, so
+ * drift in the speed of a shared machine hits them all alike.
+ */
+export async function interleave(contenders: Contender[], plan: Plan = {}): Promise<number[][]> {
+  const { batch = BATCH, warmup = WARMUP, batches = BATCHES, afterRound } = plan;
+  const samples: number[][] = contenders.map(() => []);
+  const round: number[] = contenders.map(() => NaN);
+  for (let b = 0; b < warmup + batches; b++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = (b + k) % contenders.length;
+      const contender = contenders[c]!;
+      round[c] = timeLoop((n) => contender.loop(n), batch);
+      if (contender.settle !== undefined) await contender.settle();
+    }
+    const keep = afterRound === undefined ? true : await afterRound();
+    if (b >= warmup && keep !== false) round.forEach((ns, c) => samples[c]!.push(ns));
+  }
+  return samples;
+}
+
+/**
+ * A `Deno.bench` body: times `batch()`, then empties `log`'s ring untimed, so
+ * no timed call of the next iteration finds it full.
+ */
+export function flushedBatch(
+  log: Logger,
+  batch: () => void,
+): (b: Deno.BenchContext) => Promise<void> {
+  return async (b) => {
+    b.start();
+    batch();
+    b.end();
+    await log.flush();
+  };
+}
+
+// --- Loggers and their directories -------------------------------------------------------------
+
+const benchDirs = new Set<string>();
+let removeAtUnload = false;
+
+/**
+ * A temporary directory removed when the process unloads, if nothing removed
+ * it before: Deno.bench has no teardown hook, and the loggers' workers are
+ * unref()ed and die with the process, so the directories are what is left.
+ */
+export function benchTempDir(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-" });
+  if (!removeAtUnload) {
+    removeAtUnload = true;
+    globalThis.addEventListener("unload", () => {
+      for (const d of benchDirs) Deno.removeSync(d, { recursive: true });
+    });
+  }
+  benchDirs.add(dir);
+  return dir;
+}
+
+/** Runs `fn` with a fresh temporary directory and removes it afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = benchTempDir();
+  try {
+    return await fn(dir);
+  } finally {
+    benchDirs.delete(dir);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A logger and its flow: the child holding the workload's bindings. */
+export interface Flow {
+  readonly log: Logger;
+  readonly flow: Logger;
+}
+
+/**
+ * A logger writing into `dir` and its flow. No exit hooks: a script closes
+ * its loggers, and a `Deno.bench` file's die with the process.
+ */
+export function openFlow(options: LoggerOptions & { dir: string }, workload = STEP_BOUND): Flow {
+  const log = createLogger({ exitHooks: false, ...options });
+  return { log, flow: log.child({ ...workload.bindings }) };
+}
+
+/** A flow for a `Deno.bench` file, whose directory goes when the process unloads. */
+export function benchFlow(options: LoggerOptions = {}): Flow {
+  return openFlow({ dir: benchTempDir(), ...options });
+}
+
+/** Runs `fn` with a flow in a fresh temporary directory; closes the logger and removes the directory. */
+export async function withFlow<T>(
+  options: LoggerOptions,
+  fn: (f: Flow) => Promise<T>,
+): Promise<T> {
+  return await withTempDir(async (dir) => {
+    const f = openFlow({ dir, ...options });
+    try {
+      return await fn(f);
+    } finally {
+      await f.log.close();
+    }
+  });
+}
+
+/**
+ * Logs `n` workload events into `dir` as fast as the logger takes them, from
+ * a ready worker (and `ready()`, if given) until `flush()` resolves, then
+ * closes the logger; returns the milliseconds and the logger's counters.
+ */
+export async function emitTimed(
+  options: LoggerOptions & { dir: string },
+  n: number,
+  ready?: (log: Logger) => Promise<void>,
+): Promise<{ ms: number; stats: LoggerStats }> {
+  const { log, flow } = openFlow(options);
+  try {
+    await log.flush(); // the worker is up before the clock starts
+    await ready?.(log);
+    const t0 = performance.now();
+    infoLoop(flow, n);
+    await log.flush();
+    return { ms: performance.now() - t0, stats: log.stats() };
+  } finally {
+    await log.close();
+  }
+}
+
+/** Events and bytes in the segment files of `dir`, counted by a reader of its own. */
+export function storeTotals(dir: string): { events: number; bytes: number } {
+  const store = SegmentStore.open(dir, { readOnly: true });
+  try {
+    const { events, bytes } = store.stats();
+    return { events, bytes };
+  } finally {
+    store.close();
+  }
 }
 
 /** Bytes of the files directly in `dir` whose name matches `pattern`, and their count. */
@@ -73,6 +267,95 @@ export async function countLines(path: string): Promise<number> {
   let n = 0;
   for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) n++;
   return n;
+}
+
+// --- Events as the worker hands them on ---------------------------------------------------------
+
+/** The producer id of the decoded events below. */
+export const PRODUCER = "a1b2c3d4e5f6.0";
+
+/**
+ * Event `seq` as the worker decodes it when the ids come with the call:
+ * `fields` hold the bindings and the call fields alike.
+ */
+export function decodedEvent(
+  seq: number,
+  ts_ms: number,
+  fields: Record<string, unknown>,
+  producer = PRODUCER,
+  event = EVENT,
+): LogEvent {
+  return { ts_ms, level: "info", severity: 9, event, producer, seq, fields };
+}
+
+/**
+ * Event `seq` as the worker decodes a child logger's: one `bindings` object
+ * shared by all the child's events, and the call's own `fields`.
+ */
+export function boundEvent(
+  seq: number,
+  ts_ms: number,
+  bindings: Record<string, unknown>,
+  fields: Record<string, unknown>,
+  producer = PRODUCER,
+): LogEvent {
+  return new BoundLogEvent(ts_ms, "info", 9, EVENT, producer, seq, bindings, fields);
+}
+
+/** A drained batch of {@linkcode BATCH} workload events, the ids with every call. */
+export function decodedBatch(
+  fields: (i: number) => Record<string, unknown>,
+  event = EVENT,
+): LogEvent[] {
+  return Array.from(
+    { length: BATCH },
+    (_, i) =>
+      decodedEvent(i + 1, 1795000000000 + i, { ...BINDINGS, ...fields(i) }, PRODUCER, event),
+  );
+}
+
+// --- A ring without its consumer ----------------------------------------------------------------
+
+/** A producer on a fresh ring, and `free()`, which plays the consumer: it frees everything. */
+export function benchRing(
+  capacity: number,
+  shared = true,
+): { buffer: SharedArrayBuffer | ArrayBuffer; producer: ring.RingProducer; free(): void } {
+  const buffer = ring.createRingBuffer(capacity, shared);
+  const producer = new ring.RingProducer(buffer, ring.createControlBuffer(shared));
+  const i32 = new Int32Array(buffer, 0, ring.HEADER_BYTES / 4);
+  return {
+    buffer,
+    producer,
+    free: () => Atomics.store(i32, ring.TAIL, Atomics.load(i32, ring.HEAD)),
+  };
+}
+
+// --- Statistics and tables ---------------------------------------------------------------------
+
+/** Median of `xs` (which is sorted in place). */
+export function median(xs: number[]): number {
+  return quantile(xs, 0.5);
+}
+
+/** The `q` quantile of `xs` by linear interpolation (sorts `xs` in place). */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  xs.sort((a, b) => a - b);
+  const at = (xs.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return xs[lo]! + (xs[hi]! - xs[lo]!) * (at - lo);
+}
+
+/** Median, 25th and 75th percentile of `xs` (left unsorted), formatted. */
+export function quartiles(xs: number[], digits = 1): [string, string, string] {
+  const sorted = [...xs];
+  return [
+    fmt(median(sorted), digits),
+    fmt(quantile(sorted, 0.25), digits),
+    fmt(quantile(sorted, 0.75), digits),
+  ];
 }
 
 /** Formats a number with `digits` decimals, or "–" when it is not finite. */
@@ -107,24 +390,8 @@ export function runtimeLine(): string {
   return `Deno ${v.deno}, V8 ${v.v8}, TypeScript ${v.typescript}, ${Deno.build.target}`;
 }
 
-/** Yields to the event loop (lets timers, workers' messages and promises run). */
-export function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-const benchDirs: string[] = [];
-
-/**
- * A temporary directory for a `Deno.bench` file's logger, removed when the
- * process unloads: Deno.bench has no teardown hook, and the loggers' workers
- * are unref()ed and die with the process, so the directories are what is left.
- */
-export function benchTempDir(): string {
-  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-" });
-  if (benchDirs.push(dir) === 1) {
-    globalThis.addEventListener("unload", () => {
-      for (const d of benchDirs) Deno.removeSync(d, { recursive: true });
-    });
-  }
-  return dir;
+/** The two header lines of a report: title, runtime, CPUs and date (then `more`). */
+export function header(title: string, more = ""): string {
+  const date = new Date().toISOString().slice(0, 10);
+  return `${title} — ${runtimeLine()}\n${navigator.hardwareConcurrency} logical CPUs; ${date}${more}\n`;
 }

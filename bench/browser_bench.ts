@@ -22,9 +22,7 @@
  *
  * @module
  */
-import { buildBrowser } from "../scripts/build.ts";
-import { launchChromium } from "../tests/support/chromium.ts";
-import { serveBundles } from "../tests/browser/_server.ts";
+import { forEachPageMode } from "./_browser.ts";
 import { BINDINGS, EVENT, fmt, fmtInt, table } from "./_workload.ts";
 
 interface PageFigures {
@@ -136,27 +134,14 @@ async function measure(
   };
 }
 
-const dist = await Deno.makeTempDir({ prefix: "flightlog-bench-dist-" });
-const chrome = await launchChromium();
 const rows: PageFigures[] = [];
-try {
-  await buildBrowser(dist);
-  for (const isolated of [true, false]) {
-    const server = serveBundles(dist, isolated);
-    try {
-      const page = await chrome.context.newPage();
-      await page.goto(server.url);
-      await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
-      rows.push(await page.evaluate(measure, { bindings: { ...BINDINGS }, event: EVENT }));
-      await page.close();
-    } finally {
-      await server.close();
-    }
-  }
-} finally {
-  await chrome.close();
-  await Deno.remove(dist, { recursive: true });
-}
+await forEachPageMode(async ({ context, serve }) => {
+  const page = await context.newPage();
+  await page.goto(serve().url);
+  await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
+  rows.push(await page.evaluate(measure, { bindings: { ...BINDINGS }, event: EVENT }));
+  await page.close();
+});
 
 console.log(`flightlog browser benchmarks — ${rows[0]?.userAgent}; ${new Date().toISOString()}\n`);
 console.log(table(

@@ -20,10 +20,7 @@
  *
  * @module
  */
-import type { Page } from "playwright-core";
-import { buildBrowser } from "../scripts/build.ts";
-import { launchChromium } from "../tests/support/chromium.ts";
-import { serveBundles } from "../tests/browser/_server.ts";
+import { forEachPageMode } from "./_browser.ts";
 import { table } from "./_workload.ts";
 import { type Leave, leaveAndCount, LEAVES } from "../tests/browser/_lifecycle.ts";
 
@@ -39,54 +36,34 @@ interface Row {
   duplicated: number;
 }
 
-const dist = await Deno.makeTempDir({ prefix: "flightlog-bench-dist-" });
-const chrome = await launchChromium();
 const rows: Row[] = [];
 let userAgent = "";
-try {
-  await buildBrowser(dist);
-  for (const isolated of [true, false]) {
-    const server = serveBundles(dist, isolated);
-    const other = serveBundles(dist, isolated);
-    try {
-      for (const ready of [true, false]) {
-        for (const leave of LEAVES) {
-          const row: Row = {
-            mode: isolated ? "sab" : "message",
-            ready,
-            leave,
-            kept: 0,
-            missing: 0,
-            duplicated: 0,
-          };
-          for (let run = 0; run < RUNS; run++) {
-            const dir = `lifecycle-${ready ? "ready" : "new"}-${leave}-${run}`;
-            const r = await leaveAndCount(chrome.context, server.url, other.url, {
-              dir,
-              events: EVENTS,
-              ready,
-              leave,
-            });
-            if (r.distinct === EVENTS) row.kept++;
-            row.missing += EVENTS - r.distinct;
-            row.duplicated += r.stored - r.distinct;
-          }
-          rows.push(row);
-          console.error(JSON.stringify(row));
-        }
+await forEachPageMode(async ({ mode, context, serve }) => {
+  const server = serve();
+  const other = serve(); // another port: another origin
+  for (const ready of [true, false]) {
+    for (const leave of LEAVES) {
+      const row: Row = { mode, ready, leave, kept: 0, missing: 0, duplicated: 0 };
+      for (let run = 0; run < RUNS; run++) {
+        const dir = `lifecycle-${ready ? "ready" : "new"}-${leave}-${run}`;
+        const r = await leaveAndCount(context, server.url, other.url, {
+          dir,
+          events: EVENTS,
+          ready,
+          leave,
+        });
+        if (r.distinct === EVENTS) row.kept++;
+        row.missing += EVENTS - r.distinct;
+        row.duplicated += r.stored - r.distinct;
       }
-      const page: Page = await chrome.context.newPage();
-      userAgent = await page.evaluate(() => navigator.userAgent);
-      await page.close();
-    } finally {
-      await server.close();
-      await other.close();
+      rows.push(row);
+      console.error(JSON.stringify(row));
     }
   }
-} finally {
-  await chrome.close();
-  await Deno.remove(dist, { recursive: true });
-}
+  const page = await context.newPage();
+  userAgent = await page.evaluate(() => navigator.userAgent);
+  await page.close();
+});
 
 console.log(`flightlog page lifecycle — ${userAgent}; ${new Date().toISOString()}; ${RUNS} runs\n`);
 console.log(table(

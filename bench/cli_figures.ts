@@ -3,7 +3,7 @@
  * logger (100 flows × 1,250 steps × 8 events, plus run events): `flows` and
  * `export --format jsonl` run as subprocesses, exactly as a user runs them
  * (wall time, Deno start-up included), and the same work in-process. Three
- * runs each; medians. Prints a Markdown table for bench/README.md.
+ * runs each; medians. Prints a Markdown table for docs/performance.md "Command line".
  *
  * Run with `deno task bench-cli` (needs --allow-all for the subprocesses).
  *

@@ -27,25 +27,25 @@
  */
 import pino from "pino";
 import { configure, getLogger, getStreamSink, jsonLinesFormatter, reset } from "@logtape/logtape";
-import { createLogger } from "../mod.ts";
-import { SegmentStore } from "../src/store/segment_store.ts";
 import {
-  BINDINGS,
-  callFields,
+  BATCH,
+  BATCHES,
   countLines,
-  EVENT,
   fmt,
   fmtInt,
+  header,
+  interleave,
   median,
-  quantile,
-  runtimeLine,
+  openFlow,
+  quartiles,
+  STEP_BOUND,
+  storeTotals,
   table,
-  timeLoop,
+  WARMUP,
+  withTempDir,
+  type Workload,
 } from "./_workload.ts";
 
-const BATCH = 1000;
-const WARMUP = 30;
-const BATCHES = 200;
 const E2E_EVENTS = 100_000;
 const ROUNDS = 3;
 
@@ -66,28 +66,39 @@ interface Instance {
 interface Peer {
   name: string;
   /** Opens an instance in `dir`; `lossless` asks for the end-to-end setting. */
-  open(dir: string, lossless: boolean): Promise<Instance>;
+  open(dir: string, lossless: boolean, workload: Workload): Promise<Instance>;
+}
+
+/** What a peer writing JSON lines to `file` finds there after close(). */
+async function verifyLines(
+  file: string,
+  dropped: number,
+): Promise<{ onDisk: number; bytes: number; dropped: number }> {
+  const onDisk = await countLines(file);
+  return { onDisk, bytes: (await Deno.stat(file)).size, dropped };
 }
 
 // --- pino: pino.transport({ target: "pino/file" }) -------------------------------
 
-async function openPino(dir: string): Promise<Instance> {
+async function openPino(dir: string, w: Workload): Promise<Instance> {
   const file = `${dir}/pino.log`;
   const transport = pino.transport({ target: "pino/file", options: { destination: file } });
   await new Promise<void>((resolve, reject) => {
     transport.once("ready", () => resolve());
     transport.once("error", reject);
   });
-  const child = pino({ level: "info" }, transport).child({ ...BINDINGS });
+  const child = pino({ level: "info" }, transport).child({ ...w.bindings });
+  const { event, fields } = w;
+  const loop = (n: number): void => {
+    for (let i = 0; i < n; i++) child.info(fields(i), event);
+  };
   const settle = (): Promise<void> =>
     new Promise((resolve, reject) => transport.flush((err) => (err ? reject(err) : resolve())));
   return {
-    loop(n) {
-      for (let i = 0; i < n; i++) child.info(callFields(i), EVENT);
-    },
+    loop,
     settle,
     async emitLossless(n) {
-      for (let i = 0; i < n; i++) child.info(callFields(i), EVENT);
+      loop(n);
       await settle();
     },
     close: () =>
@@ -95,17 +106,14 @@ async function openPino(dir: string): Promise<Instance> {
         transport.once("close", () => resolve());
         transport.end();
       }),
-    async verify() {
-      const onDisk = await countLines(file);
-      return { onDisk, bytes: (await Deno.stat(file)).size, dropped: 0 };
-    },
+    verify: () => verifyLines(file, 0),
   };
 }
 
 // --- LogTape: getStreamSink(file.writable, { nonBlocking }) ----------------------
 
 // LogTape's configuration is global: one instance at a time.
-async function openLogTape(dir: string): Promise<Instance> {
+async function openLogTape(dir: string, w: Workload): Promise<Instance> {
   const file = `${dir}/logtape.jsonl`;
   const handle = await Deno.open(file, { write: true, create: true, truncate: true });
   let dropped = 0;
@@ -122,43 +130,42 @@ async function openLogTape(dir: string): Promise<Instance> {
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
     ],
   });
-  const logger = getLogger(["bench"]).with({ ...BINDINGS });
+  const logger = getLogger(["bench"]).with({ ...w.bindings });
+  const { event, fields } = w;
   return {
     loop(n) {
-      for (let i = 0; i < n; i++) logger.info(EVENT, callFields(i));
+      for (let i = 0; i < n; i++) logger.info(event, fields(i));
     },
     settle: () => sink.drain(),
     async emitLossless(n) {
       for (let done = 0; done < n; done += BATCH) {
         const end = Math.min(n, done + BATCH);
-        for (let i = done; i < end; i++) logger.info(EVENT, callFields(i));
+        for (let i = done; i < end; i++) logger.info(event, fields(i));
         await sink.drain();
       }
     },
     // reset() disposes the sink, which closes the file.
     close: () => reset(),
-    async verify() {
-      const onDisk = await countLines(file);
-      return { onDisk, bytes: (await Deno.stat(file)).size, dropped };
-    },
+    verify: () => verifyLines(file, dropped),
   };
 }
 
 // --- flightlog --------------------------------------------------------------------
 
-async function openFlightlog(dir: string, lossless: boolean): Promise<Instance> {
-  const log = createLogger({ dir, exitHooks: false, overflow: lossless ? "block" : "drop" });
+async function openFlightlog(dir: string, lossless: boolean, w: Workload): Promise<Instance> {
+  const { log, flow } = openFlow({ dir, overflow: lossless ? "block" : "drop" }, w);
   await log.flush(); // the store worker is up before anything is timed
-  const flow = log.child({ ...BINDINGS });
+  const { event, fields } = w;
+  const loop = (n: number): void => {
+    for (let i = 0; i < n; i++) flow.info(event, fields(i));
+  };
   let internal = 0;
   let dropped = 0;
   return {
-    loop(n) {
-      for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
-    },
+    loop,
     settle: () => log.flush(),
     async emitLossless(n) {
-      for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
+      loop(n);
       await log.flush();
     },
     async close() {
@@ -169,62 +176,46 @@ async function openFlightlog(dir: string, lossless: boolean): Promise<Instance> 
     },
     verify() {
       // Count what is on disk with a reader of its own, not the logger's counters.
-      const store = SegmentStore.open(dir, { readOnly: true });
-      try {
-        const s = store.stats();
-        return Promise.resolve({ onDisk: s.events - internal, bytes: s.bytes, dropped });
-      } finally {
-        store.close();
-      }
+      const s = storeTotals(dir);
+      return Promise.resolve({ onDisk: s.events - internal, bytes: s.bytes, dropped });
     },
   };
 }
 
 const PEERS: Peer[] = [
-  { name: "pino 10.4.0, pino.transport → pino/file", open: (dir) => openPino(dir) },
-  { name: "LogTape 2.4.2, getStreamSink nonBlocking", open: (dir) => openLogTape(dir) },
+  { name: "pino 10.4.0, pino.transport → pino/file", open: (dir, _, w) => openPino(dir, w) },
+  { name: "LogTape 2.4.2, getStreamSink nonBlocking", open: (dir, _, w) => openLogTape(dir, w) },
   { name: "flightlog, sab transport", open: openFlightlog },
 ];
 
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-compare-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 // --- Caller cost -------------------------------------------------------------------
 
-async function callerCost(): Promise<Map<string, { ns: number[]; dropped: number }>> {
-  const results = new Map<string, { ns: number[]; dropped: number }>();
-  await withTempDir(async (dir) => {
-    const instances: { name: string; inst: Instance }[] = [];
+async function callerCost(w: Workload): Promise<{ ns: number[]; dropped: number }[]> {
+  return await withTempDir(async (dir) => {
+    const instances: Instance[] = [];
+    let ns: number[][] = [];
     try {
       // LogTape is global, so it is the one LogTape instance of this phase.
       for (const peer of PEERS) {
         const sub = `${dir}/${instances.length}`;
         await Deno.mkdir(sub);
-        instances.push({ name: peer.name, inst: await peer.open(sub, false) });
-        results.set(peer.name, { ns: [], dropped: 0 });
+        instances.push(await peer.open(sub, false, w));
       }
-      for (let b = 0; b < WARMUP + BATCHES; b++) {
-        for (let k = 0; k < instances.length; k++) {
-          const { name, inst } = instances[(b + k) % instances.length]!;
-          const ns = timeLoop((n) => inst.loop(n), BATCH);
-          if (b >= WARMUP) results.get(name)!.ns.push(ns);
-        }
-        for (const { inst } of instances) await inst.settle();
-      }
+      // Every logger is settled after each round, untimed, not right after its own batch.
+      ns = await interleave(instances.map(({ loop }) => ({ loop })), {
+        afterRound: async () => {
+          for (const inst of instances) await inst.settle();
+        },
+      });
     } finally {
-      for (const { name, inst } of instances) {
-        await inst.close();
-        results.get(name)!.dropped = (await inst.verify()).dropped;
-      }
+      for (const inst of instances) await inst.close();
     }
+    const results = [];
+    for (const [k, inst] of instances.entries()) {
+      results.push({ ns: ns[k]!, dropped: (await inst.verify()).dropped });
+    }
+    return results;
   });
-  return results;
 }
 
 // --- End to end ----------------------------------------------------------------------
@@ -236,9 +227,9 @@ interface E2e {
   dropped: number;
 }
 
-async function endToEnd(open: Peer["open"]): Promise<E2e> {
+async function endToEnd(open: Peer["open"], w: Workload): Promise<E2e> {
   return await withTempDir(async (dir) => {
-    const inst = await open(dir, true);
+    const inst = await open(dir, true, w);
     let ms: number;
     try {
       const t0 = performance.now();
@@ -254,18 +245,15 @@ async function endToEnd(open: Peer["open"]): Promise<E2e> {
 // --- Report ----------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  console.log(`Peer comparison — ${runtimeLine()}`);
-  console.log(
-    `${navigator.hardwareConcurrency} logical CPUs; ${new Date().toISOString().slice(0, 10)}; ` +
-      `workload: info "${EVENT}", 7 bound ids + 2 call fields\n`,
-  );
+  const w = STEP_BOUND;
+  console.log(header("Peer comparison", `; workload: info "${w.event}", ${w.label}`));
 
-  const cost = await callerCost();
-  const e2e = new Map<string, E2e[]>(PEERS.map((p) => [p.name, []]));
+  const cost = await callerCost(w);
+  const e2e: E2e[][] = PEERS.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < PEERS.length; k++) {
-      const peer = PEERS[(r + k) % PEERS.length]!;
-      e2e.get(peer.name)!.push(await endToEnd(peer.open));
+      const p = (r + k) % PEERS.length;
+      e2e[p]!.push(await endToEnd(PEERS[p]!.open, w));
     }
   }
 
@@ -280,18 +268,16 @@ async function main(): Promise<number> {
     "dropped",
     "bytes/event",
   ]];
-  for (const peer of PEERS) {
-    const c = cost.get(peer.name)!;
-    const rounds = e2e.get(peer.name)!;
+  for (const [p, peer] of PEERS.entries()) {
+    const c = cost[p]!;
+    const rounds = e2e[p]!;
     const rates = rounds.map((x) => (x.onDisk * 1000) / x.ms);
     const complete = rounds.every((x) => x.onDisk === E2E_EVENTS && x.dropped === 0);
     if (!complete || c.dropped !== 0) problems++;
     const last = rounds[rounds.length - 1]!;
     rows.push([
       peer.name,
-      fmt(median([...c.ns])),
-      fmt(quantile([...c.ns], 0.25)),
-      fmt(quantile([...c.ns], 0.75)),
+      ...quartiles(c.ns),
       fmtInt(median(rates)),
       `${rounds.map((x) => x.onDisk).join(", ")} / ${E2E_EVENTS}`,
       `${c.dropped} + ${rounds.map((x) => x.dropped).join(", ")}`,

@@ -18,30 +18,15 @@
 import { formatJson, formatText } from "../src/sinks/console_format.ts";
 import { ConsoleSink } from "../src/sinks/console_sink.ts";
 import { FlowMetrics } from "../src/sinks/flow_metrics.ts";
-import type { LogEvent } from "../src/event.ts";
-import { BINDINGS, callFields, EVENT } from "./_workload.ts";
+import { callFields, decodedBatch } from "./_workload.ts";
 
-const BATCH = 1000;
-
-function batch(fields: (i: number) => Record<string, unknown>, event = EVENT): LogEvent[] {
-  return Array.from({ length: BATCH }, (_, i) => ({
-    ts_ms: 1795000000000 + i,
-    level: "info" as const,
-    severity: 9,
-    event,
-    producer: "a1b2c3d4e5f6.0",
-    seq: i + 1,
-    fields: { ...BINDINGS, ...fields(i) },
-  }));
-}
-
-const typical = batch(callFields);
-const hostile = batch((i) => ({
+const typical = decodedBatch(callFields);
+const hostile = decodedBatch((i) => ({
   duration_ms: i,
   status: `line\nbreak ${i}`,
   note: "\x1b[31mred\x1b[0m \u2028 \u202eevil",
 }));
-const lifecycle = batch(
+const lifecycle = decodedBatch(
   (i) => ({ ...callFields(i), status: i % 10 === 0 ? "failed" : "ok" }),
   "step_end",
 );

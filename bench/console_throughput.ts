@@ -20,64 +20,47 @@
  *
  * @module
  */
-import { createLogger, type LoggerOptions } from "../mod.ts";
+import type { LoggerOptions } from "../mod.ts";
 import { formatJson, formatText } from "../src/sinks/console_format.ts";
 import { FlowMetrics } from "../src/sinks/flow_metrics.ts";
-import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import {
+  BATCH,
+  BATCHES,
   BINDINGS,
+  boundEvent,
+  CALLER_RING,
   callFields,
-  EVENT,
+  decodedBatch,
+  emitTimed,
   fmt,
   fmtInt,
+  header,
+  infoLoop,
+  interleave,
   median,
-  runtimeLine,
+  openFlow,
   table,
+  WARMUP,
+  withTempDir,
 } from "./_workload.ts";
 
-const BATCH = 1000;
-const WARMUP = 30;
-const BATCHES = 300;
+const FORMAT_BATCHES = 300;
 const E2E_EVENTS = 200_000;
 const E2E_ROUNDS = 5;
 
-function batch(fields: (i: number) => Record<string, unknown>): LogEvent[] {
-  return Array.from({ length: BATCH }, (_, i) => ({
-    ts_ms: 1795000000000 + i,
-    level: "info" as const,
-    severity: 9,
-    event: EVENT,
-    producer: "a1b2c3d4e5f6.0",
-    seq: i + 1,
-    fields: { ...BINDINGS, ...fields(i) },
-  }));
-}
-
-const typical = batch(callFields);
+const typical = decodedBatch(callFields);
 // As the worker decodes a child logger's events: one shared bindings object.
 const sharedBindings: Record<string, unknown> = { ...BINDINGS };
 const bound = Array.from(
   { length: BATCH },
-  (_, i) =>
-    new BoundLogEvent(
-      1795000000000 + i,
-      "info",
-      9,
-      EVENT,
-      "a1b2c3d4e5f6.0",
-      i + 1,
-      sharedBindings,
-      {
-        ...callFields(i),
-      },
-    ),
+  (_, i) => boundEvent(i + 1, 1795000000000 + i, sharedBindings, { ...callFields(i) }),
 );
-const hostile = batch((i) => ({
+const hostile = decodedBatch((i) => ({
   duration_ms: i,
   status: `line\nbreak ${i}`,
   note: "\x1b[31mred\x1b[0m \u2028 \u202eevil",
 }));
-const lifecycle = batch((i) => ({ ...callFields(i), job_id: "j", status: "ok" }));
+const lifecycle = decodedBatch((i) => ({ ...callFields(i), job_id: "j", status: "ok" }));
 
 let sink = 0;
 const metrics = new FlowMetrics();
@@ -109,7 +92,7 @@ const candidates: [string, () => void][] = [
 
 function formatters(): string[][] {
   const samples: number[][] = candidates.map(() => []);
-  for (let b = 0; b < WARMUP + BATCHES; b++) {
+  for (let b = 0; b < WARMUP + FORMAT_BATCHES; b++) {
     for (let c = 0; c < candidates.length; c++) {
       const t0 = performance.now();
       candidates[c]![1]();
@@ -125,75 +108,44 @@ function formatters(): string[][] {
 }
 
 async function endToEnd(options: LoggerOptions): Promise<number> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-console-bench-" });
-  try {
-    const log = createLogger({
-      dir,
-      overflow: "block",
-      blockTimeoutMs: 10_000,
-      exitHooks: false,
-      ...options,
-    });
-    try {
-      const flow = log.child({ ...BINDINGS });
-      await log.flush();
-      const t0 = performance.now();
-      for (let i = 0; i < E2E_EVENTS; i++) flow.info(EVENT, callFields(i));
-      await log.flush();
-      const ms = performance.now() - t0;
-      const s = log.stats();
-      if (s.persisted !== E2E_EVENTS) throw new Error(`lost events: ${JSON.stringify(s)}`);
-      return (E2E_EVENTS / ms) * 1000;
-    } finally {
-      await log.close();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const { ms, stats: s } = await withTempDir((dir) =>
+    emitTimed({ dir, overflow: "block", blockTimeoutMs: 10_000, ...options }, E2E_EVENTS)
+  );
+  if (s.persisted !== E2E_EVENTS) throw new Error(`lost events: ${JSON.stringify(s)}`);
+  return (E2E_EVENTS / ms) * 1000;
 }
 
-console.log(`flightlog console/metrics throughput — ${runtimeLine()}`);
-console.log(`${navigator.hardwareConcurrency} logical CPUs; ${new Date().toISOString()}\n`);
+console.log(header("flightlog console/metrics throughput"));
 console.log(
   table(
     [
-      ["per event, batches of 1,000 (median of 300)", "ns", "events/s", "vs baseline"],
+      [
+        `per event, batches of 1,000 (median of ${FORMAT_BATCHES})`,
+        "ns",
+        "events/s",
+        "vs baseline",
+      ],
       ...formatters(),
     ],
     ["l", "r", "r", "r"],
   ),
 );
 
-const CALLER_WARMUP = 30;
-const CALLER_BATCHES = 200;
-
 async function callerCost(configs: [string, LoggerOptions][]): Promise<number[][]> {
-  const dirs: string[] = [];
-  const logs = [];
-  for (const [, options] of configs) {
-    const dir = await Deno.makeTempDir({ prefix: "flightlog-console-bench-" });
-    dirs.push(dir);
-    logs.push(createLogger({ dir, ringBytes: 8 << 20, exitHooks: false, ...options }));
-  }
-  const samples: number[][] = configs.map(() => []);
-  try {
-    const flows = logs.map((log) => log.child({ ...BINDINGS }));
-    for (let b = 0; b < CALLER_WARMUP + CALLER_BATCHES; b++) {
-      for (let k = 0; k < logs.length; k++) {
-        const c = (b + k) % logs.length;
-        const flow = flows[c]!;
-        const t0 = performance.now();
-        for (let i = 0; i < BATCH; i++) flow.info(EVENT, callFields(i));
-        const ns = ((performance.now() - t0) * 1e6) / BATCH;
-        if (b >= CALLER_WARMUP) samples[c]!.push(ns);
-        await logs[c]!.flush();
-      }
+  return await withTempDir(async (dir) => {
+    const flows = configs.map(([, options], c) =>
+      openFlow({ dir: `${dir}/${c}`, ringBytes: CALLER_RING, ...options })
+    );
+    try {
+      // Each logger's ring is emptied right after its own batch.
+      return await interleave(flows.map(({ log, flow }) => ({
+        loop: (n: number) => infoLoop(flow, n),
+        settle: () => log.flush(),
+      })));
+    } finally {
+      for (const { log } of flows) await log.close();
     }
-  } finally {
-    for (const log of logs) await log.close();
-    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
-  }
-  return samples;
+  });
 }
 
 const configs: [string, LoggerOptions][] = [
@@ -207,7 +159,7 @@ const callerOff = median([...caller[0]!]);
 console.log(
   "\n" + table(
     [
-      [`caller cost, sab, info call (median of ${CALLER_BATCHES} batches)`, "ns/call", "vs off"],
+      [`caller cost, sab, info call (median of ${BATCHES} batches)`, "ns/call", "vs off"],
       ...configs.map(([name], c) => {
         const m = median([...caller[c]!]);
         return [name, fmt(m, 0), fmt(m / callerOff, 2) + "×"];

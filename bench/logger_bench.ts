@@ -15,62 +15,53 @@
  * the ring is emptied with an untimed `await log.flush()`, so no call of a
  * timed batch finds the ring full: the figure is the cost of a call that is
  * accepted. The ring-full case is measured on its own, with a ring kept full
- * on purpose ({@linkcode dropLog}), because a dropped call takes another path.
+ * on purpose ({@linkcode drop}), because a dropped call takes another path.
  *
  * @module
  */
-import { createLogger, type Logger, type LoggerOptions } from "../mod.ts";
+import type { LoggerOptions } from "../mod.ts";
 import { withContext } from "../src/front/context.ts";
 import { Encoder } from "../src/wire/codec.ts";
 import {
-  createControlBuffer,
-  createRingBuffer,
-  HEAD,
-  HEADER_BYTES,
-  RingProducer,
-  TAIL,
-} from "../src/wire/ring.ts";
-import { benchTempDir, BINDINGS, callFields, EVENT } from "./_workload.ts";
-
-const BATCH = 1000;
+  BATCH,
+  benchFlow,
+  benchRing,
+  BINDINGS,
+  CALLER_RING,
+  callFields,
+  EVENT,
+  type Flow,
+  flushedBatch,
+  infoLoop,
+} from "./_workload.ts";
 
 // The "sab" transport, as `"auto"` picks it under Deno: the store worker drains
-// on the other core while the batch runs. 8 MiB holds a batch (~224 KiB) many
-// times over.
-const sabLog = createLogger({
-  dir: benchTempDir(),
-  transport: "sab",
-  ringBytes: 8 << 20,
-  exitHooks: false,
-});
-const sabFlow = sabLog.child({ ...BINDINGS });
+// on the other core while the batch runs.
+const sab = benchFlow({ transport: "sab", ringBytes: CALLER_RING });
 
 // The same call with no consumer running concurrently (the in-thread transport
 // drains only on a timer, which cannot fire inside a synchronous batch).
-const inlineLog = createLogger({
-  dir: benchTempDir(),
+const inline = benchFlow({
   transport: "inline",
-  ringBytes: 8 << 20,
-  exitHooks: false,
+  ringBytes: CALLER_RING,
   flushIntervalMs: 2_000_000_000,
 });
-const inlineFlow = inlineLog.child({ ...BINDINGS });
 
 // A 4 KiB ring that no one drains: after the first ~18 events every call
 // drops. The drain timer is set beyond the life of the process.
-const dropLog = createLogger({
-  dir: benchTempDir(),
+const drop = benchFlow({
   transport: "inline",
   ringBytes: 4096,
   limits: { maxRecordBytes: 1024 },
-  exitHooks: false,
   flushIntervalMs: 2_000_000_000,
 });
-const dropFlow = dropLog.child({ ...BINDINGS });
-for (let i = 0; dropLog.stats().dropped === 0 && i < 1000; i++) dropFlow.info(EVENT, callFields(i));
+for (let i = 0; drop.log.stats().dropped === 0 && i < 1000; i++) {
+  drop.flow.info(EVENT, callFields(i));
+}
 
-function infoBatch(flow: Logger): void {
-  for (let i = 0; i < BATCH; i++) flow.info(EVENT, callFields(i));
+/** A bench body: a batch of info calls on `f`, then its ring emptied, untimed. */
+function infoBatch(f: Flow): (b: Deno.BenchContext) => Promise<void> {
+  return flushedBatch(f.log, () => infoLoop(f.flow, BATCH));
 }
 
 // --- "info": one batch of 1,000 calls per iteration --------------------------
@@ -79,43 +70,33 @@ Deno.bench({
   group: "info",
   name: `info ×${BATCH}, 7 bound ids + 2 fields, sab transport (worker draining)`,
   baseline: true,
-  async fn(b) {
-    b.start();
-    infoBatch(sabFlow);
-    b.end();
-    await sabLog.flush();
-  },
+  fn: infoBatch(sab),
 });
 
 Deno.bench({
   group: "info",
   name: `info ×${BATCH}, same, inline transport (no concurrent consumer)`,
-  async fn(b) {
-    b.start();
-    infoBatch(inlineFlow);
-    b.end();
-    await inlineLog.flush();
-  },
+  fn: infoBatch(inline),
 });
 
 Deno.bench({
   group: "info",
   name: `info ×${BATCH}, same, ring full (every call dropped and counted)`,
   fn() {
-    infoBatch(dropFlow);
+    infoLoop(drop.flow, BATCH);
   },
 });
 
 // The encoder alone, as Core.write calls it (the child's bindings by id).
 const encoder = new Encoder();
 let seq = 0;
+const encodeCall = (i: number): number =>
+  encoder.encode(++seq, 1795000000000, 9, 0, EVENT, callFields(i), 1);
 Deno.bench({
   group: "info",
   name: `Encoder.encode ×${BATCH} alone (no clock, no ring)`,
   fn() {
-    for (let i = 0; i < BATCH; i++) {
-      encoder.encode(++seq, 1795000000000, 9, 0, EVENT, callFields(i), 1);
-    }
+    for (let i = 0; i < BATCH; i++) encodeCall(i);
   },
 });
 
@@ -124,28 +105,14 @@ Deno.bench({
 // RingProducer.write, or reserve contiguous room and encode in place
 // (Encoder.encodeAt, cited by src/wire/codec.ts). Both rings are shared and freed by
 // playing the consumer whenever they fill.
-function ringFor(): { producer: RingProducer; free: () => void } {
-  const ring = createRingBuffer(8 << 20, true);
-  const producer = new RingProducer(ring, createControlBuffer(true));
-  const i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
-  return { producer, free: () => Atomics.store(i32, TAIL, Atomics.load(i32, HEAD)) };
-}
-const viaScratch = ringFor();
+const viaScratch = benchRing(8 << 20);
 Deno.bench({
   group: "info",
   name: `Encoder.encode + RingProducer.write ×${BATCH} (scratch, then copy)`,
   fn() {
     const { producer, free } = viaScratch;
     for (let i = 0; i < BATCH; i++) {
-      const len = encoder.encode(
-        ++seq,
-        1795000000000,
-        9,
-        0,
-        EVENT,
-        callFields(i),
-        1,
-      );
+      const len = encodeCall(i);
       if (!producer.write(encoder.buf, len)) {
         free();
         producer.write(encoder.buf, len);
@@ -153,7 +120,7 @@ Deno.bench({
     }
   },
 });
-const inPlace = ringFor();
+const inPlace = benchRing(8 << 20);
 const maxRecord = encoder.limits.maxRecordBytes;
 Deno.bench({
   group: "info",
@@ -165,15 +132,7 @@ Deno.bench({
       if (at < 0) {
         // As Core.write: no contiguous room (near the end or full) takes the
         // scratch path, whose write() wraps.
-        const len = encoder.encode(
-          ++seq,
-          1795000000000,
-          9,
-          0,
-          EVENT,
-          callFields(i),
-          1,
-        );
+        const len = encodeCall(i);
         if (!producer.write(encoder.buf, len)) {
           free();
           at = producer.reserve(maxRecord);
@@ -257,7 +216,7 @@ Deno.bench({
   group: "disabled level",
   name: "flow.debug() below level info",
   fn() {
-    sabFlow.debug(EVENT, FIELDS);
+    sab.flow.debug(EVENT, FIELDS);
   },
 });
 
@@ -265,7 +224,7 @@ Deno.bench({
   group: "disabled level",
   name: "flow.isEnabled('debug') guard",
   fn() {
-    if (sabFlow.isEnabled("debug")) sabFlow.debug(EVENT, FIELDS);
+    if (sab.flow.isEnabled("debug")) sab.flow.debug(EVENT, FIELDS);
   },
 });
 
@@ -276,7 +235,7 @@ Deno.bench({
   name: "root.child({ 7 ids })",
   baseline: true,
   fn() {
-    sabLog.child({ ...BINDINGS });
+    sab.log.child({ ...BINDINGS });
   },
 });
 
@@ -284,7 +243,7 @@ Deno.bench({
   group: "child",
   name: "flow.child({ span_id }) on a logger with 7 ids",
   fn() {
-    sabFlow.child({ span_id: "s-1" });
+    sab.flow.child({ span_id: "s-1" });
   },
 });
 
@@ -300,15 +259,8 @@ Deno.bench({
 // Registered last: the first withContext() call turns on the context lookup for
 // every logger of the process, so the rows above stay without it.
 
-function sabLogger(redact: NonNullable<LoggerOptions["redact"]>): { log: Logger; flow: Logger } {
-  const log = createLogger({
-    dir: benchTempDir(),
-    transport: "sab",
-    ringBytes: 8 << 20,
-    exitHooks: false,
-    redact,
-  });
-  return { log, flow: log.child({ ...BINDINGS }) };
+function sabLogger(redact: NonNullable<LoggerOptions["redact"]>): Flow {
+  return benchFlow({ transport: "sab", ringBytes: CALLER_RING, redact });
 }
 const plain = sabLogger(false);
 const keysOnly = sabLogger(true);
@@ -318,34 +270,19 @@ Deno.bench({
   group: "redaction and context",
   name: `info ×${BATCH}, redact: false`,
   baseline: true,
-  async fn(b) {
-    b.start();
-    infoBatch(plain.flow);
-    b.end();
-    await plain.log.flush();
-  },
+  fn: infoBatch(plain),
 });
 
 Deno.bench({
   group: "redaction and context",
   name: `info ×${BATCH}, default sensitive keys (the default)`,
-  async fn(b) {
-    b.start();
-    infoBatch(keysOnly.flow);
-    b.end();
-    await keysOnly.log.flush();
-  },
+  fn: infoBatch(keysOnly),
 });
 
 Deno.bench({
   group: "redaction and context",
   name: `info ×${BATCH}, keys + value patterns (bearer, card, jwt)`,
-  async fn(b) {
-    b.start();
-    infoBatch(withPatterns.flow);
-    b.end();
-    await withPatterns.log.flush();
-  },
+  fn: infoBatch(withPatterns),
 });
 
 Deno.bench({
@@ -354,7 +291,7 @@ Deno.bench({
   async fn(b) {
     await withContext({ flow_id: "f-ctx", run_id: "r-ctx" }, () => {
       b.start();
-      infoBatch(keysOnly.flow);
+      infoLoop(keysOnly.flow, BATCH);
       b.end();
     });
     await keysOnly.log.flush();
@@ -364,10 +301,5 @@ Deno.bench({
 Deno.bench({
   group: "redaction and context",
   name: `info ×${BATCH}, redact: false, after withContext() was used, outside it`,
-  async fn(b) {
-    b.start();
-    infoBatch(plain.flow);
-    b.end();
-    await plain.log.flush();
-  },
+  fn: infoBatch(plain),
 });

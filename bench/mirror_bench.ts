@@ -1,10 +1,10 @@
 /**
- * What the definitions mirror (src/wire/ring.ts "Definitions mirror") costs the
+ * What the definitions mirror (docs/internals.md "Definitions mirror") costs the
  * consumer: a drain of an attached producer's ring also counts the user
  * records it takes (`TAKEN`), one more walk over the record headers. Group
  * `"drain"`: 1,024 event records of the usual size drained at once, from the
  * owner's ring (baseline) and from an attached producer's mirrored ring.
- * Figures: bench/README.md "Definitions mirror". The producer's side
+ * Figures: docs/performance.md "Definitions mirror". The producer's side
  * (`Core.write`) is unchanged: the mirror is written in `Core.#define`, once
  * per child per ring lap.
  *

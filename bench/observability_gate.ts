@@ -18,25 +18,27 @@
  *
  * @module
  */
-import { createLogger, type Logger } from "../mod.ts";
+import type { Logger } from "../mod.ts";
 import { observable } from "../src/integrations/observable.ts";
 import { withContext } from "../src/front/context.ts";
 import {
-  BINDINGS,
-  callFields,
-  EVENT,
+  BATCH,
+  BATCHES,
+  benchFlow,
+  CALLER_RING,
   fmt,
+  infoLoop,
+  interleave,
   median,
-  quantile,
+  quartiles,
   runtimeLine,
   table,
+  timeLoop,
+  WARMUP,
 } from "./_workload.ts";
 
 const BUDGET_NODE_NS = 20_000;
 const GOAL_NODE_NS = 1_000;
-const BATCH = 1000;
-const WARMUP = 30;
-const BATCHES = 200;
 const AWAITS = 100;
 
 function now(): number {
@@ -44,41 +46,23 @@ function now(): number {
 }
 
 async function main(): Promise<number> {
-  const dirs: string[] = [];
-  const open = (redact: boolean | { patterns: true }) => {
-    const dir = Deno.makeTempDirSync({ prefix: "flightlog-obs-gate-" });
-    dirs.push(dir);
-    const log = createLogger({
-      dir,
-      transport: "sab",
-      ringBytes: 8 << 20,
-      exitHooks: false,
-      redact,
-    });
-    return { log, flow: log.child({ ...BINDINGS }) };
-  };
+  const open = (redact: boolean | { patterns: true }) =>
+    benchFlow({ transport: "sab", ringBytes: CALLER_RING, redact });
   const plain = open(false);
   const keys = open(true);
   const patterns = open({ patterns: true });
-  const info = (flow: Logger) => {
-    const t0 = now();
-    for (let i = 0; i < BATCH; i++) flow.info(EVENT, callFields(i));
-    return ((now() - t0) * 1e6) / BATCH;
-  };
-  const flushAll = () => Promise.all([plain.log.flush(), keys.log.flush(), patterns.log.flush()]);
+  const info = (flow: Logger) => timeLoop((n) => infoLoop(flow, n), BATCH);
   try {
     // Redaction, before any withContext(): interleaved, same batches.
-    const r = { plain: [] as number[], keys: [] as number[], patterns: [] as number[] };
-    for (let b = 0; b < WARMUP + BATCHES; b++) {
-      const order = [["plain", plain], ["keys", keys], ["patterns", patterns]] as const;
-      const shift = b % 3;
-      for (let k = 0; k < 3; k++) {
-        const [name, l] = order[(k + shift) % 3]!;
-        const ns = info(l.flow);
-        if (b >= WARMUP) r[name].push(ns);
-      }
-      await flushAll();
-    }
+    const [rPlain, rKeys, rPatterns] = await interleave(
+      [plain, keys, patterns].map(({ flow }) => ({ loop: (n: number) => infoLoop(flow, n) })),
+      {
+        afterRound: async () => {
+          await Promise.all([plain.log.flush(), keys.log.flush(), patterns.log.flush()]);
+        },
+      },
+    );
+    const r = { plain: rPlain!, keys: rKeys!, patterns: rPatterns! };
 
     // observable() no-op nodes, sync and async.
     const noop = (x: number) => x + 1;
@@ -143,12 +127,7 @@ async function main(): Promise<number> {
     }
     if (sink === 42) console.log(sink);
 
-    const row = (label: string, xs: number[]) => [
-      label,
-      fmt(median([...xs])),
-      fmt(quantile([...xs], 0.25)),
-      fmt(quantile([...xs], 0.75)),
-    ];
+    const row = (label: string, xs: number[]) => [label, ...quartiles(xs)];
     console.log(runtimeLine());
     console.log(
       `${BATCHES} batches of ${BATCH} calls (${AWAITS} awaits for the await rows); ns per call`,
@@ -185,8 +164,8 @@ async function main(): Promise<number> {
     console.log(ok ? "\ngate: passed" : "\ngate: FAILED");
     return ok ? 0 : 1;
   } finally {
+    // Their directories go when the process unloads.
     await Promise.all([plain.log.close(), keys.log.close(), patterns.log.close()]);
-    for (const dir of dirs) Deno.removeSync(dir, { recursive: true });
   }
 }
 

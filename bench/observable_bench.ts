@@ -11,21 +11,12 @@
  *
  * @module
  */
-import { createLogger } from "../mod.ts";
 import { observable } from "../src/integrations/observable.ts";
 import { withContext } from "../src/front/context.ts";
 import { newSpanId, newTraceId } from "../src/trace_context.ts";
-import { benchTempDir, BINDINGS } from "./_workload.ts";
+import { BATCH, benchFlow, CALLER_RING, flushedBatch } from "./_workload.ts";
 
-const BATCH = 1000;
-
-const log = createLogger({
-  dir: benchTempDir(),
-  transport: "sab",
-  ringBytes: 8 << 20,
-  exitHooks: false,
-});
-const flow = log.child({ ...BINDINGS });
+const { log, flow } = benchFlow({ transport: "sab", ringBytes: CALLER_RING });
 
 let sink = 0;
 function noop(x: number): number {
@@ -54,12 +45,9 @@ Deno.bench({
 Deno.bench({
   group: "observable",
   name: `observable() ×${BATCH}, entry + exit persisted, 7 bound ids (sab)`,
-  async fn(b) {
-    b.start();
+  fn: flushedBatch(log, () => {
     for (let i = 0; i < BATCH; i++) sink += observed(i);
-    b.end();
-    await log.flush();
-  },
+  }),
 });
 
 Deno.bench({

@@ -21,20 +21,24 @@
  *
  * @module
  */
-import { createLogger, type Logger } from "../mod.ts";
-import { SegmentStore } from "../src/store/segment_store.ts";
+import type { Logger } from "../mod.ts";
 import {
-  BINDINGS,
+  CALLER_RING,
   callFields,
+  emitTimed,
   EVENT,
   filesIn,
   fmt,
   fmtInt,
+  header,
+  infoLoop,
+  interleave,
   median,
-  quantile,
-  runtimeLine,
+  quartiles,
+  storeTotals,
   table,
-  timeLoop,
+  withFlow,
+  withTempDir,
 } from "./_workload.ts";
 
 /** Budgets; the gate fails when one is exceeded. */
@@ -75,10 +79,6 @@ function check(name: string, value: string, limit: string, ok: boolean): void {
   checks.push({ name, value, limit, ok });
 }
 
-function infoLoop(flow: Logger, n: number): void {
-  for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
-}
-
 // Two copies of the same loop, so each call site only ever sees one target.
 const FIELDS = { duration_ms: 12.5, status: "ok" };
 function disabledLoop(flow: Logger, n: number): void {
@@ -91,7 +91,7 @@ function emptyLoop(target: typeof emptyTarget, n: number): void {
 
 // --- Caller cost -------------------------------------------------------------
 
-async function measureCallerCost(): Promise<{
+function measureCallerCost(): Promise<{
   info: number[];
   early: number[];
   disabled: number[];
@@ -99,45 +99,26 @@ async function measureCallerCost(): Promise<{
   dropped: number;
   mode: string;
 }> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-gate-" });
-  // 8 MiB holds a 1,000-event batch (~224 KiB) many times over, and the ring is
-  // emptied after each batch, so no timed call finds it full.
-  const log = createLogger({ dir, ringBytes: 8 << 20, exitHooks: false });
-  try {
-    const flow = log.child({ ...BINDINGS });
-    const info: number[] = [];
-    const early: number[] = [];
-    for (let b = 0; b < INFO_WARMUP + INFO_BATCHES; b++) {
-      const ns = timeLoop((n) => infoLoop(flow, n), INFO_BATCH);
-      if (b >= INFO_WARMUP) info.push(ns);
-      else if (b >= INFO_EARLY && early.length < INFO_BATCHES) early.push(ns);
-      await log.flush();
-    }
+  return withFlow({ ringBytes: CALLER_RING }, async ({ log, flow }) => {
+    const [all] = await interleave(
+      [{ loop: (n) => infoLoop(flow, n), settle: () => log.flush() }],
+      { batch: INFO_BATCH, warmup: 0, batches: INFO_WARMUP + INFO_BATCHES },
+    );
     const dropped = log.stats().dropped;
-
-    const disabled: number[] = [];
-    const empty: number[] = [];
-    for (let b = 0; b < CALL_WARMUP + CALL_BATCHES; b++) {
-      // Alternate which goes first, so drift in the machine's speed hits both.
-      let d: number;
-      let e: number;
-      if (b % 2 === 0) {
-        d = timeLoop((n) => disabledLoop(flow, n), CALL_BATCH);
-        e = timeLoop((n) => emptyLoop(emptyTarget, n), CALL_BATCH);
-      } else {
-        e = timeLoop((n) => emptyLoop(emptyTarget, n), CALL_BATCH);
-        d = timeLoop((n) => disabledLoop(flow, n), CALL_BATCH);
-      }
-      if (b >= CALL_WARMUP) {
-        disabled.push(d);
-        empty.push(e);
-      }
-    }
-    return { info, early, disabled, empty, dropped, mode: log.stats().mode };
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+    // Interleaved: drift in the machine's speed hits both.
+    const [disabled, empty] = await interleave([
+      { loop: (n) => disabledLoop(flow, n) },
+      { loop: (n) => emptyLoop(emptyTarget, n) },
+    ], { batch: CALL_BATCH, warmup: CALL_WARMUP, batches: CALL_BATCHES });
+    return {
+      info: all!.slice(INFO_WARMUP),
+      early: all!.slice(INFO_EARLY, INFO_EARLY + INFO_BATCHES),
+      disabled: disabled!,
+      empty: empty!,
+      dropped,
+      mode: log.stats().mode,
+    };
+  });
 }
 
 // --- End to end ----------------------------------------------------------------
@@ -156,31 +137,10 @@ interface E2eRound {
   error: string | null;
 }
 
-async function endToEnd(overflow: "drop" | "block"): Promise<E2eRound> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-gate-e2e-" });
-  try {
-    const log = createLogger({ dir, overflow, exitHooks: false });
-    let ms: number;
-    let s: ReturnType<Logger["stats"]>;
-    try {
-      const flow = log.child({ ...BINDINGS });
-      await log.flush(); // the worker is up before the clock starts
-      const t0 = performance.now();
-      infoLoop(flow, E2E_EVENTS);
-      await log.flush();
-      ms = performance.now() - t0;
-      s = log.stats();
-    } finally {
-      await log.close();
-    }
+function endToEnd(overflow: "drop" | "block"): Promise<E2eRound> {
+  return withTempDir(async (dir) => {
+    const { ms, stats: s } = await emitTimed({ dir, overflow }, E2E_EVENTS);
     const { files, bytes } = await filesIn(dir, /^seg-[0-9a-f]{16}\.flog$/);
-    const reader = SegmentStore.open(dir, { readOnly: true });
-    let onDisk: number;
-    try {
-      onDisk = reader.stats().events;
-    } finally {
-      reader.close();
-    }
     return {
       emitted: s.emitted,
       persisted: s.persisted,
@@ -190,12 +150,10 @@ async function endToEnd(overflow: "drop" | "block"): Promise<E2eRound> {
       ms,
       files,
       bytes,
-      onDisk,
+      onDisk: storeTotals(dir).events,
       error: s.error,
     };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 // --- Idle latency and sustained overload -------------------------------------------
@@ -209,12 +167,9 @@ function pause(ms: number): Promise<void> {
  * Time from a lone log call on an idle logger to the worker counting it
  * persisted, without flush(): the end-of-task publication wakes the worker.
  */
-async function idleLatency(): Promise<number[]> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-gate-idle-" });
-  const log = createLogger({ dir, exitHooks: false });
-  const ms: number[] = [];
-  try {
-    const flow = log.child({ ...BINDINGS });
+function idleLatency(): Promise<number[]> {
+  return withFlow({}, async ({ log, flow }) => {
+    const ms: number[] = [];
     await log.flush();
     for (let i = 0; i < IDLE_SAMPLES; i++) {
       await pause(20); // the worker goes back to sleep between samples
@@ -227,11 +182,8 @@ async function idleLatency(): Promise<number[]> {
       }
       ms.push(performance.now() - t0);
     }
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-  return ms;
+    return ms;
+  });
 }
 
 /**
@@ -239,19 +191,16 @@ async function idleLatency(): Promise<number[]> {
  * calls dropped and counted) and samples the process's resident memory, worker
  * included: it must level off, not grow with the number of calls.
  */
-async function overloadMemory(): Promise<
+function overloadMemory(): Promise<
   { calls: number; dropped: number; persisted: number; rss: number[] }
 > {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-gate-overload-" });
-  const log = createLogger({ dir, exitHooks: false, ringBytes: 256 << 10 });
-  const rss: number[] = [];
-  let calls = 0;
-  try {
-    const flow = log.child({ ...BINDINGS });
+  return withFlow({ ringBytes: 256 << 10 }, async ({ log, flow }) => {
+    const rss: number[] = [];
+    let calls = 0;
     const t0 = performance.now();
     let next = t0;
     while (performance.now() - t0 < OVERLOAD_MS) {
-      for (let i = 0; i < 10_000; i++) flow.info(EVENT, callFields(i));
+      infoLoop(flow, 10_000);
       calls += 10_000;
       if (performance.now() >= next) {
         rss.push(Deno.memoryUsage().rss);
@@ -263,30 +212,17 @@ async function overloadMemory(): Promise<
     rss.push(Deno.memoryUsage().rss);
     const s = log.stats();
     return { calls, dropped: s.dropped, persisted: s.persisted, rss };
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 // --- Report ----------------------------------------------------------------------
 
 function row(label: string, xs: number[], unit: string): string[] {
-  return [
-    label,
-    fmt(median([...xs]), 2),
-    fmt(quantile([...xs], 0.25), 2),
-    fmt(quantile([...xs], 0.75), 2),
-    String(xs.length),
-    unit,
-  ];
+  return [label, ...quartiles(xs, 2), String(xs.length), unit];
 }
 
 async function main(): Promise<number> {
-  console.log(`flightlog overhead gate — ${runtimeLine()}`);
-  console.log(
-    `${navigator.hardwareConcurrency} logical CPUs; ${new Date().toISOString().slice(0, 10)}\n`,
-  );
+  console.log(header("flightlog overhead gate"));
 
   const c = await measureCallerCost();
   const infoMed = median([...c.info]);

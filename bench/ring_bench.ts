@@ -13,15 +13,13 @@ import { Worker } from "node:worker_threads";
 import {
   align4,
   CAPACITY_SLOT,
-  createControlBuffer,
   createRingBuffer,
   HEAD,
   HEADER_BYTES,
-  RingProducer,
   TAIL,
 } from "../src/wire/ring.ts";
 import { Encoder } from "../src/wire/codec.ts";
-import { EVENT } from "./_workload.ts";
+import { benchRing, EVENT } from "./_workload.ts";
 
 const CAPACITY = 1 << 20;
 
@@ -97,7 +95,7 @@ copyCase("copy (32 B)", sharedData, 32, "the shared ring");
 copyCase("copy (64 B)", sharedData, 64, "the shared ring");
 
 // The typical record: seven ids bound by a child logger (by id, see
-// src/wire/ring.ts "Bindings by reference") and two call fields.
+// docs/internals.md "Bindings by reference") and two call fields.
 const record = new Encoder();
 const recordLen = record.encode(1, 1795000000000, 9, 0, EVENT, {
   duration_ms: 12.5,
@@ -110,10 +108,7 @@ copyCase(`copy (${recordLen} B record)`, sharedData, recordLen, "the shared ring
 // As Core.write drives the ring: write, publish the counters every 256 events,
 // then wake (one atomic load while the consumer is awake).
 function producerCase(name: string, shared: boolean, baseline: boolean, full: boolean): void {
-  const ring = createRingBuffer(CAPACITY, shared);
-  const control = createControlBuffer(shared);
-  const producer = new RingProducer(ring, control);
-  const i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
+  const { producer, free } = benchRing(CAPACITY, shared);
   const buf = record.buf.slice(0, align4(recordLen));
   let emitted = 0;
   let dropped = 0;
@@ -131,7 +126,7 @@ function producerCase(name: string, shared: boolean, baseline: boolean, full: bo
         producer.publish(emitted, ++dropped);
       } else {
         // Play the consumer: free everything (a few ns once per ~4,400 records).
-        Atomics.store(i32, TAIL, Atomics.load(i32, HEAD));
+        free();
         producer.write(buf, recordLen);
         producer.wake();
       }
@@ -149,7 +144,7 @@ producerCase(`ring full: write refused + publish`, true, false, true);
 // room; the variant below re-reads it on every write, as the ring did before.
 // Started before any benchmark runs (top-level await), so the threads' start-up
 // does not disturb the first groups; idle, they nap.
-async function startDrainer(ring: SharedArrayBuffer): Promise<void> {
+async function startDrainer(ring: SharedArrayBuffer | ArrayBuffer): Promise<void> {
   const worker = new Worker(new URL("./_ring_drainer.ts", import.meta.url), { workerData: ring });
   worker.unref();
   await new Promise((resolve) => worker.once("message", resolve));
@@ -160,7 +155,7 @@ class FreshTailProducer {
   readonly #data32: Int32Array;
   readonly #cap: number;
   #head = 0;
-  constructor(ring: SharedArrayBuffer) {
+  constructor(ring: SharedArrayBuffer | ArrayBuffer) {
     this.#i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
     this.#cap = this.#i32[CAPACITY_SLOT]!;
     this.#data32 = new Int32Array(ring, HEADER_BYTES, this.#cap / 4);
@@ -190,10 +185,9 @@ class FreshTailProducer {
 }
 
 {
-  const ring = createRingBuffer(CAPACITY, true) as SharedArrayBuffer;
-  const producer = new RingProducer(ring, createControlBuffer(true));
+  const { buffer, producer } = benchRing(CAPACITY);
   const buf = record.buf.slice(0, align4(recordLen));
-  await startDrainer(ring);
+  await startDrainer(buffer);
   Deno.bench({
     group: "ring write",
     name: `write + wake, consumer draining on the other core (stale TAIL, as RingProducer)`,
@@ -206,9 +200,10 @@ class FreshTailProducer {
 }
 
 {
-  const ring = createRingBuffer(CAPACITY, true) as SharedArrayBuffer;
+  const ring = createRingBuffer(CAPACITY, true);
   const producer = new FreshTailProducer(ring);
-  const control = new RingProducer(createRingBuffer(CAPACITY, true), createControlBuffer(true));
+  // wake() on a ring of its own, so this variant pays what the one above pays.
+  const control = benchRing(CAPACITY).producer;
   const buf32 = new Int32Array(record.buf.slice(0, align4(recordLen)).buffer);
   await startDrainer(ring);
   Deno.bench({

@@ -28,6 +28,7 @@ import { writeDamagedSegments } from "../tests/store/_helpers.ts";
 import { createLogger } from "../src/front/logger.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { scanRecords } from "../src/store/record_scanner.ts";
+import { median, quantile, withTempDir } from "./_workload.ts";
 
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
 const wanted = (name: string) => only === undefined || only.includes(name);
@@ -39,24 +40,12 @@ function row(item: string, figure: string, budget: string, ok: boolean): void {
   if (!ok) failed = true;
   console.error(`${ok ? "ok  " : "MISS"} ${item}: ${figure} (${budget})`);
 }
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-}
-async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_soak_" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 // 1. Process crash: 200 SIGKILLs, four stores side by side, 50 kills each.
 if (wanted("crash")) {
   const t0 = performance.now();
   const results = await Promise.all(
-    [0, 1, 2, 3].map((i) => withDir((dir) => killChain(dir, 50, 1000 + i))),
+    [0, 1, 2, 3].map((i) => withTempDir((dir) => killChain(dir, 50, 1000 + i))),
   );
   const kills = results.reduce((s, r) => s + r.kills, 0);
   const acked = results.reduce((s, r) => s + r.acknowledged, 0);
@@ -80,7 +69,7 @@ if (wanted("worker")) {
   let lost = 0;
   let balanced = true;
   for (let i = 0; i < 5; i++) {
-    const r = await withDir((dir) => crashWorkerAtPoints(dir, 8, 500 + i));
+    const r = await withTempDir((dir) => crashWorkerAtPoints(dir, 8, 500 + i));
     restarts += r.restarts;
     lost += r.lostBindings;
     term.push(...r.terminateDelays);
@@ -95,9 +84,7 @@ if (wanted("worker")) {
     }
   }
   const fmt = (xs: number[]) =>
-    `median ${quantile(xs, 0.5).toFixed(0)} ms, max ${
-      Math.max(...xs).toFixed(0)
-    } ms (${xs.length})`;
+    `median ${median(xs).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (${xs.length})`;
   row(
     "2. worker crash",
     `${restarts} restarts; a throw in the worker → new worker started: ${
@@ -118,7 +105,7 @@ if (wanted("worker")) {
   let wrong = 0;
   let balanced = true;
   for (let i = 0; i < 3; i++) {
-    const r = await withDir((dir) => crashWithAttachedWorker(dir, 8));
+    const r = await withTempDir((dir) => crashWithAttachedWorker(dir, 8));
     restarts += r.restarts;
     stored += r.stored;
     lost += r.lostBindings;
@@ -138,7 +125,7 @@ if (wanted("worker")) {
 // then the worker stays dead, while the main thread logs steadily.
 if (wanted("memory")) {
   for (const mode of ["sab", "message"] as const) {
-    const r = await withDir((dir) => crashMemory(dir, mode, 200_000));
+    const r = await withTempDir((dir) => crashMemory(dir, mode, 200_000));
     const peak = Math.max(...r.samples.map((s) => s.bytes)) - r.baseline;
     const dead = r.samples.filter((s) => s.phase === "dead");
     const deadGrowth = dead.at(-1)!.bytes - dead[0]!.bytes;
@@ -174,7 +161,7 @@ if (wanted("hang")) {
     ...Array.from({ length: 2 }, (_, i) => ["message", 800 + i] as const),
   ];
   for (const [mode, seed] of runs) {
-    const r = await withDir((dir) => hangWorkerAtPoints(dir, 3, seed, mode));
+    const r = await withTempDir((dir) => hangWorkerAtPoints(dir, 3, seed, mode));
     restarts += r.restarts;
     unbound += r.unbound;
     if (mode === "sab") missingSab += r.missing;
@@ -184,7 +171,7 @@ if (wanted("hang")) {
   row(
     "2. hung worker",
     `${restarts} hangs replaced; verdict → the replacement has stored what waited: median ${
-      quantile(replace, 0.5).toFixed(0)
+      median(replace).toFixed(0)
     } ms, max ${
       Math.max(...replace).toFixed(0)
     } ms; ${unbound} events without bindings; ${missingSab} events of the sab rings lost; emitted = persisted + dropped: ${balanced}`,
@@ -195,7 +182,7 @@ if (wanted("hang")) {
 
 // 4. Damaged segments: open 1,000 damaged segments.
 if (wanted("damage")) {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await writeDamagedSegments(dir, 1000);
     const t0 = performance.now();
     const store = SegmentStore.open(dir, { maxAgeMs: Infinity });
@@ -215,7 +202,7 @@ if (wanted("damage")) {
 
 // 5. Overload: ten times the drain rate for 60 s.
 if (wanted("overload")) {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const log = createLogger({
       dir,
       transport: "inline",
@@ -263,7 +250,7 @@ if (wanted("overload")) {
 
 // 6. Hostile values: time of one log call each (after one warm-up call).
 if (wanted("hostile")) {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const log = createLogger({ dir, transport: "inline", exitHooks: false });
     const parts: string[] = [];
     let worst = 0;
@@ -280,7 +267,7 @@ if (wanted("hostile")) {
         log.info("hostile", { value });
         times.push(performance.now() - t);
       }
-      const ms = quantile(times.slice(1), 0.5);
+      const ms = median(times.slice(1));
       if (!c.name.includes("keys")) worst = Math.max(worst, ms);
       parts.push(`${c.name} ${ms.toFixed(2)} ms`);
     }

@@ -11,33 +11,32 @@
  *
  * @module
  */
-import { BoundLogEvent, type LogEvent } from "../src/event.ts";
+import type { LogEvent } from "../src/event.ts";
 import { encodeBatch } from "../src/store/batch_encoder.ts";
 import { packEvents } from "../src/store/payload_codec.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
-import { BINDINGS, callFields, EVENT } from "./_workload.ts";
+import {
+  BATCH,
+  benchTempDir,
+  BINDINGS,
+  boundEvent,
+  callFields,
+  decodedEvent,
+} from "./_workload.ts";
 
-const BATCH = 1000;
 const T0 = Date.UTC(2026, 10, 22);
+const PRODUCER = "4f1c2b7a9e3d5c61.1";
 
 /** One drained batch: `BATCH` events spread round-robin over `flows` flows. */
 function batch(flows: number, first: number, flowOffset = 0): LogEvent[] {
   const events: LogEvent[] = [];
   for (let i = first; i < first + BATCH; i++) {
-    events.push({
-      ts_ms: T0 + i * 0.01,
-      level: "info",
-      severity: 9,
-      event: EVENT,
-      producer: "4f1c2b7a9e3d5c61.1",
-      seq: i + 1,
-      fields: {
-        ...BINDINGS,
-        flow_id: `f-${flowOffset + (i % flows)}`,
-        ...callFields(i),
-        attempt: i & 3,
-      },
-    });
+    events.push(decodedEvent(i + 1, T0 + i * 0.01, {
+      ...BINDINGS,
+      flow_id: `f-${flowOffset + (i % flows)}`,
+      ...callFields(i),
+      attempt: i & 3,
+    }, PRODUCER));
   }
   return events;
 }
@@ -46,75 +45,68 @@ function batches(flows: number): LogEvent[][] {
   return Array.from({ length: 16 }, (_, b) => batch(flows, b * BATCH));
 }
 
-const dirs: string[] = [];
 const stores: SegmentStore[] = [];
+// Registered before benchTempDir()'s listener, so each store is closed before its directory goes.
 addEventListener("unload", () => {
   for (const store of stores) store.close();
-  for (const dir of dirs) Deno.removeSync(dir, { recursive: true });
 });
 
-function tempStore(): SegmentStore {
-  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-store-" });
-  dirs.push(dir);
-  // Retention keeps the disk bounded over thousands of iterations; its cost is part of append.
-  const store = SegmentStore.open(dir, { maxBytes: 64 * 1024 * 1024 });
+/** A store in a temporary directory, closed and removed when the process unloads. */
+function tempStore(
+  options: Parameters<typeof SegmentStore.open>[1],
+): { dir: string; store: SegmentStore } {
+  const dir = benchTempDir();
+  const store = SegmentStore.open(dir, options);
   stores.push(store);
-  return store;
+  return { dir, store };
+}
+
+/** A bench of group "append": `step` on each of the 16 batches of `input` in turn. */
+function appendCase(
+  name: string,
+  input: LogEvent[][],
+  step: (events: LogEvent[]) => void,
+  baseline = false,
+): void {
+  let n = 0;
+  Deno.bench({
+    group: "append",
+    name,
+    baseline,
+    fn() {
+      step(input[n++ & 15]!);
+    },
+  });
 }
 
 for (const flows of [1, 10, 100]) {
-  const input = batches(flows);
-  const store = tempStore();
-  let n = 0;
-  Deno.bench({
-    group: "append",
-    name: `append 1,000 events, ${flows} flow${flows === 1 ? "" : "s"} per batch`,
-    baseline: flows === 1,
-    fn() {
-      store.append(input[n++ & 15]!);
-    },
-  });
+  // Retention keeps the disk bounded over thousands of iterations; its cost is part of append.
+  const { store } = tempStore({ maxBytes: 64 * 1024 * 1024 });
+  appendCase(
+    `append 1,000 events, ${flows} flow${flows === 1 ? "" : "s"} per batch`,
+    batches(flows),
+    (events) => store.append(events),
+    flows === 1,
+  );
 }
 
-{
-  const input = batches(10);
-  let n = 0;
-  Deno.bench({
-    group: "append",
-    name: "encode only (group, pack, frame), 10 flows per batch",
-    fn() {
-      encodeBatch(input[n++ & 15]!, 1);
-    },
-  });
-}
+appendCase(
+  "encode only (group, pack, frame), 10 flows per batch",
+  batches(10),
+  (events) => encodeBatch(events, 1),
+);
 
-{
-  const input = batches(1);
-  let n = 0;
-  Deno.bench({
-    group: "append",
-    name: "msgpackr pack only, 1,000 events",
-    fn() {
-      packEvents(input[n++ & 15]!);
-    },
-  });
-}
+appendCase("msgpackr pack only, 1,000 events", batches(1), packEvents);
 
 // What the seven bound ids cost the packer: the same events with only their
 // call fields (the bindings are the same bytes in every event of a child logger).
-{
-  const input = batches(1).map((events) =>
+appendCase(
+  "msgpackr pack only, 1,000 events without the 7 bound ids",
+  batches(1).map((events) =>
     events.map((e) => ({ ...e, fields: { ...callFields(e.seq), attempt: e.seq & 3 } }))
-  );
-  let n = 0;
-  Deno.bench({
-    group: "append",
-    name: "msgpackr pack only, 1,000 events without the 7 bound ids",
-    fn() {
-      packEvents(input[n++ & 15]!);
-    },
-  });
-}
+  ),
+  packEvents,
+);
 
 /**
  * A store of 1,000,000 events: 100 flows of 10,000 events. With `flowsPerBatch`
@@ -122,10 +114,7 @@ for (const flows of [1, 10, 100]) {
  * 10, each batch holds 100 events of 10 flows (100 records per flow).
  */
 function millionEventStore(flowsPerBatch: number): { dir: string; store: SegmentStore } {
-  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-store-" });
-  dirs.push(dir);
-  const store = SegmentStore.open(dir, { maxAgeMs: Infinity });
-  stores.push(store);
+  const { dir, store } = tempStore({ maxAgeMs: Infinity });
   const groups = 100 / flowsPerBatch;
   for (let b = 0; b < 1000; b++) {
     store.append(batch(flowsPerBatch, b * BATCH, (b % groups) * flowsPerBatch));
@@ -143,29 +132,13 @@ const grouped = millionEventStore(10);
  * flow_id among them) are one shared object per flow, written once per record.
  */
 function millionBoundEventStore(): { dir: string; store: SegmentStore } {
-  const dir = Deno.makeTempDirSync({ prefix: "flightlog-bench-store-" });
-  dirs.push(dir);
-  const store = SegmentStore.open(dir, { maxAgeMs: Infinity });
-  stores.push(store);
+  const { dir, store } = tempStore({ maxAgeMs: Infinity });
   const templates = Array.from({ length: 100 }, (_, f) => ({ ...BINDINGS, flow_id: `f-${f}` }));
   for (let b = 0; b < 1000; b++) {
     const events: LogEvent[] = [];
     for (let i = b * BATCH; i < (b + 1) * BATCH; i++) {
-      events.push(
-        new BoundLogEvent(
-          T0 + i * 0.01,
-          "info",
-          9,
-          EVENT,
-          "4f1c2b7a9e3d5c61.1",
-          i + 1,
-          templates[i % 100]!,
-          {
-            ...callFields(i),
-            attempt: i & 3,
-          },
-        ),
-      );
+      const fields = { ...callFields(i), attempt: i & 3 };
+      events.push(boundEvent(i + 1, T0 + i * 0.01, templates[i % 100]!, fields, PRODUCER));
     }
     store.append(events);
   }
@@ -174,34 +147,26 @@ function millionBoundEventStore(): { dir: string; store: SegmentStore } {
 }
 const interleavedBound = millionBoundEventStore();
 
-Deno.bench({
-  group: "getFlowLog",
-  name:
+const FLOW_LOGS: [string, SegmentStore, boolean][] = [
+  [
     "getFlowLog: 10,000 of 1,000,000 events, 1,000 records of 10, logger-shaped (bindings once per record)",
-  fn() {
-    const log = interleavedBound.store.getFlowLog("f-42");
-    if (log.events.length !== 10_000) throw new Error(`got ${log.events.length} events`);
-  },
-});
-
-Deno.bench({
-  group: "getFlowLog",
-  name: "getFlowLog: 10,000 of 1,000,000 events, 1,000 records of 10",
-  baseline: true,
-  fn() {
-    const log = interleaved.store.getFlowLog("f-42");
-    if (log.events.length !== 10_000) throw new Error(`got ${log.events.length} events`);
-  },
-});
-
-Deno.bench({
-  group: "getFlowLog",
-  name: "getFlowLog: 10,000 of 1,000,000 events, 100 records of 100",
-  fn() {
-    const log = grouped.store.getFlowLog("f-42");
-    if (log.events.length !== 10_000) throw new Error(`got ${log.events.length} events`);
-  },
-});
+    interleavedBound.store,
+    false,
+  ],
+  ["getFlowLog: 10,000 of 1,000,000 events, 1,000 records of 10", interleaved.store, true],
+  ["getFlowLog: 10,000 of 1,000,000 events, 100 records of 100", grouped.store, false],
+];
+for (const [name, store, baseline] of FLOW_LOGS) {
+  Deno.bench({
+    group: "getFlowLog",
+    name,
+    baseline,
+    fn() {
+      const log = store.getFlowLog("f-42");
+      if (log.events.length !== 10_000) throw new Error(`got ${log.events.length} events`);
+    },
+  });
+}
 
 Deno.bench({
   group: "query",

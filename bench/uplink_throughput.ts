@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { createLogger, type Logger } from "../mod.ts";
+import type { Logger } from "../mod.ts";
 import type { LogEvent } from "../src/event.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../src/uplink/_files_deno.ts";
@@ -24,21 +24,24 @@ import { toOtlpLogs } from "../src/export/otlp.ts";
 import { encodeOtlpLogs } from "../src/export/otlp_json.ts";
 import {
   BINDINGS,
+  CALLER_RING,
   callFields,
+  decodedEvent,
+  emitTimed,
   EVENT,
   fmt,
   fmtInt,
+  header,
+  infoLoop,
+  interleave,
   median,
-  runtimeLine,
+  openFlow,
   table,
-  timeLoop,
+  withTempDir,
 } from "./_workload.ts";
 
 const BACKLOG_EVENTS = 200_000;
 const ROUNDS = 3;
-const INFO_BATCH = 1000;
-const INFO_WARMUP = 30;
-const INFO_BATCHES = 200;
 
 interface Receiver {
   url: string;
@@ -92,15 +95,9 @@ function fillStore(dir: string, count: number, producer = "bench.0"): void {
       const batch: LogEvent[] = [];
       for (let i = 0; i < 1024 && seq < count; i++) {
         seq++;
-        batch.push({
-          ts_ms: 1_700_000_000_000 + seq,
-          level: "info",
-          severity: 9,
-          event: EVENT,
-          producer,
-          seq,
-          fields: { ...BINDINGS, ...callFields(seq) },
-        });
+        batch.push(
+          decodedEvent(seq, 1_700_000_000_000 + seq, { ...BINDINGS, ...callFields(seq) }, producer),
+        );
       }
       store.append(batch);
     }
@@ -110,41 +107,47 @@ function fillStore(dir: string, count: number, producer = "bench.0"): void {
   }
 }
 
-async function deliveryRound(
-  compression: "gzip" | "none",
-  batchEvents: number,
-): Promise<{ eventsPerS: number; bytesPerEvent: number }> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-bench-" });
+/** Runs `fn` with a receiver started for it, and stops the receiver afterwards. */
+async function withReceiver<T>(fn: (receiver: Receiver) => Promise<T>): Promise<T> {
   const receiver = await startReceiver();
   try {
-    fillStore(dir, BACKLOG_EVENTS);
-    const store = SegmentStore.open(dir);
-    const uplink = new Uplink(
-      { url: receiver.url, signals: ["logs"], compression, batchEvents },
-      { source: store, files: denoUplinkFiles(dir), gzip: gzipDeno },
-    );
-    try {
-      const t0 = performance.now();
-      while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
-      const ms = performance.now() - t0;
-      const sent = uplink.stats().sent;
-      if (sent !== BACKLOG_EVENTS) throw new Error(`sent ${sent} of ${BACKLOG_EVENTS}`);
-      await uplink.close();
-      return { eventsPerS: (sent / ms) * 1000, bytesPerEvent: (await receiver.stop()) / sent };
-    } finally {
-      await uplink.close();
-      store.close();
-    }
+    return await fn(receiver);
   } finally {
     await receiver.stop();
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
+function deliveryRound(
+  compression: "gzip" | "none",
+  batchEvents: number,
+): Promise<{ eventsPerS: number; bytesPerEvent: number }> {
+  return withReceiver((receiver) =>
+    withTempDir(async (dir) => {
+      fillStore(dir, BACKLOG_EVENTS);
+      const store = SegmentStore.open(dir);
+      const uplink = new Uplink(
+        { url: receiver.url, signals: ["logs"], compression, batchEvents },
+        { source: store, files: denoUplinkFiles(dir), gzip: gzipDeno },
+      );
+      try {
+        const t0 = performance.now();
+        while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
+        const ms = performance.now() - t0;
+        const sent = uplink.stats().sent;
+        if (sent !== BACKLOG_EVENTS) throw new Error(`sent ${sent} of ${BACKLOG_EVENTS}`);
+        await uplink.close();
+        return { eventsPerS: (sent / ms) * 1000, bytesPerEvent: (await receiver.stop()) / sent };
+      } finally {
+        await uplink.close();
+        store.close();
+      }
+    })
+  );
+}
+
 /** Where the time of one delivery goes: each stage timed alone over the same backlog. */
-async function stages(): Promise<Record<string, number>> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-stages-" });
-  try {
+function stages(): Promise<Record<string, number>> {
+  return withTempDir(async (dir) => {
     fillStore(dir, BACKLOG_EVENTS);
     const store = SegmentStore.open(dir);
     const ns = {
@@ -194,64 +197,50 @@ async function stages(): Promise<Record<string, number>> {
       ns[key] = (ns[key] * 1e6) / BACKLOG_EVENTS;
     }
     return ns;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
-function infoLoop(flow: Logger, n: number): void {
-  for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
-}
-// A second copy, so each call site only ever sees one logger.
+// A second copy of infoLoop, so each call site only ever sees one logger.
 function infoLoop2(flow: Logger, n: number): void {
   for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
 }
 
-async function callerCost(): Promise<{ idle: number[]; draining: number[]; left: number }> {
-  const idleDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-idle-" });
-  const busyDir = await Deno.makeTempDir({ prefix: "flightlog-uplink-busy-" });
-  const receiver = await startReceiver();
-  fillStore(busyDir, 4 * BACKLOG_EVENTS, "old.0");
-  const idle = createLogger({ dir: idleDir, ringBytes: 8 << 20, exitHooks: false });
-  const busy = createLogger({
-    dir: busyDir,
-    ringBytes: 8 << 20,
-    exitHooks: false,
-    uplink: { url: receiver.url, signals: ["logs"], intervalMs: 10 },
-  });
-  try {
-    const idleFlow = idle.child({ ...BINDINGS });
-    const busyFlow = busy.child({ ...BINDINGS });
-    await idle.flush();
-    await busy.flush();
-    const idleNs: number[] = [];
-    const busyNs: number[] = [];
-    for (let b = 0; b < INFO_WARMUP + INFO_BATCHES; b++) {
-      const draining = (busy.stats().uplink?.backlog_events ?? 0) > 0;
-      let i: number;
-      let d: number;
-      if (b % 2 === 0) {
-        i = timeLoop((n) => infoLoop(idleFlow, n), INFO_BATCH);
-        d = timeLoop((n) => infoLoop2(busyFlow, n), INFO_BATCH);
-      } else {
-        d = timeLoop((n) => infoLoop2(busyFlow, n), INFO_BATCH);
-        i = timeLoop((n) => infoLoop(idleFlow, n), INFO_BATCH);
+const backlog = (log: Logger): number => log.stats().uplink?.backlog_events ?? 0;
+
+function callerCost(): Promise<{ idle: number[]; draining: number[]; left: number }> {
+  return withReceiver((receiver) =>
+    withTempDir(async (dir) => {
+      fillStore(`${dir}/busy`, 4 * BACKLOG_EVENTS, "old.0");
+      const idle = openFlow({ dir: `${dir}/idle`, ringBytes: CALLER_RING });
+      const busy = openFlow({
+        dir: `${dir}/busy`,
+        ringBytes: CALLER_RING,
+        uplink: { url: receiver.url, signals: ["logs"], intervalMs: 10 },
+      });
+      try {
+        await idle.log.flush();
+        await busy.log.flush();
+        // A round counts only if the uplink was draining when it began and has sent.
+        let draining = backlog(busy.log) > 0;
+        const [idleNs, busyNs] = await interleave([
+          { loop: (n) => infoLoop(idle.flow, n) },
+          { loop: (n) => infoLoop2(busy.flow, n) },
+        ], {
+          afterRound: async () => {
+            await idle.log.flush();
+            await busy.log.flush();
+            const keep = draining && (busy.log.stats().uplink?.sent ?? 0) > 0;
+            draining = backlog(busy.log) > 0;
+            return keep;
+          },
+        });
+        return { idle: idleNs!, draining: busyNs!, left: backlog(busy.log) };
+      } finally {
+        await idle.log.close();
+        await busy.log.close();
       }
-      await idle.flush();
-      await busy.flush();
-      if (b >= INFO_WARMUP && draining && (busy.stats().uplink?.sent ?? 0) > 0) {
-        idleNs.push(i);
-        busyNs.push(d);
-      }
-    }
-    return { idle: idleNs, draining: busyNs, left: busy.stats().uplink?.backlog_events ?? 0 };
-  } finally {
-    await idle.close();
-    await busy.close();
-    await receiver.stop();
-    await Deno.remove(idleDir, { recursive: true });
-    await Deno.remove(busyDir, { recursive: true });
-  }
+    })
+  );
 }
 
 /**
@@ -259,48 +248,37 @@ async function callerCost(): Promise<{ idle: number[]; draining: number[]; left:
  * policy, then flush; persisted events per second) with and without an
  * uplink draining a backlog in the same worker.
  */
-async function endToEnd(
+function endToEnd(
   uplink: boolean,
   batchEvents: number,
 ): Promise<{ eventsPerS: number; dropped: number }> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-uplink-e2e-" });
-  const receiver = await startReceiver();
-  try {
-    if (uplink) fillStore(dir, 4 * BACKLOG_EVENTS, "old.0");
-    const log = createLogger({
-      dir,
-      exitHooks: false,
-      overflow: "block",
-      ...(uplink
-        ? { uplink: { url: receiver.url, signals: ["logs" as const], intervalMs: 10, batchEvents } }
-        : {}),
-    });
-    try {
-      const flow = log.child({ ...BINDINGS });
-      await log.flush();
-      if (uplink) {
-        while ((log.stats().uplink?.sent ?? 0) === 0) await new Promise((r) => setTimeout(r, 5));
-      }
-      const t0 = performance.now();
-      infoLoop(flow, BACKLOG_EVENTS);
-      await log.flush();
-      const ms = performance.now() - t0;
-      const stats = log.stats();
+  return withReceiver((receiver) =>
+    withTempDir(async (dir) => {
+      if (uplink) fillStore(dir, 4 * BACKLOG_EVENTS, "old.0");
+      const { ms, stats } = await emitTimed(
+        {
+          dir,
+          overflow: "block",
+          ...(uplink
+            ? { uplink: { url: receiver.url, signals: ["logs"], intervalMs: 10, batchEvents } }
+            : {}),
+        },
+        BACKLOG_EVENTS,
+        async (log) => {
+          if (!uplink) return;
+          while ((log.stats().uplink?.sent ?? 0) === 0) await new Promise((r) => setTimeout(r, 5));
+        },
+      );
       if (uplink && (stats.uplink?.backlog_events ?? 0) === 0) {
         throw new Error("the backlog drained before the end: make it larger");
       }
       return { eventsPerS: (stats.persisted / ms) * 1000, dropped: stats.dropped };
-    } finally {
-      await log.close();
-    }
-  } finally {
-    await receiver.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+    })
+  );
 }
 
 async function main(): Promise<void> {
-  console.log(`flightlog uplink — ${runtimeLine()}, ${navigator.hardwareConcurrency} cores`);
+  console.log(header("flightlog uplink"));
   // `deno task bench:uplink <section>` runs one section: delivery, stages, e2e or caller.
   const only = Deno.args[0];
   const run = (section: string) => only === undefined || only === section;

@@ -1,7 +1,7 @@
 /**
  * What the hung-worker watchdog costs. Group `"consumer drain"`: a
  * consumer's drain of 1,000 records with its retirement check
- * (`Consumer.retired()`, one atomic load per drain and per batch; src/wire/ring.ts
+ * (`Consumer.retired()`, one atomic load per drain and per batch; docs/internals.md
  * "Worker restart") against the same consumer without it (the baseline).
  * Group `"watchdog"`: one `Watchdog.poll()` of the logger's thread, taken
  * every `hungAfterMs / 4` (500 ms by default), with one and with four rings.

@@ -12,7 +12,7 @@
  * order (each producer's events in order; concurrent producers interleave
  * batch by batch) straight from the segment files; JSON Lines are
  * transcoded from the payload bytes (`jsonl_transcoder.ts`; figures in
- * bench/README.md, from bench/cli_figures.ts). Other filters go through the
+ * docs/performance.md "Command line", from bench/cli_figures.ts). Other filters go through the
  * store's query and come in timestamp order. Spans are built per flow from
  * all of the flow's events, whatever the other filters. A progress bar
  * shows on standard error when it is a terminal and the output is not.

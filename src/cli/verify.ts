@@ -2,7 +2,7 @@
  * `flightlog verify <dir>`: checks every segment's header and every record's
  * framing, checksum, sequence and payload, reports each damaged region by
  * file, offset and size, and each gap where segment files are missing
- * between surviving ones (src/store/segment_format.ts "Gaps"). Exit code 0
+ * between surviving ones (docs/internals.md "Gaps"). Exit code 0
  * when everything is intact, 3 (`EXIT.damaged`) when damage or a gap was
  * found: what is there reads fine, but data is gone.
  *

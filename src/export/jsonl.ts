@@ -161,6 +161,6 @@ export function payloadToJsonLines(payload: Uint8Array): string {
 
 function notPayload(): TypeError {
   return new TypeError(
-    "Record payload is not [bindings, events] as documented in segment_format.ts",
+    'Record payload is not [bindings, events] as docs/internals.md "Payload" describes',
   );
 }

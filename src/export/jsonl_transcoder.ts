@@ -5,7 +5,7 @@
  * (bench/cli_figures.ts), which is what lets an export pass 500,000 events/s.
  *
  * It understands the payload subset the store writes for ordinary events
- * (see "Payload" in `segment_format.ts`): nil, booleans, integers up to 32
+ * (see docs/internals.md "Payload"): nil, booleans, integers up to 32
  * bits, floats, strings, arrays, and msgpackr records (`d4 72 <id>` inline
  * definitions and one-byte references). Anything else (maps, binary,
  * 64-bit integers, bigints, `undefined`, Dates, flightlog's extensions,

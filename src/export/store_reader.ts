@@ -40,7 +40,7 @@ export interface StoreRecord {
 
 /**
  * Damage skipped while reading, and segments found missing between
- * surviving ones (src/store/segment_format.ts "Gaps").
+ * surviving ones (docs/internals.md "Gaps").
  */
 export interface ReadDamage extends GapCounts {
   /** Damaged byte regions skipped inside segments. */

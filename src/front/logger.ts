@@ -128,7 +128,7 @@ export interface LoggerOptions {
   /**
    * A store worker that makes no progress for this long while events or a
    * request wait for it is hung: it is terminated and replaced like one that
-   * crashed (src/wire/ring.ts "Watchdog"). Checked on a timer, never in a log
+   * crashed (docs/internals.md "Watchdog"). Checked on a timer, never in a log
    * call; 0 turns the watchdog off; the `"inline"` transport has no worker
    * to watch. Raise it if one query or fsync of your store can take that long.
    * @default {2000}
@@ -281,8 +281,8 @@ const BURST_PROBE_BYTES = MIN_RECORD_BYTES;
 
 /**
  * A child logger's bindings as its producer writes them: one definition
- * record, written again once per ring epoch (src/wire/ring.ts "Bindings by
- * reference"); id 0 means no bindings.
+ * record, written again once per ring epoch (docs/internals.md
+ * "Bindings by reference"); id 0 means no bindings.
  */
 export class Bindings {
   /** Id of the definition in its producer (0: no bindings). */
@@ -293,7 +293,7 @@ export class Bindings {
   readonly length: number;
   /** The epoch the definition was last written in (0: never). */
   epoch = 0;
-  /** The epoch the definition was last mirrored in (src/wire/ring.ts "Definitions mirror"). */
+  /** The epoch the definition was last mirrored in (docs/internals.md "Definitions mirror"). */
   mirrored = 0;
   readonly #words: Uint32Array;
 
@@ -375,7 +375,7 @@ export class Core {
         return;
       }
       // The child's bindings travel by reference: defined once per ring epoch
-      // (src/wire/ring.ts "Bindings by reference").
+      // (docs/internals.md "Bindings by reference").
       if (b.id !== 0 && b.epoch !== producer.epoch && !this.#define(b)) {
         this.#drop();
         return;
@@ -415,7 +415,7 @@ export class Core {
     const epoch = this.producer.epoch;
     b.stamp(epoch);
     // An attached ring's definitions are mirrored for a restarted worker,
-    // before the ring write, once per epoch (src/wire/ring.ts "Definitions mirror").
+    // before the ring write, once per epoch (docs/internals.md "Definitions mirror").
     if (b.mirrored !== epoch) {
       b.mirrored = epoch;
       this.producer.mirror?.(b.record, b.length, epoch);
@@ -427,11 +427,11 @@ export class Core {
   }
 
   // The definitions written in the current and the previous epoch: a worker
-  // that restarts gets them before it drains (src/wire/ring.ts "Worker restart").
+  // that restarts gets them before it drains (docs/internals.md "Worker restart").
   // Cold path: once per child per epoch.
   // Definitions written in the current and the previous epoch, by id: all
   // the ring can still refer to. A restarted worker gets them handed over
-  // (src/wire/ring.ts "Worker restart"); the sab unload spill looks them up
+  // (docs/internals.md "Worker restart"); the sab unload spill looks them up
   // (src/wire/sab_spill.ts). Once per child per epoch, never per event.
   #kept = new Map<number, Bindings>();
   #keptBefore = new Map<number, Bindings>();
@@ -447,7 +447,7 @@ export class Core {
   }
 
   /**
-   * For a worker restart (src/wire/ring.ts "Worker restart"): returns the bindings
+   * For a worker restart (docs/internals.md "Worker restart"): returns the bindings
    * definitions the ring may still refer to, framed end to end, and makes
    * every child define itself again before its next event.
    */

@@ -114,7 +114,7 @@ export function openStore(dir: string, options: StoreOpenOptions): Store {
 
 /**
  * Takes the store directory's lock for this process until the returned
- * function is called (src/store/segment_format.ts "The lock"), or returns
+ * function is called (docs/internals.md "The lock"), or returns
  * null when it cannot be taken here (another holder, no permission): the
  * worker then takes it itself and reports the failure.
  */

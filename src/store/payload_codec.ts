@@ -1,6 +1,6 @@
 /**
  * Packs and unpacks record payloads: the msgpackr encoding of a record's
- * events (see "Payload" in `segment_format.ts`).
+ * events (see docs/internals.md "Payload").
  *
  * msgpackr options, and why:
  * - `useRecords: true` with no shared structures (`maxSharedStructures: 0`):
@@ -215,7 +215,7 @@ export function unpackEvents(payload: Uint8Array): LogEvent[] {
 
 function notPayload(): TypeError {
   return new TypeError(
-    "Record payload is not [bindings, events] as documented in segment_format.ts",
+    'Record payload is not [bindings, events] as docs/internals.md "Payload" describes',
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * Reads framed records out of segment bytes, skipping and counting damage.
  *
- * The layout is in `segment_format.ts`.
+ * The layout: docs/internals.md "Record header".
  *
  * @module
  */

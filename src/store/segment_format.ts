@@ -1,26 +1,10 @@
 /**
- * The on-disk format of a flightlog store. This comment is the one description
- * of the format; `tests/store/segment_format_test.ts` pins every value below.
+ * The on-disk format of a flightlog store: append-only segment files of
+ * checksummed records (docs/internals.md "Segment files", from "Store
+ * directory" to "Decoding a segment"); `tests/store/segment_format_test.ts`
+ * and `tests/docs/internals_test.ts` pin every value below.
  *
- * A store directory holds append-only segment files named
- * `seg-<16 lowercase hex digits>.flog` (the segment number) and a `lock` file
- * that the writer holds locked. All integers are little-endian; `u64` fields
- * hold integers below 2^53.
- *
- * ## The lock
- *
- * One process writes a store: the `lock` file carries an exclusive advisory
- * lock (`flock`) and names its holder; another process (or another open of
- * the directory) that tries to write gets a `StoreLockedError`. A logger's
- * thread takes the lock (`lockStoreDir()`) before it starts its worker and
- * keeps it until `close()`: the thread outlives every worker, and a worker
- * that hangs in an endless loop cannot be stopped under Deno 2.9.6 (its
- * thread, and so any file it opened, lives until the process exits). The
- * worker opens the store with `lockHeld`; a worker that replaces a dead or
- * hung one also opens it with `appendToLast: false`, so it never appends to
- * a segment the old one may still be writing: it begins a new segment, and
- * a tail the old one leaves torn is found by the record checksums like any
- * other damage (src/wire/ring.ts "Worker restart").
+ * Until that page describes format 3 (notes/layout-wire.md):
  *
  * ## File header (80 bytes at offset 0)
  *
@@ -42,12 +26,10 @@
  * |     72 |    4 | reserved        | 0                                                        |
  * |     76 |    4 | header CRC      | u32 CRC32C (Castagnoli) of bytes 0–75                    |
  *
- * The magic's first byte is not ASCII and its `\r\n\x1A` tail catches newline
- * translation and truncation by text tools, as in PNG. Every version keeps
- * the first 12 bytes and ends its header with the CRC of the bytes before
- * it, so a reader tells another version ("unsupported") from damage. When a
- * header is damaged, its records are read from offset 80 if the header size
- * field still says 80, else from 48, so no record is skipped.
+ * Every version keeps the first 12 bytes and ends its header with the CRC of
+ * the bytes before it, so a reader tells another version ("unsupported") from
+ * damage. When a header is damaged, its records are read from offset 80 if the
+ * header size field still says 80, else from 48, so no record is skipped.
  *
  * ### Version 2 (read, never written)
  *
@@ -75,7 +57,7 @@
  * the oldest segments, or the newest, leaves no trace: that is what retention
  * and a store that ended there look like.
  *
- * ## Torn tails
+ * ### Torn tails
  *
  * A crash can leave the newest segment ending in part of a record. Readers
  * take it as a record still being written and do not count it; the next
@@ -85,55 +67,10 @@
  * segment. Nothing but that new segment is written, so a crash at any point
  * of the recovery leaves the evidence in place.
  *
- * ## Record (48 + flow_len + payload_len bytes; records follow the header back to back)
+ * ### Payload: strings msgpackr would change
  *
- * | offset | size | field        | value                                                       |
- * | -----: | ---: | ------------ | ----------------------------------------------------------- |
- * |      0 |    4 | magic        | `C1 F7 0B 9A` ({@linkcode RECORD_MAGIC})                    |
- * |      4 |    4 | payload_len  | u32, 1 to {@linkcode MAX_PAYLOAD_BYTES}                     |
- * |      8 |    4 | CRC          | u32 CRC32C of bytes 12 to the end of the payload            |
- * |     12 |    2 | flow_len     | u16, UTF-8 bytes of the flow id (0 without a flow)          |
- * |     14 |    1 | flags        | bit 0 = {@linkcode FLAG_HAS_FLOW}; bits 1–7 are 0           |
- * |     15 |    1 | max severity | u8, highest `severity` of the events (0 if none is numeric) |
- * |     16 |    8 | seq          | u64, store-wide record sequence number, strictly increasing |
- * |     24 |    4 | event count  | u32, ≥ 1                                                    |
- * |     28 |    4 | error count  | u32, events with `severity` ≥ 17 (`SEVERITY.error`)         |
- * |     32 |    8 | min ts_ms    | f64, smallest `ts_ms` (+Infinity if none is a number)       |
- * |     40 |    8 | max ts_ms    | f64, largest `ts_ms` (-Infinity if none is a number)        |
- * |     48 |    n | flow id      | flow_len bytes of well-formed UTF-8                         |
- * | 48 + n |    p | payload      | payload_len bytes, see below                                |
- *
- * Every event of a record has the same flow id (a string `fields.flow_id`) or
- * none, so the header alone is enough to rebuild the index and to pick the
- * records of one flow.
- *
- * The record magic starts with `0xC1`, the one byte MessagePack never uses, and
- * its other bytes are not printable ASCII, so text fields rarely contain it.
- * After damage a reader searches for the next magic and accepts a candidate
- * only if its lengths fit and its CRC matches, so a damaged length can never
- * join two records.
- *
- * ## Payload
- *
- * The payload is one msgpackr value, `[bindings, events]`, packed with the
- * record extension and no shared structures, so every record structure it
- * uses is defined inside the record and any record decodes on its own:
- *
- * - `bindings`: an array of objects, each the bindings of one child logger
- *   that logged into this record, written once however many of its events
- *   the record holds;
- * - `events`: one array per event, `[ts_ms, severity, event, producer, seq,
- *   b, fields]`, where `b` indexes `bindings` (-1 for none) and `fields` are
- *   the call's own fields. The event's full `fields` are the bindings' keys
- *   followed by the call's (a call field overrides a binding of the same
- *   name), and its `level` is derived from `severity`.
- *
- * Writing each set of bindings once per record halves the packing work for
- * the typical event with seven bound ids (bench/store_bench.ts "pack"). Bigints beyond 64 bits use msgpackr's bigint extension (type
- * `0x42`), `undefined` its extension 0, `Date` the MessagePack timestamp.
- * flightlog adds two tag extensions (msgpackr `0xD4 <type> 0x00` followed by
- * a value) and one string extension (a MessagePack ext of that type whose
- * data are the bytes) for what msgpackr would change:
+ * flightlog's extensions, with the string extension `0x57` (a MessagePack ext
+ * of that type whose data are the bytes) that the page lacks:
  *
  * | type | constant                      | stands for                                 | value                 |
  * | ---: | ----------------------------- | ------------------------------------------ | --------------------- |
@@ -164,7 +101,7 @@ export const FORMAT_VERSION = 3;
 /** Bytes of the file header. */
 export const FILE_HEADER_SIZE = 80;
 
-/** The previous format version, still read ("Version 2"). */
+/** The previous format version, still read (docs/internals.md "File header"). */
 export const FORMAT_VERSION_2 = 2;
 
 /** Bytes of a version 2 file header. */
@@ -313,7 +250,7 @@ export function isFlowId(value: unknown): value is string {
 
 /**
  * Where a segment stands in the store's history, from its header (version
- * 3): what a reader needs to find a gap before it ("Gaps").
+ * 3): what a reader needs to find a gap before it (docs/internals.md "Gaps").
  */
 export interface SegmentLink {
   /** Number of the store's newest segment when this one was begun (0: there was none). */

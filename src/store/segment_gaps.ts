@@ -1,6 +1,6 @@
 /**
  * Finding a segment missing between two surviving ones, by the rule in
- * `segment_format.ts` "Gaps": every reader of segment files (the store, the
+ * docs/internals.md "Gaps": every reader of segment files (the store, the
  * CLI's readers and `verify`) applies it the same way.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * The persisted event store the worker writes to: append-only segment files
- * in one directory (format in `segment_format.ts`), an in-memory index built
+ * in one directory (docs/internals.md "Segment files"), an in-memory index built
  * from record headers, retention by size and age, and the queries.
  *
  * @module
@@ -78,10 +78,10 @@ export interface SegmentStoreOptions {
   /**
    * Append to the newest segment, unless it ends in damage (a torn tail):
    * then that segment is left as it is, so the damage stays counted, and a
-   * new one is begun at once (segment_format.ts "Torn tails"). With `false`
+   * new one is begun at once (docs/internals.md "Torn tails"). With `false`
    * the newest segment is left exactly as it is and the first append begins
    * a new one: for a writer that replaces one of the same process that may
-   * still be writing (src/wire/ring.ts "Worker restart").
+   * still be writing (docs/internals.md "Worker restart").
    * @default {true}
    */
   appendToLast?: boolean;
@@ -138,7 +138,7 @@ export interface BacklogCounts {
 /**
  * Damage found in the store's files, by this instance (at open and by
  * `refresh()` or reads); the gap counts are segments missing between
- * surviving ones (segment_format.ts "Gaps").
+ * surviving ones (docs/internals.md "Gaps").
  */
 export interface StoreDamage extends ScanDamage, GapCounts {
   /** Segment files whose header is damaged (their records are still read). */
@@ -1277,12 +1277,12 @@ export interface StoreLock {
 }
 
 /**
- * Takes the exclusive lock of a store directory (the `lock` file, see
- * `segment_format.ts`) and writes the holder into it; throws a
+ * Takes the exclusive lock of a store directory (the `lock` file,
+ * docs/internals.md "The lock") and writes the holder into it; throws a
  * {@linkcode StoreLockedError} naming the holder when another handle holds
  * it. `SegmentStore.open()` takes it itself unless told with `lockHeld` that
  * its caller holds it: the logger's thread holds it for its worker, so a
- * replacement worker never waits for a dead one's lock (src/wire/ring.ts
+ * replacement worker never waits for a dead one's lock (docs/internals.md
  * "Worker restart").
  *
  * @example Keep a second writer out

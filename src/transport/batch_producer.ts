@@ -123,7 +123,7 @@ export class BatchProducer implements Producer {
       this.#internal = ack.internal;
       this.#lost = ack.lost;
     }, (err) => {
-      // The worker died with the batch (src/wire/ring.ts "Worker restart"): its
+      // The worker died with the batch (docs/internals.md "Worker restart"): its
       // user events are lost, and counted, so emitted = persisted + dropped;
       // the next worker counts from zero, on top of what this one acknowledged.
       this.#crashLost += users;

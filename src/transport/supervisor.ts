@@ -2,7 +2,7 @@
  * Worker supervision: how often a dead worker may be replaced, and what a
  * replacement costs in events. The transport (src/transport/worker_transport.ts) notices the
  * death and starts the new worker; the protocol that keeps every event still
- * in a ring, with its bindings, is "Worker restart" in src/wire/ring.ts.
+ * in a ring, with its bindings: docs/internals.md "Worker restart".
  *
  * @module
  */
@@ -87,7 +87,7 @@ export const START_ATTEMPTS = 3;
 
 /**
  * The bindings definitions a producer hands a restarted consumer with its
- * ring (src/wire/ring.ts "Worker restart"): what it holds now, after those
+ * ring (docs/internals.md "Worker restart"): what it holds now, after those
  * of the last handover while the dead worker never reached the ring
  * position they were handed over at (the events that need them wait there).
  */

@@ -29,12 +29,12 @@ export interface Producer {
   readonly view: DataView;
   /**
    * Advances when a child logger must define its bindings again before its
-   * next event (src/wire/ring.ts "Bindings by reference").
+   * next event (docs/internals.md "Bindings by reference").
    */
   readonly epoch: number;
   /**
    * Copies a bindings definition into the ring's definitions mirror (an
-   * attached producer's ring; src/wire/ring.ts "Definitions mirror").
+   * attached producer's ring; docs/internals.md "Definitions mirror").
    */
   mirror?(record: Uint8Array, len: number, epoch: number): void;
   /** Offset with `max` contiguous free bytes in `data`, or -1. */
@@ -73,7 +73,7 @@ export interface Transport {
   uplinkStats?: () => UplinkStats;
   /**
    * Set by the front end: returns the bindings definitions its ring may
-   * still refer to, for a restarted worker (src/wire/ring.ts "Worker restart").
+   * still refer to, for a restarted worker (docs/internals.md "Worker restart").
    */
   bindingsSource?: (() => Uint8Array) | undefined;
   /** Set by the front end: publishes its exact counters to the ring header. */
@@ -158,7 +158,7 @@ export function consumerState(control: Int32Array): "starting" | "running" | "fa
 }
 
 /**
- * Asks the consumer for a synchronous flush and wakes it (src/wire/ring.ts
+ * Asks the consumer for a synchronous flush and wakes it (docs/internals.md
  * "Control buffer"); returns the request's number: it is done once
  * `FLUSH_ACK` reaches it.
  */

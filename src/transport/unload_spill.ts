@@ -1,7 +1,7 @@
 /**
  * A page's unload spill, for the worker transports in browsers: a page going
  * away cannot wait for its worker, so it writes what the worker has not
- * committed where the next page finds it (src/platform/browser.ts "Page
+ * committed where the next page finds it (docs/browser.md "Page
  * lifecycle"), and hands its own worker what earlier pages spilled.
  *
  * @module

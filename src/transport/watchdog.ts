@@ -1,8 +1,8 @@
 /**
  * The hung-worker watchdog: decides, from samples taken on a timer of the
  * logger's thread (never in a log call), that the store worker has stopped
- * making progress while work waits for it. The protocol (what counts as work
- * and as progress) is "Watchdog (hung worker)" in src/wire/ring.ts; the transport
+ * making progress while work waits for it (what counts as work and as
+ * progress: docs/internals.md "Watchdog"). The transport
  * (src/transport/worker_transport.ts) supplies the sample and replaces the worker.
  *
  * @module
@@ -10,22 +10,14 @@
 import { ALIVE, FLUSH_ACK, FLUSH_REQ, loadHead, loadStored, loadTail } from "../wire/ring.ts";
 
 /**
- * Default of `hungAfterMs`: 2 s. The slowest healthy step of a consumer we
- * measured is opening a store of a million events (251 ms, bench/README.md
- * "store"), which the watchdog does not even watch (it starts once the worker
- * is ready); a drain slice lasts at most 8 ms plus one 1,000-event append
- * (1.4 ms), and a large `getFlowLog` 24 ms. 2 s is 8× the first and about 80×
- * the others, so a big batch, an fsync or a slow disk is not called a hang,
- * while a hung worker costs at most about 2.5 s of drops.
+ * Default of `hungAfterMs`: 2 s, 8× the slowest healthy step measured
+ * (docs/reliability.md "Worker crash and hang").
  */
 export const DEFAULT_HUNG_AFTER_MS = 2000;
 
 /**
- * Hung workers a logger replaces in its life; the next hang leaves it failed
- * (later events dropped and counted). Under Deno 2.9.6 a hung thread cannot
- * be stopped and keeps a CPU busy until the process exits, and a hang that
- * comes back at once (say, on the same record) would otherwise spawn a
- * spinning thread every `hungAfterMs` up to the restart budget.
+ * Hung workers a logger replaces in its life: each may spin until the process
+ * exits (docs/reliability.md "Worker crash and hang").
  */
 export const MAX_HUNG_WORKERS = 3;
 
@@ -150,7 +142,7 @@ export class Watchdog {
  * records or a synchronous flush is unanswered; progress is the sum of the
  * rings' `TAIL`s and `STORED`s (the browser worker's commits, while it holds
  * back from draining until IndexedDB catches up), `ALIVE` and `FLUSH_ACK`
- * (src/wire/ring.ts "Watchdog").
+ * (docs/internals.md "Watchdog").
  *
  * @example An idle ring is not waiting work
  * ```ts

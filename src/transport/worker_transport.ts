@@ -4,7 +4,7 @@
  * buffer and posted to the worker: no SharedArrayBuffer, e.g. a page that is
  * not cross-origin isolated). The transport starts the worker, watches it
  * (src/transport/watchdog.ts), replaces it when it dies or hangs
- * (src/wire/ring.ts "Worker restart"), and gives it up past its budget.
+ * (docs/internals.md "Worker restart"), and gives it up past its budget.
  *
  * @module
  */
@@ -85,7 +85,7 @@ export class WorkerTransport implements Transport {
   readonly #control32: Int32Array;
   readonly #init: WorkerInit;
   readonly #workerUrl: string | URL | undefined;
-  // Replaced when a dead worker is restarted (src/wire/ring.ts "Worker restart").
+  // Replaced when a dead worker is restarted (docs/internals.md "Worker restart").
   #worker!: WorkerHandle;
   #remote!: Comlink.Remote<WorkerApi>;
   #ready!: Promise<void>;
@@ -126,7 +126,7 @@ export class WorkerTransport implements Transport {
     };
     Atomics.store(this.#control32, GENERATION, 1);
     // This thread outlives every worker, a hung one included: it holds the
-    // store's lock (src/store/segment_format.ts "The lock"). Where it cannot,
+    // store's lock (docs/internals.md "The lock"). Where it cannot,
     // the worker takes the lock itself and reports why it could not.
     this.#releaseLock = platform.lockStore(config.dir);
     if (this.#releaseLock !== null) init.lockHeld = true;
@@ -282,7 +282,7 @@ export class WorkerTransport implements Transport {
   #restart(why: Error): void {
     Atomics.store(this.#control32, STATE, ConsumerState.starting);
     Atomics.store(this.#control32, RESUME, 0);
-    // Retires the old consumer, should its thread still run (src/wire/ring.ts "Worker restart").
+    // Retires the old consumer, should its thread still run (docs/internals.md "Worker restart").
     const generation = Atomics.add(this.#control32, GENERATION, 1) + 1;
     this.#remote[Comlink.releaseProxy]();
     this.#lastCrash = why;

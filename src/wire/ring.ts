@@ -1,247 +1,27 @@
 /**
  * The shared-memory ring: one single-producer, single-consumer byte ring per
  * producing thread, carrying variable-length event records from the caller to
- * the worker.
+ * the worker, and the control buffer one consumer shares with every producer.
+ * Layout and protocol: docs/internals.md "The ring" (from "Buffer" to
+ * "Decoding a ring"); `tests/wire/ring_test.ts` and
+ * `tests/docs/internals_test.ts` pin every value.
  *
- * This comment is the one place the layout is written down; `tests/wire/ring_test.ts`
- * pins every value.
- *
- * ## Buffer
- *
- * A `SharedArrayBuffer` (or a plain `ArrayBuffer` for the in-thread and
- * postMessage transports) of `HEADER_BYTES + capacity + MIRROR_BYTES` bytes.
- * `capacity` is a power of two ≥ 4 KiB; `MIRROR_BYTES` is `capacity / 4` for
- * the ring of an attached producer and 0 otherwise ("Definitions mirror").
- *
- * ## Header (192 bytes, three 64-byte cache lines)
- *
- * Each side writes only its own cache line, so the producer's stores never
- * invalidate the line the consumer polls and vice versa.
- *
- * | byte | slot | type       | writer   | meaning                                              |
- * | ---- | ---- | ---------- | -------- | ---------------------------------------------------- |
- * | 0    | I0   | u32 atomic | producer | `HEAD`: bytes ever written (mod 2^32)                |
- * | 4    | I1   | i32 atomic | producer | `CLOSED`: 1 once the producer will write no more     |
- * | 8    | F1   | f64        | producer | `EMITTED`: user events that passed the level check   |
- * | 16   | F2   | f64        | producer | `DROPPED`: user events dropped (ring full)           |
- * | 24   | –    | –          | –        | reserved up to byte 63                               |
- * | 64   | I16  | u32 atomic | consumer | `TAIL`: bytes ever consumed (mod 2^32)               |
- * | 72   | F9   | f64        | consumer | `PERSISTED`: user events handed to the store         |
- * | 80   | F10  | f64        | consumer | `INTERNAL`: internal events handed to the store      |
- * | 88   | F11  | f64        | consumer | `LOST`: user events the store refused (I/O error)    |
- * | 96   | I24  | i32 atomic | consumer | `REGISTERED`: 1 once a consumer drains this ring     |
- * | 100  | I25  | u32 atomic | consumer | `STORED`: bytes whose records the store committed    |
- * |      |      |            |          | (browser worker only; see "Unload spill")            |
- * | 104  | F13  | f64        | consumer | `TAKEN`: user events taken out of the ring           |
- * |      |      |            |          | (mirrored rings only; see "Definitions mirror")      |
- * | 112  | F14  | f64        | consumer | `TAKEN_NEXT`: `TAKEN` once `TAIL` = `TAIL_NEXT`       |
- * | 120  | I30  | u32 atomic | consumer | `TAIL_NEXT`: the `TAIL` a drain is about to store    |
- * | 124  | –    | –          | –        | reserved up to byte 127                              |
- * | 128  | I32  | u32        | creator  | `MAGIC` = 0x464c5247 ("FLRG")                         |
- * | 132  | I33  | u32        | creator  | `VERSION` = 5                                        |
- * | 136  | I34  | u32        | creator  | `CAPACITY` in bytes                                  |
- * | 140  | I35  | u32        | creator  | `MIRROR_BYTES`: bytes of the definitions mirror      |
- * |      |      |            |          | after the data area (0: none)                        |
- * | 144  | –    | –          | –        | reserved up to byte 191                              |
- *
- * `HEAD` and `TAIL` are free-running byte counters; the data offset of a
- * counter is `counter & (capacity - 1)` and the bytes in use are
- * `(HEAD - TAIL) >>> 0`. The producer publishes records by storing `HEAD`
- * (sequentially consistent `Atomics.store`) after their bytes are written:
- * at the end of the current task (a microtask), as soon as a quarter of the
- * capacity is unpublished (`PUBLISH_SHIFT`), before it waits, and on flush; the
- * consumer frees space by storing `TAIL` after it has copied the bytes out.
- * The producer keeps the last `TAIL` it read and reads it again only when that
- * stale view shows too little room.
- * The f64 counters are statistics, written by one side only and read
- * approximately by the other; the producer publishes `EMITTED` / `DROPPED`
- * every 256 events and whenever it wakes the consumer or flushes.
- *
- * ## Records (data area, every record 4-byte aligned)
- *
- * | offset | type | field                                                      |
- * | ------ | ---- | ---------------------------------------------------------- |
- * | 0      | u32  | `len`: bytes of the record after this word (unpadded)      |
- * | 4      | u32  | `seq`: per-producer sequence number (1, 2, …); in a        |
- * |        |      | bindings definition, the producer's `epoch` instead        |
- * | 8      | f64  | `ts_ms`: wall-clock ms since the Unix epoch (0 in a        |
- * |        |      | bindings definition)                                       |
- * | 16     | u8   | `severity`: OpenTelemetry severity number (1–24)           |
- * | 17     | u8   | `flags`: bit 0 = internal event (not counted as emitted);  |
- * |        |      | bit 1 = bindings definition (not an event)                 |
- * | 18     | u16  | `npairs`: (key, value) pairs after the event name          |
- * | 20     | u32  | `bind_id`: the child logger's bindings (0 = none)          |
- * | 24     | …    | event name (a string value; empty in a definition), then   |
- * |        |      | `npairs` pairs: the call's fields, or the bindings         |
- *
- * ## Bindings by reference
- *
- * A child logger encodes its bindings once, into a bindings definition
- * record with an id unique in its producer. Event records carry only the id,
- * not the bindings' bytes (seven correlation ids are about 160 bytes, most of
- * an event record: bench/logger_bench.ts "info"). The producer keeps an
- * `epoch` counter that advances each time the ring wraps (the postMessage
- * producer: each batch). Before a child's first event of an epoch, the
- * producer writes the child's definition again, stamped with the epoch. So
- * every event refers to a definition written earlier in the same epoch, and
- * the consumer may forget every definition of an older epoch as soon as it
- * reads the first definition of a newer one: its table holds at most the
- * children that logged during one lap of the ring.
- *
- * A definition that cannot be written (ring full) drops the event that
- * needed it, counted like any drop; the next event of that child tries again.
- *
- * ## Worker restart
- *
- * When the worker dies (an uncaught exception, `terminate()`, a failed drain
- * loop), the front end starts a new one on the same store, control buffer and
- * rings; the new consumer starts at `TAIL`. The records between `TAIL` and
- * `HEAD` were never taken, so they are not lost; but their events may refer to
- * definitions the dead consumer had already taken. `TAIL` lags `HEAD` by at
- * most one capacity, so it lies in the producer's current or previous epoch:
- * the producer keeps the definitions it wrote in those two epochs (cold path:
- * once per child per epoch) and hands them to the new consumer with the ring.
- * The consumer adopts them without forgetting anything; the ring's first
- * definition of a newer epoch forgets them as usual. Every child then defines
- * itself again before its next event. Records the dead consumer had taken but
- * not stored are counted in `LOST` by the front end (its exact `EMITTED`
- * minus what is persisted, dropped, lost and still in the ring), so
- * `emitted = persisted + dropped` still holds. Deno reports a worker's exit
- * before its thread has surely stopped, and a thread stuck in an endless
- * loop never stops (Deno 2.9.6's `terminate()` does not interrupt it), so
- * the old consumer is retired rather than waited for: each worker gets a
- * generation number, and the front end stores the new one in `GENERATION`
- * before it starts the new worker. A consumer reads `GENERATION` before it
- * takes records from a ring and again after each store write, before it
- * counts the batch; once it is not its own it takes and counts nothing more
- * and ends its drain loop. A consumer frees ring space with a
- * compare-and-swap of `TAIL` from the value it read, so even one that passed
- * its check just before being replaced never moves `TAIL` back or takes
- * records its successor took. (What remains is a window of a few
- * instructions, with no system call, between the check and that swap or the
- * count after a write: a thread descheduled exactly there until after the
- * front end has counted could store one batch without counting it.) The
- * front end counts once the new worker has opened the store, and the new
- * consumer waits for `RESUME` = 1 before it drains. The store's lock is held
- * by the front end's thread for the whole life of the logger, so the new
- * worker never waits for a lock a stuck thread holds, and it begins a new
- * segment rather than append to one the old worker may still be writing
- * (src/store/segment_format.ts "The lock"). Definitions handed over to a
- * worker that died before reading past them are handed over again. This hand-over
- * is the owner's own ring's: an attached producer (an application Worker,
- * `attachLogger`) cannot be asked synchronously, so its ring carries a
- * definitions mirror instead (below). The postMessage producer has no ring: a
- * batch in flight when its worker dies is counted as lost, and every batch
- * defines its own bindings anyway.
- *
- * ## Definitions mirror (attached rings)
- *
- * The ring of an attached producer has `MIRROR_BYTES` = `capacity / 4` more
- * bytes after its data area: two banks of `capacity / 8` bytes, bank
- * `epoch & 1` holding the definitions the producer wrote in `epoch`. The
- * producer copies each definition into its bank before writing it into the
- * ring (so no consumer can take a definition a restarted one cannot read),
- * once per child per epoch, never per event.
- *
- * | bank byte | type       | meaning                                              |
- * | --------- | ---------- | ---------------------------------------------------- |
- * | 0         | u32 atomic | `epoch` of the definitions in the bank               |
- * | 4         | u32 atomic | `length`: bytes of records after the bank header     |
- * | 8         | u32 atomic | `missed`: definitions of `epoch` that did not fit    |
- * | 12        | –          | reserved                                             |
- * | 16        | …          | definition records as in the ring, end to end        |
- *
- * The producer enters a new epoch in a bank by storing `length` = 0,
- * `missed` = 0, then `epoch`; it appends a record by writing its bytes, then
- * storing the new `length`. A reader loads `epoch`, `length`, copies the
- * bytes, loads `epoch` again and keeps the copy only if it did not change.
- * The consumer that replaces a dead one reads both banks before its first
- * drain of the ring, when the dead consumer has been retired (`GENERATION`,
- * `RESUME`, above) and `TAIL` has not moved since: the producer is then at most one lap ahead of
- * `TAIL`, in the epoch of `TAIL`'s lap or the next one, and the two banks
- * hold exactly those epochs' definitions (a definition written later is in
- * the ring after `TAIL`). It adopts them as the owner's hand-over is adopted.
- * A definition that does not fit in its bank (more than `capacity / 8` bytes
- * of definitions in one lap: about 800 children of seven correlation ids in
- * the default 1 MiB ring) is only counted in `missed`; if a worker dies in
- * that epoch, the events that need it are stored with `bindings_lost: true`.
- *
- * The same consumer counts the user events the dead one took but neither
- * stored nor counted as lost: every drain of a mirrored ring counts the user
- * records it takes, stores `TAIL_NEXT` (the `TAIL` it is about to store),
- * `TAKEN_NEXT` (`TAKEN` plus them), then `TAIL`, then `TAKEN`. Wherever the
- * dead consumer stopped, the user events taken up to the `TAIL` in the ring
- * are `TAKEN_NEXT` if `TAIL` = `TAIL_NEXT`, else `TAKEN`; of those,
- * `taken - PERSISTED - LOST` were never stored: they are added to `LOST`,
- * keeping `emitted = persisted + dropped` for the attached producer, whose
- * exact counters live on its own thread. (The owner's ring needs none of
- * this: the front end counts it, as above.)
- *
- * A record occupies `align4(4 + len)` bytes and never straddles the end of the
- * data area: when it does not fit before the end, the producer writes the
- * `WRAP` marker (`len = 0xFFFFFFFF`) and the record starts at offset 0; the
- * skipped bytes count as used until the consumer passes them. Whenever fewer
- * than 4 bytes remain before the end the skip is implicit (cannot happen while
- * every record is 4-byte aligned, but the consumer tolerates it).
- *
- * Values are tagged; the tags and their encodings are documented in
- * `src/wire/codec.ts`, which owns them.
- *
- * ## Watchdog (hung worker)
- *
- * A worker that hangs (an endless loop, an `await` that never settles)
- * neither exits nor drains. The front end's watchdog (src/transport/watchdog.ts), on
- * an unref'ed timer and never in a log call, samples the control buffer,
- * the rings and its calls to the worker: work is waiting when a ring holds
- * records (`HEAD` ≠ `TAIL`), a synchronous flush is unanswered (`FLUSH_REQ`
- * ≠ `FLUSH_ACK`) or a call (a postMessage batch, a query) is unanswered;
- * progress is any change of a ring's `TAIL` or `STORED` (the browser
- * worker's IndexedDB commits), of `ALIVE` (bumped each time the consumer
- * goes to sleep), of `FLUSH_ACK`, or an answer. When work has
- * waited `hungAfterMs` without progress, the worker is `terminate()`d and
- * replaced exactly as a dead one (restart budget, hand-over, `LOST` count,
- * `onRestart`), at most `MAX_HUNG_WORKERS` times per logger.
- *
- * ## Unload spill
- *
- * The browser worker stores `STORED` (a counter like `TAIL`, never ahead of
- * it) once IndexedDB has committed every record before it. When the page goes
- * away (`pagehide`) it cannot wait for its worker, so it copies the records
- * between `STORED` and its own `HEAD` itself (`src/wire/sab_spill.ts`): they are
- * intact, since the producer never writes more than `capacity` bytes past
- * `TAIL`.
- *
- * ## Waking the consumer
- *
- * The consumer does not get an `Atomics.notify` per event. A separate
- * control buffer (one per store, shared by every producer) holds a `SLEEPING`
- * word: the consumer stores 1, re-checks every ring, and only then waits on
- * it; a producer that has just published checks the word and, only if it is 1,
- * sets it to 0 and notifies. Sequentially consistent atomics on both sides
- * make a lost wake-up impossible (producer: store HEAD then load SLEEPING;
- * consumer: store SLEEPING then load HEAD).
- *
- * ## Control buffer (128 bytes, Int32 slots)
- *
- * `SLEEPING`, which every producer reads after every write, has the first
- * cache line to itself; the rest changes rarely.
- *
- * | slot | name        | meaning                                               |
- * | ---- | ----------- | ----------------------------------------------------- |
- * | 0    | `SLEEPING`  | 1 while the consumer waits for data                   |
- * | 16   | `FLUSH_REQ` | synchronous flush requests made (producer increments) |
- * | 17   | `FLUSH_ACK` | last request the consumer has completed               |
- * | 18   | `ALIVE`     | consumer heartbeat counter (bumped when it sleeps)    |
- * | 19   | `STATE`     | 0 starting, 1 running, 2 failed, 3 closed             |
- * | 20   | `DURABLE`   | 1 asks the next synchronous flush to fsync too        |
- * | 21   | `RESUME`    | 1 once a restarted consumer may drain (see below)     |
- * | 22   | `GENERATION`| the current consumer's number; others stop draining  |
- *
- * A worker whose store cannot open writes why into a buffer of its own
- * (`WorkerInit.failure`: a u32 byte length, then UTF-8) before it stores
- * `STATE` = 2 and notifies `FLUSH_ACK`: a synchronous flush at exit stops
- * waiting and can say why. A front end that gives its worker up for good
- * stores `STATE` = 2 and advances `GENERATION`, so no consumer counts again.
+ * Until that page says so too (notes/layout-wire.md):
+ * - "Worker restart": a child defines itself again before its first event
+ *   after a hand-over; a consumer descheduled between its `GENERATION` check
+ *   and its swap of `TAIL` (or its count after a store write) until after the
+ *   front end has counted could store one batch without counting it.
+ * - "Definitions mirror": the restarted consumer adopts the banks as it adopts
+ *   the owner's hand-over (a definition written after `TAIL` is in the ring
+ *   anyway); adding the untaken events to `LOST` keeps `emitted = persisted +
+ *   dropped` for an attached producer, whose exact counters live on its own
+ *   thread (the owner's thread counts its own ring).
+ * - "Control buffer": a worker whose store cannot open writes why into a
+ *   buffer of its own (`WorkerInit.failure`: a u32 byte length, then UTF-8)
+ *   before it stores `STATE` = 2 and notifies `FLUSH_ACK`, so a synchronous
+ *   flush at exit stops waiting and can say why; a front end that gives its
+ *   worker up for good stores `STATE` = 2 and advances `GENERATION`, so no
+ *   consumer counts again.
  *
  * @module
  */
@@ -272,10 +52,13 @@ export const LOST = 11;
 export const REGISTERED = 24;
 /**
  * Int32 slot of the consumer's committed-bytes counter: every record before it
- * is in the store (browser worker; see "Unload spill").
+ * is in the store (browser worker; docs/internals.md "Unload spill").
  */
 export const STORED = 25;
-/** Float64 slot: user events taken out of a mirrored ring ("Definitions mirror"). */
+/**
+ * Float64 slot: user events taken out of a mirrored ring (docs/internals.md
+ * "Definitions mirror").
+ */
 export const TAKEN = 13;
 /** Float64 slot: `TAKEN` as it is once `TAIL` reaches `TAIL_NEXT`. */
 export const TAKEN_NEXT = 14;
@@ -289,7 +72,7 @@ export const VERSION_SLOT = 33;
 export const CAPACITY_SLOT = 34;
 /** Int32 slot: bytes of the definitions mirror after the data area (0: none). */
 export const MIRROR_SLOT = 35;
-/** Bytes of a mirror bank's header ("Definitions mirror"). */
+/** Bytes of a mirror bank's header (docs/internals.md "Definitions mirror"). */
 export const BANK_HEADER_BYTES = 16;
 /** "FLRG". */
 export const RING_MAGIC = 0x464c5247;
@@ -323,11 +106,15 @@ export const ALIVE = 18;
 export const STATE = 19;
 /** Control slot: the pending synchronous flush must fsync. */
 export const DURABLE = 20;
-/** Control slot: a restarted consumer waits for 1 here before it drains ("Worker restart"). */
+/**
+ * Control slot: a restarted consumer waits for 1 here before it drains
+ * (docs/internals.md "Worker restart").
+ */
 export const RESUME = 21;
 /**
  * Control slot: the generation of the current consumer (1 for the first
- * worker, +1 per replacement); an older consumer stops ("Worker restart").
+ * worker, +1 per replacement); an older consumer stops (docs/internals.md
+ * "Worker restart").
  */
 export const GENERATION = 22;
 /** Bytes of the control buffer. */
@@ -417,7 +204,7 @@ function mirrorOf(buffer: SharedArrayBuffer | ArrayBuffer): Int32Array | null {
 /**
  * The definitions both banks of a ring's mirror hold, framed records end to
  * end (empty when it has none). A bank the producer re-used while it was
- * read is left out: it held an epoch older than the ring's (see
+ * read is left out: it held an epoch older than the ring's (docs/internals.md
  * "Definitions mirror").
  */
 export function mirroredDefinitions(buffer: SharedArrayBuffer | ArrayBuffer): Uint8Array {
@@ -559,7 +346,7 @@ export class RingProducer {
   // Last TAIL read. Stale is safe (it only under-reports free space); reading
   // the consumer's cache line only when short of room is the textbook SPSC
   // move, though on this 2-core VM it measured within noise of re-reading
-  // (bench/ring_bench.ts "ring write", bench/README.md).
+  // (bench/ring_bench.ts "ring write", docs/performance.md "Micro-benchmarks").
   #tail: number;
   #src: Uint8Array | null = null;
   #src32: Int32Array = new Int32Array(0);
@@ -600,7 +387,7 @@ export class RingProducer {
 
   /**
    * Advances each time the ring wraps: a child logger defines its bindings
-   * again before its first event of an epoch (see "Bindings by reference").
+   * again before its first event of an epoch (docs/internals.md "Bindings by reference").
    */
   epoch = 1;
 
@@ -620,7 +407,7 @@ export class RingProducer {
    * Copies a bindings definition stamped with `epoch` (the current one) into
    * the ring's definitions mirror, before it is written into the ring; does
    * nothing when the ring has no mirror. Cold path: once per child per epoch
-   * (see "Definitions mirror").
+   * (docs/internals.md "Definitions mirror").
    */
   mirror(record: Uint8Array, len: number, epoch: number): void {
     const m = this.#mirror;
@@ -844,8 +631,8 @@ export class RingConsumer {
     const first = Math.min(used, cap - off);
     out.set(this.#data.subarray(off, off + first), 0);
     if (first < used) out.set(this.#data.subarray(0, used - first), first);
-    // A mirrored ring counts what it takes so that a consumer replacing this
-    // one knows it exactly, wherever this one stops ("Definitions mirror").
+    // A mirrored ring counts what it takes so that a consumer replacing this one
+    // knows it exactly, wherever this one stops (docs/internals.md "Definitions mirror").
     // TAIL_NEXT first: until TAIL equals it, TAKEN_NEXT is not trusted.
     if (this.mirrored) {
       Atomics.store(this.#i32, TAIL_NEXT, head | 0);
@@ -853,7 +640,7 @@ export class RingConsumer {
     }
     // The bytes are ours now: free the ring before decoding. A compare-and-swap
     // rather than a store (same cost: both are locked instructions): a consumer
-    // replaced meanwhile ("Worker restart") can never move TAIL back or take
+    // replaced meanwhile (docs/internals.md "Worker restart") can never move TAIL back or take
     // records its successor took.
     if (Atomics.compareExchange(this.#i32, TAIL, tail | 0, head | 0) !== (tail | 0)) return 0;
     if (this.mirrored) this.#f64[TAKEN] = this.#f64[TAKEN_NEXT]!;
@@ -864,8 +651,8 @@ export class RingConsumer {
   /**
    * For the consumer that replaces a dead one, before its first drain of a
    * mirrored ring: adds to `LOST` the user events the dead one took but
-   * neither stored nor counted, and returns their number (see "Definitions
-   * mirror"). 0 for a ring without a mirror.
+   * neither stored nor counted, and returns their number (docs/internals.md
+   * "Definitions mirror"). 0 for a ring without a mirror.
    */
   settleTaken(): number {
     if (!this.mirrored) return 0;
@@ -908,7 +695,7 @@ export class RingConsumer {
 /**
  * User events published in a ring and not yet taken by a consumer (neither
  * internal events nor bindings definitions). Reads without consuming: for the
- * front end after its worker died (see "Worker restart").
+ * front end after its worker died (docs/internals.md "Worker restart").
  */
 export function pendingEvents(buffer: SharedArrayBuffer | ArrayBuffer): number {
   checkRingBuffer(buffer);
@@ -991,7 +778,7 @@ export function walkRecords(
 /**
  * Resolves once the front end sets `RESUME` in the control buffer: a worker
  * that replaces a dead one drains only after the front end has counted what
- * the dead one took (see "Worker restart").
+ * the dead one took (docs/internals.md "Worker restart").
  */
 export async function waitForResume(control: SharedArrayBuffer | ArrayBuffer): Promise<void> {
   const c = new Int32Array(control);

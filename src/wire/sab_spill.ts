@@ -1,24 +1,22 @@
 /**
- * The `sab` transport's unload spill. A page going away (`pagehide`) cannot
- * wait for its worker, and a reload terminates the worker before IndexedDB
- * commits what it drained. So the page copies, synchronously, every record
- * its worker has not committed yet: from the ring's `STORED` counter to its
- * own `HEAD` (`src/wire/ring.ts`, "Unload spill"), into a batch in the format of
- * the `"message"` transport (records end to end) that `platform/browser.ts`
- * writes where the next page finds it (localStorage, else the database's
- * `pending` store). The next worker ingests it after {@linkcode skipStored}
- * removed what the old worker committed after all (it races the page).
+ * The `sab` transport's unload spill (docs/internals.md "Unload spill"): at
+ * `pagehide` the page copies, synchronously, the records its worker has not
+ * committed yet, from the ring's `STORED` to its own `HEAD`, into a batch in
+ * the `"message"` transport's format that `platform/browser.ts` writes where
+ * the next page finds it (docs/browser.md "Page lifecycle"). The next worker
+ * ingests it after {@linkcode skipStored} removed what the old worker
+ * committed after all (it races the page).
  *
  * The batch helpers at the end serve both transports' spills: what a batch
  * holds ({@linkcode batchUsers}, {@linkcode lastSeq}) and the `log.dropped`
- * record of a batch no storage took ({@linkcode lossBatch}).
+ * record of a batch no storage took ({@linkcode lossBatch}). The definitions
+ * a spill inserts come from the producer: the logger's `Core` keeps the last
+ * two epochs' definitions and lends them through `Transport.definitions`.
  *
- * Events refer to bindings definitions by id ("Bindings by reference"): a
- * definition may lie before `STORED`, so the spill inserts the definition of
- * every id it meets before its first event, taken from the producer (the
- * logger's `Core` keeps the last two epochs' definitions and lends them
- * through `Transport.definitions`). Every definition in the batch is stamped
- * epoch 1, so the decoder keeps them all (the batch is at most one ring long).
+ * Until docs/internals.md "Unload spill" says so too (notes/layout-wire.md):
+ * the batch goes to localStorage first, the database's `pending` store only
+ * when localStorage refuses it; stamping every definition epoch 1 is safe
+ * because a batch is at most one ring long.
  *
  * @module
  */

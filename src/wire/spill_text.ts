@@ -1,12 +1,13 @@
 /**
  * The unload spill's storage format: a {@linkcode PendingBatch} in
  * `localStorage`, the one storage a page can write synchronously, where the
- * spill goes first (`platform/browser.ts` "Page lifecycle"). Entries written
+ * spill goes first (docs/browser.md "Page lifecycle"). Entries written
  * during `pagehide` are there for the next page, which takes them
  * ({@linkcode readSpills}) and hands them to its worker.
  *
- * A batch is written in slices of {@linkcode PART_BYTES}, one entry each.
- * An entry's key is
+ * Until docs/internals.md "Unload spill" describes the entries
+ * (notes/layout-wire.md): a batch is written in slices of
+ * {@linkcode PART_BYTES}, one entry each. An entry's key is
  * {@linkcode spillPrefix} of the database, the producer id, a time stamp and
  * the part's number; its value is a JSON header (producer, counters, the
  * part's number and the batch's size) and a newline, then the part's bytes as
@@ -44,7 +45,7 @@ const VERSION = 1;
 /**
  * Largest value written: Chromium lost single values of 200 KB and more
  * written during `pagehide` of a cross-origin navigation (1 MB: 6 of 12
- * kept), and none of 64 values of 16 KB (notes/fix-browser.md).
+ * kept), and none of 64 values of 16 KB (docs/browser.md "Page lifecycle").
  */
 export const PART_BYTES = 16 * 1024;
 

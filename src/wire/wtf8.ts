@@ -10,7 +10,7 @@
  * flightlog uses it only for strings that are not well-formed
  * (`String.prototype.isWellFormed()` is false): the ring's `WTF8` value tag
  * (`src/wire/codec.ts`) and the store's string extension
- * (`src/store/segment_format.ts`, "Payload").
+ * (docs/internals.md "Payload").
  *
  * @module
  */

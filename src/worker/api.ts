@@ -18,18 +18,18 @@ export interface WorkerInit {
   control: SharedArrayBuffer | ArrayBuffer;
   rings: { producer: string; buffer: SharedArrayBuffer; bindings?: Uint8Array }[];
   /**
-   * True when this worker replaces one that died (src/wire/ring.ts "Worker
-   * restart"): each ring comes with the definitions its producer handed over.
+   * True when this worker replaces one that died (docs/internals.md
+   * "Worker restart"): each ring comes with the definitions its producer handed over.
    */
   restarted?: boolean;
   /**
    * This worker's number in the control buffer's `GENERATION` slot: it stops
-   * draining once the slot holds another (src/wire/ring.ts "Worker restart").
+   * draining once the slot holds another (docs/internals.md "Worker restart").
    */
   generation?: number;
   /**
    * The front end holds the store's lock for this process: open the store
-   * without taking it (src/store/segment_format.ts "The lock").
+   * without taking it (docs/internals.md "The lock").
    */
   lockHeld?: boolean;
   /**

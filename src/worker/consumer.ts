@@ -56,7 +56,7 @@ interface ProducerEntry {
   internal: number;
   lost: number;
   // A mirrored ring taken over from a dead consumer: settled before its
-  // first drain (src/wire/ring.ts "Definitions mirror").
+  // first drain (docs/internals.md "Definitions mirror").
   recover: boolean;
 }
 
@@ -121,7 +121,7 @@ export class Consumer {
   /**
    * `generation` is this consumer's number in the control buffer's
    * `GENERATION` slot (0: never replaced, no check): once the slot holds
-   * another, this consumer takes and counts nothing more (src/wire/ring.ts
+   * another, this consumer takes and counts nothing more (docs/internals.md
    * "Worker restart").
    */
   constructor(
@@ -148,7 +148,7 @@ export class Consumer {
   /**
    * Registers a producer's ring. After a worker restart, `recovered` carries
    * the bindings definitions the producer handed over (framed records laid
-   * end to end; src/wire/ring.ts "Worker restart").
+   * end to end; docs/internals.md "Worker restart").
    */
   addRing(
     producer: string,
@@ -175,7 +175,7 @@ export class Consumer {
     });
   }
 
-  // Definitions handed over after a worker restart (src/wire/ring.ts "Worker restart").
+  // Definitions handed over after a worker restart (docs/internals.md "Worker restart").
   #adopt(decoder: Decoder, defs: Uint8Array): void {
     walkRecords(defs, defs.length, 0, 0x40000000, (bytes, start, end) => {
       try {
@@ -189,7 +189,7 @@ export class Consumer {
   // Before the first drain of an attached producer's ring taken over from a
   // dead consumer, which has stopped by now (the front end sets RESUME only
   // then): adopt the definitions its mirror holds and count what the dead
-  // consumer took and never stored (src/wire/ring.ts "Definitions mirror").
+  // consumer took and never stored (docs/internals.md "Definitions mirror").
   #recover(p: ProducerEntry, ring: RingConsumer): void {
     p.recover = false;
     this.#adopt(p.decoder, mirroredDefinitions(ring.buffer));

@@ -45,7 +45,7 @@ export interface ServeWorkerOptions {
 
 /**
  * Opens the store. Normally the logger's thread holds the lock (`lockHeld`,
- * src/store/segment_format.ts "The lock"). Where it could not take it, the
+ * docs/internals.md "The lock"). Where it could not take it, the
  * worker takes it itself, and one that replaces a dead worker may find it
  * still held by that one (the dead thread's files are closed asynchronously
  * after it ends; a hung thread's never): then it retries for up to
@@ -135,12 +135,12 @@ export function serveWorker(
     if (init.shared) {
       const c = consumer;
       // A restarted consumer drains only once the front end has counted what
-      // the dead one took (src/wire/ring.ts "Worker restart").
+      // the dead one took (docs/internals.md "Worker restart").
       const resumed = init.restarted === true ? waitForResume(init.control) : Promise.resolve();
       resumed.then(() => c.run()).catch((err) => {
         failure = err instanceof Error ? err : new Error(String(err));
         // A drain loop that failed drains no more: end the worker so the
-        // front end notices and starts a new one (src/wire/ring.ts "Worker restart").
+        // front end notices and starts a new one (docs/internals.md "Worker restart").
         setTimeout(() => {
           throw failure;
         }, 0);

@@ -238,7 +238,7 @@ export function serveBrowserWorker(
   let behind!: WriteBehind;
   let loop: Promise<void> = Promise.resolve();
   let observers: Observers | null = null;
-  // A worker that replaces a dead one with shared rings (src/wire/ring.ts "Worker restart").
+  // A worker that replaces a dead one with shared rings (docs/internals.md "Worker restart").
   const resumed = init.shared && init.restarted === true
     ? waitForResume(init.control)
     : Promise.resolve();
@@ -277,7 +277,7 @@ export function serveBrowserWorker(
       options.writeConsole ?? ((_stream, text) => console.error(text)),
     );
     // A worker that replaces a dead one takes the definitions its producers
-    // handed over (src/wire/ring.ts "Worker restart").
+    // handed over (docs/internals.md "Worker restart").
     for (const r of init.rings) {
       consumer.addRing(
         r.producer,
@@ -331,7 +331,7 @@ export function serveBrowserWorker(
         channel.port1.postMessage(0);
       });
     try {
-      // A replaced consumer stops (src/wire/ring.ts "Worker restart").
+      // A replaced consumer stops (docs/internals.md "Worker restart").
       while (!closed && !consumer.retired()) {
         if (behind.full()) {
           await behind.settle();

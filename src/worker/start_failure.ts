@@ -15,7 +15,7 @@ export const FAILURE_BYTES = 1024;
  * In a worker whose store cannot open: writes `message` into `failure` (a
  * u32 byte length, then UTF-8, cut to fit) and only then stores `STATE` =
  * failed and wakes a synchronous flush, so a front end that waits for one at
- * exit stops waiting and can say why (src/wire/ring.ts "Control buffer").
+ * exit stops waiting and can say why (docs/internals.md "Control buffer").
  */
 export function reportStartFailure(
   failure: SharedArrayBuffer,

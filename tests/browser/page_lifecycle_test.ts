@@ -4,7 +4,7 @@
  * and cross-origin navigation, tab closed), with its worker ready or not
  * started yet; a page of the first origin then finds every event stored,
  * once. `bench/browser_pagehide.ts` runs the same scenario 20 times each
- * (figures in notes/fix-browser.md); this runs each `ROUNDS` times.
+ * (figures in docs/browser.md "Page lifecycle"); this runs each `ROUNDS` times.
  */
 import assert from "node:assert/strict";
 import { buildBrowser } from "../../scripts/build.ts";

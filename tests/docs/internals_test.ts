@@ -6,9 +6,11 @@
  * importing no decoder of flightlog's).
  */
 import assert from "node:assert/strict";
-import { Unpackr } from "msgpackr/unpack";
+import { addExtension, Unpackr } from "msgpackr/unpack";
 import * as ring from "../../src/wire/ring.ts";
 import { Decoder, Encoder, MAX_DECODE_DEPTH, Tag } from "../../src/wire/codec.ts";
+import { PART_BYTES } from "../../src/wire/spill_text.ts";
+import { FAILURE_BYTES } from "../../src/worker/start_failure.ts";
 import { DEFAULT_HUNG_AFTER_MS, MAX_HUNG_WORKERS } from "../../src/transport/watchdog.ts";
 import * as segment from "../../src/store/segment_format.ts";
 import { createLogger } from "../../mod.ts";
@@ -52,10 +54,14 @@ const CONSTANTS: Record<string, number> = {
   BANK_HEADER_BYTES: ring.BANK_HEADER_BYTES,
   CONTROL_BYTES: ring.CONTROL_BYTES,
   MAX_DECODE_DEPTH,
+  FAILURE_BYTES,
+  PART_BYTES,
   DEFAULT_HUNG_AFTER_MS,
   MAX_HUNG_WORKERS,
   FILE_HEADER_SIZE: segment.FILE_HEADER_SIZE,
   FORMAT_VERSION: segment.FORMAT_VERSION,
+  FORMAT_VERSION_2: segment.FORMAT_VERSION_2,
+  FILE_HEADER_SIZE_V2: segment.FILE_HEADER_SIZE_V2,
   RECORD_HEADER_SIZE: segment.RECORD_HEADER_SIZE,
   RECORD_MAGIC: segment.RECORD_MAGIC,
   MAX_PAYLOAD_BYTES: segment.MAX_PAYLOAD_BYTES,
@@ -65,6 +71,7 @@ const CONSTANTS: Record<string, number> = {
   MAX_FLOW_ID_BYTES: segment.MAX_FLOW_ID_BYTES,
   EXT_NEGATIVE_ZERO: segment.EXT_NEGATIVE_ZERO,
   EXT_OWN_PROTO_KEY: segment.EXT_OWN_PROTO_KEY,
+  EXT_WTF8_STRING: segment.EXT_WTF8_STRING,
 };
 
 Deno.test("docs/internals.md states every constant as the code has it", () => {
@@ -198,6 +205,23 @@ const RING_SLOTS = Object.fromEntries(
 );
 const utf8 = new TextDecoder();
 
+/**
+ * WTF-8 as "### WTF-8" describes it: UTF-8, except that a 3-byte sequence
+ * whose value is U+D800–U+DFFF is that single (lone) code unit.
+ */
+function decodeWtf8FromPage(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i]!;
+    const n = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    let cp = n === 1 ? b : b & (0xff >> (n + 1));
+    for (let k = 1; k < n; k++) cp = (cp << 6) | (bytes[i + k]! & 0x3f);
+    out += cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp);
+    i += n;
+  }
+  return out;
+}
+
 interface PageEvent {
   seq: number;
   ts_ms: number;
@@ -254,6 +278,12 @@ class ValueReader {
       case "STR":
       case "PLACEHOLDER":
         return this.#text(this.#len());
+      case "WTF8": {
+        const n = this.#len();
+        const at = this.view.byteOffset + this.pos;
+        this.pos += n;
+        return decodeWtf8FromPage(new Uint8Array(this.view.buffer, at, n));
+      }
       case "ASCII":
         return this.#text(this.view.getUint8(this.pos++));
       case "BIGINT":
@@ -338,6 +368,7 @@ function value(i: number): Record<string, unknown> {
     { when: new Date(1_767_225_600_000 + i), nothing: null, missing: undefined },
     { error, fn: function named() {} },
     { nested: { a: [1, "two", { three: 3 }] }, map: new Map([["k", i]]), set: new Set([i]) },
+    { lone: `\ud800 at ${i}`, "key \udfff": "low\udc00", pair: "\ud83d\ude00 and \udbff" },
   ];
   return kinds[i % kinds.length]!;
 }
@@ -364,7 +395,7 @@ Deno.test("a ring written by RingProducer decodes from docs/internals.md alone",
     assert.ok(producer.write(encoder.buf, len));
   };
   // Fill most of the ring, drain it, then write across the end so a WRAP marker is needed.
-  for (let i = 0; i < 20; i++) write(value(i), 0);
+  for (let i = 0; i < 24; i++) write(value(i), 0);
   consumer.drain(() => {});
   assert.ok(producer.write(definition, definition.length));
   for (let i = 0; i < 30; i++) write(value(i), i % 2 === 0 ? 1 : 0);
@@ -425,7 +456,13 @@ Deno.test("segment files written by a logger decode from docs/internals.md alone
     const log = createLogger({ dir, exitHooks: false, store: { segmentBytes: 65_536 } });
     for (let i = 0; i < 60; i++) {
       const flow = log.child({ flow_id: `f-${i % 3}`, run_id: "r-1" });
-      const fields = { i, step: `s-${i}`, text: "y".repeat(2000 + i * 3), at: new Date(i) };
+      const fields = {
+        i,
+        step: `s-${i}`,
+        text: "y".repeat(2000 + i * 3),
+        at: new Date(i),
+        ...(i % 4 === 0 ? { note: `lone \ud800 ${i}`, ["k\udc00"]: "\ufeffbom" } : {}),
+      };
       if (i % 7 === 0) log.warn("no_flow", fields);
       else if (i % 5 === 0) flow.error("step_end", { ...fields, status: "failed" });
       else flow.info("step_end", fields);
@@ -437,6 +474,24 @@ Deno.test("segment files written by a logger decode from docs/internals.md alone
 
     const file = Object.fromEntries(offsets(section("### File header")).map((f) => [f.name, f]));
     const rec = Object.fromEntries(offsets(section("### Record header")).map((f) => [f.name, f]));
+    // The page's own readers of flightlog's extensions ("### Payload"), in place of the ones
+    // mod.ts registered: 0x57 carries WTF-8 bytes, 0x5f a [key, value, ...] array.
+    addExtension({ type: CONSTANTS.EXT_WTF8_STRING!, unpack: decodeWtf8FromPage });
+    addExtension({
+      type: CONSTANTS.EXT_OWN_PROTO_KEY!,
+      read: (entries: unknown[]) => {
+        const object: Record<string, unknown> = {};
+        for (let k = 0; k < entries.length; k += 2) {
+          Object.defineProperty(object, String(entries[k]), {
+            value: entries[k + 1],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+        return object;
+      },
+    });
     const unpackr = new Unpackr({ useRecords: true });
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".flog"))
       .sort();

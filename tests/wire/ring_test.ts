@@ -57,7 +57,7 @@ import { Encoder } from "../../src/wire/codec.ts";
 
 Deno.test("ring layout constants are pinned", () => {
   // Changing any of these changes the shared-memory protocol: bump RING_VERSION
-  // and update the table at the top of src/wire/ring.ts.
+  // and docs/internals.md "Header slots".
   assert.deepEqual(
     {
       HEADER_BYTES,
@@ -345,7 +345,7 @@ Deno.test("RingProducer publishes HEAD once a quarter of the ring is unpublished
 });
 
 Deno.test("definitions mirror layout constants are pinned", () => {
-  // src/wire/ring.ts "Definitions mirror": changing any of these changes the protocol.
+  // docs/internals.md "Definitions mirror": changing any of these changes the protocol.
   assert.deepEqual(
     { TAKEN, TAKEN_NEXT, TAIL_NEXT, MIRROR_SLOT, BANK_HEADER_BYTES },
     { TAKEN: 13, TAKEN_NEXT: 14, TAIL_NEXT: 30, MIRROR_SLOT: 35, BANK_HEADER_BYTES: 16 },

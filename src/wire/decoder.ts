@@ -1,0 +1,327 @@
+/**
+ * The worker's side of the codec: {@linkcode Decoder} turns the records copied
+ * out of one producer's ring back into events (docs/internals.md "Records",
+ * "Values", "Bindings by reference"), and refuses damaged bytes with a
+ * {@linkcode RecordDecodeError} rather than trusting them.
+ *
+ * @module
+ */
+import { FLAG_BINDINGS, FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
+import { levelOfSeverity } from "../level.ts";
+import { BoundLogEvent, type LogEvent, markWtf8Strings } from "../event.ts";
+import { decodeWtf8 } from "./wtf8.ts";
+import { MAX_DECODE_DEPTH, safeString, Tag } from "./value_format.ts";
+
+// ignoreBOM: a string that starts with U+FEFF keeps it (the default strips it).
+const textDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** A decoding failure: the record is damaged or of an unknown version. */
+export class RecordDecodeError extends Error {
+  override name = "RecordDecodeError";
+}
+
+const STRING_CACHE_SIZE = 4096;
+const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
+
+/**
+ * Decodes records copied out of one producer's ring. Keeps caches (short
+ * strings, decoded bindings by id), so use one decoder per producer.
+ */
+export class Decoder {
+  #u8: Uint8Array = new Uint8Array(0);
+  #dv: DataView = new DataView(new ArrayBuffer(0));
+  #pos = 0;
+  #end = 0;
+  readonly #bindings = new Map<number, { epoch: number; fields: Record<string, unknown> }>();
+  #epoch = 0;
+  // Keys, event names and bound ids repeat from event to event: a
+  // direct-mapped cache of short strings by their bytes saves building and
+  // internalizing the same string again (bench/codec_bench.ts "decode").
+  readonly #cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
+  readonly #cacheStrings: string[] = new Array(STRING_CACHE_SIZE).fill("");
+  // The fields object being decoded: a string the store must write as WTF-8
+  // (a lone surrogate, or a leading U+FEFF) marks it (markWtf8Strings), so the
+  // store checks the strings of these few objects only (src/event.ts).
+  #into: object = {};
+
+  #cached(u8: Uint8Array, p: number, len: number): string {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ u8[p + i]!, 0x01000193);
+    const slot = (h >>> 0) & (STRING_CACHE_SIZE - 1);
+    const known = this.#cacheBytes[slot];
+    if (known !== undefined && known.length === len) {
+      let i = 0;
+      while (i < len && known[i] === u8[p + i]) i++;
+      if (i === len) return this.#cacheStrings[slot]!;
+    }
+    const bytes = u8.slice(p, p + len);
+    const s = textDecoder.decode(bytes);
+    this.#cacheBytes[slot] = bytes;
+    this.#cacheStrings[slot] = s;
+    return s;
+  }
+
+  #at(bytes: Uint8Array, start: number, end: number): DataView {
+    if (bytes !== this.#u8) {
+      this.#u8 = bytes;
+      this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    this.#end = end;
+    this.#depth = 0;
+    if (end - start < RECORD_FIXED_BYTES - 4) throw new RecordDecodeError("Record too short");
+    return this.#dv;
+  }
+
+  /**
+   * Takes a bindings definition record (docs/internals.md "Bindings by
+   * reference"): later events with its id get these bindings. The first
+   * definition of a newer epoch forgets every definition of older epochs.
+   * With `adopt`, a definition handed over by the producer after a worker
+   * restart: it forgets nothing and is forgotten by the ring's next newer
+   * epoch.
+   */
+  define(bytes: Uint8Array, start: number, end: number, adopt = false): void {
+    const dv = this.#at(bytes, start, end);
+    const epoch = dv.getUint32(start, true);
+    const npairs = dv.getUint16(start + 14, true);
+    const id = dv.getUint32(start + 16, true);
+    const fields: Record<string, unknown> = {};
+    this.#into = fields;
+    this.#pos = start + 20;
+    this.#string();
+    for (let i = 0; i < npairs; i++) {
+      const key = this.#string();
+      setField(fields, key, this.#value());
+    }
+    if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
+    if (adopt) {
+      // Handed over after a worker restart (docs/internals.md "Worker restart"):
+      // kept until the ring itself brings a newer epoch.
+      const known = this.#bindings.get(id);
+      if (known === undefined || known.epoch <= epoch) this.#bindings.set(id, { epoch, fields });
+      return;
+    }
+    if (epoch > this.#epoch) {
+      this.#epoch = epoch;
+      for (const [known, def] of this.#bindings) {
+        if (def.epoch < epoch) this.#bindings.delete(known);
+      }
+    }
+    this.#bindings.set(id, { epoch, fields });
+  }
+
+  /**
+   * True on a consumer started after a worker restart: an event whose
+   * definition the dead worker took is kept with `bindings_lost: true`
+   * instead of being rejected.
+   */
+  recovering = false;
+
+  /** Bindings definitions currently held (bounded by one epoch's children). */
+  get definitions(): number {
+    return this.#bindings.size;
+  }
+
+  /** Decodes `bytes[start..end)` (a record without its length word) into an event. */
+  decode(bytes: Uint8Array, start: number, end: number, producer: string): LogEvent {
+    const dv = this.#at(bytes, start, end);
+    if ((bytes[start + 13]! & FLAG_BINDINGS) !== 0) {
+      throw new RecordDecodeError("A bindings definition is not an event: use define()");
+    }
+    const seq = dv.getUint32(start, true);
+    const ts = dv.getFloat64(start + 4, true);
+    const severity = bytes[start + 12]!;
+    const nfields = dv.getUint16(start + 14, true);
+    const bindId = dv.getUint32(start + 16, true);
+    const fields: Record<string, unknown> = {};
+    this.#into = fields;
+    this.#pos = start + 20;
+    const event = this.#string();
+    // A child logger's bindings were decoded once, from its definition; the
+    // event shares that object and the store writes it once per record
+    // (bench/codec_bench.ts "decode").
+    let template: Record<string, unknown> | undefined;
+    if (bindId !== 0) {
+      template = this.#bindings.get(bindId)?.fields;
+      if (template === undefined && !this.recovering) {
+        throw new RecordDecodeError(`Event refers to unknown bindings ${bindId}`);
+      }
+    }
+    for (let i = 0; i < nfields; i++) {
+      const key = this.#string();
+      setField(fields, key, this.#value());
+    }
+    // After a worker restart, a definition the dead worker took (docs/internals.md
+    // "Worker restart"): keep the event, say what is missing.
+    if (bindId !== 0 && template === undefined) setField(fields, "bindings_lost", true);
+    const level = LEVEL_OF_SEVERITY[severity] ?? "trace";
+    if (template !== undefined) {
+      return new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields);
+    }
+    return { ts_ms: ts, level, severity, event, producer, seq, fields };
+  }
+
+  /** True when the record at `bytes[start..]` is a bindings definition. */
+  static isDefinition(bytes: Uint8Array, start: number): boolean {
+    return (bytes[start + 13]! & FLAG_BINDINGS) !== 0;
+  }
+
+  /** True when the record at `bytes[start..]` is an internal event. */
+  static isInternal(bytes: Uint8Array, start: number): boolean {
+    return (bytes[start + 13]! & FLAG_INTERNAL) !== 0;
+  }
+
+  #need(n: number): void {
+    if (this.#pos + n > this.#end) throw new RecordDecodeError("Record ends inside a value");
+  }
+
+  #string(): string {
+    const v = this.#value();
+    return typeof v === "string" ? v : safeString(v);
+  }
+
+  #value(): unknown {
+    this.#need(1);
+    const u8 = this.#u8;
+    const tag = u8[this.#pos++];
+    switch (tag) {
+      case Tag.ASCII: {
+        this.#need(1);
+        const len = u8[this.#pos++]!;
+        this.#need(len);
+        const p = this.#pos;
+        this.#pos = p + len;
+        return this.#cached(u8, p, len);
+      }
+      case Tag.STR: {
+        const b = this.#bytes();
+        const s = b.length <= 64 ? this.#cached(b, 0, b.length) : textDecoder.decode(b);
+        if (s.charCodeAt(0) === 0xfeff) markWtf8Strings(this.#into);
+        return s;
+      }
+      case Tag.PLACEHOLDER:
+        return textDecoder.decode(this.#bytes());
+      case Tag.WTF8:
+        markWtf8Strings(this.#into);
+        try {
+          return decodeWtf8(this.#bytes());
+        } catch (error) {
+          if (error instanceof TypeError) throw new RecordDecodeError(error.message);
+          throw error;
+        }
+      case Tag.INT: {
+        this.#need(4);
+        const v = this.#dv.getInt32(this.#pos, true);
+        this.#pos += 4;
+        return v;
+      }
+      case Tag.FLOAT: {
+        this.#need(8);
+        const v = this.#dv.getFloat64(this.#pos, true);
+        this.#pos += 8;
+        return v;
+      }
+      case Tag.NULL:
+        return null;
+      case Tag.UNDEFINED:
+        return undefined;
+      case Tag.FALSE:
+        return false;
+      case Tag.TRUE:
+        return true;
+      case Tag.BIGINT: {
+        const text = textDecoder.decode(this.#bytes());
+        try {
+          return BigInt(text);
+        } catch {
+          throw new RecordDecodeError("Invalid bigint digits");
+        }
+      }
+      case Tag.DATE: {
+        this.#need(8);
+        const v = this.#dv.getFloat64(this.#pos, true);
+        this.#pos += 8;
+        return new Date(v);
+      }
+      case Tag.OBJECT: {
+        const n = this.#count();
+        this.#enter();
+        const obj: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const key = this.#string();
+          setField(obj, key, this.#value());
+        }
+        this.#depth--;
+        return obj;
+      }
+      case Tag.ARRAY: {
+        const n = this.#count();
+        this.#enter();
+        const arr = new Array(n);
+        for (let i = 0; i < n; i++) arr[i] = this.#value();
+        this.#depth--;
+        return arr;
+      }
+      case Tag.ERROR: {
+        const err: Record<string, unknown> = {};
+        err.name = this.#string();
+        err.message = this.#string();
+        const stack = this.#value();
+        if (typeof stack === "string") err.stack = stack;
+        const cause = this.#value();
+        if (cause !== undefined) err.cause = cause;
+        const n = this.#count();
+        for (let i = 0; i < n; i++) {
+          const key = this.#string();
+          setField(err, key, this.#value());
+        }
+        return err;
+      }
+      default:
+        throw new RecordDecodeError(`Unknown value tag ${tag}`);
+    }
+  }
+
+  // Nesting is capped so damaged or hostile bytes cannot exhaust the stack
+  // (the encoder never nests deeper than limits.maxDepth ≤ MAX_DECODE_DEPTH).
+  #depth = 0;
+  #enter(): void {
+    if (++this.#depth > MAX_DECODE_DEPTH) {
+      throw new RecordDecodeError(`Record nested deeper than ${MAX_DECODE_DEPTH}`);
+    }
+  }
+
+  // A count can never exceed the bytes left (every item takes ≥ 1 byte): checked
+  // before allocating, so a damaged count cannot allocate a huge array.
+  #count(): number {
+    this.#need(4);
+    const n = this.#dv.getUint32(this.#pos, true);
+    this.#pos += 4;
+    if (n > this.#end - this.#pos) throw new RecordDecodeError("Count longer than the record");
+    return n;
+  }
+
+  #bytes(): Uint8Array {
+    this.#need(4);
+    const len = this.#dv.getUint32(this.#pos, true);
+    this.#pos += 4;
+    this.#need(len);
+    const p = this.#pos;
+    this.#pos = p + len;
+    return this.#u8.subarray(p, p + len);
+  }
+}
+
+// A key named "__proto__" must become an own property, never the prototype.
+function setField(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    obj[key] = value;
+  }
+}
