@@ -5,10 +5,10 @@ import {
   type StoreOpenOptions,
 } from "../../src/worker/serve.ts";
 import { createControlBuffer } from "../../src/wire/ring.ts";
-import { Encoder } from "../../src/wire/codec.ts";
 import { StoreLockedError } from "../../src/store/errors.ts";
 import type { WorkerInit } from "../../src/worker/api.ts";
 import { MemoryStore } from "../support/memory_store.ts";
+import { messageBatch } from "../support/message_batch.ts";
 
 // The platform's pieces, none of which these tests expect to be reached.
 const options: ServeWorkerOptions = {
@@ -27,20 +27,6 @@ function messageInit(extra: Partial<WorkerInit> = {}): WorkerInit {
   };
 }
 
-// Three events laid end to end, as the message transport posts them.
-function batch(): Uint8Array {
-  const enc = new Encoder();
-  const parts: Uint8Array[] = [];
-  for (let seq = 1; seq <= 3; seq++) {
-    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
-    parts.push(enc.buf.slice(0, (len + 3) & ~3));
-  }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
-  return bytes;
-}
-
 Deno.test("serveWorker() serves in-process a store opened by the opener its entry point gives", async () => {
   const store = new MemoryStore();
   const opened: { dir: string; options: StoreOpenOptions }[] = [];
@@ -54,7 +40,11 @@ Deno.test("serveWorker() serves in-process a store opened by the opener its entr
   assert.equal(opened[0]!.options.segmentBytes, 1 << 20);
   assert.equal(opened[0]!.options.lockHeld, true);
   assert.equal(opened[0]!.options.appendToLast, true);
-  assert.deepEqual(api.ingest("m.0", batch(), 3, 0), { persisted: 3, internal: 0, lost: 0 });
+  assert.deepEqual(api.ingest("m.0", messageBatch(1, 3), 3, 0), {
+    persisted: 3,
+    internal: 0,
+    lost: 0,
+  });
   await api.flush(false);
   assert.deepEqual(store.events.map((e) => [e.producer, e.seq]), [["m.0", 1], ["m.0", 2], [
     "m.0",
