@@ -1,13 +1,13 @@
 /**
- * Worker entry point: read the start-up data, open the store, serve the RPC
- * surface over comlink and run the drain loop. All logic lives in `src/`.
+ * Deno worker entry point: wires Deno's store, files and console into the
+ * worker's serve loop and serves it to the logger's thread. All logic lives
+ * in `src/worker/serve.ts`.
  *
  * @module
  */
-import * as Comlink from "comlink/dist/esm/comlink.mjs";
 import { serveWorker } from "../src/worker/serve.ts";
-import { workerEndpoint, workerInit } from "../src/platform/deno.ts";
+import { denoServeOptions, exposeWorker, openSegmentStore } from "../src/platform/deno_worker.ts";
 
-const endpoint = workerEndpoint();
-// Notices go beside comlink's answers, which carry an id; comlink ignores them.
-Comlink.expose(serveWorker(workerInit(), (notice) => endpoint.postMessage(notice)), endpoint);
+exposeWorker((init, notify) =>
+  serveWorker(init, openSegmentStore, { ...denoServeOptions, notify })
+);

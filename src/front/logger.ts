@@ -123,13 +123,6 @@ export interface Logger {
 
 function noop(_event: string, _fields?: Fields): void {}
 
-const cores = new WeakMap<Logger, Core>();
-
-/** The producer core behind a logger (internal: reliability tests reach the transport). */
-export function coreOf(log: Logger): Core | undefined {
-  return cores.get(log);
-}
-
 class FlightLogger implements Logger {
   readonly trace: LogMethod;
   readonly debug: LogMethod;
@@ -148,7 +141,6 @@ class FlightLogger implements Logger {
 
   constructor(core: Core, level: LevelName, bindings: Fields) {
     this.#core = core;
-    cores.set(this, core);
     this.level = level;
     this.#bindings = bindings;
     // A getter that calls child() while an event is being encoded must not

@@ -12,6 +12,7 @@
  */
 import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
 import type { StoreOptions } from "../store/options.ts";
+import type { HttpListener, WorkerHandle } from "./types.ts";
 import type { WorkerInit } from "../worker/api.ts";
 import { WorkerStartError } from "../worker/start_failure.ts";
 import type { Store } from "../worker/consumer.ts";
@@ -24,6 +25,8 @@ import {
   type SpillPlace,
   spillPrefix,
 } from "../wire/spill_text.ts";
+
+export type { HttpListener, WorkerHandle } from "./types.ts";
 
 /** Set by the build: the worker's source (inline bundle) or null (separate file). */
 declare const __FLIGHTLOG_WORKER_SOURCE__: string | null;
@@ -48,15 +51,6 @@ export function hasSharedMemory(): boolean {
 /** True when this thread may block in `Atomics.wait`: a worker, never a page's main thread. */
 export function canWait(): boolean {
   return typeof (globalThis as { document?: unknown }).document === "undefined";
-}
-
-/** A started worker. */
-export interface WorkerHandle {
-  endpoint: Endpoint;
-  /** Pages have no process to keep alive: a no-op. */
-  hold(): () => void;
-  onExit(cb: (err: Error | null) => void): void;
-  terminate(): Promise<void>;
 }
 
 let inlineUrl: string | null = null;
@@ -384,8 +378,8 @@ function localStorageOrNull(): LocalStorageLike | null {
 }
 
 // ---------------------------------------------------------------------------
-// Environment, console, module paths, the /metrics listener and the uplink's
-// files: what `platform/deno.ts` offers a process, reduced to what a page has.
+// Environment, console, module paths and the /metrics listener: what
+// `platform/deno.ts` offers a process, reduced to what a page has.
 
 /** A page has no environment variables. */
 export function readEnv(_name: string): string | undefined {
@@ -409,14 +403,6 @@ export function moduleUrl(specifier: string): string {
   return new URL(specifier, globalThis.location?.href).href;
 }
 
-/** A running HTTP listener (none in a browser). */
-export interface HttpListener {
-  /** Base URL. */
-  readonly url: string;
-  /** Stops listening. */
-  close(): Promise<void>;
-}
-
 /** A page cannot listen: `metrics.serve` is refused; read `log.metrics()` instead. */
 export function serveHttp(
   _hostname: string,
@@ -425,12 +411,5 @@ export function serveHttp(
 ): HttpListener {
   throw new TypeError(
     "Option metrics.serve needs a server runtime such as Deno: in a browser call log.metrics()",
-  );
-}
-
-/** The uplink's position files are not available in a browser yet. */
-export function openUplinkFiles(_dir: string): never {
-  throw new TypeError(
-    "Option uplink is not available in the browser build yet: ship from a Deno process",
   );
 }

@@ -9,15 +9,16 @@
  *
  * @module
  */
-import { parentPort, Worker, workerData } from "node:worker_threads";
-import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
-import type { StoreOptions } from "../store/options.ts";
+import { Worker } from "node:worker_threads";
 import type { WorkerInit } from "../worker/api.ts";
 import type { Store } from "../worker/consumer.ts";
-import { lockStoreDir, SegmentStore, type SegmentStoreOptions } from "../store/segment_store.ts";
-import type { UplinkFiles } from "../uplink/uplink.ts";
-import { denoUplinkFiles } from "../uplink/_files_deno.ts";
+import type { StoreOpenOptions } from "../worker/serve.ts";
+import { lockStoreDir, SegmentStore } from "../store/segment_store.ts";
 import type { Spill } from "../wire/spill_text.ts";
+import type { HttpListener, WorkerHandle } from "./types.ts";
+import { portEndpoint } from "./_node_port.ts";
+
+export type { HttpListener, WorkerHandle } from "./types.ts";
 
 /** True when a worker thread can be started. */
 export function hasWorkers(): boolean {
@@ -32,18 +33,6 @@ export function hasSharedMemory(): boolean {
 /** True when this thread may block in `Atomics.wait` (Deno: every thread). */
 export function canWait(): boolean {
   return true;
-}
-
-/** A started worker. */
-export interface WorkerHandle {
-  endpoint: Endpoint;
-  /**
-   * Keeps the process alive while a call to the worker is in flight (the
-   * worker itself is unref()ed). Returns the release function.
-   */
-  hold(): () => void;
-  onExit(cb: (err: Error | null) => void): void;
-  terminate(): Promise<void>;
 }
 
 // The npm build (scripts/build.ts) defines this: its worker bundle, beside the chunk that starts it.
@@ -113,60 +102,13 @@ export function startWorker(init: WorkerInit, url?: string | URL): WorkerHandle 
   };
 }
 
-/** The worker's start-up data (inside the worker). */
-export function workerInit(): WorkerInit {
-  return workerData as WorkerInit;
-}
-
-/** The worker's endpoint towards the front end (inside the worker). */
-export function workerEndpoint(): Endpoint {
-  if (parentPort === null) throw new Error("The flightlog worker must run in a worker thread");
-  return portEndpoint(parentPort);
-}
-
-interface NodePort {
-  // deno-lint-ignore no-explicit-any
-  postMessage(message: unknown, transfer?: any): void;
-  on(type: "message", listener: (data: unknown) => void): unknown;
-  off(type: "message", listener: (data: unknown) => void): unknown;
-}
-
-// comlink expects DOM-style message events; node:worker_threads delivers the
-// data itself. This adapter wraps each message as `{ data }`.
-function portEndpoint(port: NodePort): Endpoint {
-  const wrapped = new Map<EventListenerOrEventListenerObject, (data: unknown) => void>();
-  return {
-    postMessage: (message: unknown, transfer?: Transferable[]) =>
-      port.postMessage(message, transfer),
-    addEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
-      const fn = (data: unknown) => {
-        const ev = { data } as MessageEvent;
-        if (typeof listener === "function") listener(ev);
-        else listener.handleEvent(ev);
-      };
-      wrapped.set(listener, fn);
-      port.on("message", fn);
-    },
-    removeEventListener(_type: string, listener: EventListenerOrEventListenerObject) {
-      const fn = wrapped.get(listener);
-      if (fn !== undefined) {
-        port.off("message", fn);
-        wrapped.delete(listener);
-      }
-    },
-  };
-}
-
 /** Keeps a timer from holding the process open. */
 export function unrefTimer(id: ReturnType<typeof setTimeout>): void {
   Deno.unrefTimer(id as unknown as number);
 }
 
 /** Opens the segment-file store in `dir`. */
-export function openStore(
-  dir: string,
-  options: StoreOptions & Pick<SegmentStoreOptions, "onEvict" | "lockHeld" | "appendToLast">,
-): Store {
+export function openStore(dir: string, options: StoreOpenOptions): Store {
   return SegmentStore.open(dir, options);
 }
 
@@ -183,11 +125,6 @@ export function lockStore(dir: string): (() => void) | null {
   } catch {
     return null;
   }
-}
-
-/** The uplink's cursor and dead-letter files next to the store in `dir`. */
-export function openUplinkFiles(dir: string): UplinkFiles {
-  return denoUplinkFiles(dir);
 }
 
 // ---------------------------------------------------------------------------
@@ -377,14 +314,6 @@ export function moduleUrl(specifier: string): string {
   const url = new URL("file://");
   url.pathname = path;
   return url.href;
-}
-
-/** A running HTTP listener. */
-export interface HttpListener {
-  /** Base URL, e.g. `http://127.0.0.1:9464`. */
-  readonly url: string;
-  /** Stops listening and waits for open requests. */
-  close(): Promise<void>;
 }
 
 /**

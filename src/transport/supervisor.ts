@@ -1,12 +1,12 @@
 /**
  * Worker supervision: how often a dead worker may be replaced, and what a
- * replacement costs in events. The transport (src/transport/open.ts) notices the
+ * replacement costs in events. The transport (src/transport/worker_transport.ts) notices the
  * death and starts the new worker; the protocol that keeps every event still
  * in a ring, with its bindings: docs/internals.md "Worker restart".
  *
  * @module
  */
-import { pendingEvents, type RingCounters } from "../wire/ring.ts";
+import { loadHead, loadTail, pendingEvents, type RingCounters } from "../wire/ring.ts";
 
 /** Options of {@linkcode RestartBudget}. */
 export interface RestartBudgetOptions {
@@ -84,3 +84,26 @@ export function eventsLostInCrash(
  * not there, not JavaScript or not allowed to run is given up at once.
  */
 export const START_ATTEMPTS = 3;
+
+/**
+ * The bindings definitions a producer hands a restarted consumer with its
+ * ring (docs/internals.md "Worker restart"): what it holds now, after those
+ * of the last handover while the dead worker never reached the ring
+ * position they were handed over at (the events that need them wait there).
+ */
+export class BindingsHandover {
+  #last: { bytes: Uint8Array; head: number } | null = null;
+
+  /** The definitions to hand over with `ring`, given the producer's `current` ones. */
+  take(ring: SharedArrayBuffer | ArrayBuffer, current: Uint8Array): Uint8Array {
+    let defs = current;
+    const last = this.#last;
+    if (last !== null && ((loadTail(ring) - last.head) | 0) < 0) {
+      defs = new Uint8Array(last.bytes.length + current.length);
+      defs.set(last.bytes);
+      defs.set(current, last.bytes.length);
+    }
+    this.#last = { bytes: defs, head: loadHead(ring) };
+    return defs;
+  }
+}

@@ -2,12 +2,12 @@
  * The hung-worker watchdog: decides, from samples taken on a timer of the
  * logger's thread (never in a log call), that the store worker has stopped
  * making progress while work waits for it (what counts as work and as
- * progress: docs/internals.md "Watchdog"). The transport (src/transport/open.ts)
- * supplies the sample and replaces the worker.
+ * progress: docs/internals.md "Watchdog"). The transport
+ * (src/transport/worker_transport.ts) supplies the sample and replaces the worker.
  *
  * @module
  */
-import { ALIVE, FLUSH_ACK, FLUSH_REQ, HEAD, HEADER_BYTES, STORED, TAIL } from "../wire/ring.ts";
+import { ALIVE, FLUSH_ACK, FLUSH_REQ, loadHead, loadStored, loadTail } from "../wire/ring.ts";
 
 /**
  * Default of `hungAfterMs`: 2 s, 8× the slowest healthy step measured
@@ -72,8 +72,7 @@ export interface WatchdogOptions {
 export class Watchdog {
   /** Milliseconds of waiting work without progress that make a hang (0: never). */
   readonly hungAfterMs: number;
-  /** The clock; replaceable so tests drive time. */
-  clock: () => number;
+  readonly #clock: () => number;
   readonly #sample: () => WorkSample;
   readonly #onHung: (stalledMs: number) => void;
   #watching = false;
@@ -96,7 +95,7 @@ export class Watchdog {
       );
     }
     this.hungAfterMs = ms;
-    this.clock = options.clock ?? (() => performance.now());
+    this.#clock = options.clock ?? (() => performance.now());
     this.#sample = sample;
     this.#onHung = onHung;
   }
@@ -105,7 +104,7 @@ export class Watchdog {
   watch(): void {
     this.#watching = this.hungAfterMs > 0;
     this.#progress = NaN;
-    this.#since = this.clock();
+    this.#since = this.#clock();
   }
 
   /** Stops watching (the worker is gone, or the logger closed). */
@@ -118,15 +117,10 @@ export class Watchdog {
     return this.#watching;
   }
 
-  /** True when work waits for the worker now (a sample, judging nothing). */
-  waiting(): boolean {
-    return this.#sample().waiting;
-  }
-
   /** Takes a sample; returns true (after calling `onHung`) when the worker is hung. */
   poll(): boolean {
     if (!this.#watching) return false;
-    const now = this.clock();
+    const now = this.#clock();
     const { waiting, progress } = this.#sample();
     if (!waiting || progress !== this.#progress) {
       // Idle is not hung, and any progress restarts the count.
@@ -169,10 +163,9 @@ export function ringSample(
   // Every term only grows (mod 2^32), so any progress changes the sum.
   let progress = (Atomics.load(c, ALIVE) + Atomics.load(c, FLUSH_ACK)) | 0;
   for (const ring of rings) {
-    const i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
-    const tail = Atomics.load(i32, TAIL);
-    if (Atomics.load(i32, HEAD) !== tail) waiting = true;
-    progress = (progress + tail + Atomics.load(i32, STORED)) | 0;
+    const tail = loadTail(ring);
+    if (loadHead(ring) !== tail) waiting = true;
+    progress = (progress + tail + loadStored(ring)) | 0;
   }
   return { waiting, progress };
 }

@@ -239,6 +239,85 @@ export function mirrorMissed(buffer: SharedArrayBuffer | ArrayBuffer, epoch: num
   return Atomics.load(m, at) === epoch ? Atomics.load(m, at + 2) : 0;
 }
 
+// ---------------------------------------------------------------------------
+// Header accessors: code outside this file reads and writes a ring's header
+// through these, never through offsets of its own.
+
+function header32(ring: ArrayBufferLike): Int32Array {
+  return new Int32Array(ring, 0, HEADER_BYTES / 4);
+}
+
+/** `HEAD`: bytes the producer has published (mod 2^32), read atomically. */
+export function loadHead(ring: ArrayBufferLike): number {
+  return Atomics.load(header32(ring), HEAD) >>> 0;
+}
+
+/** `TAIL`: bytes a consumer has taken (mod 2^32), read atomically. */
+export function loadTail(ring: ArrayBufferLike): number {
+  return Atomics.load(header32(ring), TAIL) >>> 0;
+}
+
+/** `STORED`: bytes whose records the store committed (mod 2^32; browser worker). */
+export function loadStored(ring: ArrayBufferLike): number {
+  return Atomics.load(header32(ring), STORED) >>> 0;
+}
+
+/** `CAPACITY`: bytes of the data area. */
+export function capacityOf(ring: ArrayBufferLike): number {
+  return header32(ring)[CAPACITY_SLOT]!;
+}
+
+/** True once a consumer drains the ring (`REGISTERED`). */
+export function isRegistered(ring: ArrayBufferLike): boolean {
+  return Atomics.load(header32(ring), REGISTERED) !== 0;
+}
+
+/**
+ * Waits at most `ms` for a consumer to register the ring (`REGISTERED`),
+ * without blocking the thread; resolves either way.
+ */
+export async function waitRegistered(ring: ArrayBufferLike, ms: number): Promise<void> {
+  const r = Atomics.waitAsync(header32(ring), REGISTERED, 0, ms);
+  if (!r.async) return;
+  // A pending waitAsync does not keep the event loop alive; a timer does.
+  const keepAlive = setTimeout(() => {}, ms);
+  await r.value;
+  clearTimeout(keepAlive);
+}
+
+/**
+ * Adds `events` to `LOST`, the consumer's slot: only the front end calls it,
+ * for events no consumer will store (a dead or given-up worker), while no
+ * consumer counts ("Worker restart").
+ */
+export function addLost(ring: ArrayBufferLike, events: number): void {
+  const f64 = new Float64Array(ring, 0, HEADER_BYTES / 8);
+  f64[LOST] = f64[LOST]! + events;
+}
+
+/**
+ * A copy of the bytes between counters `from` and `to` (e.g. `TAIL` and
+ * `HEAD`), with the data offset `off` where the copy begins and the ring's
+ * capacity, for {@linkcode walkRecords}; null when the span is empty or
+ * longer than the ring.
+ */
+export function copySpan(
+  ring: ArrayBufferLike,
+  from: number,
+  to: number,
+): { bytes: Uint8Array; off: number; cap: number } | null {
+  const cap = capacityOf(ring);
+  const used = (to - from) >>> 0;
+  if (used === 0 || used > cap) return null;
+  const data = new Uint8Array(ring, HEADER_BYTES, cap);
+  const bytes = new Uint8Array(used);
+  const off = from & (cap - 1);
+  const first = Math.min(used, cap - off);
+  bytes.set(data.subarray(off, off + first), 0);
+  if (first < used) bytes.set(data.subarray(0, used - first), first);
+  return { bytes, off, cap };
+}
+
 /** Allocates the control buffer (shared when `shared` is true). */
 export function createControlBuffer(shared: boolean): SharedArrayBuffer | ArrayBuffer {
   return shared ? new SharedArrayBuffer(CONTROL_BYTES) : new ArrayBuffer(CONTROL_BYTES);
@@ -620,29 +699,24 @@ export class RingConsumer {
  */
 export function pendingEvents(buffer: SharedArrayBuffer | ArrayBuffer): number {
   checkRingBuffer(buffer);
-  const i32 = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-  const cap = i32[CAPACITY_SLOT]!;
-  const head = Atomics.load(i32, HEAD) >>> 0;
-  const tail = Atomics.load(i32, TAIL) >>> 0;
-  const used = (head - tail) >>> 0;
-  if (used === 0 || used > cap) return 0;
-  const data = new Uint8Array(buffer, HEADER_BYTES, cap);
-  const out = new Uint8Array(used);
-  const off = tail & (cap - 1);
-  const first = Math.min(used, cap - off);
-  out.set(data.subarray(off, off + first), 0);
-  if (first < used) out.set(data.subarray(0, used - first), first);
-  let n = 0;
-  walkRecords(out, used, off, cap, (bytes, start) => {
-    if ((bytes[start + 13]! & (FLAG_INTERNAL | FLAG_BINDINGS)) === 0) n++;
-  });
-  return n;
+  const span = copySpan(buffer, loadTail(buffer), loadHead(buffer));
+  if (span === null) return 0;
+  return countUserRecords(span.bytes, span.bytes.length, span.off, span.cap);
 }
 
-// User events (neither internal nor definitions) among the records in
-// `out[0..used)`: walkRecords() without its callback per record, which made
-// the count cost about twice as much (bench/mirror_bench.ts "drain").
-function countUserRecords(out: Uint8Array, used: number, startOff: number, cap: number): number {
+/**
+ * User events (neither internal nor definitions) among the records in
+ * `out[0..used)`, laid out as {@linkcode walkRecords} reads them (a batch of
+ * records end to end: `startOff` 0, `cap` 2^30).
+ */
+// walkRecords() without its callback per record, which made the count cost
+// about twice as much (bench/mirror_bench.ts "drain").
+export function countUserRecords(
+  out: Uint8Array,
+  used: number,
+  startOff: number,
+  cap: number,
+): number {
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const wrapAt = cap - startOff;
   let pos = 0;

@@ -21,11 +21,11 @@
  * @module
  */
 import {
+  copySpan,
   FLAG_BINDINGS,
   FLAG_INTERNAL,
-  HEADER_BYTES,
+  loadStored,
   RECORD_FIXED_BYTES,
-  STORED,
   walkRecords,
 } from "./ring.ts";
 import { Encoder } from "./codec.ts";
@@ -81,17 +81,11 @@ export function spillRing(
   head: number,
   definition: (id: number) => DefinitionRecord | undefined,
 ): { bytes: Uint8Array; records: number; missing: number } | null {
-  const i32 = new Int32Array(ring, 0, HEADER_BYTES / 4);
-  const cap = ring.byteLength - HEADER_BYTES;
-  const stored = Atomics.load(i32, STORED) >>> 0;
-  const used = (head - stored) >>> 0;
-  if (used === 0 || used > cap) return null; // nothing, or a STORED that is not this ring's
-  const data = new Uint8Array(ring, HEADER_BYTES, cap);
-  const copy = new Uint8Array(used);
-  const off = stored & (cap - 1);
-  const first = Math.min(used, cap - off);
-  copy.set(data.subarray(off, off + first), 0);
-  if (first < used) copy.set(data.subarray(0, used - first), first);
+  // Null: nothing, or a STORED that is not this ring's.
+  const span = copySpan(ring, loadStored(ring), head);
+  if (span === null) return null;
+  const { bytes: copy, off, cap } = span;
+  const used = copy.length;
 
   const out = new Uint8Array(used + 4096);
   let buf = out;

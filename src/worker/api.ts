@@ -35,7 +35,7 @@ export interface WorkerInit {
   lockHeld?: boolean;
   /**
    * Where a worker whose store cannot open writes why, before it stores
-   * `STATE` = failed, for a synchronous flush at exit (src/transport/supervisor.ts
+   * `STATE` = failed, for a synchronous flush at exit (src/worker/start_failure.ts
    * `reportStartFailure`); shared memory only.
    */
   failure?: SharedArrayBuffer;
@@ -89,14 +89,4 @@ export interface WorkerApi {
   /** The Prometheus exposition text (after a drain), or null when metrics are off. */
   metrics(): string | null;
   close(): void | Promise<void>;
-  /** Throws `message` as an uncaught exception in the worker (fault injection in tests). */
-  crash(message: string): void;
-  /**
-   * Spins in an endless synchronous loop, from the next task on (or, with
-   * `inWrite`, inside the next store write: Deno worker only), until
-   * `release[0]` (an Int32Array view) is non-zero; sets `release[1]` to 1 as
-   * it starts and `release[2]` as it ends (fault injection in tests: a hung
-   * worker).
-   */
-  hang(release: SharedArrayBuffer, inWrite?: boolean): void;
 }

@@ -1,20 +1,47 @@
 /**
  * Builds the worker's RPC object from its start-up data. Runtime-neutral:
- * the worker entry point supplies the store opener.
+ * the worker entry point supplies the store opener and the platform's pieces
+ * (workers/flightlog_worker.ts wires Deno's in).
  *
  * @module
  */
 import { Consumer, type Store } from "./consumer.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "./api.ts";
-import { openStore, openUplinkFiles, writeConsole } from "../platform/deno.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
-import { Uplink, type UplinkSource } from "../uplink/uplink.ts";
-import { gzipDeno } from "../uplink/_gzip_deno.ts";
+import {
+  Uplink,
+  type UplinkFiles,
+  type UplinkRuntime,
+  type UplinkSource,
+} from "../uplink/uplink.ts";
 import { StoreLockedError } from "../store/errors.ts";
+import type { StoreOptions } from "../store/options.ts";
+import type { SegmentStoreOptions } from "../store/segment_store.ts";
 import { waitForResume } from "../wire/ring.ts";
 import { reportStartFailure } from "./start_failure.ts";
 
-type StoreOpenOptions = Parameters<typeof openStore>[1];
+/** What a store is opened with: the logger's store options and the worker's own. */
+export type StoreOpenOptions =
+  & StoreOptions
+  & Pick<SegmentStoreOptions, "onEvict" | "lockHeld" | "appendToLast">;
+
+/** Opens the store in `dir` (Deno: the segment files). */
+export type StoreOpener = (dir: string, options: StoreOpenOptions) => Store;
+
+/** Options of {@linkcode serveWorker}: the platform's pieces. */
+export interface ServeWorkerOptions {
+  /** Where console output goes (option `console` of `createLogger`). */
+  writeConsole: (stream: "stdout" | "stderr", text: string) => void;
+  /** The uplink's position and dead-letter files beside the store in `dir`. */
+  openUplinkFiles: (dir: string) => UplinkFiles;
+  /**
+   * Gzips the uplink's request bodies.
+   * @default {a `CompressionStream`}
+   */
+  gzip?: UplinkRuntime["gzip"];
+  /** Sends the front end a notice (evictions: its `stats()`). */
+  notify?: (notice: WorkerNotice) => void;
+}
 
 /**
  * Opens the store. Normally the logger's thread holds the lock (`lockHeld`,
@@ -24,7 +51,11 @@ type StoreOpenOptions = Parameters<typeof openStore>[1];
  * after it ends; a hung thread's never): then it retries for up to
  * `RESTART_LOCK_WAIT_MS`.
  */
-function openStoreAfterRestart(init: WorkerInit, options: StoreOpenOptions): Store {
+function openStoreAfterRestart(
+  init: WorkerInit,
+  openStore: StoreOpener,
+  options: StoreOpenOptions,
+): Store {
   const deadline = performance.now() + RESTART_LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -40,23 +71,23 @@ function openStoreAfterRestart(init: WorkerInit, options: StoreOpenOptions): Sto
 const RESTART_LOCK_WAIT_MS = 5000;
 
 /**
- * Opens the store and returns the worker API. A store that cannot be opened
- * does not crash the worker: `ready()` reports the error and every other call
- * throws it. `notify` sends the front end its notices (evictions).
+ * Opens the store with `openStore` and returns the worker API. A store that
+ * cannot be opened does not crash the worker: `ready()` reports the error
+ * and every other call throws it.
  */
 export function serveWorker(
   init: WorkerInit,
-  notify: (notice: WorkerNotice) => void = () => {},
+  openStore: StoreOpener,
+  options: ServeWorkerOptions,
 ): WorkerApi {
+  const notify = options.notify ?? (() => {});
   let consumer: Consumer | null = null;
   let uplink: Uplink | null = null;
   let onOnline: (() => void) | null = null;
   let failure: Error | null = null;
   let observers: Observers | null = null;
-  // Fault injection, hang(release, true): the next store write spins.
-  let writeTrap: Int32Array | null = null;
   try {
-    const store = openStoreAfterRestart(init, {
+    const store = openStoreAfterRestart(init, openStore, {
       ...init.store,
       onEvict: (records) => {
         uplink?.onStoreEvict(records);
@@ -68,17 +99,8 @@ export function serveWorker(
       // The worker it replaces may still be writing its segment (a hung thread).
       appendToLast: init.restarted !== true,
     });
-    const append = store.append.bind(store);
-    store.append = (events) => {
-      const trap = writeTrap;
-      if (trap !== null) {
-        writeTrap = null;
-        spin(trap);
-      }
-      append(events);
-    };
     consumer = new Consumer(store, init.control, init.generation ?? 0);
-    observers = installObservers(consumer, init.observe, writeConsole);
+    observers = installObservers(consumer, init.observe, options.writeConsole);
     if (init.uplink !== undefined) {
       if (!isUplinkSource(store)) {
         throw new TypeError(
@@ -90,7 +112,11 @@ export function serveWorker(
         : new Float64Array(init.uplinkStats);
       const started = new Uplink(
         init.uplink,
-        { source: store, files: openUplinkFiles(init.dir), gzip: gzipDeno },
+        {
+          source: store,
+          files: options.openUplinkFiles(init.dir),
+          ...(options.gzip === undefined ? {} : { gzip: options.gzip }),
+        },
         mirror,
       );
       uplink = started;
@@ -162,31 +188,7 @@ export function serveWorker(
       await uplink?.close();
       consumer?.close();
     },
-    crash: (message) => {
-      // Fault injection for the worker-crash tests: an uncaught exception
-      // outside any RPC, as a bug in the worker would raise.
-      setTimeout(() => {
-        throw new Error(message);
-      }, 0);
-    },
-    hang: (release, inWrite) => {
-      // Fault injection for the hung-worker tests: an endless loop, which
-      // Deno 2.9.6's terminate() does not interrupt, outside any RPC or
-      // inside the next store write (with a batch taken from the ring).
-      const flag = new Int32Array(release);
-      if (inWrite === true) writeTrap = flag;
-      else setTimeout(() => spin(flag), 0);
-    },
   };
-}
-
-// Spins until flag[0] is set; flag[1] says it spins, flag[2] that it ended.
-function spin(flag: Int32Array): void {
-  Atomics.store(flag, 1, 1);
-  Atomics.notify(flag, 1);
-  while (Atomics.load(flag, 0) === 0) { /* hung */ }
-  Atomics.store(flag, 2, 1);
-  Atomics.notify(flag, 2);
 }
 
 function isUplinkSource(store: object): store is UplinkSource {

@@ -413,21 +413,6 @@ export function serveBrowserWorker(
       const c = await live();
       return { ...c.stats(), store: await store.stats() } as unknown as ConsumerStats;
     },
-    crash: (message) => {
-      setTimeout(() => {
-        throw new Error(message);
-      }, 0);
-    },
-    hang: (release) => {
-      const flag = new Int32Array(release);
-      setTimeout(() => {
-        Atomics.store(flag, 1, 1);
-        Atomics.notify(flag, 1);
-        while (Atomics.load(flag, 0) === 0) { /* hung */ }
-        Atomics.store(flag, 2, 1);
-        Atomics.notify(flag, 2);
-      }, 0);
-    },
     close: async () => {
       await opened;
       if (failure !== null || closed) return;

@@ -18,6 +18,7 @@ Deno.test("a hung browser worker is replaced in Chromium; every event is stored 
   try {
     await buildBrowser(dist);
     await buildBrowserEntry(new URL("./_hang_entry.ts", import.meta.url), dist, "hang.js");
+    await buildBrowserEntry(new URL("./_hang_worker.ts", import.meta.url), dist, "hang_worker.js");
     const server = serveBundles(dist, true);
     try {
       const page = await chrome.context.newPage();
@@ -25,11 +26,13 @@ Deno.test("a hung browser worker is replaced in Chromium; every event is stored 
       await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
       const r = await page.evaluate(async () => {
         // deno-lint-ignore no-explicit-any
-        const { createLogger, coreOf } = (globalThis as any).flightlog;
-        const log = createLogger({ dir: "hang", hungAfterMs: 2000 });
-        const t = coreOf(log).transport;
-        let now = 0;
-        t.watchdog.clock = () => now;
+        const { FaultyLogger } = (globalThis as any).flightlog;
+        const t = new FaultyLogger({
+          dir: "hang",
+          hungAfterMs: 2000,
+          workerUrl: "./hang_worker.js",
+        });
+        const log = t.log;
         const flow = log.child({ flow_id: "f-1", k: 1 });
         let n = 0;
         const logSome = (event: string) => {
@@ -39,13 +42,13 @@ Deno.test("a hung browser worker is replaced in Chromium; every event is stored 
         await log.flush();
         await t.crashWorker("hang");
         logSome("during_hang");
-        const restarted = new Promise<Error>((resolve) => (t.onRestart = resolve));
+        const restarted = t.nextRestart();
         const flushing = log.flush().catch((e: Error) => e);
-        while (!t.watchdog.waiting()) await new Promise((resolve) => setTimeout(resolve, 0));
+        while (!t.waiting()) await new Promise((resolve) => setTimeout(resolve, 0));
         const early = t.watchdog.poll();
-        now += 1999;
+        t.now += 1999;
         const almost = t.watchdog.poll();
-        now += 1;
+        t.now += 1;
         const hung = t.watchdog.poll();
         const why = await restarted;
         await flushing;
@@ -54,7 +57,7 @@ Deno.test("a hung browser worker is replaced in Chromium; every event is stored 
         await log.flush();
         const page = await log.query({ flow_id: "f-1", limit: 1000 });
         const s = log.stats();
-        await log.close();
+        await t.close();
         return {
           mode: s.mode,
           early,

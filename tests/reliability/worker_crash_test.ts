@@ -7,13 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { coreOf, createLogger, type LoggerStats } from "../../src/front/logger.ts";
-
-interface Crashable {
-  crashWorker(how: "terminate" | "throw"): Promise<void>;
-  onRestart: ((err: Error) => void) | undefined;
-  restarts: number;
-}
+import type { LoggerStats } from "../../src/front/logger.ts";
+import { FaultyLogger } from "../support/faulty_logger.ts";
 
 /** Runs `points` crashes; returns the logger's stats and the detection delays (ms). */
 export async function crashWorkerAtPoints(
@@ -37,8 +32,13 @@ export async function crashWorkerAtPoints(
 > {
   let rnd = seed >>> 0;
   const random = () => (rnd = (Math.imul(rnd, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const log = createLogger({ dir, transport: mode, exitHooks: false, ringBytes: 1 << 18 });
-  const transport = coreOf(log)!.transport as unknown as Crashable;
+  const transport = new FaultyLogger({
+    dir,
+    transport: mode,
+    exitHooks: false,
+    ringBytes: 1 << 18,
+  });
+  const log = transport.log;
   const terminateDelays: number[] = [];
   const throwDelays: number[] = [];
   const children = Array.from({ length: 6 }, (_, i) => log.child({ flow_id: `f-${i}`, k: i }));
@@ -175,7 +175,7 @@ for (const mode of ["sab", "message"] as const) {
 }
 
 /** Ends the store worker once and resolves when its replacement has started. */
-async function crashOnce(transport: Crashable, kind: "terminate" | "throw"): Promise<void> {
+async function crashOnce(transport: FaultyLogger, kind: "terminate" | "throw"): Promise<void> {
   let restarted!: () => void;
   const done = new Promise<void>((resolve) => (restarted = resolve));
   transport.onRestart = () => restarted();
@@ -213,8 +213,13 @@ export async function crashWithAttachedWorker(
   dir: string,
   points: number,
 ): Promise<AttachedCrashResult> {
-  const log = createLogger({ dir, transport: "sab", exitHooks: false, ringBytes: 1 << 18 });
-  const transport = coreOf(log)!.transport as unknown as Crashable;
+  const transport = new FaultyLogger({
+    dir,
+    transport: "sab",
+    exitHooks: false,
+    ringBytes: 1 << 18,
+  });
+  const log = transport.log;
   const app = new Worker(new URL("../support/attached_crash_worker.ts", import.meta.url), {
     type: "module",
   });

@@ -8,42 +8,26 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { coreOf, createLogger, type Logger } from "../../src/front/logger.ts";
+import type { Logger } from "../../src/front/logger.ts";
+import type { LoggerOptions } from "../../src/front/options.ts";
 import { MAX_HUNG_WORKERS } from "../../src/transport/watchdog.ts";
-
-interface Hangable {
-  crashWorker(how: "terminate" | "throw" | "hang" | "hang-in-write"): Promise<void>;
-  hangReached(stage: "spinning" | "ended"): Promise<void>;
-  endHangs(): void;
-  onRestart: ((err: Error) => void) | undefined;
-  restarts: number;
-  watchdog: {
-    clock: () => number;
-    poll(): boolean;
-    waiting(): boolean;
-    hungAfterMs: number;
-    longestStallMs: number;
-  };
-}
+import { FaultyLogger } from "../support/faulty_logger.ts";
 
 /** Resolves once work waits for the worker (records published, or a batch posted). */
-async function untilWaiting(t: Hangable): Promise<void> {
-  while (!t.watchdog.waiting()) await new Promise((resolve) => setTimeout(resolve, 0));
+async function untilWaiting(t: FaultyLogger): Promise<void> {
+  while (!t.waiting()) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 const HUNG_AFTER_MS = 2000;
 
-function hangable(log: Logger): Hangable {
-  return coreOf(log)!.transport as unknown as Hangable;
-}
-
-/** Resolves at the transport's next restart, with the error that ended the old worker. */
-function nextRestart(t: Hangable): Promise<Error> {
-  return new Promise((resolve) => {
-    t.onRestart = (err) => {
-      t.onRestart = undefined;
-      resolve(err);
-    };
+/** A logger whose worker the test hangs; the watchdog judges on the test's clock. */
+function hangable(dir: string, options: LoggerOptions = {}): FaultyLogger {
+  return new FaultyLogger({
+    dir,
+    transport: "sab",
+    exitHooks: false,
+    hungAfterMs: HUNG_AFTER_MS,
+    ...options,
   });
 }
 
@@ -120,16 +104,8 @@ export async function hangWorkerAtPoints(
   }
   let rnd = seed >>> 0;
   const random = () => (rnd = (Math.imul(rnd, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const log = createLogger({
-    dir,
-    transport: mode,
-    exitHooks: false,
-    ringBytes: 1 << 18,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
-  const t = hangable(log);
-  let now = 0;
-  t.watchdog.clock = () => now;
+  const t = hangable(dir, { transport: mode, ringBytes: 1 << 18 });
+  const log = t.log;
   const children = Array.from({ length: 6 }, (_, i) => log.child({ flow_id: `f-${i}`, k: i }));
   let n = 0;
   const logSome = (count: number) => {
@@ -149,14 +125,14 @@ export async function hangWorkerAtPoints(
         await t.crashWorker("hang");
         // Logged while the worker spins: they wait for its replacement.
         logSome(50);
-        const restarted = nextRestart(t);
+        const restarted = t.nextRestart();
         // The message transport gets a batch in flight to the hung worker.
         const flushing = log.flush().catch(() => {});
         await untilWaiting(t);
         assert.equal(t.watchdog.poll(), false);
-        now += HUNG_AFTER_MS - 1;
+        t.now += HUNG_AFTER_MS - 1;
         assert.equal(t.watchdog.poll(), false);
-        now += 1;
+        t.now += 1;
         const verdict = performance.now();
         assert.equal(t.watchdog.poll(), true);
         // The hang ends just as it is judged, with the records still in the
@@ -187,7 +163,7 @@ export async function hangWorkerAtPoints(
       replaceMs,
     };
   } finally {
-    await log.close();
+    await t.close();
   }
 }
 
@@ -223,16 +199,8 @@ Deno.test("a message worker hung at 2 points is replaced; its batch in flight is
 
 Deno.test("a worker hung inside a store write: its batch is counted as dropped, and once the write ends the old thread counts and takes nothing more", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const log = createLogger({
-    dir,
-    transport: "sab",
-    exitHooks: false,
-    ringBytes: 1 << 18,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
-  const t = hangable(log);
-  let now = 0;
-  t.watchdog.clock = () => now;
+  const t = hangable(dir, { ringBytes: 1 << 18 });
+  const log = t.log;
   const flow = log.child({ flow_id: "f-0", k: 0 });
   let n = 0;
   const logSome = (count: number) => {
@@ -247,10 +215,10 @@ Deno.test("a worker hung inside a store write: its batch is counted as dropped, 
       log.flush().catch(() => {});
       await t.hangReached("spinning");
       logSome(100); // these wait in the ring
-      const restarted = nextRestart(t);
+      const restarted = t.nextRestart();
       await untilWaiting(t);
       t.watchdog.poll();
-      now += HUNG_AFTER_MS;
+      t.now += HUNG_AFTER_MS;
       assert.equal(t.watchdog.poll(), true);
       await restarted;
       // The replacement drains the ring; its first flush reports the lost batch.
@@ -272,17 +240,15 @@ Deno.test("a worker hung inside a store write: its batch is counted as dropped, 
     assert.equal(keys.size, s.persisted);
     for (let i = 200; i < 400; i++) assert.ok(keys.has(`f-0/${i}`), `event ${i}`);
   } finally {
-    await log.close();
+    await t.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS times, then the logger stays failed and log calls still never throw", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const log = createLogger({ dir, transport: "sab", exitHooks: false, hungAfterMs: HUNG_AFTER_MS });
-  const t = hangable(log);
-  let now = 0;
-  t.watchdog.clock = () => now;
+  const t = hangable(dir);
+  const log = t.log;
   try {
     await alive(async () => {
       for (let hang = 1; hang <= MAX_HUNG_WORKERS + 1; hang++) {
@@ -290,10 +256,10 @@ Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS time
         await log.flush().catch(() => {});
         await t.crashWorker("hang");
         log.info("waiting", { hang });
-        const restarted = nextRestart(t);
+        const restarted = t.nextRestart();
         await untilWaiting(t);
         t.watchdog.poll();
-        now += HUNG_AFTER_MS;
+        t.now += HUNG_AFTER_MS;
         assert.equal(t.watchdog.poll(), true);
         t.endHangs();
         if (hang <= MAX_HUNG_WORKERS) await restarted;
@@ -308,23 +274,15 @@ Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS time
     await assert.rejects(log.flush(), /not replaced again/);
     assert.ok(log.stats().dropped > 0);
   } finally {
-    await log.close();
+    await t.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("a worker that stalls for less than hungAfterMs (a slow store write, a slow step) is not replaced, and loses nothing", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const log = createLogger({
-    dir,
-    transport: "sab",
-    exitHooks: false,
-    ringBytes: 1 << 18,
-    hungAfterMs: HUNG_AFTER_MS,
-  });
-  const t = hangable(log);
-  let now = 0;
-  t.watchdog.clock = () => now;
+  const t = hangable(dir, { ringBytes: 1 << 18 });
+  const log = t.log;
   const flow = log.child({ flow_id: "f-0", k: 0 });
   try {
     await alive(async () => {
@@ -345,13 +303,13 @@ Deno.test("a worker that stalls for less than hungAfterMs (a slow store write, a
         flow.info("step", { n: 1000 + round });
         await untilWaiting(t);
         assert.equal(t.watchdog.poll(), false);
-        now += HUNG_AFTER_MS - 100;
+        t.now += HUNG_AFTER_MS - 100;
         assert.equal(t.watchdog.poll(), false);
         t.endHangs();
         await flushed;
         await log.flush();
         assert.equal(t.watchdog.poll(), false);
-        now += HUNG_AFTER_MS - 100;
+        t.now += HUNG_AFTER_MS - 100;
         assert.equal(t.watchdog.poll(), false);
       }
     });
@@ -364,17 +322,15 @@ Deno.test("a worker that stalls for less than hungAfterMs (a slow store write, a
     assert.equal(s.dropped, 0);
     assert.equal((await storedSteps(log)).keys.size, 313);
   } finally {
-    await log.close();
+    await t.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("the store's lock keeps a second process out before and after a hung worker is replaced, and is released by close()", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const log = createLogger({ dir, transport: "sab", exitHooks: false, hungAfterMs: HUNG_AFTER_MS });
-  const t = hangable(log);
-  let now = 0;
-  t.watchdog.clock = () => now;
+  const t = hangable(dir);
+  const log = t.log;
   let closed = false;
   try {
     await alive(async () => {
@@ -383,21 +339,21 @@ Deno.test("the store's lock keeps a second process out before and after a hung w
       assert.equal(await secondProcessOpens(dir), "StoreLockedError");
       await t.crashWorker("hang");
       log.info("waiting");
-      const restarted = nextRestart(t);
+      const restarted = t.nextRestart();
       await untilWaiting(t);
       t.watchdog.poll();
-      now += HUNG_AFTER_MS;
+      t.now += HUNG_AFTER_MS;
       assert.equal(t.watchdog.poll(), true);
       await restarted;
       await log.flush();
       assert.equal(await secondProcessOpens(dir), "StoreLockedError");
     });
     assert.equal(log.stats().persisted, 2);
-    await log.close();
+    await t.close();
     closed = true;
     assert.equal(await secondProcessOpens(dir), "opened");
   } finally {
-    if (!closed) await log.close();
+    if (!closed) await t.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -10,7 +10,9 @@ import {
   walkRecords,
 } from "../../src/wire/ring.ts";
 import { Decoder, Encoder } from "../../src/wire/codec.ts";
-import { coreOf, createLogger } from "../../src/front/logger.ts";
+import { createLogger } from "../../src/front/logger.ts";
+import { withTransportSeams } from "../../src/transport/_testing.ts";
+import type { Transport } from "../../src/transport/types.ts";
 import { MemoryStore } from "../support/memory_store.ts";
 
 // A producer writing one child's definition, then events that refer to it.
@@ -81,17 +83,21 @@ Deno.test("Consumer.addRing() after a restart without the definitions keeps the 
   ]);
 });
 
-Deno.test("Core.handOverBindings() returns the current and previous epoch's definitions and makes children define again", async () => {
+Deno.test("Transport.bindingsSource(), the front end's handover, returns the current and previous epoch's definitions and makes children define again", async () => {
   const dir = await Deno.makeTempDir({ prefix: "flightlog_supervisor_" });
-  const log = createLogger({ dir, transport: "inline", exitHooks: false });
+  let transport: Transport | null = null;
+  const log = withTransportSeams(
+    { opened: (t) => (transport = t) },
+    () => createLogger({ dir, transport: "inline", exitHooks: false }),
+  );
   try {
-    const core = coreOf(log)!;
+    const { producer, bindingsSource: handOver } = transport!;
     const a = log.child({ flow_id: "a" });
     const b = log.child({ flow_id: "b" });
     a.info("x");
     b.info("x");
-    const used = core.producer.used();
-    const defs = core.handOverBindings();
+    const used = producer.used();
+    const defs = handOver!();
     const decoder = new Decoder();
     let n = 0;
     walkRecords(defs, defs.length, 0, 0x40000000, (bytes, start, end) => {
@@ -102,10 +108,10 @@ Deno.test("Core.handOverBindings() returns the current and previous epoch's defi
     assert.equal(decoder.definitions, 2);
     // The next event of a child writes its definition again (more than an event's bytes).
     a.info("x");
-    const oneEvent = core.producer.used() - used;
+    const oneEvent = producer.used() - used;
     a.info("x");
-    assert.ok(oneEvent > core.producer.used() - used - oneEvent);
-    assert.equal(core.handOverBindings().length, defs.length / 2);
+    assert.ok(oneEvent > producer.used() - used - oneEvent);
+    assert.equal(handOver!().length, defs.length / 2);
   } finally {
     await log.close();
     await Deno.remove(dir, { recursive: true });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BatchProducer } from "../../src/transport/open.ts";
+import { BatchProducer } from "../../src/transport/batch_producer.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { FLAG_INTERNAL } from "../../src/wire/ring.ts";
 
@@ -11,7 +11,7 @@ function dyingSend(bytes: Uint8Array): Promise<never> {
 }
 
 Deno.test("BatchProducer.post() counts the user events of a batch its worker died with as lost, though the bytes were transferred", async () => {
-  const producer = new BatchProducer(4096, 10, dyingSend);
+  const producer = new BatchProducer(4096, 10, dyingSend, Deno.unrefTimer);
   const enc = new Encoder();
   for (let i = 1; i <= 3; i++) assert.ok(producer.write(enc.buf, enc.encode(i, 1, 9, 0, "e", {})));
   assert.ok(producer.write(enc.buf, enc.encode(0, 1, 13, FLAG_INTERNAL, "log.dropped", {})));
@@ -29,7 +29,7 @@ Deno.test("BatchProducer.post() counts the user events of a batch its worker die
 });
 
 Deno.test("BatchProducer holds at most its capacity, posted or not, while its worker is dead", async () => {
-  const producer = new BatchProducer(4096, 10, dyingSend);
+  const producer = new BatchProducer(4096, 10, dyingSend, Deno.unrefTimer);
   const enc = new Encoder();
   let written = 0;
   for (let round = 0; round < 5; round++) {
@@ -53,7 +53,7 @@ Deno.test("BatchProducer keeps a posted batch for the unload spill until the wor
     new Promise<{ persisted: number; internal: number; lost: number }>((resolve) => {
       ack = () => resolve({ persisted: bytes.length > 0 ? 2 : 0, internal: 0, lost: 0 });
     });
-  const producer = new BatchProducer(4096, 10, send);
+  const producer = new BatchProducer(4096, 10, send, Deno.unrefTimer);
   const enc = new Encoder();
   const record = (seq: number) => enc.buf.slice(0, enc.encode(seq, 1, 9, 0, "e", { seq }));
   const first = record(1);

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  addLost,
   align4,
   ALIVE,
   BANK_HEADER_BYTES,
   CAPACITY_SLOT,
+  capacityOf,
   CLOSED,
   CONTROL_BYTES,
+  copySpan,
   createControlBuffer,
   createRingBuffer,
   DROPPED,
@@ -20,6 +23,10 @@ import {
   HEAD,
   HEADER_BYTES,
   INTERNAL,
+  isRegistered,
+  loadHead,
+  loadStored,
+  loadTail,
   LOST,
   MAGIC_SLOT,
   MIN_CAPACITY,
@@ -30,6 +37,7 @@ import {
   PUBLISH_SHIFT,
   RECORD_FIXED_BYTES,
   REGISTERED,
+  RESUME,
   RING_MAGIC,
   RING_VERSION,
   ringCapacity,
@@ -80,6 +88,7 @@ Deno.test("ring layout constants are pinned", () => {
       ALIVE,
       STATE,
       DURABLE,
+      RESUME,
       GENERATION,
       CONTROL_BYTES,
     },
@@ -112,6 +121,7 @@ Deno.test("ring layout constants are pinned", () => {
       ALIVE: 18,
       STATE: 19,
       DURABLE: 20,
+      RESUME: 21,
       GENERATION: 22,
       CONTROL_BYTES: 128,
     },
@@ -129,6 +139,40 @@ Deno.test("ring layout constants are pinned", () => {
   // "GRLF" little-endian magic, version 5, capacity 8192 (5000 rounded up).
   assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 5, 0, 0, 0, 0, 0x20, 0, 0]);
   assert.equal(buf.byteLength, 192 + 8192);
+});
+
+Deno.test("the header accessors read and write the byte offsets of the layout table", () => {
+  const buf = createRingBuffer(8192, true);
+  const dv = new DataView(buf);
+  dv.setUint32(0, 0xfffffff0, true); // HEAD: unsigned, as it wraps
+  dv.setUint32(64, 0xffffffe8, true); // TAIL
+  dv.setUint32(100, 12, true); // STORED
+  assert.deepEqual([loadHead(buf), loadTail(buf), loadStored(buf)], [0xfffffff0, 0xffffffe8, 12]);
+  assert.equal(capacityOf(buf), 8192);
+  assert.equal(isRegistered(buf), false);
+  dv.setInt32(96, 1, true);
+  assert.equal(isRegistered(buf), true);
+  dv.setFloat64(88, 2, true);
+  addLost(buf, 3); // LOST: a consumer's f64 at byte 88
+  assert.equal(dv.getFloat64(88, true), 5);
+  assert.equal(new RingProducer(buf, createControlBuffer(true)).counters().lost, 5);
+});
+
+Deno.test("copySpan() copies the bytes between two counters across the wrap, or null", () => {
+  const buf = createRingBuffer(4096, false);
+  const data = new Uint8Array(buf, HEADER_BYTES, 4096);
+  for (let i = 0; i < 4096; i++) data[i] = i & 0xff;
+  const span = copySpan(buf, 4096 * 3 + 4088, 4096 * 4 + 8)!;
+  assert.deepEqual(
+    { off: span.off, cap: span.cap, bytes: [...span.bytes] },
+    {
+      off: 4088,
+      cap: 4096,
+      bytes: [248, 249, 250, 251, 252, 253, 254, 255, 0, 1, 2, 3, 4, 5, 6, 7],
+    },
+  );
+  assert.equal(copySpan(buf, 40, 40), null);
+  assert.equal(copySpan(buf, 0, 4097), null, "longer than the ring: not this ring's counters");
 });
 
 Deno.test("RingConsumer marks the ring REGISTERED for an attached producer's flush", () => {
@@ -409,7 +453,7 @@ Deno.test("RingConsumer.settleTaken() counts the user events a dead consumer too
   f64[TAKEN_NEXT] = 1000;
   assert.equal(new RingConsumer(buf).settleTaken(), 0);
   assert.equal(f64[LOST], 7);
-  // A ring without a mirror keeps no TAKEN: its owner counts (src/transport/open.ts).
+  // A ring without a mirror keeps no TAKEN: its owner counts (src/transport/worker_transport.ts).
   assert.equal(new RingConsumer(createRingBuffer(4096, true)).settleTaken(), 0);
 });
 

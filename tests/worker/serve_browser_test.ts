@@ -9,9 +9,8 @@ import { Consumer } from "../../src/worker/consumer.ts";
 import {
   createControlBuffer,
   createRingBuffer,
-  HEADER_BYTES,
+  loadStored,
   RingProducer,
-  STORED,
 } from "../../src/wire/ring.ts";
 import type { PendingBatch } from "../../src/wire/sab_spill.ts";
 import { Encoder } from "../../src/wire/codec.ts";
@@ -20,6 +19,7 @@ import type { LogEvent } from "../../src/event.ts";
 import { StoreFullError } from "../../src/store/errors.ts";
 import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
+import { messageBatch } from "../support/message_batch.ts";
 
 let nextDb = 0;
 
@@ -90,7 +90,7 @@ Deno.test("serveBrowserWorker() drains a shared ring into IndexedDB and answers 
   await api.flush(true);
   assert.equal(producer.counters().persisted, 500);
   // Everything committed: a page spilling now would spill nothing.
-  assert.equal(Atomics.load(new Int32Array(ring, 0, HEADER_BYTES / 4), STORED), producer.head());
+  assert.equal(loadStored(ring), producer.head());
   const packed = await api.getFlowLog("even");
   assert.ok(isPackedFlowLog(packed), "the flow log crosses threads as payloads");
   const even = unpackFlowLog(packed);
@@ -107,15 +107,7 @@ Deno.test("serveBrowserWorker() stores postMessage batches and acknowledges the 
     { dir: `bw-${nextDb++}`, store: {}, control, rings: [], shared: false },
     (name, options) => IdbStore.open(name, options),
   );
-  const enc = new Encoder();
-  const parts: Uint8Array[] = [];
-  for (let seq = 1; seq <= 3; seq++) {
-    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
-    parts.push(enc.buf.slice(0, (len + 3) & ~3));
-  }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+  const bytes = messageBatch(1, 3);
   const ack = await api.ingest("m.0", bytes, 4, 1);
   assert.deepEqual(ack, { persisted: 3, internal: 0, lost: 0 });
   await api.flush(false);
@@ -242,15 +234,7 @@ Deno.test("WriteBehind.mark() calls back once the events appended before it are 
 });
 
 Deno.test("serveBrowserWorker() skips the spilled events the old worker had stored", async () => {
-  const enc = new Encoder();
-  const parts: Uint8Array[] = [];
-  for (let seq = 1; seq <= 5; seq++) {
-    const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
-    parts.push(enc.buf.slice(0, (len + 3) & ~3));
-  }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+  const bytes = messageBatch(1, 5);
   const store = new (class extends FakeAsyncStore {
     takePending(): Promise<PendingBatch[]> {
       return Promise.resolve([{ producer: "old.0", bytes, emitted: 5, dropped: 0, stored: 3 }]);
@@ -266,18 +250,6 @@ Deno.test("serveBrowserWorker() skips the spilled events the old worker had stor
 });
 
 Deno.test("serveBrowserWorker() stores what pages spilled into localStorage and pending, each event once", async () => {
-  const enc = new Encoder();
-  const eventsOf = (from: number, to: number) => {
-    const parts: Uint8Array[] = [];
-    for (let seq = from; seq <= to; seq++) {
-      const len = enc.encode(seq, 1000 + seq, 9, 0, "e", { flow_id: "f" });
-      parts.push(enc.buf.slice(0, (len + 3) & ~3));
-    }
-    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) bytes.set(p, (at += p.length) - p.length);
-    return bytes;
-  };
   const old = { producer: "old.0", emitted: 6, dropped: 0 };
   const store = new (class extends FakeAsyncStore {
     also: PendingBatch[] = [];
@@ -285,17 +257,17 @@ Deno.test("serveBrowserWorker() stores what pages spilled into localStorage and 
       this.also = also;
       // The old worker committed up to seq 2 (the store's mark for "old.0").
       for (const b of also) if (b.producer === "old.0") b.stored = 2;
-      return Promise.resolve([{ ...old, bytes: eventsOf(1, 5), stored: 2 }]);
+      return Promise.resolve([{ ...old, bytes: messageBatch(1, 5), stored: 2 }]);
     }
   })();
   const spilled: PendingBatch[] = [
     // The same events again (spilled at beforeunload and at pagehide), and one more.
-    { ...old, bytes: eventsOf(1, 6) },
+    { ...old, bytes: messageBatch(1, 6) },
     // A part that never arrived, though its events are stored: no loss to record.
-    { ...lossBatch({ ...old, bytes: eventsOf(3, 4) })!, unlessStored: 4 },
+    { ...lossBatch({ ...old, bytes: messageBatch(3, 4) })!, unlessStored: 4 },
     // A page whose last parts never arrived: its loss is recorded.
     {
-      ...lossBatch({ producer: "gone.0", bytes: eventsOf(1, 3), emitted: 3, dropped: 0 })!,
+      ...lossBatch({ producer: "gone.0", bytes: messageBatch(1, 3), emitted: 3, dropped: 0 })!,
       unlessStored: 3,
     },
   ];

@@ -1,0 +1,83 @@
+/**
+ * The one seam between flightlog and its runtime. `deno.ts` and `browser.ts`
+ * each implement {@linkcode Platform} and export nothing else
+ * (tests/platform/platform_test.ts checks both), so the browser build, which
+ * swaps the one module for the other (scripts/build.ts), gets the same names
+ * with the same types. The transports take a `Platform` as a parameter.
+ *
+ * @module
+ */
+import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
+import type { WorkerInit } from "../worker/api.ts";
+import type { Store } from "../worker/consumer.ts";
+import type { StoreOpenOptions } from "../worker/serve.ts";
+import type { Spill } from "../wire/spill_text.ts";
+
+/** A started store worker. */
+export interface WorkerHandle {
+  endpoint: Endpoint;
+  /**
+   * Keeps the process alive while a call to the worker is in flight (a Deno
+   * worker is unref()ed; a page has no process: a no-op). Returns the
+   * release function.
+   */
+  hold(): () => void;
+  /** Calls `cb` once the worker has ended (with its error, if it failed). */
+  onExit(cb: (err: Error | null) => void): void;
+  terminate(): Promise<void>;
+}
+
+/** A running HTTP listener. */
+export interface HttpListener {
+  /** Base URL, e.g. `http://127.0.0.1:9464`. */
+  readonly url: string;
+  /** Stops listening and waits for open requests. */
+  close(): Promise<void>;
+}
+
+/**
+ * What flightlog needs from its runtime (Deno, a browser). Members are
+ * function properties, not methods, so their parameters are checked strictly.
+ */
+export interface Platform {
+  /** True when a worker thread can be started. */
+  hasWorkers: () => boolean;
+  /** True when SharedArrayBuffer is usable (a browser: the page is cross-origin isolated). */
+  hasSharedMemory: () => boolean;
+  /** True when this thread may block in `Atomics.wait`. */
+  canWait: () => boolean;
+  /** Starts the store worker (from `url`, the `workerUrl` option, when given). */
+  startWorker: (init: WorkerInit, url?: string | URL) => WorkerHandle;
+  /**
+   * Takes the store's lock for this process until the returned function is
+   * called, or returns null where it cannot (the worker then takes it).
+   */
+  lockStore: (dir: string) => (() => void) | null;
+  /** Keeps a timer from holding the process open. */
+  unrefTimer: (id: ReturnType<typeof setTimeout>) => void;
+  /** Opens a synchronous store on this thread (the `"inline"` transport). */
+  openStore: (dir: string, options: StoreOpenOptions) => Store;
+  /**
+   * Runs `flush` synchronously when the process exits or the page is hidden,
+   * `spill` first when the page goes away; returns the function that removes it.
+   */
+  addExitHook: (flush: () => void, spill?: () => void) => () => void;
+  /** Runs `spill` when the page starts leaving, until the returned function is called. */
+  watchLeaving: (spill: () => void) => () => void;
+  /** Where a page going away writes what its worker has not committed (null: nowhere). */
+  openSpill: (dir: string) => Spill | null;
+  /** Writes `text` whole to stdout or stderr (the browser console). */
+  writeConsole: (stream: "stdout" | "stderr", text: string) => void;
+  /** An environment variable, or undefined when unset or not permitted. */
+  readEnv: (name: string) => string | undefined;
+  /** True when the stream is a terminal. */
+  isTerminal: (stream: "stdout" | "stderr") => boolean;
+  /** A module specifier as a URL. */
+  moduleUrl: (specifier: string) => string;
+  /** Serves `handler` on `hostname:port` (the `/metrics` listener). */
+  serveHttp: (
+    hostname: string,
+    port: number,
+    handler: (req: Request) => Response | Promise<Response>,
+  ) => HttpListener;
+}
