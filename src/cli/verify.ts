@@ -12,19 +12,11 @@
  *
  * @module
  */
-import { segmentFileNames } from "../export/store_reader.ts";
+import { walkSegments } from "../export/store_reader.ts";
 import { readRecordAt, type RecordDefect } from "../store/record_scanner.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
-import { findGap, type SegmentGap } from "../store/segment_gaps.ts";
-import {
-  declaredHeaderSize,
-  decodeFileHeader,
-  FORMAT_VERSION,
-  isReadableVersion,
-  parseSegmentFileName,
-  RECORD_MAGIC,
-  segmentFileName,
-} from "../store/segment_format.ts";
+import type { SegmentGap } from "../store/segment_gaps.ts";
+import { FORMAT_VERSION, RECORD_MAGIC, segmentFileName } from "../store/segment_format.ts";
 import {
   checkStoreDir,
   type CliIo,
@@ -99,66 +91,52 @@ function nextCandidate(bytes: Uint8Array, view: DataView, from: number): number 
 
 /** Checks the store in `dir`. */
 export function verifyStore(dir: string): VerifyReport {
-  const names = segmentFileNames(dir);
-  const listed = new Set(names.map((name) => parseSegmentFileName(name)!));
   const report: VerifyReport = { segments: 0, records: 0, events: 0, findings: [] };
-  let lastSeq = 0;
-  let after: number | null = null;
-  for (let i = 0; i < names.length; i++) {
-    const segment = names[i]!;
-    const number = parseSegmentFileName(segment)!;
-    const newest = i === names.length - 1;
-    let bytes: Uint8Array;
-    try {
-      bytes = Deno.readFileSync(`${dir}/${segment}`);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue; // removed by retention meanwhile
-      throw error;
-    }
+  const read = { lastSeq: 0 };
+  for (const { name: segment, newest, bytes, head, gap } of walkSegments(dir, read)) {
     report.segments++;
     const find = (offset: number, size: number, kind: string, message: string, damage = true) =>
       report.findings.push({ segment, offset, bytes: size, kind, message, damage });
-    if (newest && bytes.length < declaredHeaderSize(bytes)) {
+    if (head.kind === "unfinished") {
       find(0, bytes.length, "unfinished", "segment being created (no full header yet)", false);
       continue;
     }
-    const header = decodeFileHeader(bytes);
-    const headerSize = Math.min(bytes.length, header?.size ?? declaredHeaderSize(bytes));
-    if (header === null) {
+    if (head.kind === "damaged") {
       find(
         0,
-        headerSize,
+        head.start,
         "file_header",
         "file header damaged (magic or CRC); its records are still read",
       );
-    } else if (!isReadableVersion(header.version)) {
+    } else if (head.kind === "unsupported") {
       find(
         0,
         bytes.length,
         "version",
-        `format version ${header.version}, not ${FORMAT_VERSION} or 2: the whole file is ignored`,
+        `format version ${head.header.version}, not ${FORMAT_VERSION} or 2: the whole file is ignored`,
       );
       continue;
-    } else if (header.segment !== number) {
-      find(0, bytes.length, "duplicate", `header says segment ${header.segment}: a copy, ignored`);
+    } else if (head.kind === "copy") {
+      find(
+        0,
+        bytes.length,
+        "duplicate",
+        `header says segment ${head.header.segment}: a copy, ignored`,
+      );
       continue;
-    } else {
-      const gap = findGap(number, header.link, after, listed, lastSeq);
-      if (gap !== null) {
-        report.findings.push({
-          segment,
-          offset: 0,
-          bytes: gap.bytes,
-          kind: "gap",
-          message: gapMessage(gap),
-          damage: true,
-          gap,
-        });
-      }
+    } else if (gap !== null) {
+      report.findings.push({
+        segment,
+        offset: 0,
+        bytes: gap.bytes,
+        kind: "gap",
+        message: gapMessage(gap),
+        damage: true,
+        gap,
+      });
     }
-    after = number;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let at = headerSize;
+    let at = head.start;
     let regionStart = -1;
     let regionDefect: RecordDefect = "magic";
     const closeRegion = (end: number, atEnd: boolean) => {
@@ -195,15 +173,15 @@ export function verifyStore(dir: string): VerifyReport {
       }
       closeRegion(at, false);
       const size = found.end - found.start;
-      if (found.seq <= lastSeq) {
+      if (found.seq <= read.lastSeq) {
         find(
           found.start,
           size,
           "stale",
-          `record seq ${found.seq} is not above ${lastSeq}: a replayed copy, skipped`,
+          `record seq ${found.seq} is not above ${read.lastSeq}: a replayed copy, skipped`,
         );
       } else {
-        lastSeq = found.seq;
+        read.lastSeq = found.seq;
         try {
           const events = unpackEvents(bytes.subarray(found.payloadStart, found.end));
           if (events.length !== found.eventCount) {

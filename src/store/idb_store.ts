@@ -6,7 +6,7 @@
  *
  * | object store | key                  | value                                                          |
  * | ------------ | -------------------- | -------------------------------------------------------------- |
- * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode StoredRecord}    |
+ * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode IdbRecord}       |
  * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }`; `"seq:<producer>"`: `{ seq, w }`, the producer's highest seq written (de-duplicates an unload spill; removed past the age limit) |
  * | `pending`    | autoIncrement        | batches a page spilled at `pagehide` (`PendingBatch` in `idb_schema.ts`) |
  *
@@ -43,38 +43,18 @@
  * @module
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
-import { flowIdOf, INTERNAL_EVENTS, type LogEvent } from "../event.ts";
-import { buildFlowLog, compareEvents } from "../query/flow_log.ts";
-import { compileFilter } from "../query/filter.ts";
-import { comparePosition, pageOf, TopMatches } from "../query/top_matches.ts";
-import { SEVERITY } from "../level.ts";
+import { flowIdOf, type LogEvent } from "../event.ts";
+import { flowLogOf } from "../query/flow_log.ts";
+import { PageSearch } from "../query/search.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { StoreOptions } from "./options.ts";
 import { packEvents, unpackEvents } from "./payload_codec.ts";
+import type { IdbRecord } from "./record.ts";
+import { evictionEvent } from "./retention.ts";
 import { isFlowId } from "./segment_format.ts";
 import { DB_VERSION, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
 import type { PendingBatch } from "../wire/sab_spill.ts";
 import { StoreFullError, StoreWriteError } from "./errors.ts";
-
-/** One stored record: the events of one flow from one batch. */
-export interface StoredRecord {
-  /** Primary key, given by IndexedDB; increases with every record of the database. */
-  id?: number;
-  /** The flow id; absent for events without one. */
-  flow?: string;
-  /** Smallest `ts_ms` of its events. */
-  t0: number;
-  /** Largest `ts_ms` of its events. */
-  t1: number;
-  /** Largest severity of its events. */
-  sev: number;
-  /** Number of events. */
-  n: number;
-  /** When it was written (the store's clock): the age limit looks at this. */
-  w: number;
-  /** The msgpackr payload (`packEvents`). */
-  data: Uint8Array;
-}
 
 interface Totals {
   key: "totals";
@@ -114,7 +94,7 @@ const seqKey = (producer: string): string => `seq:${producer}`;
 interface Schema extends DBSchema {
   records: {
     key: number;
-    value: StoredRecord;
+    value: IdbRecord;
     indexes: { flow: [string, number]; t0: number; w: number };
   };
   meta: { key: string; value: Totals | Evicted | SeqMark };
@@ -151,7 +131,6 @@ export interface IdbStoreStats {
 /** Default `maxBytes` in browsers: an origin's quota is shared with the page's own data. */
 export const DEFAULT_IDB_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-const STORE_PRODUCER = "store";
 
 /** The empty totals and eviction rows. */
 const ZERO_TOTALS: Totals = { key: "totals", records: 0, events: 0, bytes: 0, span: 0 };
@@ -270,7 +249,7 @@ export class IdbStore {
 
   // One write, retried after each quota eviction until no record is left to evict.
   async #commit(
-    records: StoredRecord[],
+    records: IdbRecord[],
     seqs: Map<string, number>,
     durability: "relaxed" | "strict",
     events: number,
@@ -333,7 +312,7 @@ export class IdbStore {
 
   // Relaxed durability (the OS may still hold the data); sync() makes it strict.
   async #write(
-    records: StoredRecord[],
+    records: IdbRecord[],
     seqs: Map<string, number>,
     durability: "relaxed" | "strict",
   ): Promise<void> {
@@ -364,7 +343,7 @@ export class IdbStore {
   // Adds the records, applies retention and records evictions; returns them (null: none).
   async #fill(
     tx: WriteTx,
-    records: StoredRecord[],
+    records: IdbRecord[],
     unrecorded: IdbEvictions | null,
   ): Promise<IdbEvictions | null> {
     const store = tx.objectStore("records");
@@ -407,7 +386,7 @@ export class IdbStore {
   async #retain(tx: WriteTx, totals: Totals): Promise<IdbEvictions | null> {
     const store = tx.objectStore("records");
     let removed: IdbEvictions | null = null;
-    const remove = (r: StoredRecord) => {
+    const remove = (r: IdbRecord) => {
       removed ??= { records: 0, events: 0, bytes: 0, quota: 0 };
       removed.records++;
       removed.events += r.n;
@@ -468,15 +447,7 @@ export class IdbStore {
       bytes: evicted.bytes,
     };
     if (cause !== undefined) fields.cause = cause;
-    return {
-      ts_ms: this.#clock(),
-      level: "info",
-      severity: SEVERITY.info,
-      event: INTERNAL_EVENTS.evicted,
-      producer: STORE_PRODUCER,
-      seq: ++this.#internalSeq,
-      fields,
-    };
+    return evictionEvent(fields, this.#clock(), ++this.#internalSeq);
   }
 
   /**
@@ -489,8 +460,7 @@ export class IdbStore {
       const got = unpackEvents(payload);
       for (let i = 0; i < got.length; i++) events.push(got[i]!);
     }
-    events.sort(compareEvents);
-    return buildFlowLog(flowId, events);
+    return flowLogOf(flowId, events);
   }
 
   /** The msgpackr payloads of one flow's records, in time order of their first events. */
@@ -515,26 +485,14 @@ export class IdbStore {
    */
   async query(filter: QueryFilter = {}): Promise<QueryPage> {
     this.#assertOpen();
-    const compiled = compileFilter(filter);
-    const { sinceMs, untilMs, minSeverity, after, limit } = compiled;
-    const afterTs = after === null ? -Infinity : after.ts_ms;
-    const lower = Math.max(sinceMs, afterTs);
-    const skip = (r: StoredRecord) => r.t1 < lower || r.t0 >= untilMs || r.sev < minSeverity;
-    const top = new TopMatches(limit + 1);
-    const offer = (r: StoredRecord) => {
-      if (skip(r)) return;
-      const events = unpackEvents(r.data);
-      for (let i = 0; i < events.length; i++) {
-        const event = events[i]!;
-        if (!compiled.matches(event)) continue;
-        const match = { event, record: r.id!, index: i };
-        if (after !== null && comparePosition(match, after) <= 0) continue;
-        top.offer(match);
-      }
+    const search = new PageSearch(filter);
+    const { flowId, sinceMs, untilMs, after } = search.filter;
+    const offer = (r: IdbRecord) => {
+      if (search.mayHold(r.t0, r.t1, r.sev)) search.offer(r.id!, unpackEvents(r.data));
     };
-    if (compiled.flowId !== undefined) {
-      if (isFlowId(compiled.flowId)) {
-        const range = keyRange().bound([compiled.flowId, -Infinity], [compiled.flowId, untilMs]);
+    if (flowId !== undefined) {
+      if (isFlowId(flowId)) {
+        const range = keyRange().bound([flowId, -Infinity], [flowId, untilMs]);
         for (const r of await this.#db.getAllFromIndex("records", "flow", range)) offer(r);
       }
     } else {
@@ -543,19 +501,20 @@ export class IdbStore {
       // Read in t0 order and stop once no later record can make the page.
       const tx = this.#db.transaction(["records", "meta"], "readonly");
       const totals = (await tx.objectStore("meta").get("totals")) as Totals | undefined;
+      const lower = Math.max(sinceMs, after === null ? -Infinity : after.ts_ms);
       const from = lower - (totals?.span ?? 0);
       // An empty window (since_ms = until_ms) is no valid key range: nothing to read.
       if (from < untilMs) {
         const range = keyRange().bound(from, untilMs, false, true);
         let cursor = await tx.objectStore("records").index("t0").openCursor(range);
-        while (cursor !== null && cursor.value.t0 <= top.bound) {
+        while (cursor !== null && cursor.value.t0 <= search.bound) {
           offer(cursor.value);
           cursor = await cursor.continue();
         }
       }
       await tx.done;
     }
-    return pageOf(top, limit, compiled.fingerprint);
+    return search.page();
   }
 
   /** Totals and evictions of the database, and this instance's transactions. */
@@ -634,7 +593,7 @@ function subtract(a: IdbEvictions | null, b: IdbEvictions): IdbEvictions | null 
 }
 
 /** Groups a batch by flow: one record per flow, one for the events without a flow id. */
-function toRecords(events: readonly LogEvent[], now: number): StoredRecord[] {
+function toRecords(events: readonly LogEvent[], now: number): IdbRecord[] {
   const groups = new Map<string | null, LogEvent[]>();
   for (const event of events) {
     const flow = flowIdOf(event);
@@ -643,7 +602,7 @@ function toRecords(events: readonly LogEvent[], now: number): StoredRecord[] {
     if (group === undefined) groups.set(key, [event]);
     else group.push(event);
   }
-  const records: StoredRecord[] = [];
+  const records: IdbRecord[] = [];
   for (const [flow, group] of groups) {
     let t0 = Infinity;
     let t1 = -Infinity;
@@ -657,7 +616,7 @@ function toRecords(events: readonly LogEvent[], now: number): StoredRecord[] {
     if (!Number.isFinite(t0)) t0 = 0;
     if (!Number.isFinite(t1)) t1 = 0;
     // packEvents returns a view into msgpackr's buffer: copy it.
-    const record: StoredRecord = {
+    const record: IdbRecord = {
       t0,
       t1,
       sev,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { FramedRecord } from "./record.ts";
 import {
   crc32c,
   FLAG_HAS_FLOW,
@@ -15,30 +16,6 @@ import {
   RECORD_HEADER_SIZE,
   RECORD_MAGIC,
 } from "./segment_format.ts";
-
-/** One intact record found by {@linkcode scanRecords}; offsets are into the scanned bytes. */
-export interface ScannedRecord {
-  /** Offset of the record magic. */
-  start: number;
-  /** Offset just past the payload. */
-  end: number;
-  /** Offset of the payload. */
-  payloadStart: number;
-  /** Store-wide record sequence number. */
-  seq: number;
-  /** The flow id, or `null` for a record without a flow. */
-  flowId: string | null;
-  /** Events in the record. */
-  eventCount: number;
-  /** Events with `severity` ≥ 17. */
-  errorCount: number;
-  /** Highest severity, 0–255. */
-  maxSeverity: number;
-  /** Smallest `ts_ms`. */
-  minTs: number;
-  /** Largest `ts_ms`. */
-  maxTs: number;
-}
 
 /**
  * Damage found by a scan.
@@ -71,7 +48,7 @@ export interface ScanDamage {
 /** What {@linkcode scanRecords} returns. */
 export interface ScanResult {
   /** The intact records, in input order, with strictly increasing `seq`. */
-  records: ScannedRecord[];
+  records: FramedRecord[];
   /** The damage found. */
   damage: ScanDamage;
   /**
@@ -171,7 +148,7 @@ export function readRecordAt(
   bytes: Uint8Array,
   view: DataView,
   at: number,
-): ScannedRecord | RecordDefect {
+): FramedRecord | RecordDefect {
   const remaining = bytes.length - at;
   if (remaining < 4) return isMagicPrefix(bytes, at) ? "truncated" : "magic";
   if (view.getUint32(at + RECORD_HEADER.magic, true) !== RECORD_MAGIC) return "magic";
@@ -245,7 +222,7 @@ export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanR
   const countTail = options.countTail ?? true;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const damage = emptyDamage();
-  const records: ScannedRecord[] = [];
+  const records: FramedRecord[] = [];
   let lastSeq = options.afterSeq ?? 0;
   let validEnd = start;
   let regionStart = -1;
