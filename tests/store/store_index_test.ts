@@ -103,3 +103,13 @@ Deno.test("StoreIndex.removeSegment() keeps memory bounded for a flow that is wr
     live.flatMap((s) => s.records.map((r) => r.seq)),
   );
 });
+
+Deno.test("StoreIndex.flowRecords() is empty for an unknown flow, null for an id no record can carry", () => {
+  const index = new StoreIndex();
+  index.addRecord(addSegment(index, 1), record(1, "a", 5));
+  assert.deepEqual(index.flowRecords("a")!.map((r) => r.seq), [1]);
+  assert.deepEqual(index.flowRecords("b"), []);
+  // Too long for a record header, or not well-formed: such events are in records without a flow.
+  assert.equal(index.flowRecords("x".repeat(30_000)), null);
+  assert.equal(index.flowRecords("\uD800"), null);
+});
