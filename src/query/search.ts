@@ -81,26 +81,28 @@ const MAX_STEP = 64;
 export class PageSearch {
   /** The validated filter. */
   readonly filter: CompiledFilter;
+  /**
+   * False when no event of a record with these bounds can be on the page.
+   * A closure over the bounds rather than a method reading them from `this`:
+   * called for every record indexed, the method made the store_bench.ts
+   * queries 1.2–1.3× slower (both versions timed in turn in one process).
+   */
+  readonly mayHold: (minTs: number, maxTs: number, maxSeverity: number) => boolean;
   readonly #top: TopMatches;
-  readonly #afterTs: number;
 
   /** Starts answering `filter`. */
   constructor(filter: QueryFilter) {
     this.filter = compileFilter(filter);
     this.#top = new TopMatches(this.filter.limit + 1);
-    this.#afterTs = this.filter.after === null ? -Infinity : this.filter.after.ts_ms;
+    const { sinceMs, untilMs, minSeverity, after } = this.filter;
+    const afterTs = after === null ? -Infinity : after.ts_ms;
+    this.mayHold = (minTs, maxTs, maxSeverity) =>
+      !(maxTs < sinceMs || minTs >= untilMs || maxSeverity < minSeverity || maxTs < afterTs);
   }
 
   /** Timestamp after which no event can make the page (Infinity until known). */
   get bound(): number {
     return this.#top.bound;
-  }
-
-  /** False when no event of a record with these bounds can be on the page. */
-  mayHold(minTs: number, maxTs: number, maxSeverity: number): boolean {
-    const { sinceMs, untilMs, minSeverity } = this.filter;
-    return !(maxTs < sinceMs || minTs >= untilMs || maxSeverity < minSeverity ||
-      maxTs < this.#afterTs);
   }
 
   /** Considers the events of the record numbered `record` (its seq, or another number in write order). */
@@ -153,7 +155,8 @@ export function searchIndex<R extends RecordSummary>(
   filter: QueryFilter,
 ): QueryPage {
   const search = new PageSearch(filter);
-  const mayHold = (r: RecordBounds) => search.mayHold(r.minTs, r.maxTs, r.maxSeverity);
+  const holds = search.mayHold;
+  const mayHold = (r: RecordBounds) => holds(r.minTs, r.maxTs, r.maxSeverity);
   // Record lists to search, each with a lower bound on its events' timestamps.
   const sources: { minTs: number; records: readonly R[] }[] = [];
   const flowId = search.filter.flowId;
