@@ -13,10 +13,10 @@
  * @module
  */
 import { walkSegments } from "../export/store_reader.ts";
-import { readRecordAt, type RecordDefect } from "../store/record_scanner.ts";
+import { type RecordDefect, scanRecords } from "../store/record_scanner.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
 import type { SegmentGap } from "../store/segment_gaps.ts";
-import { FORMAT_VERSION, RECORD_MAGIC, segmentFileName } from "../store/segment_format.ts";
+import { FORMAT_VERSION, segmentFileName } from "../store/segment_format.ts";
 import {
   checkStoreDir,
   type CliIo,
@@ -79,16 +79,6 @@ const DEFECTS: Record<RecordDefect, string> = {
   header: "record header invalid although its CRC matches (writer bug)",
 };
 
-const MAGIC0 = RECORD_MAGIC & 0xff;
-
-function nextCandidate(bytes: Uint8Array, view: DataView, from: number): number {
-  for (let at = bytes.indexOf(MAGIC0, from); at >= 0; at = bytes.indexOf(MAGIC0, at + 1)) {
-    if (at + 4 > bytes.length) return at;
-    if (view.getUint32(at, true) === RECORD_MAGIC) return at;
-  }
-  return bytes.length;
-}
-
 /** Checks the store in `dir`. */
 export function verifyStore(dir: string): VerifyReport {
   const report: VerifyReport = { segments: 0, records: 0, events: 0, findings: [] };
@@ -135,73 +125,64 @@ export function verifyStore(dir: string): VerifyReport {
         gap,
       });
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let at = head.start;
-    let regionStart = -1;
-    let regionDefect: RecordDefect = "magic";
-    const closeRegion = (end: number, atEnd: boolean) => {
-      if (regionStart < 0) return;
-      const size = end - regionStart;
-      if (atEnd && newest) {
-        find(
-          regionStart,
-          size,
-          "unfinished",
-          "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it: the next writer keeps it and begins a new segment, and from then on it counts as a torn tail)",
-          false,
-        );
-      } else {
-        const defect = regionDefect === "truncated" && !atEnd ? "length" : regionDefect;
-        find(
-          regionStart,
-          size,
-          atEnd && defect === "truncated" ? "torn_tail" : defect,
-          DEFECTS[defect],
-        );
-      }
-      regionStart = -1;
-    };
-    while (at < bytes.length) {
-      const found = readRecordAt(bytes, view, at);
-      if (typeof found === "string") {
-        if (regionStart < 0) {
-          regionStart = at;
-          regionDefect = found;
-        }
-        at = nextCandidate(bytes, view, at + 1);
-        continue;
-      }
-      closeRegion(at, false);
-      const size = found.end - found.start;
-      if (found.seq <= read.lastSeq) {
-        find(
-          found.start,
-          size,
-          "stale",
-          `record seq ${found.seq} is not above ${read.lastSeq}: a replayed copy, skipped`,
-        );
-      } else {
-        read.lastSeq = found.seq;
-        try {
-          const events = unpackEvents(bytes.subarray(found.payloadStart, found.end));
-          if (events.length !== found.eventCount) {
-            find(
-              found.start,
-              size,
-              "payload",
-              `header says ${found.eventCount} events, payload holds ${events.length}`,
+    // Findings in file order: regions and stale records as the scan meets them, payloads after.
+    const found: Finding[] = [];
+    const note = (offset: number, size: number, kind: string, message: string, damage = true) =>
+      found.push({ segment, offset, bytes: size, kind, message, damage });
+    const result = scanRecords(bytes, {
+      start: head.start,
+      afterSeq: read.lastSeq,
+      countTail: !newest,
+      listener: {
+        region(start, end, defect) {
+          if (end === bytes.length && newest) {
+            note(
+              start,
+              end - start,
+              "unfinished",
+              "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it: the next writer keeps it and begins a new segment, and from then on it counts as a torn tail)",
+              false,
             );
           } else {
-            report.records++;
-            report.events += events.length;
+            note(
+              start,
+              end - start,
+              defect === "truncated" ? "torn_tail" : defect,
+              DEFECTS[defect],
+            );
           }
-        } catch (error) {
-          find(found.start, size, "payload", `payload does not decode: ${errorText(error)}`);
+        },
+        stale(record, lastSeq) {
+          note(
+            record.start,
+            record.end - record.start,
+            "stale",
+            `record seq ${record.seq} is not above ${lastSeq}: a replayed copy, skipped`,
+          );
+        },
+      },
+    });
+    read.lastSeq = result.lastSeq;
+    for (const record of result.records) {
+      const size = record.end - record.start;
+      try {
+        const events = unpackEvents(bytes.subarray(record.payloadStart, record.end));
+        if (events.length !== record.eventCount) {
+          note(
+            record.start,
+            size,
+            "payload",
+            `header says ${record.eventCount} events, payload holds ${events.length}`,
+          );
+        } else {
+          report.records++;
+          report.events += events.length;
         }
+      } catch (error) {
+        note(record.start, size, "payload", `payload does not decode: ${errorText(error)}`);
       }
-      at = found.end;
     }
-    closeRegion(bytes.length, true);
+    report.findings.push(...found.sort((a, b) => a.offset - b.offset));
   }
   return report;
 }

@@ -81,6 +81,19 @@ export interface ScanOptions {
    * @default {true}
    */
   countTail?: boolean;
+  /** Told of each damaged region and stale record as they are found, for a reader that reports them (`verify`). */
+  listener?: ScanListener;
+}
+
+/** What {@linkcode ScanOptions.listener} is told, in input order. */
+export interface ScanListener {
+  /**
+   * A damaged region `[start, end)`, by the defect at its first byte: `"truncated"`
+   * only for a region running to the end of the input (told even when `countTail` is false).
+   */
+  region(start: number, end: number, defect: RecordDefect): void;
+  /** An intact record whose sequence number is not above `lastSeq`, the last one accepted. */
+  stale(record: FramedRecord, lastSeq: number): void;
 }
 
 /** Returns a zeroed damage count. */
@@ -220,6 +233,7 @@ export function readRecordAt(
 export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanResult {
   const start = options.start ?? 0;
   const countTail = options.countTail ?? true;
+  const listener = options.listener;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const damage = emptyDamage();
   const records: FramedRecord[] = [];
@@ -239,16 +253,15 @@ export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanR
       continue;
     }
     if (regionStart >= 0) {
-      countRegion(
-        damage,
-        at - regionStart,
-        regionRecordDefect === "truncated" ? "length" : regionRecordDefect,
-      );
+      const defect = regionRecordDefect === "truncated" ? "length" : regionRecordDefect;
+      countRegion(damage, at - regionStart, defect);
+      listener?.region(regionStart, at, defect);
       regionStart = -1;
     }
     if (found.seq <= lastSeq) {
       damage.stale_records++;
       damage.stale_bytes += found.end - found.start;
+      listener?.stale(found, lastSeq);
     } else {
       records.push(found);
       lastSeq = found.seq;
@@ -256,8 +269,9 @@ export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanR
     validEnd = found.end;
     at = found.end;
   }
-  if (regionStart >= 0 && countTail) {
-    countRegion(damage, bytes.length - regionStart, regionRecordDefect);
+  if (regionStart >= 0) {
+    if (countTail) countRegion(damage, bytes.length - regionStart, regionRecordDefect);
+    listener?.region(regionStart, bytes.length, regionRecordDefect);
   }
   return { records, damage, validEnd, lastSeq };
 }
