@@ -1,44 +1,10 @@
 /**
  * The browser store: events in IndexedDB (through `idb`), written by the
- * worker one transaction per batch.
- *
- * ## Database layout (schema version 1)
- *
- * | object store | key                  | value                                                          |
- * | ------------ | -------------------- | -------------------------------------------------------------- |
- * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode IdbRecord}       |
- * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }`; `"seq:<producer>"`: `{ seq, w }`, the producer's highest seq written (de-duplicates an unload spill; removed past the age limit) |
- * | `pending`    | autoIncrement        | batches a page spilled at `pagehide` (`PendingBatch` in `idb_schema.ts`) |
- *
- * | index on `records` | key path         | answers                                               |
- * | ------------------ | ---------------- | ----------------------------------------------------- |
- * | `flow`             | `["flow", "t0"]` | a flow's records in time order (`getFlowLog`, `query({ flow_id })`) |
- * | `t0`               | `t0`             | records in time order (time-range and unfiltered queries) |
- * | `w`                | `w` (written at) | records older than the age limit (retention)          |
- *
- * A record's `data` is the msgpackr payload of `src/store/payload_codec.ts`
- * (the same as in a segment file). Events without a string flow id go to a
- * record without `flow`, which the `flow` index leaves out.
- *
- * Each batch is one `readwrite` transaction over both stores that adds its
- * records, updates the totals and applies retention, so several tabs (each
- * with its own worker) sharing one database never see half a batch and never
- * lose a total: IndexedDB runs overlapping `readwrite` transactions one at a
- * time.
- *
- * ## A full origin
- *
- * A write the origin's quota refuses (`QuotaExceededError`) evicts the
- * oldest quarter of the bytes (at least one record) and is retried. The
- * eviction is a transaction of deletions alone: Chromium refuses every
- * transaction that puts anything, however small, while the origin is over its
- * quota (its usage can pass the quota by a little), and deletions in the
- * refused transaction itself do not count. What it removed is written into
- * the totals, the `evicted` row and a `log.evicted` event (`cause: "quota"`)
- * by the retried write, in its transaction. Should the page go away between
- * the two, the next `open()` finds fewer records than the totals say and
- * recounts them. Only a database with no record left that still refuses the
- * write makes `append()` reject, with a {@linkcode StoreFullError}.
+ * worker one transaction per batch. The database layout ({@linkcode IdbRecord}
+ * is a row of `records`), the transaction rules and what a full origin does
+ * are in docs/internals.md "IndexedDB". Only a database with no record left
+ * that still refuses a write makes `append()` reject, with a
+ * {@linkcode StoreFullError}.
  *
  * @module
  */
@@ -162,7 +128,7 @@ export class IdbStore {
   #internalSeq = 0;
   #transactions = 0;
   #closed = false;
-  // Removed by quota evictions and not yet in the totals (see "A full origin").
+  // Removed by quota evictions and not yet in the totals (docs/internals.md "IndexedDB").
   #unrecorded: IdbEvictions | null = null;
 
   private constructor(
@@ -414,7 +380,7 @@ export class IdbStore {
   }
 
   // A full origin: delete the oldest quarter of the bytes (at least one
-  // record), in a transaction of deletions alone (see "A full origin"); the
+  // record), in a transaction of deletions alone (docs/internals.md "IndexedDB"); the
   // next write records them. False when there was no record to delete.
   async #evictForQuota(): Promise<boolean> {
     const tx = this.#db.transaction(["records", "meta"], "readwrite");

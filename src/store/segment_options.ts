@@ -46,7 +46,7 @@ export interface SegmentStoreOptions {
   /**
    * Append to the newest segment, unless it ends in damage (a torn tail):
    * then that segment is left as it is, so the damage stays counted, and a
-   * new one is begun at once (segment_format.ts "Torn tails"). With `false`
+   * new one is begun at once (docs/internals.md "Torn tails"). With `false`
    * the newest segment is left exactly as it is and the first append begins
    * a new one: for a writer that replaces one of the same process that may
    * still be writing (docs/internals.md "Worker restart").

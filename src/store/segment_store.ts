@@ -1,6 +1,6 @@
 /**
  * The persisted event store the worker writes to: append-only segment files
- * in one directory (format in `segment_format.ts`), opened under the store
+ * in one directory (docs/internals.md "Segment files"), opened under the store
  * lock (`lock.ts`), scanned into an in-memory index (`store_index.ts`),
  * written by `segment_writer.ts` with retention (`retention.ts`), read
  * through `segment_reader.ts`, queried by `src/query/search.ts` and read by
@@ -33,7 +33,7 @@ import { type FlowInfo, type IndexedRecord, type SegmentEntry, StoreIndex } from
 /**
  * Damage found in the store's files, by this instance (at open and by
  * `refresh()` or reads); the gap counts are segments missing between
- * surviving ones (segment_format.ts "Gaps").
+ * surviving ones (docs/internals.md "Gaps").
  */
 export interface StoreDamage extends ScanDamage, GapCounts {
   /** Segment files whose header is damaged (their records are still read). */
