@@ -12,19 +12,11 @@
  *
  * @module
  */
-import { segmentFileNames } from "../export/store_reader.ts";
-import { readRecordAt, type RecordDefect } from "../store/record_scanner.ts";
+import { walkSegments } from "../export/store_reader.ts";
+import { type RecordDefect, scanRecords } from "../store/record_scanner.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
-import { findGap, type SegmentGap } from "../store/segment_gaps.ts";
-import {
-  declaredHeaderSize,
-  decodeFileHeader,
-  FORMAT_VERSION,
-  isReadableVersion,
-  parseSegmentFileName,
-  RECORD_MAGIC,
-  segmentFileName,
-} from "../store/segment_format.ts";
+import type { SegmentGap } from "../store/segment_gaps.ts";
+import { FORMAT_VERSION, segmentFileName } from "../store/segment_format.ts";
 import {
   checkStoreDir,
   type CliIo,
@@ -87,143 +79,110 @@ const DEFECTS: Record<RecordDefect, string> = {
   header: "record header invalid although its CRC matches (writer bug)",
 };
 
-const MAGIC0 = RECORD_MAGIC & 0xff;
-
-function nextCandidate(bytes: Uint8Array, view: DataView, from: number): number {
-  for (let at = bytes.indexOf(MAGIC0, from); at >= 0; at = bytes.indexOf(MAGIC0, at + 1)) {
-    if (at + 4 > bytes.length) return at;
-    if (view.getUint32(at, true) === RECORD_MAGIC) return at;
-  }
-  return bytes.length;
-}
-
 /** Checks the store in `dir`. */
 export function verifyStore(dir: string): VerifyReport {
-  const names = segmentFileNames(dir);
-  const listed = new Set(names.map((name) => parseSegmentFileName(name)!));
   const report: VerifyReport = { segments: 0, records: 0, events: 0, findings: [] };
-  let lastSeq = 0;
-  let after: number | null = null;
-  for (let i = 0; i < names.length; i++) {
-    const segment = names[i]!;
-    const number = parseSegmentFileName(segment)!;
-    const newest = i === names.length - 1;
-    let bytes: Uint8Array;
-    try {
-      bytes = Deno.readFileSync(`${dir}/${segment}`);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue; // removed by retention meanwhile
-      throw error;
-    }
+  const read = { lastSeq: 0 };
+  for (const { name: segment, newest, bytes, head, gap } of walkSegments(dir, read)) {
     report.segments++;
     const find = (offset: number, size: number, kind: string, message: string, damage = true) =>
       report.findings.push({ segment, offset, bytes: size, kind, message, damage });
-    if (newest && bytes.length < declaredHeaderSize(bytes)) {
+    if (head.kind === "unfinished") {
       find(0, bytes.length, "unfinished", "segment being created (no full header yet)", false);
       continue;
     }
-    const header = decodeFileHeader(bytes);
-    const headerSize = Math.min(bytes.length, header?.size ?? declaredHeaderSize(bytes));
-    if (header === null) {
+    if (head.kind === "damaged") {
       find(
         0,
-        headerSize,
+        head.start,
         "file_header",
         "file header damaged (magic or CRC); its records are still read",
       );
-    } else if (!isReadableVersion(header.version)) {
+    } else if (head.kind === "unsupported") {
       find(
         0,
         bytes.length,
         "version",
-        `format version ${header.version}, not ${FORMAT_VERSION} or 2: the whole file is ignored`,
+        `format version ${head.header.version}, not ${FORMAT_VERSION} or 2: the whole file is ignored`,
       );
       continue;
-    } else if (header.segment !== number) {
-      find(0, bytes.length, "duplicate", `header says segment ${header.segment}: a copy, ignored`);
+    } else if (head.kind === "copy") {
+      find(
+        0,
+        bytes.length,
+        "duplicate",
+        `header says segment ${head.header.segment}: a copy, ignored`,
+      );
       continue;
-    } else {
-      const gap = findGap(number, header.link, after, listed, lastSeq);
-      if (gap !== null) {
-        report.findings.push({
-          segment,
-          offset: 0,
-          bytes: gap.bytes,
-          kind: "gap",
-          message: gapMessage(gap),
-          damage: true,
-          gap,
-        });
-      }
+    } else if (gap !== null) {
+      report.findings.push({
+        segment,
+        offset: 0,
+        bytes: gap.bytes,
+        kind: "gap",
+        message: gapMessage(gap),
+        damage: true,
+        gap,
+      });
     }
-    after = number;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let at = headerSize;
-    let regionStart = -1;
-    let regionDefect: RecordDefect = "magic";
-    const closeRegion = (end: number, atEnd: boolean) => {
-      if (regionStart < 0) return;
-      const size = end - regionStart;
-      if (atEnd && newest) {
-        find(
-          regionStart,
-          size,
-          "unfinished",
-          "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it: the next writer keeps it and begins a new segment, and from then on it counts as a torn tail)",
-          false,
-        );
-      } else {
-        const defect = regionDefect === "truncated" && !atEnd ? "length" : regionDefect;
-        find(
-          regionStart,
-          size,
-          atEnd && defect === "truncated" ? "torn_tail" : defect,
-          DEFECTS[defect],
-        );
-      }
-      regionStart = -1;
-    };
-    while (at < bytes.length) {
-      const found = readRecordAt(bytes, view, at);
-      if (typeof found === "string") {
-        if (regionStart < 0) {
-          regionStart = at;
-          regionDefect = found;
-        }
-        at = nextCandidate(bytes, view, at + 1);
-        continue;
-      }
-      closeRegion(at, false);
-      const size = found.end - found.start;
-      if (found.seq <= lastSeq) {
-        find(
-          found.start,
-          size,
-          "stale",
-          `record seq ${found.seq} is not above ${lastSeq}: a replayed copy, skipped`,
-        );
-      } else {
-        lastSeq = found.seq;
-        try {
-          const events = unpackEvents(bytes.subarray(found.payloadStart, found.end));
-          if (events.length !== found.eventCount) {
-            find(
-              found.start,
-              size,
-              "payload",
-              `header says ${found.eventCount} events, payload holds ${events.length}`,
+    // Findings in file order: regions and stale records as the scan meets them, payloads after.
+    const found: Finding[] = [];
+    const note = (offset: number, size: number, kind: string, message: string, damage = true) =>
+      found.push({ segment, offset, bytes: size, kind, message, damage });
+    const result = scanRecords(bytes, {
+      start: head.start,
+      afterSeq: read.lastSeq,
+      countTail: !newest,
+      listener: {
+        region(start, end, defect) {
+          if (end === bytes.length && newest) {
+            note(
+              start,
+              end - start,
+              "unfinished",
+              "incomplete record at the end of the newest segment: a live writer may be appending it (or a crash cut it: the next writer keeps it and begins a new segment, and from then on it counts as a torn tail)",
+              false,
             );
           } else {
-            report.records++;
-            report.events += events.length;
+            note(
+              start,
+              end - start,
+              defect === "truncated" ? "torn_tail" : defect,
+              DEFECTS[defect],
+            );
           }
-        } catch (error) {
-          find(found.start, size, "payload", `payload does not decode: ${errorText(error)}`);
+        },
+        stale(record, lastSeq) {
+          note(
+            record.start,
+            record.end - record.start,
+            "stale",
+            `record seq ${record.seq} is not above ${lastSeq}: a replayed copy, skipped`,
+          );
+        },
+      },
+    });
+    read.lastSeq = result.lastSeq;
+    for (const record of result.records) {
+      const size = record.end - record.start;
+      try {
+        const events = unpackEvents(bytes.subarray(record.payloadStart, record.end));
+        if (events.length !== record.eventCount) {
+          note(
+            record.start,
+            size,
+            "payload",
+            `header says ${record.eventCount} events, payload holds ${events.length}`,
+          );
+        } else {
+          report.records++;
+          report.events += events.length;
         }
+      } catch (error) {
+        note(record.start, size, "payload", `payload does not decode: ${errorText(error)}`);
       }
-      at = found.end;
     }
-    closeRegion(bytes.length, true);
+    report.findings.push(...found.sort((a, b) => a.offset - b.offset));
   }
   return report;
 }

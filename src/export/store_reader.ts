@@ -7,36 +7,11 @@
  *
  * @module
  */
+import type { SegmentRecord } from "../store/record.ts";
 import { scanRecords } from "../store/record_scanner.ts";
-import { countGap, findGap, type GapCounts } from "../store/segment_gaps.ts";
-import {
-  declaredHeaderSize,
-  decodeFileHeader,
-  isReadableVersion,
-  parseSegmentFileName,
-} from "../store/segment_format.ts";
-
-/** One intact record. */
-export interface StoreRecord {
-  /** File name of its segment. */
-  segment: string;
-  /** Offset of the record in the segment file. */
-  offset: number;
-  /** The flow id, or null. */
-  flowId: string | null;
-  /** Events in the record. */
-  eventCount: number;
-  /** Events at error level or above. */
-  errorCount: number;
-  /** Highest severity. */
-  maxSeverity: number;
-  /** Smallest `ts_ms`. */
-  minTs: number;
-  /** Largest `ts_ms`. */
-  maxTs: number;
-  /** The msgpack payload (a view into the segment's bytes). */
-  payload: Uint8Array;
-}
+import { countGap, findGap, type GapCounts, type SegmentGap } from "../store/segment_gaps.ts";
+import { parseSegmentFileName } from "../store/segment_format.ts";
+import { readSegmentHead, type SegmentHead } from "../store/segment_head.ts";
 
 /**
  * Damage skipped while reading, and segments found missing between
@@ -89,6 +64,67 @@ export function segmentFileNames(dir: string): string[] {
   return found.sort((a, b) => a[0] - b[0]).map(([, name]) => name);
 }
 
+/** A segment file as {@linkcode walkSegments} yields it. */
+export interface WalkedSegment {
+  /** Its file name. */
+  name: string;
+  /** Its segment number. */
+  number: number;
+  /** True for the newest segment, which a live writer may still be writing. */
+  newest: boolean;
+  /** The whole file. */
+  bytes: Uint8Array;
+  /** What its header says. */
+  head: SegmentHead;
+  /** The segments missing before it, found from its intact header; else null. */
+  gap: SegmentGap | null;
+}
+
+/**
+ * Yields the segment files of `dir` in segment order, each read whole, with
+ * what its header says and the gap before it. A segment removed meanwhile
+ * by a live writer's retention is passed over. The caller sets
+ * `read.lastSeq` to the sequence number of the last record it accepted
+ * before it takes the next segment: gaps are counted from it.
+ *
+ * @example Walk a store's segments
+ * ```ts
+ * import { walkSegments } from "./store_reader.ts";
+ * import { SegmentStore } from "../store/segment_store.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const store = SegmentStore.open(dir);
+ * store.append([{ ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} }]);
+ * store.close();
+ * const segments = [...walkSegments(dir, { lastSeq: 0 })];
+ * assert.deepEqual(segments.map((s) => [s.number, s.head.kind, s.newest]), [[1, "intact", true]]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function* walkSegments(dir: string, read: { lastSeq: number }): Generator<WalkedSegment> {
+  const names = segmentFileNames(dir);
+  const listed = new Set(names.map((name) => parseSegmentFileName(name)!));
+  let after: number | null = null;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const number = parseSegmentFileName(name)!;
+    const newest = i === names.length - 1;
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(`${dir}/${name}`);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    const head = readSegmentHead(bytes, number, newest);
+    const gap = head.kind === "intact"
+      ? findGap(number, head.header.link, after, listed, read.lastSeq)
+      : null;
+    if (head.kind === "intact" || head.kind === "damaged") after = number;
+    yield { name, number, newest, bytes, head, gap };
+  }
+}
+
 /**
  * Yields every intact record of the store in `dir`, segment by segment, and
  * adds what it skips to `damage`. A segment removed meanwhile by the
@@ -110,53 +146,38 @@ export function segmentFileNames(dir: string): string[] {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function* readStoreRecords(dir: string, damage: ReadDamage): Generator<StoreRecord> {
-  const names = segmentFileNames(dir);
-  const listed = new Set(names.map((name) => parseSegmentFileName(name)!));
-  let lastSeq = 0;
-  let after: number | null = null;
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    const number = parseSegmentFileName(name)!;
-    const newest = i === names.length - 1;
-    let bytes: Uint8Array;
-    try {
-      bytes = Deno.readFileSync(`${dir}/${name}`);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
-      throw error;
-    }
-    if (newest && bytes.length < declaredHeaderSize(bytes)) continue;
-    const header = decodeFileHeader(bytes);
-    if (header === null) {
-      damage.bad_file_headers++;
-    } else if (!isReadableVersion(header.version) || header.segment !== number) {
+export function* readStoreRecords(dir: string, damage: ReadDamage): Generator<SegmentRecord> {
+  const read = { lastSeq: 0 };
+  for (const { name, newest, bytes, head, gap } of walkSegments(dir, read)) {
+    if (head.kind === "unfinished") continue;
+    if (head.kind === "unsupported" || head.kind === "copy") {
       damage.skipped_segments++;
       continue;
-    } else {
-      const gap = findGap(number, header.link, after, listed, lastSeq);
-      if (gap !== null) countGap(damage, gap);
     }
-    after = number;
+    if (head.kind === "damaged") damage.bad_file_headers++;
+    if (gap !== null) countGap(damage, gap);
     const result = scanRecords(bytes, {
-      start: Math.min(bytes.length, header?.size ?? declaredHeaderSize(bytes)),
-      afterSeq: lastSeq,
+      start: head.start,
+      afterSeq: read.lastSeq,
       countTail: !newest,
     });
     damage.regions += result.damage.regions;
     damage.bytes += result.damage.bytes;
     damage.torn_tails += result.damage.torn_tail;
-    lastSeq = result.lastSeq;
+    read.lastSeq = result.lastSeq;
     for (const record of result.records) {
       yield {
-        segment: name,
-        offset: record.start,
+        start: record.start,
+        end: record.end,
+        payloadStart: record.payloadStart,
+        seq: record.seq,
         flowId: record.flowId,
         eventCount: record.eventCount,
         errorCount: record.errorCount,
         maxSeverity: record.maxSeverity,
         minTs: record.minTs,
         maxTs: record.maxTs,
+        segment: name,
         payload: bytes.subarray(record.payloadStart, record.end),
       };
     }

@@ -86,6 +86,34 @@ export function buildFlowLog(flowId: string, events: LogEvent[]): FlowLog {
   return { flow_id: flowId, events, spans: buildSpans(events), summary: summarize(events) };
 }
 
+/**
+ * Builds the flow log of `flowId` from its events in any order: sorts them
+ * (in place) into {@linkcode compareEvents} order first, unless they already
+ * are, as they mostly come from records written in time order.
+ *
+ * @example Events read out of order
+ * ```ts
+ * import { flowLogOf } from "./flow_log.ts";
+ * import assert from "node:assert/strict";
+ * const event = (ts_ms: number) => ({
+ *   ts_ms, level: "info" as const, severity: 9, event: "e", producer: "p.1", seq: ts_ms, fields: {},
+ * });
+ * const log = flowLogOf("f", [event(2), event(1)]);
+ * assert.deepEqual(log.events.map((e) => e.ts_ms), [1, 2]);
+ * ```
+ */
+export function flowLogOf(flowId: string, events: LogEvent[]): FlowLog {
+  if (!isSorted(events)) events.sort(compareEvents);
+  return buildFlowLog(flowId, events);
+}
+
+function isSorted(events: readonly LogEvent[]): boolean {
+  for (let i = 1; i < events.length; i++) {
+    if (compareEvents(events[i - 1]!, events[i]!) > 0) return false;
+  }
+  return true;
+}
+
 function buildSpans(events: readonly LogEvent[]): SpanNode[] {
   const drafts = new Map<string, SpanDraft>();
   for (let i = 0; i < events.length; i++) {

@@ -1,80 +1,26 @@
 /**
  * The browser store: events in IndexedDB (through `idb`), written by the
- * worker one transaction per batch.
- *
- * ## Database layout (schema version 1)
- *
- * | object store | key                  | value                                                          |
- * | ------------ | -------------------- | -------------------------------------------------------------- |
- * | `records`    | `id` (autoIncrement) | one flow's events of one batch: see {@linkcode StoredRecord}    |
- * | `meta`       | `key`                | `"totals"`: live `{ records, events, bytes, span }`; `"evicted"`: `{ records, events, bytes, quota }`; `"seq:<producer>"`: `{ seq, w }`, the producer's highest seq written (de-duplicates an unload spill; removed past the age limit) |
- * | `pending`    | autoIncrement        | batches a page spilled at `pagehide` (`PendingBatch` in `idb_schema.ts`) |
- *
- * | index on `records` | key path         | answers                                               |
- * | ------------------ | ---------------- | ----------------------------------------------------- |
- * | `flow`             | `["flow", "t0"]` | a flow's records in time order (`getFlowLog`, `query({ flow_id })`) |
- * | `t0`               | `t0`             | records in time order (time-range and unfiltered queries) |
- * | `w`                | `w` (written at) | records older than the age limit (retention)          |
- *
- * A record's `data` is the msgpackr payload of `src/store/payload_codec.ts`
- * (the same as in a segment file). Events without a string flow id go to a
- * record without `flow`, which the `flow` index leaves out.
- *
- * Each batch is one `readwrite` transaction over both stores that adds its
- * records, updates the totals and applies retention, so several tabs (each
- * with its own worker) sharing one database never see half a batch and never
- * lose a total: IndexedDB runs overlapping `readwrite` transactions one at a
- * time.
- *
- * ## A full origin
- *
- * A write the origin's quota refuses (`QuotaExceededError`) evicts the
- * oldest quarter of the bytes (at least one record) and is retried. The
- * eviction is a transaction of deletions alone: Chromium refuses every
- * transaction that puts anything, however small, while the origin is over its
- * quota (its usage can pass the quota by a little), and deletions in the
- * refused transaction itself do not count. What it removed is written into
- * the totals, the `evicted` row and a `log.evicted` event (`cause: "quota"`)
- * by the retried write, in its transaction. Should the page go away between
- * the two, the next `open()` finds fewer records than the totals say and
- * recounts them. Only a database with no record left that still refuses the
- * write makes `append()` reject, with a {@linkcode StoreFullError}.
+ * worker one transaction per batch. The database layout ({@linkcode IdbRecord}
+ * is a row of `records`), the transaction rules and what a full origin does
+ * are in docs/internals.md "IndexedDB". Only a database with no record left
+ * that still refuses a write makes `append()` reject, with a
+ * {@linkcode StoreFullError}.
  *
  * @module
  */
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "idb";
-import { flowIdOf, INTERNAL_EVENTS, type LogEvent } from "../event.ts";
-import { buildFlowLog, compareEvents } from "../query/flow_log.ts";
-import { compileFilter } from "../query/filter.ts";
-import { comparePosition, pageOf, TopMatches } from "../query/top_matches.ts";
-import { SEVERITY } from "../level.ts";
+import { flowIdOf, type LogEvent } from "../event.ts";
+import { flowLogOf } from "../query/flow_log.ts";
+import { PageSearch } from "../query/search.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { StoreOptions } from "./options.ts";
 import { packEvents, unpackEvents } from "./payload_codec.ts";
+import type { IdbRecord } from "./record.ts";
+import { evictionEvent } from "./retention.ts";
 import { isFlowId } from "./segment_format.ts";
 import { DB_VERSION, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
 import type { PendingBatch } from "../wire/sab_spill.ts";
 import { StoreFullError, StoreWriteError } from "./errors.ts";
-
-/** One stored record: the events of one flow from one batch. */
-export interface StoredRecord {
-  /** Primary key, given by IndexedDB; increases with every record of the database. */
-  id?: number;
-  /** The flow id; absent for events without one. */
-  flow?: string;
-  /** Smallest `ts_ms` of its events. */
-  t0: number;
-  /** Largest `ts_ms` of its events. */
-  t1: number;
-  /** Largest severity of its events. */
-  sev: number;
-  /** Number of events. */
-  n: number;
-  /** When it was written (the store's clock): the age limit looks at this. */
-  w: number;
-  /** The msgpackr payload (`packEvents`). */
-  data: Uint8Array;
-}
 
 interface Totals {
   key: "totals";
@@ -114,7 +60,7 @@ const seqKey = (producer: string): string => `seq:${producer}`;
 interface Schema extends DBSchema {
   records: {
     key: number;
-    value: StoredRecord;
+    value: IdbRecord;
     indexes: { flow: [string, number]; t0: number; w: number };
   };
   meta: { key: string; value: Totals | Evicted | SeqMark };
@@ -151,7 +97,6 @@ export interface IdbStoreStats {
 /** Default `maxBytes` in browsers: an origin's quota is shared with the page's own data. */
 export const DEFAULT_IDB_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-const STORE_PRODUCER = "store";
 
 /** The empty totals and eviction rows. */
 const ZERO_TOTALS: Totals = { key: "totals", records: 0, events: 0, bytes: 0, span: 0 };
@@ -183,7 +128,7 @@ export class IdbStore {
   #internalSeq = 0;
   #transactions = 0;
   #closed = false;
-  // Removed by quota evictions and not yet in the totals (see "A full origin").
+  // Removed by quota evictions and not yet in the totals (docs/internals.md "IndexedDB").
   #unrecorded: IdbEvictions | null = null;
 
   private constructor(
@@ -265,7 +210,7 @@ export class IdbStore {
 
   // One write, retried after each quota eviction until no record is left to evict.
   async #commit(
-    records: StoredRecord[],
+    records: IdbRecord[],
     seqs: Map<string, number>,
     durability: "relaxed" | "strict",
     events: number,
@@ -328,7 +273,7 @@ export class IdbStore {
 
   // Relaxed durability (the OS may still hold the data); sync() makes it strict.
   async #write(
-    records: StoredRecord[],
+    records: IdbRecord[],
     seqs: Map<string, number>,
     durability: "relaxed" | "strict",
   ): Promise<void> {
@@ -359,7 +304,7 @@ export class IdbStore {
   // Adds the records, applies retention and records evictions; returns them (null: none).
   async #fill(
     tx: WriteTx,
-    records: StoredRecord[],
+    records: IdbRecord[],
     unrecorded: IdbEvictions | null,
   ): Promise<IdbEvictions | null> {
     const store = tx.objectStore("records");
@@ -402,7 +347,7 @@ export class IdbStore {
   async #retain(tx: WriteTx, totals: Totals): Promise<IdbEvictions | null> {
     const store = tx.objectStore("records");
     let removed: IdbEvictions | null = null;
-    const remove = (r: StoredRecord) => {
+    const remove = (r: IdbRecord) => {
       removed ??= { records: 0, events: 0, bytes: 0, quota: 0 };
       removed.records++;
       removed.events += r.n;
@@ -430,7 +375,7 @@ export class IdbStore {
   }
 
   // A full origin: delete the oldest quarter of the bytes (at least one
-  // record), in a transaction of deletions alone (see "A full origin"); the
+  // record), in a transaction of deletions alone (docs/internals.md "IndexedDB"); the
   // next write records them. False when there was no record to delete.
   async #evictForQuota(): Promise<boolean> {
     const tx = this.#db.transaction(["records", "meta"], "readwrite");
@@ -463,15 +408,7 @@ export class IdbStore {
       bytes: evicted.bytes,
     };
     if (cause !== undefined) fields.cause = cause;
-    return {
-      ts_ms: this.#clock(),
-      level: "info",
-      severity: SEVERITY.info,
-      event: INTERNAL_EVENTS.evicted,
-      producer: STORE_PRODUCER,
-      seq: ++this.#internalSeq,
-      fields,
-    };
+    return evictionEvent(fields, this.#clock(), ++this.#internalSeq);
   }
 
   /**
@@ -484,8 +421,7 @@ export class IdbStore {
       const got = unpackEvents(payload);
       for (let i = 0; i < got.length; i++) events.push(got[i]!);
     }
-    events.sort(compareEvents);
-    return buildFlowLog(flowId, events);
+    return flowLogOf(flowId, events);
   }
 
   /** The msgpackr payloads of one flow's records, in time order of their first events. */
@@ -510,26 +446,14 @@ export class IdbStore {
    */
   async query(filter: QueryFilter = {}): Promise<QueryPage> {
     this.#assertOpen();
-    const compiled = compileFilter(filter);
-    const { sinceMs, untilMs, minSeverity, after, limit } = compiled;
-    const afterTs = after === null ? -Infinity : after.ts_ms;
-    const lower = Math.max(sinceMs, afterTs);
-    const skip = (r: StoredRecord) => r.t1 < lower || r.t0 >= untilMs || r.sev < minSeverity;
-    const top = new TopMatches(limit + 1);
-    const offer = (r: StoredRecord) => {
-      if (skip(r)) return;
-      const events = unpackEvents(r.data);
-      for (let i = 0; i < events.length; i++) {
-        const event = events[i]!;
-        if (!compiled.matches(event)) continue;
-        const match = { event, record: r.id!, index: i };
-        if (after !== null && comparePosition(match, after) <= 0) continue;
-        top.offer(match);
-      }
+    const search = new PageSearch(filter);
+    const { flowId, sinceMs, untilMs, after } = search.filter;
+    const offer = (r: IdbRecord) => {
+      if (search.mayHold(r.t0, r.t1, r.sev)) search.offer(r.id!, unpackEvents(r.data));
     };
-    if (compiled.flowId !== undefined) {
-      if (isFlowId(compiled.flowId)) {
-        const range = keyRange().bound([compiled.flowId, -Infinity], [compiled.flowId, untilMs]);
+    if (flowId !== undefined) {
+      if (isFlowId(flowId)) {
+        const range = keyRange().bound([flowId, -Infinity], [flowId, untilMs]);
         for (const r of await this.#db.getAllFromIndex("records", "flow", range)) offer(r);
       }
     } else {
@@ -538,19 +462,20 @@ export class IdbStore {
       // Read in t0 order and stop once no later record can make the page.
       const tx = this.#db.transaction(["records", "meta"], "readonly");
       const totals = (await tx.objectStore("meta").get("totals")) as Totals | undefined;
+      const lower = Math.max(sinceMs, after === null ? -Infinity : after.ts_ms);
       const from = lower - (totals?.span ?? 0);
       // An empty window (since_ms = until_ms) is no valid key range: nothing to read.
       if (from < untilMs) {
         const range = keyRange().bound(from, untilMs, false, true);
         let cursor = await tx.objectStore("records").index("t0").openCursor(range);
-        while (cursor !== null && cursor.value.t0 <= top.bound) {
+        while (cursor !== null && cursor.value.t0 <= search.bound) {
           offer(cursor.value);
           cursor = await cursor.continue();
         }
       }
       await tx.done;
     }
-    return pageOf(top, limit, compiled.fingerprint);
+    return search.page();
   }
 
   /** Totals and evictions of the database, and this instance's transactions. */
@@ -629,7 +554,7 @@ function subtract(a: IdbEvictions | null, b: IdbEvictions): IdbEvictions | null 
 }
 
 /** Groups a batch by flow: one record per flow, one for the events without a flow id. */
-function toRecords(events: readonly LogEvent[], now: number): StoredRecord[] {
+function toRecords(events: readonly LogEvent[], now: number): IdbRecord[] {
   const groups = new Map<string | null, LogEvent[]>();
   for (const event of events) {
     const flow = flowIdOf(event);
@@ -638,7 +563,7 @@ function toRecords(events: readonly LogEvent[], now: number): StoredRecord[] {
     if (group === undefined) groups.set(key, [event]);
     else group.push(event);
   }
-  const records: StoredRecord[] = [];
+  const records: IdbRecord[] = [];
   for (const [flow, group] of groups) {
     let t0 = Infinity;
     let t1 = -Infinity;
@@ -652,7 +577,7 @@ function toRecords(events: readonly LogEvent[], now: number): StoredRecord[] {
     if (!Number.isFinite(t0)) t0 = 0;
     if (!Number.isFinite(t1)) t1 = 0;
     // packEvents returns a view into msgpackr's buffer: copy it.
-    const record: StoredRecord = {
+    const record: IdbRecord = {
       t0,
       t1,
       sev,

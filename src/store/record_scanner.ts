@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { FramedRecord } from "./record.ts";
 import {
   crc32c,
   FLAG_HAS_FLOW,
@@ -15,30 +16,6 @@ import {
   RECORD_HEADER_SIZE,
   RECORD_MAGIC,
 } from "./segment_format.ts";
-
-/** One intact record found by {@linkcode scanRecords}; offsets are into the scanned bytes. */
-export interface ScannedRecord {
-  /** Offset of the record magic. */
-  start: number;
-  /** Offset just past the payload. */
-  end: number;
-  /** Offset of the payload. */
-  payloadStart: number;
-  /** Store-wide record sequence number. */
-  seq: number;
-  /** The flow id, or `null` for a record without a flow. */
-  flowId: string | null;
-  /** Events in the record. */
-  eventCount: number;
-  /** Events with `severity` ≥ 17. */
-  errorCount: number;
-  /** Highest severity, 0–255. */
-  maxSeverity: number;
-  /** Smallest `ts_ms`. */
-  minTs: number;
-  /** Largest `ts_ms`. */
-  maxTs: number;
-}
 
 /**
  * Damage found by a scan.
@@ -71,7 +48,7 @@ export interface ScanDamage {
 /** What {@linkcode scanRecords} returns. */
 export interface ScanResult {
   /** The intact records, in input order, with strictly increasing `seq`. */
-  records: ScannedRecord[];
+  records: FramedRecord[];
   /** The damage found. */
   damage: ScanDamage;
   /**
@@ -104,6 +81,19 @@ export interface ScanOptions {
    * @default {true}
    */
   countTail?: boolean;
+  /** Told of each damaged region and stale record as they are found, for a reader that reports them (`verify`). */
+  listener?: ScanListener;
+}
+
+/** What {@linkcode ScanOptions.listener} is told, in input order. */
+export interface ScanListener {
+  /**
+   * A damaged region `[start, end)`, by the defect at its first byte: `"truncated"`
+   * only for a region running to the end of the input (told even when `countTail` is false).
+   */
+  region(start: number, end: number, defect: RecordDefect): void;
+  /** An intact record whose sequence number is not above `lastSeq`, the last one accepted. */
+  stale(record: FramedRecord, lastSeq: number): void;
 }
 
 /** Returns a zeroed damage count. */
@@ -171,7 +161,7 @@ export function readRecordAt(
   bytes: Uint8Array,
   view: DataView,
   at: number,
-): ScannedRecord | RecordDefect {
+): FramedRecord | RecordDefect {
   const remaining = bytes.length - at;
   if (remaining < 4) return isMagicPrefix(bytes, at) ? "truncated" : "magic";
   if (view.getUint32(at + RECORD_HEADER.magic, true) !== RECORD_MAGIC) return "magic";
@@ -243,9 +233,10 @@ export function readRecordAt(
 export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanResult {
   const start = options.start ?? 0;
   const countTail = options.countTail ?? true;
+  const listener = options.listener;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const damage = emptyDamage();
-  const records: ScannedRecord[] = [];
+  const records: FramedRecord[] = [];
   let lastSeq = options.afterSeq ?? 0;
   let validEnd = start;
   let regionStart = -1;
@@ -262,16 +253,15 @@ export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanR
       continue;
     }
     if (regionStart >= 0) {
-      countRegion(
-        damage,
-        at - regionStart,
-        regionRecordDefect === "truncated" ? "length" : regionRecordDefect,
-      );
+      const defect = regionRecordDefect === "truncated" ? "length" : regionRecordDefect;
+      countRegion(damage, at - regionStart, defect);
+      listener?.region(regionStart, at, defect);
       regionStart = -1;
     }
     if (found.seq <= lastSeq) {
       damage.stale_records++;
       damage.stale_bytes += found.end - found.start;
+      listener?.stale(found, lastSeq);
     } else {
       records.push(found);
       lastSeq = found.seq;
@@ -279,8 +269,9 @@ export function scanRecords(bytes: Uint8Array, options: ScanOptions = {}): ScanR
     validEnd = found.end;
     at = found.end;
   }
-  if (regionStart >= 0 && countTail) {
-    countRegion(damage, bytes.length - regionStart, regionRecordDefect);
+  if (regionStart >= 0) {
+    if (countTail) countRegion(damage, bytes.length - regionStart, regionRecordDefect);
+    listener?.region(regionStart, bytes.length, regionRecordDefect);
   }
   return { records, damage, validEnd, lastSeq };
 }

@@ -94,6 +94,7 @@
  * @module
  */
 import CRC32C from "crc-32/crc32c.js";
+import type { RecordSummary } from "../query/record.ts";
 
 /** Format version written in every file header. */
 export const FORMAT_VERSION = 3;
@@ -415,22 +416,6 @@ export function decodeFileHeader(bytes: Uint8Array): FileHeader | null {
     writerId: bytes.slice(FILE_HEADER.writerId, FILE_HEADER.writerId + WRITER_ID_SIZE),
     link,
   };
-}
-
-/** The summary fields of a record header. */
-export interface RecordSummary {
-  /** Store-wide record sequence number. */
-  seq: number;
-  /** Events in the record. */
-  eventCount: number;
-  /** Events with `severity` ≥ 17. */
-  errorCount: number;
-  /** Highest severity, 0–255. */
-  maxSeverity: number;
-  /** Smallest `ts_ms`. */
-  minTs: number;
-  /** Largest `ts_ms`. */
-  maxTs: number;
 }
 
 /**

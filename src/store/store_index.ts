@@ -5,30 +5,15 @@
  *
  * @module
  */
+import type { QueryIndex } from "../query/search.ts";
 import type { StoreFile } from "./fs.ts";
+import type { FramedRecord } from "./record.ts";
+import { isFlowId } from "./segment_format.ts";
 
-/** Where one record lives and what its header says. */
-export interface RecordRef {
+/** What the index keeps of a record: its header's facts and where it lies in its segment file. */
+export interface IndexedRecord extends Omit<FramedRecord, "payloadStart"> {
   /** The segment holding the record. */
   segment: SegmentEntry;
-  /** Offset of the record in its segment file. */
-  start: number;
-  /** Offset just past the record. */
-  end: number;
-  /** Store-wide record sequence number. */
-  seq: number;
-  /** The flow id, or `null` for a record without a flow. */
-  flowId: string | null;
-  /** Events in the record. */
-  eventCount: number;
-  /** Events with `severity` ≥ 17. */
-  errorCount: number;
-  /** Highest severity, 0–255. */
-  maxSeverity: number;
-  /** Smallest `ts_ms`. */
-  minTs: number;
-  /** Largest `ts_ms`. */
-  maxTs: number;
 }
 
 /** One segment file. */
@@ -46,7 +31,7 @@ export interface SegmentEntry {
   /** True when the header is intact and of the current version, so records may be appended. */
   appendable: boolean;
   /** The segment's intact records, in file order. */
-  records: RecordRef[];
+  records: IndexedRecord[];
   /** Events in those records. */
   events: number;
   /** Smallest `ts_ms` of those events. */
@@ -79,7 +64,7 @@ const COMPACT_AFTER = 1024;
 
 interface FlowEntry {
   flowId: string;
-  refs: RecordRef[];
+  refs: IndexedRecord[];
   /** Index of the first live ref: evicted refs are at the front and skipped, not shifted out. */
   head: number;
   events: number;
@@ -118,7 +103,7 @@ export interface RemovedCounts {
  * ]);
  * ```
  */
-export class StoreIndex {
+export class StoreIndex implements QueryIndex<IndexedRecord> {
   /** Segments in number order. */
   readonly segments: SegmentEntry[] = [];
   readonly #flows = new Map<string, FlowEntry>();
@@ -170,7 +155,7 @@ export class StoreIndex {
   }
 
   /** Adds a record at the end of `segment`; its seq must be above every indexed one. */
-  addRecord(segment: SegmentEntry, record: Omit<RecordRef, "segment">): RecordRef {
+  addRecord(segment: SegmentEntry, record: Omit<IndexedRecord, "segment">): IndexedRecord {
     let flowId = record.flowId;
     let flow: FlowEntry | undefined;
     if (flowId !== null) {
@@ -192,7 +177,7 @@ export class StoreIndex {
       flowId = flow.flowId;
     }
     // Built field by field so every ref has one shape, whatever object the caller passed.
-    const ref: RecordRef = {
+    const ref: IndexedRecord = {
       segment,
       start: record.start,
       end: record.end,
@@ -259,10 +244,14 @@ export class StoreIndex {
     return { records: segment.records.length, events: segment.events, bytes: segment.size };
   }
 
-  /** The live records of a flow, in sequence order (empty for an unknown flow). */
-  flowRecords(flowId: string): readonly RecordRef[] {
+  /**
+   * The live records of a flow, in sequence order (empty for an unknown
+   * flow), or null for a string no record carries as its flow id
+   * (`isFlowId`): events with such a `flow_id` are in records without a flow.
+   */
+  flowRecords(flowId: string): readonly IndexedRecord[] | null {
     const flow = this.#flows.get(flowId);
-    if (flow === undefined) return [];
+    if (flow === undefined) return isFlowId(flowId) ? [] : null;
     this.#compact(flow);
     return flow.refs;
   }

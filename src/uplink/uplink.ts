@@ -15,7 +15,8 @@
 import type { LogEvent } from "../event.ts";
 import { INTERNAL_EVENTS } from "../event.ts";
 import { SEVERITY } from "../level.ts";
-import type { BacklogCounts, StoredRecord, StoredRecordInfo } from "../store/segment_store.ts";
+import type { BacklogCounts } from "../store/positions.ts";
+import type { DecodedRecord, RecordExtent } from "../store/record.ts";
 import { classifyStatus, parseRetryAfter, retryDelay } from "./policy.ts";
 import {
   type ResolvedUplinkOptions,
@@ -38,9 +39,9 @@ export interface UplinkSource {
   /** Position of the newest record. */
   readonly lastSeq: number;
   /** Records after `afterSeq`, oldest first, up to `maxEvents` events (at least one record). */
-  readAfter(afterSeq: number, maxEvents: number): MaybePromise<StoredRecord[]>;
+  readAfter(afterSeq: number, maxEvents: number): MaybePromise<DecodedRecord[]>;
   /** Header facts of up to `maxRecords` records after `afterSeq`. */
-  recordsAfter(afterSeq: number, maxRecords: number): MaybePromise<StoredRecordInfo[]>;
+  recordsAfter(afterSeq: number, maxRecords: number): MaybePromise<RecordExtent[]>;
   /** What is stored after `afterSeq`. */
   backlog(afterSeq: number): MaybePromise<BacklogCounts>;
   /** Stores the uplink's own events (`log.evicted`). */
@@ -290,7 +291,7 @@ export class Uplink {
    * (wire it to the store's `onEvict`): the unsent ones are counted as
    * evicted and skipped.
    */
-  onStoreEvict(records: readonly StoredRecordInfo[]): void {
+  onStoreEvict(records: readonly RecordExtent[]): void {
     const last = records.at(-1);
     if (last === undefined) return;
     for (const c of this.#channels) {

@@ -16,7 +16,7 @@ import {
 } from "../uplink/uplink.ts";
 import { StoreLockedError } from "../store/errors.ts";
 import type { StoreOptions } from "../store/options.ts";
-import type { SegmentStoreOptions } from "../store/segment_store.ts";
+import type { SegmentStoreOptions } from "../store/segment_options.ts";
 import { waitForResume } from "../wire/ring.ts";
 import { reportStartFailure } from "./start_failure.ts";
 

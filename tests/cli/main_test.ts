@@ -188,16 +188,17 @@ Deno.test("main() runs every command on a store written by the logger", async (t
       const victim = records[Math.floor(records.length / 2)]!;
       const size = 48 + new TextEncoder().encode(victim.flowId ?? "").length +
         victim.payload.length;
+      assert.equal(victim.end - victim.start, size);
       const path = `${damaged}/${victim.segment}`;
       const bytes = await Deno.readFile(path);
-      bytes[victim.offset + size - 3]! ^= 0x10; // a bit flip inside the payload
+      bytes[victim.start + size - 3]! ^= 0x10; // a bit flip inside the payload
       await Deno.writeFile(path, bytes);
 
       const verify = await cli("verify", damaged);
       assert.equal(verify.code, 3);
       assert.ok(
         verify.stdout.includes(
-          `DAMAGE ${victim.segment} offset ${victim.offset} (${size} bytes) checksum: CRC32C does not match`,
+          `DAMAGE ${victim.segment} offset ${victim.start} (${size} bytes) checksum: CRC32C does not match`,
         ),
         verify.stdout,
       );

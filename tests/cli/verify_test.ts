@@ -45,10 +45,10 @@ Deno.test("verifyStore() reports each damaged region with its file, offset, size
     const first = records.filter((r) => r.segment === segments[0]);
     // A flipped bit in the second record of the first segment.
     const victim = first[1]!;
-    const victimSize = first[2]!.offset - victim.offset;
+    const victimSize = first[2]!.start - victim.start;
     const path0 = `${dir}/${segments[0]}`;
     const bytes0 = await Deno.readFile(path0);
-    bytes0[victim.offset + victimSize - 1]! ^= 1;
+    bytes0[victim.start + victimSize - 1]! ^= 1;
     await Deno.writeFile(path0, bytes0);
     // 7 bytes of garbage before the second segment's first record.
     const path1 = `${dir}/${segments[1]}`;
@@ -66,10 +66,10 @@ Deno.test("verifyStore() reports each damaged region with its file, offset, size
     const found = report.findings.map((f) => [f.segment, f.offset, f.bytes, f.kind, f.damage]);
     const lastOf1 = recordsOf(dir).filter((r) => r.segment === segments[1]).at(-1)!;
     // The torn record starts where the last intact one ends (header, flow id "fN", payload).
-    const tornAt = lastOf1.offset + 48 + lastOf1.flowId!.length + lastOf1.payload.length;
+    const tornAt = lastOf1.start + 48 + lastOf1.flowId!.length + lastOf1.payload.length;
     const tornSize = bytes1b.length - 5 - tornAt;
     assert.deepEqual(found, [
-      [segments[0], victim.offset, victimSize, "checksum", true],
+      [segments[0], victim.start, victimSize, "checksum", true],
       [segments[1], FILE_HEADER_SIZE, 7, "magic", true],
       [segments[1], tornAt, tornSize, "torn_tail", true],
     ]);
@@ -238,7 +238,7 @@ Deno.test("flightlog verify and stats still count a torn tail after the next wri
       const torn = bytes.subarray(0, bytes.length - 9); // a crash cut the last record
       Deno.writeFileSync(path, torn);
       const tornAt = recordsOf(dir).at(-1)!;
-      const tornStart = tornAt.offset + 48 + 1 + tornAt.payload.length; // header, flow id "f", payload
+      const tornStart = tornAt.start + 48 + 1 + tornAt.payload.length; // header, flow id "f", payload
 
       // The next writer opens the store (and logs, or crashes before it could).
       const next = SegmentStore.open(dir, { maxAgeMs: Infinity });

@@ -257,3 +257,33 @@ Deno.test("scanRecords() never throws and never returns a record that was not wr
     { numRuns: 500 },
   );
 });
+
+Deno.test("scanRecords() tells its listener each damaged region and stale record, in order", () => {
+  const first = writeRecords(3);
+  const again = writeRecords(1, 2); // a replayed copy of seq 2
+  const bytes = concat(
+    first.bytes,
+    Uint8Array.of(1, 2, 3),
+    again.bytes,
+    first.bytes.subarray(0, 30),
+  );
+  const told: unknown[] = [];
+  const listener = {
+    region: (start: number, end: number, defect: string) =>
+      told.push(["region", start, end, defect]),
+    stale: (record: { seq: number }, lastSeq: number) => told.push(["stale", record.seq, lastSeq]),
+  };
+  const end = first.bytes.length;
+  const expected = [
+    ["region", end, end + 3, "magic"],
+    ["stale", 2, 3],
+    ["region", end + 3 + again.bytes.length, bytes.length, "truncated"],
+  ];
+  scanRecords(bytes, { listener });
+  assert.deepEqual(told, expected);
+  // An uncounted tail (a live writer's record) is still told.
+  told.length = 0;
+  const result = scanRecords(bytes, { listener, countTail: false });
+  assert.deepEqual(told, expected);
+  assert.equal(result.damage.regions, 1);
+});

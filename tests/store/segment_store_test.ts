@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { LogEvent } from "../../src/event.ts";
 import { StoreLockedError, StoreStateError, StoreWriteError } from "../../src/store/errors.ts";
-import { lockStoreDir, SegmentStore } from "../../src/store/segment_store.ts";
+import { lockStoreDir } from "../../src/store/lock.ts";
+import { SegmentStore } from "../../src/store/segment_store.ts";
 import { FILE_HEADER_SIZE } from "../../src/store/segment_format.ts";
 import {
   flowEvents,

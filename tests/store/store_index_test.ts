@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type RecordRef, StoreIndex } from "../../src/store/store_index.ts";
+import { type IndexedRecord, StoreIndex } from "../../src/store/store_index.ts";
 
 function addSegment(index: StoreIndex, number: number) {
   return index.addSegment({
@@ -56,7 +56,7 @@ Deno.test("StoreIndex.removeSegment() drops the segment's records from every flo
   assert.deepEqual(index.listFlows(), [
     { flow_id: "a", first_ts_ms: 30, last_ts_ms: 30, event_count: 10, error_count: 0 },
   ]);
-  assert.deepEqual(index.flowRecords("a").map((r: RecordRef) => r.seq), [3]);
+  assert.deepEqual(index.flowRecords("a")!.map((r: IndexedRecord) => r.seq), [3]);
   assert.deepEqual(index.flowRecords("gone"), []);
   assert.deepEqual(index.segments.map((s) => s.number), [2]);
   assert.equal(index.records, 1);
@@ -72,10 +72,10 @@ Deno.test("StoreIndex.removeSegment() handles a segment that is not the oldest",
   index.addRecord(s2, record(3, "b", 21));
   index.addRecord(s3, record(4, "a", 30));
   index.removeSegment(s2);
-  assert.deepEqual(index.flowRecords("a").map((r) => r.seq), [1, 4]);
+  assert.deepEqual(index.flowRecords("a")!.map((r) => r.seq), [1, 4]);
   assert.deepEqual(index.listFlows().map((f) => f.flow_id), ["a"]);
   index.removeSegment(s1);
-  assert.deepEqual(index.flowRecords("a").map((r) => r.seq), [4]);
+  assert.deepEqual(index.flowRecords("a")!.map((r) => r.seq), [4]);
   assert.equal(index.listFlows()[0]!.first_ts_ms, 30);
   assert.deepEqual(index.removeSegment(s1), { records: 0, events: 0, bytes: 0 });
 });
@@ -99,7 +99,17 @@ Deno.test("StoreIndex.removeSegment() keeps memory bounded for a flow that is wr
   );
   // The live records are still the ones a query sees, in order.
   assert.deepEqual(
-    index.flowRecords("f").map((r) => r.seq),
+    index.flowRecords("f")!.map((r) => r.seq),
     live.flatMap((s) => s.records.map((r) => r.seq)),
   );
+});
+
+Deno.test("StoreIndex.flowRecords() is empty for an unknown flow, null for an id no record can carry", () => {
+  const index = new StoreIndex();
+  index.addRecord(addSegment(index, 1), record(1, "a", 5));
+  assert.deepEqual(index.flowRecords("a")!.map((r) => r.seq), [1]);
+  assert.deepEqual(index.flowRecords("b"), []);
+  // Too long for a record header, or not well-formed: such events are in records without a flow.
+  assert.equal(index.flowRecords("x".repeat(30_000)), null);
+  assert.equal(index.flowRecords("\uD800"), null);
 });

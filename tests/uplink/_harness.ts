@@ -5,7 +5,8 @@
  * @module
  */
 import type { LogEvent } from "../../src/event.ts";
-import { SegmentStore, type SegmentStoreOptions } from "../../src/store/segment_store.ts";
+import type { SegmentStoreOptions } from "../../src/store/segment_options.ts";
+import { SegmentStore } from "../../src/store/segment_store.ts";
 import { denoUplinkFiles } from "../../src/uplink/_files_deno.ts";
 import { gzipDeno } from "../../src/uplink/_gzip_deno.ts";
 import { resolveUplinkOptions, type UplinkOptions } from "../../src/uplink/options.ts";
