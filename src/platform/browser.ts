@@ -175,7 +175,7 @@ export function openStore(_dir: string, _options: StoreOptions): Store {
 // ("message": the batches posted and not acknowledged, then the unsent one;
 // "sab": the ring from STORED to HEAD, src/wire/sab_spill.ts) where the next page
 // finds it: into localStorage, the one synchronous storage (in parts of
-// 16 KiB, src/spill_text.ts), and only what localStorage refuses into the
+// 16 KiB, src/wire/spill_text.ts), and only what localStorage refuses into the
 // database's `pending` store, on a connection opened beforehand. Measured in
 // Chromium (bench/browser_pagehide.ts): a `pending` write started then was
 // lost in 2 of 8 reloads while the worker was busy writing, and so was a

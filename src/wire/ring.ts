@@ -6,23 +6,6 @@
  * "Decoding a ring"); `tests/wire/ring_test.ts` and
  * `tests/docs/internals_test.ts` pin every value.
  *
- * Until that page says so too (notes/layout-wire.md):
- * - "Worker restart": a child defines itself again before its first event
- *   after a hand-over; a consumer descheduled between its `GENERATION` check
- *   and its swap of `TAIL` (or its count after a store write) until after the
- *   front end has counted could store one batch without counting it.
- * - "Definitions mirror": the restarted consumer adopts the banks as it adopts
- *   the owner's hand-over (a definition written after `TAIL` is in the ring
- *   anyway); adding the untaken events to `LOST` keeps `emitted = persisted +
- *   dropped` for an attached producer, whose exact counters live on its own
- *   thread (the owner's thread counts its own ring).
- * - "Control buffer": a worker whose store cannot open writes why into a
- *   buffer of its own (`WorkerInit.failure`: a u32 byte length, then UTF-8)
- *   before it stores `STATE` = 2 and notifies `FLUSH_ACK`, so a synchronous
- *   flush at exit stops waiting and can say why; a front end that gives its
- *   worker up for good stores `STATE` = 2 and advances `GENERATION`, so no
- *   consumer counts again.
- *
  * @module
  */
 

@@ -13,11 +13,6 @@
  * a spill inserts come from the producer: the logger's `Core` keeps the last
  * two epochs' definitions and lends them through `Transport.definitions`.
  *
- * Until docs/internals.md "Unload spill" says so too (notes/layout-wire.md):
- * the batch goes to localStorage first, the database's `pending` store only
- * when localStorage refuses it; stamping every definition epoch 1 is safe
- * because a batch is at most one ring long.
- *
  * @module
  */
 import {

@@ -5,16 +5,7 @@
  * during `pagehide` are there for the next page, which takes them
  * ({@linkcode readSpills}) and hands them to its worker.
  *
- * Until docs/internals.md "Unload spill" describes the entries
- * (notes/layout-wire.md): a batch is written in slices of
- * {@linkcode PART_BYTES}, one entry each. An entry's key is
- * {@linkcode spillPrefix} of the database, the producer id, a time stamp and
- * the part's number; its value is a JSON header (producer, counters, the
- * part's number and the batch's size) and a newline, then the part's bytes as
- * one character each (U+0000–U+00FF): localStorage's quota counts characters
- * (Chromium 156: about 5.2 million per origin, whatever the characters), and
- * base64 would take 1.33 per byte. Parts that never arrived are counted: the
- * next page stores a `log.dropped` record for their events.
+ * The entries' keys and values: docs/internals.md "Unload spill".
  *
  * @module
  */
@@ -26,11 +17,12 @@ export type SpillPlace = "indexeddb" | "localStorage" | null;
 /** Writes batches where the next page finds them, synchronously started. */
 export interface Spill {
   /**
-   * Starts writing `batches` (in order) into the database's `pending` store,
-   * or, while the connection is not open, into localStorage. A batch
-   * localStorage refuses (its quota, or disabled) is replaced by `lost(batch)`
-   * when given, a smaller batch that records the loss. Returns where the
-   * batches went; null when nowhere.
+   * Starts writing `batches` (in order) into localStorage, and what it
+   * refuses (its quota, or disabled) into the database's `pending` store; a
+   * batch neither takes (the connection is not open yet) is replaced in
+   * localStorage by `lost(batch)` when given, a smaller batch that records
+   * the loss. Returns where the batches went; null when
+   * nowhere.
    */
   write(batches: PendingBatch[], lost?: (batch: PendingBatch) => PendingBatch | null): SpillPlace;
   /** Takes (reads and removes) the batches earlier pages spilled into localStorage. */
