@@ -1,7 +1,7 @@
 /**
  * The one seam between flightlog and its runtime. `deno.ts` and `browser.ts`
  * each implement {@linkcode Platform} and export nothing else
- * (tests/platform/platform_test.ts checks both), so the browser build, which
+ * (tests/platform/types_test.ts checks both), so the browser build, which
  * swaps the one module for the other (scripts/build.ts), gets the same names
  * with the same types. The transports take a `Platform` as a parameter.
  *

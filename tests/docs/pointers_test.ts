@@ -9,12 +9,6 @@ import { ROOT } from "./_markdown.ts";
 
 const DIRS = ["src", "tests", "bench", "workers", "scripts"];
 
-// Sections the code already names that docs/fold is adding to the page (see
-// notes/layout-wire.md); tolerated while the page lacks them, never required.
-const PENDING = new Set([
-  'docs/internals.md "Layout"',
-]);
-
 function* sourceFiles(dir: string): Generator<string> {
   for (const entry of Deno.readDirSync(`${ROOT}${dir}`)) {
     const path = `${dir}/${entry.name}`;
@@ -69,8 +63,7 @@ Deno.test("every docs pointer in the code names a section of its page", () => {
   assert.ok(found.length > 50, `only ${found.length} docs pointers found: is the pattern right?`);
   const missing = found
     .filter(({ target, name }) => !headings(target).has(name))
-    .map(({ file, target, name }) => `${file}: ${target} "${name}"`)
-    .filter((text) => !PENDING.has(text.slice(text.indexOf(" ") + 1)));
+    .map(({ file, target, name }) => `${file}: ${target} "${name}"`);
   assert.deepEqual(missing, []);
 });
 
