@@ -74,16 +74,27 @@ const CONSTANTS: Record<string, number> = {
   EXT_WTF8_STRING: segment.EXT_WTF8_STRING,
 };
 
+// Every constant as the page states it (`NAME` = value): what the decoders below use.
+const STATED: Record<string, number> = Object.fromEntries(
+  [...PAGE.matchAll(/`([A-Z][A-Z0-9_]*)`\s*=\s*(0x[0-9a-f]+|\d[\d,]*)/g)].map((m) => [
+    m[1]!,
+    num(m[2]!),
+  ]),
+);
+
+/** A constant the page states, for the decoders written from it. */
+function stated(name: string): number {
+  const value = STATED[name];
+  assert.ok(value !== undefined, `docs/internals.md states ${name}`);
+  return value;
+}
+
 Deno.test("docs/internals.md states every constant as the code has it", () => {
-  const stated = new Map<string, number>();
-  for (const m of PAGE.matchAll(/`([A-Z][A-Z0-9_]*)`\s*=\s*(0x[0-9a-f]+|\d[\d,]*)/g)) {
-    stated.set(m[1]!, num(m[2]!));
-  }
-  for (const [name, value] of stated) {
+  for (const [name, value] of Object.entries(STATED)) {
     assert.ok(name in CONSTANTS, `the page states ${name}, unknown to this test: add it here`);
     assert.equal(value, CONSTANTS[name], `${name} on the page`);
   }
-  assert.deepEqual([...stated.keys()].sort(), Object.keys(CONSTANTS).sort());
+  assert.deepEqual(Object.keys(STATED).sort(), Object.keys(CONSTANTS).sort());
 });
 
 Deno.test("docs/internals.md gives every ring header slot its index and byte", () => {
@@ -311,13 +322,13 @@ class ValueReader {
 /** Follows "Decoding a ring"; returns the events and how many WRAP markers it passed. */
 function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: number } {
   const view = new DataView(buffer);
-  assert.equal(view.getUint32(RING_SLOTS.MAGIC_SLOT!, true), CONSTANTS.RING_MAGIC);
-  assert.equal(view.getUint32(RING_SLOTS.VERSION_SLOT!, true), CONSTANTS.RING_VERSION);
+  assert.equal(view.getUint32(RING_SLOTS.MAGIC_SLOT!, true), stated("RING_MAGIC"));
+  assert.equal(view.getUint32(RING_SLOTS.VERSION_SLOT!, true), stated("RING_VERSION"));
   const capacity = view.getUint32(RING_SLOTS.CAPACITY_SLOT!, true);
   const head = view.getUint32(RING_SLOTS.HEAD!, true);
   const tail = view.getUint32(RING_SLOTS.TAIL!, true);
   const used = (head - tail) >>> 0;
-  const data = CONSTANTS.HEADER_BYTES!;
+  const data = stated("HEADER_BYTES");
   const definitions = new Map<number, Record<string, unknown>>();
   const events: PageEvent[] = [];
   let offset = tail & (capacity - 1);
@@ -325,7 +336,7 @@ function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: 
   let wraps = 0;
   while (walked < used) {
     const len = capacity - offset < 4 ? -1 : view.getUint32(data + offset, true);
-    if (len === -1 || len === CONSTANTS.WRAP) {
+    if (len === -1 || len === stated("WRAP")) {
       walked += capacity - offset;
       offset = 0;
       wraps++;
@@ -336,9 +347,9 @@ function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: 
     const flags = view.getUint8(field("flags"));
     const npairs = view.getUint16(field("npairs"), true);
     const bindId = view.getUint32(field("bind_id"), true);
-    const reader = new ValueReader(view, at + CONSTANTS.RECORD_FIXED_BYTES!);
+    const reader = new ValueReader(view, at + stated("RECORD_FIXED_BYTES"));
     const name = reader.value() as string;
-    if ((flags & CONSTANTS.FLAG_BINDINGS!) !== 0) {
+    if ((flags & stated("FLAG_BINDINGS")) !== 0) {
       definitions.set(bindId, reader.pairs(npairs));
     } else {
       const fields = bindId === 0 ? {} : { ...definitions.get(bindId) };
@@ -346,7 +357,7 @@ function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: 
         seq: view.getUint32(field("seq"), true),
         ts_ms: view.getFloat64(field("ts_ms"), true),
         severity: view.getUint8(field("severity")),
-        internal: (flags & CONSTANTS.FLAG_INTERNAL!) !== 0,
+        internal: (flags & stated("FLAG_INTERNAL")) !== 0,
         event: name,
         fields: reader.pairs(npairs, fields),
       });
@@ -462,6 +473,7 @@ Deno.test("segment files written by a logger decode from docs/internals.md alone
         text: "y".repeat(2000 + i * 3),
         at: new Date(i),
         ...(i % 4 === 0 ? { note: `lone \ud800 ${i}`, ["k\udc00"]: "\ufeffbom" } : {}),
+        ...(i % 6 === 0 ? { zero: -0 } : {}),
       };
       if (i % 7 === 0) log.warn("no_flow", fields);
       else if (i % 5 === 0) flow.error("step_end", { ...fields, status: "failed" });
@@ -474,11 +486,17 @@ Deno.test("segment files written by a logger decode from docs/internals.md alone
 
     const file = Object.fromEntries(offsets(section("### File header")).map((f) => [f.name, f]));
     const rec = Object.fromEntries(offsets(section("### Record header")).map((f) => [f.name, f]));
+    // The file magic as the page writes it: "`magic`: `89 46 4C 4F 47 0D 0A 1A`".
+    const magicText = /`magic`: `([0-9A-F]{2}(?: [0-9A-F]{2})*)`/.exec(section("### File header"));
+    assert.ok(magicText !== null, "the page gives the file magic as hex bytes");
+    const fileMagic = magicText[1]!.split(" ").map((b) => parseInt(b, 16));
     // The page's own readers of flightlog's extensions ("### Payload"), in place of the ones
-    // mod.ts registered: 0x57 carries WTF-8 bytes, 0x5f a [key, value, ...] array.
-    addExtension({ type: CONSTANTS.EXT_WTF8_STRING!, unpack: decodeWtf8FromPage });
+    // mod.ts registered: 0x2d stands for -0, 0x57 carries WTF-8 bytes, 0x5f a [key, value, ...]
+    // array.
+    addExtension({ type: stated("EXT_NEGATIVE_ZERO"), read: () => -0 });
+    addExtension({ type: stated("EXT_WTF8_STRING"), unpack: decodeWtf8FromPage });
     addExtension({
-      type: CONSTANTS.EXT_OWN_PROTO_KEY!,
+      type: stated("EXT_OWN_PROTO_KEY"),
       read: (entries: unknown[]) => {
         const object: Record<string, unknown> = {};
         for (let k = 0; k < entries.length; k += 2) {
@@ -501,27 +519,30 @@ Deno.test("segment files written by a logger decode from docs/internals.md alone
     for (const name of names) {
       const bytes = await Deno.readFile(`${dir}/${name}`);
       const view = new DataView(bytes.buffer);
-      assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x46, 0x4c, 0x4f, 0x47, 0x0d, 0x0a, 0x1a]);
-      assert.equal(view.getUint16(file.version!.offset, true), CONSTANTS.FORMAT_VERSION);
+      assert.deepEqual([...bytes.subarray(0, file.magic!.size)], fileMagic);
+      assert.equal(view.getUint16(file.version!.offset, true), stated("FORMAT_VERSION"));
+      // "Decoding a segment": records start at the header's own size.
+      const headerSize = view.getUint16(file.headerSize!.offset, true);
+      assert.equal(headerSize, stated("FILE_HEADER_SIZE"));
       assert.equal(
         view.getUint32(file.crc!.offset, true),
         crc32c(bytes.subarray(0, file.crc!.offset)),
       );
       const number = view.getUint32(file.segment!.offset, true);
       assert.equal(name, `seg-${number.toString(16).padStart(16, "0")}.flog`);
-      let at = CONSTANTS.FILE_HEADER_SIZE!;
+      let at = headerSize;
       while (at < bytes.length) {
         const u32 = (f: string) => view.getUint32(at + rec[f]!.offset, true);
         const f64 = (f: string) => view.getFloat64(at + rec[f]!.offset, true);
-        assert.equal(u32("magic"), CONSTANTS.RECORD_MAGIC);
+        assert.equal(u32("magic"), stated("RECORD_MAGIC"));
         const flowLength = view.getUint16(at + rec.flowLength!.offset, true);
         const payloadAt = at + rec.flowId!.offset + flowLength;
         const end = payloadAt + u32("payloadLength");
-        assert.equal(u32("crc"), crc32c(bytes.subarray(at + CONSTANTS.RECORD_CRC_START!, end)));
+        assert.equal(u32("crc"), crc32c(bytes.subarray(at + stated("RECORD_CRC_START"), end)));
         const seq = u32("seq") + view.getUint32(at + rec.seq!.offset + 4, true) * 2 ** 32;
         assert.ok(seq > lastSeq, "record seq strictly increases");
         lastSeq = seq;
-        const hasFlow = (view.getUint8(at + rec.flags!.offset) & CONSTANTS.FLAG_HAS_FLOW!) !== 0;
+        const hasFlow = (view.getUint8(at + rec.flags!.offset) & stated("FLAG_HAS_FLOW")) !== 0;
         const flowId = hasFlow
           ? utf8.decode(bytes.subarray(at + rec.flowId!.offset, payloadAt))
           : undefined;
