@@ -64,6 +64,9 @@ class FakeAsyncStore implements AsyncStore {
   getFlowLog(): never {
     throw new Error("unused");
   }
+  listFlowPage(): never {
+    throw new Error("unused");
+  }
   stats() {
     return Promise.resolve({});
   }
