@@ -329,10 +329,14 @@ export function decodeFlowCursor(cursor: unknown, fingerprint: string): FlowCurs
 }
 
 /**
- * Reads the events of a flow's records with seq up to `snapshot`, in
- * sequence order (a record that cannot be read is left out).
+ * Reads the events of the records of `flowIds` with seq up to `snapshot`,
+ * each flow's in sequence order (a record that cannot be read is left out).
+ * All at once, so a store can read neighbouring records together.
  */
-export type FlowEventLoader = (flowId: string, snapshot: number) => LogEvent[];
+export type FlowEventLoader = (
+  flowIds: readonly string[],
+  snapshot: number,
+) => ReadonlyMap<string, readonly LogEvent[]>;
 
 /**
  * One page of flows over `records` (every record of a store, in sequence
@@ -354,9 +358,9 @@ export type FlowEventLoader = (flowId: string, snapshot: number) => LogEvent[];
  *   seq, flowId, eventCount: 1, errorCount: 0, maxSeverity: 9, minTs: seq, maxTs: seq,
  * });
  * const records = [record(1, "a"), record(2, "b")];
- * const first = listFlowPage(records, () => [], { limit: 1 });
+ * const first = listFlowPage(records, () => new Map(), { limit: 1 });
  * assert.deepEqual(first.flows.map((f) => f.flow_id), ["b"]);
- * const second = listFlowPage(records, () => [], { limit: 1, cursor: first.cursor! });
+ * const second = listFlowPage(records, () => new Map(), { limit: 1, cursor: first.cursor! });
  * assert.deepEqual([second.flows.map((f) => f.flow_id), second.cursor], [["a"], null]);
  * ```
  */
@@ -378,7 +382,8 @@ export function listFlowPage<R extends FlowRecordHead>(
   }
   chosen.sort(newestFirst);
   const page = chosen.slice(0, limit);
-  const flows = page.map((flow) => listingOf(flow, load(flow.flowId, snapshot)));
+  const events = load(page.map((flow) => flow.flowId), snapshot);
+  const flows = page.map((flow) => listingOf(flow, events.get(flow.flowId) ?? []));
   const last = page[page.length - 1];
   const cursor = chosen.length > limit && last !== undefined
     ? encodeFlowCursor(listing.fingerprint, {

@@ -514,12 +514,16 @@ export class IdbStore {
         maxTs: r.t1,
       };
     });
-    return listFlowPage(heads, (flowId, snapshot) => {
-      const events: LogEvent[] = [];
-      for (const r of byFlow.get(flowId) ?? []) {
-        if (r.id! > snapshot) continue;
-        const got = unpackEvents(r.data);
-        for (let i = 0; i < got.length; i++) events.push(got[i]!);
+    return listFlowPage(heads, (flowIds, snapshot) => {
+      const events = new Map<string, LogEvent[]>();
+      for (const flowId of flowIds) {
+        const list: LogEvent[] = [];
+        for (const r of byFlow.get(flowId) ?? []) {
+          if (r.id! > snapshot) continue;
+          const got = unpackEvents(r.data);
+          for (let i = 0; i < got.length; i++) list.push(got[i]!);
+        }
+        events.set(flowId, list);
       }
       return events;
     }, options);

@@ -371,11 +371,18 @@ export class SegmentStore {
     this.#assertOpen();
     const index = this.#index;
     const load = this.#load;
-    return listFlowPage(indexedRecords(index), (flowId, snapshot) => {
-      const events: LogEvent[] = [];
-      const records = (index.flowRecords(flowId) ?? []).filter((r) => r.seq <= snapshot);
-      for (const [, recordEvents] of load(records)) {
-        for (let i = 0; i < recordEvents.length; i++) events.push(recordEvents[i]!);
+    return listFlowPage(indexedRecords(index), (flowIds, snapshot) => {
+      const records: IndexedRecord[] = [];
+      const events = new Map<string, LogEvent[]>();
+      for (const flowId of flowIds) {
+        events.set(flowId, []);
+        for (const r of index.flowRecords(flowId) ?? []) if (r.seq <= snapshot) records.push(r);
+      }
+      // In file order, so neighbouring records of the page's flows are read together.
+      records.sort((a, b) => a.seq - b.seq);
+      for (const [record, recordEvents] of load(records)) {
+        const list = events.get(record.flowId!)!;
+        for (let i = 0; i < recordEvents.length; i++) list.push(recordEvents[i]!);
       }
       return events;
     }, options);

@@ -63,8 +63,11 @@ export class MemoryStore implements Store {
       minTs: e.ts_ms,
       maxTs: e.ts_ms,
     }));
-    const load = (flowId: string, snapshot: number) =>
-      this.events.filter((e, i) => i < snapshot && e.fields.flow_id === flowId);
+    const load = (flowIds: readonly string[], snapshot: number) =>
+      new Map(flowIds.map((flowId) => [
+        flowId,
+        this.events.filter((e, i) => i < snapshot && e.fields.flow_id === flowId),
+      ]));
     return listFlowPage(records, load, options);
   }
   stats(): Record<string, unknown> {
