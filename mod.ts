@@ -41,6 +41,7 @@ export { isLevelName, type LevelName, levelOfSeverity, LEVELS, SEVERITY } from "
 export { DEFAULT_LIMITS, type Limits } from "./src/wire/codec.ts";
 export { INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
 export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query/types.ts";
+export type { FlowListing, FlowPage, ListFlowsOptions } from "./src/query/flow_list.ts";
 export { LoggerClosedError, type TransportMode } from "./src/transport/types.ts";
 export {
   type EndInfo,

@@ -36,6 +36,9 @@ class NullStore implements Store {
   getFlowLog(): never {
     throw new Error("not in this bench");
   }
+  listFlowPage(): never {
+    throw new Error("not in this bench");
+  }
   stats(): Record<string, unknown> {
     return {};
   }

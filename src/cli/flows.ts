@@ -13,6 +13,8 @@ import { escapeControls, prettyJson } from "../sinks/console_format.ts";
 import type { LogEvent } from "../event.ts";
 import { emptyReadDamage, type ReadDamage, readStoreRecords } from "../export/store_reader.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
+import type { SegmentRecord } from "../store/record.ts";
+import { flowStatus, FlowTally } from "../query/flow_list.ts";
 import {
   checkStoreDir,
   type CliIo,
@@ -32,9 +34,8 @@ export interface FlowRow {
   /** The flow id. */
   flow_id: string;
   /**
-   * The status of its latest run: the `status` of its `run_end` (ok, failed,
-   * skipped, cancelled); `"running"` after a `run_start` without `run_end`;
-   * otherwise `"errors"` when it has error events, else `"-"`.
+   * The status of its latest run, by the rule of `FlowListing.status`
+   * (src/query/flow_list.ts), read from its last two records.
    */
   status: string;
   /** First event time, epoch ms. */
@@ -47,72 +48,38 @@ export interface FlowRow {
   errors: number;
 }
 
-interface Draft {
-  row: FlowRow;
-  last: number;
-  /** Payloads of its last two records, older first. */
-  tail: [Uint8Array | null, Uint8Array | null];
-}
-
 /** The flows of the store in `dir`, newest first (by first event), and the damage skipped. */
 export function listFlowRows(dir: string): { rows: FlowRow[]; damage: ReadDamage } {
   const damage = emptyReadDamage();
-  const drafts = new Map<string, Draft>();
-  for (const record of readStoreRecords(dir, damage)) {
-    if (record.flowId === null) continue;
-    let draft = drafts.get(record.flowId);
-    if (draft === undefined) {
-      draft = {
-        row: {
-          flow_id: record.flowId,
-          status: "-",
-          start_ms: record.minTs,
-          duration_ms: 0,
-          events: 0,
-          errors: 0,
-        },
-        last: record.maxTs,
-        tail: [null, null],
-      };
-      drafts.set(record.flowId, draft);
-    }
-    const row = draft.row;
-    row.events += record.eventCount;
-    row.errors += record.errorCount;
-    if (record.minTs < row.start_ms) row.start_ms = record.minTs;
-    if (record.maxTs > draft.last) draft.last = record.maxTs;
-    draft.tail[0] = draft.tail[1];
-    draft.tail[1] = record.payload;
-  }
+  const tally = new FlowTally<SegmentRecord>();
+  for (const record of readStoreRecords(dir, damage)) tally.add(record);
   const rows: FlowRow[] = [];
-  for (const draft of drafts.values()) {
-    const row = draft.row;
-    row.duration_ms = draft.last - row.start_ms;
-    row.status = statusOf(draft.tail, row.errors);
-    rows.push(row);
+  for (const flow of tally.flows()) {
+    rows.push({
+      flow_id: flow.flowId,
+      status: flowStatus(tailEvents(flow.tail), flow.errors),
+      start_ms: flow.first,
+      duration_ms: flow.last - flow.first,
+      events: flow.events,
+      errors: flow.errors,
+    });
   }
   rows.sort((a, b) => b.start_ms - a.start_ms || (a.flow_id < b.flow_id ? -1 : 1));
   return { rows, damage };
 }
 
-function statusOf(tail: Draft["tail"], errors: number): string {
-  let status: string | null = null;
-  for (const payload of tail) {
-    if (payload === null) continue;
+/** The events of a flow's last records: reading only these keeps `flows` to the headers otherwise. */
+function* tailEvents(tail: readonly (SegmentRecord | null)[]): Generator<LogEvent> {
+  for (const record of tail) {
+    if (record === null) continue;
     let events: LogEvent[];
     try {
-      events = unpackEvents(payload);
+      events = unpackEvents(record.payload);
     } catch {
       continue; // An intact record (CRC) that does not decode: counted by `verify`.
     }
-    for (const event of events) {
-      if (event.event === "run_start") status = "running";
-      else if (event.event === "run_end") {
-        status = typeof event.fields.status === "string" ? event.fields.status : "ended";
-      }
-    }
+    yield* events;
   }
-  return status ?? (errors > 0 ? "errors" : "-");
 }
 
 const STATUS_COLOR = { ok: "green", failed: "red", errors: "red", running: "cyan" } as const;

@@ -8,6 +8,7 @@
 import { Encoder } from "../wire/codec.ts";
 import { isLevelName, type LevelName, parseLevel, SEVERITY } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import { compileFlowListing, type FlowPage, type ListFlowsOptions } from "../query/flow_list.ts";
 import { openTransport, type Transport, type TransportMode } from "../transport/open.ts";
 import type { ProducerHandle } from "../transport/handle.ts";
 import type { UplinkStats } from "../uplink/options.ts";
@@ -100,6 +101,26 @@ export interface Logger {
   getFlowLog(flowId: string): Promise<FlowLog>;
   /** Events matching `filter`, a page at a time. */
   query(filter?: QueryFilter): Promise<QueryPage>;
+  /**
+   * The stored flows, a page at a time, the most recent last event first
+   * (ties by flow id); pass the page's `cursor` back for the next page
+   * (`null` after the last). A listing is a snapshot taken at its first
+   * page: events stored later are not counted on its next pages, so no
+   * flow moves, repeats or is skipped between pages; start a new listing
+   * to see them. Rejects with a `TypeError` or `RangeError` for invalid
+   * options or a cursor of another listing.
+   *
+   * @example List every flow
+   * ```ts ignore
+   * let cursor: string | null = null;
+   * do {
+   *   const page = await log.listFlows({ limit: 100, ...(cursor === null ? {} : { cursor }) });
+   *   for (const flow of page.flows) console.log(flow.flow_id, flow.status);
+   *   cursor = page.cursor;
+   * } while (cursor !== null);
+   * ```
+   */
+  listFlows(options?: ListFlowsOptions): Promise<FlowPage>;
   /** Counters of this thread's producer (synchronous). */
   stats(): LoggerStats;
   /**
@@ -253,6 +274,17 @@ class FlightLogger implements Logger {
   query(filter: QueryFilter = {}): Promise<QueryPage> {
     this.#core.publish();
     return this.#core.transport.query(filter);
+  }
+
+  listFlows(options?: ListFlowsOptions): Promise<FlowPage> {
+    try {
+      // Here too, not only in the worker: its errors cross as plain Errors.
+      compileFlowListing(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#core.publish();
+    return this.#core.transport.listFlows(options);
   }
 
   stats(): LoggerStats {

@@ -13,6 +13,12 @@ import { flowIdOf, type LogEvent } from "../event.ts";
 import { flowLogOf } from "../query/flow_log.ts";
 import { PageSearch } from "../query/search.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import {
+  compileFlowListing,
+  type FlowPage,
+  listFlowPage,
+  type ListFlowsOptions,
+} from "../query/flow_list.ts";
 import type { StoreOptions } from "./options.ts";
 import { packEvents, unpackEvents } from "./payload_codec.ts";
 import type { IdbRecord } from "./record.ts";
@@ -476,6 +482,51 @@ export class IdbStore {
       await tx.done;
     }
     return search.page();
+  }
+
+  /**
+   * One page of the stored flows, the most recent last event first (see
+   * `listFlowPage()` in `query/flow_list.ts`): reads the rows of the `flow`
+   * index, takes totals and order from their columns, and unpacks only the
+   * page's flows. Rejects with a `TypeError`/`RangeError` for invalid
+   * options or a foreign cursor.
+   */
+  async listFlowPage(options?: ListFlowsOptions): Promise<FlowPage> {
+    this.#assertOpen();
+    compileFlowListing(options); // bad options fail before the database is read
+    const rows = await this.#db.getAllFromIndex("records", "flow");
+    // The index is in [flow, t0] order; the tally takes records in write order.
+    rows.sort((a, b) => a.id! - b.id!);
+    const byFlow = new Map<string, IdbRecord[]>();
+    const heads = rows.map((r) => {
+      const flowId = r.flow!;
+      const list = byFlow.get(flowId);
+      if (list === undefined) byFlow.set(flowId, [r]);
+      else list.push(r);
+      // Rows count no errors: the page's flows are unpacked, and counted then.
+      return {
+        seq: r.id!,
+        flowId,
+        eventCount: r.n,
+        errorCount: 0,
+        maxSeverity: r.sev,
+        minTs: r.t0,
+        maxTs: r.t1,
+      };
+    });
+    return listFlowPage(heads, (flowIds, snapshot) => {
+      const events = new Map<string, LogEvent[]>();
+      for (const flowId of flowIds) {
+        const list: LogEvent[] = [];
+        for (const r of byFlow.get(flowId) ?? []) {
+          if (r.id! > snapshot) continue;
+          const got = unpackEvents(r.data);
+          for (let i = 0; i < got.length; i++) list.push(got[i]!);
+        }
+        events.set(flowId, list);
+      }
+      return events;
+    }, options);
   }
 
   /** Totals and evictions of the database, and this instance's transactions. */

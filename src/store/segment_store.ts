@@ -11,6 +11,7 @@
 import type { LogEvent } from "../event.ts";
 import { readFlowLog, type RecordLoader, searchIndex } from "../query/search.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import { type FlowPage, listFlowPage, type ListFlowsOptions } from "../query/flow_list.ts";
 import { StoreReadError, StoreStateError, StoreWriteError } from "./errors.ts";
 import type { StoreFs } from "./fs.ts";
 import { lockStoreDir, type StoreLock } from "./lock.ts";
@@ -339,6 +340,52 @@ export class SegmentStore {
   listFlows(): FlowInfo[] {
     this.#assertOpen();
     return this.#index.listFlows();
+  }
+
+  /**
+   * One page of the stored flows, the most recent last event first: totals
+   * and order from the index, and only the page's flows read (for their run
+   * ids, error count and status); see `listFlowPage()` in
+   * `query/flow_list.ts` for the snapshot its cursor keeps. Throws a
+   * `TypeError`/`RangeError` for invalid options or a foreign cursor.
+   *
+   * @example Two flows, a page of one
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([
+   *   { ts_ms: 1, level: "info", severity: 9, event: "e", producer: "p.1", seq: 1, fields: { flow_id: "old" } },
+   *   { ts_ms: 2, level: "info", severity: 9, event: "e", producer: "p.1", seq: 2, fields: { flow_id: "new" } },
+   * ]);
+   * const page = store.listFlowPage({ limit: 1 });
+   * assert.deepEqual(page.flows.map((f) => f.flow_id), ["new"]);
+   * const next = store.listFlowPage({ limit: 1, cursor: page.cursor! });
+   * assert.deepEqual(next.flows.map((f) => f.flow_id), ["old"]);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  listFlowPage(options?: ListFlowsOptions): FlowPage {
+    this.#assertOpen();
+    const index = this.#index;
+    const load = this.#load;
+    return listFlowPage(indexedRecords(index), (flowIds, snapshot) => {
+      const records: IndexedRecord[] = [];
+      const events = new Map<string, LogEvent[]>();
+      for (const flowId of flowIds) {
+        events.set(flowId, []);
+        for (const r of index.flowRecords(flowId) ?? []) if (r.seq <= snapshot) records.push(r);
+      }
+      // In file order, so neighbouring records of the page's flows are read together.
+      records.sort((a, b) => a.seq - b.seq);
+      for (const [record, recordEvents] of load(records)) {
+        const list = events.get(record.flowId!)!;
+        for (let i = 0; i < recordEvents.length; i++) list.push(recordEvents[i]!);
+      }
+      return events;
+    }, options);
   }
 
   /**
@@ -680,3 +727,8 @@ export class SegmentStore {
 
 /** The evictions of a store that does not write. */
 const NO_EVICTIONS: EvictionCounts = { segments: 0, records: 0, events: 0, bytes: 0 };
+
+/** Every indexed record, in sequence order (segments are in number order). */
+function* indexedRecords(index: StoreIndex): Generator<IndexedRecord> {
+  for (const segment of index.segments) yield* segment.records;
+}

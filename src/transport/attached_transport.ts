@@ -15,6 +15,7 @@ import {
   waitRegistered,
 } from "../wire/ring.ts";
 import type { FlowLog, QueryPage } from "../query/types.ts";
+import type { FlowPage } from "../query/flow_list.ts";
 import type { Platform } from "../platform/types.ts";
 import type { ProducerHandle } from "./handle.ts";
 import { consumerState, LoggerClosedError, requestFlush, type Transport } from "./types.ts";
@@ -81,6 +82,14 @@ export class AttachedTransport implements Transport {
     return Promise.reject(
       new TypeError(
         "getFlowLog() is answered by the logger that made the handle, not by an attached one",
+      ),
+    );
+  }
+
+  listFlows(): Promise<FlowPage> {
+    return Promise.reject(
+      new TypeError(
+        "listFlows() is answered by the logger that made the handle, not by an attached one",
       ),
     );
   }

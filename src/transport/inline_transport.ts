@@ -9,6 +9,7 @@ import { createControlBuffer, createRingBuffer, RingProducer, SLEEPING } from ".
 import { Consumer } from "../worker/consumer.ts";
 import { installObservers, type Observers, scrapeCounters } from "../worker/observers.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { Store } from "../worker/consumer.ts";
 import type { Platform } from "../platform/types.ts";
 import type { ProducerHandle } from "./handle.ts";
@@ -118,6 +119,10 @@ export class InlineTransport implements Transport {
 
   getFlowLog(flowId: string): Promise<FlowLog> {
     return this.#answer(() => this.#consumer.getFlowLog(flowId));
+  }
+
+  listFlows(options: ListFlowsOptions | undefined): Promise<FlowPage> {
+    return this.#answer(() => this.#consumer.listFlows(options));
   }
 
   async metrics(): Promise<string | null> {

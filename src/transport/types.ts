@@ -12,6 +12,7 @@ import type { DefinitionRecord } from "../wire/sab_spill.ts";
 import type { Encoder } from "../wire/codec.ts";
 import type { LevelName } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { StoreOptions } from "../store/options.ts";
 import type { ObserverConfig } from "../sinks/setup.ts";
 import type { ResolvedUplinkOptions, UplinkStats } from "../uplink/options.ts";
@@ -62,6 +63,7 @@ export interface Transport {
   flush(durable: boolean): Promise<void>;
   query(filter: QueryFilter): Promise<QueryPage>;
   getFlowLog(flowId: string): Promise<FlowLog>;
+  listFlows(options: ListFlowsOptions | undefined): Promise<FlowPage>;
   /** The Prometheus exposition text (ring fill read, then drained), or null when metrics are off. */
   metrics(): Promise<string | null>;
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;

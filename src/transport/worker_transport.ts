@@ -24,6 +24,7 @@ import type { DefinitionRecord } from "../wire/sab_spill.ts";
 import type { Encoder } from "../wire/codec.ts";
 import type { LevelName } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "../worker/api.ts";
 import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "../worker/packed_flow_log.ts";
 import { FAILURE_BYTES, startFailure, WorkerStartError } from "../worker/start_failure.ts";
@@ -461,6 +462,11 @@ export class WorkerTransport implements Transport {
     await this.flush(false);
     const log = await this.#call<FlowLog | PackedFlowLog>(() => this.#remote.getFlowLog(flowId));
     return isPackedFlowLog(log) ? unpackFlowLog(log) : log;
+  }
+
+  async listFlows(options: ListFlowsOptions | undefined): Promise<FlowPage> {
+    await this.flush(false);
+    return await this.#call(() => this.#remote.listFlows(options));
   }
 
   // Not a flush: the worker reads the ring fill as the producers left it, then drains.

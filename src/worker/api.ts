@@ -6,6 +6,7 @@
 import type { StoreOptions } from "../store/options.ts";
 import type { ResolvedUplinkOptions } from "../uplink/options.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { ObserverConfig } from "../sinks/setup.ts";
 import type { ConsumerStats } from "./consumer.ts";
 import type { PackedFlowLog } from "./packed_flow_log.ts";
@@ -85,6 +86,8 @@ export interface WorkerApi {
   query(filter: QueryFilter): QueryPage;
   /** A flow log, or (browser worker) its packed payloads for the caller to unpack. */
   getFlowLog(flowId: string): FlowLog | PackedFlowLog;
+  /** One page of the stored flows (options checked by the front end too, for real error classes). */
+  listFlows(options: ListFlowsOptions | undefined): FlowPage;
   stats(): ConsumerStats;
   /** The Prometheus exposition text (after a drain), or null when metrics are off. */
   metrics(): string | null;

@@ -23,6 +23,7 @@ import { Decoder } from "../wire/codec.ts";
 import { errorText } from "../store/errors.ts";
 import type { LogEvent } from "../event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 
 /** What the consumer needs from a store (segment files, IndexedDB, memory). */
 export interface Store {
@@ -30,6 +31,7 @@ export interface Store {
   sync(): void;
   query(filter: QueryFilter): QueryPage;
   getFlowLog(flowId: string): FlowLog;
+  listFlowPage(options: ListFlowsOptions | undefined): FlowPage;
   stats(): Record<string, unknown>;
   close(): void;
 }
@@ -385,6 +387,12 @@ export class Consumer {
   getFlowLog(flowId: string): FlowLog {
     this.drain();
     return this.#store.getFlowLog(flowId);
+  }
+
+  /** Returns one page of the stored flows after draining. */
+  listFlows(options: ListFlowsOptions | undefined): FlowPage {
+    this.drain();
+    return this.#store.listFlowPage(options);
   }
 
   /** Consumer and store statistics. */

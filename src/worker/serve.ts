@@ -175,6 +175,7 @@ export function serveWorker(
     },
     query: (filter) => live().query(filter),
     getFlowLog: (flowId) => live().getFlowLog(flowId),
+    listFlows: (options) => live().listFlows(options),
     stats: () => live().stats(),
     metrics: () => {
       const c = live();

@@ -22,6 +22,7 @@ import { Consumer, type ConsumerStats, type Store } from "./consumer.ts";
 import { waitForResume } from "../wire/ring.ts";
 import { INTERNAL_EVENTS, type LogEvent } from "../event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
+import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { StoreOptions } from "../store/options.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "./api.ts";
 import type { PendingBatch } from "../wire/sab_spill.ts";
@@ -35,6 +36,7 @@ export interface AsyncStore {
   sync(): Promise<void>;
   query(filter: QueryFilter): Promise<QueryPage>;
   getFlowLog(flowId: string): Promise<FlowLog>;
+  listFlowPage(options: ListFlowsOptions | undefined): Promise<FlowPage>;
   /** The flow's record payloads (`packEvents` format), when the store can give them. */
   flowPayloads?(flowId: string): Promise<Uint8Array[]>;
   /**
@@ -176,6 +178,12 @@ export class WriteBehind implements Store {
   getFlowLog(): FlowLog {
     throw new TypeError(
       "WriteBehind answers no queries: await the asynchronous store's getFlowLog()",
+    );
+  }
+
+  listFlowPage(): FlowPage {
+    throw new TypeError(
+      "WriteBehind answers no queries: await the asynchronous store's listFlowPage()",
     );
   }
 
@@ -408,6 +416,11 @@ export function serveBrowserWorker(
       // Payloads, not events: the caller unpacks them faster than it could clone the events.
       const payloads = await store.flowPayloads(flowId);
       return { kind: "flightlog-packed-flow-log", flow_id: flowId, payloads };
+    },
+    listFlows: async (options) => {
+      (await live()).drain();
+      await behind.settle();
+      return await store.listFlowPage(options);
     },
     stats: async () => {
       const c = await live();

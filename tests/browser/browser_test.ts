@@ -55,6 +55,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
               const errors = await log.query({ flow_id: "f-1", level: "error" });
               const t0 = trace.events[10].ts_ms;
               const range = await log.query({ since_ms: t0, limit: 5 });
+              const listed = await log.listFlows({ limit: 1 });
               const stats = log.stats();
               await log.close();
               return {
@@ -72,6 +73,8 @@ Deno.test("the browser build in headless Chromium", async (t) => {
                 rangeFirst: range.events[0].ts_ms >= t0,
                 rangeCount: range.events.length,
                 more: range.cursor !== null,
+                listed: listed.flows,
+                listedMore: listed.cursor !== null,
               };
             });
             assert.equal(r.isolated, isolated);
@@ -86,6 +89,17 @@ Deno.test("the browser build in headless Chromium", async (t) => {
             assert.ok(r.rangeFirst);
             assert.equal(r.rangeCount, 5);
             assert.ok(r.more);
+            assert.deepEqual(
+              r.listed.map((f: Record<string, unknown>) => [
+                f.flow_id,
+                f.run_ids,
+                f.event_count,
+                f.error_count,
+                f.status,
+              ]),
+              [["f-1", ["r-1"], 302, 1, "running"]],
+            );
+            assert.equal(r.listedMore, false);
             await page.close();
           },
         );

@@ -60,3 +60,45 @@ Deno.test("flowsCommand() and verifyCommand() read a store while its logger is s
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("listFlowRows() and log.listFlows() agree on every flow: one computation", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-flows-same-" });
+  let now = 100;
+  const log = createLogger({ dir, exitHooks: false, transport: "inline", clock: () => now++ });
+  let listed;
+  try {
+    const run = (flow: string, run: string, end: string | null) => {
+      const f = log.child({ flow_id: flow, run_id: run });
+      f.info("run_start");
+      f.error("step_end", { status: "failed" });
+      if (end !== null) f.info("run_end", { status: end });
+    };
+    run("a", "r-1", "ok");
+    run("b", "r-2", null);
+    run("c", "r-3", "cancelled");
+    log.child({ flow_id: "d" }).error("boom");
+    log.child({ flow_id: "e" }).info("note");
+    listed = (await log.listFlows()).flows;
+  } finally {
+    await log.close();
+  }
+  try {
+    const { rows } = listFlowRows(dir);
+    const fromCli = rows.map((
+      r,
+    ) => [r.flow_id, r.status, r.start_ms, r.duration_ms, r.events, r.errors])
+      .sort();
+    const fromApi = listed.map((f) => [
+      f.flow_id,
+      f.status,
+      f.first_ts_ms,
+      f.last_ts_ms - f.first_ts_ms,
+      f.event_count,
+      f.error_count,
+    ]).sort();
+    assert.deepEqual(fromApi, fromCli);
+    assert.deepEqual(fromApi.map((r) => r[1]), ["ok", "running", "cancelled", "errors", "-"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,7 +4,7 @@ import { compareEvents } from "../../src/query/flow_log.ts";
 import { LEVELS, SEVERITY } from "../../src/level.ts";
 import type { QueryFilter, QueryPage } from "../../src/query/types.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
-import { makeEvent, recordingFs, tempDir } from "./_helpers.ts";
+import { makeEvent, manualClock, recordingFs, tempDir } from "./_helpers.ts";
 
 const OPTIONS = { maxAgeMs: Infinity, segmentBytes: 4096 };
 const NAMES = ["run_start", "step_start", "step_end", "run_end", "tool.call"];
@@ -349,6 +349,30 @@ Deno.test("SegmentStore.listFlows() lists flows newest first with counts", async
     const reopened = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
     assert.deepEqual(reopened.listFlows(), flows);
     reopened.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SegmentStore.listFlowPage() leaves out the flows evicted between two pages", async () => {
+  const dir = await tempDir();
+  const DAY = 24 * 3600 * 1000;
+  const clock = manualClock(100 * DAY);
+  try {
+    // segmentBytes 1: every append after the first seals the segment before it.
+    const store = SegmentStore.open(dir, { maxAgeMs: DAY, clock: clock.now, segmentBytes: 1 });
+    store.append([makeEvent(1, { flow_id: "old-a" }), makeEvent(2, { flow_id: "old-b" })]);
+    clock.set(100 * DAY + 10);
+    store.append([makeEvent(3, { flow_id: "mid" })]);
+    store.append([makeEvent(4, { flow_id: "new" })]);
+    const first = store.listFlowPage({ limit: 1 });
+    assert.deepEqual(first.flows.map((f) => f.flow_id), ["new"]);
+    clock.set(101 * DAY + 5); // the first segment is past the age limit at the next append
+    store.append([makeEvent(5, { flow_id: "newest" })]);
+    assert.equal(store.stats().evicted.segments, 1);
+    const second = store.listFlowPage({ limit: 10, cursor: first.cursor! });
+    assert.deepEqual([second.flows.map((f) => f.flow_id), second.cursor], [["mid"], null]);
+    store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

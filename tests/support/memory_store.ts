@@ -7,6 +7,7 @@
 import type { Store } from "../../src/worker/consumer.ts";
 import type { LogEvent } from "../../src/event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../../src/query/types.ts";
+import { type FlowPage, listFlowPage, type ListFlowsOptions } from "../../src/query/flow_list.ts";
 
 export class MemoryStore implements Store {
   events: LogEvent[] = [];
@@ -50,6 +51,24 @@ export class MemoryStore implements Store {
         cost_usd: 0,
       },
     };
+  }
+  /** Each event a record of its own, numbered by its place. */
+  listFlowPage(options: ListFlowsOptions | undefined): FlowPage {
+    const records = this.events.map((e, i) => ({
+      seq: i + 1,
+      flowId: typeof e.fields.flow_id === "string" ? e.fields.flow_id : null,
+      eventCount: 1,
+      errorCount: e.severity >= 17 ? 1 : 0,
+      maxSeverity: e.severity,
+      minTs: e.ts_ms,
+      maxTs: e.ts_ms,
+    }));
+    const load = (flowIds: readonly string[], snapshot: number) =>
+      new Map(flowIds.map((flowId) => [
+        flowId,
+        this.events.filter((e, i) => i < snapshot && e.fields.flow_id === flowId),
+      ]));
+    return listFlowPage(records, load, options);
   }
   stats(): Record<string, unknown> {
     return { events: this.events.length };

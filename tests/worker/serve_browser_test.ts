@@ -64,6 +64,9 @@ class FakeAsyncStore implements AsyncStore {
   getFlowLog(): never {
     throw new Error("unused");
   }
+  listFlowPage(): never {
+    throw new Error("unused");
+  }
   stats() {
     return Promise.resolve({});
   }
@@ -334,4 +337,74 @@ Deno.test("serveBrowserWorker() acknowledges a postMessage batch once the store 
   ]);
   await assert.rejects(() => Promise.resolve(api.flush(false)), /QuotaExceededError/);
   await api.close();
+});
+
+Deno.test("serveBrowserWorker() lists IndexedDB flows a page at a time, as the Deno store does", async () => {
+  const control = createControlBuffer(true);
+  const ring = createRingBuffer(1 << 20, true) as SharedArrayBuffer;
+  const producer = new RingProducer(ring, control);
+  const enc = new Encoder();
+  let seq = 0;
+  const log = (ts: number, severity: number, event: string, fields: Record<string, unknown>) => {
+    const len = enc.encode(++seq, ts, severity, 0, event, fields);
+    assert.ok(producer.write(enc.buf, len));
+    producer.publish(seq, 0);
+  };
+  const api = serveBrowserWorker(
+    {
+      dir: `bw-${nextDb++}`,
+      store: {},
+      control,
+      rings: [{ producer: "p.0", buffer: ring }],
+      shared: true,
+    },
+    (name, options) => IdbStore.open(name, options),
+  );
+  try {
+    assert.equal(await api.ready(), null);
+    // 120 quiet flows, then one of two runs with an error, one still running.
+    for (let i = 0; i < 120; i++) log(1_000 + i, 9, "step", { flow_id: `f-${i}` });
+    log(5_000, 9, "run_start", { flow_id: "agent", run_id: "r-1" });
+    log(5_001, 17, "step_end", { flow_id: "agent", run_id: "r-1", status: "failed" });
+    log(5_002, 9, "run_end", { flow_id: "agent", run_id: "r-1", status: "failed" });
+    log(5_003, 9, "run_start", { flow_id: "agent", run_id: "r-2" });
+    log(5_004, 9, "step_end", { flow_id: "agent", run_id: "r-2" });
+    log(6_000, 9, "no flow", {});
+    producer.wake();
+    const first = await api.listFlows({ limit: 50 });
+    assert.deepEqual(first.flows[0], {
+      flow_id: "agent",
+      run_ids: ["r-1", "r-2"],
+      first_ts_ms: 5_000,
+      last_ts_ms: 5_004,
+      event_count: 5,
+      error_count: 1,
+      status: "running",
+    });
+    // New events after the first page do not move flows between its pages.
+    log(7_000, 9, "step", { flow_id: "f-0" });
+    producer.wake();
+    const ids = first.flows.map((f) => f.flow_id);
+    let cursor = first.cursor;
+    while (cursor !== null) {
+      const page = await api.listFlows({ limit: 50, cursor });
+      ids.push(...page.flows.map((f) => f.flow_id));
+      cursor = page.cursor;
+    }
+    assert.equal(ids.length, 121);
+    assert.deepEqual(ids.slice(0, 3), ["agent", "f-119", "f-118"]);
+    assert.equal(ids[120], "f-0");
+    const fresh = await api.listFlows({ limit: 2, since_ms: 5_000 });
+    assert.deepEqual(fresh.flows.map((f) => [f.flow_id, f.event_count]), [["f-0", 2], [
+      "agent",
+      5,
+    ]]);
+    assert.equal(fresh.cursor, null);
+    await assert.rejects(
+      () => Promise.resolve(api.listFlows({ cursor: "junk" })),
+      /Invalid listFlows\(\) cursor/,
+    );
+  } finally {
+    await api.close();
+  }
 });
