@@ -75,7 +75,7 @@ const candidates: [string, () => void][] = [
     for (const ev of bound) sink += formatText(ev).length;
   }],
   ["formatText, colors", () => {
-    for (const ev of typical) sink += formatText(ev, true).length;
+    for (const ev of typical) sink += formatText(ev, { colors: true }).length;
   }],
   ["formatJson", () => {
     for (const ev of typical) sink += formatJson(ev).length;
