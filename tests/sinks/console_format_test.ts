@@ -8,7 +8,7 @@ import {
 } from "../../src/sinks/console_format.ts";
 import { ConsoleSink } from "../../src/sinks/console_sink.ts";
 import { BoundLogEvent, type LogEvent } from "../../src/event.ts";
-import { parseTextLine } from "../support/text_line.ts";
+import { ISO_TIME, parseConsoleLine, parseTextLine } from "../support/text_line.ts";
 
 // Everything a terminal or viewer may take as a line break.
 const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
@@ -230,6 +230,113 @@ Deno.test("formatText() and formatJson() of a child logger's event equal those o
         assert.equal(formatText(bound, COLORS), formatText(plain, COLORS));
         assert.equal(formatJson(bound), formatJson({ ...plain, ts_ms: 0 }));
       }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("formatText() starts each line with the ISO time in UTC to the millisecond, or the time since start", () => {
+  const at = (ts_ms: number, o?: FormatTextOptions) => formatText({ ...ev("e", {}), ts_ms }, o);
+  assert.equal(at(1_700_000_000_123.9), "2023-11-14T22:13:20.123Z e");
+  assert.equal(at(5), "1970-01-01T00:00:00.005Z e");
+  // Second by second, the cached head of the time follows.
+  assert.equal(at(1_700_000_001_000), "2023-11-14T22:13:21.000Z e");
+  assert.equal(at(1_700_000_000_999), "2023-11-14T22:13:20.999Z e");
+  assert.equal(at(-1), "1969-12-31T23:59:59.999Z e");
+  assert.equal(at(NaN), "InvalidDate e");
+  assert.equal(at(1e20), "InvalidDate e");
+  const elapsed = (ts_ms: number) => at(ts_ms, { time: "elapsed", startMs: 1_000_000 });
+  assert.equal(elapsed(1_000_000), "+0.000s e");
+  assert.equal(elapsed(1_012_345.6), "+12.345s e");
+  assert.equal(elapsed(4_723_004), "+3723.004s e");
+  assert.equal(elapsed(999_998), "-0.002s e");
+  assert.equal(at(5, { time: false }), "e");
+  assert.equal(at(5, { colors: true }), "\x1b[2m1970-01-01T00:00:00.005Z\x1b[0m \x1b[36me\x1b[0m");
+});
+
+// An Error as the redactor copies it into the fields: name, message, stack, cause.
+function errorFields(message: string, stack: string, cause?: unknown): Record<string, unknown> {
+  const err: Record<string, unknown> = { name: "Error", message, stack };
+  if (cause !== undefined) err.cause = cause;
+  return err;
+}
+
+Deno.test("formatText() writes nested objects and errors as JSON objects, not quoted strings", () => {
+  const err = errorFields("no such file", "Error: no such file\n    at open (a.ts:1:2)", {
+    name: "TypeError",
+    message: "bad path",
+  });
+  const line = formatText(
+    ev("load_failed", { err, ctx: { path: "/tmp/a b", tries: [1, 2] } }),
+    NO_TIME,
+  );
+  assert.equal(
+    line,
+    'load_failed err={"name":"Error","message":"no such file",' +
+      '"stack":"Error: no such file\\n    at open (a.ts:1:2)",' +
+      '"cause":{"name":"TypeError","message":"bad path"}} ctx={"path":"/tmp/a b","tries":[1,2]}',
+  );
+  const [, pairs] = parseTextLine(line);
+  assert.deepEqual(pairs.map(([k, v]) => [k, JSON.parse(v)]), [["err", err], ["ctx", {
+    path: "/tmp/a b",
+    tries: [1, 2],
+  }]]);
+});
+
+Deno.test("formatText() lets no field fake the level or a line, whatever its value", () => {
+  // A field named level on an info event would read as a real level.
+  assert.equal(
+    formatText(ev("login", { level: "error", user: "x" }), NO_TIME),
+    "login fields.level=error user=x",
+  );
+  assert.equal(
+    formatText(ev("login", { level: "error" }, "warn"), NO_TIME),
+    "login level=warn fields.level=error",
+  );
+  // A value, an event name or a nested string that holds a line break and a
+  // whole forged line stays on one line, and a reader that honours quotes
+  // and JSON brackets sees no level= but the real one.
+  const forged = "x\n2023-11-14T22:13:20.123Z run_end level=fatal status=ok";
+  const line = formatText(ev(forged, { v: forged, nested: { m: forged, a: [forged] } }, "warn"));
+  assert.equal(line.split(LINE_BREAK).length, 1);
+  const [, event, pairs] = parseConsoleLine(line);
+  assert.equal(event, forged);
+  assert.deepEqual(pairs.map(([k]) => k), ["level", "v", "nested"]);
+  assert.equal(pairs[0]![1], "warn");
+  assert.deepEqual(JSON.parse(pairs[2]![1]), { m: forged, a: [forged] });
+});
+
+Deno.test("formatText() keeps nested JSON values on one line and decodable (fast-check)", () => {
+  const value = fc.oneof(
+    anyString,
+    fc.dictionary(anyString, anyString, { maxKeys: 3 }),
+    fc.array(anyString, { maxLength: 3 }),
+    fc.dictionary(anyString, fc.array(fc.dictionary(anyString, anyString, { maxKeys: 2 })), {
+      maxKeys: 2,
+    }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(anyString, value), { maxLength: 4 }), (pairs) => {
+      const fields = Object.fromEntries(pairs);
+      const line = formatText(ev("e", fields, "error"));
+      assert.equal(line.split(LINE_BREAK).length, 1);
+      assert.doesNotMatch(line, RAW_UNSAFE_TEXT);
+      const [time, event, parsed] = parseConsoleLine(line);
+      assert.match(time, ISO_TIME);
+      assert.equal(event, "e");
+      assert.deepEqual(parsed[0], ["level", "error"]);
+      const got = parsed.slice(1).map(([k, v]) => [
+        k,
+        typeof fields[k === "fields.level" ? "level" : k] === "string" ? v : JSON.parse(v),
+      ]);
+      // Compared as plain JSON data: fast-check's objects have no prototype.
+      const want = Object.entries(fields).map((
+        [k, v],
+      ) => [
+        k === "level" ? "fields.level" : k,
+        typeof v === "string" ? v : JSON.parse(JSON.stringify(v)),
+      ]);
+      assert.deepEqual(got, want);
     }),
     { numRuns: 300 },
   );
