@@ -175,7 +175,10 @@ export class PrettyFormatter {
       this.#lastHeader = header;
     }
     out += line;
-    if (stacks !== null) out += "\n" + (stacks as string[]).join("\n");
+    // An empty stack gives no line: never an empty line after the event.
+    if (stacks !== null && (stacks as string[]).length > 0) {
+      out += "\n" + (stacks as string[]).join("\n");
+    }
     return out;
   }
 

@@ -341,3 +341,46 @@ Deno.test("formatText() keeps nested JSON values on one line and decodable (fast
     { numRuns: 300 },
   );
 });
+
+Deno.test("ConsoleSink writes one line per event in every format when values try to forge lines", () => {
+  const forged = "ok\n2023-11-14T22:13:20.000Z ERROR fake level=fatal\r\u2028── flow_id=x";
+  const err = { name: "Error", message: forged, stack: `Error: ${forged}\n    at f (a.ts:1:1)` };
+  const events = [
+    ev(forged, { level: "fatal", v: forged, err, nested: { m: forged } }),
+    ev("next", { v: `"${forged}` }, "warn"),
+  ];
+  for (const format of ["text", "json", "pretty"] as const) {
+    let out = "";
+    const sink = new ConsoleSink(
+      { format, minSeverity: 1, colors: false, time: "iso", startMs: 0, stream: "stderr" },
+      (t) => (out += t),
+    );
+    sink.observe(events);
+    const lines = out.split(LINE_BREAK);
+    assert.equal(lines.pop(), "", format);
+    assert.doesNotMatch(out.replaceAll("\n", ""), RAW_UNSAFE_TEXT, format);
+    if (format === "json") {
+      assert.deepEqual(lines.map((l) => JSON.parse(l).level), ["info", "warn"]);
+      assert.deepEqual(JSON.parse(lines[0]!).err, err);
+      continue;
+    }
+    // Event lines are the ones that start with a time; the rest (pretty
+    // stack lines) start with spaces.
+    const eventLines = lines.filter((l) => ISO_TIME.test(l.split(" ")[0]!));
+    assert.equal(eventLines.length, 2, format);
+    assert.ok(lines.every((l) => eventLines.includes(l) || l.startsWith("    ")), format);
+    if (format === "text") {
+      assert.equal(lines.length, 2);
+      assert.deepEqual(parseConsoleLine(lines[0]!)[2].map(([k]) => k), [
+        "fields.level",
+        "v",
+        "err",
+        "nested",
+      ]);
+    } else {
+      assert.match(lines[0]!, /^\S+ INFO  "ok\\n/);
+      assert.match(lines[0]!, / fields\.level=fatal /);
+      assert.match(eventLines[1]!, /^\S+ WARN  next /);
+    }
+  }
+});
