@@ -264,7 +264,9 @@ function stackLines(err: ErrorLike, key: string, colors: boolean): string[] {
   let label = quoteText(key);
   let current: ErrorLike | null = err;
   for (let depth = 0; current !== null && depth <= MAX_CAUSES; depth++) {
-    const parts = current.stack.split(/\r\n|\n|\r/);
+    // V8 ends stack lines with \n; any other break is the message's own,
+    // escaped on its line.
+    const parts = current.stack.split("\n");
     let first = true;
     for (const part of parts) {
       if (part.trim() === "") continue;
