@@ -135,7 +135,9 @@ Deno.test("console pretty through mod.ts: the default on a terminal, in color un
     stderr: "null",
   })
     .output().catch(() => null);
-  if (script === null || !script.success) throw new Error("This test needs util-linux's script");
+  if (script === null || !script.success) {
+    throw new Error("This test needs util-linux's script (Debian package bsdutils)");
+  }
   for (const noColor of ["", "1"]) {
     const dir = await Deno.makeTempDir({ prefix: "flightlog-console-" });
     try {

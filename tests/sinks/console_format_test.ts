@@ -378,9 +378,9 @@ Deno.test("ConsoleSink writes one line per event in every format when values try
         "nested",
       ]);
     } else {
-      assert.match(lines[0]!, /^\S+ INFO  "ok\\n/);
+      assert.match(lines[0]!, /^\S+ INFO {2}"ok\\n/);
       assert.match(lines[0]!, / fields\.level=fatal /);
-      assert.match(eventLines[1]!, /^\S+ WARN  next /);
+      assert.match(eventLines[1]!, /^\S+ WARN {2}next /);
     }
   }
 });
