@@ -136,7 +136,7 @@ export class PrettyFormatter {
     const bound = (event as BoundEvent)[BOUND_FIELDS];
     let header = NO_IDS;
     let out = "";
-    let stacks: string[] | null = null;
+    const stacks: string[] = [];
     let line = "";
     const time = formatTime(event.ts_ms, this.#time, this.#startMs);
     if (time !== "") line = colors ? DIM + time + RESET + " " : time + " ";
@@ -144,30 +144,18 @@ export class PrettyFormatter {
       ? LEVEL_COLORS[event.level] + LEVEL_LABELS[event.level] + RESET
       : LEVEL_LABELS[event.level];
     line += " " + quoteText(event.event);
-    const pairs = (fields: Record<string, unknown>, skipIds: boolean) => {
-      for (const key in fields) {
-        if (!Object.hasOwn(fields, key) || (skipIds && BOUND_IDS.has(key))) continue;
-        const value = fields[key];
-        const k = textKey(key);
-        line += colors ? ` ${DIM}${k}=${RESET}` : ` ${k}=`;
-        if (isErrorLike(value)) {
-          line += textValue(withoutStacks(value));
-          (stacks ??= []).push(...stackLines(value, key, colors));
-        } else {
-          line += textValue(value);
-        }
-      }
-    };
     if (bound === undefined) {
-      pairs(event.fields, false);
+      line += this.#pairs(event.fields, stacks);
     } else {
       const [bindings, call] = bound;
-      // A call field named like a bound id replaces it: it is the event's
-      // own value, shown on its line.
-      const split = overridesId(call) ? splitBindings(bindings, call) : this.#split(bindings);
+      // A call field named like a binding replaces it: a bound id becomes
+      // the event's own value, shown on its line.
+      const split = overlaps(bindings, call)
+        ? splitBindings(bindings, call)
+        : this.#split(bindings);
       header = split.header;
-      if (split.rest !== null) pairs(split.rest, false);
-      pairs(call, false);
+      if (split.rest !== null) line += this.#pairs(split.rest, stacks);
+      line += this.#pairs(call, stacks);
     }
     if (header !== this.#lastHeader) {
       const text = "── " + (header === NO_IDS ? UNBOUND_HEADER : header);
@@ -176,8 +164,26 @@ export class PrettyFormatter {
     }
     out += line;
     // An empty stack gives no line: never an empty line after the event.
-    if (stacks !== null && (stacks as string[]).length > 0) {
-      out += "\n" + (stacks as string[]).join("\n");
+    if (stacks.length > 0) out += "\n" + stacks.join("\n");
+    return out;
+  }
+
+  // ` key=value` pairs; an error-like value is written without its stacks,
+  // whose lines go to `stacks`.
+  #pairs(fields: Record<string, unknown>, stacks: string[]): string {
+    const colors = this.#colors;
+    let out = "";
+    for (const key in fields) {
+      if (!Object.hasOwn(fields, key)) continue;
+      const value = fields[key];
+      const k = textKey(key);
+      out += colors ? ` ${DIM}${k}=${RESET}` : ` ${k}=`;
+      if (isErrorLike(value)) {
+        out += textValue(withoutStacks(value));
+        stacks.push(...stackLines(value, key, colors));
+      } else {
+        out += textValue(value);
+      }
     }
     return out;
   }
@@ -189,8 +195,8 @@ export class PrettyFormatter {
   }
 }
 
-function overridesId(call: Record<string, unknown>): boolean {
-  for (const key in call) if (BOUND_IDS.has(key) && Object.hasOwn(call, key)) return true;
+function overlaps(bindings: Record<string, unknown>, call: Record<string, unknown>): boolean {
+  for (const key in call) if (Object.hasOwn(call, key) && Object.hasOwn(bindings, key)) return true;
   return false;
 }
 

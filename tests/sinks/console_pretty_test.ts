@@ -61,6 +61,8 @@ Deno.test("PrettyFormatter.format() shows bound ids once per change, on a header
     p.format(bound("run_start", run2, {})),
     // A call field named like a bound id is the event's own: on its line.
     p.format(bound("moved", run2, { run_id: "r-3" })),
+    // A call field named like another binding replaces it, once.
+    p.format(bound("query", run1, { component: "cache" })),
     p.format(bound("step_end", run2, { status: "ok" }, "warn")),
     p.format(ev("shutdown", {})),
   ].join("\n");
@@ -76,6 +78,8 @@ Deno.test("PrettyFormatter.format() shows bound ids once per change, on a header
       "INFO  run_start",
       "── flow_id=demo",
       "INFO  moved run_id=r-3",
+      "── flow_id=demo run_id=r-1",
+      "INFO  query component=cache",
       "── flow_id=demo run_id=r-2",
       "WARN  step_end status=ok",
       "── (no bound ids)",
@@ -180,6 +184,6 @@ Deno.test("PrettyFormatter.format() lets no name, value, error message or stack 
       assert.equal(out.split(LINE_BREAK).length, lines.length);
       assert.equal(lines.filter((l) => /^\d/.test(l)).length, events.length);
     }),
-    { numRuns: 200 },
+    { numRuns: 100 },
   );
 });
