@@ -142,8 +142,9 @@ export interface LoggerOptions {
   /**
    * Console output, formatted by the consumer (the worker), never in a log
    * call: `true` for the defaults (pretty on a terminal, else text, unless
-   * `FLIGHTLOG_FORMAT` names one; ISO times; stderr; colors on a terminal). Off by default: the store is the record,
-   * and a library should not write to its host's terminal unasked.
+   * `FLIGHTLOG_FORMAT` names one; ISO times; stderr; colors on a terminal).
+   * Off by default: the store is the record, and a library should not write
+   * to its host's terminal unasked.
    * @default {false}
    */
   console?: boolean | ConsoleOptions;
