@@ -54,8 +54,10 @@ export {
 } from "./src/lifecycle_events.ts";
 export {
   type ConsoleFormat,
+  type ConsoleTime,
   formatJson,
   formatText,
+  type FormatTextOptions,
   quoteText,
 } from "./src/sinks/console_format.ts";
 export type { ConsoleOptions, MetricsOptions, MetricsServeOptions } from "./src/sinks/setup.ts";

@@ -33,7 +33,7 @@ const lifecycle = decodedBatch(
 
 let bytes = 0;
 const sink = new ConsoleSink(
-  { format: "text", minSeverity: 1, colors: false, stream: "stderr" },
+  { format: "text", minSeverity: 1, colors: false, time: false, startMs: 0, stream: "stderr" },
   (t) => (bytes += t.length),
 );
 
@@ -58,7 +58,7 @@ Deno.bench({
   group: "console format",
   name: "formatText with colors, 1,000 events",
   fn() {
-    for (const ev of typical) bytes += formatText(ev, true).length;
+    for (const ev of typical) bytes += formatText(ev, { colors: true }).length;
   },
 });
 

@@ -1,9 +1,10 @@
 /**
  * Worker-side formatting throughput, as medians and ratios within one run:
  *
- * 1. Formatters alone: ns per event of `formatText`, `formatText` with
- *    colors, `formatJson` (on plain events and on a child logger's events,
- *    whose shared bindings are formatted once), the text format on values that all need escaping,
+ * 1. Formatters alone: ns per event of `formatText` (with its ISO time,
+ *    and without a time), `formatText` with colors, `formatJson` (on plain
+ *    events and on a child logger's events, whose shared bindings are
+ *    formatted once), the pretty format on a child logger's events, the text format on values that all need escaping,
  *    `FlowMetrics.observe` on lifecycle events, and a plain `JSON.stringify`
  *    per event as the baseline, over batches of 1,000 decoded events of the
  *    shared workload, the candidates interleaved batch by batch.
@@ -22,6 +23,7 @@
  */
 import type { LoggerOptions } from "../mod.ts";
 import { formatJson, formatText } from "../src/sinks/console_format.ts";
+import { PrettyFormatter } from "../src/sinks/console_pretty.ts";
 import { FlowMetrics } from "../src/sinks/flow_metrics.ts";
 import {
   BATCH,
@@ -63,6 +65,8 @@ const hostile = decodedBatch((i) => ({
 const lifecycle = decodedBatch((i) => ({ ...callFields(i), job_id: "j", status: "ok" }));
 
 let sink = 0;
+const NO_TIME = { time: false } as const;
+const pretty = new PrettyFormatter({ colors: false, time: "iso", startMs: 0 });
 const metrics = new FlowMetrics();
 const candidates: [string, () => void][] = [
   ["JSON.stringify(event) (baseline, no extra escaping)", () => {
@@ -74,8 +78,14 @@ const candidates: [string, () => void][] = [
   ["formatText, child-logger events (bindings text cached)", () => {
     for (const ev of bound) sink += formatText(ev).length;
   }],
+  ["formatText, child-logger events, time: false", () => {
+    for (const ev of bound) sink += formatText(ev, NO_TIME).length;
+  }],
+  ["pretty, child-logger events", () => {
+    for (const ev of bound) sink += pretty.format(ev).length;
+  }],
   ["formatText, colors", () => {
-    for (const ev of typical) sink += formatText(ev, true).length;
+    for (const ev of typical) sink += formatText(ev, { colors: true }).length;
   }],
   ["formatJson", () => {
     for (const ev of typical) sink += formatJson(ev).length;

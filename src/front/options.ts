@@ -141,9 +141,10 @@ export interface LoggerOptions {
   redact?: boolean | RedactOptions;
   /**
    * Console output, formatted by the consumer (the worker), never in a log
-   * call: `true` for the defaults (text, or JSON when `FLIGHTLOG_FORMAT=json`;
-   * stderr; colors on a terminal). Off by default: the store is the record,
-   * and a library should not write to its host's terminal unasked.
+   * call: `true` for the defaults (pretty on a terminal, else text, unless
+   * `FLIGHTLOG_FORMAT` names one; ISO times; stderr; colors on a terminal).
+   * Off by default: the store is the record, and a library should not write
+   * to its host's terminal unasked.
    * @default {false}
    */
   console?: boolean | ConsoleOptions;
@@ -366,12 +367,13 @@ export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerCon
   if (typeof exitHooks !== "boolean") {
     throw new TypeError(`Option exitHooks must be true or false, got ${String(exitHooks)}`);
   }
+  const producing = resolveProducing(options);
   return {
     dir: options.dir ?? ".flightlog",
     level,
     transport,
     ringBytes: resolveRingBytes(options.ringBytes, limits),
-    ...resolveProducing(options),
+    ...producing,
     limits,
     redactor: resolveRedactor(options.redact),
     store: resolveStoreOptions(store),
@@ -379,7 +381,8 @@ export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerCon
     exitTimeoutMs: milliseconds("exitTimeoutMs", options.exitTimeoutMs) ?? 1000,
     flushIntervalMs: milliseconds("flushIntervalMs", options.flushIntervalMs) ?? 10,
     hungAfterMs: milliseconds("hungAfterMs", options.hungAfterMs),
-    observe: resolveObserverConfig(options, level, env),
+    // The logger's start, for console.time "elapsed", in the events' clock.
+    observe: resolveObserverConfig(options, level, env, producing.clock()),
     serve: resolveServe(metrics),
     uplink: resolveUplink(options.uplink, transport),
     workerUrl: resolveWorkerUrl(options.workerUrl, transport),

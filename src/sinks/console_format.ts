@@ -2,7 +2,9 @@
  * Console line formats, run by the consumer (in the worker, or on the
  * `inline` transport's timer), never in a log call.
  *
- * - **text**: `<event> key=value key=value`, one event per line. A key,
+ * - **text**: `<time> <event> key=value key=value`, one event per line. The
+ *   time is the event's ISO 8601 UTC time with milliseconds, or the time
+ *   since the logger started (`+12.345s`), or absent, by option. A key,
  *   event name or value made only of `A-Z a-z 0-9 _ . : / @ + - ,` is written
  *   bare; anything else is written as a JSON string literal (`"..."`) in which
  *   `"`, `\`, every control character (C0, DEL, C1, so CR, LF and ANSI ESC),
@@ -11,23 +13,54 @@
  *   lone surrogates are escaped. So no value can end a line, start a fake
  *   one, move the cursor, recolor the terminal or reorder what is shown, and
  *   `JSON.parse` of a quoted token gives back the original string. Objects and
- *   arrays are written as their JSON text (bare when it has no space, quoted
- *   otherwise). Events of a level other than `info` carry `level=<name>`
- *   right after the event name.
+ *   arrays (errors included, as the redactor copied them) are written as
+ *   their JSON text with the same characters escaped: a value that starts
+ *   with `{` or `[` runs to its matching bracket, outside JSON strings. Events
+ *   of a level other than `info` carry `level=<name>` right after the event
+ *   name; a field named `level` is written `fields.level`, so it cannot pass
+ *   for one.
  * - **json**: one JSON object per line: `ts_ms`, `level`, `event`, then the
  *   fields. A field named like one of those three is written as
  *   `fields.<name>`, so it can never replace them. Bigints are written as
  *   decimal strings, `NaN` and `±Infinity` as the strings `"NaN"`,
  *   `"Infinity"`, `"-Infinity"`, Dates as ISO strings. The same characters as
  *   above are escaped as `\uXXXX`.
+ * - **pretty** (src/sinks/console_pretty.ts): the text format's tokens laid
+ *   out for a terminal.
  *
  * @module
  */
 import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "../event.ts";
 import type { LevelName } from "../level.ts";
 
-/** The two console line formats. */
-export type ConsoleFormat = "text" | "json";
+/** The console line formats. */
+export type ConsoleFormat = "text" | "json" | "pretty";
+
+/**
+ * What starts a text or pretty line: the event's ISO 8601 UTC time with
+ * milliseconds, the time since the logger started (`+12.345s`), or nothing.
+ */
+export type ConsoleTime = "iso" | "elapsed" | false;
+
+/** Options of {@linkcode formatText}. */
+export interface FormatTextOptions {
+  /**
+   * Color the event name by level and dim the keys (for a terminal).
+   * @default {false}
+   */
+  colors?: boolean;
+  /**
+   * The time that starts the line.
+   * @default {"iso"}
+   */
+  time?: ConsoleTime;
+  /**
+   * Where `time: "elapsed"` counts from, in the events' clock (milliseconds
+   * since the Unix epoch).
+   * @default {0}
+   */
+  startMs?: number;
+}
 
 // Characters a terminal or log viewer could treat as a line break, a cursor
 // or color command, or an invisible reordering: control (Cc), format (Cf:
@@ -143,7 +176,11 @@ function safeJson(value: unknown): string {
   return escapeJsonText(JSON.stringify(value, jsonReplacer) ?? "null");
 }
 
-function textValue(value: unknown): string {
+/**
+ * One value as a text-format token (also the pretty format's): strings by
+ * {@linkcode quoteText}, objects and arrays as escaped JSON text.
+ */
+export function textValue(value: unknown): string {
   switch (typeof value) {
     case "string":
       return quoteText(value);
@@ -158,17 +195,18 @@ function textValue(value: unknown): string {
       if (value instanceof Date) {
         return Number.isNaN(value.getTime()) ? "InvalidDate" : value.toISOString();
       }
-      const json = safeJson(value);
-      return json.includes(" ") ? quoteText(json) : json;
+      // JSON text as it is: a reader finds its end by its brackets, and
+      // safeJson leaves no raw line break or control character in it.
+      return safeJson(value);
     }
     default:
       return quoteText(String(value));
   }
 }
 
-const RESET = "\x1b[0m";
-const DIM = "\x1b[2m";
-const LEVEL_COLORS: Readonly<Record<LevelName, string>> = {
+export const RESET = "\x1b[0m";
+export const DIM = "\x1b[2m";
+export const LEVEL_COLORS: Readonly<Record<LevelName, string>> = {
   trace: "\x1b[90m",
   debug: "\x1b[90m",
   info: "\x1b[36m",
@@ -177,11 +215,51 @@ const LEVEL_COLORS: Readonly<Record<LevelName, string>> = {
   fatal: "\x1b[1;35m",
 };
 
+// The ISO text of the last second seen, without its milliseconds: events
+// come in time order, so most lines reuse it instead of building a Date.
+let isoSecond = NaN;
+let isoHead = "";
+// Date's range; beyond it toISOString throws.
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * The time that starts a text or pretty line (`""` for `time: false`): ISO
+ * 8601 UTC with milliseconds, or `+<seconds>.<ms>s` since `startMs` (`-` for
+ * an event stamped before it). A time outside Date's range is written as
+ * `InvalidDate`.
+ *
+ * @example Both forms
+ * ```ts
+ * import { formatTime } from "./console_format.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatTime(1700000000123.9, "iso", 0), "2023-11-14T22:13:20.123Z");
+ * assert.equal(formatTime(1700000012345, "elapsed", 1700000000000), "+12.345s");
+ * ```
+ */
+export function formatTime(tsMs: number, time: ConsoleTime, startMs: number): string {
+  if (time === false) return "";
+  if (time === "elapsed") {
+    const d = tsMs - startMs;
+    if (!Number.isFinite(d)) return "InvalidDate";
+    return (d < 0 ? "-" : "+") + (Math.floor(Math.abs(d)) / 1000).toFixed(3) + "s";
+  }
+  if (!(Math.abs(tsMs) <= MAX_DATE_MS)) return "InvalidDate";
+  const second = Math.floor(tsMs / 1000);
+  if (second !== isoSecond) {
+    // Strip "mmmZ": the head also holds for years past 9999 ("+010000-...").
+    isoHead = new Date(second * 1000).toISOString().slice(0, -4);
+    isoSecond = second;
+  }
+  const ms = Math.floor(tsMs - second * 1000);
+  return isoHead + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
+}
+
 /**
  * Formats one event as a text line (without the line break).
  *
  * @param event The persisted event.
- * @param colors Color the event name by level and dim the keys (for a TTY).
+ * @param options Time and colors.
  *
  * @example A step end, then a forged line that stays on its own line
  * ```ts
@@ -190,13 +268,20 @@ const LEVEL_COLORS: Readonly<Record<LevelName, string>> = {
  *
  * const base = { ts_ms: 0, severity: 9, level: "info" as const, producer: "p", seq: 1 };
  * const line = formatText({ ...base, event: "step_end", fields: { step_id: "fetch", ms: 12.5 } });
- * assert.equal(line, "step_end step_id=fetch ms=12.5");
+ * assert.equal(line, "1970-01-01T00:00:00.000Z step_end step_id=fetch ms=12.5");
  * const evil = formatText({ ...base, event: "x", fields: { v: "a\r\nstep_end status=ok" } });
  * assert.equal(evil.split(/\r|\n/).length, 1);
+ * const bare = formatText({ ...base, event: "x", fields: { err: { message: "no such file" } } }, {
+ *   time: false,
+ * });
+ * assert.equal(bare, 'x err={"message":"no such file"}');
  * ```
  */
-export function formatText(event: LogEvent, colors = false): string {
-  let line = colors
+export function formatText(event: LogEvent, options: FormatTextOptions = {}): string {
+  const colors = options.colors ?? false;
+  const time = formatTime(event.ts_ms, options.time ?? "iso", options.startMs ?? 0);
+  let line = time === "" ? "" : colors ? DIM + time + RESET + " " : time + " ";
+  line += colors
     ? LEVEL_COLORS[event.level] + quoteText(event.event) + RESET
     : quoteText(event.event);
   if (event.level !== "info") {
@@ -235,10 +320,17 @@ function cachedKey(cache: Map<string, string>, key: string, json: boolean): stri
   let k = cache.get(key);
   if (k === undefined) {
     if (cache.size >= KEY_CACHE_MAX) cache.clear();
-    k = json ? safeJson(META_KEYS.has(key) ? "fields." + key : key) : quoteText(key);
+    k = json
+      ? safeJson(META_KEYS.has(key) ? "fields." + key : key)
+      : quoteText(key === "level" ? "fields.level" : key);
     cache.set(key, k);
   }
   return k;
+}
+
+/** A key as a text-format token (`level` as `fields.level`), cached. */
+export function textKey(key: string): string {
+  return cachedKey(textKeys, key, false);
 }
 
 function textPairs(fields: Record<string, unknown>, colors: boolean): string {

@@ -10,7 +10,7 @@
  * @module
  */
 import { isLevelName, type LevelName, SEVERITY } from "../level.ts";
-import type { ConsoleFormat } from "./console_format.ts";
+import type { ConsoleFormat, ConsoleTime } from "./console_format.ts";
 import type { ConsoleConfig } from "./console_sink.ts";
 import { metricsHandler } from "./metrics_server.ts";
 
@@ -18,10 +18,18 @@ import { metricsHandler } from "./metrics_server.ts";
 export interface ConsoleOptions {
   /**
    * Line format; when unset, the `FLIGHTLOG_FORMAT` environment variable
-   * (`text` or `json`) decides.
-   * @default {"text"}
+   * (`text`, `json` or `pretty`) decides, else `pretty` when the stream is a
+   * terminal and `text` when it is not.
+   * @default {"pretty" on a terminal, else "text"}
    */
   format?: ConsoleFormat;
+  /**
+   * What starts each text or pretty line: the event's ISO 8601 UTC time with
+   * milliseconds, the time since the logger was created (`+12.345s`), or
+   * nothing. The JSON format always carries `ts_ms`.
+   * @default {"iso"}
+   */
+  time?: ConsoleTime;
   /**
    * Least severe level written to the console (events below the logger's
    * level are not recorded at all).
@@ -29,7 +37,7 @@ export interface ConsoleOptions {
    */
   level?: LevelName;
   /**
-   * ANSI colors in the text format. `"auto"`: only when the stream is a
+   * ANSI colors in the text and pretty formats. `"auto"`: only when the stream is a
    * terminal and `NO_COLOR` is not set.
    * @default {"auto"}
    */
@@ -73,6 +81,7 @@ export interface MetricsServeOptions {
 /** Every key of {@linkcode ConsoleOptions}: the compiler keeps it complete. */
 export const CONSOLE_OPTION_KEYS: Readonly<Record<keyof ConsoleOptions, true>> = {
   format: true,
+  time: true,
   level: true,
   colors: true,
   stream: true,
@@ -122,6 +131,7 @@ export interface CallerEnv {
  * `metrics` is given or `FLIGHTLOG_METRICS_MODULE` is set. Throws a
  * `TypeError` / `RangeError` on a bad option or environment value. Unknown
  * keys are the caller's check (`resolveConfig()` in src/front/options.ts).
+ * `startMs` is the logger's start in its clock (`console.time: "elapsed"`).
  *
  * @example JSON chosen by the environment
  * ```ts
@@ -142,9 +152,10 @@ export function resolveObserverConfig(
   options: { console?: boolean | ConsoleOptions; metrics?: boolean | MetricsOptions },
   loggerLevel: LevelName,
   env: CallerEnv,
+  startMs = 0,
 ): ObserverConfig {
   return {
-    console: resolveConsole(options.console, loggerLevel, env),
+    console: resolveConsole(options.console, loggerLevel, env, startMs),
     metrics: resolveMetrics(options.metrics, env),
   };
 }
@@ -153,6 +164,7 @@ function resolveConsole(
   opt: boolean | ConsoleOptions | undefined,
   loggerLevel: LevelName,
   rt: CallerEnv,
+  startMs: number,
 ): ConsoleConfig | null {
   if (opt === undefined || opt === false) return null;
   if (opt !== true && (typeof opt !== "object" || opt === null)) {
@@ -165,16 +177,24 @@ function resolveConsole(
   if (format === undefined) {
     const env = rt.env("FLIGHTLOG_FORMAT");
     if (env !== undefined && env !== "") {
-      if (env !== "text" && env !== "json") {
+      if (!isConsoleFormat(env)) {
         throw new TypeError(
-          `FLIGHTLOG_FORMAT must be "text" or "json", got ${JSON.stringify(env)}: fix or unset it`,
+          `FLIGHTLOG_FORMAT must be "text", "json" or "pretty", got ${
+            JSON.stringify(env)
+          }: fix or unset it`,
         );
       }
       format = env;
     }
-  } else if (format !== "text" && format !== "json") {
+  } else if (!isConsoleFormat(format)) {
     throw new TypeError(
-      `Invalid option console.format ${JSON.stringify(format)}: use "text" or "json"`,
+      `Invalid option console.format ${JSON.stringify(format)}: use "text", "json" or "pretty"`,
+    );
+  }
+  const time = o.time ?? "iso";
+  if (time !== "iso" && time !== "elapsed" && time !== false) {
+    throw new TypeError(
+      `Invalid option console.time ${JSON.stringify(time)}: use "iso", "elapsed" or false`,
     );
   }
   const level = o.level ?? loggerLevel;
@@ -201,7 +221,18 @@ function resolveConsole(
   const colors = c === "auto"
     ? rt.isTerminal(stream) && (noColor === undefined || noColor === "")
     : c;
-  return { format: format ?? "text", minSeverity: SEVERITY[level], colors, stream };
+  return {
+    format: format ?? (rt.isTerminal(stream) ? "pretty" : "text"),
+    minSeverity: SEVERITY[level],
+    colors,
+    time,
+    startMs,
+    stream,
+  };
+}
+
+function isConsoleFormat(format: unknown): format is ConsoleFormat {
+  return format === "text" || format === "json" || format === "pretty";
 }
 
 function resolveMetrics(

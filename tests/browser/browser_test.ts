@@ -441,7 +441,10 @@ Deno.test("the browser build in headless Chromium", async (t) => {
             assert.match(r.serve, /^TypeError: Option metrics.serve needs a server runtime/);
             const probe = await line;
             assert.equal(probe.type(), "error"); // console.stream defaults to stderr
-            assert.match(probe.text(), /^console_probe level=warn flow_id=f-m .*n=42$/m);
+            assert.match(
+              probe.text(),
+              /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z console_probe level=warn flow_id=f-m .*n=42$/m,
+            );
             assert.match(probe.text(), /step_end flow_id=f-m run_id=r-m .*status=ok/);
             await page.close();
           },

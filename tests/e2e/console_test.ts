@@ -5,7 +5,7 @@
  * color codes when stderr is not a terminal.
  */
 import assert from "node:assert/strict";
-import { HOSTILE, LINE_BREAK, parseTextLine } from "../support/text_line.ts";
+import { HOSTILE, ISO_TIME, LINE_BREAK, parseConsoleLine } from "../support/text_line.ts";
 
 const fixture = new URL("./fixtures/console_lines.ts", import.meta.url).pathname;
 
@@ -44,8 +44,13 @@ for (const transport of ["sab", "inline"]) {
     assert.equal(lines.length, HOSTILE.length * 2);
     for (let i = 0; i < HOSTILE.length; i++) {
       const s = HOSTILE[i]!;
-      assert.deepEqual(parseTextLine(lines[2 * i]!), [s, [[s, s], ["plain", "ok"]]]);
-      assert.deepEqual(parseTextLine(lines[2 * i + 1]!), ["dbg", [["level", "debug"], ["v", s]]]);
+      const [time, ...rest] = parseConsoleLine(lines[2 * i]!);
+      assert.match(time, ISO_TIME);
+      assert.deepEqual(rest, [s, [[s, s], ["plain", "ok"]]]);
+      assert.deepEqual(parseConsoleLine(lines[2 * i + 1]!).slice(1), [
+        "dbg",
+        [["level", "debug"], ["v", s]],
+      ]);
     }
   });
 }
@@ -68,7 +73,7 @@ Deno.test("console JSON: FLIGHTLOG_FORMAT=json writes one object per event", asy
 Deno.test("console text: every event logged before Deno.exit() is on stderr (exit hook flush)", async () => {
   const lines = await run("sab", { FLIGHTLOG_FORMAT: "" }, "exit");
   assert.equal(lines.length, HOSTILE.length * 2);
-  assert.deepEqual(parseTextLine(lines.at(-1)!), ["dbg", [["level", "debug"], [
+  assert.deepEqual(parseConsoleLine(lines.at(-1)!).slice(1), ["dbg", [["level", "debug"], [
     "v",
     HOSTILE.at(-1)!,
   ]]]);

@@ -136,7 +136,7 @@ Deno.test("the canary search finds an unredacted secret (control)", async () => 
   }
 });
 
-for (const format of ["text", "json"]) {
+for (const format of ["text", "json", "pretty"]) {
   Deno.test(`redaction leaves zero canary bytes in console ${format} output`, async () => {
     const plants = fc.sample(plantArb, { numRuns: 40, seed: format === "text" ? 1 : 2 });
     const dir = await Deno.makeTempDir({ prefix: "flightlog-redaction-console-" });
@@ -156,7 +156,9 @@ for (const format of ["text", "json"]) {
       const stderr = new TextDecoder().decode(out.stderr);
       assert.equal(out.code, 0, stderr);
       const lines = stderr.split("\n").filter((l) => l !== "");
-      assert.equal(lines.length, plants.length * EVENTS_PER_PLANT, "one line per event");
+      // Pretty adds header and stack lines.
+      const events = format === "pretty" ? lines.filter((l) => /^\S+Z [A-Z]/.test(l)) : lines;
+      assert.equal(events.length, plants.length * EVENTS_PER_PLANT, "one line per event");
       if (format === "json") { for (const line of lines) JSON.parse(line); }
       assert.ok(stderr.includes("[REDACTED]"));
       for (const p of plants) {

@@ -52,6 +52,7 @@ Deno.test("createLogger() refuses unknown keys inside every nested option object
     ],
     [{ limits: { maxdepth: 4 } }, '"limits.maxdepth": did you mean "limits.maxDepth"?'],
     [{ console: { colour: true } }, '"console.colour": did you mean "console.colors"?'],
+    [{ console: { times: "iso" } }, '"console.times": did you mean "console.time"?'],
     [{ metrics: { modul: "./m.ts" } }, '"metrics.modul": did you mean "metrics.module"?'],
     [
       { metrics: { serve: { prot: 0 } } },
@@ -220,6 +221,11 @@ Deno.test("createLogger() refuses bad limits, redaction and observer options wit
     /^Invalid option redact: unknown redaction pattern "nope"/,
   );
   refuses({ console: { format: "xml" } }, TypeError, /^Invalid option console\.format "xml"/);
+  refuses(
+    { console: { time: "local" as never } },
+    TypeError,
+    /^Invalid option console\.time "local": use "iso", "elapsed" or false$/,
+  );
   refuses(
     { metrics: { serve: 9464 } },
     TypeError,

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { formatJson, formatText, quoteText } from "../../src/sinks/console_format.ts";
+import {
+  formatJson,
+  formatText,
+  type FormatTextOptions,
+  quoteText,
+} from "../../src/sinks/console_format.ts";
 import { ConsoleSink } from "../../src/sinks/console_sink.ts";
 import { BoundLogEvent, type LogEvent } from "../../src/event.ts";
-import { parseTextLine } from "../support/text_line.ts";
+import { ISO_TIME, parseConsoleLine, parseTextLine } from "../support/text_line.ts";
 
 // Everything a terminal or viewer may take as a line break.
 const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
@@ -15,6 +20,10 @@ const RAW_UNSAFE_TEXT = new RegExp(
 const RAW_UNSAFE_JSON = new RegExp(
   String.raw`[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]`,
 );
+
+// The text format without its time token: what most tests here look at.
+const NO_TIME: FormatTextOptions = { time: false };
+const COLORS: FormatTextOptions = { time: false, colors: true };
 
 function ev(event: string, fields: Record<string, unknown>, level: LogEvent["level"] = "info") {
   const severity = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }[level];
@@ -70,7 +79,14 @@ Deno.test("formatText() writes one line per event for any event name, key or val
       (events) => {
         let out = "";
         const sink = new ConsoleSink(
-          { format: "text", minSeverity: 1, colors: false, stream: "stderr" },
+          {
+            format: "text",
+            minSeverity: 1,
+            colors: false,
+            time: false,
+            startMs: 0,
+            stream: "stderr",
+          },
           (t) => (out += t),
         );
         sink.observe(events.map(([name, pairs]) => ev(name, Object.fromEntries(pairs))));
@@ -92,9 +108,12 @@ Deno.test("formatText() escapes decode back to the original strings (fast-check)
       fc.array(fc.tuple(anyString, anyString), { maxLength: 4 }),
       (name, pairs) => {
         const fields = Object.fromEntries(pairs);
-        const [event, parsed] = parseTextLine(formatText(ev(name, fields)));
+        const [event, parsed] = parseTextLine(formatText(ev(name, fields), NO_TIME));
         assert.equal(event, name);
-        const expected = Object.entries(fields).map(([k, v]) => [k, v]);
+        // A field named level is written fields.level: it cannot pass for the level.
+        const expected = Object.entries(fields).map((
+          [k, v],
+        ) => [k === "level" ? "fields.level" : k, v]);
         assert.deepEqual(parsed, expected);
       },
     ),
@@ -119,34 +138,37 @@ Deno.test("quoteText() writes safe tokens bare and everything else as a JSON str
 });
 
 Deno.test("formatText() writes numbers, booleans, null, bigints, dates and objects readably", () => {
-  const line = formatText(ev("step_end", {
-    n: 12.5,
-    z: -0,
-    inf: -Infinity,
-    nan: NaN,
-    ok: true,
-    none: null,
-    u: undefined,
-    big: 12345678901234567890n,
-    at: new Date(0),
-    obj: { a: 1, b: [true, "x"] },
-    spaced: { msg: "two words" },
-  }));
+  const line = formatText(
+    ev("step_end", {
+      n: 12.5,
+      z: -0,
+      inf: -Infinity,
+      nan: NaN,
+      ok: true,
+      none: null,
+      u: undefined,
+      big: 12345678901234567890n,
+      at: new Date(0),
+      obj: { a: 1, b: [true, "x"] },
+      spaced: { msg: "two words" },
+    }),
+    NO_TIME,
+  );
   assert.equal(
     line,
     "step_end n=12.5 z=-0 inf=-Infinity nan=NaN ok=true none=null u=undefined " +
       'big=12345678901234567890 at=1970-01-01T00:00:00.000Z obj={"a":1,"b":[true,"x"]} ' +
-      'spaced="{\\"msg\\":\\"two words\\"}"',
+      'spaced={"msg":"two words"}',
   );
 });
 
 Deno.test("formatText() adds level= for levels other than info and colors only when asked", () => {
-  assert.equal(formatText(ev("slow", { ms: 3 }, "warn")), "slow level=warn ms=3");
-  assert.equal(formatText(ev("ok", {})), "ok");
-  const colored = formatText(ev("boom", { code: "E1" }, "error"), true);
+  assert.equal(formatText(ev("slow", { ms: 3 }, "warn"), NO_TIME), "slow level=warn ms=3");
+  assert.equal(formatText(ev("ok", {}), NO_TIME), "ok");
+  const colored = formatText(ev("boom", { code: "E1" }, "error"), COLORS);
   assert.equal(colored, "\x1b[31mboom\x1b[0m \x1b[2mlevel=\x1b[0merror \x1b[2mcode=\x1b[0mE1");
   // A value's own escape sequences stay escaped even with colors on.
-  assert.ok(formatText(ev("x", { v: "\x1b[2J" }), true).includes("\\u001b[2J"));
+  assert.ok(formatText(ev("x", { v: "\x1b[2J" }), COLORS).includes("\\u001b[2J"));
 });
 
 Deno.test("formatJson() writes one object per line that parses back to the event", () => {
@@ -204,11 +226,161 @@ Deno.test("formatText() and formatJson() of a child logger's event equal those o
         const call = Object.fromEntries(c);
         const bound = new BoundLogEvent(0, "warn", 13, "e", "p.0", 1, bindings, call);
         const plain = { ...ev("e", { ...bindings, ...call }, "warn") };
-        assert.equal(formatText(bound), formatText(plain));
-        assert.equal(formatText(bound, true), formatText(plain, true));
+        assert.equal(formatText(bound, NO_TIME), formatText(plain, NO_TIME));
+        assert.equal(formatText(bound, COLORS), formatText(plain, COLORS));
         assert.equal(formatJson(bound), formatJson({ ...plain, ts_ms: 0 }));
       }
     }),
     { numRuns: 300 },
   );
+});
+
+Deno.test("formatText() starts each line with the ISO time in UTC to the millisecond, or the time since start", () => {
+  const at = (ts_ms: number, o?: FormatTextOptions) => formatText({ ...ev("e", {}), ts_ms }, o);
+  assert.equal(at(1_700_000_000_123.9), "2023-11-14T22:13:20.123Z e");
+  assert.equal(at(5), "1970-01-01T00:00:00.005Z e");
+  // Second by second, the cached head of the time follows.
+  assert.equal(at(1_700_000_001_000), "2023-11-14T22:13:21.000Z e");
+  assert.equal(at(1_700_000_000_999), "2023-11-14T22:13:20.999Z e");
+  assert.equal(at(-1), "1969-12-31T23:59:59.999Z e");
+  assert.equal(at(NaN), "InvalidDate e");
+  assert.equal(at(1e20), "InvalidDate e");
+  const elapsed = (ts_ms: number) => at(ts_ms, { time: "elapsed", startMs: 1_000_000 });
+  assert.equal(elapsed(1_000_000), "+0.000s e");
+  assert.equal(elapsed(1_012_345.6), "+12.345s e");
+  assert.equal(elapsed(4_723_004), "+3723.004s e");
+  assert.equal(elapsed(999_998), "-0.002s e");
+  assert.equal(at(5, { time: false }), "e");
+  assert.equal(at(5, { colors: true }), "\x1b[2m1970-01-01T00:00:00.005Z\x1b[0m \x1b[36me\x1b[0m");
+});
+
+// An Error as the redactor copies it into the fields: name, message, stack, cause.
+function errorFields(message: string, stack: string, cause?: unknown): Record<string, unknown> {
+  const err: Record<string, unknown> = { name: "Error", message, stack };
+  if (cause !== undefined) err.cause = cause;
+  return err;
+}
+
+Deno.test("formatText() writes nested objects and errors as JSON objects, not quoted strings", () => {
+  const err = errorFields("no such file", "Error: no such file\n    at open (a.ts:1:2)", {
+    name: "TypeError",
+    message: "bad path",
+  });
+  const line = formatText(
+    ev("load_failed", { err, ctx: { path: "/tmp/a b", tries: [1, 2] } }),
+    NO_TIME,
+  );
+  assert.equal(
+    line,
+    'load_failed err={"name":"Error","message":"no such file",' +
+      '"stack":"Error: no such file\\n    at open (a.ts:1:2)",' +
+      '"cause":{"name":"TypeError","message":"bad path"}} ctx={"path":"/tmp/a b","tries":[1,2]}',
+  );
+  const [, pairs] = parseTextLine(line);
+  assert.deepEqual(pairs.map(([k, v]) => [k, JSON.parse(v)]), [["err", err], ["ctx", {
+    path: "/tmp/a b",
+    tries: [1, 2],
+  }]]);
+});
+
+Deno.test("formatText() lets no field fake the level or a line, whatever its value", () => {
+  // A field named level on an info event would read as a real level.
+  assert.equal(
+    formatText(ev("login", { level: "error", user: "x" }), NO_TIME),
+    "login fields.level=error user=x",
+  );
+  assert.equal(
+    formatText(ev("login", { level: "error" }, "warn"), NO_TIME),
+    "login level=warn fields.level=error",
+  );
+  // A value, an event name or a nested string that holds a line break and a
+  // whole forged line stays on one line, and a reader that honours quotes
+  // and JSON brackets sees no level= but the real one.
+  const forged = "x\n2023-11-14T22:13:20.123Z run_end level=fatal status=ok";
+  const line = formatText(ev(forged, { v: forged, nested: { m: forged, a: [forged] } }, "warn"));
+  assert.equal(line.split(LINE_BREAK).length, 1);
+  const [, event, pairs] = parseConsoleLine(line);
+  assert.equal(event, forged);
+  assert.deepEqual(pairs.map(([k]) => k), ["level", "v", "nested"]);
+  assert.equal(pairs[0]![1], "warn");
+  assert.deepEqual(JSON.parse(pairs[2]![1]), { m: forged, a: [forged] });
+});
+
+Deno.test("formatText() keeps nested JSON values on one line and decodable (fast-check)", () => {
+  const value = fc.oneof(
+    anyString,
+    fc.dictionary(anyString, anyString, { maxKeys: 3 }),
+    fc.array(anyString, { maxLength: 3 }),
+    fc.dictionary(anyString, fc.array(fc.dictionary(anyString, anyString, { maxKeys: 2 })), {
+      maxKeys: 2,
+    }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(anyString, value), { maxLength: 4 }), (pairs) => {
+      const fields = Object.fromEntries(pairs);
+      const line = formatText(ev("e", fields, "error"));
+      assert.equal(line.split(LINE_BREAK).length, 1);
+      assert.doesNotMatch(line, RAW_UNSAFE_TEXT);
+      const [time, event, parsed] = parseConsoleLine(line);
+      assert.match(time, ISO_TIME);
+      assert.equal(event, "e");
+      assert.deepEqual(parsed[0], ["level", "error"]);
+      const got = parsed.slice(1).map(([k, v]) => [
+        k,
+        typeof fields[k === "fields.level" ? "level" : k] === "string" ? v : JSON.parse(v),
+      ]);
+      // Compared as plain JSON data: fast-check's objects have no prototype.
+      const want = Object.entries(fields).map((
+        [k, v],
+      ) => [
+        k === "level" ? "fields.level" : k,
+        typeof v === "string" ? v : JSON.parse(JSON.stringify(v)),
+      ]);
+      assert.deepEqual(got, want);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("ConsoleSink writes one line per event in every format when values try to forge lines", () => {
+  const forged = "ok\n2023-11-14T22:13:20.000Z ERROR fake level=fatal\r\u2028── flow_id=x";
+  const err = { name: "Error", message: forged, stack: `Error: ${forged}\n    at f (a.ts:1:1)` };
+  const events = [
+    ev(forged, { level: "fatal", v: forged, err, nested: { m: forged } }),
+    ev("next", { v: `"${forged}` }, "warn"),
+  ];
+  for (const format of ["text", "json", "pretty"] as const) {
+    let out = "";
+    const sink = new ConsoleSink(
+      { format, minSeverity: 1, colors: false, time: "iso", startMs: 0, stream: "stderr" },
+      (t) => (out += t),
+    );
+    sink.observe(events);
+    const lines = out.split(LINE_BREAK);
+    assert.equal(lines.pop(), "", format);
+    assert.doesNotMatch(out.replaceAll("\n", ""), RAW_UNSAFE_TEXT, format);
+    if (format === "json") {
+      assert.deepEqual(lines.map((l) => JSON.parse(l).level), ["info", "warn"]);
+      assert.deepEqual(JSON.parse(lines[0]!).err, err);
+      continue;
+    }
+    // Event lines are the ones that start with a time; the rest (pretty
+    // stack lines) start with spaces.
+    const eventLines = lines.filter((l) => ISO_TIME.test(l.split(" ")[0]!));
+    assert.equal(eventLines.length, 2, format);
+    assert.ok(lines.every((l) => eventLines.includes(l) || l.startsWith("    ")), format);
+    if (format === "text") {
+      assert.equal(lines.length, 2);
+      assert.deepEqual(parseConsoleLine(lines[0]!)[2].map(([k]) => k), [
+        "fields.level",
+        "v",
+        "err",
+        "nested",
+      ]);
+    } else {
+      assert.match(lines[0]!, /^\S+ INFO {2}"ok\\n/);
+      assert.match(lines[0]!, / fields\.level=fatal /);
+      assert.match(eventLines[1]!, /^\S+ WARN {2}next /);
+    }
+  }
 });

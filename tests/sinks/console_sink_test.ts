@@ -17,7 +17,7 @@ function ev(event: string, severity: number): LogEvent {
 Deno.test("ConsoleSink.observe() writes a batch in one call, at or above the threshold", () => {
   const writes: string[] = [];
   const sink = new ConsoleSink(
-    { format: "json", minSeverity: 13, colors: false, stream: "stdout" },
+    { format: "json", minSeverity: 13, colors: false, time: false, startMs: 0, stream: "stdout" },
     (t) => writes.push(t),
   );
   sink.observe([ev("a", 9), ev("b", 13), ev("c", 13)]);
@@ -30,7 +30,7 @@ Deno.test("ConsoleSink.observe() writes a batch in one call, at or above the thr
 
 Deno.test("ConsoleSink.observe() counts a failing write instead of throwing", () => {
   const sink = new ConsoleSink(
-    { format: "text", minSeverity: 1, colors: false, stream: "stderr" },
+    { format: "text", minSeverity: 1, colors: false, time: false, startMs: 0, stream: "stderr" },
     () => {
       throw new Error("EPIPE");
     },

@@ -7,7 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { createLogger, type Logger } from "../../mod.ts";
-import { type CallerEnv, resolveObserverConfig, resolveServe } from "../../src/sinks/setup.ts";
+import {
+  type CallerEnv,
+  type ConsoleOptions,
+  resolveObserverConfig,
+  resolveServe,
+} from "../../src/sinks/setup.ts";
 import { promtoolCheck } from "../support/promtool.ts";
 
 function runFlow(log: Logger, runId: string): void {
@@ -179,7 +184,7 @@ Deno.test("createLogger() reads FLIGHTLOG_FORMAT from the process environment", 
   try {
     assert.throws(() => createLogger({ transport: "inline", console: true, exitHooks: false }), {
       name: "TypeError",
-      message: 'FLIGHTLOG_FORMAT must be "text" or "json", got "yaml": fix or unset it',
+      message: 'FLIGHTLOG_FORMAT must be "text", "json" or "pretty", got "yaml": fix or unset it',
     });
   } finally {
     Deno.env.delete("FLIGHTLOG_FORMAT");
@@ -211,8 +216,55 @@ Deno.test("resolveObserverConfig() takes the format from the option, else FLIGHT
   );
   assert.throws(
     () => resolveObserverConfig({ console: true }, "info", rt({ FLIGHTLOG_FORMAT: "yaml" })),
-    { name: "TypeError", message: /FLIGHTLOG_FORMAT must be "text" or "json", got "yaml"/ },
+    {
+      name: "TypeError",
+      message: /FLIGHTLOG_FORMAT must be "text", "json" or "pretty", got "yaml"/,
+    },
   );
+  const pretty = rt({ FLIGHTLOG_FORMAT: "pretty" });
+  assert.equal(resolveObserverConfig({ console: true }, "info", pretty).console?.format, "pretty");
+  assert.equal(
+    resolveObserverConfig({ console: { format: "pretty" } }, "info", rt()).console?.format,
+    "pretty",
+  );
+});
+
+Deno.test("resolveObserverConfig() makes pretty the default when the console's stream is a terminal", () => {
+  const ttyOnly = (tty: "stdout" | "stderr", env: Record<string, string> = {}): CallerEnv => ({
+    env: (n) => env[n],
+    isTerminal: (s) => s === tty,
+    moduleUrl: (s) => s,
+  });
+  const format = (o: ConsoleOptions | true, e: CallerEnv) =>
+    resolveObserverConfig({ console: o }, "info", e).console?.format;
+  assert.equal(format(true, ttyOnly("stderr")), "pretty");
+  assert.equal(format(true, ttyOnly("stdout")), "text");
+  assert.equal(format({ stream: "stdout" }, ttyOnly("stdout")), "pretty");
+  // The option, then the environment, win over the terminal.
+  assert.equal(format({ format: "text" }, ttyOnly("stderr")), "text");
+  assert.equal(format(true, ttyOnly("stderr", { FLIGHTLOG_FORMAT: "json" })), "json");
+  // NO_COLOR keeps the layout and drops the colors.
+  const noColor = resolveObserverConfig(
+    { console: true },
+    "info",
+    ttyOnly("stderr", { NO_COLOR: "1" }),
+  );
+  assert.equal(noColor.console?.format, "pretty");
+  assert.equal(noColor.console?.colors, false);
+});
+
+Deno.test("resolveObserverConfig() takes console.time and the logger's start", () => {
+  const c = (o: ConsoleOptions | true) =>
+    resolveObserverConfig({ console: o }, "info", rt(), 1234).console;
+  assert.equal(c(true)?.time, "iso");
+  assert.equal(c(true)?.startMs, 1234);
+  assert.equal(c({ time: "elapsed" })?.time, "elapsed");
+  assert.equal(c({ time: false })?.time, false);
+  assert.throws(() => c({ time: "local" as never }), {
+    name: "TypeError",
+    message: 'Invalid option console.time "local": use "iso", "elapsed" or false',
+  });
+  assert.throws(() => c({ time: true as never }), TypeError);
 });
 
 Deno.test("resolveObserverConfig() colors only a terminal without NO_COLOR, unless forced", () => {
@@ -249,6 +301,7 @@ Deno.test("resolveObserverConfig() rejects bad console and metrics options with 
     { console: { level: "loud" } },
     { console: { stream: "stdlog" } },
     { console: { colors: "always" } },
+    { console: { time: "utc" } },
     { metrics: "on" },
     { metrics: { module: "" } },
   ];

@@ -1,7 +1,9 @@
 /**
  * A reader of the console text format, for tests: splits one line into its
- * event name and key/value tokens, decoding quoted tokens with `JSON.parse`.
- * Throws on anything the format does not produce.
+ * event name and key/value tokens, decoding quoted tokens with `JSON.parse`
+ * and keeping a JSON object or array value as its text (it runs to its
+ * matching bracket, outside JSON strings). Throws on anything the format
+ * does not produce.
  *
  * @module
  */
@@ -33,7 +35,31 @@ export const HOSTILE: readonly string[] = [
 /** Characters that must never appear raw in output meant as lines of text. */
 export const UNSAFE_RAW = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
+// The end of the JSON object or array at `pos`, found by its brackets.
+function jsonEnd(line: string, pos: number): number {
+  let depth = 0;
+  let i = pos;
+  while (i < line.length) {
+    const c = line[i]!;
+    if (c === '"') {
+      i++;
+      while (i < line.length && line[i] !== '"') i += line[i] === "\\" ? 2 : 1;
+    } else if (c === "{" || c === "[") {
+      depth++;
+    } else if (c === "}" || c === "]") {
+      if (--depth === 0) return i + 1;
+    }
+    i++;
+  }
+  throw new Error(`Unterminated JSON value at ${pos}: ${line}`);
+}
+
 function token(line: string, pos: number, stops: string): [string, number] {
+  if (stops === " " && (line[pos] === "{" || line[pos] === "[")) {
+    const end = jsonEnd(line, pos);
+    JSON.parse(line.slice(pos, end));
+    return [line.slice(pos, end), end];
+  }
   if (line[pos] === '"') {
     let i = pos + 1;
     while (i < line.length && line[i] !== '"') i += line[i] === "\\" ? 2 : 1;
@@ -60,4 +86,14 @@ export function parseTextLine(line: string): [string, [string, string][]] {
     pos = v;
   }
   return [event, pairs];
+}
+
+/** The ISO 8601 UTC time with milliseconds that starts a console line. */
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** `[time, event, [[key, valueText], ...]]` of one console text line (time first). */
+export function parseConsoleLine(line: string): [string, string, [string, string][]] {
+  const space = line.indexOf(" ");
+  if (space <= 0) throw new Error(`Expected a time, then a space: ${line}`);
+  return [line.slice(0, space), ...parseTextLine(line.slice(space + 1))];
 }

@@ -58,7 +58,17 @@ Deno.test("installObservers() sees only batches the store accepted", () => {
   let out = "";
   const obs = installObservers(
     consumer,
-    { console: { format: "text", minSeverity: 1, colors: false, stream: "stderr" }, metrics: null },
+    {
+      console: {
+        format: "text",
+        minSeverity: 1,
+        colors: false,
+        time: false,
+        startMs: 0,
+        stream: "stderr",
+      },
+      metrics: null,
+    },
     (_s, t) => (out += t),
   );
   assert.ok(obs !== null);
