@@ -49,6 +49,7 @@ export type Fields = Record<string, unknown>;
  * @example Every shape a level method takes
  * ```ts
  * import { createLogger } from "../../mod.ts";
+ * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const log = createLogger({ transport: "inline", dir, exitHooks: false });
  * const err = new Error("connection refused", { cause: new Error("ECONNREFUSED") });
@@ -58,6 +59,10 @@ export type Fields = Record<string, unknown>;
  * log.error("fetch_failed", err); // the same
  * log.info({ step_id: "fetch" }, "step_end"); // pino's order
  * log.debug("state", () => ({ size: 3 })); // called only when debug is enabled
+ * await log.flush();
+ * const { events } = await log.query({ level: "error" });
+ * assert.deepEqual(events.map((e) => e.event), ["error", "fetch_failed", "fetch_failed"]);
+ * assert.equal((events[0]?.fields.err as Error).message, "connection refused");
  * await log.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
