@@ -36,6 +36,7 @@ export type {
   LogMethod,
 } from "./src/front/options.ts";
 export type { StoreOptions } from "./src/store/options.ts";
+export { StoreLockedError } from "./src/store/errors.ts";
 export type { ProducerHandle } from "./src/transport/handle.ts";
 export { isLevelName, type LevelName, levelOfSeverity, LEVELS, SEVERITY } from "./src/level.ts";
 export { DEFAULT_LIMITS, type Limits } from "./src/wire/codec.ts";

@@ -142,7 +142,7 @@ export interface Logger {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function noop(_event: string, _fields?: Fields): void {}
+function noop(_event?: unknown, _fields?: unknown): void {}
 
 class FlightLogger implements Logger {
   readonly trace: LogMethod;
@@ -186,7 +186,7 @@ class FlightLogger implements Logger {
   #method(severity: number): LogMethod {
     const core = this.#core;
     const bound = this.#bound;
-    return (event, fields) => {
+    return (event: unknown, fields?: unknown) => {
       // Until withContext() is first called, the context costs this one check
       // (bench/observability_gate.ts "info outside withContext()").
       if (contextState.active) this.#writeInContext(severity, event, fields);
@@ -194,7 +194,7 @@ class FlightLogger implements Logger {
     };
   }
 
-  #writeInContext(severity: number, event: string, fields: Fields | undefined): void {
+  #writeInContext(severity: number, event: unknown, fields: unknown): void {
     const core = this.#core;
     const frame = currentFrame();
     if (frame === undefined) {

@@ -39,8 +39,42 @@ import {
 /** Fields of an event: correlation ids and anything else worth recording. */
 export type Fields = Record<string, unknown>;
 
-/** A level method: synchronous, returns nothing, never throws. */
-export type LogMethod = (event: string, fields?: Fields) => void;
+/**
+ * A level method: synchronous, returns nothing, never throws. Besides
+ * `(event, fields?)` it takes pino's shapes: an `Error` alone records event
+ * `"error"` with the error in field `err`; `(err, event)` and `(event, err)`
+ * name the event; `(fields, event)` is `(event, fields)`. A function in place
+ * of the fields is called only when the level is enabled, and returns them.
+ *
+ * @example Every shape a level method takes
+ * ```ts
+ * import { createLogger } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const log = createLogger({ transport: "inline", dir, exitHooks: false });
+ * const err = new Error("connection refused", { cause: new Error("ECONNREFUSED") });
+ * log.info("step_end", { step_id: "fetch" });
+ * log.error(err); // event "error", fields { err }
+ * log.error(err, "fetch_failed"); // event "fetch_failed", fields { err }
+ * log.error("fetch_failed", err); // the same
+ * log.info({ step_id: "fetch" }, "step_end"); // pino's order
+ * log.debug("state", () => ({ size: 3 })); // called only when debug is enabled
+ * await log.flush();
+ * const { events } = await log.query({ level: "error" });
+ * assert.deepEqual(events.map((e) => e.event), ["error", "fetch_failed", "fetch_failed"]);
+ * assert.equal((events[0]?.fields.err as Error).message, "connection refused");
+ * await log.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export interface LogMethod {
+  /** Records `event` with `fields` (an `Error` becomes field `err`; a function is called for them). */
+  (event: string, fields?: Fields | Error | (() => Fields)): void;
+  /** Records `event` (default `"error"`) with `err` in field `err`. */
+  (err: Error, event?: string): void;
+  /** pino's order: the same as `(event, fields)`. */
+  (fields: Fields, event: string): void;
+}
 
 /** Information passed to {@linkcode LoggerOptions.onDrop}. */
 export interface DropInfo {

@@ -21,6 +21,39 @@ import type { DropInfo, Fields } from "./options.ts";
 // A log.dropped record (about 100 bytes) plus the smallest event record.
 const BURST_PROBE_BYTES = MIN_RECORD_BYTES;
 
+// What shapeOf() finds: today's call ("event", fields?) or one the encoder
+// turns into a placeholder; (err) alone; (err or plain fields, "event").
+const USUAL = 0;
+const ERROR_ALONE = 1;
+const NAME_SECOND = 2;
+
+// Cold path: only when the first argument is not a string. Never throws: a
+// hostile Proxy's prototype trap leaves the call as it is.
+function shapeOf(first: unknown, second: unknown): number {
+  if (typeof first !== "object" || first === null) return USUAL;
+  try {
+    if (second === undefined) return first instanceof Error ? ERROR_ALONE : USUAL;
+    if (typeof second !== "string") return USUAL;
+    if (first instanceof Error) return NAME_SECOND;
+    const proto = Object.getPrototypeOf(first);
+    return proto === Object.prototype || proto === null ? NAME_SECOND : USUAL;
+  } catch {
+    return USUAL;
+  }
+}
+
+// A lazy fields function that throws is recorded as fields that could not be
+// enumerated, as a hostile Proxy is (the encoder's "[Unserializable fields]").
+const UNSERIALIZABLE_FIELDS: Fields = Object.freeze({ "…": "[Unserializable fields]" });
+
+function lazyFields(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch {
+    return UNSERIALIZABLE_FIELDS;
+  }
+}
+
 /**
  * A child logger's bindings as its producer writes them: one definition
  * record, written again once per ring epoch (docs/internals.md "Bindings by
@@ -96,8 +129,30 @@ export class Core {
     transport.definitions = (id) => this.#kept.get(id) ?? this.#keptBefore.get(id);
   }
 
-  /** The hot path. Never throws. */
-  write(severity: number, event: string, fields: Fields | undefined, b: Bindings): void {
+  /**
+   * The hot path. Never throws. Takes every shape a level method accepts
+   * (docs/api.md "Errors and pino's argument order", "Lazy fields").
+   */
+  write(severity: number, event: unknown, fields: unknown, b: Bindings): void {
+    // The common call ("event", fields?) pays two typeof tests for the other
+    // shapes (bench/logger_bench.ts "info"); an Error as the fields is left
+    // to the encoder, which tests for it anyway (field `err`).
+    if (typeof event !== "string") {
+      const shape = shapeOf(event, fields);
+      if (shape === ERROR_ALONE) {
+        fields = event;
+        event = "error";
+      } else if (shape === NAME_SECOND) {
+        const first = event;
+        event = fields;
+        fields = first;
+      }
+    } else if (typeof fields === "function") {
+      fields = lazyFields(fields as () => unknown);
+    }
+    // Anything else is encoded as it is: the encoder guards every value.
+    const name = event as string;
+    const values = fields as Fields | undefined;
     const enc = this.encoder;
     const emitted = ++this.#emitted;
     // A getter that logs while its object is being encoded: drop, counted.
@@ -129,12 +184,12 @@ export class Core {
       const at = this.#burst === 0 ? producer.reserve(this.#maxRecord) : -1;
       if (at >= 0) {
         producer.commit(
-          enc.encodeAt(producer.data, producer.view, at, seq, ts, severity, event, fields, b.id),
+          enc.encodeAt(producer.data, producer.view, at, seq, ts, severity, name, values, b.id),
         );
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
         return;
       }
-      const len = enc.encode(seq, ts, severity, 0, event, fields, b.id);
+      const len = enc.encode(seq, ts, severity, 0, name, values, b.id);
       if (this.#burst !== 0 && !this.#writeDropped(ts)) {
         this.#drop();
       } else if (producer.write(enc.buf, len) || this.#block(enc.buf, len)) {

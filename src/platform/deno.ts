@@ -13,6 +13,7 @@ import { Worker } from "node:worker_threads";
 import type { WorkerInit } from "../worker/api.ts";
 import type { Store } from "../worker/consumer.ts";
 import type { StoreOpenOptions } from "../worker/serve.ts";
+import { StoreLockedError } from "../store/errors.ts";
 import { lockStoreDir } from "../store/lock.ts";
 import { SegmentStore } from "../store/segment_store.ts";
 import type { Spill } from "../wire/spill_text.ts";
@@ -116,14 +117,16 @@ export function openStore(dir: string, options: StoreOpenOptions): Store {
 /**
  * Takes the store directory's lock for this process until the returned
  * function is called (docs/internals.md "The lock"), or returns
- * null when it cannot be taken here (another holder, no permission): the
- * worker then takes it itself and reports the failure.
+ * null when it cannot be taken here (no permission): the worker then takes
+ * it itself and reports the failure. Another holder is a
+ * {@linkcode StoreLockedError}, thrown.
  */
 export function lockStore(dir: string): (() => void) | null {
   try {
     const lock = lockStoreDir(dir);
     return () => lock.release();
-  } catch {
+  } catch (err) {
+    if (err instanceof StoreLockedError) throw err;
     return null;
   }
 }

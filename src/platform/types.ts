@@ -51,6 +51,7 @@ export interface Platform {
   /**
    * Takes the store's lock for this process until the returned function is
    * called, or returns null where it cannot (the worker then takes it).
+   * Throws the `StoreLockedError` when another writer holds it.
    */
   lockStore: (dir: string) => (() => void) | null;
   /** Keeps a timer from holding the process open. */

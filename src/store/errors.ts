@@ -4,15 +4,25 @@
  * @module
  */
 
+// The lock file begins "pid N, " when its writer knew its process id (src/store/lock.ts).
+const PID_PREFIX = /^pid (\d{1,10}), /;
+
 /**
- * Thrown by `SegmentStore.open()` when another writer holds the store's lock.
+ * Thrown when another writer holds a store directory's lock: by
+ * `createLogger()` with `transport: "inline"`, and as the reason a worker
+ * logger gives up (its `flush()` rejects with it, `stats().error` is its
+ * message). The message names the directory, the holding process when the
+ * lock file names it, and what to do: another `dir` for this writer, or the
+ * CLI to read the store while the other process writes.
  *
  * @example Tell a locked store from other failures
  * ```ts
  * import { StoreLockedError } from "./errors.ts";
  * import assert from "node:assert/strict";
- * const error = new StoreLockedError("/tmp/logs", null);
- * assert.match(error.message, /readOnly/);
+ * const error = new StoreLockedError("/tmp/logs", "pid 4242, writer 0a1b2c3d4e5f6a7b, opened 2026-12-05T10:00:00.000Z");
+ * assert.equal(error.pid, 4242);
+ * assert.match(error.message, /^Store "\/tmp\/logs" is locked by process 4242 /);
+ * assert.match(error.message, /flightlog tail "\/tmp\/logs"/);
  * ```
  */
 export class StoreLockedError extends Error {
@@ -20,15 +30,28 @@ export class StoreLockedError extends Error {
   override name: string = "StoreLockedError";
   /** The store directory. */
   readonly dir: string;
+  /** The holder as it wrote itself into the lock file, or null when it could not be read. */
+  readonly holder: string | null;
+  /** The process id of the holder, when the lock file names it (else null). */
+  readonly pid: number | null;
 
   /** `holder` describes the lock holder, as it wrote itself into the lock file. */
   constructor(dir: string, holder: string | null) {
+    const match = holder === null ? null : PID_PREFIX.exec(holder);
+    const pid = match === null ? null : Number(match[1]);
+    const who = pid === null ? "another writer" : `process ${pid}`;
+    const self = pid !== null && pid === globalThis.Deno?.pid ? "this process; " : "";
+    const rest = holder === null ? "" : match === null ? holder : holder.slice(match[0].length);
     super(
-      `Store ${dir} is in use by another writer${holder === null ? "" : ` (${holder})`}: ` +
-        "close that logger first, give this one its own directory, or open the store with " +
-        "{ readOnly: true } to read it",
+      `Store ${JSON.stringify(dir)} is locked by ${who}${
+        rest === "" ? "" : ` (${self}${rest})`
+      }: ` +
+        "give this logger another dir, or close that writer first; to read the store while it " +
+        `is written, use the CLI (flightlog tail ${JSON.stringify(dir)}), which takes no lock`,
     );
     this.dir = dir;
+    this.holder = holder;
+    this.pid = pid;
   }
 }
 

@@ -34,11 +34,17 @@ export interface LockOptions {
    * @default {Date.now}
    */
   clock?: () => number;
+  /**
+   * The process id written into the lock file, for the error another writer
+   * gets; null leaves it out.
+   * @default {Deno.pid}
+   */
+  pid?: number | null;
 }
 
 /**
  * Takes the exclusive lock of a store directory (its `lock` file) and writes
- * the holder into it; throws a {@linkcode StoreLockedError} naming the
+ * the holder into it (`pid N, writer HEX, opened ISO-TIME`); throws a {@linkcode StoreLockedError} naming the
  * holder when another handle holds it. `SegmentStore.open()` takes it itself
  * unless told with `lockHeld` that its caller holds it: the logger's thread
  * holds it for its worker, so a replacement worker never waits for a dead
@@ -75,7 +81,10 @@ export function lockStoreDir(dir: string, options: LockOptions = {}): StoreLock 
   const date = new Date(openedMs);
   const opened = Number.isNaN(date.getTime()) ? String(openedMs) : date.toISOString();
   const writerId = options.writerId ?? crypto.getRandomValues(new Uint8Array(WRITER_ID_SIZE));
-  const holder = `writer ${toHex(writerId)}, opened ${opened}`;
+  const pid = options.pid === undefined ? globalThis.Deno?.pid : options.pid;
+  const holder = `${pid === undefined || pid === null ? "" : `pid ${pid}, `}writer ${
+    toHex(writerId)
+  }, opened ${opened}`;
   try {
     lock.truncate(0);
     lock.write(new TextEncoder().encode(holder + "\n"));

@@ -12,6 +12,7 @@ import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { Store } from "../worker/consumer.ts";
 import type { Platform } from "../platform/types.ts";
+import { StoreLockedError } from "../store/errors.ts";
 import type { ProducerHandle } from "./handle.ts";
 import {
   flushAtExit,
@@ -52,7 +53,8 @@ export class InlineTransport implements Transport {
         },
       });
     } catch (err) {
-      if (err instanceof TypeError) throw err; // no store here at all (a browser)
+      // No store here at all (a browser), or a lock whose error says what to do.
+      if (err instanceof TypeError || err instanceof StoreLockedError) throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw new Error(
         `Cannot open the flightlog store in "${config.dir}": ${why}; give option dir a writable directory`,

@@ -129,7 +129,14 @@ export class WorkerTransport implements Transport {
     // This thread outlives every worker, a hung one included: it holds the
     // store's lock (docs/internals.md "The lock"). Where it cannot,
     // the worker takes the lock itself and reports why it could not.
-    this.#releaseLock = platform.lockStore(config.dir);
+    try {
+      this.#releaseLock = platform.lockStore(config.dir);
+    } catch (err) {
+      // Another writer holds it: the worker meets the same lock and fails, and
+      // this logger gives up with this error, so flush() rejects with its class.
+      this.#releaseLock = null;
+      this.#lockedOut = err instanceof Error ? err : new Error(String(err));
+    }
     if (this.#releaseLock !== null) init.lockHeld = true;
     const sample = () => this.#sample();
     this.#watchdog = new Watchdog(sample, (ms) => this.#replaceHung(ms), {
@@ -268,7 +275,7 @@ export class WorkerTransport implements Transport {
         delete this.#init.spilled;
       }
       if (res !== null) {
-        this.#giveUp(new Error(res));
+        this.#giveUp(this.#lockedOut ?? new Error(res));
       } else if (init.restarted === true && this.#worker === worker) {
         this.#countCrashLoss();
         Atomics.store(this.#control32, RESUME, 1);
@@ -363,6 +370,8 @@ export class WorkerTransport implements Transport {
   readonly #watchdog: Watchdog;
   #watchTimer: ReturnType<typeof setInterval> | undefined;
   readonly #releaseLock: (() => void) | null;
+  // The lock refusal met on this thread (src/platform/types.ts lockStore), if any.
+  #lockedOut: Error | null = null;
   // Ends the current worker as hung: terminate() and the same path as an exit.
   #endHung: (why: Error) => void = () => {};
   // RPCs in flight and answered: a message worker's only sign of life.

@@ -181,8 +181,8 @@ export class Encoder {
     return this.#pos - base;
   }
 
-  // The fields argument is normally a plain object; an Error or any other value
-  // is kept as one field (`error` or `value`) instead of being lost.
+  // The fields argument is normally a plain object; an Error is kept as the
+  // field `err` (as `{ err }` would be), any other value as `value`, instead of being lost.
   #top(fields: unknown): number {
     try {
       if (typeof fields === "object" && !(fields instanceof Error) && !Array.isArray(fields)) {
@@ -202,8 +202,11 @@ export class Encoder {
     }
     const start = this.#pos;
     try {
-      this.#str(fields instanceof Error ? "error" : "value");
-      this.#value(fields, 1);
+      const key = fields instanceof Error ? "err" : "value";
+      this.#str(this.#redactKey(key));
+      // A sensitive key's value is never read, as in #fields.
+      if (this.redactor !== null && this.redactor.isSensitiveKey(key)) this.#str(REDACTED);
+      else this.#value(fields, 1);
     } catch {
       this.#pos = start;
       this.#str("value");

@@ -148,7 +148,8 @@ export function serveWorker(
     }
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    failure = new Error(
+    // A lock held by another writer says itself what to do (another dir, or the CLI).
+    failure = err instanceof StoreLockedError ? err : new Error(
       `Cannot open the flightlog store in "${init.dir}": ${why}; this logger drops (and counts) every event: give option dir a writable directory`,
       { cause: err },
     );

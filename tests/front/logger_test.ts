@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger, type Logger, type LoggerOptions } from "../../mod.ts";
+import { createLogger, type Logger, type LoggerOptions, StoreLockedError } from "../../mod.ts";
 import { attachLogger } from "../../src/front/logger.ts";
 import { mirroredDefinitions, walkRecords } from "../../src/wire/ring.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
@@ -276,7 +276,7 @@ Deno.test("a second writer on the same store fails clearly and never throws from
     await log.flush();
     const second = createLogger({ dir, exitHooks: false });
     second.info("second");
-    await assert.rejects(second.flush(), /in use/);
+    await assert.rejects(second.flush(), StoreLockedError);
     assert.equal(second.stats().worker, "failed");
     await second.close();
   });

@@ -157,7 +157,7 @@ Deno.test("Encoder.encode() gives other values safe placeholders", () => {
 
 Deno.test("Encoder.encode() keeps a non-object fields argument as one field", () => {
   assert.deepEqual(roundTrip("just text").fields, { value: "just text" });
-  assert.equal((roundTrip(new Error("e")).fields.error as Record<string, unknown>).message, "e");
+  assert.equal((roundTrip(new Error("e")).fields.err as Record<string, unknown>).message, "e");
   assert.deepEqual(roundTrip([1, 2]).fields, { value: [1, 2] });
 });
 
