@@ -421,8 +421,9 @@ export function spanContextOf(
   return span === null ? null : { trace_id: span.trace_id, span_id: span.span_id };
 }
 
+// `err` is where `log.error(err)` and pino's `{ err }` put an error.
 function errorMessage(fields: Record<string, unknown>): string | null {
-  const error = fields.error;
+  const error = fields.error ?? fields.err;
   if (typeof error === "string") return error;
   if (typeof error === "object" && error !== null) {
     const message = (error as Record<string, unknown>).message;
@@ -755,7 +756,7 @@ function isSorted(events: readonly LogEvent[]): boolean {
  */
 export function errorStackOf(span: TraceSpan): string | null {
   for (const event of span.events) {
-    const error = event.fields.error;
+    const error = event.fields.error ?? event.fields.err;
     if (typeof error !== "object" || error === null) continue;
     const stack = (error as Record<string, unknown>).stack;
     if (typeof stack === "string" && stack !== "") return stack;

@@ -7,6 +7,7 @@ import {
   collectSpans,
   deriveSpanId,
   deriveTraceId,
+  errorStackOf,
   spanContextOf,
   traceIdOf,
   type TraceSpan,
@@ -106,6 +107,21 @@ Deno.test("collectSpans() marks a span with an error event as an error with its 
   ]));
   assert.equal(step?.status, "error");
   assert.equal(step?.status_message, "boom");
+});
+
+Deno.test("collectSpans() reads an error logged as err, as log.error(err) records it", () => {
+  const step = stepOf(collectSpans([
+    event(1, "step_start", { step_id: "s" }),
+    event(
+      2,
+      "error",
+      { step_id: "s", err: { message: "boom", stack: "Error: boom\n    at f" } },
+      "error",
+    ),
+    event(3, "step_end", { step_id: "s", status: "ok" }),
+  ]));
+  assert.equal(step?.status_message, "boom");
+  assert.equal(errorStackOf(step!), "Error: boom\n    at f");
 });
 
 Deno.test("collectSpans() builds span_id spans under their parent_id or their step", () => {
