@@ -39,7 +39,7 @@ export type { StoreOptions } from "./src/store/options.ts";
 export type { ProducerHandle } from "./src/transport/handle.ts";
 export { isLevelName, type LevelName, levelOfSeverity, LEVELS, SEVERITY } from "./src/level.ts";
 export { DEFAULT_LIMITS, type Limits } from "./src/wire/codec.ts";
-export { INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
+export { CORRELATION_FIELDS, INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
 export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query/types.ts";
 export { LoggerClosedError, type TransportMode } from "./src/transport/types.ts";
 export {
@@ -92,7 +92,6 @@ export {
   CONTEXT_ACROSS_AWAIT,
   type ContextBindings,
   contextFromHeaders,
-  CORRELATION_FIELDS,
   getContext,
   getTraceHeaders,
   withContext,
