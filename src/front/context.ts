@@ -207,15 +207,27 @@ export function contextFromHeaders(
     }
     return undefined;
   };
-  const tp = parseTraceParent(get("traceparent"), get("tracestate"));
-  if (tp === null) return {};
-  const out: ContextBindings = {
+  return remoteParentBindings(get("traceparent"), get("tracestate")) ?? {};
+}
+
+/**
+ * The bindings that continue a caller's trace from its `traceparent` and
+ * `tracestate` headers (the trace, the caller's span as `parent_id`, the
+ * header normalized, `tracestate` when not empty), or null for an absent or
+ * invalid `traceparent`.
+ */
+export function remoteParentBindings(
+  traceparent: string | null | undefined,
+  tracestate: string | null | undefined,
+): { trace_id: string; parent_id: string; traceparent: string; tracestate?: string } | null {
+  const tp = parseTraceParent(traceparent, tracestate);
+  if (tp === null) return null;
+  return {
     trace_id: tp.trace_id,
     parent_id: tp.parent_id,
     traceparent: formatTraceParent(tp.trace_id, tp.parent_id, tp.sampled),
+    ...(tp.tracestate === "" ? {} : { tracestate: tp.tracestate }),
   };
-  if (tp.tracestate !== "") out.tracestate = tp.tracestate;
-  return out;
 }
 
 /**
