@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isLevelName, LEVELS } from "../level.ts";
+import type { LogEvent } from "../event.ts";
 import type { QueryFilter, QueryPage } from "../query/types.ts";
 import { SegmentStore, type StoreStats } from "../store/segment_store.ts";
 import { LOCK_FILE_NAME } from "../store/segment_format.ts";
@@ -408,6 +409,45 @@ export function queryPage(store: SegmentStore, filter: QueryFilter): QueryPage {
     }
     throw error;
   }
+}
+
+/** Events per page of a command's query: bounds the memory a page holds. */
+const QUERY_PAGE = 10_000;
+
+/**
+ * The events of `store.query(filter)` a page at a time, up to `limit` in all,
+ * with {@linkcode queryPage}'s usage errors. A page is queried only when the
+ * caller asks for it, so a caller that stops early (its output closed) stops
+ * the query too.
+ */
+export function* queryPages(
+  store: SegmentStore,
+  filter: QueryFilter,
+  limit = Infinity,
+): Generator<readonly LogEvent[], void, undefined> {
+  let left = limit;
+  let cursor: string | null = null;
+  while (left > 0) {
+    const page: QueryFilter = { ...filter, limit: Math.min(QUERY_PAGE, left) };
+    if (cursor !== null) page.cursor = cursor;
+    const result = queryPage(store, page);
+    yield result.events;
+    left -= result.events.length;
+    cursor = result.cursor;
+    if (cursor === null) return;
+  }
+}
+
+/** Parses `--format`: one of `allowed`, the first when the flag is absent. */
+export function parseFormat(text: string | undefined, allowed: readonly string[]): string {
+  const format = text ?? allowed[0]!;
+  if (!allowed.includes(format)) {
+    throw new CliError(
+      `Invalid --format ${JSON.stringify(format)}: use one of ${allowed.join(", ")}`,
+      EXIT.usage,
+    );
+  }
+  return format;
 }
 
 /** The error for a flow the store has no event of. */

@@ -39,17 +39,16 @@ import {
   openStore,
   Output,
   parseFlags,
+  parseFormat,
   positionals,
-  queryPage,
+  queryPages,
   readDamageLine,
   storeDamageLine,
   unknownFlow,
 } from "./_common.ts";
-import { parseFormat } from "./query.ts";
 
 /** Events per OTLP logs request line. */
 const OTLP_BATCH = 5_000;
-const PAGE = 10_000;
 
 interface Progress {
   add(n: number): void;
@@ -255,15 +254,11 @@ function exportQueried(
   };
   if (format === "json") out.write("[");
   try {
-    let cursor: string | null = null;
-    do {
-      const page: QueryFilter = { ...filter, limit: PAGE };
-      if (cursor !== null) page.cursor = cursor;
-      const result = queryPage(store, page);
-      for (const event of result.events) emit(event);
-      bar.add(result.events.length);
-      cursor = result.cursor;
-    } while (cursor !== null && !out.closed);
+    for (const events of queryPages(store, filter)) {
+      for (const event of events) emit(event);
+      bar.add(events.length);
+      if (out.closed) break;
+    }
     if (batch.length > 0) out.write(escapeJsonText(JSON.stringify(toOtlpLogs(batch))) + "\n");
     if (format === "otlp") {
       for (const flowId of flows) {

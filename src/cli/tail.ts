@@ -24,11 +24,11 @@ import {
   openStore,
   parseCount,
   parseFlags,
+  parseFormat,
   positionals,
-  queryPage,
+  queryPages,
 } from "./_common.ts";
 import { type EventFormat, EventWriter } from "./_event_text.ts";
-import { parseFormat } from "./query.ts";
 
 /** How far back each poll looks for late events, in ms of event time. */
 export const LATE_MS = 1_000;
@@ -37,14 +37,7 @@ const uid = (event: LogEvent) => `${event.producer}:${event.seq}`;
 
 function queryAll(store: SegmentStore, filter: QueryFilter): LogEvent[] {
   const events: LogEvent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: QueryFilter = { ...filter, limit: 10_000 };
-    if (cursor !== null) page.cursor = cursor;
-    const result = queryPage(store, page);
-    for (const event of result.events) events.push(event);
-    cursor = result.cursor;
-  } while (cursor !== null);
+  for (const page of queryPages(store, filter)) for (const event of page) events.push(event);
   return events;
 }
 
