@@ -34,13 +34,9 @@ import {
   type CliIo,
   errorText,
   EXIT,
-  FILTER_FLAGS,
-  filterFromFlags,
   openStore,
   Output,
-  parseFlags,
-  parseFormat,
-  positionals,
+  parseFiltered,
   queryPages,
   readDamageLine,
   storeDamageLine,
@@ -85,22 +81,15 @@ function isFlowOnly(filter: QueryFilter): boolean {
 
 /** Runs `export`. */
 export function exportCommand(args: string[], io: CliIo): number {
-  const { values, positionals: given } = parseFlags("export", args, {
-    ...FILTER_FLAGS,
-    format: { type: "string" },
-    output: { type: "string", short: "o" },
-    quiet: { type: "boolean", short: "q" },
+  const { values, dir, format, filter } = parseFiltered("export", args, {
+    formats: ["jsonl", "json", "otlp"],
+    formatRequired: true,
+    flags: {
+      output: { type: "string", short: "o" },
+      quiet: { type: "boolean", short: "q" },
+    },
   });
-  const [dir] = positionals("export", given, ["store dir"]);
-  if (values.format === undefined) {
-    throw new CliError(
-      "Missing --format: give --format jsonl, --format json or --format otlp",
-      EXIT.usage,
-    );
-  }
-  const format = parseFormat(values.format, ["jsonl", "json", "otlp"]);
-  const filter = filterFromFlags(values);
-  checkStoreDir(dir!);
+  checkStoreDir(dir);
 
   let out = io.out;
   let file: Deno.FsFile | null = null;
@@ -119,7 +108,7 @@ export function exportCommand(args: string[], io: CliIo): number {
     let damageLine: string | null;
     if (format !== "otlp" && isFlowOnly(filter)) {
       damageLine = exportRecords(
-        dir!,
+        dir,
         filter.flow_id,
         format,
         out,
@@ -128,10 +117,10 @@ export function exportCommand(args: string[], io: CliIo): number {
         toStdout,
       );
     } else {
-      const store = openStore(dir!);
+      const store = openStore(dir);
       try {
         exportQueried(store, filter, format, out, io, values.quiet ?? false, toStdout);
-        damageLine = storeDamageLine(dir!, store.stats());
+        damageLine = storeDamageLine(dir, store.stats());
       } finally {
         store.close();
       }

@@ -5,41 +5,25 @@
  *
  * @module
  */
-import {
-  type CliIo,
-  damageExit,
-  FILTER_FLAGS,
-  filterFromFlags,
-  openStore,
-  parseCount,
-  parseFlags,
-  parseFormat,
-  positionals,
-  queryPages,
-} from "./_common.ts";
-import { type EventFormat, EventWriter } from "./_event_text.ts";
+import { type CliIo, damageExit, openFiltered, queryPages } from "./_common.ts";
+import { EventWriter } from "./_event_text.ts";
 
 /** Runs `query`. */
 export function queryCommand(args: string[], io: CliIo): number {
-  const { values, positionals: given } = parseFlags("query", args, {
-    ...FILTER_FLAGS,
-    format: { type: "string" },
-    limit: { type: "string" },
+  const { dir, format, counts, filter, store } = openFiltered("query", args, {
+    formats: ["text", "json", "jsonl"],
+    flags: { limit: { type: "string" } },
+    counts: { limit: Infinity },
   });
-  const [dir] = positionals("query", given, ["store dir"]);
-  const format = parseFormat(values.format, ["text", "json", "jsonl"]) as EventFormat;
-  const limit = parseCount("limit", values.limit, Infinity);
-  const filter = filterFromFlags(values);
-  const store = openStore(dir!);
   try {
     const writer = new EventWriter(format, io.outIsTty, (text) => io.out.write(text));
     writer.begin();
-    for (const events of queryPages(store, filter, limit)) {
+    for (const events of queryPages(store, filter, counts.limit)) {
       for (const event of events) writer.event(event);
       if (io.out.closed) break;
     }
     writer.end();
-    return damageExit(io, dir!, store.stats());
+    return damageExit(io, dir, store.stats());
   } finally {
     store.close();
   }
