@@ -40,7 +40,7 @@ export { StoreLockedError } from "./src/store/errors.ts";
 export type { ProducerHandle } from "./src/transport/handle.ts";
 export { isLevelName, type LevelName, levelOfSeverity, LEVELS, SEVERITY } from "./src/level.ts";
 export { DEFAULT_LIMITS, type Limits } from "./src/wire/codec.ts";
-export { INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
+export { CORRELATION_FIELDS, INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
 export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query/types.ts";
 export type { FlowListing, FlowPage, ListFlowsOptions } from "./src/query/flow_list.ts";
 export { LoggerClosedError, type TransportMode } from "./src/transport/types.ts";
@@ -96,7 +96,6 @@ export {
   CONTEXT_ACROSS_AWAIT,
   type ContextBindings,
   contextFromHeaders,
-  CORRELATION_FIELDS,
   getContext,
   getTraceHeaders,
   withContext,

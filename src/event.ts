@@ -40,6 +40,21 @@ export const INTERNAL_EVENTS = {
   evicted: "log.evicted",
 } as const;
 
+const CORRELATION = [
+  "flow_id",
+  "run_id",
+  "job_id",
+  "step_id",
+  "step_type",
+  "node",
+  "trace_id",
+  "span_id",
+  "parent_id",
+] as const;
+
+/** The correlation fields flightlog treats as first-class. */
+export const CORRELATION_FIELDS: typeof CORRELATION = Object.freeze(CORRELATION);
+
 /**
  * Internal: set by the worker's decoder on events of a child logger, holding
  * the shared bindings object and the call's own fields, so the store can write

@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isLevelName, LEVELS } from "../level.ts";
+import type { LogEvent } from "../event.ts";
 import type { QueryFilter, QueryPage } from "../query/types.ts";
 import { SegmentStore, type StoreStats } from "../store/segment_store.ts";
 import { LOCK_FILE_NAME } from "../store/segment_format.ts";
@@ -408,6 +409,127 @@ export function queryPage(store: SegmentStore, filter: QueryFilter): QueryPage {
     }
     throw error;
   }
+}
+
+/** Events per page of a command's query: bounds the memory a page holds. */
+const QUERY_PAGE = 10_000;
+
+/**
+ * The events of `store.query(filter)` a page at a time, up to `limit` in all,
+ * with {@linkcode queryPage}'s usage errors. A page is queried only when the
+ * caller asks for it, so a caller that stops early (its output closed) stops
+ * the query too.
+ */
+export function* queryPages(
+  store: SegmentStore,
+  filter: QueryFilter,
+  limit = Infinity,
+): Generator<readonly LogEvent[], void, undefined> {
+  let left = limit;
+  let cursor: string | null = null;
+  while (left > 0) {
+    const page: QueryFilter = { ...filter, limit: Math.min(QUERY_PAGE, left) };
+    if (cursor !== null) page.cursor = cursor;
+    const result = queryPage(store, page);
+    yield result.events;
+    left -= result.events.length;
+    cursor = result.cursor;
+    if (cursor === null) return;
+  }
+}
+
+/** Parses `--format`: one of `allowed`, the first when the flag is absent. */
+export function parseFormat(text: string | undefined, allowed: readonly string[]): string {
+  const format = text ?? allowed[0]!;
+  if (!allowed.includes(format)) {
+    throw new CliError(
+      `Invalid --format ${JSON.stringify(format)}: use one of ${allowed.join(", ")}`,
+      EXIT.usage,
+    );
+  }
+  return format;
+}
+
+/** What a command that reads a store through filters takes besides the filter flags. */
+export interface FilteredOptions<
+  Format extends string,
+  F extends ParseArgsOptions,
+  C extends keyof F & string,
+> {
+  /** The `--format` values it accepts; the first is the default unless `formatRequired`. */
+  formats: readonly Format[];
+  /** Whether `--format` must be given. @default {false} */
+  formatRequired?: boolean;
+  /** Its own flags. */
+  flags: F;
+  /** Those of its own flags that are counts, with their defaults, parsed in this order. */
+  counts?: Record<C, number>;
+}
+
+type ParseArgsOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * The opening of `query`, `tail` and `export`: flags (the filter flags, `--format` and
+ * the command's own), one store dir, the format, the counts and the filter, each checked
+ * in that order so that the first wrong one is the one reported. The store dir is not
+ * checked: {@linkcode openFiltered} opens it, `export` reads its files itself.
+ */
+export function parseFiltered<
+  const Format extends string,
+  F extends ParseArgsOptions,
+  C extends keyof F & string = never,
+>(command: string, args: string[], options: FilteredOptions<Format, F, C>) {
+  const { values, positionals: given } = parseFlags(command, args, {
+    ...FILTER_FLAGS,
+    format: { type: "string" },
+    ...options.flags,
+  });
+  const [dir] = positionals(command, given, ["store dir"]);
+  // The values' type is resolved only where `F` is known: read them here as plain strings.
+  const raw = values as Record<string, string | undefined>;
+  const { formats } = options;
+  if (options.formatRequired && raw.format === undefined) {
+    const choices = formats.map((f) => `--format ${f}`);
+    throw new CliError(
+      `Missing --format: give ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`,
+      EXIT.usage,
+    );
+  }
+  const format = parseFormat(raw.format, formats) as Format;
+  const counts = {} as Record<C, number>;
+  for (const [flag, fallback] of Object.entries(options.counts ?? {}) as [C, number][]) {
+    counts[flag] = parseCount(flag, raw[flag], fallback);
+  }
+  return { values, dir: dir!, format, counts, filter: filterFromFlags(raw) };
+}
+
+/** {@linkcode parseFiltered}, then the store opened read-only: the caller closes it. */
+export function openFiltered<
+  const Format extends string,
+  F extends ParseArgsOptions,
+  C extends keyof F & string = never,
+>(command: string, args: string[], options: FilteredOptions<Format, F, C>) {
+  const parsed = parseFiltered(command, args, options);
+  return { ...parsed, store: openStore(parsed.dir) };
+}
+
+/**
+ * The whole of a command that takes `<store dir> [--json]` and reads the segment files
+ * itself: checks the dir, reads it, writes the report as JSON or as `text` renders it.
+ */
+export function reportStore<R>(
+  command: string,
+  args: string[],
+  io: CliIo,
+  read: (dir: string) => R,
+  text: (report: R, dir: string) => string,
+): { dir: string; report: R } {
+  const { values, positionals: given } = parseFlags(command, args, { json: { type: "boolean" } });
+  const [dir] = positionals(command, given, ["store dir"]);
+  checkStoreDir(dir!);
+  const report = read(dir!);
+  io.out.write(values.json ? JSON.stringify(report, null, 2) + "\n" : text(report, dir!));
+  return { dir: dir!, report };
 }
 
 /** The error for a flow the store has no event of. */

@@ -34,22 +34,17 @@ import {
   type CliIo,
   errorText,
   EXIT,
-  FILTER_FLAGS,
-  filterFromFlags,
   openStore,
   Output,
-  parseFlags,
-  positionals,
-  queryPage,
+  parseFiltered,
+  queryPages,
   readDamageLine,
   storeDamageLine,
   unknownFlow,
 } from "./_common.ts";
-import { parseFormat } from "./query.ts";
 
 /** Events per OTLP logs request line. */
 const OTLP_BATCH = 5_000;
-const PAGE = 10_000;
 
 interface Progress {
   add(n: number): void;
@@ -86,22 +81,15 @@ function isFlowOnly(filter: QueryFilter): boolean {
 
 /** Runs `export`. */
 export function exportCommand(args: string[], io: CliIo): number {
-  const { values, positionals: given } = parseFlags("export", args, {
-    ...FILTER_FLAGS,
-    format: { type: "string" },
-    output: { type: "string", short: "o" },
-    quiet: { type: "boolean", short: "q" },
+  const { values, dir, format, filter } = parseFiltered("export", args, {
+    formats: ["jsonl", "json", "otlp"],
+    formatRequired: true,
+    flags: {
+      output: { type: "string", short: "o" },
+      quiet: { type: "boolean", short: "q" },
+    },
   });
-  const [dir] = positionals("export", given, ["store dir"]);
-  if (values.format === undefined) {
-    throw new CliError(
-      "Missing --format: give --format jsonl, --format json or --format otlp",
-      EXIT.usage,
-    );
-  }
-  const format = parseFormat(values.format, ["jsonl", "json", "otlp"]);
-  const filter = filterFromFlags(values);
-  checkStoreDir(dir!);
+  checkStoreDir(dir);
 
   let out = io.out;
   let file: Deno.FsFile | null = null;
@@ -120,7 +108,7 @@ export function exportCommand(args: string[], io: CliIo): number {
     let damageLine: string | null;
     if (format !== "otlp" && isFlowOnly(filter)) {
       damageLine = exportRecords(
-        dir!,
+        dir,
         filter.flow_id,
         format,
         out,
@@ -129,10 +117,10 @@ export function exportCommand(args: string[], io: CliIo): number {
         toStdout,
       );
     } else {
-      const store = openStore(dir!);
+      const store = openStore(dir);
       try {
         exportQueried(store, filter, format, out, io, values.quiet ?? false, toStdout);
-        damageLine = storeDamageLine(dir!, store.stats());
+        damageLine = storeDamageLine(dir, store.stats());
       } finally {
         store.close();
       }
@@ -255,15 +243,11 @@ function exportQueried(
   };
   if (format === "json") out.write("[");
   try {
-    let cursor: string | null = null;
-    do {
-      const page: QueryFilter = { ...filter, limit: PAGE };
-      if (cursor !== null) page.cursor = cursor;
-      const result = queryPage(store, page);
-      for (const event of result.events) emit(event);
-      bar.add(result.events.length);
-      cursor = result.cursor;
-    } while (cursor !== null && !out.closed);
+    for (const events of queryPages(store, filter)) {
+      for (const event of events) emit(event);
+      bar.add(events.length);
+      if (out.closed) break;
+    }
     if (batch.length > 0) out.write(escapeJsonText(JSON.stringify(toOtlpLogs(batch))) + "\n");
     if (format === "otlp") {
       for (const flowId of flows) {

@@ -22,8 +22,20 @@ import { viewCommand } from "./view.ts";
 const FILTERS = `  --flow ID  --run ID  --level LEVEL (minimum)  --event GLOB  --node GLOB
   --since TIME  --until TIME (epoch ms or ISO 8601)  --where field=value (repeatable)`;
 
+/** Each command's entry point; `HELP` has the same keys, in the order the usage lists them. */
+const COMMANDS = {
+  flows: flowsCommand,
+  show: showCommand,
+  query: queryCommand,
+  tail: tailCommand,
+  export: exportCommand,
+  stats: statsCommand,
+  verify: verifyCommand,
+  view: viewCommand,
+} satisfies Record<string, (args: string[], io: CliIo) => number | Promise<number>>;
+
 /** Help of each command. */
-export const HELP: Readonly<Record<string, string>> = {
+export const HELP: Readonly<Record<keyof typeof COMMANDS, string>> = {
   flows: `flightlog flows <store dir> [--json] [--limit N]
   Flows, newest first: status of the latest run, start, duration, events, errors.`,
   show: `flightlog show <store dir> <flow> [--json]
@@ -57,45 +69,28 @@ Exit codes: 0 done, 1 failed, 2 bad usage, 3 done but damaged data was skipped.
 Run \`flightlog help <command>\` for a command's flags.
 `;
 
+const HELP_WORDS: ReadonlySet<string> = new Set(["help", "--help", "-h"]);
+
 /** Runs the CLI with `args` and returns the exit code; never throws. */
 export async function main(args: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = args;
   try {
-    switch (command) {
-      case "flows":
-        return flowsCommand(rest, io);
-      case "show":
-        return showCommand(rest, io);
-      case "query":
-        return queryCommand(rest, io);
-      case "tail":
-        return await tailCommand(rest, io);
-      case "export":
-        return exportCommand(rest, io);
-      case "stats":
-        return statsCommand(rest, io);
-      case "verify":
-        return verifyCommand(rest, io);
-      case "view":
-        return viewCommand(rest, io);
-      case undefined:
-      case "help":
-      case "--help":
-      case "-h": {
-        const topic = rest[0];
-        if (topic !== undefined && Object.hasOwn(HELP, topic)) {
-          io.out.write(HELP[topic] + "\n");
-        } else io.out.write(USAGE);
-        return command === undefined ? EXIT.usage : EXIT.ok;
-      }
-      default:
-        throw new CliError(
-          `Unknown command ${JSON.stringify(command)}: use one of ${
-            Object.keys(HELP).join(", ")
-          } (\`flightlog help\`)`,
-          EXIT.usage,
-        );
+    if (command !== undefined && Object.hasOwn(COMMANDS, command)) {
+      return await COMMANDS[command as keyof typeof COMMANDS](rest, io);
     }
+    if (command === undefined || HELP_WORDS.has(command)) {
+      const topic = rest[0];
+      if (topic !== undefined && Object.hasOwn(HELP, topic)) {
+        io.out.write(HELP[topic as keyof typeof HELP] + "\n");
+      } else io.out.write(USAGE);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    throw new CliError(
+      `Unknown command ${JSON.stringify(command)}: use one of ${
+        Object.keys(HELP).join(", ")
+      } (\`flightlog help\`)`,
+      EXIT.usage,
+    );
   } catch (error) {
     if (error instanceof CliError) {
       io.err(`flightlog: ${error.message}`);

@@ -5,64 +5,25 @@
  *
  * @module
  */
-import type { QueryFilter } from "../query/types.ts";
-import {
-  CliError,
-  type CliIo,
-  damageExit,
-  EXIT,
-  FILTER_FLAGS,
-  filterFromFlags,
-  openStore,
-  parseCount,
-  parseFlags,
-  positionals,
-  queryPage,
-} from "./_common.ts";
-import { type EventFormat, EventWriter } from "./_event_text.ts";
-
-/** Parses `--format`. */
-export function parseFormat(text: string | undefined, allowed: readonly string[]): string {
-  const format = text ?? allowed[0]!;
-  if (!allowed.includes(format)) {
-    throw new CliError(
-      `Invalid --format ${JSON.stringify(format)}: use one of ${allowed.join(", ")}`,
-      EXIT.usage,
-    );
-  }
-  return format;
-}
-
-const PAGE = 10_000;
+import { type CliIo, damageExit, openFiltered, queryPages } from "./_common.ts";
+import { EventWriter } from "./_event_text.ts";
 
 /** Runs `query`. */
 export function queryCommand(args: string[], io: CliIo): number {
-  const { values, positionals: given } = parseFlags("query", args, {
-    ...FILTER_FLAGS,
-    format: { type: "string" },
-    limit: { type: "string" },
+  const { dir, format, counts, filter, store } = openFiltered("query", args, {
+    formats: ["text", "json", "jsonl"],
+    flags: { limit: { type: "string" } },
+    counts: { limit: Infinity },
   });
-  const [dir] = positionals("query", given, ["store dir"]);
-  const format = parseFormat(values.format, ["text", "json", "jsonl"]) as EventFormat;
-  const limit = parseCount("limit", values.limit, Infinity);
-  const filter = filterFromFlags(values);
-  const store = openStore(dir!);
   try {
     const writer = new EventWriter(format, io.outIsTty, (text) => io.out.write(text));
     writer.begin();
-    let left = limit;
-    let cursor: string | null = null;
-    while (left > 0 && !io.out.closed) {
-      const page: QueryFilter = { ...filter, limit: Math.min(PAGE, left) };
-      if (cursor !== null) page.cursor = cursor;
-      const result = queryPage(store, page);
-      for (const event of result.events) writer.event(event);
-      left -= result.events.length;
-      cursor = result.cursor;
-      if (cursor === null) break;
+    for (const events of queryPages(store, filter, counts.limit)) {
+      for (const event of events) writer.event(event);
+      if (io.out.closed) break;
     }
     writer.end();
-    return damageExit(io, dir!, store.stats());
+    return damageExit(io, dir, store.stats());
   } finally {
     store.close();
   }

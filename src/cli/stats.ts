@@ -17,14 +17,12 @@ import {
 } from "../export/store_reader.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
 import {
-  checkStoreDir,
   type CliIo,
   EXIT,
   humanDuration,
   isoTime,
-  parseFlags,
-  positionals,
   readDamageLine,
+  reportStore,
 } from "./_common.ts";
 
 /** What `stats` reports. */
@@ -122,33 +120,27 @@ export function summarizeStore(dir: string): StoreSummary {
 
 /** Runs `stats`. */
 export function statsCommand(args: string[], io: CliIo): number {
-  const { values, positionals: given } = parseFlags("stats", args, { json: { type: "boolean" } });
-  const [dir] = positionals("stats", given, ["store dir"]);
-  checkStoreDir(dir!);
-  const s = summarizeStore(dir!);
-  if (values.json) {
-    io.out.write(JSON.stringify(s, null, 2) + "\n");
-  } else {
-    const span = s.first_ts_ms === null ? 0 : s.last_ts_ms! - s.first_ts_ms;
-    io.out.write(
-      [
-        `store      ${dir}`,
-        `segments   ${s.segments} (${s.bytes} bytes)`,
-        `records    ${s.records}`,
-        `events     ${s.events} (${s.errors} errors) in ${s.flows} flows`,
-        `dropped    ${s.dropped} events (full rings)`,
-        `evicted    ${s.evicted_events} events in ${s.evictions} retention passes`,
-        `from       ${isoTime(s.first_ts_ms)}`,
-        `to         ${isoTime(s.last_ts_ms)} (${humanDuration(span)})`,
-        `damage     ${s.damage.regions} regions (${s.damage.torn_tails} torn tails), ${s.damage.bytes} bytes, ${
-          s.damage.skipped_segments + s.damage.bad_file_headers
-        } segment files`,
-        `missing    ${s.damage.gaps} gaps between segments (${s.damage.gap_records} records, ${s.damage.gap_events} events, ${s.damage.gap_bytes} bytes)`,
-      ].join("\n") + "\n",
-    );
-  }
-  const line = readDamageLine(dir!, s.damage);
+  const { dir, report } = reportStore("stats", args, io, summarizeStore, statsText);
+  const line = readDamageLine(dir, report.damage);
   if (line === null) return EXIT.ok;
   io.err(line);
   return EXIT.damaged;
+}
+
+function statsText(s: StoreSummary, dir: string): string {
+  const span = s.first_ts_ms === null ? 0 : s.last_ts_ms! - s.first_ts_ms;
+  return [
+    `store      ${dir}`,
+    `segments   ${s.segments} (${s.bytes} bytes)`,
+    `records    ${s.records}`,
+    `events     ${s.events} (${s.errors} errors) in ${s.flows} flows`,
+    `dropped    ${s.dropped} events (full rings)`,
+    `evicted    ${s.evicted_events} events in ${s.evictions} retention passes`,
+    `from       ${isoTime(s.first_ts_ms)}`,
+    `to         ${isoTime(s.last_ts_ms)} (${humanDuration(span)})`,
+    `damage     ${s.damage.regions} regions (${s.damage.torn_tails} torn tails), ${s.damage.bytes} bytes, ${
+      s.damage.skipped_segments + s.damage.bad_file_headers
+    } segment files`,
+    `missing    ${s.damage.gaps} gaps between segments (${s.damage.gap_records} records, ${s.damage.gap_events} events, ${s.damage.gap_bytes} bytes)`,
+  ].join("\n") + "\n";
 }

@@ -16,19 +16,8 @@ import type { LogEvent } from "../event.ts";
 import { compareEvents } from "../query/flow_log.ts";
 import type { QueryFilter } from "../query/types.ts";
 import type { SegmentStore } from "../store/segment_store.ts";
-import {
-  type CliIo,
-  damageExit,
-  FILTER_FLAGS,
-  filterFromFlags,
-  openStore,
-  parseCount,
-  parseFlags,
-  positionals,
-  queryPage,
-} from "./_common.ts";
-import { type EventFormat, EventWriter } from "./_event_text.ts";
-import { parseFormat } from "./query.ts";
+import { type CliIo, damageExit, openFiltered, queryPages } from "./_common.ts";
+import { EventWriter } from "./_event_text.ts";
 
 /** How far back each poll looks for late events, in ms of event time. */
 export const LATE_MS = 1_000;
@@ -37,14 +26,7 @@ const uid = (event: LogEvent) => `${event.producer}:${event.seq}`;
 
 function queryAll(store: SegmentStore, filter: QueryFilter): LogEvent[] {
   const events: LogEvent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: QueryFilter = { ...filter, limit: 10_000 };
-    if (cursor !== null) page.cursor = cursor;
-    const result = queryPage(store, page);
-    for (const event of result.events) events.push(event);
-    cursor = result.cursor;
-  } while (cursor !== null);
+  for (const page of queryPages(store, filter)) for (const event of page) events.push(event);
   return events;
 }
 
@@ -114,27 +96,23 @@ async function follow(
 
 /** Runs `tail`. */
 export async function tailCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals: given } = parseFlags("tail", args, {
-    ...FILTER_FLAGS,
-    lines: { type: "string", short: "n" },
-    follow: { type: "boolean", short: "f" },
-    format: { type: "string" },
-    interval: { type: "string" },
+  const { values, dir, format, counts, filter, store } = openFiltered("tail", args, {
+    formats: ["text", "jsonl"],
+    flags: {
+      lines: { type: "string", short: "n" },
+      follow: { type: "boolean", short: "f" },
+      interval: { type: "string" },
+    },
+    counts: { lines: 10, interval: 200 },
   });
-  const [dir] = positionals("tail", given, ["store dir"]);
-  const format = parseFormat(values.format, ["text", "jsonl"]) as EventFormat;
-  const lines = parseCount("lines", values.lines, 10);
-  const interval = parseCount("interval", values.interval, 200);
-  const filter = filterFromFlags(values);
-  const store = openStore(dir!);
   try {
     const writer = new EventWriter(format, io.outIsTty, (text) => io.out.write(text));
-    const printed = lastEvents(store, filter, lines);
+    const printed = lastEvents(store, filter, counts.lines);
     for (const event of printed) writer.event(event);
     io.out.flush();
-    if (values.follow) await follow(store, filter, printed, writer, io, interval);
+    if (values.follow) await follow(store, filter, printed, writer, io, counts.interval);
     io.out.flush();
-    return damageExit(io, dir!, store.stats());
+    return damageExit(io, dir, store.stats());
   } finally {
     store.close();
   }

@@ -17,15 +17,7 @@ import { type RecordDefect, scanRecords } from "../store/record_scanner.ts";
 import { unpackEvents } from "../store/payload_codec.ts";
 import type { SegmentGap } from "../store/segment_gaps.ts";
 import { FORMAT_VERSION, segmentFileName } from "../store/segment_format.ts";
-import {
-  checkStoreDir,
-  type CliIo,
-  errorText,
-  EXIT,
-  paint,
-  parseFlags,
-  positionals,
-} from "./_common.ts";
+import { type CliIo, errorText, EXIT, paint, reportStore } from "./_common.ts";
 
 /** One finding of `verify`. */
 export interface Finding {
@@ -187,47 +179,54 @@ export function verifyStore(dir: string): VerifyReport {
   return report;
 }
 
-/** Runs `verify`. */
-export function verifyCommand(args: string[], io: CliIo): number {
-  const { values, positionals: given } = parseFlags("verify", args, { json: { type: "boolean" } });
-  const [dir] = positionals("verify", given, ["store dir"]);
-  checkStoreDir(dir!);
-  const report = verifyStore(dir!);
-  const damaged = report.findings.filter((f) => f.damage && f.kind !== "gap");
-  const gaps = report.findings.filter((f) => f.kind === "gap");
-  if (values.json) {
-    io.out.write(JSON.stringify(report, null, 2) + "\n");
-  } else {
-    const color = io.outIsTty;
-    for (const f of report.findings) {
-      const tag = f.damage ? paint(color, "red", "DAMAGE") : paint(color, "gray", "note  ");
-      io.out.write(
-        `${tag} ${f.segment} offset ${f.offset} (${f.bytes} bytes) ${f.kind}: ${f.message}\n`,
-      );
-    }
-    const totals =
-      `${report.segments} segments, ${report.records} intact records, ${report.events} events`;
-    const problems: string[] = [];
-    if (damaged.length > 0) {
-      problems.push(
-        `${damaged.length} damaged region(s), ${
-          damaged.reduce((n, f) => n + f.bytes, 0)
-        } bytes, which every reader skips`,
-      );
-    }
-    if (gaps.length > 0) {
-      const records = gaps.reduce((n, f) => n + f.gap!.records, 0);
-      const events = gaps.reduce((n, f) => n + f.gap!.events, 0);
-      problems.push(
-        `${gaps.length} gap(s) where segment files are missing (${records} records, ${events} events)`,
-      );
-    }
-    io.out.write(
-      problems.length === 0
-        ? `${paint(color, "green", "OK")} ${totals}\n`
-        : `${paint(color, "red", "DAMAGED")} ${totals}; ${problems.join("; ")}\n`,
+/** The findings that make a store damaged: damaged regions, and gaps where segments are missing. */
+function problems(report: VerifyReport): { damaged: Finding[]; gaps: Finding[] } {
+  return {
+    damaged: report.findings.filter((f) => f.damage && f.kind !== "gap"),
+    gaps: report.findings.filter((f) => f.kind === "gap"),
+  };
+}
+
+function verifyText(report: VerifyReport, color: boolean): string {
+  const { damaged, gaps } = problems(report);
+  let text = "";
+  for (const f of report.findings) {
+    const tag = f.damage ? paint(color, "red", "DAMAGE") : paint(color, "gray", "note  ");
+    text += `${tag} ${f.segment} offset ${f.offset} (${f.bytes} bytes) ${f.kind}: ${f.message}\n`;
+  }
+  const totals =
+    `${report.segments} segments, ${report.records} intact records, ${report.events} events`;
+  const found: string[] = [];
+  if (damaged.length > 0) {
+    found.push(
+      `${damaged.length} damaged region(s), ${
+        damaged.reduce((n, f) => n + f.bytes, 0)
+      } bytes, which every reader skips`,
     );
   }
+  if (gaps.length > 0) {
+    const records = gaps.reduce((n, f) => n + f.gap!.records, 0);
+    const events = gaps.reduce((n, f) => n + f.gap!.events, 0);
+    found.push(
+      `${gaps.length} gap(s) where segment files are missing (${records} records, ${events} events)`,
+    );
+  }
+  return text +
+    (found.length === 0
+      ? `${paint(color, "green", "OK")} ${totals}\n`
+      : `${paint(color, "red", "DAMAGED")} ${totals}; ${found.join("; ")}\n`);
+}
+
+/** Runs `verify`. */
+export function verifyCommand(args: string[], io: CliIo): number {
+  const { dir, report } = reportStore(
+    "verify",
+    args,
+    io,
+    verifyStore,
+    (report) => verifyText(report, io.outIsTty),
+  );
+  const { damaged, gaps } = problems(report);
   if (damaged.length === 0 && gaps.length === 0) return EXIT.ok;
   const what = [
     ...(damaged.length > 0 ? [`${damaged.length} damaged region(s)`] : []),

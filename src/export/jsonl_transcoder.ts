@@ -16,6 +16,7 @@
  * @module
  */
 import { levelOfSeverity, LEVELS } from "../level.ts";
+import { ByteWriter } from "./byte_writer.ts";
 
 /** Thrown inside the transcoder for input it leaves to the general path. */
 const UNSUPPORTED = new Error("unsupported payload");
@@ -48,48 +49,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 const EMPTY: Structure = { keys: [], json: [], raw: new Uint8Array(0) };
 
-class Transcoder {
+class Transcoder extends ByteWriter {
   src: Uint8Array = new Uint8Array(0);
   view: DataView = new DataView(new ArrayBuffer(0));
   at = 0;
-  out: Uint8Array = new Uint8Array(1 << 16);
-  used = 0;
   structures: (Structure | undefined)[] = new Array(64);
 
   reset(src: Uint8Array): void {
     this.src = src;
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
     this.at = 0;
-    this.used = 0;
+    this.pos = 0;
     this.structures.fill(undefined);
-  }
-
-  room(n: number): void {
-    if (this.used + n <= this.out.length) return;
-    let size = this.out.length * 2;
-    while (size < this.used + n) size *= 2;
-    const out = new Uint8Array(size);
-    out.set(this.out.subarray(0, this.used));
-    this.out = out;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    // A byte loop beats TypedArray.set for short runs (bench/ring_bench.ts "copy").
-    if (b.length > 32) {
-      this.out.set(b, this.used);
-      this.used += b.length;
-      return;
-    }
-    const out = this.out;
-    let o = this.used;
-    for (let i = 0; i < b.length; i++) out[o++] = b[i]!;
-    this.used = o;
-  }
-
-  ascii(text: string): void {
-    this.room(text.length);
-    for (let i = 0; i < text.length; i++) this.out[this.used++] = text.charCodeAt(i);
   }
 
   u8(): number {
@@ -155,9 +126,9 @@ class Transcoder {
     const src = this.src;
     const end = this.at + length;
     if (end > src.length) throw UNSUPPORTED;
-    this.room(length + 2);
-    const out = this.out;
-    let o = this.used;
+    this.reserve(length + 2);
+    const out = this.buf;
+    let o = this.pos;
     out[o++] = 0x22;
     for (let i = this.at; i < end; i++) {
       const c = src[i]!;
@@ -165,7 +136,7 @@ class Transcoder {
       out[o++] = c;
     }
     out[o++] = 0x22;
-    this.used = o;
+    this.pos = o;
     this.at = end;
   }
 
@@ -272,11 +243,9 @@ class Transcoder {
   }
 
   recordBody(structure: Structure): void {
-    this.room(1);
-    this.out[this.used++] = 0x7b;
+    this.byte(0x7b);
     this.members(structure);
-    this.room(1);
-    this.out[this.used++] = 0x7d;
+    this.byte(0x7d);
   }
 
   /** Writes a record's members (no braces); leaves `undefined` values (unsupported) to the general path. */
@@ -284,8 +253,7 @@ class Transcoder {
     const json = structure.json;
     for (let i = 0; i < json.length; i++) {
       if (i > 0) {
-        this.room(1);
-        this.out[this.used++] = 0x2c;
+        this.byte(0x2c);
       }
       this.bytes(json[i]!);
       this.value();
@@ -293,17 +261,14 @@ class Transcoder {
   }
 
   array(n: number): void {
-    this.room(1);
-    this.out[this.used++] = 0x5b;
+    this.byte(0x5b);
     for (let i = 0; i < n; i++) {
       if (i > 0) {
-        this.room(1);
-        this.out[this.used++] = 0x2c;
+        this.byte(0x2c);
       }
       this.value();
     }
-    this.room(1);
-    this.out[this.used++] = 0x5d;
+    this.byte(0x5d);
   }
 
   /** Consumes a record's header (definition with its keys, or reference) and returns its structure; its values follow. */
@@ -324,9 +289,9 @@ class Transcoder {
 
   /** Moves the cursor past one value (defining any record structure it holds). */
   skipValue(): void {
-    const saved = this.used;
+    const saved = this.pos;
     this.value();
-    this.used = saved;
+    this.pos = saved;
   }
 
   transcode(payload: Uint8Array): Uint8Array {
@@ -338,11 +303,11 @@ class Transcoder {
     const templateJson: Uint8Array[] = new Array(templateCount);
     for (let i = 0; i < templateCount; i++) {
       const structure = this.recordHeader();
-      const mark = this.used;
+      const mark = this.pos;
       this.members(structure);
       templates[i] = structure;
-      templateJson[i] = this.out.slice(mark, this.used);
-      this.used = mark;
+      templateJson[i] = this.buf.slice(mark, this.pos);
+      this.pos = mark;
     }
     const rows = this.arrayLength();
     for (let r = 0; r < rows; r++) {
@@ -356,10 +321,10 @@ class Transcoder {
       this.ascii(String(severity));
       this.bytes(EVENT);
       this.value(); // event name: a string, or the general path
-      if (this.out[this.used - 1] !== 0x22) throw UNSUPPORTED;
+      if (this.buf[this.pos - 1] !== 0x22) throw UNSUPPORTED;
       this.bytes(PRODUCER);
       this.value();
-      if (this.out[this.used - 1] !== 0x22) throw UNSUPPORTED;
+      if (this.buf[this.pos - 1] !== 0x22) throw UNSUPPORTED;
       this.bytes(SEQ);
       this.value();
       const bAt = this.at;
@@ -381,15 +346,14 @@ class Transcoder {
       }
       if (call.keys.length > 0) {
         if (wroteTemplate) {
-          this.room(1);
-          this.out[this.used++] = 0x2c;
+          this.byte(0x2c);
         }
         this.members(call);
       }
       this.bytes(END);
     }
     if (this.at !== this.src.length) throw UNSUPPORTED;
-    return this.out.subarray(0, this.used);
+    return this.buf.subarray(0, this.pos);
   }
 }
 

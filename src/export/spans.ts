@@ -53,7 +53,7 @@
  *
  * @module
  */
-import type { LogEvent } from "../event.ts";
+import { CORRELATION_FIELDS, type LogEvent } from "../event.ts";
 import { compareEvents } from "../query/flow_log.ts";
 import { SEVERITY } from "../level.ts";
 import { type SpanKind, spanKindOfEvent } from "../span_kind.ts";
@@ -106,16 +106,8 @@ export interface TraceSpan {
   events: LogEvent[];
 }
 
-const CORRELATION_FIELDS = [
-  "flow_id",
-  "run_id",
-  "job_id",
-  "step_id",
-  "step_type",
-  "node",
-  "span_id",
-  "parent_id",
-] as const;
+// The span carries its trace id in a field of its own.
+const SPAN_CORRELATION = CORRELATION_FIELDS.filter((name) => name !== "trace_id");
 
 // Null prototypes: an event named "toString" is no start or end event.
 const START_EVENTS: Readonly<Record<string, SpanKind>> = Object.assign(Object.create(null), {
@@ -485,7 +477,7 @@ export function collectSpans(events: readonly LogEvent[]): TraceSpan[] {
     let draft = drafts.get(owner.key);
     if (draft === undefined) {
       const correlation: Record<string, string> = {};
-      for (const name of CORRELATION_FIELDS) {
+      for (const name of SPAN_CORRELATION) {
         const value = fields[name];
         if (typeof value === "string") correlation[name] = value;
       }

@@ -23,31 +23,6 @@ import {
 /** Fields bound by {@linkcode withContext}. */
 export type ContextBindings = Record<string, unknown>;
 
-/** The correlation fields flightlog treats as first-class. */
-export const CORRELATION_FIELDS: readonly [
-  "flow_id",
-  "run_id",
-  "job_id",
-  "step_id",
-  "step_type",
-  "node",
-  "trace_id",
-  "span_id",
-  "parent_id",
-] = Object.freeze(
-  [
-    "flow_id",
-    "run_id",
-    "job_id",
-    "step_id",
-    "step_type",
-    "node",
-    "trace_id",
-    "span_id",
-    "parent_id",
-  ] as const,
-);
-
 /**
  * One context: the merged bindings of every enclosing `withContext()`. A
  * frame is immutable, so loggers may cache what they derive from it.
@@ -142,27 +117,26 @@ export function withContext<T>(bindings: ContextBindings, fn: () => T): T {
   contextState.active = true;
   const outer = syncFrame ?? storage.getStore();
   const merged: ContextBindings = {};
-  if (outer !== undefined) {
-    for (const key of Reflect.ownKeys(outer.bindings)) {
-      Object.defineProperty(merged, key, {
-        value: (outer.bindings as Record<PropertyKey, unknown>)[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-  }
+  if (outer !== undefined) defineFields(merged, outer.bindings, Reflect.ownKeys(outer.bindings));
   // Symbol keys travel too (observers hang private state there); loggers
   // encode only string keys.
-  for (const key of Reflect.ownKeys(bindings)) {
-    Object.defineProperty(merged, key, {
-      value: (bindings as Record<PropertyKey, unknown>)[key],
+  defineFields(merged, bindings, Reflect.ownKeys(bindings));
+  return runFrame({ bindings: Object.freeze(merged) }, fn);
+}
+
+/**
+ * Copies the `keys` of `from` onto `into` as plain own properties, replacing
+ * any already there: defined, not assigned, so a `__proto__` key stays a field.
+ */
+export function defineFields(into: object, from: object, keys: readonly PropertyKey[]): void {
+  for (const key of keys) {
+    Object.defineProperty(into, key, {
+      value: (from as Record<PropertyKey, unknown>)[key],
       enumerable: true,
       writable: true,
       configurable: true,
     });
   }
-  return runFrame({ bindings: Object.freeze(merged) }, fn);
 }
 
 function runFrame<T>(frame: ContextFrame, fn: () => T): T {
@@ -233,15 +207,27 @@ export function contextFromHeaders(
     }
     return undefined;
   };
-  const tp = parseTraceParent(get("traceparent"), get("tracestate"));
-  if (tp === null) return {};
-  const out: ContextBindings = {
+  return remoteParentBindings(get("traceparent"), get("tracestate")) ?? {};
+}
+
+/**
+ * The bindings that continue a caller's trace from its `traceparent` and
+ * `tracestate` headers (the trace, the caller's span as `parent_id`, the
+ * header normalized, `tracestate` when not empty), or null for an absent or
+ * invalid `traceparent`.
+ */
+export function remoteParentBindings(
+  traceparent: string | null | undefined,
+  tracestate: string | null | undefined,
+): { trace_id: string; parent_id: string; traceparent: string; tracestate?: string } | null {
+  const tp = parseTraceParent(traceparent, tracestate);
+  if (tp === null) return null;
+  return {
     trace_id: tp.trace_id,
     parent_id: tp.parent_id,
     traceparent: formatTraceParent(tp.trace_id, tp.parent_id, tp.sampled),
+    ...(tp.tracestate === "" ? {} : { tracestate: tp.tracestate }),
   };
-  if (tp.tracestate !== "") out.tracestate = tp.tracestate;
-  return out;
 }
 
 /**

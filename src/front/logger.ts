@@ -20,7 +20,7 @@ import {
   stopMetricsServer,
 } from "../sinks/setup.ts";
 import { isTerminal, moduleUrl, readEnv, serveHttp } from "../platform/deno.ts";
-import { type ContextFrame, contextState, currentFrame } from "./context.ts";
+import { type ContextFrame, contextState, currentFrame, defineFields } from "./context.ts";
 import {
   type AttachOptions,
   type Fields,
@@ -212,14 +212,7 @@ class FlightLogger implements Logger {
       // Context first: a logger's own child bindings and the event's fields win.
       const merged: Fields = {};
       for (const src of [frame.bindings, this.#bindings]) {
-        for (const key of Object.keys(src)) {
-          Object.defineProperty(merged, key, {
-            value: src[key],
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        }
+        defineFields(merged, src, Object.keys(src));
       }
       const id = core.nextBindId();
       bound = new Bindings(id, core.encoder.encodeBindings(merged, id));
@@ -240,14 +233,7 @@ class FlightLogger implements Logger {
     const level = options?.level === undefined ? this.level : parseLevel(options.level);
     // Later bindings win: a shallow merge, encoded once by the new logger.
     const merged: Fields = { ...this.#bindings };
-    for (const key of Object.keys(bindings)) {
-      Object.defineProperty(merged, key, {
-        value: bindings[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
+    defineFields(merged, bindings, Object.keys(bindings));
     return new FlightLogger(this.#core, level, merged);
   }
 

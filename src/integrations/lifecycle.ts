@@ -23,15 +23,9 @@ import {
   type Status,
   type StepInfo,
 } from "../lifecycle_events.ts";
-import { getContext, withContext } from "../front/context.ts";
-import {
-  formatTraceParent,
-  isSpanId,
-  isTraceId,
-  newSpanId,
-  newTraceId,
-  parseTraceParent,
-} from "../trace_context.ts";
+import { getContext, remoteParentBindings, withContext } from "../front/context.ts";
+import { addUsage } from "../query/flow_log.ts";
+import { isSpanId, isTraceId, newSpanId, newTraceId } from "../trace_context.ts";
 
 /** Wide events: one denormalized record per step and per run (opt-in). */
 export const WIDE_EVENTS = {
@@ -281,17 +275,6 @@ export function summarizeError(error: unknown): ErrorSummary {
   }
 }
 
-function addUsage(totals: UsageTotals, usage: Usage): void {
-  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-  const input = n(usage.input_tokens);
-  const output = n(usage.output_tokens);
-  totals.provider_calls++;
-  totals.input_tokens += input;
-  totals.output_tokens += output;
-  totals.total_tokens += usage.total_tokens === undefined ? input + output : n(usage.total_tokens);
-  totals.cost_usd += n(usage.cost_usd);
-}
-
 function noUsage(): UsageTotals {
   return { provider_calls: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0, cost_usd: 0 };
 }
@@ -333,21 +316,6 @@ interface RunParent {
   parent_id: string;
   traceparent?: string;
   tracestate?: string;
-}
-
-function parentFromHeader(
-  traceparent: string | null,
-  tracestate: string | null | undefined,
-): RunParent | null {
-  const tp = parseTraceParent(traceparent, tracestate);
-  if (tp === null) return null;
-  const parent: RunParent = {
-    trace_id: tp.trace_id,
-    parent_id: tp.parent_id,
-    traceparent: formatTraceParent(tp.trace_id, tp.parent_id, tp.sampled),
-  };
-  if (tp.tracestate !== "") parent.tracestate = tp.tracestate;
-  return parent;
 }
 
 /**
@@ -420,7 +388,7 @@ export class RunObserver {
     this.run_id = o.run_id ?? `run-${newSpanId()}`;
     const parent = o.traceparent === undefined
       ? parentFromContext()
-      : parentFromHeader(o.traceparent, o.tracestate);
+      : remoteParentBindings(o.traceparent, o.tracestate);
     this.trace_id = parent?.trace_id ?? newTraceId();
     this.parent_id = parent?.parent_id ?? null;
     this.span_id = newSpanId();
@@ -514,11 +482,8 @@ export class RunObserver {
     }
     this.logger.info(LIFECYCLE_EVENTS.runEnd, runEnd);
     this.callSink("onRunEnd", { flow_id: this.flow_id, run_id: this.run_id }, end);
-    const summary: RunSummary = {
-      flow_id: this.flow_id,
-      run_id: this.run_id,
-      trace_id: this.trace_id,
-      span_id: this.span_id,
+    // The run_summary event is the summary without the ids the run's logger binds.
+    const outcome = {
       status: final,
       duration_ms: duration,
       jobs,
@@ -528,17 +493,15 @@ export class RunObserver {
       failure: this.failure,
       provider_usage: { ...this.usage },
     };
+    const summary: RunSummary = {
+      flow_id: this.flow_id,
+      run_id: this.run_id,
+      trace_id: this.trace_id,
+      span_id: this.span_id,
+      ...outcome,
+    };
     this.#summary = summary;
-    this.logger.info(LIFECYCLE_EVENTS.runSummary, {
-      status: final,
-      duration_ms: duration,
-      jobs,
-      steps,
-      job_summaries: jobSummaries,
-      step_durations: stepDurations,
-      failure: this.failure,
-      provider_usage: summary.provider_usage,
-    });
+    this.logger.info(LIFECYCLE_EVENTS.runSummary, outcome);
     if (this.wide) {
       this.logger.info(WIDE_EVENTS.run, {
         status: final,

@@ -247,8 +247,11 @@ function summarize(events: readonly LogEvent[]): FlowSummary {
 
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
-// Provider calls carry `usage: { input_tokens, output_tokens, total_tokens?, cost_usd }`.
-function addUsage(
+/**
+ * Adds one provider call's `usage: { input_tokens, output_tokens, total_tokens?, cost_usd }`
+ * to `sum`: a missing or non-finite number counts 0, a missing `total_tokens` input + output.
+ */
+export function addUsage(
   sum: {
     provider_calls: number;
     input_tokens: number;
@@ -256,7 +259,12 @@ function addUsage(
     total_tokens: number;
     cost_usd: number;
   },
-  u: Record<string, unknown>,
+  u: {
+    readonly input_tokens?: unknown;
+    readonly output_tokens?: unknown;
+    readonly total_tokens?: unknown;
+    readonly cost_usd?: unknown;
+  },
 ): void {
   const input = num(u.input_tokens);
   const output = num(u.output_tokens);

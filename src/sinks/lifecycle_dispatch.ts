@@ -44,57 +44,56 @@ export function fieldOf(event: LogEvent, key: string): unknown {
   return Object.hasOwn(bound[1], key) ? bound[1][key] : bound[0][key];
 }
 
-function runInfo(e: LogEvent): RunInfo | null {
-  const flow_id = fieldOf(e, "flow_id");
-  const run_id = fieldOf(e, "run_id");
-  return str(flow_id) && str(run_id) ? { flow_id, run_id } : null;
+// The info objects of an event that checkLifecycle() found valid.
+function runInfo(e: LogEvent): RunInfo {
+  return { flow_id: fieldOf(e, "flow_id") as string, run_id: fieldOf(e, "run_id") as string };
 }
 
-function jobInfo(e: LogEvent): JobInfo | null {
-  const run = runInfo(e);
-  const job_id = fieldOf(e, "job_id");
-  return run !== null && str(job_id) ? { ...run, job_id } : null;
+function jobInfo(e: LogEvent): JobInfo {
+  return { ...runInfo(e), job_id: fieldOf(e, "job_id") as string };
 }
 
-function stepInfo(e: LogEvent): StepInfo | null {
-  const job = jobInfo(e);
-  const step_id = fieldOf(e, "step_id");
-  if (job === null || !str(step_id)) return null;
-  const step: StepInfo = { ...job, step_id };
+function stepInfo(e: LogEvent): StepInfo {
+  const step: StepInfo = { ...jobInfo(e), step_id: fieldOf(e, "step_id") as string };
   const step_type = fieldOf(e, "step_type");
   if (str(step_type)) step.step_type = step_type;
   return step;
 }
 
-function endInfo(e: LogEvent): EndInfo | null {
-  const status = fieldOf(e, "status");
-  const duration_ms = fieldOf(e, "duration_ms");
-  if (typeof status !== "string" || !STATUSES.has(status)) return null;
-  if (typeof duration_ms !== "number" || !Number.isFinite(duration_ms) || duration_ms < 0) {
-    return null;
-  }
-  return { status: status as Status, duration_ms };
+function endInfo(e: LogEvent): EndInfo {
+  return {
+    status: fieldOf(e, "status") as Status,
+    duration_ms: fieldOf(e, "duration_ms") as number,
+  };
 }
 
-const NAMES: ReadonlySet<string> = new Set([
-  LIFECYCLE_EVENTS.runStart,
-  LIFECYCLE_EVENTS.runEnd,
-  LIFECYCLE_EVENTS.jobStart,
-  LIFECYCLE_EVENTS.jobEnd,
-  LIFECYCLE_EVENTS.stepStart,
-  LIFECYCLE_EVENTS.stepEnd,
-]);
+/** A lifecycle event: the ids it needs (run 2, job 3, step 4), whether it is an end, its callback. */
+interface Shape {
+  ids: number;
+  end: boolean;
+  /** Calls the sink with the event's info; the event is valid. */
+  call(sink: MetricsSink, event: LogEvent): void;
+}
 
-// How many ids each lifecycle event needs (run 2, job 3, step 4) and whether it is an end.
-const SHAPES: ReadonlyMap<string, { ids: number; end: boolean }> = new Map([
-  [LIFECYCLE_EVENTS.runStart, { ids: 2, end: false }],
-  [LIFECYCLE_EVENTS.runEnd, { ids: 2, end: true }],
-  [LIFECYCLE_EVENTS.jobStart, { ids: 3, end: false }],
-  [LIFECYCLE_EVENTS.jobEnd, { ids: 3, end: true }],
-  [LIFECYCLE_EVENTS.stepStart, { ids: 4, end: false }],
-  [LIFECYCLE_EVENTS.stepEnd, { ids: 4, end: true }],
+const { runStart, runEnd, jobStart, jobEnd, stepStart, stepEnd } = LIFECYCLE_EVENTS;
+const SHAPES: ReadonlyMap<string, Shape> = new Map<string, Shape>([
+  [runStart, { ids: 2, end: false, call: (s, e) => s.onRunStart?.(runInfo(e)) }],
+  [runEnd, { ids: 2, end: true, call: (s, e) => s.onRunEnd?.(runInfo(e), endInfo(e)) }],
+  [jobStart, { ids: 3, end: false, call: (s, e) => s.onJobStart?.(jobInfo(e)) }],
+  [jobEnd, { ids: 3, end: true, call: (s, e) => s.onJobEnd?.(jobInfo(e), endInfo(e)) }],
+  [stepStart, { ids: 4, end: false, call: (s, e) => s.onStepStart?.(stepInfo(e)) }],
+  [stepEnd, { ids: 4, end: true, call: (s, e) => s.onStepEnd?.(stepInfo(e), endInfo(e)) }],
 ]);
 const ID_KEYS = ["flow_id", "run_id", "job_id", "step_id"] as const;
+
+function isValid(event: LogEvent, shape: Shape): boolean {
+  for (let i = 0; i < shape.ids; i++) if (!str(fieldOf(event, ID_KEYS[i]!))) return false;
+  if (!shape.end) return true;
+  const status = fieldOf(event, "status");
+  const duration_ms = fieldOf(event, "duration_ms");
+  return typeof status === "string" && STATUSES.has(status) && typeof duration_ms === "number" &&
+    Number.isFinite(duration_ms) && duration_ms >= 0;
+}
 
 /**
  * Internal: what {@linkcode dispatchLifecycle} would say of `event`
@@ -103,14 +102,7 @@ const ID_KEYS = ["flow_id", "run_id", "job_id", "step_id"] as const;
 export function checkLifecycle(event: LogEvent): "ignored" | "malformed" | "valid" {
   const shape = SHAPES.get(event.event);
   if (shape === undefined) return "ignored";
-  for (let i = 0; i < shape.ids; i++) if (!str(fieldOf(event, ID_KEYS[i]!))) return "malformed";
-  if (!shape.end) return "valid";
-  const status = fieldOf(event, "status");
-  const duration_ms = fieldOf(event, "duration_ms");
-  return typeof status === "string" && STATUSES.has(status) && typeof duration_ms === "number" &&
-      Number.isFinite(duration_ms) && duration_ms >= 0
-    ? "valid"
-    : "malformed";
+  return isValid(event, shape) ? "valid" : "malformed";
 }
 
 /**
@@ -134,50 +126,12 @@ export function checkLifecycle(event: LogEvent): "ignored" | "malformed" | "vali
  * ```
  */
 export function dispatchLifecycle(event: LogEvent, sink: MetricsSink): DispatchResult {
-  const name = event.event;
-  if (!NAMES.has(name)) return "ignored";
+  const shape = SHAPES.get(event.event);
+  if (shape === undefined) return "ignored";
   try {
-    switch (name) {
-      case LIFECYCLE_EVENTS.runStart: {
-        const run = runInfo(event);
-        if (run === null) return "malformed";
-        sink.onRunStart?.(run);
-        return "dispatched";
-      }
-      case LIFECYCLE_EVENTS.runEnd: {
-        const run = runInfo(event);
-        const end = endInfo(event);
-        if (run === null || end === null) return "malformed";
-        sink.onRunEnd?.(run, end);
-        return "dispatched";
-      }
-      case LIFECYCLE_EVENTS.jobStart: {
-        const job = jobInfo(event);
-        if (job === null) return "malformed";
-        sink.onJobStart?.(job);
-        return "dispatched";
-      }
-      case LIFECYCLE_EVENTS.jobEnd: {
-        const job = jobInfo(event);
-        const end = endInfo(event);
-        if (job === null || end === null) return "malformed";
-        sink.onJobEnd?.(job, end);
-        return "dispatched";
-      }
-      case LIFECYCLE_EVENTS.stepStart: {
-        const step = stepInfo(event);
-        if (step === null) return "malformed";
-        sink.onStepStart?.(step);
-        return "dispatched";
-      }
-      default: {
-        const step = stepInfo(event);
-        const end = endInfo(event);
-        if (step === null || end === null) return "malformed";
-        sink.onStepEnd?.(step, end);
-        return "dispatched";
-      }
-    }
+    if (!isValid(event, shape)) return "malformed";
+    shape.call(sink, event);
+    return "dispatched";
   } catch {
     return "sink_error";
   }

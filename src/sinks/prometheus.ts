@@ -112,6 +112,16 @@ export abstract class Metric<S> {
   protected header(type: string): string {
     return `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${type}\n`;
   }
+
+  /** The exposition of a metric whose series hold one sample each (a counter or a gauge). */
+  protected renderSamples(this: Metric<{ v: number }>, type: string): string {
+    let out = this.header(type);
+    if (this.series.size === 0 && this.labelNames.length === 0) return out + `${this.name} 0\n`;
+    for (const { values, state } of this.series.values()) {
+      out += `${this.name}${labelText(this.labelNames, values)} ${formatSampleValue(state.v)}\n`;
+    }
+    return out;
+  }
 }
 
 /** A monotonically increasing count. Its name should end in `_total`. */
@@ -139,12 +149,7 @@ export class Counter extends Metric<{ v: number }> {
   }
   /** The metric in the exposition format. */
   render(): string {
-    let out = this.header("counter");
-    if (this.series.size === 0 && this.labelNames.length === 0) return out + `${this.name} 0\n`;
-    for (const { values, state } of this.series.values()) {
-      out += `${this.name}${labelText(this.labelNames, values)} ${formatSampleValue(state.v)}\n`;
-    }
-    return out;
+    return this.renderSamples("counter");
   }
 }
 
@@ -168,12 +173,7 @@ export class Gauge extends Metric<{ v: number }> {
   }
   /** The metric in the exposition format. */
   render(): string {
-    let out = this.header("gauge");
-    if (this.series.size === 0 && this.labelNames.length === 0) return out + `${this.name} 0\n`;
-    for (const { values, state } of this.series.values()) {
-      out += `${this.name}${labelText(this.labelNames, values)} ${formatSampleValue(state.v)}\n`;
-    }
-    return out;
+    return this.renderSamples("gauge");
   }
 }
 

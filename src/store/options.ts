@@ -49,36 +49,37 @@ export const STORE_OPTION_KEYS: Readonly<Record<keyof StoreOptions, true>> = {
  */
 export function resolveStoreOptions(options: StoreOptions): StoreOptions {
   const out: StoreOptions = {};
-  const { segmentBytes, maxBytes, maxAgeMs } = options;
-  if (segmentBytes !== undefined) {
-    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
-      throw new RangeError(
-        `Option store.segmentBytes must be a positive integer, got ${
-          String(segmentBytes)
-        }: use a size in bytes such as 8388608`,
-      );
+  for (const key of Object.keys(CHECKS) as (keyof StoreOptions)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    const { valid, kind, hint } = CHECKS[key];
+    if (!valid(value)) {
+      throw new RangeError(`Option store.${key} must be ${kind}, got ${String(value)}: ${hint}`);
     }
-    out.segmentBytes = segmentBytes;
-  }
-  if (maxBytes !== undefined) {
-    if (typeof maxBytes !== "number" || !(maxBytes > 0)) {
-      throw new RangeError(
-        `Option store.maxBytes must be a positive number, got ${
-          String(maxBytes)
-        }: use a size in bytes, or Infinity for no limit`,
-      );
-    }
-    out.maxBytes = maxBytes;
-  }
-  if (maxAgeMs !== undefined) {
-    if (typeof maxAgeMs !== "number" || !(maxAgeMs > 0)) {
-      throw new RangeError(
-        `Option store.maxAgeMs must be a positive number, got ${
-          String(maxAgeMs)
-        }: use milliseconds, or Infinity for no limit`,
-      );
-    }
-    out.maxAgeMs = maxAgeMs;
+    out[key] = value;
   }
   return out;
 }
+
+const isPositive = (v: unknown) => typeof v === "number" && v > 0;
+
+/** What each option accepts, in the words of its error message, and what to give instead. */
+const CHECKS: Readonly<
+  Record<keyof StoreOptions, { valid(v: unknown): boolean; kind: string; hint: string }>
+> = {
+  segmentBytes: {
+    valid: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
+    kind: "a positive integer",
+    hint: "use a size in bytes such as 8388608",
+  },
+  maxBytes: {
+    valid: isPositive,
+    kind: "a positive number",
+    hint: "use a size in bytes, or Infinity for no limit",
+  },
+  maxAgeMs: {
+    valid: isPositive,
+    kind: "a positive number",
+    hint: "use milliseconds, or Infinity for no limit",
+  },
+};

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { denoFs } from "../store/_fs_deno.ts";
 import type { UplinkFiles } from "./uplink.ts";
 
 /** Dead-letter files kept; the oldest go first, so the area stays bounded. */
@@ -75,7 +76,7 @@ export function denoUplinkFiles(dir: string): UplinkFiles & { close(): void } {
         file.close();
       }
       Deno.renameSync(temp, path);
-      if (durable) syncDir(dir);
+      if (durable) denoFs.syncDir(dir);
     },
     close() {
       for (const signal of [...handles.keys()]) closeHandle(signal);
@@ -97,14 +98,4 @@ const CURSOR_WIDTH = 31;
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
-}
-
-function syncDir(dir: string): void {
-  if (Deno.build.os === "windows") return;
-  const handle = Deno.openSync(dir, { read: true });
-  try {
-    handle.syncSync();
-  } finally {
-    handle.close();
-  }
 }
