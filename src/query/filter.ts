@@ -7,6 +7,7 @@ import CRC32C from "crc-32/crc32c.js";
 import type { LogEvent } from "../event.ts";
 import { parseLevel, SEVERITY } from "../level.ts";
 import type { QueryFilter } from "./types.ts";
+import { cursorText, cursorValues } from "./cursor_text.ts";
 
 /** Page size when a filter gives no `limit`. */
 export const DEFAULT_LIMIT = 1000;
@@ -182,7 +183,7 @@ export function compileGlob(glob: string): RegExp {
  * ```
  */
 export function encodeCursor(position: CursorPosition, fingerprint: string): string {
-  const json = JSON.stringify([
+  return cursorText([
     1,
     fingerprint,
     position.ts_ms,
@@ -191,9 +192,6 @@ export function encodeCursor(position: CursorPosition, fingerprint: string): str
     position.record,
     position.index,
   ]);
-  let binary = "";
-  for (const byte of new TextEncoder().encode(json)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /**
@@ -213,13 +211,7 @@ export function decodeCursor(cursor: string, fingerprint: string): CursorPositio
   if (typeof cursor !== "string") {
     throw new TypeError(`Query filter cursor must be a string, got ${describe(cursor)}`);
   }
-  let parsed: unknown;
-  try {
-    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    parsed = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
-  } catch {
-    parsed = null;
-  }
+  const parsed = cursorValues(cursor);
   if (
     !Array.isArray(parsed) || parsed.length !== 7 || parsed[0] !== 1 ||
     typeof parsed[1] !== "string" || typeof parsed[2] !== "number" ||

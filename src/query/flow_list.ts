@@ -9,6 +9,7 @@
  */
 import type { LogEvent } from "../event.ts";
 import type { RecordSummary } from "./record.ts";
+import { cursorText, cursorValues } from "./cursor_text.ts";
 
 /** One flow of a {@linkcode FlowPage}. */
 export interface FlowListing {
@@ -265,7 +266,7 @@ function time(o: Record<string, unknown>, key: "since_ms" | "until_ms"): number 
  */
 export function encodeFlowCursor(fingerprint: string, cursor: FlowCursor): string {
   // Numbers as text: JSON has no Infinity, which a flow without numeric timestamps has.
-  const json = JSON.stringify([
+  return cursorText([
     CURSOR_TAG,
     CURSOR_VERSION,
     fingerprint,
@@ -273,9 +274,6 @@ export function encodeFlowCursor(fingerprint: string, cursor: FlowCursor): strin
     String(cursor.last),
     cursor.flowId,
   ]);
-  let binary = "";
-  for (const byte of new TextEncoder().encode(json)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /**
@@ -297,13 +295,7 @@ export function decodeFlowCursor(cursor: unknown, fingerprint: string): FlowCurs
       `listFlows() cursor must be the string of a previous page's cursor, got ${describe(cursor)}`,
     );
   }
-  let parsed: unknown;
-  try {
-    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    parsed = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
-  } catch {
-    parsed = null;
-  }
+  const parsed = cursorValues(cursor);
   if (Array.isArray(parsed) && parsed[0] === 1 && parsed.length === 7) {
     throw new TypeError(
       "This cursor is a query() cursor: pass listFlows() the cursor of a previous listFlows() page",

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { BOUND_FIELDS, type BoundEvent, type LogEvent } from "../event.ts";
+import { BOUND_FIELDS, type BoundEvent, CORRELATION_FIELDS, type LogEvent } from "../event.ts";
 import type { LevelName } from "../level.ts";
 import {
   type ConsoleTime,
@@ -43,19 +43,10 @@ import {
 
 /**
  * The bound fields a pretty header carries: the first-class correlation ids
- * (`CORRELATION_FIELDS`, which lives above this rank) and the W3C trace
- * context headers `withContext()` binds.
+ * and the W3C trace context headers `withContext()` binds.
  */
 export const BOUND_IDS: ReadonlySet<string> = new Set([
-  "flow_id",
-  "run_id",
-  "job_id",
-  "step_id",
-  "step_type",
-  "node",
-  "trace_id",
-  "span_id",
-  "parent_id",
+  ...CORRELATION_FIELDS,
   "traceparent",
   "tracestate",
 ]);
