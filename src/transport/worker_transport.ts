@@ -25,6 +25,7 @@ import type { Encoder } from "../wire/codec.ts";
 import type { LevelName } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "../worker/api.ts";
+import type { SinkStats } from "../sinks/sink.ts";
 import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "../worker/packed_flow_log.ts";
 import { FAILURE_BYTES, startFailure, WorkerStartError } from "../worker/start_failure.ts";
 import { readUplinkStats, UPLINK_STAT_NAMES, type UplinkStats } from "../uplink/options.ts";
@@ -99,6 +100,11 @@ export class WorkerTransport implements Transport {
   readonly #removeExitHook: () => void;
   readonly #exitTimeoutMs: number;
   uplinkStats?: () => UplinkStats;
+  sinkStats?: () => SinkStats[];
+  // The sinks' counters as the current worker last reported them, and the
+  // sum of the workers before it (a restarted worker counts from zero).
+  #sinksNow: SinkStats[] = [];
+  #sinksBefore: SinkStats[] = [];
   bindingsSource: (() => Uint8Array) | undefined = undefined;
   definitions?: (id: number) => DefinitionRecord | undefined;
   readonly #platform: Platform;
@@ -137,6 +143,14 @@ export class WorkerTransport implements Transport {
     });
     deps.onWatchdog?.(this.#watchdog, sample);
     if (config.observe !== undefined) init.observe = config.observe;
+    if (config.sinks !== undefined && config.sinks.length > 0) {
+      init.sinks = config.sinks;
+      const sinks = config.sinks;
+      this.#sinksNow = sinks.map((s) => emptySinkStats(s.module));
+      this.#sinksBefore = sinks.map((s) => emptySinkStats(s.module));
+      this.sinkStats = () =>
+        this.#sinksNow.map((now, i) => addSinkStats(this.#sinksBefore[i]!, now));
+    }
     this.#init = init;
     if (shared) {
       init.failure = new SharedArrayBuffer(FAILURE_BYTES);
@@ -286,6 +300,8 @@ export class WorkerTransport implements Transport {
     const generation = Atomics.add(this.#control32, GENERATION, 1) + 1;
     this.#remote[Comlink.releaseProxy]();
     this.#lastCrash = why;
+    this.#sinksBefore = this.#sinksNow.map((now, i) => addSinkStats(this.#sinksBefore[i]!, now));
+    this.#sinksNow = this.#sinksNow.map((s) => emptySinkStats(s.module));
     const rings = this.#init.rings.map((r) => ({ ...r }));
     const own = rings[0];
     if (own !== undefined && own.producer === this.producerId) {
@@ -514,6 +530,9 @@ export class WorkerTransport implements Transport {
     if (notice?.type !== "flightlog-notice") return;
     this.#answered++; // progress, for the watchdog: the worker's event loop runs
     if (notice.error !== null) this.#storeError = notice.error;
+    if (notice.sinks !== undefined && notice.sinks.length === this.#sinksNow.length) {
+      this.#sinksNow = notice.sinks;
+    }
     this.#evicted += notice.evicted;
   };
   #storeError: string | null = null;
@@ -576,4 +595,20 @@ export class WorkerTransport implements Transport {
     }
     if (err !== null && this.#failure === null) throw err;
   }
+}
+
+function emptySinkStats(module: string): SinkStats {
+  return { module, delivered: 0, dropped: 0, errors: 0, queued: 0, error: null };
+}
+
+// A restarted worker's counters on top of its predecessors'; its queue is its own.
+function addSinkStats(before: SinkStats, now: SinkStats): SinkStats {
+  return {
+    module: now.module,
+    delivered: before.delivered + now.delivered,
+    dropped: before.dropped + now.dropped,
+    errors: before.errors + now.errors,
+    queued: now.queued,
+    error: now.error ?? before.error,
+  };
 }
