@@ -85,14 +85,14 @@ class SinkRunner {
       if (typeof factory !== "function") {
         throw new TypeError(
           `Sink module ${url} must export a function as default, (options) => sink; its default export is ${
-            factory === undefined ? "missing" : `a ${typeof factory}`
+            factory === undefined ? "missing" : `of type ${typeof factory}`
           }`,
         );
       }
       const sink: unknown = await factory(this.#config.options);
       if (typeof sink !== "function") {
         throw new TypeError(
-          `The default export of sink module ${url} must return a sink, a function (events) => void, not a ${typeof sink}`,
+          `The default export of sink module ${url} must return a sink, a function (events) => void, not a value of type ${typeof sink}`,
         );
       }
       this.#sink = sink as Sink;
