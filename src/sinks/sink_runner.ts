@@ -196,20 +196,25 @@ class SinkRunner {
     const at = this.#accepted;
     if (this.#settled >= at) return Promise.resolve();
     return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
       const waiter = {
         at,
         done: () => {
+          done = true;
           clearTimeout(timer);
           resolve();
         },
       };
+      // Registered before setTimeout: Deno's first setTimeout may run queued microtasks (the pump).
+      this.#waiters.push(waiter);
+      if (done) return;
       // A hung sink must not hang flush(): its events stay queued, counted.
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
         resolve();
       }, this.#config.flushTimeoutMs);
-      this.#waiters.push(waiter);
     });
   }
 
