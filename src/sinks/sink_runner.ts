@@ -196,7 +196,7 @@ class SinkRunner {
     const at = this.#accepted;
     if (this.#settled >= at) return Promise.resolve();
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined = undefined;
       let done = false;
       const waiter = {
         at,
@@ -208,13 +208,14 @@ class SinkRunner {
       };
       // Registered before setTimeout: Deno's first setTimeout may run queued microtasks (the pump).
       this.#waiters.push(waiter);
-      if (done) return;
       // A hung sink must not hang flush(): its events stay queued, counted.
-      timer = setTimeout(() => {
+      const t = setTimeout(() => {
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
         resolve();
       }, this.#config.flushTimeoutMs);
+      if (done) clearTimeout(t);
+      else timer = t;
     });
   }
 
