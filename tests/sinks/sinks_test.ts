@@ -275,3 +275,25 @@ Deno.test("createLogger({ sinks }) checks the option at once with a TypeError or
     );
   }
 });
+
+Deno.test("stats().sinks follows the worker's sinks without a flush", async () => {
+  const dir = await Deno.makeTempDir();
+  const log = createLogger({
+    dir: `${dir}/store`,
+    exitHooks: false,
+    flushIntervalMs: 1,
+    sinks: [fileSink(dir, "sync")],
+  });
+  try {
+    for (let i = 0; i < 20; i++) log.info("step", { i });
+    // The worker drains on its own and reports its sinks' counters within 100 ms of a change.
+    const deadline = performance.now() + 10_000;
+    while (log.stats().sinks?.[0]?.delivered !== 20 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(log.stats().sinks?.[0]?.delivered, 20);
+  } finally {
+    await log.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
