@@ -9,6 +9,7 @@ import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, type SinkOptions } from "../../mod.ts";
 import type { FileSinkOptions } from "./fixtures/file_sink.ts";
+import { FaultyLogger } from "../support/faulty_logger.ts";
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 
@@ -294,6 +295,33 @@ Deno.test("stats().sinks follows the worker's sinks without a flush", async () =
     assert.equal(log.stats().sinks?.[0]?.delivered, 20);
   } finally {
     await log.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("stats().sinks adds a restarted worker's counters to the dead one's", async () => {
+  const dir = await Deno.makeTempDir();
+  const faulty = new FaultyLogger({
+    dir: `${dir}/store`,
+    exitHooks: false,
+    transport: "sab",
+    sinks: [fileSink(dir, "sync")],
+  });
+  const log = faulty.log;
+  try {
+    for (let i = 0; i < 5; i++) log.info("before", { i });
+    await log.flush();
+    assert.equal(log.stats().sinks?.[0]?.delivered, 5);
+    const restarted = faulty.nextRestart();
+    await faulty.crashWorker("terminate");
+    await restarted;
+    for (let i = 5; i < 8; i++) log.info("after", { i });
+    await log.flush();
+    // The new worker loaded the module again and counts from zero: the logger adds them up.
+    assert.equal(log.stats().sinks?.[0]?.delivered, 8);
+    assert.deepEqual(received(dir).map((e) => e.fields.i), [0, 1, 2, 3, 4, 5, 6, 7]);
+  } finally {
+    await faulty.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
