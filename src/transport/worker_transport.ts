@@ -216,6 +216,16 @@ export class WorkerTransport implements Transport {
     const worker = this.#platform.startWorker(init, this.#workerUrl);
     this.#worker = worker;
     worker.endpoint.addEventListener("message", this.#onNotice as EventListener);
+    if (this.sinkStats !== undefined) {
+      const onSinks = (ev: MessageEvent<WorkerNotice | undefined>): void => {
+        const sinks = ev.data?.type === "flightlog-notice" ? ev.data.sinks : undefined;
+        // A late notice of a replaced worker would count its sinks twice.
+        if (sinks?.length === this.#sinksNow.length && this.#worker === worker) {
+          this.#sinksNow = sinks;
+        }
+      };
+      worker.endpoint.addEventListener("message", onSinks as EventListener);
+    }
     this.#remote = Comlink.wrap<WorkerApi>(worker.endpoint);
     let rejectDead!: (e: Error) => void;
     this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
@@ -530,9 +540,6 @@ export class WorkerTransport implements Transport {
     if (notice?.type !== "flightlog-notice") return;
     this.#answered++; // progress, for the watchdog: the worker's event loop runs
     if (notice.error !== null) this.#storeError = notice.error;
-    if (notice.sinks !== undefined && notice.sinks.length === this.#sinksNow.length) {
-      this.#sinksNow = notice.sinks;
-    }
     this.#evicted += notice.evicted;
   };
   #storeError: string | null = null;

@@ -38,7 +38,7 @@ function batches(dir: string): Received[][] {
 
 const received = (dir: string) => batches(dir).flat();
 
-for (const transport of ["sab", "inline"] as const) {
+for (const transport of ["sab", "message", "inline"] as const) {
   for (const mode of ["sync", "async"] as const) {
     Deno.test(`createLogger({ sinks }) hands a ${mode} sink each persisted batch in order (${transport})`, async () => {
       const dir = await Deno.makeTempDir();
