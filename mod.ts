@@ -62,6 +62,7 @@ export {
   quoteText,
 } from "./src/sinks/console_format.ts";
 export type { ConsoleOptions, MetricsOptions, MetricsServeOptions } from "./src/sinks/setup.ts";
+export type { Sink, SinkFactory, SinkOptions, SinkStats } from "./src/sinks/sink.ts";
 export { dispatchLifecycle, type DispatchResult } from "./src/sinks/lifecycle_dispatch.ts";
 export {
   type Counter,

@@ -12,6 +12,7 @@ import { compileFlowListing, type FlowPage, type ListFlowsOptions } from "../que
 import { openTransport, type Transport, type TransportMode } from "../transport/open.ts";
 import type { ProducerHandle } from "../transport/handle.ts";
 import type { UplinkStats } from "../uplink/options.ts";
+import type { SinkStats } from "../sinks/sink.ts";
 import {
   type CallerEnv,
   metricsUrlOf,
@@ -67,6 +68,12 @@ export interface LoggerStats {
   evicted?: number;
   /** The uplink's self-metrics, when the `uplink` option is set. */
   uplink?: UplinkStats;
+  /**
+   * Each user sink's counters, in the order of the `sinks` option, when it
+   * names any. From a worker they are as of its last report: every `flush()`,
+   * and at most 100 ms apart while they change.
+   */
+  sinks?: SinkStats[];
 }
 
 /**
@@ -292,6 +299,7 @@ class FlightLogger implements Logger {
       error: t.error(),
       ...(t.evicted === undefined ? {} : { evicted: t.evicted() }),
       ...(t.uplinkStats === undefined ? {} : { uplink: t.uplinkStats() }),
+      ...(t.sinkStats === undefined ? {} : { sinks: t.sinkStats() }),
     };
   }
 
@@ -369,6 +377,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       flushIntervalMs: config.flushIntervalMs,
       ...(config.hungAfterMs === undefined ? {} : { hungAfterMs: config.hungAfterMs }),
       observe: config.observe,
+      ...(config.sinks.length === 0 ? {} : { sinks: config.sinks }),
       ...(config.uplink === undefined ? {} : { uplink: config.uplink }),
       ...(config.workerUrl === undefined ? {} : { workerUrl: config.workerUrl }),
     });

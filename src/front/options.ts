@@ -27,6 +27,12 @@ import {
   resolveServe,
   type ServeAddress,
 } from "../sinks/setup.ts";
+import {
+  resolveSinks,
+  SINK_OPTION_KEYS,
+  type SinkConfig,
+  type SinkOptions,
+} from "../sinks/sink.ts";
 import { resolveStoreOptions, STORE_OPTION_KEYS, type StoreOptions } from "../store/options.ts";
 import {
   BACKOFF_OPTION_KEYS,
@@ -192,6 +198,16 @@ export interface LoggerOptions {
    */
   metrics?: boolean | MetricsOptions;
   /**
+   * Your own sinks: modules whose default export, called once with
+   * `options`, returns a function that receives each batch of persisted
+   * events (after redaction, in order) in the store worker (or beside the
+   * `"inline"` consumer). A sink that throws, rejects or falls behind never
+   * holds back persistence; `stats().sinks` counts what each received,
+   * dropped and failed. See docs/sinks.md.
+   * @default {[]}
+   */
+  sinks?: SinkOptions[];
+  /**
    * Ships the persisted logs and spans to an OpenTelemetry collector over
    * OTLP/HTTP, from the worker, oldest first, resuming where it stopped after
    * a restart. Off when absent. Needs a worker (`transport` other than `"inline"`).
@@ -267,6 +283,7 @@ const LOGGER_OPTION_KEYS: Readonly<Record<keyof LoggerOptions, true>> = {
   redact: true,
   console: true,
   metrics: true,
+  sinks: true,
   uplink: true,
   workerUrl: true,
 };
@@ -321,6 +338,8 @@ export interface LoggerConfig {
   observe: ObserverConfig;
   /** Where the `/metrics` listener listens, or null. */
   serve: ServeAddress | null;
+  /** The user sinks, modules resolved to URLs (empty: none). */
+  sinks: SinkConfig[];
   uplink: ResolvedUplinkOptions | undefined;
   workerUrl: string | URL | undefined;
 }
@@ -397,6 +416,14 @@ export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerCon
       checkKeys(metrics.serve, METRICS_SERVE_OPTION_KEYS, "metrics.serve.");
     }
   }
+  const sinks = options.sinks;
+  if (Array.isArray(sinks)) {
+    sinks.forEach((entry: unknown, i) => {
+      if (typeof entry === "object" && entry !== null) {
+        checkKeys(entry, SINK_OPTION_KEYS, `sinks[${i}].`);
+      }
+    });
+  }
   const exitHooks = options.exitHooks ?? true;
   if (typeof exitHooks !== "boolean") {
     throw new TypeError(`Option exitHooks must be true or false, got ${String(exitHooks)}`);
@@ -418,6 +445,7 @@ export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerCon
     // The logger's start, for console.time "elapsed", in the events' clock.
     observe: resolveObserverConfig(options, level, env, producing.clock()),
     serve: resolveServe(metrics),
+    sinks: resolveSinks(sinks, (specifier, option) => env.moduleUrl(specifier, option)),
     uplink: resolveUplink(options.uplink, transport),
     workerUrl: resolveWorkerUrl(options.workerUrl, transport),
   };

@@ -399,7 +399,7 @@ export function writeConsole(stream: "stdout" | "stderr", text: string): void {
 }
 
 /** A module specifier as a URL, resolved against the page. */
-export function moduleUrl(specifier: string): string {
+export function moduleUrl(specifier: string, _option?: string): string {
   return new URL(specifier, globalThis.location?.href).href;
 }
 

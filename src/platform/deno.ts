@@ -300,15 +300,22 @@ export function writeConsole(stream: "stdout" | "stderr", text: string): void {
 /**
  * A module specifier as a URL: URLs are kept, paths are resolved against the
  * working directory. A missing file is a `TypeError` here, on the caller's
- * thread, rather than a failed import later in the worker.
+ * thread, rather than a failed import later in the worker. `option` names
+ * the option the specifier came from (metrics when absent).
  */
-export function moduleUrl(specifier: string): string {
+export function moduleUrl(specifier: string, option?: string): string {
   if (/^[a-z][a-z0-9+.-]+:/i.test(specifier)) return new URL(specifier).href;
   const path = specifier.startsWith("/") ? specifier : `${Deno.cwd()}/${specifier}`;
   try {
     Deno.statSync(path);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
+    if (option !== undefined) {
+      throw new TypeError(
+        `Module ${JSON.stringify(specifier)} of option ${option} cannot be read (${why}): ` +
+          `give a URL, an absolute path or a path relative to the working directory ${Deno.cwd()}`,
+      );
+    }
     throw new TypeError(
       `Metrics module ${
         JSON.stringify(specifier)

@@ -74,7 +74,7 @@ export interface Platform {
   /** True when the stream is a terminal. */
   isTerminal: (stream: "stdout" | "stderr") => boolean;
   /** A module specifier as a URL. */
-  moduleUrl: (specifier: string) => string;
+  moduleUrl: (specifier: string, option?: string) => string;
   /** Serves `handler` on `hostname:port` (the `/metrics` listener). */
   serveHttp: (
     hostname: string,

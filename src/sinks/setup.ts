@@ -119,9 +119,10 @@ export interface CallerEnv {
   isTerminal(stream: "stdout" | "stderr"): boolean;
   /**
    * A module specifier as a URL (a path resolved against the working
-   * directory); throws a `TypeError` for a module that cannot be read.
+   * directory); throws a `TypeError` for a module that cannot be read,
+   * naming `option` (the metrics options when absent).
    */
-  moduleUrl(specifier: string): string;
+  moduleUrl(specifier: string, option?: string): string;
 }
 
 /**

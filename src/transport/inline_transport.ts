@@ -8,6 +8,8 @@
 import { createControlBuffer, createRingBuffer, RingProducer, SLEEPING } from "../wire/ring.ts";
 import { Consumer } from "../worker/consumer.ts";
 import { installObservers, type Observers, scrapeCounters } from "../worker/observers.ts";
+import { type SinkHost, startSinks } from "../worker/sink_host.ts";
+import type { SinkStats } from "../sinks/sink.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { Store } from "../worker/consumer.ts";
@@ -30,6 +32,8 @@ export class InlineTransport implements Transport {
   readonly canBlock = false;
   readonly #consumer: Consumer;
   readonly #observers: Observers | null;
+  readonly #sinks: SinkHost | null;
+  sinkStats?: () => SinkStats[];
   readonly #control: Int32Array;
   readonly #intervalMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -70,6 +74,12 @@ export class InlineTransport implements Transport {
     this.#consumer = new Consumer(store, control);
     this.#consumer.addRing(this.producerId, ring);
     this.#observers = installObservers(this.#consumer, config.observe, platform.writeConsole);
+    const sinks = startSinks(config.sinks, platform.writeConsole, null);
+    this.#sinks = sinks;
+    if (sinks !== null) {
+      this.#consumer.addObserver(sinks.sinks.offer);
+      this.sinkStats = () => sinks.sinks.stats();
+    }
     // The consumer "sleeps" until the first write; a write then schedules one drain.
     Atomics.store(this.#control, SLEEPING, 1);
     this.producer.onWake = () => this.#schedule();
@@ -108,11 +118,13 @@ export class InlineTransport implements Transport {
     }
   }
 
-  flush(durable: boolean): Promise<void> {
-    return this.#answer(() => {
+  async flush(durable: boolean): Promise<void> {
+    await this.#answer(() => {
       this.#consumer.flush(durable);
       Atomics.store(this.#control, SLEEPING, 1);
     });
+    // Resolves once the sinks have what it stored, or their flushTimeoutMs passed.
+    await this.#sinks?.flushed();
   }
 
   query(filter: QueryFilter): Promise<QueryPage> {
@@ -156,18 +168,17 @@ export class InlineTransport implements Transport {
   }
   #evicted = 0;
 
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.#closed) return;
     this.#removeExitHook();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     try {
       this.#consumer.close();
-    } catch (err) {
-      return Promise.reject(err);
     } finally {
       this.#closed = true;
+      // The sinks get what the last drain stored, within their flushTimeoutMs.
+      await this.#sinks?.close();
     }
-    return Promise.resolve();
   }
 }

@@ -15,6 +15,7 @@ import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { StoreOptions } from "../store/options.ts";
 import type { ObserverConfig } from "../sinks/setup.ts";
+import type { SinkConfig, SinkStats } from "../sinks/sink.ts";
 import type { ResolvedUplinkOptions, UplinkStats } from "../uplink/options.ts";
 import type { ProducerHandle } from "./handle.ts";
 
@@ -73,6 +74,8 @@ export interface Transport {
   evicted?: () => number;
   /** The uplink's self-metrics, present when an uplink runs. */
   uplinkStats?: () => UplinkStats;
+  /** The user sinks' counters, present when the `sinks` option names any. */
+  sinkStats?: () => SinkStats[];
   /**
    * Set by the front end: returns the bindings definitions its ring may
    * still refer to, for a restarted worker (docs/internals.md "Worker restart").
@@ -106,6 +109,8 @@ export type TransportConfig =
     hungAfterMs?: number;
     /** Console output and metrics, run by the consumer. */
     observe?: ObserverConfig;
+    /** The user sinks, run by the consumer. */
+    sinks?: SinkConfig[];
     uplink?: ResolvedUplinkOptions;
     /** The worker's module, when not flightlog's own (the `workerUrl` option). */
     workerUrl?: string | URL;

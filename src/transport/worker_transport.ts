@@ -26,6 +26,7 @@ import type { LevelName } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "../worker/api.ts";
+import type { SinkStats } from "../sinks/sink.ts";
 import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "../worker/packed_flow_log.ts";
 import { FAILURE_BYTES, startFailure, WorkerStartError } from "../worker/start_failure.ts";
 import { readUplinkStats, UPLINK_STAT_NAMES, type UplinkStats } from "../uplink/options.ts";
@@ -100,6 +101,11 @@ export class WorkerTransport implements Transport {
   readonly #removeExitHook: () => void;
   readonly #exitTimeoutMs: number;
   uplinkStats?: () => UplinkStats;
+  sinkStats?: () => SinkStats[];
+  // The sinks' counters as the current worker last reported them, and the
+  // sum of the workers before it (a restarted worker counts from zero).
+  #sinksNow: SinkStats[] = [];
+  #sinksBefore: SinkStats[] = [];
   bindingsSource: (() => Uint8Array) | undefined = undefined;
   definitions?: (id: number) => DefinitionRecord | undefined;
   readonly #platform: Platform;
@@ -145,6 +151,14 @@ export class WorkerTransport implements Transport {
     });
     deps.onWatchdog?.(this.#watchdog, sample);
     if (config.observe !== undefined) init.observe = config.observe;
+    if (config.sinks !== undefined && config.sinks.length > 0) {
+      init.sinks = config.sinks;
+      const sinks = config.sinks;
+      this.#sinksNow = sinks.map((s) => emptySinkStats(s.module));
+      this.#sinksBefore = sinks.map((s) => emptySinkStats(s.module));
+      this.sinkStats = () =>
+        this.#sinksNow.map((now, i) => addSinkStats(this.#sinksBefore[i]!, now));
+    }
     this.#init = init;
     if (shared) {
       init.failure = new SharedArrayBuffer(FAILURE_BYTES);
@@ -210,6 +224,16 @@ export class WorkerTransport implements Transport {
     const worker = this.#platform.startWorker(init, this.#workerUrl);
     this.#worker = worker;
     worker.endpoint.addEventListener("message", this.#onNotice as EventListener);
+    if (this.sinkStats !== undefined) {
+      const onSinks = (ev: MessageEvent<WorkerNotice | undefined>): void => {
+        const sinks = ev.data?.type === "flightlog-notice" ? ev.data.sinks : undefined;
+        // A late notice of a replaced worker would count its sinks twice.
+        if (sinks?.length === this.#sinksNow.length && this.#worker === worker) {
+          this.#sinksNow = sinks;
+        }
+      };
+      worker.endpoint.addEventListener("message", onSinks as EventListener);
+    }
     this.#remote = Comlink.wrap<WorkerApi>(worker.endpoint);
     let rejectDead!: (e: Error) => void;
     this.#dead = new Promise<never>((_, reject) => (rejectDead = reject));
@@ -294,6 +318,8 @@ export class WorkerTransport implements Transport {
     const generation = Atomics.add(this.#control32, GENERATION, 1) + 1;
     this.#remote[Comlink.releaseProxy]();
     this.#lastCrash = why;
+    this.#sinksBefore = this.#sinksNow.map((now, i) => addSinkStats(this.#sinksBefore[i]!, now));
+    this.#sinksNow = this.#sinksNow.map((s) => emptySinkStats(s.module));
     const rings = this.#init.rings.map((r) => ({ ...r }));
     const own = rings[0];
     if (own !== undefined && own.producer === this.producerId) {
@@ -591,4 +617,20 @@ export class WorkerTransport implements Transport {
     }
     if (err !== null && this.#failure === null) throw err;
   }
+}
+
+function emptySinkStats(module: string): SinkStats {
+  return { module, delivered: 0, dropped: 0, errors: 0, queued: 0, error: null };
+}
+
+// A restarted worker's counters on top of its predecessors'; its queue is its own.
+function addSinkStats(before: SinkStats, now: SinkStats): SinkStats {
+  return {
+    module: now.module,
+    delivered: before.delivered + now.delivered,
+    dropped: before.dropped + now.dropped,
+    errors: before.errors + now.errors,
+    queued: now.queued,
+    error: now.error ?? before.error,
+  };
 }

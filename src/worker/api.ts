@@ -8,6 +8,7 @@ import type { ResolvedUplinkOptions } from "../uplink/options.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
 import type { ObserverConfig } from "../sinks/setup.ts";
+import type { SinkConfig, SinkStats } from "../sinks/sink.ts";
 import type { ConsumerStats } from "./consumer.ts";
 import type { PackedFlowLog } from "./packed_flow_log.ts";
 import type { PendingBatch } from "../wire/sab_spill.ts";
@@ -44,6 +45,8 @@ export interface WorkerInit {
   shared: boolean;
   /** Console output and metrics fed from persisted events. */
   observe?: ObserverConfig;
+  /** The user sinks (option `sinks`), loaded and fed from persisted events in the worker. */
+  sinks?: SinkConfig[];
   /** The uplink's options, checked on the logger's thread, when one runs in the worker. */
   uplink?: ResolvedUplinkOptions;
   /** Where the worker mirrors the uplink's counters (a Float64Array) for the logger's thread. */
@@ -68,6 +71,8 @@ export interface WorkerNotice {
   error: string | null;
   /** Events the store evicted (retention, quota) in the write this notice is about. */
   evicted: number;
+  /** The user sinks' counters now, in the order of the `sinks` option. */
+  sinks?: SinkStats[];
 }
 
 /** What the front end may call on the worker. */

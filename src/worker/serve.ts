@@ -8,6 +8,7 @@
 import { Consumer, type Store } from "./consumer.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "./api.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
+import { type SinkHost, startSinks } from "./sink_host.ts";
 import {
   Uplink,
   type UplinkFiles,
@@ -86,6 +87,7 @@ export function serveWorker(
   let onOnline: (() => void) | null = null;
   let failure: Error | null = null;
   let observers: Observers | null = null;
+  let sinks: SinkHost | null = null;
   try {
     const store = openStoreAfterRestart(init, openStore, {
       ...init.store,
@@ -101,6 +103,8 @@ export function serveWorker(
     });
     consumer = new Consumer(store, init.control, init.generation ?? 0);
     observers = installObservers(consumer, init.observe, options.writeConsole);
+    sinks = startSinks(init.sinks, options.writeConsole, notify);
+    if (sinks !== null) consumer.addObserver(sinks.sinks.offer);
     if (init.uplink !== undefined) {
       if (!isUplinkSource(store)) {
         throw new TypeError(
@@ -169,6 +173,8 @@ export function serveWorker(
     ingest: (producer, bytes, emitted, dropped) => live().ingest(producer, bytes, emitted, dropped),
     flush: async (durable) => {
       live().flush(durable);
+      // Resolves once the sinks have what it stored, or their flushTimeoutMs passed.
+      await sinks?.flushed();
       // The backlog counted at the end of the uplink's last step misses what
       // this flush stored. A failed count leaves the flush good: the uplink's
       // own loop meets the same store read again and retries it.
@@ -189,6 +195,7 @@ export function serveWorker(
       if (onOnline !== null) globalThis.removeEventListener?.("online", onOnline);
       await uplink?.close();
       consumer?.close();
+      await sinks?.close();
     },
   };
 }

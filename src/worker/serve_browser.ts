@@ -29,6 +29,8 @@ import type { PendingBatch } from "../wire/sab_spill.ts";
 import { lastSeq, skipStored } from "../wire/sab_spill.ts";
 import { errorText } from "../store/errors.ts";
 import { installObservers, type Observers, scrapeCounters } from "./observers.ts";
+import { type SinkHost, startSinks } from "./sink_host.ts";
+import type { ModuleLoader } from "../sinks/sink_runner.ts";
 
 /** What the browser worker needs from a store: the {@linkcode Store} methods, awaited. */
 export interface AsyncStore {
@@ -220,6 +222,11 @@ export interface BrowserWorkerOptions extends WriteBehindOptions {
   idleMs?: number;
   /** Sends a notice to the page (store errors, evictions: its `stats()`). */
   notify?: (notice: WorkerNotice) => void;
+  /**
+   * Imports a sink module (option `sinks`) by URL.
+   * @default {dynamic `import()`}
+   */
+  loadModule?: ModuleLoader;
 }
 
 /** What the worker passes the store opener besides the logger's store options. */
@@ -246,6 +253,7 @@ export function serveBrowserWorker(
   let behind!: WriteBehind;
   let loop: Promise<void> = Promise.resolve();
   let observers: Observers | null = null;
+  let sinks: SinkHost | null = null;
   // A worker that replaces a dead one with shared rings (docs/internals.md "Worker restart").
   const resumed = init.shared && init.restarted === true
     ? waitForResume(init.control)
@@ -264,6 +272,8 @@ export function serveBrowserWorker(
         }
         // A sign of life for the page's watchdog while an acknowledgement waits for IndexedDB.
         notify({ type: "flightlog-notice", error: null, evicted: 0 });
+        // Sinks get what IndexedDB committed, never a batch it then refused.
+        sinks?.sinks.offer(events);
         options.onWritten?.(events);
       },
       onLost: (events, err) => {
@@ -279,11 +289,9 @@ export function serveBrowserWorker(
       },
     });
     consumer = new Consumer(behind, init.control, init.generation ?? 0, { confirmed: true });
-    observers = installObservers(
-      consumer,
-      init.observe,
-      options.writeConsole ?? ((_stream, text) => console.error(text)),
-    );
+    const writeConsole = options.writeConsole ?? ((_stream, text) => console.error(text));
+    observers = installObservers(consumer, init.observe, writeConsole);
+    sinks = startSinks(init.sinks, writeConsole, notify, options.loadModule);
     // A worker that replaces a dead one takes the definitions its producers
     // handed over (docs/internals.md "Worker restart").
     for (const r of init.rings) {
@@ -402,6 +410,8 @@ export function serveBrowserWorker(
       markStored();
       await behind.settle();
       if (durable) await store.sync();
+      // Resolves once the sinks have what IndexedDB committed, or their flushTimeoutMs passed.
+      await sinks?.flushed();
       c.flush(false); // rethrows a write failure since the last flush
     },
     query: async (filter) => {
@@ -435,6 +445,7 @@ export function serveBrowserWorker(
       await behind.settle();
       await store.sync();
       await store.close();
+      await sinks?.close();
     },
   };
 }

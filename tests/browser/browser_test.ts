@@ -15,6 +15,17 @@ const MODES = [
   { isolated: false, mode: "message" },
 ] as const;
 
+// A sink module served beside the bundles: the store worker imports it and
+// hands each batch's event names to the page over a BroadcastChannel.
+const TEST_SINK = `export default ({ channel }) => {
+  const out = new BroadcastChannel(channel);
+  return async (events) => {
+    await null;
+    out.postMessage(events.map((e) => e.event + ":" + (e.fields.secret ?? "")));
+  };
+};
+`;
+
 async function open(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
@@ -25,6 +36,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
   const chrome = await launchChromium();
   try {
     await buildBrowser(dist);
+    await Deno.writeTextFile(`${dist}/test_sink.js`, TEST_SINK);
     for (const { isolated, mode } of MODES) {
       const server = serveBundles(dist, isolated);
       try {
@@ -103,6 +115,50 @@ Deno.test("the browser build in headless Chromium", async (t) => {
             await page.close();
           },
         );
+        await t.step(`"${mode}": a sink module (a URL) receives the persisted events`, async () => {
+          const page = await chrome.context.newPage();
+          await open(page, server.url);
+          const r = await page.evaluate(async () => {
+            // deno-lint-ignore no-explicit-any
+            const { createLogger } = (globalThis as any).flightlog;
+            const channel = new BroadcastChannel("flightlog-test-sink");
+            const got: string[] = [];
+            const all = new Promise<void>((resolve, reject) => {
+              const timer = setTimeout(() => reject(new Error(`only ${got.join()}`)), 10_000);
+              channel.onmessage = (ev) => {
+                got.push(...ev.data);
+                if (got.length < 51) return;
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            const log = createLogger({
+              dir: "sinks",
+              sinks: [{ module: "test_sink.js", options: { channel: "flightlog-test-sink" } }],
+            });
+            for (let i = 0; i < 50; i++) log.info(`e${i}`);
+            log.info("login", { secret: "hunter2" });
+            await log.flush();
+            const stats = log.stats().sinks;
+            await all;
+            await log.close();
+            channel.close();
+            return { got, stats };
+          });
+          assert.deepEqual(r.got, [
+            ...Array.from({ length: 50 }, (_, i) => `e${i}:`),
+            "login:[REDACTED]",
+          ]);
+          assert.deepEqual(r.stats, [{
+            module: `${server.url}test_sink.js`,
+            delivered: 51,
+            dropped: 0,
+            errors: 0,
+            queued: 0,
+            error: null,
+          }]);
+          await page.close();
+        });
         await t.step(
           `"${mode}": planted secrets leave zero canary bytes in IndexedDB; found with redaction off`,
           async () => {

@@ -37,7 +37,7 @@ Deno.test("createLogger() lists the valid names when no option is close", () => 
     TypeError,
     'Unknown option "verbose": use one of dir, level, ringBytes, overflow, blockTimeoutMs, onDrop, ' +
       "transport, limits, store, clock, exitHooks, exitTimeoutMs, flushIntervalMs, hungAfterMs, " +
-      "redact, console, metrics, uplink, workerUrl",
+      "redact, console, metrics, sinks, uplink, workerUrl",
   );
 });
 
@@ -269,6 +269,12 @@ Deno.test("createLogger() accepts every option at once, with the values the suit
     redact: { keys: ["password"], extraKeys: ["pin"], patterns: ["bearer"] },
     console: false,
     metrics: { serve: false },
+    sinks: [{
+      module: new URL("../sinks/fixtures/file_sink.ts", import.meta.url),
+      options: { out: `${dir}/sink.jsonl`, mode: "sync" },
+      maxQueued: 100,
+      flushTimeoutMs: 1000,
+    }],
     uplink: {
       url: "http://127.0.0.1:9",
       headers: { "x-tenant": "t" },
@@ -289,6 +295,7 @@ Deno.test("createLogger() accepts every option at once, with the values the suit
     log.debug("hello", { flow_id: "f-all", pin: "1234" });
     const events = (await log.getFlowLog("f-all")).events;
     assert.deepEqual(events.map((e) => e.fields.pin), ["[REDACTED]"]);
+    assert.equal(log.stats().sinks?.[0]?.delivered, 1);
   } finally {
     await log.close();
     await Deno.remove(dir, { recursive: true });

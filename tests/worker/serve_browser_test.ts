@@ -20,6 +20,7 @@ import { StoreFullError } from "../../src/store/errors.ts";
 import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
 import { messageBatch } from "../support/message_batch.ts";
+import type { WorkerNotice } from "../../src/worker/api.ts";
 
 let nextDb = 0;
 
@@ -407,4 +408,89 @@ Deno.test("serveBrowserWorker() lists IndexedDB flows a page at a time, as the D
   } finally {
     await api.close();
   }
+});
+
+Deno.test("serveBrowserWorker() hands sinks the batches IndexedDB committed, in order, and reports their counters", async () => {
+  const { control, ring, producer, log } = ringSetup();
+  const got: number[] = [];
+  const notices: WorkerNotice[] = [];
+  const sinkModule = {
+    default: ({ label }: { label: string }) => async (events: LogEvent[]) => {
+      await null;
+      for (const e of events) got.push(e.fields.i as number);
+      assert.equal(label, "recorder");
+    },
+  };
+  const loaded: string[] = [];
+  const api = serveBrowserWorker(
+    {
+      dir: `bw-${nextDb++}`,
+      store: {},
+      control,
+      rings: [{ producer: "p.0", buffer: ring }],
+      shared: true,
+      sinks: [{
+        module: "https://example.test/sink.js",
+        options: { label: "recorder" },
+        maxQueued: 1000,
+        flushTimeoutMs: 1000,
+      }],
+    },
+    (name, options) => IdbStore.open(name, options),
+    {
+      notify: (n) => notices.push(n),
+      loadModule: (url) => {
+        loaded.push(url);
+        return Promise.resolve(sinkModule);
+      },
+    },
+  );
+  assert.equal(await api.ready(), null);
+  for (let i = 0; i < 300; i++) log("step", { i });
+  producer.wake();
+  await api.flush(false);
+  // flush() answered: the sink has every committed event, and the page its counters.
+  assert.deepEqual(loaded, ["https://example.test/sink.js"]);
+  assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i));
+  const last = notices.findLast((n) => n.sinks !== undefined);
+  assert.deepEqual(last?.sinks, [{
+    module: "https://example.test/sink.js",
+    delivered: 300,
+    dropped: 0,
+    errors: 0,
+    queued: 0,
+    error: null,
+  }]);
+  await api.close();
+});
+
+Deno.test("serveBrowserWorker() does not hand sinks a batch the store refused", async () => {
+  const store = new FakeAsyncStore();
+  const got: number[] = [];
+  const api = serveBrowserWorker(
+    {
+      dir: `bw-${nextDb++}`,
+      store: {},
+      control: createControlBuffer(false),
+      rings: [],
+      shared: false,
+      sinks: [{ module: "mem:sink", options: null, maxQueued: 1000, flushTimeoutMs: 1000 }],
+    },
+    () => Promise.resolve(store),
+    {
+      loadModule: () =>
+        Promise.resolve({
+          default: () => (events: LogEvent[]) => void got.push(...events.map((e) => e.seq)),
+        }),
+    },
+  );
+  assert.equal(await api.ready(), null);
+  store.fail = new Error("disk on fire");
+  await api.ingest("m.0", messageBatch(1, 2), 2, 0);
+  await assert.rejects(async () => await api.flush(false), /disk on fire/);
+  store.fail = null;
+  await api.ingest("m.0", messageBatch(3, 4), 4, 0);
+  await api.flush(false);
+  assert.deepEqual(got, [3, 4]);
+  await api.close();
 });
