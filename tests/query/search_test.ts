@@ -10,7 +10,7 @@ import {
   searchIndex,
 } from "../../src/query/search.ts";
 import type { QueryFilter } from "../../src/query/types.ts";
-import { makeEvent } from "../store/_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 /** A record held in memory, with its events. */
 interface MemoryRecord extends RecordSummary {

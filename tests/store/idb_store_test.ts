@@ -2,7 +2,8 @@ import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { IdbStore } from "../../src/store/idb_store.ts";
 import type { LogEvent } from "../../src/event.ts";
-import { flowEvents, makeEvent, marked, valueKinds } from "./_helpers.ts";
+import { flowEvents, marked, valueKinds } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 let nextDb = 0;
 /** A fresh database name per test (fake-indexeddb keeps databases for the process). */

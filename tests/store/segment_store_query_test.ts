@@ -4,7 +4,9 @@ import { compareEvents } from "../../src/query/flow_log.ts";
 import { LEVELS, SEVERITY } from "../../src/level.ts";
 import type { QueryFilter, QueryPage } from "../../src/query/types.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
-import { makeEvent, recordingFs, tempDir } from "./_helpers.ts";
+import { recordingFs } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const OPTIONS = { maxAgeMs: Infinity, segmentBytes: 4096 };
 const NAMES = ["run_start", "step_start", "step_end", "run_end", "tool.call"];
@@ -61,8 +63,7 @@ function fillStore(dir: string, events: LogEvent[]): SegmentStore {
 }
 
 Deno.test("SegmentStore.query() applies each criterion", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const events = workload(1200);
     const store = fillStore(dir, events);
     const filters: QueryFilter[] = [
@@ -103,14 +104,11 @@ Deno.test("SegmentStore.query() applies each criterion", async () => {
       }
     }
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() orders equal timestamps by producer, then seq", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     store.append([
       makeEvent(5, {}, { producer: "b", seq: 1 }),
@@ -126,14 +124,11 @@ Deno.test("SegmentStore.query() orders equal timestamps by producer, then seq", 
       "5b1",
     ]);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() defaults limit to 1000 and validates the filter", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = fillStore(dir, workload(1500));
     const page = store.query({});
     assert.equal(page.events.length, 1000);
@@ -142,14 +137,11 @@ Deno.test("SegmentStore.query() defaults limit to 1000 and validates the filter"
     assert.throws(() => store.query({ level: "loud" as "info" }), TypeError);
     assert.throws(() => store.query({ cursor: page.cursor!, flow_id: "flow-1" }), RangeError);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() pages with a cursor while new events arrive", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const initial = workload(600);
     const store = fillStore(dir, initial);
     const filter: QueryFilter = { level: "debug", limit: 70 };
@@ -189,14 +181,11 @@ Deno.test("SegmentStore.query() pages with a cursor while new events arrive", as
     assert.ok(missedLate.length > 0, "the workload has late arrivals");
     assert.deepEqual(seen, must);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() for a flow reads only that flow's records", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const { fs, log } = recordingFs();
     const store = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 << 20, fs });
     const events: LogEvent[] = [];
@@ -214,14 +203,11 @@ Deno.test("SegmentStore.query() for a flow reads only that flow's records", asyn
     assert.equal(store.getFlowLog("flow-7").events.length, 100);
     assert.ok(log.reads.reduce((n, r) => n + r.bytes, 0) < totalBytes / 5);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() keeps at most 32 segment files open", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const writer = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
     for (let i = 0; i < 100; i++) writer.append([makeEvent(i, { flow_id: "f" }, { seq: i + 1 })]);
     writer.close();
@@ -234,14 +220,11 @@ Deno.test("SegmentStore.query() keeps at most 32 segment files open", async () =
     assert.ok(log.maxOpen <= 34, `max open ${log.maxOpen}`);
     store.close();
     assert.equal(log.open, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.getFlowLog() returns the flow's events, span tree and summary", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     const ev = (ts: number, event: string, fields: Record<string, unknown>, level = "info") =>
       makeEvent(ts, { flow_id: "agent", ...fields }, {
@@ -289,14 +272,11 @@ Deno.test("SegmentStore.getFlowLog() returns the flow's events, span tree and su
       cost_usd: 0,
     });
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.getFlowLog() of an unknown flow is empty", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     store.append([makeEvent(1, { flow_id: "known" })]);
     assert.deepEqual(store.getFlowLog("unknown"), {
@@ -320,14 +300,11 @@ Deno.test("SegmentStore.getFlowLog() of an unknown flow is empty", async () => {
     });
     assert.throws(() => store.getFlowLog(5 as unknown as string), TypeError);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.listFlows() lists flows newest first with counts", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     store.append([
       makeEvent(10, { flow_id: "a" }),
@@ -349,7 +326,5 @@ Deno.test("SegmentStore.listFlows() lists flows newest first with counts", async
     const reopened = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
     assert.deepEqual(reopened.listFlows(), flows);
     reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
