@@ -104,6 +104,27 @@ export class Harness {
   }
 }
 
+type HarnessTest = (h: Harness) => Promise<void>;
+
+/** Runs `fn` on a fresh {@linkcode Harness}, then closes it, whatever `fn` did. */
+export function withHarness(fn: HarnessTest): Promise<void>;
+export function withHarness(options: Partial<UplinkOptions>, fn: HarnessTest): Promise<void>;
+export function withHarness(
+  options: Partial<UplinkOptions>,
+  storeOptions: SegmentStoreOptions,
+  runtime: Partial<UplinkRuntime>,
+  fn: HarnessTest,
+): Promise<void>;
+export async function withHarness(...args: unknown[]): Promise<void> {
+  const fn = args.pop() as HarnessTest;
+  const h = await Harness.open(...(args as Parameters<typeof Harness.open>));
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
 /** The uids of `list`. */
 export function uidsOfEvents(list: LogEvent[]): string[] {
   return list.map((e) => `${e.producer}:${e.seq}`);
