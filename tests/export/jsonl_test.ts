@@ -3,19 +3,10 @@ import fc from "fast-check";
 import type { LogEvent } from "../../src/event.ts";
 import { eventToJson, payloadToJsonLines } from "../../src/export/jsonl.ts";
 import { packEvents, unpackEvents } from "../../src/store/payload_codec.ts";
-import { BoundLogEvent } from "../../src/event.ts";
+import { makeBoundEvent } from "../support/log_event.ts";
 
 function bound(seq: number, bindings: Record<string, unknown>, call: Record<string, unknown>) {
-  return new BoundLogEvent(
-    1_700_000_000_000.25 + seq,
-    "info",
-    9,
-    "step_end",
-    "ab.1",
-    seq,
-    bindings,
-    call,
-  );
+  return makeBoundEvent(1_700_000_000_000.25 + seq, seq, bindings, call);
 }
 
 Deno.test("payloadToJsonLines() writes what eventToJson() writes for each unpacked event", () => {

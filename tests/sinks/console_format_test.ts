@@ -4,6 +4,7 @@ import { formatJson, formatText, quoteText } from "../../src/sinks/console_forma
 import { ConsoleSink } from "../../src/sinks/console_sink.ts";
 import { BoundLogEvent, type LogEvent } from "../../src/event.ts";
 import { parseTextLine } from "../support/text_line.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 // Everything a terminal or viewer may take as a line break.
 const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
@@ -17,8 +18,7 @@ const RAW_UNSAFE_JSON = new RegExp(
 );
 
 function ev(event: string, fields: Record<string, unknown>, level: LogEvent["level"] = "info") {
-  const severity = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }[level];
-  return { ts_ms: 1_700_000_000_000, level, severity, event, producer: "p.0", seq: 1, fields };
+  return makeEvent(1_700_000_000_000, fields, { event, level, producer: "p.0", seq: 1 });
 }
 
 // Strings biased towards what forges or hides lines: controls, ANSI, bidi,

@@ -24,16 +24,10 @@ function workload(count: number, from = 0): LogEvent[] {
       attempt: i % 3,
     };
     if (i % 13 !== 0) fields.flow_id = `flow-${i % 12}`;
-    events.push({
-      // Mostly increasing, some late arrivals and many equal timestamps.
-      ts_ms: 10_000 + Math.floor(i / 3) - (i % 17 === 0 ? 40 : 0),
-      level,
-      severity: SEVERITY[level],
-      event: NAMES[i % NAMES.length]!,
-      producer: `p.${i % 3}`,
-      seq: i + 1,
-      fields,
-    });
+    // Mostly increasing, some late arrivals and many equal timestamps.
+    const ts_ms = 10_000 + Math.floor(i / 3) - (i % 17 === 0 ? 40 : 0);
+    const event = NAMES[i % NAMES.length]!;
+    events.push(makeEvent(ts_ms, fields, { level, event, producer: `p.${i % 3}`, seq: i + 1 }));
   }
   return events;
 }
@@ -227,12 +221,7 @@ Deno.test("SegmentStore.getFlowLog() returns the flow's events, span tree and su
   await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     const ev = (ts: number, event: string, fields: Record<string, unknown>, level = "info") =>
-      makeEvent(ts, { flow_id: "agent", ...fields }, {
-        event,
-        level: level as "info",
-        severity: SEVERITY[level as "info"],
-        seq: ts,
-      });
+      makeEvent(ts, { flow_id: "agent", ...fields }, { event, level: level as "info", seq: ts });
     // Two batches, the second holding an event older than some of the first.
     store.append([
       ev(10, "run_start", { span_id: "run" }),

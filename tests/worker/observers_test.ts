@@ -6,9 +6,10 @@ import { Consumer } from "../../src/worker/consumer.ts";
 import { createControlBuffer, createRingBuffer, RingProducer } from "../../src/wire/ring.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { MemoryStore } from "../support/memory_store.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 function ev(event: string, fields: Record<string, unknown>): LogEvent {
-  return { ts_ms: 0, level: "info", severity: 9, event, producer: "p.0", seq: 1, fields };
+  return makeEvent(0, fields, { event, producer: "p.0", seq: 1 });
 }
 
 Deno.test("Observers replays the lifecycle calls made while the metrics module loads", async () => {

@@ -20,6 +20,7 @@ import { StoreFullError } from "../../src/store/errors.ts";
 import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
 import { messageBatch } from "../support/message_batch.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 let nextDb = 0;
 
@@ -38,8 +39,9 @@ function ringSetup(ringBytes = 1 << 16) {
   return { control, ring, producer, log };
 }
 
+/** Event `e` of producer `p` at time `seq`. */
 function ev(seq: number): LogEvent {
-  return { ts_ms: seq, level: "info", severity: 9, event: "e", producer: "p", seq, fields: {} };
+  return makeEvent(seq, {}, { event: "e", producer: "p", seq });
 }
 
 /** An AsyncStore in memory that can be told to fail, and counts its calls. */
@@ -186,15 +188,6 @@ Deno.test("WriteBehind writes a batch an emptied database refuses again in halve
 Deno.test("WriteBehind writes what queued meanwhile as one batch per call", async () => {
   const store = new FakeAsyncStore();
   const behind = new WriteBehind(store, { maxBatch: 4, maxBacklog: 6 });
-  const ev = (seq: number): LogEvent => ({
-    ts_ms: seq,
-    level: "info",
-    severity: 9,
-    event: "e",
-    producer: "p",
-    seq,
-    fields: {},
-  });
   behind.append([ev(1)]);
   behind.append([ev(2), ev(3), ev(4), ev(5), ev(6)]);
   behind.append([ev(7)]);
@@ -210,15 +203,6 @@ Deno.test("WriteBehind writes what queued meanwhile as one batch per call", asyn
 Deno.test("WriteBehind.mark() calls back once the events appended before it are written", async () => {
   const store = new FakeAsyncStore();
   const behind = new WriteBehind(store, { maxBatch: 2 });
-  const ev = (seq: number): LogEvent => ({
-    ts_ms: seq,
-    level: "info",
-    severity: 9,
-    event: "e",
-    producer: "p",
-    seq,
-    fields: {},
-  });
   const seen: number[][] = [];
   behind.mark(() => seen.push([])); // nothing queued: at once
   assert.equal(seen.length, 1);
