@@ -5,34 +5,22 @@
  * origin and its own IndexedDB.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { buildBrowser } from "../../scripts/build.ts";
-import { launchChromium } from "../support/chromium.ts";
-import { serveBundles } from "./_server.ts";
-
-const MODES = [
-  { isolated: true, mode: "sab" },
-  { isolated: false, mode: "message" },
-] as const;
-
-async function open(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
-}
+import {
+  openTestPage,
+  PAGE_MODES,
+  testPageReady,
+  withBuiltChromium,
+  withServer,
+} from "../support/browser_page.ts";
 
 Deno.test("the browser build in headless Chromium", async (t) => {
-  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
-  const chrome = await launchChromium();
-  try {
-    await buildBrowser(dist);
-    for (const { isolated, mode } of MODES) {
-      const server = serveBundles(dist, isolated);
-      try {
+  await withBuiltChromium(async (chrome, dist) => {
+    for (const { isolated, mode } of PAGE_MODES) {
+      await withServer(dist, isolated, async (server) => {
         await t.step(
           `createLogger() uses the "${mode}" transport, persists and queries`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -92,8 +80,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": planted secrets leave zero canary bytes in IndexedDB; found with redaction off`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger, withContext, observable } = (globalThis as any).flightlog;
@@ -206,8 +193,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": createLogger() refuses a transport the page cannot run`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -234,8 +220,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": the inlined bundle starts its worker from a Blob URL`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, `${server.url}?bundle=flightlog.inline.js`);
+            const page = await openTestPage(chrome, `${server.url}?bundle=flightlog.inline.js`);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const log = (globalThis as any).flightlog.createLogger({ dir: "inline" });
@@ -253,8 +238,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": an event logged on an idle page is persisted without flush()`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             await page.evaluate(() => {
               // deno-lint-ignore no-explicit-any
               const g = globalThis as any;
@@ -273,8 +257,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": emitted = persisted + dropped under overload, exactly`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -315,8 +298,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         );
 
         await t.step(`"${mode}": events logged before the page hid survive a reload`, async () => {
-          const page = await chrome.context.newPage();
-          await open(page, server.url);
+          const page = await openTestPage(chrome, server.url);
           await page.evaluate(() => {
             // deno-lint-ignore no-explicit-any
             const { createLogger } = (globalThis as any).flightlog;
@@ -336,9 +318,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
           // deno-lint-ignore no-explicit-any
           await page.waitForFunction(() => (globalThis as any).log.stats().persisted === 1000);
           await page.reload();
-          await page.waitForFunction(() =>
-            (globalThis as { flightlogReady?: boolean }).flightlogReady
-          );
+          await testPageReady(page);
           const r = await page.evaluate(async () => {
             // deno-lint-ignore no-explicit-any
             const { createLogger } = (globalThis as any).flightlog;
@@ -356,8 +336,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": events logged just before a reload survive it (pagehide spill)`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -370,9 +349,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
               for (let i = 1; i <= 1000; i++) flow.info("before_reload", { i });
             });
             await page.reload(); // no flush, no wait: pagehide is all there is
-            await page.waitForFunction(() =>
-              (globalThis as { flightlogReady?: boolean }).flightlogReady
-            );
+            await testPageReady(page);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -392,8 +369,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": console lines reach the page console and log.metrics() answers`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             // The worker writes the lines; Chromium reports a worker's console on its page.
             const line = page.waitForEvent("console", {
               predicate: (msg) => msg.text().includes("console_probe"),
@@ -436,8 +412,10 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": two tabs sharing one database keep each other's events`,
           async () => {
-            const pages = [await chrome.context.newPage(), await chrome.context.newPage()];
-            for (const page of pages) await open(page, server.url);
+            const pages = [
+              await openTestPage(chrome, server.url),
+              await openTestPage(chrome, server.url),
+            ];
             const counts = await Promise.all(pages.map((page, tab) =>
               page.evaluate(async (tab) => {
                 // deno-lint-ignore no-explicit-any
@@ -472,12 +450,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
             }
           },
         );
-      } finally {
-        await server.close();
-      }
+      });
     }
-  } finally {
-    await chrome.close();
-    await Deno.remove(dist, { recursive: true });
-  }
+  });
 });
