@@ -86,37 +86,33 @@ async function runFixture(
   return out;
 }
 
-Deno.test("end of script: exits by itself with every event on disk", async () => {
-  const r = await runFixture("end");
-  assert.equal(r.code, 0, r.stderr);
-});
+/** How each way of ending the child ends it; the events are checked by runFixture(). */
+const ENDINGS: { name: string; mode: string; code: number; stderr?: RegExp }[] = [
+  { name: "end of script: exits by itself with every event on disk", mode: "end", code: 0 },
+  { name: "Deno.exit(): every event on disk, exit code kept", mode: "exit", code: 3 },
+  {
+    name: "uncaught exception: every event on disk, still fails",
+    mode: "throw",
+    code: 1,
+    stderr: /uncaught in a timer/,
+  },
+  {
+    name: "unhandled rejection: every event on disk, still fails",
+    mode: "reject",
+    code: 1,
+    stderr: /unhandled rejection/,
+  },
+  { name: "SIGTERM: every event on disk, exit code 143", mode: "sigterm", code: 143 },
+  { name: "SIGINT: every event on disk, exit code 130", mode: "sigint", code: 130 },
+];
 
-Deno.test("Deno.exit(): every event on disk, exit code kept", async () => {
-  const r = await runFixture("exit");
-  assert.equal(r.code, 3, r.stderr);
-});
-
-Deno.test("uncaught exception: every event on disk, still fails", async () => {
-  const r = await runFixture("throw");
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /uncaught in a timer/);
-});
-
-Deno.test("unhandled rejection: every event on disk, still fails", async () => {
-  const r = await runFixture("reject");
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /unhandled rejection/);
-});
-
-Deno.test("SIGTERM: every event on disk, exit code 143", async () => {
-  const r = await runFixture("sigterm");
-  assert.equal(r.code, 143, r.stderr);
-});
-
-Deno.test("SIGINT: every event on disk, exit code 130", async () => {
-  const r = await runFixture("sigint");
-  assert.equal(r.code, 130, r.stderr);
-});
+for (const { name, mode, code, stderr } of ENDINGS) {
+  Deno.test(name, async () => {
+    const r = await runFixture(mode);
+    assert.equal(r.code, code, r.stderr);
+    if (stderr !== undefined) assert.match(r.stderr, stderr);
+  });
+}
 
 Deno.test("inline transport: end of script and Deno.exit() keep every event", async () => {
   assert.equal((await runFixture("end", "inline")).code, 0);

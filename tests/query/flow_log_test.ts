@@ -5,6 +5,7 @@ import { buildFlowLog, compareEvents } from "../../src/query/flow_log.ts";
 import type { LevelName } from "../../src/level.ts";
 import type { SpanNode } from "../../src/query/types.ts";
 import { makeEvent } from "../support/log_event.ts";
+import { emptyFlowLog } from "../support/empty_flow_log.ts";
 
 function event(
   ts_ms: number,
@@ -147,25 +148,7 @@ Deno.test("buildFlowLog() summarizes counts by level and event", () => {
 });
 
 Deno.test("buildFlowLog() of no events is empty with a zeroed summary", () => {
-  assert.deepEqual(buildFlowLog("unknown", []), {
-    flow_id: "unknown",
-    events: [],
-    spans: [],
-    summary: {
-      first_ts_ms: null,
-      last_ts_ms: null,
-      duration_ms: 0,
-      event_count: 0,
-      error_count: 0,
-      by_level: {},
-      by_event: {},
-      provider_calls: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      total_tokens: 0,
-      cost_usd: 0,
-    },
-  });
+  assert.deepEqual(buildFlowLog("unknown", []), emptyFlowLog("unknown"));
 });
 
 Deno.test("compareEvents() orders by ts_ms, then producer, then seq", () => {

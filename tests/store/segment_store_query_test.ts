@@ -7,6 +7,7 @@ import { SegmentStore } from "../../src/store/segment_store.ts";
 import { recordingFs } from "./_helpers.ts";
 import { makeEvent } from "../support/log_event.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { emptyFlowLog } from "../support/empty_flow_log.ts";
 
 const OPTIONS = { maxAgeMs: Infinity, segmentBytes: 4096 };
 const NAMES = ["run_start", "step_start", "step_end", "run_end", "tool.call"];
@@ -268,25 +269,7 @@ Deno.test("SegmentStore.getFlowLog() of an unknown flow is empty", async () => {
   await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     store.append([makeEvent(1, { flow_id: "known" })]);
-    assert.deepEqual(store.getFlowLog("unknown"), {
-      flow_id: "unknown",
-      events: [],
-      spans: [],
-      summary: {
-        first_ts_ms: null,
-        last_ts_ms: null,
-        duration_ms: 0,
-        event_count: 0,
-        error_count: 0,
-        by_level: {},
-        by_event: {},
-        provider_calls: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        total_tokens: 0,
-        cost_usd: 0,
-      },
-    });
+    assert.deepEqual(store.getFlowLog("unknown"), emptyFlowLog("unknown"));
     assert.throws(() => store.getFlowLog(5 as unknown as string), TypeError);
     store.close();
   });

@@ -14,19 +14,13 @@ import {
 } from "./_helpers.ts";
 import { makeEvent } from "../support/log_event.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { allPages } from "../support/query_pages.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
 /** All events of the store, in query order. */
 function allEvents(store: SegmentStore): LogEvent[] {
-  const events: LogEvent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = store.query(cursor === null ? { limit: 100_000 } : { limit: 100_000, cursor });
-    events.push(...page.events);
-    cursor = page.cursor;
-  } while (cursor !== null);
-  return events;
+  return allPages((filter) => store.query(filter), { limit: 100_000 });
 }
 
 Deno.test("SegmentStore.append() round-trips every value kind", async () => {
