@@ -6,12 +6,7 @@ import {
   WriteBehind,
 } from "../../src/worker/serve_browser.ts";
 import { Consumer } from "../../src/worker/consumer.ts";
-import {
-  createControlBuffer,
-  createRingBuffer,
-  loadStored,
-  RingProducer,
-} from "../../src/wire/ring.ts";
+import { createControlBuffer, loadStored } from "../../src/wire/ring.ts";
 import type { PendingBatch } from "../../src/wire/sab_spill.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { IdbStore } from "../../src/store/idb_store.ts";
@@ -21,22 +16,13 @@ import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
 import { messageBatch } from "../support/message_batch.ts";
 import { makeEvent } from "../support/log_event.ts";
+import { ringWriter } from "../support/ring_writer.ts";
 
 let nextDb = 0;
 
 function ringSetup(ringBytes = 1 << 16) {
-  const control = createControlBuffer(true);
-  const ring = createRingBuffer(ringBytes, true) as SharedArrayBuffer;
-  const producer = new RingProducer(ring, control);
-  const enc = new Encoder();
-  let seq = 0;
-  let dropped = 0;
-  const log = (event: string, fields: Record<string, unknown> = {}) => {
-    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, fields);
-    if (!producer.write(enc.buf, len)) dropped++;
-    producer.publish(seq, dropped);
-  };
-  return { control, ring, producer, log };
+  const { control, ring, producer, log } = ringWriter({ ringBytes });
+  return { control, ring: ring as SharedArrayBuffer, producer, log };
 }
 
 /** Event `e` of producer `p` at time `seq`. */
