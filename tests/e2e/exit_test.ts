@@ -20,6 +20,15 @@ const EXIT_CODES: Record<string, number> = {
   sigint: 130,
 };
 
+/** The fixture as a child process with `args`, its output piped. */
+function fixtureCommand(...args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
 /** Runs the fixture to its end (signals sent once it says "ready"). */
 async function runChild(
   dir: string,
@@ -28,22 +37,7 @@ async function runChild(
   transport: string,
   overflow = false,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      fixture,
-      dir,
-      mode,
-      String(count),
-      transport,
-      overflow ? "overflow" : "",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  });
+  const cmd = fixtureCommand(dir, mode, String(count), transport, overflow ? "overflow" : "");
   const child = cmd.spawn();
   // A hang fails the test instead of blocking the suite.
   const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
@@ -250,20 +244,7 @@ Deno.test("a dead worker: flush() rejects with the reason and the process still 
   const notADir = await Deno.makeTempFile({ prefix: "flightlog-not-a-dir-" });
   try {
     const t0 = performance.now();
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        fixture,
-        notADir,
-        "deadstore",
-        "100",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await fixtureCommand(notADir, "deadstore", "100").output();
     const ms = performance.now() - t0;
     const stdout = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));

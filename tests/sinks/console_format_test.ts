@@ -60,6 +60,10 @@ const codeUnits = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 12 
   .map((units) => String.fromCharCode(...units));
 const anyString = fc.oneof(nasty, codeUnits, fc.string({ unit: "binary" }));
 
+/** Up to four fields, any strings as keys and values. */
+const anyFields = fc.array(fc.tuple(anyString, anyString), { maxLength: 4 })
+  .map((pairs) => Object.fromEntries(pairs));
+
 Deno.test("formatText() writes one line per event for any event name, key or value (fast-check)", () => {
   fc.assert(
     fc.property(
@@ -89,9 +93,8 @@ Deno.test("formatText() escapes decode back to the original strings (fast-check)
   fc.assert(
     fc.property(
       anyString,
-      fc.array(fc.tuple(anyString, anyString), { maxLength: 4 }),
-      (name, pairs) => {
-        const fields = Object.fromEntries(pairs);
+      anyFields,
+      (name, fields) => {
         const [event, parsed] = parseTextLine(formatText(ev(name, fields)));
         assert.equal(event, name);
         const expected = Object.entries(fields).map(([k, v]) => [k, v]);
@@ -153,9 +156,8 @@ Deno.test("formatJson() writes one object per line that parses back to the event
   fc.assert(
     fc.property(
       anyString,
-      fc.array(fc.tuple(anyString, anyString), { maxLength: 4 }),
-      (name, pairs) => {
-        const fields = Object.fromEntries(pairs);
+      anyFields,
+      (name, fields) => {
         const line = formatJson(ev(name, fields));
         assert.equal(line.split(LINE_BREAK).length, 1);
         assert.doesNotMatch(line, RAW_UNSAFE_JSON);
