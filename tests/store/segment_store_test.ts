@@ -349,20 +349,30 @@ Deno.test("SegmentStore.open() in readOnly mode reads a missing directory as emp
   });
 });
 
+/**
+ * A file system whose next segment write, once `failNextWrite()` was called,
+ * writes half its bytes and fails with ENOSPC; `truncate` may fail the undo.
+ */
+function halfWriteFs(truncate?: (path: string) => void) {
+  let fail = false;
+  const { fs } = recordingFs({
+    write(path, data) {
+      if (fail && path.endsWith(".flog")) {
+        fail = false;
+        return Math.floor(data.length / 2);
+      }
+    },
+    ...(truncate === undefined ? {} : { truncate }),
+  });
+  return { fs, failNextWrite: () => (fail = true) };
+}
+
 Deno.test("SegmentStore.append() throws a StoreWriteError on ENOSPC and stays usable", async () => {
   await withTempDir((dir) => {
-    let failNext = false;
-    const { fs } = recordingFs({
-      write(path, data) {
-        if (failNext && path.endsWith(".flog")) {
-          failNext = false;
-          return Math.floor(data.length / 2);
-        }
-      },
-    });
+    const { fs, failNextWrite } = halfWriteFs();
     const store = SegmentStore.open(dir, { fs });
     store.append(flowEvents("f", 1, 3));
-    failNext = true;
+    failNextWrite();
     assert.throws(() => store.append(flowEvents("f", 4, 6)), (error: unknown) => {
       assert.ok(error instanceof StoreWriteError);
       assert.match(error.message, /Could not write 1 records to .*: No space left on device/);
@@ -381,21 +391,12 @@ Deno.test("SegmentStore.append() throws a StoreWriteError on ENOSPC and stays us
 
 Deno.test("SegmentStore.append() moves to a new segment when a failed write cannot be undone", async () => {
   await withTempDir((dir) => {
-    let fail = false;
-    const { fs } = recordingFs({
-      write(path, data) {
-        if (fail && path.endsWith(".flog")) {
-          fail = false;
-          return Math.floor(data.length / 2);
-        }
-      },
-      truncate(path) {
-        if (path.endsWith(".flog")) throw new Error("Input/output error");
-      },
+    const { fs, failNextWrite } = halfWriteFs((path) => {
+      if (path.endsWith(".flog")) throw new Error("Input/output error");
     });
     const store = SegmentStore.open(dir, { fs });
     store.append(flowEvents("f", 1, 3));
-    fail = true;
+    failNextWrite();
     assert.throws(() => store.append(flowEvents("f", 4, 6)), StoreWriteError);
     store.append(flowEvents("f", 7, 9));
     assert.equal(segmentFiles(dir).length, 2);
