@@ -11,7 +11,7 @@
 import type { BrowserContext } from "playwright-core";
 import { buildBrowser } from "../scripts/build.ts";
 import { launchChromium } from "../tests/support/chromium.ts";
-import { serveBundles, type TestServer } from "../tests/browser/_server.ts";
+import { serveBundles, type TestServer } from "../tests/support/bundle_server.ts";
 import { withTempDir } from "./_workload.ts";
 
 /** One of the two ways a page runs flightlog, as {@linkcode forEachPageMode} hands it over. */

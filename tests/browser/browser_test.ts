@@ -5,15 +5,13 @@
  * origin and its own IndexedDB.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { buildBrowser } from "../../scripts/build.ts";
-import { launchChromium } from "../support/chromium.ts";
-import { serveBundles } from "./_server.ts";
-
-const MODES = [
-  { isolated: true, mode: "sab" },
-  { isolated: false, mode: "message" },
-] as const;
+import {
+  openTestPage,
+  PAGE_MODES,
+  testPageReady,
+  withBuiltChromium,
+  withServer,
+} from "../support/browser_page.ts";
 
 // A sink module served beside the bundles: the store worker imports it and
 // hands each batch's event names to the page over a BroadcastChannel.
@@ -26,25 +24,14 @@ const TEST_SINK = `export default ({ channel }) => {
 };
 `;
 
-async function open(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
-}
-
 Deno.test("the browser build in headless Chromium", async (t) => {
-  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
-  const chrome = await launchChromium();
-  try {
-    await buildBrowser(dist);
-    await Deno.writeTextFile(`${dist}/test_sink.js`, TEST_SINK);
-    for (const { isolated, mode } of MODES) {
-      const server = serveBundles(dist, isolated);
-      try {
+  await withBuiltChromium(async (chrome, dist) => {
+    for (const { isolated, mode } of PAGE_MODES) {
+      await withServer(dist, isolated, async (server) => {
         await t.step(
           `createLogger() uses the "${mode}" transport, persists and queries`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -116,8 +103,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
           },
         );
         await t.step(`"${mode}": a sink module (a URL) receives the persisted events`, async () => {
-          const page = await chrome.context.newPage();
-          await open(page, server.url);
+          const page = await openTestPage(chrome, server.url);
           const r = await page.evaluate(async () => {
             // deno-lint-ignore no-explicit-any
             const { createLogger } = (globalThis as any).flightlog;
@@ -162,8 +148,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": planted secrets leave zero canary bytes in IndexedDB; found with redaction off`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger, withContext, observable } = (globalThis as any).flightlog;
@@ -276,8 +261,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": createLogger() refuses a transport the page cannot run`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -304,8 +288,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": the inlined bundle starts its worker from a Blob URL`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, `${server.url}?bundle=flightlog.inline.js`);
+            const page = await openTestPage(chrome, `${server.url}?bundle=flightlog.inline.js`);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const log = (globalThis as any).flightlog.createLogger({ dir: "inline" });
@@ -323,8 +306,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": an event logged on an idle page is persisted without flush()`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             await page.evaluate(() => {
               // deno-lint-ignore no-explicit-any
               const g = globalThis as any;
@@ -343,8 +325,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": emitted = persisted + dropped under overload, exactly`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -385,8 +366,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         );
 
         await t.step(`"${mode}": events logged before the page hid survive a reload`, async () => {
-          const page = await chrome.context.newPage();
-          await open(page, server.url);
+          const page = await openTestPage(chrome, server.url);
           await page.evaluate(() => {
             // deno-lint-ignore no-explicit-any
             const { createLogger } = (globalThis as any).flightlog;
@@ -406,9 +386,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
           // deno-lint-ignore no-explicit-any
           await page.waitForFunction(() => (globalThis as any).log.stats().persisted === 1000);
           await page.reload();
-          await page.waitForFunction(() =>
-            (globalThis as { flightlogReady?: boolean }).flightlogReady
-          );
+          await testPageReady(page);
           const r = await page.evaluate(async () => {
             // deno-lint-ignore no-explicit-any
             const { createLogger } = (globalThis as any).flightlog;
@@ -426,8 +404,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": events logged just before a reload survive it (pagehide spill)`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -440,9 +417,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
               for (let i = 1; i <= 1000; i++) flow.info("before_reload", { i });
             });
             await page.reload(); // no flush, no wait: pagehide is all there is
-            await page.waitForFunction(() =>
-              (globalThis as { flightlogReady?: boolean }).flightlogReady
-            );
+            await testPageReady(page);
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -462,8 +437,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": console lines reach the page console and log.metrics() answers`,
           async () => {
-            const page = await chrome.context.newPage();
-            await open(page, server.url);
+            const page = await openTestPage(chrome, server.url);
             // The worker writes the lines; Chromium reports a worker's console on its page.
             const line = page.waitForEvent("console", {
               predicate: (msg) => msg.text().includes("console_probe"),
@@ -509,8 +483,10 @@ Deno.test("the browser build in headless Chromium", async (t) => {
         await t.step(
           `"${mode}": two tabs sharing one database keep each other's events`,
           async () => {
-            const pages = [await chrome.context.newPage(), await chrome.context.newPage()];
-            for (const page of pages) await open(page, server.url);
+            const pages = [
+              await openTestPage(chrome, server.url),
+              await openTestPage(chrome, server.url),
+            ];
             const counts = await Promise.all(pages.map((page, tab) =>
               page.evaluate(async (tab) => {
                 // deno-lint-ignore no-explicit-any
@@ -545,12 +521,7 @@ Deno.test("the browser build in headless Chromium", async (t) => {
             }
           },
         );
-      } finally {
-        await server.close();
-      }
+      });
     }
-  } finally {
-    await chrome.close();
-    await Deno.remove(dist, { recursive: true });
-  }
+  }, (dist) => Deno.writeTextFile(`${dist}/test_sink.js`, TEST_SINK));
 });

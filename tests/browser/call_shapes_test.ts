@@ -4,27 +4,19 @@
  * the SharedArrayBuffer ring and with the postMessage fallback.
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { buildBrowser } from "../../scripts/build.ts";
-import { launchChromium } from "../support/chromium.ts";
-import { serveBundles } from "./_server.ts";
-
-async function open(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
-}
+import {
+  openTestPage,
+  PAGE_MODES,
+  withBuiltChromium,
+  withServer,
+} from "../support/browser_page.ts";
 
 Deno.test("level methods take an Error, pino's order and lazy fields in headless Chromium", async (t) => {
-  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
-  const chrome = await launchChromium();
-  try {
-    await buildBrowser(dist);
-    for (const isolated of [true, false]) {
-      const server = serveBundles(dist, isolated);
-      try {
-        await t.step(isolated ? "sab" : "message", async () => {
-          const page = await chrome.context.newPage();
-          await open(page, server.url);
+  await withBuiltChromium(async (chrome, dist) => {
+    for (const { isolated, mode } of PAGE_MODES) {
+      await withServer(dist, isolated, async (server) => {
+        await t.step(mode, async () => {
+          const page = await openTestPage(chrome, server.url);
           const r = await page.evaluate(async () => {
             // deno-lint-ignore no-explicit-any
             const { createLogger } = (globalThis as any).flightlog;
@@ -70,12 +62,7 @@ Deno.test("level methods take an Error, pino's order and lazy fields in headless
           assert.deepEqual(r.events[3]![1], { flow_id: "f-shapes", n: 1 });
           await page.close();
         });
-      } finally {
-        await server.close();
-      }
+      });
     }
-  } finally {
-    await chrome.close();
-    await Deno.remove(dist, { recursive: true });
-  }
+  });
 });

@@ -7,58 +7,42 @@
  * (figures in docs/browser.md "Page lifecycle"); this runs each `ROUNDS` times.
  */
 import assert from "node:assert/strict";
-import { buildBrowser } from "../../scripts/build.ts";
-import { launchChromium } from "../support/chromium.ts";
-import { serveBundles } from "./_server.ts";
+import { PAGE_MODES, withBuiltChromium, withServer } from "../support/browser_page.ts";
 import { leaveAndCount, LEAVES } from "./_lifecycle.ts";
 
 const ROUNDS = 2;
 
-const MODES = [
-  { isolated: true, mode: "sab" },
-  { isolated: false, mode: "message" },
-] as const;
-
 Deno.test("events logged in the task that leaves the page are stored, once, in headless Chromium", async (t) => {
-  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
-  const chrome = await launchChromium();
-  try {
-    await buildBrowser(dist);
-    for (const { isolated, mode } of MODES) {
-      const server = serveBundles(dist, isolated);
-      const other = serveBundles(dist, isolated); // another port: another origin
-      try {
-        for (const ready of [true, false]) {
-          const worker = ready ? "its worker ready" : "its worker not started yet";
-          await t.step(`"${mode}", ${worker}: reload, navigations, tab close`, async () => {
-            const results: Record<string, unknown> = {};
-            const all: Record<string, unknown> = {};
-            for (let round = 0; round < ROUNDS; round++) {
-              for (const leave of LEAVES) {
-                results[`${leave} ${round}`] = await leaveAndCount(
-                  chrome.context,
-                  server.url,
-                  other.url,
-                  {
-                    dir: `${ready ? "ready" : "new"}-${leave}-${round}`,
-                    events: 1000,
-                    ready,
-                    leave,
-                  },
-                );
-                all[`${leave} ${round}`] = { stored: 1000, distinct: 1000, droppedReported: 0 };
+  await withBuiltChromium(async (chrome, dist) => {
+    for (const { isolated, mode } of PAGE_MODES) {
+      // Two servers: two ports, so two origins.
+      await withServer(dist, isolated, (server) =>
+        withServer(dist, isolated, async (other) => {
+          for (const ready of [true, false]) {
+            const worker = ready ? "its worker ready" : "its worker not started yet";
+            await t.step(`"${mode}", ${worker}: reload, navigations, tab close`, async () => {
+              const results: Record<string, unknown> = {};
+              const all: Record<string, unknown> = {};
+              for (let round = 0; round < ROUNDS; round++) {
+                for (const leave of LEAVES) {
+                  results[`${leave} ${round}`] = await leaveAndCount(
+                    chrome.context,
+                    server.url,
+                    other.url,
+                    {
+                      dir: `${ready ? "ready" : "new"}-${leave}-${round}`,
+                      events: 1000,
+                      ready,
+                      leave,
+                    },
+                  );
+                  all[`${leave} ${round}`] = { stored: 1000, distinct: 1000, droppedReported: 0 };
+                }
               }
-            }
-            assert.deepEqual(results, all);
-          });
-        }
-      } finally {
-        await server.close();
-        await other.close();
-      }
+              assert.deepEqual(results, all);
+            });
+          }
+        }));
     }
-  } finally {
-    await chrome.close();
-    await Deno.remove(dist, { recursive: true });
-  }
+  });
 });

@@ -5,46 +5,48 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { buildBrowser } from "../../scripts/build.ts";
-import { type Chromium, launchChromium } from "../support/chromium.ts";
-import { serveBundles, type TestServer } from "./_server.ts";
+import type { Chromium } from "../support/chromium.ts";
+import {
+  openTestPage,
+  PAGE_MODES,
+  withBuiltChromium,
+  withServer,
+} from "../support/browser_page.ts";
 
-const MODES = [
-  { isolated: true, mode: "sab" },
-  { isolated: false, mode: "message" },
-] as const;
-
-/** A page on a fresh server whose origin may store at most `quotaBytes`. */
-async function pageWithQuota(
+/**
+ * Runs `fn` on a page of a fresh server whose origin may store at most
+ * `quotaBytes`; closes the page and the server after.
+ */
+async function withQuotaPage(
   chrome: Chromium,
   dist: string,
   isolated: boolean,
   quotaBytes: number,
-): Promise<{ page: Page; server: TestServer }> {
-  const server = serveBundles(dist, isolated);
-  const page = await chrome.context.newPage();
-  await page.goto(server.url);
-  await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
-  // The override lasts as long as the DevTools session: closing the page ends both.
-  const cdp = await chrome.context.newCDPSession(page);
-  await cdp.send("Storage.overrideQuotaForOrigin", {
-    origin: new URL(server.url).origin,
-    quotaSize: quotaBytes,
+  fn: (page: Page) => Promise<void>,
+): Promise<void> {
+  await withServer(dist, isolated, async (server) => {
+    const page = await openTestPage(chrome, server.url);
+    try {
+      // The override lasts as long as the DevTools session: closing the page ends both.
+      const cdp = await chrome.context.newCDPSession(page);
+      await cdp.send("Storage.overrideQuotaForOrigin", {
+        origin: new URL(server.url).origin,
+        quotaSize: quotaBytes,
+      });
+      await fn(page);
+    } finally {
+      await page.close();
+    }
   });
-  return { page, server };
 }
 
 Deno.test("a full origin in headless Chromium: eviction, exact counters, the browser's reason", async (t) => {
-  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
-  const chrome = await launchChromium();
-  try {
-    await buildBrowser(dist);
-    for (const { isolated, mode } of MODES) {
+  await withBuiltChromium(async (chrome, dist) => {
+    for (const { isolated, mode } of PAGE_MODES) {
       await t.step(
         `"${mode}": a 2 MiB origin keeps the newest events; every flush resolves; evictions are counted and announced`,
         async () => {
-          const { page, server } = await pageWithQuota(chrome, dist, isolated, 2 << 20);
-          try {
+          await withQuotaPage(chrome, dist, isolated, 2 << 20, async (page) => {
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -90,18 +92,14 @@ Deno.test("a full origin in headless Chromium: eviction, exact counters, the bro
             // Every persisted event is stored, or evicted and counted in stats().evicted.
             const evictedNotices = r.noticesWritten - r.noticesStored;
             assert.equal(r.stored + r.stats.evicted - evictedNotices, 60_000);
-          } finally {
-            await page.close();
-            await server.close();
-          }
+          });
         },
       );
 
       await t.step(
         `"${mode}": events a 16 KiB origin refuses count as dropped; flush() and stats().error say QuotaExceededError`,
         async () => {
-          const { page, server } = await pageWithQuota(chrome, dist, isolated, 16 << 10);
-          try {
+          await withQuotaPage(chrome, dist, isolated, 16 << 10, async (page) => {
             const r = await page.evaluate(async () => {
               // deno-lint-ignore no-explicit-any
               const { createLogger } = (globalThis as any).flightlog;
@@ -130,15 +128,9 @@ Deno.test("a full origin in headless Chromium: eviction, exact counters, the bro
             // persisted counts what IndexedDB confirmed: no more than it holds or evicted.
             assert.ok(r.stats.dropped > 0);
             assert.ok(r.stats.persisted <= r.stored + r.stats.evicted);
-          } finally {
-            await page.close();
-            await server.close();
-          }
+          });
         },
       );
     }
-  } finally {
-    await chrome.close();
-    await Deno.remove(dist, { recursive: true });
-  }
+  });
 });

@@ -8,22 +8,19 @@
  * code, tested under Deno in tests/reliability/worker_hang_test.ts.)
  */
 import assert from "node:assert/strict";
-import { buildBrowser, buildBrowserEntry } from "../../scripts/build.ts";
-import { launchChromium } from "../support/chromium.ts";
-import { serveBundles } from "./_server.ts";
+import { buildBrowserEntry } from "../../scripts/build.ts";
+import { openTestPage, withBuiltChromium, withServer } from "../support/browser_page.ts";
+
+/** The test page's entry and store worker, built with the fault injection. */
+async function buildHangBundles(dist: string): Promise<void> {
+  await buildBrowserEntry(new URL("./_hang_entry.ts", import.meta.url), dist, "hang.js");
+  await buildBrowserEntry(new URL("./_hang_worker.ts", import.meta.url), dist, "hang_worker.js");
+}
 
 Deno.test("a hung browser worker is replaced in Chromium; every event is stored with its bindings", async () => {
-  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
-  const chrome = await launchChromium();
-  try {
-    await buildBrowser(dist);
-    await buildBrowserEntry(new URL("./_hang_entry.ts", import.meta.url), dist, "hang.js");
-    await buildBrowserEntry(new URL("./_hang_worker.ts", import.meta.url), dist, "hang_worker.js");
-    const server = serveBundles(dist, true);
-    try {
-      const page = await chrome.context.newPage();
-      await page.goto(`${server.url}?bundle=hang.js`);
-      await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
+  await withBuiltChromium(async (chrome, dist) => {
+    await withServer(dist, true, async (server) => {
+      const page = await openTestPage(chrome, `${server.url}?bundle=hang.js`);
       const r = await page.evaluate(async () => {
         // deno-lint-ignore no-explicit-any
         const { FaultyLogger } = (globalThis as any).flightlog;
@@ -82,11 +79,6 @@ Deno.test("a hung browser worker is replaced in Chromium; every event is stored 
       assert.deepEqual(r.ns, Array.from({ length: 300 }, (_, i) => i));
       assert.ok(r.bound);
       await page.close();
-    } finally {
-      await server.close();
-    }
-  } finally {
-    await chrome.close();
-    await Deno.remove(dist, { recursive: true });
-  }
+    });
+  }, buildHangBundles);
 });

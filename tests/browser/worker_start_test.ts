@@ -6,15 +6,13 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { buildBrowser } from "../../scripts/build.ts";
-import { launchChromium } from "../support/chromium.ts";
-import { serveBundles } from "./_server.ts";
 import { START_ATTEMPTS } from "../../src/transport/supervisor.ts";
-
-const MODES = [
-  { isolated: true, mode: "sab" },
-  { isolated: false, mode: "message" },
-] as const;
+import {
+  loadTestPage,
+  PAGE_MODES,
+  withBuiltChromium,
+  withServer,
+} from "../support/browser_page.ts";
 
 /** Logs 10 events on a fresh logger, waits until it gives its worker up, and reports. */
 function giveUp(page: Page) {
@@ -35,68 +33,58 @@ function giveUp(page: Page) {
 }
 
 Deno.test("a worker script that does not load: one error naming it, bounded attempts, events counted as dropped", async (t) => {
-  const dist = await Deno.makeTempDir({ prefix: "flightlog-dist-" });
-  const chrome = await launchChromium();
-  try {
-    await buildBrowser(dist);
-    for (const { isolated, mode } of MODES) {
+  await withBuiltChromium(async (chrome, dist) => {
+    for (const { isolated, mode } of PAGE_MODES) {
       for (const status of [404, 503]) {
         const attempts = status === 404 ? 1 : START_ATTEMPTS;
         await t.step(
           `"${mode}": HTTP ${status} for the worker script: ${attempts} attempt(s), then given up`,
           async () => {
             let requests = 0;
-            const server = serveBundles(dist, isolated, {
-              answer: (name) => {
-                if (name !== "flightlog_worker.js") return undefined;
-                requests++;
-                return new Response("nope", { status });
-              },
-            });
-            const page = await chrome.context.newPage();
-            const errors: string[] = [];
-            page.on("console", (msg) => {
-              if (msg.type() === "error" && msg.text().includes("flightlog")) {
-                errors.push(msg.text());
+            const answer = (name: string) => {
+              if (name !== "flightlog_worker.js") return undefined;
+              requests++;
+              return new Response("nope", { status });
+            };
+            await withServer(dist, isolated, async (server) => {
+              const page = await chrome.context.newPage();
+              const errors: string[] = [];
+              page.on("console", (msg) => {
+                if (msg.type() === "error" && msg.text().includes("flightlog")) {
+                  errors.push(msg.text());
+                }
+              });
+              try {
+                await loadTestPage(page, server.url);
+                const r = await giveUp(page);
+                const url = `${server.url}flightlog_worker.js`;
+                assert.equal(r.before, "starting");
+                const why = status === 404
+                  ? "Not Found; serve flightlog_worker.js next to flightlog.js, or load flightlog.inline.js, which needs no second file"
+                  : `Service Unavailable; check the server; given up after ${START_ATTEMPTS} attempts,`;
+                assert.equal(
+                  r.stats.error,
+                  `The flightlog worker could not start: its script ${url} answered HTTP ${status} ${why}${
+                    status === 404 ? ";" : ""
+                  } this logger drops (and counts) every event from now on`,
+                );
+                assert.equal(r.flushed, r.stats.error);
+                // Every event that waited for the worker is counted as dropped, none pending.
+                assert.deepEqual(
+                  [r.stats.emitted, r.stats.persisted, r.stats.dropped, r.stats.pending],
+                  [10, 0, 10, 0],
+                );
+                assert.deepEqual([r.after.emitted, r.after.dropped], [11, 11]);
+                // Each attempt: the worker's load, and one fetch that finds out why.
+                assert.equal(requests, 2 * attempts);
+                assert.deepEqual(errors, [r.stats.error], "one error on the console");
+              } finally {
+                await page.close();
               }
-            });
-            try {
-              await page.goto(server.url);
-              await page.waitForFunction(() =>
-                (globalThis as { flightlogReady?: boolean }).flightlogReady
-              );
-              const r = await giveUp(page);
-              const url = `${server.url}flightlog_worker.js`;
-              assert.equal(r.before, "starting");
-              const why = status === 404
-                ? "Not Found; serve flightlog_worker.js next to flightlog.js, or load flightlog.inline.js, which needs no second file"
-                : `Service Unavailable; check the server; given up after ${START_ATTEMPTS} attempts,`;
-              assert.equal(
-                r.stats.error,
-                `The flightlog worker could not start: its script ${url} answered HTTP ${status} ${why}${
-                  status === 404 ? ";" : ""
-                } this logger drops (and counts) every event from now on`,
-              );
-              assert.equal(r.flushed, r.stats.error);
-              // Every event that waited for the worker is counted as dropped, none pending.
-              assert.deepEqual(
-                [r.stats.emitted, r.stats.persisted, r.stats.dropped, r.stats.pending],
-                [10, 0, 10, 0],
-              );
-              assert.deepEqual([r.after.emitted, r.after.dropped], [11, 11]);
-              // Each attempt: the worker's load, and one fetch that finds out why.
-              assert.equal(requests, 2 * attempts);
-              assert.deepEqual(errors, [r.stats.error], "one error on the console");
-            } finally {
-              await page.close();
-              await server.close();
-            }
+            }, { answer });
           },
         );
       }
     }
-  } finally {
-    await chrome.close();
-    await Deno.remove(dist, { recursive: true });
-  }
+  });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { listFlowRows } from "../../src/cli/flows.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
-import { makeEvent } from "../store/_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 import { createLogger } from "../../mod.ts";
 import { cli } from "./_run.ts";
 

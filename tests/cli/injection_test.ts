@@ -14,6 +14,7 @@ import { escapeControls } from "../../src/sinks/console_format.ts";
 import { eventToJson } from "../../src/export/jsonl.ts";
 import { HOSTILE, LINE_BREAK, parseTextLine, UNSAFE_RAW } from "../support/text_line.ts";
 import { cli } from "./_run.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 const FLOW = "inject";
 
@@ -188,15 +189,7 @@ Deno.test("eventToText() and eventToJson() write one inert line that decodes bac
   const text = fc.string({ unit, maxLength: 12 });
   fc.assert(
     fc.property(text, text, text, fc.boolean(), (event, key, value, color) => {
-      const e = {
-        ts_ms: 1,
-        level: "info" as const,
-        severity: 9,
-        event,
-        producer: "p.1",
-        seq: 1,
-        fields: { [key]: value },
-      };
+      const e = makeEvent(1, { [key]: value }, { event, seq: 1 });
       const line = eventToText(e, color);
       const json = eventToJson(e);
       assert.equal(line.split(LINE_BREAK).length, 1);

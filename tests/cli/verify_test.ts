@@ -3,7 +3,8 @@ import { type VerifyReport, verifyStore } from "../../src/cli/verify.ts";
 import { emptyReadDamage, readStoreRecords } from "../../src/export/store_reader.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
 import { FILE_HEADER_SIZE } from "../../src/store/segment_format.ts";
-import { copyV2Store, flowEvents, makeEvent } from "../store/_helpers.ts";
+import { copyV2Store, flowEvents } from "../store/_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 import { cli, oneLine } from "./_run.ts";
 
 /** A store of two sealed segments and a newest one, five records each. */

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { HOSTILE, ISO_TIME, LINE_BREAK, parseConsoleLine } from "../support/text_line.ts";
+import { runFixtureWithInput } from "../support/fixture_process.ts";
 
 const fixture = new URL("./fixtures/console_lines.ts", import.meta.url).pathname;
 
@@ -16,18 +17,8 @@ async function run(
 ): Promise<string[]> {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-console-" });
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, dir, transport, end],
-      env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(JSON.stringify(HOSTILE)));
-    await w.close();
-    const out = await child.output();
-    const stderr = new TextDecoder().decode(out.stderr);
+    const out = await runFixtureWithInput(fixture, [dir, transport, end], HOSTILE, env);
+    const stderr = out.stderr;
     assert.equal(out.code, 0, stderr);
     assert.ok(!stderr.includes("\x1b"), "no ANSI escape on a non-terminal stderr");
     const lines = stderr.split(LINE_BREAK);

@@ -20,6 +20,15 @@ const EXIT_CODES: Record<string, number> = {
   sigint: 130,
 };
 
+/** The fixture as a child process with `args`, its output piped. */
+function fixtureCommand(...args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
 /** Runs the fixture to its end (signals sent once it says "ready"). */
 async function runChild(
   dir: string,
@@ -28,22 +37,7 @@ async function runChild(
   transport: string,
   overflow = false,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      fixture,
-      dir,
-      mode,
-      String(count),
-      transport,
-      overflow ? "overflow" : "",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  });
+  const cmd = fixtureCommand(dir, mode, String(count), transport, overflow ? "overflow" : "");
   const child = cmd.spawn();
   // A hang fails the test instead of blocking the suite.
   const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
@@ -86,37 +80,33 @@ async function runFixture(
   return out;
 }
 
-Deno.test("end of script: exits by itself with every event on disk", async () => {
-  const r = await runFixture("end");
-  assert.equal(r.code, 0, r.stderr);
-});
+/** How each way of ending the child ends it; the events are checked by runFixture(). */
+const ENDINGS: { name: string; mode: string; code: number; stderr?: RegExp }[] = [
+  { name: "end of script: exits by itself with every event on disk", mode: "end", code: 0 },
+  { name: "Deno.exit(): every event on disk, exit code kept", mode: "exit", code: 3 },
+  {
+    name: "uncaught exception: every event on disk, still fails",
+    mode: "throw",
+    code: 1,
+    stderr: /uncaught in a timer/,
+  },
+  {
+    name: "unhandled rejection: every event on disk, still fails",
+    mode: "reject",
+    code: 1,
+    stderr: /unhandled rejection/,
+  },
+  { name: "SIGTERM: every event on disk, exit code 143", mode: "sigterm", code: 143 },
+  { name: "SIGINT: every event on disk, exit code 130", mode: "sigint", code: 130 },
+];
 
-Deno.test("Deno.exit(): every event on disk, exit code kept", async () => {
-  const r = await runFixture("exit");
-  assert.equal(r.code, 3, r.stderr);
-});
-
-Deno.test("uncaught exception: every event on disk, still fails", async () => {
-  const r = await runFixture("throw");
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /uncaught in a timer/);
-});
-
-Deno.test("unhandled rejection: every event on disk, still fails", async () => {
-  const r = await runFixture("reject");
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /unhandled rejection/);
-});
-
-Deno.test("SIGTERM: every event on disk, exit code 143", async () => {
-  const r = await runFixture("sigterm");
-  assert.equal(r.code, 143, r.stderr);
-});
-
-Deno.test("SIGINT: every event on disk, exit code 130", async () => {
-  const r = await runFixture("sigint");
-  assert.equal(r.code, 130, r.stderr);
-});
+for (const { name, mode, code, stderr } of ENDINGS) {
+  Deno.test(name, async () => {
+    const r = await runFixture(mode);
+    assert.equal(r.code, code, r.stderr);
+    if (stderr !== undefined) assert.match(r.stderr, stderr);
+  });
+}
 
 Deno.test("inline transport: end of script and Deno.exit() keep every event", async () => {
   assert.equal((await runFixture("end", "inline")).code, 0);
@@ -254,20 +244,7 @@ Deno.test("a dead worker: flush() rejects with the reason and the process still 
   const notADir = await Deno.makeTempFile({ prefix: "flightlog-not-a-dir-" });
   try {
     const t0 = performance.now();
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        fixture,
-        notADir,
-        "deadstore",
-        "100",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await fixtureCommand(notADir, "deadstore", "100").output();
     const ms = performance.now() - t0;
     const stdout = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));

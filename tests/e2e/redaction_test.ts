@@ -26,6 +26,7 @@ import {
   logEverywhere,
   plantArb,
 } from "../support/redaction_plants.ts";
+import { runFixtureWithInput } from "../support/fixture_process.ts";
 
 // Every CLI output that prints events: text, JSON, JSON Lines, OTLP, span tree, flows, tail.
 function cliOutputs(dir: string, flows: string[]): string[][] {
@@ -142,18 +143,9 @@ for (const format of ["text", "json", "pretty"]) {
     const dir = await Deno.makeTempDir({ prefix: "flightlog-redaction-console-" });
     try {
       const fixture = new URL("./fixtures/redaction_console.ts", import.meta.url).pathname;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-read", "--allow-write", "--allow-env", fixture, dir],
-        env: { FLIGHTLOG_FORMAT: format },
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(JSON.stringify(plants)));
-      await w.close();
-      const out = await child.output();
-      const stderr = new TextDecoder().decode(out.stderr);
+      const env = { FLIGHTLOG_FORMAT: format };
+      const out = await runFixtureWithInput(fixture, [dir], plants, env);
+      const stderr = out.stderr;
       assert.equal(out.code, 0, stderr);
       const lines = stderr.split("\n").filter((l) => l !== "");
       // Pretty adds header and stack lines.

@@ -3,19 +3,10 @@ import fc from "fast-check";
 import type { LogEvent } from "../../src/event.ts";
 import { eventToJson, payloadToJsonLines } from "../../src/export/jsonl.ts";
 import { packEvents, unpackEvents } from "../../src/store/payload_codec.ts";
-import { BoundLogEvent } from "../../src/event.ts";
+import { makeBoundEvent, makeEvent } from "../support/log_event.ts";
 
 function bound(seq: number, bindings: Record<string, unknown>, call: Record<string, unknown>) {
-  return new BoundLogEvent(
-    1_700_000_000_000.25 + seq,
-    "info",
-    9,
-    "step_end",
-    "ab.1",
-    seq,
-    bindings,
-    call,
-  );
+  return makeBoundEvent(1_700_000_000_000.25 + seq, seq, bindings, call);
 }
 
 Deno.test("payloadToJsonLines() writes what eventToJson() writes for each unpacked event", () => {
@@ -28,15 +19,12 @@ Deno.test("payloadToJsonLines() writes what eventToJson() writes for each unpack
     bound(5, {}, { only: "call" }),
     bound(6, { empty: undefined }, { x: 1 }),
     bound(7, shared, { big: 2n ** 70n, neg: -0, nan: NaN, inf: -Infinity, when: new Date(0) }),
-    {
-      ts_ms: 8,
+    makeEvent(8, JSON.parse('{"__proto__":{"a":1}}'), {
       level: "error",
-      severity: 17,
       event: "é \u2028 ☃",
       producer: "p\\q",
       seq: 8,
-      fields: JSON.parse('{"__proto__":{"a":1}}'),
-    },
+    }),
   ];
   const payload = packEvents(events).slice();
   const expected = unpackEvents(payload).map((e) => eventToJson(e) + "\n").join("");

@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BoundLogEvent, type LogEvent } from "../../src/event.ts";
+import type { LogEvent } from "../../src/event.ts";
 import { payloadToJsonLines } from "../../src/export/jsonl.ts";
 import { payloadToJsonBytes } from "../../src/export/jsonl_transcoder.ts";
 import { packEvents } from "../../src/store/payload_codec.ts";
+import { makeBoundEvent } from "../support/log_event.ts";
 
 const text = new TextDecoder();
 
 function bound(seq: number, bindings: Record<string, unknown>, call: Record<string, unknown>) {
-  return new BoundLogEvent(
-    1_767_225_600_000 + seq / 3,
-    "info",
-    9,
-    "step_end",
-    "ab.1",
-    seq,
-    bindings,
-    call,
-  );
+  return makeBoundEvent(1_767_225_600_000 + seq / 3, seq, bindings, call);
 }
 
 /** The transcoder's bytes, or the general path's text when it declines: what an export writes. */

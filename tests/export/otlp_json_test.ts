@@ -1,23 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { LogEvent } from "../../src/event.ts";
-import { type LevelName, SEVERITY } from "../../src/level.ts";
 import { toOtlpLogs } from "../../src/export/otlp.ts";
 import { encodeOtlpLogs } from "../../src/export/otlp_json.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 const T0 = 1_700_000_000_000;
 
 function event(ts_ms: number, name: string, fields: Record<string, unknown>): LogEvent {
-  const level: LevelName = "info";
-  return {
-    ts_ms,
-    level,
-    severity: SEVERITY[level],
-    event: name,
-    producer: "a1b2.1",
-    seq: 1,
-    fields,
-  };
+  return makeEvent(ts_ms, fields, { event: name, producer: "a1b2.1", seq: 1 });
 }
 
 /** The bytes as text; a byte-for-byte comparison of UTF-8 is a comparison of the text. */

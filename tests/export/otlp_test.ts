@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { JsonLogsSerializer, JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { LogEvent } from "../../src/event.ts";
-import { type LevelName, SEVERITY } from "../../src/level.ts";
+import type { LevelName } from "../../src/level.ts";
 import {
   FLIGHTLOG_VERSION,
   msToUnixNano,
@@ -10,6 +10,7 @@ import {
   toOtlpTraces,
 } from "../../src/export/otlp.ts";
 import { spanContextOf, traceIdOf } from "../../src/export/spans.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -20,7 +21,7 @@ function event(
   level: LevelName = "info",
   seq = ts_ms - T0 + 1,
 ): LogEvent {
-  return { ts_ms, level, severity: SEVERITY[level], event: name, producer: "a1b2.1", seq, fields };
+  return makeEvent(ts_ms, fields, { event: name, level, producer: "a1b2.1", seq });
 }
 
 /** [seconds, nanoseconds], the SDK's HrTime, from epoch ms with at most µs precision. */

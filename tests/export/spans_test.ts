@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { LogEvent } from "../../src/event.ts";
-import { type LevelName, SEVERITY } from "../../src/level.ts";
+import type { LevelName } from "../../src/level.ts";
 import {
   clearSpanContextCache,
   collectSpans,
@@ -12,6 +12,7 @@ import {
   traceIdOf,
   type TraceSpan,
 } from "../../src/export/spans.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 function event(
   ts_ms: number,
@@ -19,15 +20,11 @@ function event(
   fields: Record<string, unknown>,
   level: LevelName = "info",
 ): LogEvent {
-  return {
-    ts_ms,
-    level,
-    severity: SEVERITY[level],
+  return makeEvent(ts_ms, { flow_id: "f", run_id: "r", ...fields }, {
     event: name,
-    producer: "p.1",
+    level,
     seq: ts_ms,
-    fields: { flow_id: "f", run_id: "r", ...fields },
-  };
+  });
 }
 
 function stepOf(spans: TraceSpan[]): TraceSpan | undefined {
@@ -219,24 +216,8 @@ Deno.test("spanContextOf() gives from its cache exactly the ids it derives afres
 
 Deno.test("collectSpans() names a span_id span by its span_id when its step_end has no step_id", () => {
   const spans = collectSpans([
-    {
-      ts_ms: 1,
-      level: "info",
-      severity: 9,
-      event: "step_start",
-      producer: "p.1",
-      seq: 1,
-      fields: { span_id: "call-1" },
-    },
-    {
-      ts_ms: 2,
-      level: "info",
-      severity: 9,
-      event: "step_end",
-      producer: "p.1",
-      seq: 2,
-      fields: { span_id: "call-1", status: "ok" },
-    },
+    makeEvent(1, { span_id: "call-1" }, { event: "step_start" }),
+    makeEvent(2, { span_id: "call-1", status: "ok" }, { event: "step_end" }),
     event(3, "step_end", { span_id: "call-2" }),
   ]);
   // Its step_start / step_end make it a step, named by its span_id.

@@ -10,6 +10,7 @@ import { renderTimelineHtml } from "../../src/export/timeline_html.ts";
 import { writeFlowStore } from "../support/flow_store.ts";
 import { LIFECYCLE_FLOW, writeLifecycleStore } from "../support/lifecycle_store.ts";
 import { cli, ROOT } from "../cli/_run.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 const FIXTURE = new URL("./fixtures/timeline_browser.ts", import.meta.url).pathname;
 
@@ -131,15 +132,10 @@ Deno.test("renderTimelineHtml() renders spans and shows a span's events on click
 });
 
 Deno.test("renderTimelineHtml() keeps event text out of the markup", () => {
-  const html = renderTimelineHtml(buildFlowLog("<flow>", [{
-    ts_ms: 1,
-    level: "info",
-    severity: 9,
-    event: "run_start",
-    producer: "p.1",
-    seq: 1,
-    fields: { flow_id: "<flow>", run_id: "</script><script>alert(1)</script>", "\u2028": 1 },
-  }]));
+  const fields = { flow_id: "<flow>", run_id: "</script><script>alert(1)</script>", "\u2028": 1 };
+  const html = renderTimelineHtml(
+    buildFlowLog("<flow>", [makeEvent(1, fields, { event: "run_start", seq: 1 })]),
+  );
   assert.ok(!html.includes("<script>alert"));
   assert.ok(html.includes("<title>flightlog · &lt;flow&gt;</title>"));
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);

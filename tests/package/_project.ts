@@ -82,3 +82,16 @@ export function misuse(): void {
   log.verbose("x");
 }
 `;
+
+/** What {@linkcode DENO_MAIN} prints when it works: its flow read back, through the `sab` transport. */
+export const DENO_MAIN_PRINTS = { mode: "sab", events: ["run_start", "step_end"], steps: 1 };
+
+/**
+ * Writes {@linkcode DENO_MAIN} into `project` and runs it with read and write
+ * permissions and `flags`, its store in `project/store`.
+ */
+export async function runDenoMain(project: string, flags: string[] = []): Promise<Run> {
+  await Deno.writeTextFile(`${project}/main.ts`, DENO_MAIN);
+  const args = ["run", "--allow-read", "--allow-write", ...flags, "main.ts", `${project}/store`];
+  return await run(Deno.execPath(), args, project);
+}

@@ -7,7 +7,7 @@
  * PATH with the permissions the README gives.
  */
 import assert from "node:assert/strict";
-import { DENO_MAIN, inheritsProject, ok, run } from "./_project.ts";
+import { DENO_MAIN_PRINTS, inheritsProject, ok, run, runDenoMain } from "./_project.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -19,20 +19,9 @@ Deno.test("a Deno project mapping flightlog to this checkout runs, checks, and i
       `${project}/deno.json`,
       JSON.stringify({ imports: { flightlog: `${ROOT}mod.ts` } }),
     );
-    await Deno.writeTextFile(`${project}/main.ts`, DENO_MAIN);
-    const r = await run(Deno.execPath(), [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "main.ts",
-      `${project}/store`,
-    ], project);
+    const r = await runDenoMain(project);
     assert.equal(r.code, 0, r.out);
-    assert.deepEqual(JSON.parse(r.stdout), {
-      mode: "sab",
-      events: ["run_start", "step_end"],
-      steps: 1,
-    });
+    assert.deepEqual(JSON.parse(r.stdout), DENO_MAIN_PRINTS);
     await ok(Deno.execPath(), ["check", "main.ts"], project);
 
     // The README's install line, into a root of its own instead of ~/.deno.
@@ -75,21 +64,9 @@ Deno.test("flightlog imported from https-like URLs, as JSR serves it, starts its
     const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
     const imports = { ...config.imports, flightlog: `http://${host}/mod.ts` };
     await Deno.writeTextFile(`${project}/deno.json`, JSON.stringify({ imports }));
-    await Deno.writeTextFile(`${project}/main.ts`, DENO_MAIN);
-    const r = await run(Deno.execPath(), [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      `--allow-import=${host}`,
-      "main.ts",
-      `${project}/store`,
-    ], project);
+    const r = await runDenoMain(project, [`--allow-import=${host}`]);
     assert.equal(r.code, 0, r.out);
-    assert.deepEqual(JSON.parse(r.stdout), {
-      mode: "sab",
-      events: ["run_start", "step_end"],
-      steps: 1,
-    });
+    assert.deepEqual(JSON.parse(r.stdout), DENO_MAIN_PRINTS);
   } finally {
     await server.shutdown();
     await Deno.remove(project, { recursive: true });

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchChromium } from "../support/chromium.ts";
-import { DENO_MAIN, inheritsProject, ok, run } from "./_project.ts";
+import { DENO_MAIN_PRINTS, inheritsProject, ok, run, runDenoMain } from "./_project.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ESBUILD = `${ROOT}node_modules/.bin/esbuild`;
@@ -152,20 +152,9 @@ Deno.test("the npm package installs from its tarball and works in a project of i
     });
 
     await t.step("Deno: deno run logs a flow and reads it back; deno check passes", async () => {
-      await Deno.writeTextFile(`${project}/main.ts`, DENO_MAIN);
-      const r = await run(Deno.execPath(), [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "main.ts",
-        `${project}/store`,
-      ], project);
+      const r = await runDenoMain(project);
       assert.equal(r.code, 0, r.out);
-      assert.deepEqual(JSON.parse(r.stdout), {
-        mode: "sab",
-        events: ["run_start", "step_end"],
-        steps: 1,
-      });
+      assert.deepEqual(JSON.parse(r.stdout), DENO_MAIN_PRINTS);
       await ok(Deno.execPath(), ["check", "main.ts"], project);
     });
 

@@ -10,18 +10,11 @@ import {
 } from "../../src/query/filter.ts";
 import type { LogEvent } from "../../src/event.ts";
 import type { QueryFilter } from "../../src/query/types.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 function event(overrides: Partial<LogEvent> = {}, fields: Record<string, unknown> = {}): LogEvent {
-  return {
-    ts_ms: 100,
-    level: "info",
-    severity: 9,
-    event: "step_end",
-    producer: "p.1",
-    seq: 1,
-    fields: { flow_id: "f1", run_id: "r1", node: "retriever", status: "ok", attempt: 2, ...fields },
-    ...overrides,
-  };
+  const base = { flow_id: "f1", run_id: "r1", node: "retriever", status: "ok", attempt: 2 };
+  return makeEvent(100, { ...base, ...fields }, { seq: 1, ...overrides });
 }
 
 Deno.test("compileFilter() matches each criterion", () => {

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { LogEvent } from "../../src/event.ts";
 import { buildFlowLog, compareEvents } from "../../src/query/flow_log.ts";
-import { type LevelName, SEVERITY } from "../../src/level.ts";
+import type { LevelName } from "../../src/level.ts";
 import type { SpanNode } from "../../src/query/types.ts";
+import { makeEvent } from "../support/log_event.ts";
+import { emptyFlowLog } from "../support/empty_flow_log.ts";
 
 function event(
   ts_ms: number,
@@ -11,15 +13,7 @@ function event(
   fields: Record<string, unknown> = {},
   level: LevelName = "info",
 ): LogEvent {
-  return {
-    ts_ms,
-    level,
-    severity: SEVERITY[level],
-    event: name,
-    producer: "p.1",
-    seq: ts_ms,
-    fields: { flow_id: "f", ...fields },
-  };
+  return makeEvent(ts_ms, { flow_id: "f", ...fields }, { event: name, level, seq: ts_ms });
 }
 
 /** The tree as nested [span_id, children] pairs. */
@@ -154,25 +148,7 @@ Deno.test("buildFlowLog() summarizes counts by level and event", () => {
 });
 
 Deno.test("buildFlowLog() of no events is empty with a zeroed summary", () => {
-  assert.deepEqual(buildFlowLog("unknown", []), {
-    flow_id: "unknown",
-    events: [],
-    spans: [],
-    summary: {
-      first_ts_ms: null,
-      last_ts_ms: null,
-      duration_ms: 0,
-      event_count: 0,
-      error_count: 0,
-      by_level: {},
-      by_event: {},
-      provider_calls: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      total_tokens: 0,
-      cost_usd: 0,
-    },
-  });
+  assert.deepEqual(buildFlowLog("unknown", []), emptyFlowLog("unknown"));
 });
 
 Deno.test("compareEvents() orders by ts_ms, then producer, then seq", () => {
@@ -185,15 +161,8 @@ Deno.test("compareEvents() orders by ts_ms, then producer, then seq", () => {
 });
 
 Deno.test("buildFlowLog() names job and run spans by job_id and run_id", () => {
-  const ev = (seq: number, fields: Record<string, unknown>): LogEvent => ({
-    ts_ms: seq,
-    level: "info",
-    severity: 9,
-    event: "x",
-    producer: "p",
-    seq,
-    fields,
-  });
+  const ev = (seq: number, fields: Record<string, unknown>): LogEvent =>
+    makeEvent(seq, fields, { event: "x", producer: "p", seq });
   const log = buildFlowLog("f", [
     ev(1, { run_id: "r-1", span_id: "a" }),
     ev(2, { run_id: "r-1", job_id: "research", span_id: "b", parent_id: "a" }),

@@ -10,7 +10,8 @@ import {
   searchIndex,
 } from "../../src/query/search.ts";
 import type { QueryFilter } from "../../src/query/types.ts";
-import { makeEvent } from "../store/_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
+import { allPages } from "../support/query_pages.ts";
 
 /** A record held in memory, with its events. */
 interface MemoryRecord extends RecordSummary {
@@ -75,19 +76,6 @@ function sixtyRecords(): MemoryRecord[] {
 }
 
 /** Every page of `filter`, followed by cursor. */
-function allPages(
-  run: (filter: QueryFilter) => { events: LogEvent[]; cursor: string | null },
-  filter: QueryFilter,
-) {
-  const events: LogEvent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = run(cursor === null ? filter : { ...filter, cursor });
-    events.push(...page.events);
-    cursor = page.cursor;
-  } while (cursor !== null);
-  return events;
-}
 
 Deno.test("searchIndex() answers over any QueryIndex as a scan of every event would", () => {
   const records = sixtyRecords();

@@ -13,12 +13,12 @@ import { Consumer } from "../../src/worker/consumer.ts";
 import { createControlBuffer, createRingBuffer, RingProducer } from "../../src/wire/ring.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
-import { recordingFs, tempDir } from "../store/_helpers.ts";
+import { recordingFs } from "../store/_helpers.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 for (const truncateFails of [false, true]) {
   Deno.test(`Consumer.flush() on a full disk${truncateFails ? " that cannot even truncate" : ""}: rejects, counts, resumes, no torn record after restart`, async () => {
-    const dir = await tempDir();
-    try {
+    await withTempDir((dir) => {
       let full = false;
       const { fs } = recordingFs({
         // ENOSPC after half of the bytes: a record is cut in the middle.
@@ -77,8 +77,6 @@ for (const truncateFails of [false, true]) {
       } finally {
         reopened.close();
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { SegmentStore } from "../../src/store/segment_store.ts";
-import type { LogEvent } from "../../src/event.ts";
+import { allPages } from "../support/query_pages.ts";
 
 const writer = new URL("./fixtures/crash_writer.ts", import.meta.url).pathname;
 
@@ -71,13 +71,7 @@ export async function killChain(
   }
   const store = SegmentStore.open(dir);
   try {
-    const events: LogEvent[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = store.query(cursor === null ? { limit: 100_000 } : { limit: 100_000, cursor });
-      events.push(...page.events);
-      cursor = page.cursor;
-    } while (cursor !== null);
+    const events = allPages((filter) => store.query(filter), { limit: 100_000 });
     const seen = new Map<string, number[][]>();
     const keys = new Set<string>();
     for (const e of events) {

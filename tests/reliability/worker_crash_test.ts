@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { LoggerStats } from "../../src/front/logger.ts";
 import { FaultyLogger } from "../support/faulty_logger.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 /** Runs `points` crashes; returns the logger's stats and the detection delays (ms). */
 export async function crashWorkerAtPoints(
@@ -107,8 +108,7 @@ export async function crashWorkerAtPoints(
 }
 
 Deno.test("a worker terminated or throwing at 6 points is restarted; every event keeps its bindings and emitted = persisted + dropped", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
-  try {
+  await withTempDir(async (dir) => {
     const r = await crashWorkerAtPoints(dir, 6, 7);
     assert.equal(r.restarts, 6);
     assert.equal(r.lostBindings, 0);
@@ -118,30 +118,24 @@ Deno.test("a worker terminated or throwing at 6 points is restarted; every event
     // the count never claims more than the store holds.)
     assert.ok(r.stored >= r.persisted && r.stored <= r.emitted);
     assert.ok(r.persisted > 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a worker of the message transport crashing at 3 points is restarted and emitted = persisted + dropped", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
-  try {
+  await withTempDir(async (dir) => {
     const r = await crashWorkerAtPoints(dir, 3, 11, "message");
     assert.equal(r.restarts, 3);
     assert.equal(r.lostBindings, 0);
     assert.equal(r.emitted, r.persisted + r.dropped);
     assert.ok(r.stored >= r.persisted && r.stored <= r.emitted);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 const budgetFixture = new URL("./fixtures/crash_budget.ts", import.meta.url).pathname;
 
 for (const mode of ["sab", "message"] as const) {
   Deno.test(`a ${mode} worker that dies past its restart budget: what waited for it and every later event are counted as dropped, and one stderr line, stats() and flush() say why`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
-    try {
+    await withTempDir(async (dir) => {
       // A subprocess: each worker start is type-checked again under deno test.
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["run", "--allow-read", "--allow-write", "--allow-env", budgetFixture, dir, mode],
@@ -168,9 +162,7 @@ for (const mode of ["sab", "message"] as const) {
       );
       assert.equal(r.rejected, s.error);
       assert.deepEqual(stderr.split("\n").filter((l) => l !== ""), [s.error]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
@@ -276,8 +268,7 @@ export async function crashWithAttachedWorker(
 }
 
 Deno.test("an attached Worker's events keep their bindings when the store worker is terminated or throws at 6 points; emitted = persisted + dropped for each producer", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
-  try {
+  await withTempDir(async (dir) => {
     const r = await crashWithAttachedWorker(dir, 6);
     assert.equal(r.restarts, 6);
     assert.ok(r.stored > 0);
@@ -287,9 +278,7 @@ Deno.test("an attached Worker's events keep their bindings when the store worker
     assert.equal(r.owner.emitted, r.owner.persisted + r.owner.dropped);
     // Stored but counted as dropped only if a worker died between a store write and its count.
     assert.ok(r.stored >= r.attached.persisted);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 const memoryFixture = new URL("./fixtures/crash_memory.ts", import.meta.url).pathname;
@@ -352,8 +341,7 @@ export const CRASH_MEMORY_SLACK = 1 << 20;
 
 for (const mode of ["sab", "message"] as const) {
   Deno.test(`a ${mode} logger whose worker crashes 11 times, past the restart budget, keeps its main thread's memory bounded by the ring while it logs 400 rings' worth`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_crash_" });
-    try {
+    await withTempDir(async (dir) => {
       const r = await crashMemory(dir, mode, 20_000);
       assert.equal(r.threw, 0);
       assert.equal(r.restarts, 10);
@@ -374,8 +362,6 @@ for (const mode of ["sab", "message"] as const) {
       assert.ok(r.maxUsed <= r.ringBytes, `${r.maxUsed} bytes waiting on the main thread`);
       // What waited for the dead worker is counted as dropped: nothing stays pending.
       assert.equal(r.emitted, r.persisted + r.dropped);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }

@@ -12,6 +12,7 @@ import type { Logger } from "../../src/front/logger.ts";
 import type { LoggerOptions } from "../../src/front/options.ts";
 import { MAX_HUNG_WORKERS } from "../../src/transport/watchdog.ts";
 import { FaultyLogger } from "../support/faulty_logger.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 /** Resolves once work waits for the worker (records published, or a batch posted). */
 async function untilWaiting(t: FaultyLogger): Promise<void> {
@@ -29,6 +30,35 @@ function hangable(dir: string, options: LoggerOptions = {}): FaultyLogger {
     hungAfterMs: HUNG_AFTER_MS,
     ...options,
   });
+}
+
+/** Runs `fn` with a {@linkcode hangable} logger on a fresh store; closes it and removes the store. */
+async function withHangable(
+  options: LoggerOptions,
+  fn: (t: FaultyLogger, dir: string) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const t = hangable(dir, options);
+    try {
+      await fn(t, dir);
+    } finally {
+      await t.close();
+    }
+  });
+}
+
+/**
+ * Lets the watchdog call the worker hung once work waits for it: a first
+ * sample, then HUNG_AFTER_MS on the clock. `restarted` settles when the
+ * replacement is up (never, past MAX_HUNG_WORKERS).
+ */
+async function judgedHung(t: FaultyLogger): Promise<{ restarted: Promise<Error> }> {
+  const restarted = t.nextRestart();
+  await untilWaiting(t);
+  t.watchdog.poll();
+  t.now += HUNG_AFTER_MS;
+  assert.equal(t.watchdog.poll(), true);
+  return { restarted };
 }
 
 /** Every stored event's `(flow_id, n)`, and how many lack their bindings. */
@@ -168,8 +198,7 @@ export async function hangWorkerAtPoints(
 }
 
 Deno.test("a sab worker hung in an endless loop at 3 points is replaced each time; every event is stored with its bindings", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  try {
+  await withTempDir(async (dir) => {
     const r = await hangWorkerAtPoints(dir, 3, 7);
     assert.equal(r.restarts, 3);
     assert.equal(r.unbound, 0);
@@ -178,35 +207,28 @@ Deno.test("a sab worker hung in an endless loop at 3 points is replaced each tim
     assert.equal(r.dropped, 0);
     assert.equal(r.emitted, r.persisted);
     assert.equal(r.stored, r.emitted);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a message worker hung at 2 points is replaced; its batch in flight is counted as dropped and emitted = persisted + dropped", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  try {
+  await withTempDir(async (dir) => {
     const r = await hangWorkerAtPoints(dir, 2, 11, "message");
     assert.equal(r.restarts, 2);
     assert.equal(r.unbound, 0);
     assert.ok(r.dropped > 0, "the batches posted to the hung worker");
     assert.equal(r.emitted, r.persisted + r.dropped);
     assert.ok(r.stored >= r.persisted && r.missing <= r.dropped);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a worker hung inside a store write: its batch is counted as dropped, and once the write ends the old thread counts and takes nothing more", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = hangable(dir, { ringBytes: 1 << 18 });
-  const log = t.log;
-  const flow = log.child({ flow_id: "f-0", k: 0 });
-  let n = 0;
-  const logSome = (count: number) => {
-    for (let i = 0; i < count; i++) flow.info("step", { n: n++ });
-  };
-  try {
+  await withHangable({ ringBytes: 1 << 18 }, async (t) => {
+    const log = t.log;
+    const flow = log.child({ flow_id: "f-0", k: 0 });
+    let n = 0;
+    const logSome = (count: number) => {
+      for (let i = 0; i < count; i++) flow.info("step", { n: n++ });
+    };
     await alive(async () => {
       logSome(100);
       await log.flush();
@@ -215,11 +237,7 @@ Deno.test("a worker hung inside a store write: its batch is counted as dropped, 
       log.flush().catch(() => {});
       await t.hangReached("spinning");
       logSome(100); // these wait in the ring
-      const restarted = t.nextRestart();
-      await untilWaiting(t);
-      t.watchdog.poll();
-      t.now += HUNG_AFTER_MS;
-      assert.equal(t.watchdog.poll(), true);
+      const { restarted } = await judgedHung(t);
       await restarted;
       // The replacement drains the ring; its first flush reports the lost batch.
       await assert.rejects(log.flush(), /events it had taken were lost and counted as dropped/);
@@ -239,28 +257,19 @@ Deno.test("a worker hung inside a store write: its batch is counted as dropped, 
     // The replacement's store holds exactly what was counted persisted, each once.
     assert.equal(keys.size, s.persisted);
     for (let i = 200; i < 400; i++) assert.ok(keys.has(`f-0/${i}`), `event ${i}`);
-  } finally {
-    await t.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS times, then the logger stays failed and log calls still never throw", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = hangable(dir);
-  const log = t.log;
-  try {
+  await withHangable({}, async (t) => {
+    const log = t.log;
     await alive(async () => {
       for (let hang = 1; hang <= MAX_HUNG_WORKERS + 1; hang++) {
         log.info("step", { hang });
         await log.flush().catch(() => {});
         await t.crashWorker("hang");
         log.info("waiting", { hang });
-        const restarted = t.nextRestart();
-        await untilWaiting(t);
-        t.watchdog.poll();
-        t.now += HUNG_AFTER_MS;
-        assert.equal(t.watchdog.poll(), true);
+        const { restarted } = await judgedHung(t);
         t.endHangs();
         if (hang <= MAX_HUNG_WORKERS) await restarted;
       }
@@ -273,18 +282,13 @@ Deno.test("a worker that hangs again and again is replaced MAX_HUNG_WORKERS time
     for (let i = 0; i < 10_000; i++) log.info("after_failure", { i, pad: "x".repeat(200) });
     await assert.rejects(log.flush(), /not replaced again/);
     assert.ok(log.stats().dropped > 0);
-  } finally {
-    await t.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a worker that stalls for less than hungAfterMs (a slow store write, a slow step) is not replaced, and loses nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = hangable(dir, { ringBytes: 1 << 18 });
-  const log = t.log;
-  const flow = log.child({ flow_id: "f-0", k: 0 });
-  try {
+  await withHangable({ ringBytes: 1 << 18 }, async (t) => {
+    const log = t.log;
+    const flow = log.child({ flow_id: "f-0", k: 0 });
     await alive(async () => {
       for (let round = 0; round < 3; round++) {
         for (let i = 0; i < 100; i++) flow.info("step", { n: round * 100 + i });
@@ -321,39 +325,25 @@ Deno.test("a worker that stalls for less than hungAfterMs (a slow store write, a
     assert.equal(s.persisted, 313);
     assert.equal(s.dropped, 0);
     assert.equal((await storedSteps(log)).keys.size, 313);
-  } finally {
-    await t.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the store's lock keeps a second process out before and after a hung worker is replaced, and is released by close()", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog_worker_hang_" });
-  const t = hangable(dir);
-  const log = t.log;
-  let closed = false;
-  try {
+  await withHangable({}, async (t, dir) => {
+    const log = t.log;
     await alive(async () => {
       log.info("first");
       await log.flush();
       assert.equal(await secondProcessOpens(dir), "StoreLockedError");
       await t.crashWorker("hang");
       log.info("waiting");
-      const restarted = t.nextRestart();
-      await untilWaiting(t);
-      t.watchdog.poll();
-      t.now += HUNG_AFTER_MS;
-      assert.equal(t.watchdog.poll(), true);
+      const { restarted } = await judgedHung(t);
       await restarted;
       await log.flush();
       assert.equal(await secondProcessOpens(dir), "StoreLockedError");
     });
     assert.equal(log.stats().persisted, 2);
     await t.close();
-    closed = true;
     assert.equal(await secondProcessOpens(dir), "opened");
-  } finally {
-    if (!closed) await t.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -9,6 +9,7 @@ import {
 import { ConsoleSink } from "../../src/sinks/console_sink.ts";
 import { BoundLogEvent, type LogEvent } from "../../src/event.ts";
 import { ISO_TIME, parseConsoleLine, parseTextLine } from "../support/text_line.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 // Everything a terminal or viewer may take as a line break.
 const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
@@ -26,8 +27,7 @@ const NO_TIME: FormatTextOptions = { time: false };
 const COLORS: FormatTextOptions = { time: false, colors: true };
 
 function ev(event: string, fields: Record<string, unknown>, level: LogEvent["level"] = "info") {
-  const severity = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }[level];
-  return { ts_ms: 1_700_000_000_000, level, severity, event, producer: "p.0", seq: 1, fields };
+  return makeEvent(1_700_000_000_000, fields, { event, level, producer: "p.0", seq: 1 });
 }
 
 // Strings biased towards what forges or hides lines: controls, ANSI, bidi,
@@ -69,6 +69,10 @@ const codeUnits = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 12 
   .map((units) => String.fromCharCode(...units));
 const anyString = fc.oneof(nasty, codeUnits, fc.string({ unit: "binary" }));
 
+/** Up to four fields, any strings as keys and values. */
+const anyFields = fc.array(fc.tuple(anyString, anyString), { maxLength: 4 })
+  .map((pairs) => Object.fromEntries(pairs));
+
 Deno.test("formatText() writes one line per event for any event name, key or value (fast-check)", () => {
   fc.assert(
     fc.property(
@@ -105,9 +109,8 @@ Deno.test("formatText() escapes decode back to the original strings (fast-check)
   fc.assert(
     fc.property(
       anyString,
-      fc.array(fc.tuple(anyString, anyString), { maxLength: 4 }),
-      (name, pairs) => {
-        const fields = Object.fromEntries(pairs);
+      anyFields,
+      (name, fields) => {
         const [event, parsed] = parseTextLine(formatText(ev(name, fields), NO_TIME));
         assert.equal(event, name);
         // A field named level is written fields.level: it cannot pass for the level.
@@ -175,9 +178,8 @@ Deno.test("formatJson() writes one object per line that parses back to the event
   fc.assert(
     fc.property(
       anyString,
-      fc.array(fc.tuple(anyString, anyString), { maxLength: 4 }),
-      (name, pairs) => {
-        const fields = Object.fromEntries(pairs);
+      anyFields,
+      (name, fields) => {
         const line = formatJson(ev(name, fields));
         assert.equal(line.split(LINE_BREAK).length, 1);
         assert.doesNotMatch(line, RAW_UNSAFE_JSON);

@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
 import { ConsoleSink } from "../../src/sinks/console_sink.ts";
 import type { LogEvent } from "../../src/event.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 function ev(event: string, severity: number): LogEvent {
-  return {
-    ts_ms: 5,
-    level: severity >= 13 ? "warn" : "info",
-    severity,
-    event,
-    producer: "p",
-    seq: 1,
-    fields: {},
-  };
+  const level = severity >= 13 ? "warn" : "info";
+  return makeEvent(5, {}, { event, level, severity, producer: "p", seq: 1 });
 }
 
 Deno.test("ConsoleSink.observe() writes a batch in one call, at or above the threshold", () => {

@@ -3,6 +3,7 @@ import { FlowMetrics } from "../../src/sinks/flow_metrics.ts";
 import type { LogEvent } from "../../src/event.ts";
 import type { MetricsSink } from "../../src/lifecycle_events.ts";
 import { promtoolCheck } from "../support/promtool.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 let seq = 0;
 function ev(
@@ -10,8 +11,7 @@ function ev(
   fields: Record<string, unknown>,
   level: LogEvent["level"] = "info",
 ): LogEvent {
-  const severity = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 }[level];
-  return { ts_ms: 0, level, severity, event, producer: "p.0", seq: ++seq, fields };
+  return makeEvent(0, fields, { event, level, producer: "p.0", seq: ++seq });
 }
 
 const RUN = { flow_id: "f", run_id: "r" };

@@ -3,9 +3,10 @@ import fc from "fast-check";
 import { checkLifecycle, dispatchLifecycle } from "../../src/sinks/lifecycle_dispatch.ts";
 import { BoundLogEvent, type LogEvent } from "../../src/event.ts";
 import { LIFECYCLE_EVENTS, type MetricsSink } from "../../src/lifecycle_events.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 function ev(event: string, fields: Record<string, unknown>): LogEvent {
-  return { ts_ms: 0, level: "info", severity: 9, event, producer: "p.0", seq: 1, fields };
+  return makeEvent(0, fields, { event, producer: "p.0", seq: 1 });
 }
 
 function recorder(): { calls: unknown[][]; sink: MetricsSink } {

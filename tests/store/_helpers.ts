@@ -1,33 +1,16 @@
 /**
- * Shared helpers of the store tests: event factories and temporary stores.
+ * Shared helpers of the store tests: event workloads, a file system that
+ * records and fails, damaged and old-format stores.
  *
  * @module
  */
 import { type LogEvent, markWtf8Strings } from "../../src/event.ts";
-import { type LevelName, SEVERITY } from "../../src/level.ts";
 import { denoFs } from "../../src/store/_fs_deno.ts";
 import type { StoreFile, StoreFs } from "../../src/store/fs.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
 import { FILE_HEADER_SIZE, segmentFileName } from "../../src/store/segment_format.ts";
-
-/** Builds an event; `fields` default to none, level to info. */
-export function makeEvent(
-  ts_ms: number,
-  fields: Record<string, unknown> = {},
-  overrides: Partial<LogEvent> = {},
-): LogEvent {
-  const level: LevelName = overrides.level ?? "info";
-  return {
-    ts_ms,
-    level,
-    severity: SEVERITY[level],
-    event: "step_end",
-    producer: "p.1",
-    seq: Math.max(1, Math.round(ts_ms)),
-    fields,
-    ...overrides,
-  };
-}
+import { makeEvent } from "../support/log_event.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 /**
  * `fields` marked as holding strings that must be stored as WTF-8, as the
@@ -47,11 +30,6 @@ export function flowEvents(flowId: string, from: number, to: number): LogEvent[]
     events.push(makeEvent(1_000 + n, { flow_id: flowId, n }, { seq: n }));
   }
   return events;
-}
-
-/** Creates a temporary directory for one test. */
-export function tempDir(): Promise<string> {
-  return Deno.makeTempDir({ prefix: "flightlog_store_test_" });
 }
 
 /** A clock the test moves by hand. */
@@ -185,9 +163,8 @@ export function recordingFs(faults: FsFaults = {}): { fs: StoreFs; log: FsLog } 
  * full-size run in bench/soak.ts.)
  */
 export async function writeDamagedSegments(dir: string, count: number): Promise<number> {
-  const source = await tempDir();
   let total = 0;
-  try {
+  await withTempDir((source) => {
     const store = SegmentStore.open(source, { maxAgeMs: Infinity, segmentBytes: 1 });
     for (let s = 0; s < count; s++) store.append(flowEvents(`f${s % 10}`, s * 4 + 1, s * 4 + 4));
     store.close();
@@ -200,9 +177,7 @@ export async function writeDamagedSegments(dir: string, count: number): Promise<
       Deno.writeFileSync(`${dir}/${segmentFileName(s)}`, torn);
       total += torn.length;
     }
-  } finally {
-    await Deno.remove(source, { recursive: true });
-  }
+  });
   return total;
 }
 

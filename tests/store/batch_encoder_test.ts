@@ -3,7 +3,8 @@ import { encodeBatch } from "../../src/store/batch_encoder.ts";
 import { scanRecords } from "../../src/store/record_scanner.ts";
 import { unpackEvents } from "../../src/store/payload_codec.ts";
 import { MAX_FLOW_ID_LENGTH } from "../../src/store/segment_format.ts";
-import { makeEvent, marked } from "./_helpers.ts";
+import { marked } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 Deno.test("encodeBatch() writes one record per string flow id and one for the rest", () => {
   const long = "x".repeat(MAX_FLOW_ID_LENGTH + 1);

@@ -2,7 +2,8 @@ import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import { IdbStore } from "../../src/store/idb_store.ts";
 import type { LogEvent } from "../../src/event.ts";
-import { flowEvents, makeEvent, marked, valueKinds } from "./_helpers.ts";
+import { flowEvents, marked, valueKinds } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 let nextDb = 0;
 /** A fresh database name per test (fake-indexeddb keeps databases for the process). */
@@ -284,24 +285,56 @@ Deno.test("IdbStore.open() rejects a bad name with a TypeError", async () => {
   await assert.rejects(() => store.append([makeEvent(1)]), TypeError);
 });
 
-Deno.test("IdbStore.takePending() takes the batches pages spilled, once", async () => {
-  const name = dbName();
-  const store = await IdbStore.open(name);
-  // A page spills without idb, on its own connection (see openSpill in platform/browser.ts).
+interface DatabaseLike {
+  transaction(store: string, mode: "readwrite"): {
+    objectStore(name: string): { put(value: unknown): unknown };
+    oncomplete: ((v: unknown) => void) | null;
+  };
+  close(): void;
+}
+interface OpenLike {
+  result: DatabaseLike;
+  onsuccess: (() => void) | null;
+}
+
+/** A page's spill, as it is written to the `pending` object store. */
+interface Spill {
+  producer: string;
+  bytes: Uint8Array;
+  emitted: number;
+  dropped: number;
+}
+
+/** Writes `spills` as a page does: without idb, on its own connection (see openSpill in platform/browser.ts). */
+async function putSpills(name: string, spills: Spill[]): Promise<void> {
   const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
   const db = await new Promise<DatabaseLike>((resolve) => {
     const req = factory.open(name);
     req.onsuccess = () => resolve(req.result);
   });
   const tx = db.transaction("pending", "readwrite");
-  tx.objectStore("pending").put({
+  for (const spill of spills) tx.objectStore("pending").put(spill);
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+}
+
+/** Writes a spill of no events for each of `producers`. */
+function putEmptySpills(name: string, producers: string[]): Promise<void> {
+  return putSpills(
+    name,
+    producers.map((producer) => ({ producer, bytes: new Uint8Array(0), emitted: 0, dropped: 0 })),
+  );
+}
+
+Deno.test("IdbStore.takePending() takes the batches pages spilled, once", async () => {
+  const name = dbName();
+  const store = await IdbStore.open(name);
+  await putSpills(name, [{
     producer: "p.0",
     bytes: new Uint8Array([1, 2]),
     emitted: 3,
     dropped: 1,
-  });
-  await new Promise((resolve) => (tx.oncomplete = resolve));
-  db.close();
+  }]);
   const taken = await store.takePending();
   assert.deepEqual(taken.map((b) => [b.producer, [...b.bytes], b.emitted, b.dropped]), [
     ["p.0", [1, 2], 3, 1],
@@ -319,17 +352,7 @@ Deno.test("IdbStore.takePending() says up to which seq the producer's events are
     makeEvent(2, {}, { seq: 90 }),
   ]);
   await store.append([makeEvent(3, {}, { producer: "p.0", seq: 7 })]);
-  const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
-  const db = await new Promise<DatabaseLike>((resolve) => {
-    const req = factory.open(name);
-    req.onsuccess = () => resolve(req.result);
-  });
-  const tx = db.transaction("pending", "readwrite");
-  for (const producer of ["p.0", "p.9"]) {
-    tx.objectStore("pending").put({ producer, bytes: new Uint8Array(0), emitted: 0, dropped: 0 });
-  }
-  await new Promise((resolve) => (tx.oncomplete = resolve));
-  db.close();
+  await putEmptySpills(name, ["p.0", "p.9"]);
   const taken = await store.takePending();
   assert.deepEqual(taken.map((b) => [b.producer, b.stored]), [["p.0", 7], ["p.9", undefined]]);
   await store.close();
@@ -348,33 +371,11 @@ Deno.test("IdbStore.takePending() removes seq marks past the age limit", async (
   await store.close();
   // A second instance sees what the first left: spills of both producers.
   const again = await IdbStore.open(name, { maxAgeMs: 100, clock });
-  const factory = (globalThis as unknown as { indexedDB: { open(n: string): OpenLike } }).indexedDB;
-  const db = await new Promise<DatabaseLike>((resolve) => {
-    const req = factory.open(name);
-    req.onsuccess = () => resolve(req.result);
-  });
-  const tx = db.transaction("pending", "readwrite");
-  for (const producer of ["old.0", "new.0"]) {
-    tx.objectStore("pending").put({ producer, bytes: new Uint8Array(0), emitted: 0, dropped: 0 });
-  }
-  await new Promise((resolve) => (tx.oncomplete = resolve));
-  db.close();
+  await putEmptySpills(name, ["old.0", "new.0"]);
   const taken = await again.takePending();
   assert.deepEqual(taken.map((b) => [b.producer, b.stored]), [["old.0", undefined], ["new.0", 4]]);
   await again.close();
 });
-
-interface DatabaseLike {
-  transaction(store: string, mode: "readwrite"): {
-    objectStore(name: string): { put(value: unknown): unknown };
-    oncomplete: ((v: unknown) => void) | null;
-  };
-  close(): void;
-}
-interface OpenLike {
-  result: DatabaseLike;
-  onsuccess: (() => void) | null;
-}
 
 Deno.test("IdbStore.query() answers an empty time window with no events", async () => {
   const store = await IdbStore.open(dbName());

@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { packEvents, unpackEvents } from "../../src/store/payload_codec.ts";
 import { payloadToJsonLines } from "../../src/export/jsonl.ts";
 import { payloadToJsonBytes } from "../../src/export/jsonl_transcoder.ts";
-import { makeEvent, marked, valueKinds } from "./_helpers.ts";
+import { marked, valueKinds } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 import { anyString } from "../support/any_string.ts";
 
 Deno.test("packEvents() round-trips every value kind", () => {

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { encodeBatch } from "../../src/store/batch_encoder.ts";
 import { readRecordAt, scanRecords } from "../../src/store/record_scanner.ts";
 import { RECORD_HEADER, recordSize, writeRecord } from "../../src/store/segment_format.ts";
-import { makeEvent } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 interface Written {
   bytes: Uint8Array;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { concatBatches, encodeBatch } from "../../src/store/batch_encoder.ts";
 import { scanRecords } from "../../src/store/record_scanner.ts";
-import { flowEvents, makeEvent } from "./_helpers.ts";
+import { flowEvents } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 Deno.test("encodeBatch() gives the FramedRecord that scanRecords() finds in its bytes", () => {
   const batch = encodeBatch([

@@ -4,7 +4,10 @@ import { compareEvents } from "../../src/query/flow_log.ts";
 import { LEVELS, SEVERITY } from "../../src/level.ts";
 import type { QueryFilter, QueryPage } from "../../src/query/types.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
-import { makeEvent, manualClock, recordingFs, tempDir } from "./_helpers.ts";
+import { manualClock, recordingFs } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
+import { withTempDir } from "../support/temp_dir.ts";
+import { emptyFlowLog } from "../support/empty_flow_log.ts";
 
 const OPTIONS = { maxAgeMs: Infinity, segmentBytes: 4096 };
 const NAMES = ["run_start", "step_start", "step_end", "run_end", "tool.call"];
@@ -22,16 +25,10 @@ function workload(count: number, from = 0): LogEvent[] {
       attempt: i % 3,
     };
     if (i % 13 !== 0) fields.flow_id = `flow-${i % 12}`;
-    events.push({
-      // Mostly increasing, some late arrivals and many equal timestamps.
-      ts_ms: 10_000 + Math.floor(i / 3) - (i % 17 === 0 ? 40 : 0),
-      level,
-      severity: SEVERITY[level],
-      event: NAMES[i % NAMES.length]!,
-      producer: `p.${i % 3}`,
-      seq: i + 1,
-      fields,
-    });
+    // Mostly increasing, some late arrivals and many equal timestamps.
+    const ts_ms = 10_000 + Math.floor(i / 3) - (i % 17 === 0 ? 40 : 0);
+    const event = NAMES[i % NAMES.length]!;
+    events.push(makeEvent(ts_ms, fields, { level, event, producer: `p.${i % 3}`, seq: i + 1 }));
   }
   return events;
 }
@@ -61,8 +58,7 @@ function fillStore(dir: string, events: LogEvent[]): SegmentStore {
 }
 
 Deno.test("SegmentStore.query() applies each criterion", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const events = workload(1200);
     const store = fillStore(dir, events);
     const filters: QueryFilter[] = [
@@ -103,14 +99,11 @@ Deno.test("SegmentStore.query() applies each criterion", async () => {
       }
     }
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() orders equal timestamps by producer, then seq", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     store.append([
       makeEvent(5, {}, { producer: "b", seq: 1 }),
@@ -126,14 +119,11 @@ Deno.test("SegmentStore.query() orders equal timestamps by producer, then seq", 
       "5b1",
     ]);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() defaults limit to 1000 and validates the filter", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = fillStore(dir, workload(1500));
     const page = store.query({});
     assert.equal(page.events.length, 1000);
@@ -142,14 +132,11 @@ Deno.test("SegmentStore.query() defaults limit to 1000 and validates the filter"
     assert.throws(() => store.query({ level: "loud" as "info" }), TypeError);
     assert.throws(() => store.query({ cursor: page.cursor!, flow_id: "flow-1" }), RangeError);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() pages with a cursor while new events arrive", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const initial = workload(600);
     const store = fillStore(dir, initial);
     const filter: QueryFilter = { level: "debug", limit: 70 };
@@ -189,14 +176,11 @@ Deno.test("SegmentStore.query() pages with a cursor while new events arrive", as
     assert.ok(missedLate.length > 0, "the workload has late arrivals");
     assert.deepEqual(seen, must);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() for a flow reads only that flow's records", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const { fs, log } = recordingFs();
     const store = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 << 20, fs });
     const events: LogEvent[] = [];
@@ -214,14 +198,11 @@ Deno.test("SegmentStore.query() for a flow reads only that flow's records", asyn
     assert.equal(store.getFlowLog("flow-7").events.length, 100);
     assert.ok(log.reads.reduce((n, r) => n + r.bytes, 0) < totalBytes / 5);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.query() keeps at most 32 segment files open", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const writer = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
     for (let i = 0; i < 100; i++) writer.append([makeEvent(i, { flow_id: "f" }, { seq: i + 1 })]);
     writer.close();
@@ -234,22 +215,14 @@ Deno.test("SegmentStore.query() keeps at most 32 segment files open", async () =
     assert.ok(log.maxOpen <= 34, `max open ${log.maxOpen}`);
     store.close();
     assert.equal(log.open, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.getFlowLog() returns the flow's events, span tree and summary", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     const ev = (ts: number, event: string, fields: Record<string, unknown>, level = "info") =>
-      makeEvent(ts, { flow_id: "agent", ...fields }, {
-        event,
-        level: level as "info",
-        severity: SEVERITY[level as "info"],
-        seq: ts,
-      });
+      makeEvent(ts, { flow_id: "agent", ...fields }, { event, level: level as "info", seq: ts });
     // Two batches, the second holding an event older than some of the first.
     store.append([
       ev(10, "run_start", { span_id: "run" }),
@@ -289,45 +262,21 @@ Deno.test("SegmentStore.getFlowLog() returns the flow's events, span tree and su
       cost_usd: 0,
     });
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.getFlowLog() of an unknown flow is empty", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     store.append([makeEvent(1, { flow_id: "known" })]);
-    assert.deepEqual(store.getFlowLog("unknown"), {
-      flow_id: "unknown",
-      events: [],
-      spans: [],
-      summary: {
-        first_ts_ms: null,
-        last_ts_ms: null,
-        duration_ms: 0,
-        event_count: 0,
-        error_count: 0,
-        by_level: {},
-        by_event: {},
-        provider_calls: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        total_tokens: 0,
-        cost_usd: 0,
-      },
-    });
+    assert.deepEqual(store.getFlowLog("unknown"), emptyFlowLog("unknown"));
     assert.throws(() => store.getFlowLog(5 as unknown as string), TypeError);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.listFlows() lists flows newest first with counts", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, OPTIONS);
     store.append([
       makeEvent(10, { flow_id: "a" }),
@@ -349,16 +298,13 @@ Deno.test("SegmentStore.listFlows() lists flows newest first with counts", async
     const reopened = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
     assert.deepEqual(reopened.listFlows(), flows);
     reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.listFlowPage() leaves out the flows evicted between two pages", async () => {
-  const dir = await tempDir();
   const DAY = 24 * 3600 * 1000;
   const clock = manualClock(100 * DAY);
-  try {
+  await withTempDir((dir) => {
     // segmentBytes 1: every append after the first seals the segment before it.
     const store = SegmentStore.open(dir, { maxAgeMs: DAY, clock: clock.now, segmentBytes: 1 });
     store.append([makeEvent(1, { flow_id: "old-a" }), makeEvent(2, { flow_id: "old-b" })]);
@@ -373,7 +319,5 @@ Deno.test("SegmentStore.listFlowPage() leaves out the flows evicted between two 
     const second = store.listFlowPage({ limit: 10, cursor: first.cursor! });
     assert.deepEqual([second.flows.map((f) => f.flow_id), second.cursor], [["mid"], null]);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

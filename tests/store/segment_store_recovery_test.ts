@@ -13,9 +13,9 @@ import {
   flowEvents,
   recordingFs,
   segmentFiles,
-  tempDir,
   writeDamagedSegments,
 } from "./_helpers.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const OPTIONS = { maxAgeMs: Infinity };
 /** The link of a segment begun as the store's first. */
@@ -27,6 +27,11 @@ function writeStore(dir: string, batches: number): Uint8Array {
   for (let b = 0; b < batches; b++) store.append(flowEvents("f", b * 3 + 1, b * 3 + 3));
   store.close();
   return Deno.readFileSync(`${dir}/${segmentFileName(1)}`);
+}
+
+/** The bytes of a segment as {@linkcode writeStore} leaves it, written in a directory of its own. */
+function segmentBytes(batches: number): Promise<Uint8Array> {
+  return withTempDir((source) => writeStore(source, batches));
 }
 
 /** [start, end) of each record of a segment's bytes. */
@@ -43,10 +48,8 @@ function range(from: number, to: number): number[] {
 }
 
 Deno.test("SegmentStore.open() recovers from a cut at every byte of the last three records", async () => {
-  const source = await tempDir();
-  const dir = await tempDir();
-  try {
-    const bytes = writeStore(source, 5);
+  const bytes = await segmentBytes(5);
+  await withTempDir((dir) => {
     const bounds = recordBounds(bytes);
     assert.equal(bounds.length, 5);
     const path = `${dir}/${segmentFileName(1)}`;
@@ -78,17 +81,12 @@ Deno.test("SegmentStore.open() recovers from a cut at every byte of the last thr
       reopened.close();
       for (const name of segmentFiles(dir)) Deno.removeSync(`${dir}/${name}`);
     }
-  } finally {
-    await Deno.remove(source, { recursive: true });
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() skips a record with any one flipped bit and keeps the rest", async () => {
-  const source = await tempDir();
-  const dir = await tempDir();
-  try {
-    const bytes = writeStore(source, 3);
+  const bytes = await segmentBytes(3);
+  await withTempDir((dir) => {
     const [start, end] = recordBounds(bytes)[1]!;
     const path = `${dir}/${segmentFileName(1)}`;
     for (let bit = start * 8; bit < end * 8; bit++) {
@@ -104,17 +102,12 @@ Deno.test("SegmentStore.open() skips a record with any one flipped bit and keeps
       assert.equal(Deno.statSync(path).size, bytes.length);
       store.close();
     }
-  } finally {
-    await Deno.remove(source, { recursive: true });
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() reads the records of a segment whose file header is damaged", async () => {
-  const source = await tempDir();
-  const dir = await tempDir();
-  try {
-    const bytes = writeStore(source, 2);
+  const bytes = await segmentBytes(2);
+  await withTempDir((dir) => {
     const path = `${dir}/${segmentFileName(1)}`;
     for (let bit = 0; bit < FILE_HEADER_SIZE * 8; bit += 7) {
       const damaged = bytes.slice();
@@ -129,10 +122,7 @@ Deno.test("SegmentStore.open() reads the records of a segment whose file header 
       store.close();
       Deno.removeSync(`${dir}/${segmentFileName(2)}`);
     }
-  } finally {
-    await Deno.remove(source, { recursive: true });
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() removes a newest segment cut short inside its header", async () => {
@@ -143,8 +133,7 @@ Deno.test("SegmentStore.open() removes a newest segment cut short inside its hea
     link: LINK,
   });
   for (let cut = 0; cut < FILE_HEADER_SIZE; cut += 7) {
-    const dir = await tempDir();
-    try {
+    await withTempDir((dir) => {
       writeStore(dir, 1);
       Deno.writeFileSync(`${dir}/${segmentFileName(2)}`, header.subarray(0, cut));
       const reader = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
@@ -160,15 +149,12 @@ Deno.test("SegmentStore.open() removes a newest segment cut short inside its hea
       assert.deepEqual(seqs(reader), range(1, 4));
       assert.equal(reader.stats().damage.regions, 0);
       reader.close();
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   }
 });
 
 Deno.test("SegmentStore.refresh() waits for the header of a segment being created", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     writeStore(dir, 1);
     const header = encodeFileHeader({
       segment: 2,
@@ -185,16 +171,12 @@ Deno.test("SegmentStore.refresh() waits for the header of a segment being create
     assert.equal(reader.stats().segments, 2);
     assert.equal(reader.stats().damage.regions + reader.stats().damage.bad_file_header, 0);
     reader.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() counts length 0 and 0xFFFFFFFF as damage", async () => {
-  const source = await tempDir();
-  const dir = await tempDir();
-  try {
-    const bytes = writeStore(source, 3);
+  const bytes = await segmentBytes(3);
+  await withTempDir((dir) => {
     const bounds = recordBounds(bytes);
     const path = `${dir}/${segmentFileName(1)}`;
     for (const length of [0, 0xffffffff]) {
@@ -214,15 +196,11 @@ Deno.test("SegmentStore.open() counts length 0 and 0xFFFFFFFF as damage", async 
         for (const name of segmentFiles(dir)) Deno.removeSync(`${dir}/${name}`);
       }
     }
-  } finally {
-    await Deno.remove(source, { recursive: true });
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() ignores a copied segment file and counts it", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const bytes = writeStore(dir, 2);
     Deno.writeFileSync(`${dir}/${segmentFileName(3)}`, bytes);
     const store = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
@@ -232,14 +210,11 @@ Deno.test("SegmentStore.open() ignores a copied segment file and counts it", asy
     store.append(flowEvents("f", 7, 7));
     assert.ok(segmentFiles(dir).includes(segmentFileName(4)));
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() skips stale records of a restored old segment", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const bytes = writeStore(dir, 2);
     const store = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
     store.append(flowEvents("f", 7, 9));
@@ -260,16 +235,12 @@ Deno.test("SegmentStore.open() skips stale records of a restored old segment", a
     const again = SegmentStore.open(dir, OPTIONS);
     assert.deepEqual(seqs(again), range(1, 10));
     again.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() never throws on damaged files and returns only written events", async () => {
-  const source = await tempDir();
-  const dir = await tempDir();
-  try {
-    const bytes = writeStore(source, 6);
+  const bytes = await segmentBytes(6);
+  await withTempDir(async (dir) => {
     const path = `${dir}/${segmentFileName(1)}`;
     const written = new Set(range(1, 18));
     await fc.assert(
@@ -298,17 +269,13 @@ Deno.test("SegmentStore.open() never throws on damaged files and returns only wr
       ),
       { numRuns: 100 },
     );
-  } finally {
-    await Deno.remove(source, { recursive: true });
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 // The ≤ 5 s budget is a figure of `deno task soak` (bench/soak.ts), not a
 // timed test: here the work is bounded instead, every file read about once.
 Deno.test("SegmentStore.open() reads 1,000 damaged segments about once each", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir(async (dir) => {
     const total = await writeDamagedSegments(dir, 1000);
     const { fs, log } = recordingFs();
     const damaged = SegmentStore.open(dir, { ...OPTIONS, fs });
@@ -321,9 +288,7 @@ Deno.test("SegmentStore.open() reads 1,000 damaged segments about once each", as
     assert.ok(read <= 2 * total, `read ${read} bytes of ${total}`);
     assert.ok(log.maxOpen <= 3, `${log.maxOpen} files open at once`);
     damaged.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** Writes one segment per batch; batch i (segment i + 1) holds `sizes[i]` events of flow "f". */
@@ -335,8 +300,7 @@ function writeSegments(dir: string, sizes: number[]): void {
 }
 
 Deno.test("SegmentStore.open() counts a segment deleted between two others as a gap", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     writeSegments(dir, [2, 3, 7, 4]);
     const path = `${dir}/${segmentFileName(3)}`;
     const bytes = Deno.statSync(path).size;
@@ -352,14 +316,11 @@ Deno.test("SegmentStore.open() counts a segment deleted between two others as a 
       assert.equal(stats.damage.regions, 0);
       store.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() counts no gap where retention removed the oldest segments", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1, maxBytes: 1500 });
     for (let b = 0; b < 12; b++) store.append(flowEvents("f", b * 3 + 1, b * 3 + 3));
     assert.ok(store.stats().evicted.segments > 0);
@@ -375,14 +336,11 @@ Deno.test("SegmentStore.open() counts no gap where retention removed the oldest 
     const trimmed = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
     assert.equal(trimmed.stats().damage.gaps, 0);
     trimmed.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.refresh() finds a gap the writer's segments show later", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     writeSegments(dir, [2]);
     const reader = SegmentStore.open(dir, { ...OPTIONS, readOnly: true });
     const writer = SegmentStore.open(dir, { ...OPTIONS, segmentBytes: 1 });
@@ -395,14 +353,11 @@ Deno.test("SegmentStore.refresh() finds a gap the writer's segments show later",
     assert.equal(reader.stats().damage.gaps, 1);
     assert.equal(reader.stats().damage.gap_events, 3);
     reader.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() takes a segment listed but gone before it was read for retention, not a gap", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     writeSegments(dir, [2, 3, 4]);
     const gone = `${dir}/${segmentFileName(2)}`;
     // A live writer's retention removes segments 1 and 2 between the listing and the reads.
@@ -418,14 +373,11 @@ Deno.test("SegmentStore.open() takes a segment listed but gone before it was rea
     assert.equal(reader.stats().damage.gaps, 0);
     assert.deepEqual(seqs(reader), [1, 2, 6, 7, 8, 9]);
     reader.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore keeps counting a torn tail after the next writer reopened the store", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     writeStore(dir, 3);
     const path = `${dir}/${segmentFileName(1)}`;
     const bytes = Deno.readFileSync(path);
@@ -440,14 +392,11 @@ Deno.test("SegmentStore keeps counting a torn tail after the next writer reopene
       assert.equal(store.stats().damage.bytes, bytes.length - 9 - recordBounds(bytes)[1]![1]);
       store.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() keeps a torn tail counted when it cannot begin the next segment", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     writeStore(dir, 2);
     const path = `${dir}/${segmentFileName(1)}`;
     const bytes = Deno.readFileSync(path);
@@ -473,14 +422,11 @@ Deno.test("SegmentStore.open() keeps a torn tail counted when it cannot begin th
     assert.equal(reader.stats().damage.torn_tail, 1);
     assert.deepEqual(seqs(reader), [1, 2, 3, 11]);
     reader.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() reads a store of format version 2 and continues it", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     copyV2Store(dir);
     const options = { ...OPTIONS, segmentBytes: 400 };
     const store = SegmentStore.open(dir, { ...options, segmentBytes: 1000 });
@@ -509,7 +455,5 @@ Deno.test("SegmentStore.open() reads a store of format version 2 and continues i
       [1, 4, 4, v2Bytes],
     );
     gapped.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

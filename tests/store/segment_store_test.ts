@@ -6,32 +6,25 @@ import { SegmentStore } from "../../src/store/segment_store.ts";
 import { FILE_HEADER_SIZE } from "../../src/store/segment_format.ts";
 import {
   flowEvents,
-  makeEvent,
   manualClock,
   marked,
   recordingFs,
   segmentFiles,
-  tempDir,
   valueKinds,
 } from "./_helpers.ts";
+import { makeEvent } from "../support/log_event.ts";
+import { withTempDir } from "../support/temp_dir.ts";
+import { allPages } from "../support/query_pages.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
 /** All events of the store, in query order. */
 function allEvents(store: SegmentStore): LogEvent[] {
-  const events: LogEvent[] = [];
-  let cursor: string | null = null;
-  do {
-    const page = store.query(cursor === null ? { limit: 100_000 } : { limit: 100_000, cursor });
-    events.push(...page.events);
-    cursor = page.cursor;
-  } while (cursor !== null);
-  return events;
+  return allPages((filter) => store.query(filter), { limit: 100_000 });
 }
 
 Deno.test("SegmentStore.append() round-trips every value kind", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const fields: Record<string, unknown> = { flow_id: "kinds", ...valueKinds() };
     const hostile = JSON.parse('{"__proto__": {"polluted": true}, "constructor": "c"}');
     const store = SegmentStore.open(dir);
@@ -50,14 +43,11 @@ Deno.test("SegmentStore.append() round-trips every value kind", async () => {
     const reopened = SegmentStore.open(dir, { readOnly: true });
     check(reopened);
     reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.append() writes a batch's records with one write call", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const { fs, log } = recordingFs();
     const store = SegmentStore.open(dir, { fs });
     store.append([]);
@@ -77,14 +67,11 @@ Deno.test("SegmentStore.append() writes a batch's records with one write call", 
     store.append(flowEvents("a", 11, 12));
     assert.equal(log.writes.slice(headerWrites).filter((w) => w.path.endsWith(".flog")).length, 3);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.append() rotates to a new segment by size", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, { segmentBytes: 2048, maxAgeMs: Infinity });
     for (let b = 0; b < 20; b++) store.append(flowEvents(`f${b % 3}`, b * 10 + 1, b * 10 + 10));
     const stats = store.stats();
@@ -100,14 +87,11 @@ Deno.test("SegmentStore.append() rotates to a new segment by size", async () => 
     assert.equal(reopened.stats().events, 200);
     assert.equal(reopened.stats().damage.regions, 0);
     reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.append() continues the last segment after reopening", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const first = SegmentStore.open(dir, { maxAgeMs: Infinity });
     first.append(flowEvents("f", 1, 3));
     first.close();
@@ -116,14 +100,11 @@ Deno.test("SegmentStore.append() continues the last segment after reopening", as
     assert.deepEqual(segmentFiles(dir), ["seg-0000000000000001.flog"]);
     assert.deepEqual(second.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
     second.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.append() evicts the oldest segments beyond maxBytes and logs it", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const clock = manualClock(10_000);
     const store = SegmentStore.open(dir, {
       segmentBytes: 1024,
@@ -164,9 +145,7 @@ Deno.test("SegmentStore.append() evicts the oldest segments beyond maxBytes and 
       Array.from({ length: remaining.length }, (_, i) => appended - remaining.length + 1 + i),
     );
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** Bytes of the segment files in `dir`. */
@@ -177,8 +156,7 @@ function bytesOnDisk(dir: string): number {
 }
 
 Deno.test("SegmentStore.append() evicts segments older than maxAgeMs by the injected clock", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const clock = manualClock(100 * DAY);
     // Event timestamps play no part: retention goes by the store's clock.
     const store = SegmentStore.open(dir, { maxAgeMs: DAY, clock: clock.now });
@@ -210,14 +188,11 @@ Deno.test("SegmentStore.append() evicts segments older than maxAgeMs by the inje
       bytes: stats.evicted.bytes,
     });
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() applies retention by age", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const clock = manualClock(100 * DAY);
     const options = { maxAgeMs: DAY, clock: clock.now, segmentBytes: 1 };
     // segmentBytes 1: every append after the first seals the segment before it.
@@ -242,14 +217,11 @@ Deno.test("SegmentStore.open() applies retention by age", async () => {
     assert.deepEqual(reopened.listFlows().map((f) => f.flow_id).sort(), ["b", "c"]);
     assert.equal(reopened.query({ event: "log.evicted" }).events.length, 1);
     reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("lockStoreDir() keeps writers out until released; lockHeld opens under the caller's lock", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const lock = lockStoreDir(dir);
     assert.match(lock.holder, new RegExp(`^pid ${Deno.pid}, writer [0-9a-f]{16}, opened `));
     // The directory is locked: a writer that takes the lock itself is refused...
@@ -265,14 +237,11 @@ Deno.test("lockStoreDir() keeps writers out until released; lockHeld opens under
     const after = SegmentStore.open(dir);
     assert.equal(after.stats().events, 1);
     after.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() with appendToLast: false leaves the newest segment as it is and begins a new one", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const first = SegmentStore.open(dir);
     first.append([makeEvent(1, {}, { event: "one" })]);
     first.close();
@@ -293,14 +262,11 @@ Deno.test("SegmentStore.open() with appendToLast: false leaves the newest segmen
     assert.equal(segmentFiles(dir).length, 2);
     assert.deepEqual(allEvents(third).map((e) => e.event), ["one", "two", "three"]);
     third.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() refuses a second writer with a StoreLockedError", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const first = SegmentStore.open(dir);
     assert.throws(() => SegmentStore.open(dir), (error: unknown) => {
       assert.ok(error instanceof StoreLockedError);
@@ -319,14 +285,11 @@ Deno.test("SegmentStore.open() refuses a second writer with a StoreLockedError",
     first.close();
     const second = SegmentStore.open(dir);
     second.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.refresh() picks up what a live writer appended", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const reader = SegmentStore.open(dir, { readOnly: true });
     const writer = SegmentStore.open(dir, {
       segmentBytes: 1024,
@@ -350,14 +313,11 @@ Deno.test("SegmentStore.refresh() picks up what a live writer appended", async (
     assert.throws(() => reader.append(flowEvents("f", 1, 1)), StoreStateError);
     writer.close();
     reader.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.refresh() waits for a record the writer has not finished", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const writer = SegmentStore.open(dir);
     writer.append(flowEvents("f", 1, 2));
     writer.close();
@@ -378,14 +338,11 @@ Deno.test("SegmentStore.refresh() waits for a record the writer has not finished
     assert.deepEqual(reader.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 4]);
     assert.equal(reader.stats().damage.regions, 0);
     reader.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() in readOnly mode reads a missing directory as empty", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const reader = SegmentStore.open(`${dir}/not-yet`, { readOnly: true });
     assert.equal(reader.stats().events, 0);
     const writer = SegmentStore.open(`${dir}/not-yet`);
@@ -394,26 +351,33 @@ Deno.test("SegmentStore.open() in readOnly mode reads a missing directory as emp
     assert.equal(reader.stats().events, 1);
     writer.close();
     reader.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
+/**
+ * A file system whose next segment write, once `failNextWrite()` was called,
+ * writes half its bytes and fails with ENOSPC; `truncate` may fail the undo.
+ */
+function halfWriteFs(truncate?: (path: string) => void) {
+  let fail = false;
+  const { fs } = recordingFs({
+    write(path, data) {
+      if (fail && path.endsWith(".flog")) {
+        fail = false;
+        return Math.floor(data.length / 2);
+      }
+    },
+    ...(truncate === undefined ? {} : { truncate }),
+  });
+  return { fs, failNextWrite: () => (fail = true) };
+}
+
 Deno.test("SegmentStore.append() throws a StoreWriteError on ENOSPC and stays usable", async () => {
-  const dir = await tempDir();
-  try {
-    let failNext = false;
-    const { fs } = recordingFs({
-      write(path, data) {
-        if (failNext && path.endsWith(".flog")) {
-          failNext = false;
-          return Math.floor(data.length / 2);
-        }
-      },
-    });
+  await withTempDir((dir) => {
+    const { fs, failNextWrite } = halfWriteFs();
     const store = SegmentStore.open(dir, { fs });
     store.append(flowEvents("f", 1, 3));
-    failNext = true;
+    failNextWrite();
     assert.throws(() => store.append(flowEvents("f", 4, 6)), (error: unknown) => {
       assert.ok(error instanceof StoreWriteError);
       assert.match(error.message, /Could not write 1 records to .*: No space left on device/);
@@ -427,29 +391,17 @@ Deno.test("SegmentStore.append() throws a StoreWriteError on ENOSPC and stays us
     assert.deepEqual(reopened.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 7, 8, 9]);
     assert.equal(reopened.stats().damage.regions, 0);
     reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.append() moves to a new segment when a failed write cannot be undone", async () => {
-  const dir = await tempDir();
-  try {
-    let fail = false;
-    const { fs } = recordingFs({
-      write(path, data) {
-        if (fail && path.endsWith(".flog")) {
-          fail = false;
-          return Math.floor(data.length / 2);
-        }
-      },
-      truncate(path) {
-        if (path.endsWith(".flog")) throw new Error("Input/output error");
-      },
+  await withTempDir((dir) => {
+    const { fs, failNextWrite } = halfWriteFs((path) => {
+      if (path.endsWith(".flog")) throw new Error("Input/output error");
     });
     const store = SegmentStore.open(dir, { fs });
     store.append(flowEvents("f", 1, 3));
-    fail = true;
+    failNextWrite();
     assert.throws(() => store.append(flowEvents("f", 4, 6)), StoreWriteError);
     store.append(flowEvents("f", 7, 9));
     assert.equal(segmentFiles(dir).length, 2);
@@ -459,14 +411,11 @@ Deno.test("SegmentStore.append() moves to a new segment when a failed write cann
     assert.deepEqual(reopened.getFlowLog("f").events.map((e) => e.seq), [1, 2, 3, 7, 8, 9]);
     assert.equal(reopened.stats().damage.regions, 1);
     reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.append() throws a StoreWriteError for events it cannot encode", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir);
     assert.throws(
       () => store.append([makeEvent(1, { flow_id: "f" }), makeEvent(2, { bad: Symbol("s") })]),
@@ -476,14 +425,11 @@ Deno.test("SegmentStore.append() throws a StoreWriteError for events it cannot e
     );
     assert.equal(store.stats().events, 0);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.sync() flushes written segments and the directory", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const { fs, log } = recordingFs();
     const store = SegmentStore.open(dir, { fs, segmentBytes: 200 });
     store.append(flowEvents("f", 1, 5));
@@ -495,14 +441,11 @@ Deno.test("SegmentStore.sync() flushes written segments and the directory", asyn
     assert.equal(log.syncs.length, 2);
     assert.equal(log.dirSyncs.length, 1);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.close() is idempotent and later calls throw a StoreStateError", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir);
     store.append(flowEvents("f", 1, 1));
     store.getFlowLog("f");
@@ -515,41 +458,32 @@ Deno.test("SegmentStore.close() is idempotent and later calls throw a StoreState
       assert.equal(disposable.stats().events, 1);
     }
     SegmentStore.open(dir).close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 // Its sizes come checked by resolveStoreOptions(): tests/front/options_test.ts.
 Deno.test("SegmentStore.open() refuses a clock that is not a function", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     assert.throws(
       () => SegmentStore.open(dir, { clock: 5 as unknown as () => number }),
       TypeError,
     );
     // Nothing was left open or locked by the failed attempts.
     SegmentStore.open(dir).close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.open() creates a missing directory", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(`${dir}/a/b`);
     store.append(flowEvents("f", 1, 1));
     store.close();
     assert.deepEqual(segmentFiles(`${dir}/a/b`), ["seg-0000000000000001.flog"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SegmentStore.stats() reports sizes and the time range", async () => {
-  const dir = await tempDir();
-  try {
+  await withTempDir((dir) => {
     const store = SegmentStore.open(dir, { maxAgeMs: Infinity });
     store.append([
       makeEvent(5, { flow_id: "a" }),
@@ -564,7 +498,5 @@ Deno.test("SegmentStore.stats() reports sizes and the time range", async () => {
     assert.equal(stats.last_ts_ms, 9);
     assert.equal(stats.bytes, Deno.statSync(`${dir}/${segmentFiles(dir)[0]}`).size);
     store.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

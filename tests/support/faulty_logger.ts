@@ -33,6 +33,7 @@ export class FaultyLogger {
   readonly #workers: Started[] = [];
   readonly #hangs: SharedArrayBuffer[] = [];
   readonly #ended: SharedArrayBuffer[] = [];
+  #closed: Promise<void> | null = null;
 
   /** `options.workerUrl` defaults to `faulty_worker.ts`. */
   constructor(options: LoggerOptions) {
@@ -126,13 +127,13 @@ export class FaultyLogger {
     }
   }
 
-  /** Closes the logger, then ends the loops still spinning, so no thread is left busy. */
-  async close(): Promise<void> {
-    try {
-      await this.log.close();
-    } finally {
-      this.endHangs();
-    }
+  /**
+   * Closes the logger, then ends the loops still spinning, so no thread is
+   * left busy. A second call waits for the first.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.log.close().finally(() => this.endHangs());
+    return this.#closed;
   }
 }
 

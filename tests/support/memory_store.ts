@@ -8,6 +8,7 @@ import type { Store } from "../../src/worker/consumer.ts";
 import type { LogEvent } from "../../src/event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../../src/query/types.ts";
 import { type FlowPage, listFlowPage, type ListFlowsOptions } from "../../src/query/flow_list.ts";
+import { emptyFlowLog } from "./empty_flow_log.ts";
 
 export class MemoryStore implements Store {
   events: LogEvent[] = [];
@@ -32,25 +33,8 @@ export class MemoryStore implements Store {
   }
   getFlowLog(flowId: string): FlowLog {
     const events = this.events.filter((e) => e.fields.flow_id === flowId);
-    return {
-      flow_id: flowId,
-      events,
-      spans: [],
-      summary: {
-        first_ts_ms: null,
-        last_ts_ms: null,
-        duration_ms: 0,
-        event_count: events.length,
-        error_count: 0,
-        by_level: {},
-        by_event: {},
-        provider_calls: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        total_tokens: 0,
-        cost_usd: 0,
-      },
-    };
+    const empty = emptyFlowLog(flowId);
+    return { ...empty, events, summary: { ...empty.summary, event_count: events.length } };
   }
   /** Each event a record of its own, numbered by its place. */
   listFlowPage(options: ListFlowsOptions | undefined): FlowPage {

@@ -12,17 +12,13 @@ import { gzipDeno } from "../../src/uplink/_gzip_deno.ts";
 import { resolveUplinkOptions, type UplinkOptions } from "../../src/uplink/options.ts";
 import { Uplink, type UplinkRuntime } from "../../src/uplink/uplink.ts";
 import { OtlpReceiver } from "../support/otlp_receiver.ts";
+import { makeEvent } from "../support/log_event.ts";
 
 export function events(from: number, count: number, producer = "p.1"): LogEvent[] {
-  return Array.from({ length: count }, (_, i) => ({
-    ts_ms: 1_700_000_000_000 + from + i,
-    level: "info" as const,
-    severity: 9,
-    event: "step_end",
-    producer,
-    seq: from + i,
-    fields: { step_id: `s${from + i}`, duration_ms: 1.5 },
-  }));
+  return Array.from({ length: count }, (_, i) => {
+    const fields = { step_id: `s${from + i}`, duration_ms: 1.5 };
+    return makeEvent(1_700_000_000_000 + from + i, fields, { producer, seq: from + i });
+  });
 }
 
 export class Harness {
@@ -101,6 +97,27 @@ export class Harness {
     this.store.close();
     await this.receiver.close();
     await Deno.remove(this.dir, { recursive: true });
+  }
+}
+
+type HarnessTest = (h: Harness) => Promise<void>;
+
+/** Runs `fn` on a fresh {@linkcode Harness}, then closes it, whatever `fn` did. */
+export function withHarness(fn: HarnessTest): Promise<void>;
+export function withHarness(options: Partial<UplinkOptions>, fn: HarnessTest): Promise<void>;
+export function withHarness(
+  options: Partial<UplinkOptions>,
+  storeOptions: SegmentStoreOptions,
+  runtime: Partial<UplinkRuntime>,
+  fn: HarnessTest,
+): Promise<void>;
+export async function withHarness(...args: unknown[]): Promise<void> {
+  const fn = args.pop() as HarnessTest;
+  const h = await Harness.open(...(args as Parameters<typeof Harness.open>));
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveUplinkOptions } from "../../src/uplink/options.ts";
-import { Uplink } from "../../src/uplink/uplink.ts";
-import { events, Harness, uidsOfEvents } from "./_harness.ts";
+import { Uplink, type UplinkSource } from "../../src/uplink/uplink.ts";
+import { events, Harness, uidsOfEvents, withHarness } from "./_harness.ts";
 
 /** Appends `records` records of `per` events each; returns the events. */
 function fill(h: Harness, records: number, per = 10, from = 1) {
@@ -21,8 +21,7 @@ function duplicates(uids: string[]): string[] {
 }
 
 Deno.test("Uplink.step() ships every stored event oldest first as gzip OTLP/JSON", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     const all = fill(h, 10);
     await h.deliver();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
@@ -34,14 +33,11 @@ Deno.test("Uplink.step() ships every stored event oldest first as gzip OTLP/JSON
     assert.equal(stats.backlog_bytes, 0);
     assert.equal(stats.last_success_ms, h.now);
     assert.equal(stats.failed, 0);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() honours Retry-After in seconds and as an HTTP date on 429", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     fill(h, 2);
     h.receiver.faults.push({ status: 429, retryAfter: "7" });
     assert.equal(await h.uplink.step(), 7000);
@@ -61,14 +57,11 @@ Deno.test("Uplink.step() honours Retry-After in seconds and as an HTTP date on 4
     assert.equal(h.receiver.uids().length, 20);
     assert.equal(duplicates(h.receiver.uids()).length, 0);
     assert.equal(h.uplink.stats().retried, 2);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() retries 503, 502 and 504 with growing, capped backoff", async () => {
-  const h = await Harness.open({ backoff: { initialMs: 1000, maxMs: 4000 } });
-  try {
+  await withHarness({ backoff: { initialMs: 1000, maxMs: 4000 } }, async (h) => {
     const all = fill(h, 3);
     h.receiver.faults.push({ status: 503 }, { status: 502 }, { status: 504 }, { status: 503 }, {
       status: 503,
@@ -88,14 +81,11 @@ Deno.test("Uplink.step() retries 503, 502 and 504 with growing, capped backoff",
     assert.equal(stats.retried, 5);
     assert.equal(stats.failed, 5);
     assert.equal(stats.offline, 0);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() survives connections reset mid-request, sending each event once", async () => {
-  const h = await Harness.open({ backoff: { initialMs: 1000, maxMs: 4000 } });
-  try {
+  await withHarness({ backoff: { initialMs: 1000, maxMs: 4000 } }, async (h) => {
     const all = fill(h, 3);
     // fetch itself resends a request once when a pooled connection is reset
     // before the response; a second reset reaches the uplink as a network error.
@@ -104,14 +94,11 @@ Deno.test("Uplink.step() survives connections reset mid-request, sending each ev
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
     assert.equal(h.receiver.attempts, 6);
     assert.ok(h.uplink.stats().retried >= 1);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() sends a batch again when the response is lost, once, with the same ids", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     const all = fill(h, 6);
     h.receiver.faults.push("lose-response");
     await h.deliver();
@@ -120,14 +107,11 @@ Deno.test("Uplink.step() sends a batch again when the response is lost, once, wi
     // Exactly the first batch (two records of ten), duplicated with the same ids.
     assert.deepEqual(dup, uidsOfEvents(all.slice(0, 20)));
     assert.deepEqual([...new Set(uids)], uidsOfEvents(all));
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() moves a batch refused with 400 to the dead-letter area, once", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     const all = fill(h, 4);
     h.receiver.faults.push({ status: 400, body: '{"message":"bad"}' });
     await h.deliver();
@@ -139,28 +123,22 @@ Deno.test("Uplink.step() moves a batch refused with 400 to the dead-letter area,
     const [head, body] = Deno.readTextFileSync(`${h.dir}/dead-letter/${files[0]}`).split("\n");
     assert.equal(JSON.parse(head!).status, 400);
     assert.equal(JSON.parse(body!).resourceLogs[0].scopeLogs[0].logRecords.length, 20);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() splits a batch on 413 and acknowledges it once every half is in", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     const all = fill(h, 2);
     h.receiver.faults.push({ status: 413 }, { status: 413 });
     await h.deliver();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
     assert.deepEqual(h.receiver.received.map((r) => r.uids.length), [5, 5, 10]);
     assert.equal(h.uplink.stats().dead_lettered, 0);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() records a partial success without retrying it", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     fill(h, 2);
     h.receiver.faults.push({
       status: 200,
@@ -170,14 +148,11 @@ Deno.test("Uplink.step() records a partial success without retrying it", async (
     assert.equal(h.receiver.attempts, 1);
     assert.equal(h.uplink.stats().rejected, 3);
     assert.equal(h.uplink.stats().sent, 17);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.step() waits out a receiver that is down for a period", async () => {
-  const h = await Harness.open({ backoff: { initialMs: 1000, maxMs: 60_000 } });
-  try {
+  await withHarness({ backoff: { initialMs: 1000, maxMs: 60_000 } }, async (h) => {
     const all = fill(h, 3);
     await h.receiver.down();
     for (let i = 0; i < 8; i++) {
@@ -191,28 +166,22 @@ Deno.test("Uplink.step() waits out a receiver that is down for a period", async 
     h.receiver.up();
     await h.deliver();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink resumes after a clean restart without sending an acknowledged batch again", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     const first = fill(h, 3);
     await h.deliver();
     await h.restart();
     const second = fill(h, 3, 10, 31);
     await h.deliver();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents([...first, ...second]));
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink delivers everything through every fault, each duplicating at most one batch", async () => {
-  const h = await Harness.open({ backoff: { initialMs: 100, maxMs: 1000 } });
-  try {
+  await withHarness({ backoff: { initialMs: 100, maxMs: 1000 } }, async (h) => {
     const all = fill(h, 20);
     h.receiver.faults.push(
       { status: 429, retryAfter: "2" },
@@ -232,17 +201,14 @@ Deno.test("Uplink delivers everything through every fault, each duplicating at m
     await h.restart();
     await h.deliver();
     assert.equal(h.receiver.uids().length, uids.length, "nothing is sent again after a restart");
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink ships spans to /v1/traces and logs to /v1/logs, each from its own position", async () => {
-  const h = await Harness.open({
+  await withHarness({
     signals: ["logs", "traces"],
     resource: { "service.name": "svc" },
-  });
-  try {
+  }, async (h) => {
     h.store.append([
       ...events(1, 3),
       { ...events(4, 1)[0]!, fields: { flow_id: "f", span_id: "a1", duration_ms: 12 } },
@@ -262,9 +228,7 @@ Deno.test("Uplink ships spans to /v1/traces and logs to /v1/logs, each from its 
     assert.equal(h.uplink.stats().sent, 8, "4 log records and 4 spans");
     const last = h.store.lastSeq;
     assert.deepEqual(h.uplink.positions(), { logs: last, traces: last });
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 /** Bytes of the segment files in `dir`. */
@@ -341,8 +305,7 @@ Deno.test("Uplink through a six-hour outage: disk within its cap plus one segmen
 });
 
 Deno.test("Uplink evicts the oldest unsent records past maxBacklogBytes and says so in log.evicted", async () => {
-  const h = await Harness.open({ maxBacklogBytes: 2000 });
-  try {
+  await withHarness({ maxBacklogBytes: 2000 }, async (h) => {
     await h.receiver.down();
     fill(h, 20);
     await h.uplink.step();
@@ -359,14 +322,11 @@ Deno.test("Uplink evicts the oldest unsent records past maxBacklogBytes and says
     assert.deepEqual(uids.filter((u) => u.startsWith("uplink:")), ["uplink:1"]);
     assert.equal(new Set(uids.filter((u) => u.startsWith("p.1:"))).size + stats.evicted, 200);
     assert.equal(h.uplink.stats().evicted, stats.evicted);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.wake() (the browser's online hint) retries at once instead of at the end of the backoff", async () => {
-  const h = await Harness.open({ backoff: { initialMs: 60_000, maxMs: 60_000 } });
-  try {
+  await withHarness({ backoff: { initialMs: 60_000, maxMs: 60_000 } }, async (h) => {
     const all = fill(h, 1);
     await h.receiver.down();
     assert.equal(await h.uplink.step(), 45_000);
@@ -377,26 +337,20 @@ Deno.test("Uplink.wake() (the browser's online hint) retries at once instead of 
     h.uplink.wake();
     await h.uplink.step();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink gzips with CompressionStream when no gzip function is given", async () => {
-  const h = await Harness.open({}, {}, { gzip: undefined as never });
-  try {
+  await withHarness({}, {}, { gzip: undefined as never }, async (h) => {
     const all = fill(h, 2);
     await h.deliver();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
     assert.ok(h.receiver.received.every((r) => r.gzip));
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink.close() aborts a request in flight and keeps the position where it was", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     fill(h, 2);
     h.receiver.faults.push("hang");
     const committed = new Promise<void>((resolve) => (h.receiver.onCommit = () => resolve()));
@@ -407,15 +361,12 @@ Deno.test("Uplink.close() aborts a request in flight and keeps the position wher
     assert.deepEqual(h.uplink.positions(), { logs: 0 });
     assert.equal(h.uplink.stats().sent, 0);
     assert.equal(h.uplink.stats().failed, 0, "an abort by close() is no failure");
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink saves every acknowledgement, durably at most once a second and at close", async () => {
   const saves: [number, boolean][] = [];
-  const h = await Harness.open({ batchEvents: 10 });
-  try {
+  await withHarness({ batchEvents: 10 }, async (h) => {
     fill(h, 5);
     let now = h.now;
     const options = resolveUplinkOptions({
@@ -439,85 +390,69 @@ Deno.test("Uplink saves every acknowledgement, durably at most once a second and
     await uplink.close();
     // Acknowledged at 0, 400, 800, 1200 and 1600 ms: durable at 0 and 1200, then at close.
     assert.deepEqual(saves, [[1, true], [2, false], [3, false], [4, true], [5, false], [5, true]]);
-  } finally {
-    await h.close();
-  }
+  });
 });
 
+/** An uplink to `h`'s receiver reading from `source`, with no files: no position is kept. */
+function uplinkReading(h: Harness, source: UplinkSource): Uplink {
+  const options = resolveUplinkOptions({ url: h.receiver.url, signals: ["logs"], batchEvents: 25 });
+  return new Uplink(options, {
+    source,
+    files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+  });
+}
+
 Deno.test("Uplink reads from an asynchronous source, as the IndexedDB store will be", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     const all = fill(h, 4);
     const store = h.store;
     const later = <T>(value: T) =>
       new Promise<T>((resolve) => queueMicrotask(() => resolve(value)));
-    const options = resolveUplinkOptions({
-      url: h.receiver.url,
-      signals: ["logs"],
-      batchEvents: 25,
-    });
-    const uplink = new Uplink(options, {
-      source: {
-        get lastSeq() {
-          return store.lastSeq;
-        },
-        readAfter: (after, max) => later(store.readAfter(after, max)),
-        recordsAfter: (after, max) => later(store.recordsAfter(after, max)),
-        backlog: (after) => later(store.backlog(after)),
-        append: (events) => later(store.append(events)),
+    const uplink = uplinkReading(h, {
+      get lastSeq() {
+        return store.lastSeq;
       },
-      files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+      readAfter: (after, max) => later(store.readAfter(after, max)),
+      recordsAfter: (after, max) => later(store.recordsAfter(after, max)),
+      backlog: (after) => later(store.backlog(after)),
+      append: (events) => later(store.append(events)),
     });
     while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(all));
     assert.equal(uplink.stats().backlog_events, 0);
     await uplink.close();
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink never skips a record appended between its two reads of the store", async () => {
-  const h = await Harness.open();
-  try {
+  await withHarness(async (h) => {
     const store = h.store;
     let appended: ReturnType<typeof fill> = [];
     // The worker's consumer runs between the uplink's awaits: here it appends
     // right after readAfter() found nothing.
-    const options = resolveUplinkOptions({
-      url: h.receiver.url,
-      signals: ["logs"],
-      batchEvents: 25,
-    });
-    const uplink = new Uplink(options, {
-      source: {
-        get lastSeq() {
-          return store.lastSeq;
-        },
-        readAfter: (after, max) => {
-          const found = store.readAfter(after, max);
-          if (found.length === 0 && appended.length === 0) appended = fill(h, 1);
-          return found;
-        },
-        recordsAfter: (after, max) => store.recordsAfter(after, max),
-        backlog: (after) => store.backlog(after),
-        append: (events) => store.append(events),
+    const uplink = uplinkReading(h, {
+      get lastSeq() {
+        return store.lastSeq;
       },
-      files: { loadCursor: () => null, saveCursor: () => {}, writeDeadLetter: () => {} },
+      readAfter: (after, max) => {
+        const found = store.readAfter(after, max);
+        if (found.length === 0 && appended.length === 0) appended = fill(h, 1);
+        return found;
+      },
+      recordsAfter: (after, max) => store.recordsAfter(after, max),
+      backlog: (after) => store.backlog(after),
+      append: (events) => store.append(events),
     });
     await uplink.step();
     while ((uplink.positions().logs ?? 0) < store.lastSeq) await uplink.step();
     assert.equal(appended.length, 10);
     assert.deepEqual(h.receiver.uids(), uidsOfEvents(appended));
     await uplink.close();
-  } finally {
-    await h.close();
-  }
+  });
 });
 
 Deno.test("Uplink steps over a damaged record instead of stalling on it", async () => {
-  const h = await Harness.open({ batchEvents: 10 });
-  try {
+  await withHarness({ batchEvents: 10 }, async (h) => {
     const all = fill(h, 3);
     const second = h.store.recordsAfter(1, 1)[0]!;
     const [segment] = [...Deno.readDirSync(h.dir)].filter((e) => e.name.endsWith(".flog"));
@@ -535,7 +470,5 @@ Deno.test("Uplink steps over a damaged record instead of stalling on it", async 
     await h.deliver(20);
     assert.deepEqual(h.receiver.uids(), uidsOfEvents([...all.slice(0, 10), ...all.slice(20)]));
     assert.equal(h.store.stats().damage.read_failures > 0, true);
-  } finally {
-    await h.close();
-  }
+  });
 });

@@ -31,7 +31,14 @@ function setup() {
     const len = enc.encode(++seq, 1000 + seq, 9, 0, "e", { i });
     assert.ok(producer.write(enc.buf, len));
   };
-  return { ring, producer, definition, define, log, logUnbound, consumer: new RingConsumer(ring) };
+  const consumer = new RingConsumer(ring);
+  /** The worker drains what is published and commits it. */
+  const commit = () => {
+    producer.wake();
+    consumer.drain(() => {});
+    consumer.markStored(consumer.tail());
+  };
+  return { ring, producer, definition, define, log, logUnbound, consumer, commit };
 }
 
 // Decodes a spilled batch the way the next worker does.
@@ -45,9 +52,7 @@ Deno.test("spillRing() copies the records after STORED and the definitions they 
   const s = setup();
   s.define();
   for (let i = 0; i < 5; i++) s.log(i);
-  s.producer.wake();
-  s.consumer.drain(() => {}); // the worker drained the definition and events 0..4
-  s.consumer.markStored(s.consumer.tail()); // and committed them
+  s.commit(); // the worker drained the definition and events 0..4 and committed them
   for (let i = 5; i < 40; i++) s.log(i); // drained or not, not committed
   s.producer.wake();
   s.consumer.drain(() => {});
@@ -68,9 +73,7 @@ Deno.test("spillRing() walks records across the end of the ring", () => {
   for (let lap = 0; lap < 5; lap++) {
     s.define();
     for (let k = 0; k < 60; k++) s.log(next++);
-    s.producer.wake();
-    s.consumer.drain(() => {});
-    s.consumer.markStored(s.consumer.tail());
+    s.commit();
   }
   const from = next;
   s.define();
@@ -88,9 +91,7 @@ Deno.test("spillRing() returns null when the worker committed everything", () =>
   const s = setup();
   s.define();
   s.log(0);
-  s.producer.wake();
-  s.consumer.drain(() => {});
-  s.consumer.markStored(s.consumer.tail());
+  s.commit();
   assert.equal(spillRing(s.ring, s.producer.head(), () => s.definition), null);
 });
 
@@ -98,9 +99,7 @@ Deno.test("spillRing() leaves out, and counts, an event whose definition is unkn
   const s = setup();
   s.define();
   s.log(0);
-  s.producer.wake();
-  s.consumer.drain(() => {});
-  s.consumer.markStored(s.consumer.tail());
+  s.commit();
   s.log(1);
   s.logUnbound(2);
   const batch = spillRing(s.ring, s.producer.head(), () => undefined)!;

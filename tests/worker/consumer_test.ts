@@ -12,22 +12,16 @@ import {
 } from "../../src/wire/ring.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { MemoryStore } from "../support/memory_store.ts";
+import { ringWriter } from "../support/ring_writer.ts";
 
 function setup() {
-  const control = createControlBuffer(true);
-  const ring = createRingBuffer(4096, true);
+  const writer = ringWriter();
+  const { control, ring, producer } = writer;
   const store = new MemoryStore();
   const consumer = new Consumer(store, control);
   consumer.addRing("p.0", ring);
-  const producer = new RingProducer(ring, control);
-  const enc = new Encoder();
-  let seq = 0;
-  let dropped = 0;
   const log = (event: string, fields: Record<string, unknown> = {}) => {
-    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, fields);
-    const ok = producer.write(enc.buf, len);
-    if (!ok) dropped++;
-    producer.publish(seq, dropped);
+    const ok = writer.log(event, fields);
     producer.wake(); // publish HEAD now, as a flush would
     return ok;
   };

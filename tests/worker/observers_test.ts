@@ -3,12 +3,12 @@ import { installObservers, Observers } from "../../src/worker/observers.ts";
 import type { LogEvent } from "../../src/event.ts";
 import type { MetricsSink } from "../../src/lifecycle_events.ts";
 import { Consumer } from "../../src/worker/consumer.ts";
-import { createControlBuffer, createRingBuffer, RingProducer } from "../../src/wire/ring.ts";
-import { Encoder } from "../../src/wire/codec.ts";
 import { MemoryStore } from "../support/memory_store.ts";
+import { makeEvent } from "../support/log_event.ts";
+import { ringWriter } from "../support/ring_writer.ts";
 
 function ev(event: string, fields: Record<string, unknown>): LogEvent {
-  return { ts_ms: 0, level: "info", severity: 9, event, producer: "p.0", seq: 1, fields };
+  return makeEvent(0, fields, { event, producer: "p.0", seq: 1 });
 }
 
 Deno.test("Observers replays the lifecycle calls made while the metrics module loads", async () => {
@@ -43,17 +43,13 @@ Deno.test("Observers keeps logging when the metrics module fails, says why once 
 });
 
 Deno.test("installObservers() sees only batches the store accepted", () => {
-  const control = createControlBuffer(false);
-  const ring = createRingBuffer(4096, false);
+  const writer = ringWriter({ shared: false });
   const store = new MemoryStore();
-  const consumer = new Consumer(store, control);
-  consumer.addRing("p.0", ring);
-  const producer = new RingProducer(ring, control);
-  const enc = new Encoder();
-  let seq = 0;
+  const consumer = new Consumer(store, writer.control);
+  consumer.addRing("p.0", writer.ring);
   const log = (event: string) => {
-    producer.write(enc.buf, enc.encode(++seq, 1000, 9, 0, event, {}));
-    producer.wake();
+    writer.log(event);
+    writer.producer.wake();
   };
   let out = "";
   const obs = installObservers(

@@ -21,26 +21,19 @@ import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
 import { messageBatch } from "../support/message_batch.ts";
 import type { WorkerNotice } from "../../src/worker/api.ts";
+import { makeEvent } from "../support/log_event.ts";
+import { ringWriter } from "../support/ring_writer.ts";
 
 let nextDb = 0;
 
 function ringSetup(ringBytes = 1 << 16) {
-  const control = createControlBuffer(true);
-  const ring = createRingBuffer(ringBytes, true) as SharedArrayBuffer;
-  const producer = new RingProducer(ring, control);
-  const enc = new Encoder();
-  let seq = 0;
-  let dropped = 0;
-  const log = (event: string, fields: Record<string, unknown> = {}) => {
-    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, fields);
-    if (!producer.write(enc.buf, len)) dropped++;
-    producer.publish(seq, dropped);
-  };
-  return { control, ring, producer, log };
+  const { control, ring, producer, log } = ringWriter({ ringBytes });
+  return { control, ring: ring as SharedArrayBuffer, producer, log };
 }
 
+/** Event `e` of producer `p` at time `seq`. */
 function ev(seq: number): LogEvent {
-  return { ts_ms: seq, level: "info", severity: 9, event: "e", producer: "p", seq, fields: {} };
+  return makeEvent(seq, {}, { event: "e", producer: "p", seq });
 }
 
 /** An AsyncStore in memory that can be told to fail, and counts its calls. */
@@ -190,15 +183,6 @@ Deno.test("WriteBehind writes a batch an emptied database refuses again in halve
 Deno.test("WriteBehind writes what queued meanwhile as one batch per call", async () => {
   const store = new FakeAsyncStore();
   const behind = new WriteBehind(store, { maxBatch: 4, maxBacklog: 6 });
-  const ev = (seq: number): LogEvent => ({
-    ts_ms: seq,
-    level: "info",
-    severity: 9,
-    event: "e",
-    producer: "p",
-    seq,
-    fields: {},
-  });
   behind.append([ev(1)]);
   behind.append([ev(2), ev(3), ev(4), ev(5), ev(6)]);
   behind.append([ev(7)]);
@@ -214,15 +198,6 @@ Deno.test("WriteBehind writes what queued meanwhile as one batch per call", asyn
 Deno.test("WriteBehind.mark() calls back once the events appended before it are written", async () => {
   const store = new FakeAsyncStore();
   const behind = new WriteBehind(store, { maxBatch: 2 });
-  const ev = (seq: number): LogEvent => ({
-    ts_ms: seq,
-    level: "info",
-    severity: 9,
-    event: "e",
-    producer: "p",
-    seq,
-    fields: {},
-  });
   const seen: number[][] = [];
   behind.mark(() => seen.push([])); // nothing queued: at once
   assert.equal(seen.length, 1);
