@@ -24,6 +24,7 @@ import {
   type AttachOptions,
   type Fields,
   type FlushOptions,
+  type LoggerConfig,
   type LoggerOptions,
   type LogMethod,
   resolveAttachConfig,
@@ -85,9 +86,14 @@ export interface Logger {
   readonly error: LogMethod;
   /** Records a `fatal` event (severity 21). */
   readonly fatal: LogMethod;
-  /** The least severe level recorded. */
-  readonly level: LevelName;
-  /** True when events of `level` are recorded. */
+  /**
+   * The least severe level recorded. Assigning a level name changes what
+   * this logger records at once, and what its children record that were
+   * not given a level of their own (those made before included); another
+   * value throws a `TypeError`.
+   */
+  level: LevelName;
+  /** True when events of `level` are recorded (always false for an unconfigured `getLogger()` logger). */
   isEnabled(level: LevelName): boolean;
   /**
    * A logger whose events all carry `bindings` (after this logger's own). The
@@ -123,48 +129,111 @@ export interface Logger {
 
 function noop(_event: string, _fields?: Fields): void {}
 
-class FlightLogger implements Logger {
-  readonly trace: LogMethod;
-  readonly debug: LogMethod;
-  readonly info: LogMethod;
-  readonly warn: LogMethod;
-  readonly error: LogMethod;
-  readonly fatal: LogMethod;
-  readonly level: LevelName;
-  readonly #core: Core;
+/**
+ * Where the `getLogger()` loggers record: set by `configure()`, cleared by
+ * `resetConfiguration()` (`./configure.ts`). One per process.
+ */
+export interface LibraryHome {
+  /** The configured logger, or null while none is configured. */
+  root: FlightLogger | null;
+  /** The level of a category that was given none of its own. */
+  levelOf(category: string): LevelName;
+}
+
+// Whose children a logger keeps (weakly): those that follow its level, and in
+// a getLogger() tree all of them, as configure() re-homes the whole tree.
+// Dead references are swept when the set doubles: amortized O(1) per child.
+const SWEEP_MIN = 32;
+
+/** The logger behind every `Logger` this module makes. */
+export class FlightLogger implements Logger {
+  // Assigned by #install(), in this order.
+  trace!: LogMethod;
+  debug!: LogMethod;
+  info!: LogMethod;
+  warn!: LogMethod;
+  error!: LogMethod;
+  fatal!: LogMethod;
+  // Null in a getLogger() tree while nothing is configured: every level is the no-op.
+  #core: Core | null;
   readonly #bindings: Fields;
-  readonly #bound: Bindings;
+  #bound: Bindings | null;
+  readonly #parent: FlightLogger | null;
+  // The level given to this logger (child option or assignment); undefined: its parent's.
+  #own: LevelName | undefined;
+  #level: LevelName;
+  // A getLogger() root: where its level and store come from.
+  readonly #home: LibraryHome | null;
+  readonly #category: string;
+  // In a getLogger() tree: close() leaves the configured store open.
+  readonly #library: boolean;
+  #children: Set<WeakRef<FlightLogger>> | null = null;
+  #sweepAt = SWEEP_MIN;
+  // The enabled level methods made so far, by severity: made once per core.
+  #methods: (LogMethod | undefined)[] = [];
   // The last withContext() frame seen and this logger's bindings merged into
   // it, encoded once: a one-entry cache, as frames are immutable.
   #frame: ContextFrame | undefined;
   #frameBound: Bindings | undefined;
 
-  constructor(core: Core, level: LevelName, bindings: Fields) {
+  constructor(
+    core: Core | null,
+    bindings: Fields,
+    parent: FlightLogger | null,
+    own: LevelName | undefined,
+    home: LibraryHome | null = null,
+    category = "",
+  ) {
     this.#core = core;
-    this.level = level;
     this.#bindings = bindings;
+    this.#parent = parent;
+    this.#own = own;
+    this.#home = home;
+    this.#category = category;
+    this.#library = home !== null || (parent !== null && parent.#library);
+    this.#bound = core === null ? null : this.#bind(core);
+    this.#level = this.#effectiveLevel();
+    // Every instance gets the same six own properties in the same order, so
+    // call sites stay monomorphic; a disabled level is the shared no-op
+    // (bench/logger_bench.ts "disabled level").
+    this.#install();
+  }
+
+  #bind(core: Core): Bindings {
     // A getter that calls child() while an event is being encoded must not
     // clobber the shared scratch buffer.
     const encoder = core.encoder.busy
       ? new Encoder(core.encoder.limits, core.encoder.redactor)
       : core.encoder;
     const id = core.nextBindId();
-    this.#bound = new Bindings(id, encoder.encodeBindings(bindings, id));
-    const min = SEVERITY[level];
-    // Every instance gets the same six own properties in the same order, so
-    // call sites stay monomorphic; a disabled level is the shared no-op
-    // (bench/logger_bench.ts "disabled level").
-    this.trace = SEVERITY.trace >= min ? this.#method(SEVERITY.trace) : noop;
-    this.debug = SEVERITY.debug >= min ? this.#method(SEVERITY.debug) : noop;
-    this.info = SEVERITY.info >= min ? this.#method(SEVERITY.info) : noop;
-    this.warn = SEVERITY.warn >= min ? this.#method(SEVERITY.warn) : noop;
-    this.error = SEVERITY.error >= min ? this.#method(SEVERITY.error) : noop;
-    this.fatal = SEVERITY.fatal >= min ? this.#method(SEVERITY.fatal) : noop;
+    return new Bindings(id, encoder.encodeBindings(this.#bindings, id));
+  }
+
+  #effectiveLevel(): LevelName {
+    if (this.#own !== undefined) return this.#own;
+    if (this.#parent !== null) return this.#parent.#level;
+    return this.#home?.levelOf(this.#category) ?? "info";
+  }
+
+  // Cold path: at creation, on a level change and on configure().
+  #install(): void {
+    const min = this.#core === null ? Infinity : SEVERITY[this.#level];
+    this.trace = SEVERITY.trace >= min ? this.#enabled(SEVERITY.trace) : noop;
+    this.debug = SEVERITY.debug >= min ? this.#enabled(SEVERITY.debug) : noop;
+    this.info = SEVERITY.info >= min ? this.#enabled(SEVERITY.info) : noop;
+    this.warn = SEVERITY.warn >= min ? this.#enabled(SEVERITY.warn) : noop;
+    this.error = SEVERITY.error >= min ? this.#enabled(SEVERITY.error) : noop;
+    this.fatal = SEVERITY.fatal >= min ? this.#enabled(SEVERITY.fatal) : noop;
+  }
+
+  #enabled(severity: number): LogMethod {
+    return this.#methods[severity] ??= this.#method(severity);
   }
 
   #method(severity: number): LogMethod {
-    const core = this.#core;
-    const bound = this.#bound;
+    // Made only while a core is set (#install); configure() makes new ones.
+    const core = this.#core!;
+    const bound = this.#bound!;
     return (event, fields) => {
       // Until withContext() is first called, the context costs this one check
       // (bench/observability_gate.ts "info outside withContext()").
@@ -175,9 +244,12 @@ class FlightLogger implements Logger {
 
   #writeInContext(severity: number, event: string, fields: Fields | undefined): void {
     const core = this.#core;
+    const own = this.#bound;
+    // A method kept from before resetConfiguration(): nothing to write to.
+    if (core === null || own === null) return;
     const frame = currentFrame();
     if (frame === undefined) {
-      core.write(severity, event, fields, this.#bound);
+      core.write(severity, event, fields, own);
       return;
     }
     let bound = this.#frameBound;
@@ -185,7 +257,7 @@ class FlightLogger implements Logger {
       // A getter that logs while an event is being encoded is dropped by
       // write(); only the scratch buffer must not be clobbered here.
       if (core.encoder.busy) {
-        core.write(severity, event, fields, this.#bound);
+        core.write(severity, event, fields, own);
         return;
       }
       // Context first: a logger's own child bindings and the event's fields win.
@@ -208,15 +280,76 @@ class FlightLogger implements Logger {
     core.write(severity, event, fields, bound);
   }
 
+  get level(): LevelName {
+    return this.#level;
+  }
+
+  set level(level: LevelName) {
+    this.#own = parseLevel(level, "level");
+    this.#refresh();
+  }
+
+  // The level may have changed: this logger and the children that follow it.
+  #refresh(): void {
+    this.#level = this.#effectiveLevel();
+    this.#install();
+    for (const child of this.#liveChildren()) {
+      if (child.#own === undefined) child.#refresh();
+    }
+  }
+
+  // configure() or resetConfiguration(): the whole tree moves to `core`.
+  #rehome(core: Core | null): void {
+    this.#core = core;
+    this.#bound = core === null ? null : this.#bind(core);
+    this.#methods = [];
+    this.#frame = undefined;
+    this.#frameBound = undefined;
+    this.#level = this.#effectiveLevel();
+    this.#install();
+    for (const child of this.#liveChildren()) child.#rehome(core);
+  }
+
+  /** Moves getLogger() roots to `home.root`'s store (null: back to recording nothing). */
+  static rehome(roots: Iterable<FlightLogger>, home: LibraryHome): void {
+    const core = home.root === null ? null : home.root.#core;
+    for (const log of roots) log.#rehome(core);
+  }
+
+  /** The producer of a root logger made by `openLogger()`. */
+  static coreOf(log: FlightLogger): Core | null {
+    return log.#core;
+  }
+
+  #liveChildren(): FlightLogger[] {
+    const live: FlightLogger[] = [];
+    if (this.#children === null) return live;
+    for (const ref of this.#children) {
+      const child = ref.deref();
+      if (child === undefined) this.#children.delete(ref);
+      else live.push(child);
+    }
+    return live;
+  }
+
+  #adopt(child: FlightLogger): void {
+    if (!this.#library && child.#own !== undefined) return;
+    const children = this.#children ??= new Set();
+    children.add(new WeakRef(child));
+    if (children.size >= this.#sweepAt) {
+      this.#sweepAt = Math.max(SWEEP_MIN, 2 * this.#liveChildren().length);
+    }
+  }
+
   isEnabled(level: LevelName): boolean {
-    return isLevelName(level) && SEVERITY[level] >= SEVERITY[this.level];
+    return this.#core !== null && isLevelName(level) && SEVERITY[level] >= SEVERITY[this.#level];
   }
 
   child(bindings: Fields, options?: { level?: LevelName }): Logger {
     if (typeof bindings !== "object" || bindings === null) {
       throw new TypeError('child() takes an object of bindings, such as { flow_id: "f-1" }');
     }
-    const level = options?.level === undefined ? this.level : parseLevel(options.level);
+    const level = options?.level === undefined ? undefined : parseLevel(options.level);
     // Later bindings win: a shallow merge, encoded once by the new logger.
     const merged: Fields = { ...this.#bindings };
     for (const key of Object.keys(bindings)) {
@@ -227,11 +360,14 @@ class FlightLogger implements Logger {
         configurable: true,
       });
     }
-    return new FlightLogger(this.#core, level, merged);
+    const child = new FlightLogger(this.#core, merged, this, level);
+    this.#adopt(child);
+    return child;
   }
 
   async flush(options?: FlushOptions): Promise<void> {
     const core = this.#core;
+    if (core === null) return;
     core.publish();
     // A drop burst still open gets its log.dropped record now; if the ring is
     // still full, once the worker has drained it.
@@ -242,22 +378,41 @@ class FlightLogger implements Logger {
     return await core.transport.flush(options?.durable === true);
   }
 
+  // The core for a method that needs the store; a getLogger() logger has none until configure().
+  #homeCore(method: string): Core {
+    if (this.#core !== null) return this.#core;
+    throw new Error(
+      `${method} needs a configured store: the application calls configure({ dir }) before using this getLogger() logger`,
+    );
+  }
+
   getFlowLog(flowId: string): Promise<FlowLog> {
     if (typeof flowId !== "string" || flowId === "") {
       return Promise.reject(new TypeError("getFlowLog() takes a non-empty flow id string"));
     }
-    this.#core.publish();
-    return this.#core.transport.getFlowLog(flowId);
+    try {
+      const core = this.#homeCore("getFlowLog()");
+      core.publish();
+      return core.transport.getFlowLog(flowId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   query(filter: QueryFilter = {}): Promise<QueryPage> {
-    this.#core.publish();
-    return this.#core.transport.query(filter);
+    try {
+      const core = this.#homeCore("query()");
+      core.publish();
+      return core.transport.query(filter);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   stats(): LoggerStats {
-    const t = this.#core.transport;
-    const c = this.#core.counters();
+    const core = this.#homeCore("stats()");
+    const t = core.transport;
+    const c = core.counters();
     const dropped = c.dropped + c.lost;
     return {
       mode: t.mode,
@@ -267,8 +422,8 @@ class FlightLogger implements Logger {
       drop_rate: c.emitted === 0 ? 0 : dropped / c.emitted,
       pending: Math.max(0, c.emitted - c.persisted - dropped),
       internal: c.internal,
-      ring_bytes: this.#core.producer.capacity,
-      ring_used: this.#core.producer.used(),
+      ring_bytes: core.producer.capacity,
+      ring_used: core.producer.used(),
       producer: t.producerId,
       worker: t.state(),
       error: t.error(),
@@ -278,8 +433,9 @@ class FlightLogger implements Logger {
   }
 
   async metrics(): Promise<string> {
-    this.#core.publish();
-    const text = await this.#core.transport.metrics();
+    const core = this.#homeCore("metrics()");
+    core.publish();
+    const text = await core.transport.metrics();
     if (text === null) {
       throw new TypeError("metrics() needs the metrics option: createLogger({ metrics: true })");
     }
@@ -287,15 +443,18 @@ class FlightLogger implements Logger {
   }
 
   metricsUrl(): string | null {
-    return metricsUrlOf(this.#core.transport);
+    return this.#core === null ? null : metricsUrlOf(this.#core.transport);
   }
 
   producerHandle(): ProducerHandle {
-    return this.#core.transport.producerHandle(this.level, this.#core.encoder);
+    const core = this.#homeCore("producerHandle()");
+    return core.transport.producerHandle(this.#level, core.encoder);
   }
 
   async close(): Promise<void> {
-    const core = this.#core;
+    // The configured store belongs to the application: resetConfiguration() closes it.
+    if (this.#library) return await this.flush();
+    const core = this.#core!;
     await stopMetricsServer(core.transport);
     core.publish();
     if (!core.settleDrops() && core.transport.state() === "running") {
@@ -311,8 +470,17 @@ class FlightLogger implements Logger {
   }
 }
 
+/**
+ * A `getLogger()` root for `category`: it records into `home.root`'s store
+ * once one is configured, and nothing before.
+ */
+export function libraryLogger(home: LibraryHome, category: string): FlightLogger {
+  const core = home.root === null ? null : FlightLogger.coreOf(home.root);
+  return new FlightLogger(core, { category }, null, undefined, home, category);
+}
+
 // What this runtime offers resolveConfig(); the browser build swaps in src/platform/browser.ts.
-const callerEnv: CallerEnv = { env: readEnv, isTerminal, moduleUrl };
+export const callerEnv: CallerEnv = { env: readEnv, isTerminal, moduleUrl };
 
 /**
  * Creates a logger writing to the store in `options.dir`. Synchronous: the
@@ -333,8 +501,15 @@ const callerEnv: CallerEnv = { env: readEnv, isTerminal, moduleUrl };
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const config = resolveConfig(options, callerEnv);
-  let log: Logger | null = null;
+  return openLogger(resolveConfig(options, callerEnv));
+}
+
+/**
+ * Opens the store and the root logger of a checked configuration: what
+ * `createLogger()` and `configure()` share.
+ */
+export function openLogger(config: LoggerConfig): FlightLogger {
+  let log: FlightLogger | null = null;
   // Listening first: a busy port fails here, before a worker exists.
   const metricsServer = config.serve === null
     ? null
@@ -371,7 +546,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     config.blockTimeoutMs,
     config.onDrop,
   );
-  log = new FlightLogger(core, config.level, {});
+  log = new FlightLogger(core, {}, null, config.level);
   if (metricsServer !== null) registerMetricsServer(transport, metricsServer);
   return log;
 }
@@ -418,5 +593,5 @@ export function attachLogger(handle: ProducerHandle, options: AttachOptions = {}
     config.blockTimeoutMs,
     config.onDrop,
   );
-  return new FlightLogger(core, config.level ?? handle.level, {});
+  return new FlightLogger(core, {}, null, config.level ?? handle.level);
 }
