@@ -12,7 +12,7 @@ import type { LevelName } from "../level.ts";
 import { isCategoryName } from "./category_filter.ts";
 import {
   callerEnv,
-  FlightLogger,
+  type FlightLogger,
   type LibraryHome,
   libraryLogger,
   type Logger,
@@ -24,7 +24,7 @@ const unconfigured = (): LevelName => "info";
 
 // One per process, like the getLogger() roots: a library and its application
 // may import this module from different places, but share one configuration.
-const home: LibraryHome = { root: null, levelOf: unconfigured };
+const home: LibraryHome = { epoch: 0, root: null, levelOf: unconfigured };
 // One root per category, kept for the life of the process (categories are
 // few and fixed: a module's name, not a request's).
 const roots = new Map<string, FlightLogger>();
@@ -129,7 +129,8 @@ export async function configure(options: ConfigureOptions): Promise<void> {
   const root = openLogger(config);
   home.root = root;
   home.levelOf = (category) => config.categories.levelOf(category);
-  FlightLogger.rehome(roots.values(), home);
+  // Every getLogger() logger takes the new store and levels at its next use.
+  home.epoch++;
 }
 
 /**
@@ -161,7 +162,7 @@ async function closeConfigured(): Promise<void> {
   // Quiet first, so nothing is written to a store that is closing.
   home.root = null;
   home.levelOf = unconfigured;
-  FlightLogger.rehome(roots.values(), home);
+  home.epoch++;
   changing = root.close();
   try {
     await changing;

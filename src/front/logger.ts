@@ -130,45 +130,51 @@ export interface Logger {
 function noop(_event: string, _fields?: Fields): void {}
 
 /**
- * Where the `getLogger()` loggers record: set by `configure()`, cleared by
- * `resetConfiguration()` (`./configure.ts`). One per process.
+ * What a tree of loggers (a root and its children) shares to see a level
+ * assignment or a new store: its epoch, bumped by each. A logger re-reads its
+ * level and store at its first use after a bump, so a parent keeps no list
+ * of its children (a child per request must stay free to be collected).
  */
-export interface LibraryHome {
+export interface LoggerTree {
+  epoch: number;
+}
+
+/**
+ * Where the `getLogger()` loggers record: set by `configure()`, cleared by
+ * `resetConfiguration()` (`./configure.ts`). One per process, shared by
+ * every getLogger() tree.
+ */
+export interface LibraryHome extends LoggerTree {
   /** The configured logger, or null while none is configured. */
   root: FlightLogger | null;
   /** The level of a category that was given none of its own. */
   levelOf(category: string): LevelName;
 }
 
-// Whose children a logger keeps (weakly): those that follow its level, and in
-// a getLogger() tree all of them, as configure() re-homes the whole tree.
-// Dead references are swept when the set doubles: amortized O(1) per child.
-const SWEEP_MIN = 32;
-
 /** The logger behind every `Logger` this module makes. */
 export class FlightLogger implements Logger {
-  // Assigned by #install(), in this order.
-  trace!: LogMethod;
-  debug!: LogMethod;
-  info!: LogMethod;
-  warn!: LogMethod;
-  error!: LogMethod;
-  fatal!: LogMethod;
+  // The level methods as of #epoch; the getters below hand them out.
+  #trace: LogMethod = noop;
+  #debug: LogMethod = noop;
+  #info: LogMethod = noop;
+  #warn: LogMethod = noop;
+  #error: LogMethod = noop;
+  #fatal: LogMethod = noop;
+  readonly #tree: LoggerTree;
+  #epoch = -1;
   // Null in a getLogger() tree while nothing is configured: every level is the no-op.
   #core: Core | null;
   readonly #bindings: Fields;
-  #bound: Bindings | null;
+  #bound: Bindings | null = null;
   readonly #parent: FlightLogger | null;
   // The level given to this logger (child option or assignment); undefined: its parent's.
   #own: LevelName | undefined;
-  #level: LevelName;
+  #level: LevelName = "info";
   // A getLogger() root: where its level and store come from.
   readonly #home: LibraryHome | null;
   readonly #category: string;
   // In a getLogger() tree: close() leaves the configured store open.
   readonly #library: boolean;
-  #children: Set<WeakRef<FlightLogger>> | null = null;
-  #sweepAt = SWEEP_MIN;
   // The enabled level methods made so far, by severity: made once per core.
   #methods: (LogMethod | undefined)[] = [];
   // The last withContext() frame seen and this logger's bindings merged into
@@ -184,19 +190,83 @@ export class FlightLogger implements Logger {
     home: LibraryHome | null = null,
     category = "",
   ) {
-    this.#core = core;
+    this.#core = null;
     this.#bindings = bindings;
     this.#parent = parent;
     this.#own = own;
     this.#home = home;
     this.#category = category;
     this.#library = home !== null || (parent !== null && parent.#library);
-    this.#bound = core === null ? null : this.#bind(core);
-    this.#level = this.#effectiveLevel();
-    // Every instance gets the same six own properties in the same order, so
-    // call sites stay monomorphic; a disabled level is the shared no-op
-    // (bench/logger_bench.ts "disabled level").
-    this.#install();
+    this.#tree = parent !== null ? parent.#tree : home ?? { epoch: 0 };
+    this.#sync(core);
+  }
+
+  // Getters, so a level change reaches every child without the parent
+  // keeping a list (a WeakRef per child doubled child() and kept the children
+  // of a synchronous loop alive): one comparison per call, a disabled level
+  // 0.29 → 2.1 ns and still the shared no-op (bench/overhead_gate.ts "disabled level").
+  /** Records a `trace` event (severity 1). */
+  get trace(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#trace : this.#sync().#trace;
+  }
+  /** Records a `debug` event (severity 5). */
+  get debug(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#debug : this.#sync().#debug;
+  }
+  /** Records an `info` event (severity 9). */
+  get info(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#info : this.#sync().#info;
+  }
+  /** Records a `warn` event (severity 13). */
+  get warn(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#warn : this.#sync().#warn;
+  }
+  /** Records an `error` event (severity 17). */
+  get error(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#error : this.#sync().#error;
+  }
+  /** Records a `fatal` event (severity 21). */
+  get fatal(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#fatal : this.#sync().#fatal;
+  }
+
+  // Cold path: at creation, and at the first use after a level assignment or
+  // configure() in this tree. `core` is the root's, which never changes.
+  #sync(rootCore: Core | null = this.#core): this {
+    const parent = this.#parent;
+    const home = this.#home;
+    let core = rootCore;
+    if (parent !== null) {
+      parent.#current();
+      core = parent.#core;
+      this.#level = this.#own ?? parent.#level;
+    } else if (home !== null) {
+      core = home.root === null ? null : home.root.#core;
+      this.#level = this.#own ?? home.levelOf(this.#category);
+    } else {
+      this.#level = this.#own!;
+    }
+    if (core !== this.#core) {
+      this.#core = core;
+      this.#bound = core === null ? null : this.#bind(core);
+      this.#methods = [];
+      this.#frame = undefined;
+      this.#frameBound = undefined;
+    }
+    const min = core === null ? Infinity : SEVERITY[this.#level];
+    this.#trace = SEVERITY.trace >= min ? this.#enabled(SEVERITY.trace) : noop;
+    this.#debug = SEVERITY.debug >= min ? this.#enabled(SEVERITY.debug) : noop;
+    this.#info = SEVERITY.info >= min ? this.#enabled(SEVERITY.info) : noop;
+    this.#warn = SEVERITY.warn >= min ? this.#enabled(SEVERITY.warn) : noop;
+    this.#error = SEVERITY.error >= min ? this.#enabled(SEVERITY.error) : noop;
+    this.#fatal = SEVERITY.fatal >= min ? this.#enabled(SEVERITY.fatal) : noop;
+    this.#epoch = this.#tree.epoch;
+    return this;
+  }
+
+  // This logger as of the tree's last change.
+  #current(): this {
+    return this.#epoch === this.#tree.epoch ? this : this.#sync();
   }
 
   #bind(core: Core): Bindings {
@@ -209,29 +279,12 @@ export class FlightLogger implements Logger {
     return new Bindings(id, encoder.encodeBindings(this.#bindings, id));
   }
 
-  #effectiveLevel(): LevelName {
-    if (this.#own !== undefined) return this.#own;
-    if (this.#parent !== null) return this.#parent.#level;
-    return this.#home?.levelOf(this.#category) ?? "info";
-  }
-
-  // Cold path: at creation, on a level change and on configure().
-  #install(): void {
-    const min = this.#core === null ? Infinity : SEVERITY[this.#level];
-    this.trace = SEVERITY.trace >= min ? this.#enabled(SEVERITY.trace) : noop;
-    this.debug = SEVERITY.debug >= min ? this.#enabled(SEVERITY.debug) : noop;
-    this.info = SEVERITY.info >= min ? this.#enabled(SEVERITY.info) : noop;
-    this.warn = SEVERITY.warn >= min ? this.#enabled(SEVERITY.warn) : noop;
-    this.error = SEVERITY.error >= min ? this.#enabled(SEVERITY.error) : noop;
-    this.fatal = SEVERITY.fatal >= min ? this.#enabled(SEVERITY.fatal) : noop;
-  }
-
   #enabled(severity: number): LogMethod {
     return this.#methods[severity] ??= this.#method(severity);
   }
 
   #method(severity: number): LogMethod {
-    // Made only while a core is set (#install); configure() makes new ones.
+    // Made only while a core is set (#sync); configure() makes new ones.
     const core = this.#core!;
     const bound = this.#bound!;
     return (event, fields) => {
@@ -281,68 +334,18 @@ export class FlightLogger implements Logger {
   }
 
   get level(): LevelName {
-    return this.#level;
+    return this.#current().#level;
   }
 
   set level(level: LevelName) {
     this.#own = parseLevel(level, "level");
-    this.#refresh();
-  }
-
-  // The level may have changed: this logger and the children that follow it.
-  #refresh(): void {
-    this.#level = this.#effectiveLevel();
-    this.#install();
-    for (const child of this.#liveChildren()) {
-      if (child.#own === undefined) child.#refresh();
-    }
-  }
-
-  // configure() or resetConfiguration(): the whole tree moves to `core`.
-  #rehome(core: Core | null): void {
-    this.#core = core;
-    this.#bound = core === null ? null : this.#bind(core);
-    this.#methods = [];
-    this.#frame = undefined;
-    this.#frameBound = undefined;
-    this.#level = this.#effectiveLevel();
-    this.#install();
-    for (const child of this.#liveChildren()) child.#rehome(core);
-  }
-
-  /** Moves getLogger() roots to `home.root`'s store (null: back to recording nothing). */
-  static rehome(roots: Iterable<FlightLogger>, home: LibraryHome): void {
-    const core = home.root === null ? null : home.root.#core;
-    for (const log of roots) log.#rehome(core);
-  }
-
-  /** The producer of a root logger made by `openLogger()`. */
-  static coreOf(log: FlightLogger): Core | null {
-    return log.#core;
-  }
-
-  #liveChildren(): FlightLogger[] {
-    const live: FlightLogger[] = [];
-    if (this.#children === null) return live;
-    for (const ref of this.#children) {
-      const child = ref.deref();
-      if (child === undefined) this.#children.delete(ref);
-      else live.push(child);
-    }
-    return live;
-  }
-
-  #adopt(child: FlightLogger): void {
-    if (!this.#library && child.#own !== undefined) return;
-    const children = this.#children ??= new Set();
-    children.add(new WeakRef(child));
-    if (children.size >= this.#sweepAt) {
-      this.#sweepAt = Math.max(SWEEP_MIN, 2 * this.#liveChildren().length);
-    }
+    // Every logger of the tree re-reads its level at its next use.
+    this.#tree.epoch++;
   }
 
   isEnabled(level: LevelName): boolean {
-    return this.#core !== null && isLevelName(level) && SEVERITY[level] >= SEVERITY[this.#level];
+    const self = this.#current();
+    return self.#core !== null && isLevelName(level) && SEVERITY[level] >= SEVERITY[self.#level];
   }
 
   child(bindings: Fields, options?: { level?: LevelName }): Logger {
@@ -360,13 +363,11 @@ export class FlightLogger implements Logger {
         configurable: true,
       });
     }
-    const child = new FlightLogger(this.#core, merged, this, level);
-    this.#adopt(child);
-    return child;
+    return new FlightLogger(this.#current().#core, merged, this, level);
   }
 
   async flush(options?: FlushOptions): Promise<void> {
-    const core = this.#core;
+    const core = this.#current().#core;
     if (core === null) return;
     core.publish();
     // A drop burst still open gets its log.dropped record now; if the ring is
@@ -380,7 +381,8 @@ export class FlightLogger implements Logger {
 
   // The core for a method that needs the store; a getLogger() logger has none until configure().
   #homeCore(method: string): Core {
-    if (this.#core !== null) return this.#core;
+    const core = this.#current().#core;
+    if (core !== null) return core;
     throw new Error(
       `${method} needs a configured store: the application calls configure({ dir }) before using this getLogger() logger`,
     );
@@ -443,7 +445,8 @@ export class FlightLogger implements Logger {
   }
 
   metricsUrl(): string | null {
-    return this.#core === null ? null : metricsUrlOf(this.#core.transport);
+    const core = this.#current().#core;
+    return core === null ? null : metricsUrlOf(core.transport);
   }
 
   producerHandle(): ProducerHandle {
@@ -475,8 +478,7 @@ export class FlightLogger implements Logger {
  * once one is configured, and nothing before.
  */
 export function libraryLogger(home: LibraryHome, category: string): FlightLogger {
-  const core = home.root === null ? null : FlightLogger.coreOf(home.root);
-  return new FlightLogger(core, { category }, null, undefined, home, category);
+  return new FlightLogger(null, { category }, null, undefined, home, category);
 }
 
 // What this runtime offers resolveConfig(); the browser build swaps in src/platform/browser.ts.
