@@ -27,8 +27,10 @@
  */
 
 export { attachLogger, createLogger, type Logger, type LoggerStats } from "./src/front/logger.ts";
+export { configure, getLogger, resetConfiguration } from "./src/front/configure.ts";
 export type {
   AttachOptions,
+  ConfigureOptions,
   DropInfo,
   Fields,
   FlushOptions,

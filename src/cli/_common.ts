@@ -270,6 +270,7 @@ export const FILTER_FLAGS = {
   level: { type: "string" },
   event: { type: "string" },
   node: { type: "string" },
+  category: { type: "string" },
   since: { type: "string" },
   until: { type: "string" },
   where: { type: "string", multiple: true },
@@ -323,6 +324,7 @@ export function filterFromFlags(values: Record<string, unknown>): QueryFilter {
   }
   if (typeof values.event === "string") filter.event = values.event;
   if (typeof values.node === "string") filter.node = values.node;
+  if (typeof values.category === "string") filter.category = values.category;
   if (typeof values.since === "string") filter.since_ms = parseTime("since", values.since);
   if (typeof values.until === "string") filter.until_ms = parseTime("until", values.until);
   if (Array.isArray(values.where)) {

@@ -20,7 +20,8 @@ import { verifyCommand } from "./verify.ts";
 import { viewCommand } from "./view.ts";
 
 const FILTERS = `  --flow ID  --run ID  --level LEVEL (minimum)  --event GLOB  --node GLOB
-  --since TIME  --until TIME (epoch ms or ISO 8601)  --where field=value (repeatable)`;
+  --category NAME (and below it)  --since TIME  --until TIME (epoch ms or ISO 8601)
+  --where field=value (repeatable)`;
 
 /** Each command's entry point; `HELP` has the same keys, in the order the usage lists them. */
 const COMMANDS = {

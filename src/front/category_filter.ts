@@ -7,6 +7,24 @@
  */
 import { isLevelName, type LevelName, SEVERITY } from "../level.ts";
 
+const CATEGORY = /^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/;
+
+/**
+ * True when `name` is a category: dot-separated parts of letters, digits,
+ * `_` and `-` (`my-lib.db`).
+ *
+ * @example Check a category
+ * ```ts
+ * import { isCategoryName } from "./category_filter.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isCategoryName("my-lib.db"));
+ * assert.ok(!isCategoryName("my-lib..db"));
+ * ```
+ */
+export function isCategoryName(name: unknown): name is string {
+  return typeof name === "string" && CATEGORY.test(name);
+}
+
 /** Decides the least severe level recorded for a category. */
 export interface CategoryFilter {
   /** The least severe level recorded for `category` (its most specific rule, else the default). */
@@ -49,7 +67,7 @@ export function getCategoryFilter(
       );
     }
     if (category === "*" || category === "") fallback = level;
-    else if (/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/.test(category)) rules.set(category, level);
+    else if (isCategoryName(category)) rules.set(category, level);
     else {
       throw new TypeError(
         `Invalid category in rule ${

@@ -26,6 +26,7 @@ import {
   type AttachOptions,
   type Fields,
   type FlushOptions,
+  type LoggerConfig,
   type LoggerOptions,
   type LogMethod,
   resolveAttachConfig,
@@ -93,9 +94,14 @@ export interface Logger {
   readonly error: LogMethod;
   /** Records a `fatal` event (severity 21). */
   readonly fatal: LogMethod;
-  /** The least severe level recorded. */
-  readonly level: LevelName;
-  /** True when events of `level` are recorded. */
+  /**
+   * The least severe level recorded. Assigning a level name changes what
+   * this logger records at once, and what its children record that were
+   * not given a level of their own (those made before included); another
+   * value throws a `TypeError`.
+   */
+  level: LevelName;
+  /** True when events of `level` are recorded (always false for an unconfigured `getLogger()` logger). */
   isEnabled(level: LevelName): boolean;
   /**
    * A logger whose events all carry `bindings` (after this logger's own). The
@@ -151,48 +157,164 @@ export interface Logger {
 
 function noop(_event?: unknown, _fields?: unknown): void {}
 
-class FlightLogger implements Logger {
-  readonly trace: LogMethod;
-  readonly debug: LogMethod;
-  readonly info: LogMethod;
-  readonly warn: LogMethod;
-  readonly error: LogMethod;
-  readonly fatal: LogMethod;
-  readonly level: LevelName;
-  readonly #core: Core;
+/**
+ * What a tree of loggers (a root and its children) shares to see a level
+ * assignment or a new store: its epoch, bumped by each. A logger re-reads its
+ * level and store at its first use after a bump, so a parent keeps no list
+ * of its children (a child per request must stay free to be collected).
+ */
+export interface LoggerTree {
+  epoch: number;
+}
+
+/**
+ * Where the `getLogger()` loggers record: set by `configure()`, cleared by
+ * `resetConfiguration()` (`./configure.ts`). One per process, shared by
+ * every getLogger() tree.
+ */
+export interface LibraryHome extends LoggerTree {
+  /** The configured logger, or null while none is configured. */
+  root: FlightLogger | null;
+  /** The level of a category that was given none of its own. */
+  levelOf(category: string): LevelName;
+}
+
+/** The logger behind every `Logger` this module makes. */
+export class FlightLogger implements Logger {
+  // The level methods as of #epoch; the getters below hand them out.
+  #trace: LogMethod = noop;
+  #debug: LogMethod = noop;
+  #info: LogMethod = noop;
+  #warn: LogMethod = noop;
+  #error: LogMethod = noop;
+  #fatal: LogMethod = noop;
+  readonly #tree: LoggerTree;
+  #epoch = -1;
+  // Null in a getLogger() tree while nothing is configured: every level is the no-op.
+  #core: Core | null;
   readonly #bindings: Fields;
-  readonly #bound: Bindings;
+  #bound: Bindings | null = null;
+  readonly #parent: FlightLogger | null;
+  // The level given to this logger (child option or assignment); undefined: its parent's.
+  #own: LevelName | undefined;
+  #level: LevelName = "info";
+  // A getLogger() root: where its level and store come from.
+  readonly #home: LibraryHome | null;
+  readonly #category: string;
+  // In a getLogger() tree: close() leaves the configured store open.
+  readonly #library: boolean;
+  // The enabled level methods made so far, by severity: made once per core.
+  #methods: (LogMethod | undefined)[] = [];
   // The last withContext() frame seen and this logger's bindings merged into
   // it, encoded once: a one-entry cache, as frames are immutable.
   #frame: ContextFrame | undefined;
   #frameBound: Bindings | undefined;
 
-  constructor(core: Core, level: LevelName, bindings: Fields) {
-    this.#core = core;
-    this.level = level;
+  constructor(
+    core: Core | null,
+    bindings: Fields,
+    parent: FlightLogger | null,
+    own: LevelName | undefined,
+    home: LibraryHome | null = null,
+    category = "",
+  ) {
+    this.#core = null;
     this.#bindings = bindings;
+    this.#parent = parent;
+    this.#own = own;
+    this.#home = home;
+    this.#category = category;
+    this.#library = home !== null || (parent !== null && parent.#library);
+    this.#tree = parent !== null ? parent.#tree : home ?? { epoch: 0 };
+    this.#sync(core);
+  }
+
+  // Getters, so a level change reaches every child without the parent
+  // keeping a list (a WeakRef per child doubled child() and kept the children
+  // of a synchronous loop alive): one comparison per call, a disabled level
+  // 0.29 → 2.1 ns and still the shared no-op (bench/overhead_gate.ts "disabled level").
+  /** Records a `trace` event (severity 1). */
+  get trace(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#trace : this.#sync().#trace;
+  }
+  /** Records a `debug` event (severity 5). */
+  get debug(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#debug : this.#sync().#debug;
+  }
+  /** Records an `info` event (severity 9). */
+  get info(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#info : this.#sync().#info;
+  }
+  /** Records a `warn` event (severity 13). */
+  get warn(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#warn : this.#sync().#warn;
+  }
+  /** Records an `error` event (severity 17). */
+  get error(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#error : this.#sync().#error;
+  }
+  /** Records a `fatal` event (severity 21). */
+  get fatal(): LogMethod {
+    return this.#epoch === this.#tree.epoch ? this.#fatal : this.#sync().#fatal;
+  }
+
+  // Cold path: at creation, and at the first use after a level assignment or
+  // configure() in this tree. `core` is the root's, which never changes.
+  #sync(rootCore: Core | null = this.#core): this {
+    const parent = this.#parent;
+    const home = this.#home;
+    let core = rootCore;
+    if (parent !== null) {
+      parent.#current();
+      core = parent.#core;
+      this.#level = this.#own ?? parent.#level;
+    } else if (home !== null) {
+      core = home.root === null ? null : home.root.#core;
+      this.#level = this.#own ?? home.levelOf(this.#category);
+    } else {
+      this.#level = this.#own!;
+    }
+    if (core !== this.#core) {
+      this.#core = core;
+      this.#bound = core === null ? null : this.#bind(core);
+      this.#methods = [];
+      this.#frame = undefined;
+      this.#frameBound = undefined;
+    }
+    const min = core === null ? Infinity : SEVERITY[this.#level];
+    this.#trace = SEVERITY.trace >= min ? this.#enabled(SEVERITY.trace) : noop;
+    this.#debug = SEVERITY.debug >= min ? this.#enabled(SEVERITY.debug) : noop;
+    this.#info = SEVERITY.info >= min ? this.#enabled(SEVERITY.info) : noop;
+    this.#warn = SEVERITY.warn >= min ? this.#enabled(SEVERITY.warn) : noop;
+    this.#error = SEVERITY.error >= min ? this.#enabled(SEVERITY.error) : noop;
+    this.#fatal = SEVERITY.fatal >= min ? this.#enabled(SEVERITY.fatal) : noop;
+    this.#epoch = this.#tree.epoch;
+    return this;
+  }
+
+  // This logger as of the tree's last change.
+  #current(): this {
+    return this.#epoch === this.#tree.epoch ? this : this.#sync();
+  }
+
+  #bind(core: Core): Bindings {
     // A getter that calls child() while an event is being encoded must not
     // clobber the shared scratch buffer.
     const encoder = core.encoder.busy
       ? new Encoder(core.encoder.limits, core.encoder.redactor)
       : core.encoder;
     const id = core.nextBindId();
-    this.#bound = new Bindings(id, encoder.encodeBindings(bindings, id));
-    const min = SEVERITY[level];
-    // Every instance gets the same six own properties in the same order, so
-    // call sites stay monomorphic; a disabled level is the shared no-op
-    // (bench/logger_bench.ts "disabled level").
-    this.trace = SEVERITY.trace >= min ? this.#method(SEVERITY.trace) : noop;
-    this.debug = SEVERITY.debug >= min ? this.#method(SEVERITY.debug) : noop;
-    this.info = SEVERITY.info >= min ? this.#method(SEVERITY.info) : noop;
-    this.warn = SEVERITY.warn >= min ? this.#method(SEVERITY.warn) : noop;
-    this.error = SEVERITY.error >= min ? this.#method(SEVERITY.error) : noop;
-    this.fatal = SEVERITY.fatal >= min ? this.#method(SEVERITY.fatal) : noop;
+    return new Bindings(id, encoder.encodeBindings(this.#bindings, id));
+  }
+
+  #enabled(severity: number): LogMethod {
+    return this.#methods[severity] ??= this.#method(severity);
   }
 
   #method(severity: number): LogMethod {
-    const core = this.#core;
-    const bound = this.#bound;
+    // Made only while a core is set (#sync); configure() makes new ones.
+    const core = this.#core!;
+    const bound = this.#bound!;
     return (event: unknown, fields?: unknown) => {
       // Until withContext() is first called, the context costs this one check
       // (bench/observability_gate.ts "info outside withContext()").
@@ -203,9 +325,12 @@ class FlightLogger implements Logger {
 
   #writeInContext(severity: number, event: unknown, fields: unknown): void {
     const core = this.#core;
+    const own = this.#bound;
+    // A method kept from before resetConfiguration(): nothing to write to.
+    if (core === null || own === null) return;
     const frame = currentFrame();
     if (frame === undefined) {
-      core.write(severity, event, fields, this.#bound);
+      core.write(severity, event, fields, own);
       return;
     }
     let bound = this.#frameBound;
@@ -213,7 +338,7 @@ class FlightLogger implements Logger {
       // A getter that logs while an event is being encoded is dropped by
       // write(); only the scratch buffer must not be clobbered here.
       if (core.encoder.busy) {
-        core.write(severity, event, fields, this.#bound);
+        core.write(severity, event, fields, own);
         return;
       }
       // Context first: a logger's own child bindings and the event's fields win.
@@ -229,23 +354,35 @@ class FlightLogger implements Logger {
     core.write(severity, event, fields, bound);
   }
 
+  get level(): LevelName {
+    return this.#current().#level;
+  }
+
+  set level(level: LevelName) {
+    this.#own = parseLevel(level, "level");
+    // Every logger of the tree re-reads its level at its next use.
+    this.#tree.epoch++;
+  }
+
   isEnabled(level: LevelName): boolean {
-    return isLevelName(level) && SEVERITY[level] >= SEVERITY[this.level];
+    const self = this.#current();
+    return self.#core !== null && isLevelName(level) && SEVERITY[level] >= SEVERITY[self.#level];
   }
 
   child(bindings: Fields, options?: { level?: LevelName }): Logger {
     if (typeof bindings !== "object" || bindings === null) {
       throw new TypeError('child() takes an object of bindings, such as { flow_id: "f-1" }');
     }
-    const level = options?.level === undefined ? this.level : parseLevel(options.level);
+    const level = options?.level === undefined ? undefined : parseLevel(options.level);
     // Later bindings win: a shallow merge, encoded once by the new logger.
     const merged: Fields = { ...this.#bindings };
     defineFields(merged, bindings, Object.keys(bindings));
-    return new FlightLogger(this.#core, level, merged);
+    return new FlightLogger(this.#current().#core, merged, this, level);
   }
 
   async flush(options?: FlushOptions): Promise<void> {
-    const core = this.#core;
+    const core = this.#current().#core;
+    if (core === null) return;
     core.publish();
     // A drop burst still open gets its log.dropped record now; if the ring is
     // still full, once the worker has drained it.
@@ -256,33 +393,54 @@ class FlightLogger implements Logger {
     return await core.transport.flush(options?.durable === true);
   }
 
+  // The core for a method that needs the store; a getLogger() logger has none until configure().
+  #homeCore(method: string): Core {
+    const core = this.#current().#core;
+    if (core !== null) return core;
+    throw new Error(
+      `${method} needs a configured store: the application calls configure({ dir }) before using this getLogger() logger`,
+    );
+  }
+
   getFlowLog(flowId: string): Promise<FlowLog> {
     if (typeof flowId !== "string" || flowId === "") {
       return Promise.reject(new TypeError("getFlowLog() takes a non-empty flow id string"));
     }
-    this.#core.publish();
-    return this.#core.transport.getFlowLog(flowId);
+    try {
+      const core = this.#homeCore("getFlowLog()");
+      core.publish();
+      return core.transport.getFlowLog(flowId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   query(filter: QueryFilter = {}): Promise<QueryPage> {
-    this.#core.publish();
-    return this.#core.transport.query(filter);
+    try {
+      const core = this.#homeCore("query()");
+      core.publish();
+      return core.transport.query(filter);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   listFlows(options?: ListFlowsOptions): Promise<FlowPage> {
     try {
       // Here too, not only in the worker: its errors cross as plain Errors.
       compileFlowListing(options);
+      const core = this.#homeCore("listFlows()");
+      core.publish();
+      return core.transport.listFlows(options);
     } catch (err) {
       return Promise.reject(err);
     }
-    this.#core.publish();
-    return this.#core.transport.listFlows(options);
   }
 
   stats(): LoggerStats {
-    const t = this.#core.transport;
-    const c = this.#core.counters();
+    const core = this.#homeCore("stats()");
+    const t = core.transport;
+    const c = core.counters();
     const dropped = c.dropped + c.lost;
     return {
       mode: t.mode,
@@ -292,8 +450,8 @@ class FlightLogger implements Logger {
       drop_rate: c.emitted === 0 ? 0 : dropped / c.emitted,
       pending: Math.max(0, c.emitted - c.persisted - dropped),
       internal: c.internal,
-      ring_bytes: this.#core.producer.capacity,
-      ring_used: this.#core.producer.used(),
+      ring_bytes: core.producer.capacity,
+      ring_used: core.producer.used(),
       producer: t.producerId,
       worker: t.state(),
       error: t.error(),
@@ -304,8 +462,9 @@ class FlightLogger implements Logger {
   }
 
   async metrics(): Promise<string> {
-    this.#core.publish();
-    const text = await this.#core.transport.metrics();
+    const core = this.#homeCore("metrics()");
+    core.publish();
+    const text = await core.transport.metrics();
     if (text === null) {
       throw new TypeError("metrics() needs the metrics option: createLogger({ metrics: true })");
     }
@@ -313,15 +472,19 @@ class FlightLogger implements Logger {
   }
 
   metricsUrl(): string | null {
-    return metricsUrlOf(this.#core.transport);
+    const core = this.#current().#core;
+    return core === null ? null : metricsUrlOf(core.transport);
   }
 
   producerHandle(): ProducerHandle {
-    return this.#core.transport.producerHandle(this.level, this.#core.encoder);
+    const core = this.#homeCore("producerHandle()");
+    return core.transport.producerHandle(this.#level, core.encoder);
   }
 
   async close(): Promise<void> {
-    const core = this.#core;
+    // The configured store belongs to the application: resetConfiguration() closes it.
+    if (this.#library) return await this.flush();
+    const core = this.#core!;
     await stopMetricsServer(core.transport);
     core.publish();
     if (!core.settleDrops() && core.transport.state() === "running") {
@@ -337,8 +500,16 @@ class FlightLogger implements Logger {
   }
 }
 
+/**
+ * A `getLogger()` root for `category`: it records into `home.root`'s store
+ * once one is configured, and nothing before.
+ */
+export function libraryLogger(home: LibraryHome, category: string): FlightLogger {
+  return new FlightLogger(null, { category }, null, undefined, home, category);
+}
+
 // What this runtime offers resolveConfig(); the browser build swaps in src/platform/browser.ts.
-const callerEnv: CallerEnv = { env: readEnv, isTerminal, moduleUrl };
+export const callerEnv: CallerEnv = { env: readEnv, isTerminal, moduleUrl };
 
 /**
  * Creates a logger writing to the store in `options.dir`. Synchronous: the
@@ -359,8 +530,15 @@ const callerEnv: CallerEnv = { env: readEnv, isTerminal, moduleUrl };
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const config = resolveConfig(options, callerEnv);
-  let log: Logger | null = null;
+  return openLogger(resolveConfig(options, callerEnv));
+}
+
+/**
+ * Opens the store and the root logger of a checked configuration: what
+ * `createLogger()` and `configure()` share.
+ */
+export function openLogger(config: LoggerConfig): FlightLogger {
+  let log: FlightLogger | null = null;
   // Listening first: a busy port fails here, before a worker exists.
   const metricsServer = config.serve === null
     ? null
@@ -398,7 +576,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     config.blockTimeoutMs,
     config.onDrop,
   );
-  log = new FlightLogger(core, config.level, {});
+  log = new FlightLogger(core, {}, null, config.level);
   if (metricsServer !== null) registerMetricsServer(transport, metricsServer);
   return log;
 }
@@ -445,5 +623,5 @@ export function attachLogger(handle: ProducerHandle, options: AttachOptions = {}
     config.blockTimeoutMs,
     config.onDrop,
   );
-  return new FlightLogger(core, config.level ?? handle.level, {});
+  return new FlightLogger(core, {}, null, config.level ?? handle.level);
 }

@@ -13,7 +13,8 @@
  */
 import { DEFAULT_LIMITS, type Limits, MAX_DECODE_DEPTH, MIN_RECORD_BYTES } from "../wire/codec.ts";
 import { MIN_CAPACITY, ringCapacity } from "../wire/ring.ts";
-import { type LevelName, parseLevel } from "../level.ts";
+import { isLevelName, type LevelName, LEVELS, parseLevel } from "../level.ts";
+import { type CategoryFilter, getCategoryFilter, isCategoryName } from "./category_filter.ts";
 import { defaultRedactor, getRedactor, type RedactOptions, type Redactor } from "../redact.ts";
 import {
   type CallerEnv,
@@ -224,6 +225,25 @@ export interface LoggerOptions {
   workerUrl?: string | URL;
 }
 
+/** Options of {@linkcode configure}: those of {@linkcode createLogger}, plus category levels. */
+export interface ConfigureOptions extends LoggerOptions {
+  /**
+   * Levels of `getLogger()` categories, such as
+   * `{ "my-lib": "warn", "my-lib.db": "debug" }`: a logger takes the level
+   * of the longest rule that is its category or a prefix of it by
+   * dot-separated parts (`my-lib` covers `my-lib.db`, never `my-library`),
+   * else `level`.
+   * @default {{}}
+   */
+  categories?: Record<string, LevelName>;
+  /**
+   * Replace the configuration in force: its store is flushed and closed
+   * first. Without it, configuring twice is an error.
+   * @default {false}
+   */
+  reset?: boolean;
+}
+
 /** Options of {@linkcode Logger.flush}. */
 export interface FlushOptions {
   /**
@@ -288,6 +308,13 @@ const LOGGER_OPTION_KEYS: Readonly<Record<keyof LoggerOptions, true>> = {
   workerUrl: true,
 };
 
+/** Every key of {@linkcode ConfigureOptions}. */
+const CONFIGURE_OPTION_KEYS: Readonly<Record<keyof ConfigureOptions, true>> = {
+  ...LOGGER_OPTION_KEYS,
+  categories: true,
+  reset: true,
+};
+
 /** Every key of {@linkcode AttachOptions}. */
 const ATTACH_OPTION_KEYS: Readonly<Record<keyof AttachOptions, true>> = {
   level: true,
@@ -344,6 +371,13 @@ export interface LoggerConfig {
   workerUrl: string | URL | undefined;
 }
 
+/** What `configure()` runs with. */
+export interface ConfigureConfig extends LoggerConfig {
+  /** The level of each category (the `categories` rules, else `level`). */
+  categories: CategoryFilter;
+  reset: boolean;
+}
+
 /** What `attachLogger()` runs with, besides the handle's own settings. */
 export interface AttachConfig {
   /** Absent: the handle's level. */
@@ -384,11 +418,31 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * assert.throws(() => resolveConfig({ ringBytes: 1000 }, env), RangeError);
  * ```
  */
-export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerConfig {
+export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerConfig;
+/** The same check for `configure()`, which also takes `categories` and `reset`. */
+export function resolveConfig(
+  options: ConfigureOptions,
+  env: CallerEnv,
+  caller: "configure()",
+): ConfigureConfig;
+export function resolveConfig(
+  options: ConfigureOptions,
+  env: CallerEnv,
+  caller: "createLogger()" | "configure()" = "createLogger()",
+): LoggerConfig | ConfigureConfig {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError('createLogger() takes an options object, such as { dir: "./logs" }');
+    throw new TypeError(`${caller} takes an options object, such as { dir: "./logs" }`);
   }
-  checkKeys(options, LOGGER_OPTION_KEYS, "");
+  if (caller === "createLogger()") {
+    for (const key of ["categories", "reset"]) {
+      if (Object.hasOwn(options, key)) {
+        throw new TypeError(
+          `Option ${key} is one of configure(), for getLogger() loggers: createLogger() takes none`,
+        );
+      }
+    }
+  }
+  checkKeys(options, caller === "configure()" ? CONFIGURE_OPTION_KEYS : LOGGER_OPTION_KEYS, "");
   if (options.dir !== undefined && (typeof options.dir !== "string" || options.dir === "")) {
     throw new TypeError("Option dir must be a non-empty directory path string");
   }
@@ -429,7 +483,7 @@ export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerCon
     throw new TypeError(`Option exitHooks must be true or false, got ${String(exitHooks)}`);
   }
   const producing = resolveProducing(options);
-  return {
+  const config: LoggerConfig = {
     dir: options.dir ?? ".flightlog",
     level,
     transport,
@@ -449,6 +503,41 @@ export function resolveConfig(options: LoggerOptions, env: CallerEnv): LoggerCon
     uplink: resolveUplink(options.uplink, transport),
     workerUrl: resolveWorkerUrl(options.workerUrl, transport),
   };
+  if (caller === "createLogger()") return config;
+  const reset = options.reset ?? false;
+  if (typeof reset !== "boolean") {
+    throw new TypeError(`Option reset must be true or false, got ${String(reset)}`);
+  }
+  return { ...config, categories: resolveCategories(options.categories, level), reset };
+}
+
+function resolveCategories(
+  categories: Record<string, LevelName> | undefined,
+  level: LevelName,
+): CategoryFilter {
+  if (categories === undefined) return getCategoryFilter({}, level);
+  if (typeof categories !== "object" || categories === null || Array.isArray(categories)) {
+    throw new TypeError(
+      'Option categories must be an object of category levels, such as { "my-lib": "warn" }',
+    );
+  }
+  for (const [category, value] of Object.entries(categories)) {
+    if (!isCategoryName(category)) {
+      throw new TypeError(
+        `Invalid category ${
+          JSON.stringify(category)
+        } in option categories: use dot-separated names of letters, digits, _ and -, such as my-lib.db (option level sets the default)`,
+      );
+    }
+    if (!isLevelName(value)) {
+      throw new TypeError(
+        `Invalid level ${JSON.stringify(String(value))} for category ${
+          JSON.stringify(category)
+        } in option categories: use one of ${LEVELS.join(", ")}`,
+      );
+    }
+  }
+  return getCategoryFilter(categories, level);
 }
 
 /**

@@ -21,6 +21,7 @@ const FILTER_KEYS: readonly string[] = [
   "level",
   "event",
   "node",
+  "category",
   "since_ms",
   "until_ms",
   "where",
@@ -100,6 +101,11 @@ export function compileFilter(filter: QueryFilter): CompiledFilter {
   const runId = optionalString(filter, "run_id");
   const eventGlob = optionalString(filter, "event");
   const nodeGlob = optionalString(filter, "node");
+  const category = optionalString(filter, "category");
+  if (category === "") {
+    throw new TypeError('Query filter category must be a category such as "my-lib", got ""');
+  }
+  const below = category === undefined ? "" : category + ".";
   const minSeverity = filter.level === undefined
     ? 0
     : SEVERITY[parseLevel(filter.level, "query filter level")];
@@ -135,6 +141,11 @@ export function compileFilter(filter: QueryFilter): CompiledFilter {
       if (matchNode !== null) {
         const node = fields.node;
         if (typeof node !== "string" || !matchNode(node)) return false;
+      }
+      if (category !== undefined) {
+        // By whole parts: "my-lib" covers "my-lib.db", never "my-library".
+        const c = fields.category;
+        if (c !== category && (typeof c !== "string" || !c.startsWith(below))) return false;
       }
       if (where !== null) {
         for (const [key, value] of where) {
@@ -243,7 +254,10 @@ function compileMatcher(glob: string): (value: string) => boolean {
   return (value) => regex.test(value);
 }
 
-function optionalString(filter: QueryFilter, key: "flow_id" | "run_id" | "event" | "node") {
+function optionalString(
+  filter: QueryFilter,
+  key: "flow_id" | "run_id" | "event" | "node" | "category",
+) {
   const value: unknown = filter[key];
   if (value === undefined || typeof value === "string") return value;
   throw new TypeError(`Query filter ${key} must be a string, got ${describe(value)}`);
@@ -315,6 +329,8 @@ function fingerprintOf(filter: QueryFilter): string {
     filter.since_ms ?? null,
     filter.until_ms ?? null,
     where,
+    // Appended only when given, so cursors of queries without it keep their fingerprint.
+    ...(filter.category === undefined ? [] : [filter.category]),
   ]);
   return (CRC32C.str(criteria) >>> 0).toString(36);
 }

@@ -19,6 +19,12 @@ export interface QueryFilter {
   event?: string;
   /** Node glob, matched against `fields.node` (same syntax as `event`). */
   node?: string;
+  /**
+   * Only events whose `fields.category` is this category or below it by
+   * dot-separated parts: `"my-lib"` matches `my-lib` and `my-lib.db`, not
+   * `my-library` (the category of a `getLogger()` logger).
+   */
+  category?: string;
   /** Inclusive lower bound on `ts_ms`. */
   since_ms?: number;
   /** Exclusive upper bound on `ts_ms`. */

@@ -53,6 +53,22 @@ Deno.test("compileFilter() matches each criterion", () => {
   }
 });
 
+Deno.test("compileFilter() matches a category and those below it by whole parts", () => {
+  const filter = compileFilter({ category: "my-lib" });
+  const of = (category: unknown) => filter.matches(event({}, { category }));
+  assert.ok(of("my-lib"));
+  assert.ok(of("my-lib.db"));
+  assert.ok(of("my-lib.db.pool"));
+  assert.ok(!of("my-library"));
+  assert.ok(!of("my-lib-x.db"));
+  assert.ok(!of("my"));
+  assert.ok(!of(undefined));
+  assert.ok(!of(7));
+  // Cursors of queries without a category keep their fingerprint.
+  assert.equal(compileFilter({ level: "warn" }).fingerprint, "betj0b");
+  assert.notEqual(compileFilter({ category: "a" }).fingerprint, compileFilter({}).fingerprint);
+});
+
 Deno.test("compileFilter() matches a null field value and ignores a missing node", () => {
   assert.ok(compileFilter({ where: { parent: null } }).matches(event({}, { parent: null })));
   assert.ok(!compileFilter({ node: "*" }).matches(event({}, { node: 5 })));

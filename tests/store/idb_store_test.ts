@@ -94,6 +94,15 @@ Deno.test("IdbStore.query() filters by flow, time range, level and fields", asyn
   await store.close();
 });
 
+Deno.test("IdbStore.query() filters by category and those below it, by whole parts", async () => {
+  const store = await IdbStore.open(dbName());
+  const categories = ["my-lib", "my-lib.db", "my-library", "other", 7];
+  await store.append(categories.map((category, n) => makeEvent(1_000 + n, { category, n })));
+  const page = await store.query({ category: "my-lib" });
+  assert.deepEqual(page.events.map((e) => e.fields.category), ["my-lib", "my-lib.db"]);
+  await store.close();
+});
+
 Deno.test("IdbStore keeps maxBytes by evicting the oldest records, counted", async () => {
   const store = await IdbStore.open(dbName(), { maxBytes: 3_000 });
   let notices = 0; // one log.evicted event per batch that evicted
