@@ -8,6 +8,7 @@ import type { LogEvent } from "../event.ts";
 import { parseLevel, SEVERITY } from "../level.ts";
 import type { QueryFilter } from "./types.ts";
 import { cursorText, cursorValues } from "./cursor_text.ts";
+import { describe, pageLimit, timeRange } from "./arguments.ts";
 
 /** Page size when a filter gives no `limit`. */
 export const DEFAULT_LIMIT = 1000;
@@ -109,15 +110,9 @@ export function compileFilter(filter: QueryFilter): CompiledFilter {
   const minSeverity = filter.level === undefined
     ? 0
     : SEVERITY[parseLevel(filter.level, "query filter level")];
-  const sinceMs = optionalTime(filter, "since_ms") ?? -Infinity;
-  const untilMs = optionalTime(filter, "until_ms") ?? Infinity;
-  if (sinceMs > untilMs) {
-    throw new RangeError(
-      `Query filter since_ms (${sinceMs}) is after until_ms (${untilMs}): swap them`,
-    );
-  }
+  const { sinceMs, untilMs } = timeRange(filter, "Query filter");
   const where = validateWhere(filter.where);
-  const limit = validateLimit(filter.limit);
+  const limit = pageLimit(filter.limit, "Query filter", DEFAULT_LIMIT, MAX_LIMIT);
   const fingerprint = fingerprintOf(filter);
   const after = filter.cursor === undefined ? null : decodeCursor(filter.cursor, fingerprint);
   const matchEvent = eventGlob === undefined ? null : compileMatcher(eventGlob);
@@ -263,20 +258,6 @@ function optionalString(
   throw new TypeError(`Query filter ${key} must be a string, got ${describe(value)}`);
 }
 
-function optionalTime(filter: QueryFilter, key: "since_ms" | "until_ms"): number | undefined {
-  const value: unknown = filter[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Query filter ${key} must be a number of epoch milliseconds, got ${describe(value)}`,
-    );
-  }
-  if (!Number.isFinite(value)) {
-    throw new RangeError(`Query filter ${key} must be finite, got ${value}: leave it out instead`);
-  }
-  return value;
-}
-
 function validateWhere(where: unknown): [string, unknown][] | null {
   if (where === undefined) return null;
   if (typeof where !== "object" || where === null || Array.isArray(where)) {
@@ -303,19 +284,6 @@ function validateWhere(where: unknown): [string, unknown][] | null {
   return entries.length === 0 ? null : entries;
 }
 
-function validateLimit(limit: unknown): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  if (typeof limit !== "number") {
-    throw new TypeError(`Query filter limit must be a number, got ${describe(limit)}`);
-  }
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new RangeError(
-      `Query filter limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}: page with cursor for more`,
-    );
-  }
-  return limit;
-}
-
 function fingerprintOf(filter: QueryFilter): string {
   const where = filter.where === undefined
     ? null
@@ -333,12 +301,4 @@ function fingerprintOf(filter: QueryFilter): string {
     ...(filter.category === undefined ? [] : [filter.category]),
   ]);
   return (CRC32C.str(criteria) >>> 0).toString(36);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "object" || typeof value === "function") return `a ${typeof value}`;
-  return `${typeof value} ${String(value)}`;
 }

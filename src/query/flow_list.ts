@@ -10,6 +10,7 @@
 import type { LogEvent } from "../event.ts";
 import type { RecordSummary } from "./record.ts";
 import { cursorText, cursorValues } from "./cursor_text.ts";
+import { describe, pageLimit, timeRange } from "./arguments.ts";
 
 /** One flow of a {@linkcode FlowPage}. */
 export interface FlowListing {
@@ -222,42 +223,11 @@ export function compileFlowListing(options: unknown): CompiledFlowListing {
       );
     }
   }
-  const sinceMs = time(o, "since_ms") ?? -Infinity;
-  const untilMs = time(o, "until_ms") ?? Infinity;
-  if (sinceMs > untilMs) {
-    throw new RangeError(
-      `listFlows() since_ms (${sinceMs}) is after until_ms (${untilMs}): swap them, or leave one out`,
-    );
-  }
-  let limit = DEFAULT_FLOW_LIMIT;
-  if (o.limit !== undefined) {
-    if (typeof o.limit !== "number") {
-      throw new TypeError(`listFlows() limit must be a number, got ${describe(o.limit)}`);
-    }
-    if (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > MAX_FLOW_LIMIT) {
-      throw new RangeError(
-        `listFlows() limit must be an integer from 1 to ${MAX_FLOW_LIMIT}, got ${o.limit}: page with cursor for more`,
-      );
-    }
-    limit = o.limit;
-  }
+  const { sinceMs, untilMs } = timeRange(o, "listFlows()");
+  const limit = pageLimit(o.limit, "listFlows()", DEFAULT_FLOW_LIMIT, MAX_FLOW_LIMIT);
   const fingerprint = JSON.stringify([o.since_ms ?? null, o.until_ms ?? null]);
   const after = o.cursor === undefined ? null : decodeFlowCursor(o.cursor, fingerprint);
   return { sinceMs, untilMs, limit, after, fingerprint };
-}
-
-function time(o: Record<string, unknown>, key: "since_ms" | "until_ms"): number | undefined {
-  const value = o[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `listFlows() ${key} must be a number of epoch milliseconds, got ${describe(value)}`,
-    );
-  }
-  if (!Number.isFinite(value)) {
-    throw new RangeError(`listFlows() ${key} must be finite, got ${value}: leave it out instead`);
-  }
-  return value;
 }
 
 /**
@@ -414,12 +384,4 @@ function listingOf(flow: FlowTotals<FlowRecordHead>, events: readonly LogEvent[]
     error_count: errors,
     status: flowStatus(events, errors),
   };
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "object" || typeof value === "function") return `a ${typeof value}`;
-  return `${typeof value} ${String(value)}`;
 }
