@@ -4,34 +4,10 @@
  * fields `(event, () => fields)`; in every transport, through `mod.ts`.
  */
 import assert from "node:assert/strict";
-import {
-  createLogger,
-  type LogEvent,
-  type Logger,
-  type LoggerOptions,
-  withContext,
-} from "../../mod.ts";
+import { type Logger, withContext } from "../../mod.ts";
+import { flowEvents, withLogger } from "../support/test_logger.ts";
 
 const MODES = ["sab", "message", "inline"] as const;
-
-async function withLogger(
-  options: LoggerOptions,
-  fn: (log: Logger) => Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-shapes-" });
-  const log = createLogger({ exitHooks: false, ...options, dir });
-  try {
-    await fn(log);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function flowEvents(log: Logger, flowId: string): Promise<LogEvent[]> {
-  await log.flush();
-  return (await log.getFlowLog(flowId)).events;
-}
 
 function failure(): Error {
   const err = new Error("connection refused", { cause: new TypeError("socket closed") });

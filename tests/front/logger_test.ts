@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
-import { createLogger, type Logger, type LoggerOptions, StoreLockedError } from "../../mod.ts";
+import { createLogger, StoreLockedError } from "../../mod.ts";
+import { withLogger } from "../support/test_logger.ts";
 import { attachLogger } from "../../src/front/logger.ts";
 import { mirroredDefinitions, walkRecords } from "../../src/wire/ring.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
 
 const MODES = ["sab", "message", "inline"] as const;
-
-async function withLogger(
-  options: LoggerOptions,
-  fn: (log: Logger, dir: string) => Promise<void>,
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-logger-" });
-  const log = createLogger({ exitHooks: false, ...options, dir });
-  try {
-    await fn(log, dir);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 for (const mode of MODES) {
   Deno.test(`createLogger() in ${mode} mode persists, queries and counts exactly`, async () => {

@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { createLogger, type Logger } from "../../mod.ts";
+import { withLogger } from "../support/test_logger.ts";
 
-async function withLogger(fn: (log: Logger, dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-level-" });
-  const log = createLogger({ dir, transport: "inline", exitHooks: false });
-  try {
-    await fn(log, dir);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const INLINE = { transport: "inline" } as const;
 
 async function recorded(log: Logger): Promise<string[]> {
   await log.flush();
@@ -19,7 +11,7 @@ async function recorded(log: Logger): Promise<string[]> {
 }
 
 Deno.test("Logger.level = name changes what the logger records at once, and isEnabled() agrees", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE, async (log) => {
     assert.equal(log.level, "info");
     log.debug("before");
     log.level = "debug";
@@ -38,7 +30,7 @@ Deno.test("Logger.level = name changes what the logger records at once, and isEn
 });
 
 Deno.test("Logger.level = name keeps disabled levels the one shared no-op", async () => {
-  await withLogger(async (log, dir) => {
+  await withLogger(INLINE, async (log, dir) => {
     const other = createLogger({ dir: `${dir}/other`, transport: "inline", exitHooks: false });
     await other.close();
     // trace is off in both loggers: the same function object, whatever the logger.
@@ -56,7 +48,7 @@ Deno.test("Logger.level = name keeps disabled levels the one shared no-op", asyn
 });
 
 Deno.test("Logger.level = name is followed by the children that have no level of their own", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE, async (log) => {
     const follows = log.child({ who: "follows" });
     const grandchild = follows.child({ who: "grandchild" });
     const own = log.child({ who: "own" }, { level: "warn" });
@@ -87,7 +79,7 @@ Deno.test("Logger.level = name is followed by the children that have no level of
 });
 
 Deno.test("Logger.level = name throws a TypeError naming the levels for anything else", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE, async (log) => {
     for (const bad of ["verbose", "INFO", "", 9, null, undefined]) {
       assert.throws(() => {
         log.level = bad as never;

@@ -1,29 +1,20 @@
 import assert from "node:assert/strict";
-import { createLogger, type LogEvent, type Logger, type SpanNode } from "../../mod.ts";
+import type { LogEvent, SpanNode } from "../../mod.ts";
+import { withLogger } from "../support/test_logger.ts";
 import { observeRun, summarizeError, WIDE_EVENTS } from "../../src/integrations/lifecycle.ts";
 import { observable } from "../../src/integrations/observable.ts";
 import type { MetricsSink } from "../../src/lifecycle_events.ts";
 import { dispatchLifecycle } from "../../src/sinks/lifecycle_dispatch.ts";
 import { getContext } from "../../src/front/context.ts";
 
-async function withLogger(fn: (log: Logger) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-lifecycle-" });
-  const log = createLogger({ dir, transport: "inline", exitHooks: false, level: "debug" });
-  try {
-    await fn(log);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
+const INLINE_DEBUG = { transport: "inline", level: "debug" } as const;
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 
 // The flow of the issue: two jobs of three steps; one step fails in execute,
 // one is skipped, one makes a provider call with tokens and cost.
 Deno.test("observeRun() conformance: a flow of two jobs x three steps", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     let t = 1000;
     const now = () => t;
     let calls: string[] = [];
@@ -296,7 +287,7 @@ Deno.test("observeRun() conformance: a flow of two jobs x three steps", async ()
 });
 
 Deno.test("observeRun() never surfaces a throwing sink, and counts it", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const sink: MetricsSink = {
       onRunStart() {
         throw new Error("sink down");
@@ -324,7 +315,7 @@ Deno.test("observeRun() never surfaces a throwing sink, and counts it", async ()
 });
 
 Deno.test("RunObserver.end() cancels what is still open and derives statuses", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const run = observeRun(log, { flow_id: "f-open" });
     const a = run.job("a");
     a.step("left-open");
@@ -346,7 +337,7 @@ Deno.test("RunObserver.end() cancels what is still open and derives statuses", a
 });
 
 Deno.test("StepObserver.fail() attributes the phase and fails its job and run whatever they ask", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const run = observeRun(log, { flow_id: "f-fail" });
     const job = run.job("j");
     job.step("check").fail(new TypeError("bad input"), { phase: "validate" });
@@ -368,7 +359,7 @@ Deno.test("StepObserver.fail() attributes the phase and fails its job and run wh
 });
 
 Deno.test("observeRun() continues a traceparent and binds the step context for the flow's own logs", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const run = observeRun(log, {
       flow_id: "f-tp",
       traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
@@ -398,7 +389,7 @@ Deno.test("observeRun() continues a traceparent and binds the step context for t
 });
 
 Deno.test("observeRun() refuses bad options with a TypeError", async () => {
-  await withLogger((log) => {
+  await withLogger(INLINE_DEBUG, (log) => {
     assert.throws(() => observeRun(log, {} as { flow_id: string }), /flow_id/);
     assert.throws(() => observeRun(log, { flow_id: "f", run_id: "" }), /run_id/);
     const step = observeRun(log, { flow_id: "f" }).job("j").step("s");
@@ -420,7 +411,7 @@ Deno.test("summarizeError() summarizes anything thrown", () => {
 });
 
 Deno.test("RunObserver.within() and JobObserver.within() bind the run's and job's correlation", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const run = observeRun(log, { flow_id: "f-within", run_id: "r-w" });
     const job = run.job("j-w");
     await run.within(async () => {

@@ -1,30 +1,14 @@
 import assert from "node:assert/strict";
-import { createLogger, type LogEvent, type Logger } from "../../mod.ts";
+import type { Logger } from "../../mod.ts";
+import { flowEvents, withLogger } from "../support/test_logger.ts";
 import { NODE_EVENTS, observable } from "../../src/integrations/observable.ts";
 import { withContext } from "../../src/front/context.ts";
 import { getCategoryFilter } from "../../src/front/category_filter.ts";
 
-async function withLogger(
-  fn: (log: Logger) => Promise<void>,
-  level: "debug" | "info" = "debug",
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-observable-" });
-  const log = createLogger({ dir, transport: "inline", exitHooks: false, level });
-  try {
-    await fn(log);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function eventsOf(log: Logger, flowId: string): Promise<LogEvent[]> {
-  await log.flush();
-  return (await log.getFlowLog(flowId)).events;
-}
+const INLINE_DEBUG = { transport: "inline", level: "debug" } as const;
 
 Deno.test("observable() records entry and exit of a sync node with duration and a span", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     let t = 0;
     const add = observable(function add(a: number, b: number) {
       t += 3;
@@ -32,7 +16,7 @@ Deno.test("observable() records entry and exit of a sync node with duration and 
     }, { logger: log.child({ flow_id: "f-sync" }), now: () => t });
     assert.equal(add(2, 3), 5);
     assert.equal(add.name, "add");
-    const [entry, exit] = await eventsOf(log, "f-sync");
+    const [entry, exit] = await flowEvents(log, "f-sync");
     assert.equal(entry?.event, NODE_EVENTS.entry);
     assert.equal(exit?.event, NODE_EVENTS.exit);
     assert.equal(entry?.fields.node, "add");
@@ -45,7 +29,7 @@ Deno.test("observable() records entry and exit of a sync node with duration and 
 });
 
 Deno.test("observable() nests spans across await and keeps this", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const logger = log.child({ flow_id: "f-nest" });
     const inner = observable(async (x: number) => {
       await Promise.resolve();
@@ -56,7 +40,7 @@ Deno.test("observable() nests spans across await and keeps this", async () => {
       return this.k + await inner(x);
     }, { logger, node: "outer" });
     assert.equal(await outer.call({ k: 1 }, 5), 11);
-    const events = await eventsOf(log, "f-nest");
+    const events = await flowEvents(log, "f-nest");
     assert.deepEqual(events.map((e) => `${e.event}:${e.fields.node}`), [
       "node_entry:outer",
       "node_entry:inner",
@@ -75,7 +59,7 @@ Deno.test("observable() nests spans across await and keeps this", async () => {
 });
 
 Deno.test("observable() records node_error and rethrows the same error, sync and async", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const logger = log.child({ flow_id: "f-err" });
     const boom = Object.assign(new TypeError("bad"), { code: "E1" });
     const sync = observable(() => {
@@ -84,7 +68,7 @@ Deno.test("observable() records node_error and rethrows the same error, sync and
     const async_ = observable(() => Promise.reject(boom), { logger, node: "async" });
     assert.throws(() => sync(), (e) => e === boom);
     await assert.rejects(async_(), (e) => e === boom);
-    const events = await eventsOf(log, "f-err");
+    const events = await flowEvents(log, "f-err");
     assert.deepEqual(events.map((e) => [e.event, e.level]), [
       ["node_entry", "info"],
       ["node_error", "error"],
@@ -98,7 +82,7 @@ Deno.test("observable() records node_error and rethrows the same error, sync and
 });
 
 Deno.test("observable() captures inputs and outputs bounded and redacted, without mutating them", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const input = { query: "x".repeat(50), api_key: "sk-live-1", list: [1, 2, 3, 4, 5] };
     const copy = structuredClone(input);
     const fn = observable((o: typeof input) => ({ token: "t-9", rows: o.list.length }), {
@@ -107,7 +91,7 @@ Deno.test("observable() captures inputs and outputs bounded and redacted, withou
     });
     fn(input);
     assert.deepEqual(input, copy);
-    const [entry, exit] = await eventsOf(log, "f-cap");
+    const [entry, exit] = await flowEvents(log, "f-cap");
     assert.deepEqual(entry?.fields.inputs, [{
       query: "xxxxxxxxxx…[+40 chars]",
       api_key: "[REDACTED]",
@@ -118,7 +102,7 @@ Deno.test("observable() captures inputs and outputs bounded and redacted, withou
 });
 
 Deno.test("observable() returns the function itself when disabled", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const fn = (x: number) => x + 1;
     assert.equal(observable(fn, { logger: log, enabled: false }), fn);
     assert.equal(observable(fn, { logger: log, level: "trace" }), fn, "below the logger's level");
@@ -134,11 +118,11 @@ Deno.test("observable() returns the function itself when disabled", async () => 
     );
     await log.flush();
     assert.equal(log.stats().emitted, 0);
-  }, "debug");
+  });
 });
 
 Deno.test("observable() records provider latency and usage, ignoring a throwing extractor", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const logger = log.child({ flow_id: "f-prov" });
     const llm = observable(async () => await Promise.resolve({ tokens: 9 }), {
       logger,
@@ -183,13 +167,13 @@ Deno.test("observable() records provider latency and usage, ignoring a throwing 
 });
 
 Deno.test("observable() events carry the withContext() correlation", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     const node = observable(() => 1, { logger: log, node: "n" });
     await withContext({ flow_id: "f-ctx", run_id: "r" }, async () => {
       await Promise.resolve();
       node();
     });
-    const events = await eventsOf(log, "f-ctx");
+    const events = await flowEvents(log, "f-ctx");
     assert.deepEqual(events.map((e) => [e.event, e.fields.run_id]), [
       ["node_entry", "r"],
       ["node_exit", "r"],
@@ -198,7 +182,7 @@ Deno.test("observable() events carry the withContext() correlation", async () =>
 });
 
 Deno.test("observable() refuses bad arguments with a TypeError", async () => {
-  await withLogger(async (log) => {
+  await withLogger(INLINE_DEBUG, async (log) => {
     assert.throws(() => observable(5 as unknown as () => void, { logger: log }), TypeError);
     assert.throws(() => observable(() => {}, {} as { logger: Logger }), /logger/);
     assert.throws(() => observable(() => {}, { logger: log, level: "loud" as "info" }), /level/);

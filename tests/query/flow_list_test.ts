@@ -1,25 +1,14 @@
 import assert from "node:assert/strict";
-import {
-  attachLogger,
-  createLogger,
-  type FlowListing,
-  type Logger,
-  type LoggerOptions,
-} from "../../mod.ts";
+import { attachLogger, type FlowListing, type Logger, type LoggerOptions } from "../../mod.ts";
+import { withLogger } from "../support/test_logger.ts";
 
-async function withLogger(
+// A logger whose clock the test sets, starting at 1000.
+function withClockedLogger(
   options: LoggerOptions,
   fn: (log: Logger, clock: { now: number }) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "flightlog-flows-" });
   const clock = { now: 1_000 };
-  const log = createLogger({ exitHooks: false, ...options, dir, clock: () => clock.now });
-  try {
-    await fn(log, clock);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  return withLogger({ ...options, clock: () => clock.now }, (log) => fn(log, clock));
 }
 
 /** Every page of a listing, in order. */
@@ -42,7 +31,7 @@ async function allPages(
 
 for (const mode of ["sab", "message", "inline"] as const) {
   Deno.test(`listFlows() in ${mode} mode pages every flow once, newest last event first`, async () => {
-    await withLogger({ transport: mode }, async (log, clock) => {
+    await withClockedLogger({ transport: mode }, async (log, clock) => {
       // 250 flows; pairs share a last time, so ties go by flow id.
       for (let i = 0; i < 250; i++) {
         clock.now = 10_000 + Math.floor(i / 2);
@@ -74,7 +63,7 @@ for (const mode of ["sab", "message", "inline"] as const) {
 }
 
 Deno.test("listFlows() gives 100 flows by default and at most 1000", async () => {
-  await withLogger({ transport: "inline" }, async (log, clock) => {
+  await withClockedLogger({ transport: "inline" }, async (log, clock) => {
     for (let i = 0; i < 1_100; i++) {
       clock.now = 1_000 + i;
       log.child({ flow_id: `f-${i}` }).info("step");
@@ -91,7 +80,7 @@ Deno.test("listFlows() gives 100 flows by default and at most 1000", async () =>
 });
 
 Deno.test("listFlows() reports run ids, times, counts and the status of the latest run", async () => {
-  await withLogger({ transport: "sab" }, async (log, clock) => {
+  await withClockedLogger({ transport: "sab" }, async (log, clock) => {
     const at = (ms: number) => (clock.now = ms);
     const ok = log.child({ flow_id: "ok" });
     at(100);
@@ -148,7 +137,7 @@ Deno.test("listFlows() reports run ids, times, counts and the status of the late
 });
 
 Deno.test("listFlows() lists flows active between since_ms and until_ms", async () => {
-  await withLogger({ transport: "inline" }, async (log, clock) => {
+  await withClockedLogger({ transport: "inline" }, async (log, clock) => {
     const span = (flow: string, from: number, to: number) => {
       clock.now = from;
       log.child({ flow_id: flow }).info("a");
@@ -174,7 +163,7 @@ Deno.test("listFlows() lists flows active between since_ms and until_ms", async 
 });
 
 Deno.test("listFlows() keeps its pages stable while events arrive: a snapshot at the first page", async () => {
-  await withLogger({ transport: "sab" }, async (log, clock) => {
+  await withClockedLogger({ transport: "sab" }, async (log, clock) => {
     for (let i = 0; i < 6; i++) {
       clock.now = 1_000 + i;
       log.child({ flow_id: `f-${i}` }).info("step");
@@ -198,7 +187,7 @@ Deno.test("listFlows() keeps its pages stable while events arrive: a snapshot at
 });
 
 Deno.test("listFlows() rejects bad options and foreign cursors with what to do", async () => {
-  await withLogger({ transport: "sab" }, async (log, clock) => {
+  await withClockedLogger({ transport: "sab" }, async (log, clock) => {
     for (let i = 0; i < 3; i++) {
       clock.now = 1_000 + i;
       log.child({ flow_id: `f-${i}` }).info("step");
@@ -231,7 +220,7 @@ Deno.test("listFlows() rejects bad options and foreign cursors with what to do",
 });
 
 Deno.test("listFlows() lists what attached loggers wrote; an attached logger points to its owner", async () => {
-  await withLogger({ transport: "sab" }, async (log) => {
+  await withClockedLogger({ transport: "sab" }, async (log) => {
     const attached = attachLogger(log.producerHandle());
     try {
       attached.child({ flow_id: "from-attached", run_id: "r-a" }).info("run_start");
