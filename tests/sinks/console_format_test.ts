@@ -8,11 +8,15 @@ import {
 } from "../../src/sinks/console_format.ts";
 import { ConsoleSink } from "../../src/sinks/console_sink.ts";
 import { BoundLogEvent, type LogEvent } from "../../src/event.ts";
-import { ISO_TIME, parseConsoleLine, parseTextLine } from "../support/text_line.ts";
+import {
+  ISO_TIME,
+  LINE_BREAK,
+  parseConsoleLine,
+  parseTextLine,
+  PLAIN_CONSOLE,
+} from "../support/text_line.ts";
 import { makeEvent } from "../support/log_event.ts";
 
-// Everything a terminal or viewer may take as a line break.
-const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
 // Raw characters that move the cursor, recolor or reorder (built from text:
 // control characters in a regex literal are what the linter forbids).
 const RAW_UNSAFE_TEXT = new RegExp(
@@ -82,17 +86,7 @@ Deno.test("formatText() writes one line per event for any event name, key or val
       }),
       (events) => {
         let out = "";
-        const sink = new ConsoleSink(
-          {
-            format: "text",
-            minSeverity: 1,
-            colors: false,
-            time: false,
-            startMs: 0,
-            stream: "stderr",
-          },
-          (t) => (out += t),
-        );
+        const sink = new ConsoleSink(PLAIN_CONSOLE, (t) => (out += t));
         sink.observe(events.map(([name, pairs]) => ev(name, Object.fromEntries(pairs))));
         const lines = out.split(LINE_BREAK);
         assert.equal(lines.pop(), "");

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConsoleSink } from "../../src/sinks/console_sink.ts";
 import type { LogEvent } from "../../src/event.ts";
 import { makeEvent } from "../support/log_event.ts";
+import { PLAIN_CONSOLE } from "../support/text_line.ts";
 
 function ev(event: string, severity: number): LogEvent {
   const level = severity >= 13 ? "warn" : "info";
@@ -24,7 +25,7 @@ Deno.test("ConsoleSink.observe() writes a batch in one call, at or above the thr
 
 Deno.test("ConsoleSink.observe() counts a failing write instead of throwing", () => {
   const sink = new ConsoleSink(
-    { format: "text", minSeverity: 1, colors: false, time: false, startMs: 0, stream: "stderr" },
+    PLAIN_CONSOLE,
     () => {
       throw new Error("EPIPE");
     },

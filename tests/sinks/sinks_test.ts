@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger, type SinkOptions } from "../../mod.ts";
+import { createLogger, type Logger, type LoggerOptions, type SinkOptions } from "../../mod.ts";
+import { withLogger } from "../support/test_logger.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 import type { FileSinkOptions } from "./fixtures/file_sink.ts";
 import { FaultyLogger } from "../support/faulty_logger.ts";
 
@@ -38,17 +40,19 @@ function batches(dir: string): Received[][] {
 
 const received = (dir: string) => batches(dir).flat();
 
+// A logger with its store in dir/store, beside the file the sink writes in dir.
+const withSinkLogger = (
+  options: (dir: string) => LoggerOptions,
+  fn: (log: Logger, dir: string) => Promise<void>,
+) => withLogger((dir) => ({ dir: `${dir}/store`, ...options(dir) }), fn);
+
 for (const transport of ["sab", "message", "inline"] as const) {
   for (const mode of ["sync", "async"] as const) {
     Deno.test(`createLogger({ sinks }) hands a ${mode} sink each persisted batch in order (${transport})`, async () => {
-      const dir = await Deno.makeTempDir();
-      const log = createLogger({
-        dir: `${dir}/store`,
-        exitHooks: false,
+      await withSinkLogger((dir) => ({
         transport,
         sinks: [fileSink(dir, mode)],
-      });
-      try {
+      }), async (log, dir) => {
         for (let i = 0; i < 3; i++) log.info("first", { i });
         await log.flush();
         // flush() resolved: the sink has the flushed events already.
@@ -67,23 +71,16 @@ for (const transport of ["sab", "message", "inline"] as const) {
           queued: 0,
           error: null,
         });
-      } finally {
-        await log.close();
-        await Deno.remove(dir, { recursive: true });
-      }
+      });
     });
   }
 }
 
 Deno.test("createLogger({ sinks }) hands sinks the events after redaction", async () => {
-  const dir = await Deno.makeTempDir();
-  const log = createLogger({
-    dir: `${dir}/store`,
-    exitHooks: false,
+  await withSinkLogger((dir) => ({
     redact: { patterns: true },
     sinks: [fileSink(dir, "sync")],
-  });
-  try {
+  }), async (log, dir) => {
     log.child({ api_key: "k-123" }).info("login", {
       password: "hunter2",
       note: "Authorization: Bearer abcdefghijklmnopqrstuvwxyz",
@@ -93,21 +90,14 @@ Deno.test("createLogger({ sinks }) hands sinks the events after redaction", asyn
     assert.equal(e?.fields.password, "[REDACTED]");
     assert.equal(e?.fields.api_key, "[REDACTED]");
     assert.doesNotMatch(JSON.stringify(e), /hunter2|k-123|abcdefghijklmnop/);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 for (const mode of ["throw", "reject"] as const) {
   Deno.test(`createLogger({ sinks }) counts a sink that ${mode}s and keeps persisting`, async () => {
-    const dir = await Deno.makeTempDir();
-    const log = createLogger({
-      dir: `${dir}/store`,
-      exitHooks: false,
+    await withSinkLogger((dir) => ({
       sinks: [fileSink(dir, mode)],
-    });
-    try {
+    }), async (log, dir) => {
       log.info("ok", { n: 1 });
       await log.flush();
       log.info("bad", { n: 2 });
@@ -121,23 +111,16 @@ for (const mode of ["throw", "reject"] as const) {
       assert.equal(s.sinks?.[0]?.delivered, 2);
       assert.match(s.sinks?.[0]?.error ?? "", /sink (refused|rejected) a bad event/);
       assert.equal((await log.query({})).events.length, 3);
-    } finally {
-      await log.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
 for (const transport of ["sab", "inline"] as const) {
   Deno.test(`createLogger({ sinks }) bounds a sink that never answers: drops past maxQueued, flush() within flushTimeoutMs (${transport})`, async () => {
-    const dir = await Deno.makeTempDir();
-    const log = createLogger({
-      dir: `${dir}/store`,
-      exitHooks: false,
+    await withSinkLogger((dir) => ({
       transport,
       sinks: [fileSink(dir, "hang", { maxQueued: 10, flushTimeoutMs: 50 })],
-    });
-    try {
+    }), async (log, dir) => {
       for (let i = 0; i < 25; i++) log.info("step", { i });
       await log.flush();
       for (let i = 25; i < 30; i++) log.info("step", { i });
@@ -154,10 +137,7 @@ for (const transport of ["sab", "inline"] as const) {
       // The sink holds its first batch: the events it got are the oldest, in order.
       const got = received(dir).map((e) => e.fields.i);
       assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => i));
-    } finally {
-      await log.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
@@ -176,13 +156,9 @@ for (
   ] as const
 ) {
   Deno.test(`createLogger({ sinks }) reports a module that ${name} and keeps persisting`, async () => {
-    const dir = await Deno.makeTempDir();
-    const log = createLogger({
-      dir: `${dir}/store`,
-      exitHooks: false,
+    await withSinkLogger((dir) => ({
       sinks: [{ module: fixture(file) }, fileSink(dir, "sync")],
-    });
-    try {
+    }), async (log, dir) => {
       for (let i = 0; i < 4; i++) log.info("step", { i });
       await log.flush();
       const s = log.stats();
@@ -194,45 +170,35 @@ for (
       // The other sink is not affected.
       assert.equal(s.sinks?.[1]?.delivered, 4);
       assert.equal(received(dir).length, 4);
-    } finally {
-      await log.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
 Deno.test("createLogger({ sinks }) resolves a relative module against the working directory", async () => {
-  const dir = await Deno.makeTempDir();
   const path = relative(Deno.cwd(), fileURLToPath(fixture("file_sink.ts")));
   assert.ok(!path.startsWith("/"));
-  const log = createLogger({
-    dir: `${dir}/store`,
-    exitHooks: false,
+  await withSinkLogger((dir) => ({
     sinks: [{ module: path, options: { out: `${dir}/sink.jsonl`, mode: "sync" } }],
-  });
-  try {
+  }), async (log, dir) => {
     log.info("hello");
     await log.flush();
     assert.equal(log.stats().sinks?.[0]?.module, fixture("file_sink.ts").href);
     assert.deepEqual(received(dir).map((e) => e.event), ["hello"]);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("createLogger({ sinks }) disposes of a sink when the logger closes", async () => {
-  const dir = await Deno.makeTempDir();
-  const log = createLogger({
-    dir: `${dir}/store`,
-    exitHooks: false,
-    sinks: [{ module: fixture("disposable_sink.ts"), options: { out: `${dir}/disposed` } }],
+  await withTempDir(async (dir) => {
+    const log = createLogger({
+      dir: `${dir}/store`,
+      exitHooks: false,
+      sinks: [{ module: fixture("disposable_sink.ts"), options: { out: `${dir}/disposed` } }],
+    });
+    log.info("x");
+    await log.flush();
+    await log.close();
+    assert.equal(Deno.readTextFileSync(`${dir}/disposed`), "disposed");
   });
-  log.info("x");
-  await log.flush();
-  await log.close();
-  assert.equal(Deno.readTextFileSync(`${dir}/disposed`), "disposed");
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("createLogger({ sinks }) checks the option at once with a TypeError or RangeError", () => {
@@ -278,14 +244,10 @@ Deno.test("createLogger({ sinks }) checks the option at once with a TypeError or
 });
 
 Deno.test("stats().sinks follows the worker's sinks without a flush", async () => {
-  const dir = await Deno.makeTempDir();
-  const log = createLogger({
-    dir: `${dir}/store`,
-    exitHooks: false,
+  await withSinkLogger((dir) => ({
     flushIntervalMs: 1,
     sinks: [fileSink(dir, "sync")],
-  });
-  try {
+  }), async (log) => {
     for (let i = 0; i < 20; i++) log.info("step", { i });
     // The worker drains on its own and reports its sinks' counters within 100 ms of a change.
     const deadline = performance.now() + 10_000;
@@ -293,10 +255,7 @@ Deno.test("stats().sinks follows the worker's sinks without a flush", async () =
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     assert.equal(log.stats().sinks?.[0]?.delivered, 20);
-  } finally {
-    await log.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("stats().sinks adds a restarted worker's counters to the dead one's", async () => {

@@ -29,6 +29,17 @@ function writeStore(dir: string, batches: number): Uint8Array {
   return Deno.readFileSync(`${dir}/${segmentFileName(1)}`);
 }
 
+/**
+ * Writes a store as {@linkcode writeStore} does, then cuts 9 bytes off its
+ * last record as a crash mid-write would; returns the segment's path and its bytes before the cut.
+ */
+function writeTornStore(dir: string, batches: number): { path: string; bytes: Uint8Array } {
+  const bytes = writeStore(dir, batches);
+  const path = `${dir}/${segmentFileName(1)}`;
+  Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 9));
+  return { path, bytes };
+}
+
 /** The bytes of a segment as {@linkcode writeStore} leaves it, written in a directory of its own. */
 function segmentBytes(batches: number): Promise<Uint8Array> {
   return withTempDir((source) => writeStore(source, batches));
@@ -378,10 +389,7 @@ Deno.test("SegmentStore.open() takes a segment listed but gone before it was rea
 
 Deno.test("SegmentStore keeps counting a torn tail after the next writer reopened the store", async () => {
   await withTempDir((dir) => {
-    writeStore(dir, 3);
-    const path = `${dir}/${segmentFileName(1)}`;
-    const bytes = Deno.readFileSync(path);
-    Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 9)); // a crash tore the last record
+    const { bytes } = writeTornStore(dir, 3);
     const writer = SegmentStore.open(dir, OPTIONS);
     writer.append(flowEvents("f", 10, 12));
     writer.close();
@@ -397,10 +405,7 @@ Deno.test("SegmentStore keeps counting a torn tail after the next writer reopene
 
 Deno.test("SegmentStore.open() keeps a torn tail counted when it cannot begin the next segment", async () => {
   await withTempDir((dir) => {
-    writeStore(dir, 2);
-    const path = `${dir}/${segmentFileName(1)}`;
-    const bytes = Deno.readFileSync(path);
-    Deno.writeFileSync(path, bytes.subarray(0, bytes.length - 9));
+    const { path, bytes } = writeTornStore(dir, 2);
     let full = true;
     const { fs } = recordingFs({
       write: (path) => {

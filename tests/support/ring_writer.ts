@@ -25,9 +25,14 @@ export function ringWriter(options: RingWriterOptions = {}) {
   const enc = new Encoder();
   let seq = 0;
   let dropped = 0;
-  /** Writes an info event (seq from 1, at 1000 + seq ms) and publishes it. */
-  const log = (event: string, fields: Record<string, unknown> = {}): boolean => {
-    const len = enc.encode(++seq, 1000 + seq, 9, 0, event, fields);
+  /** Writes an event (seq from 1; info at 1000 + seq ms unless `at` says) and publishes it. */
+  const log = (
+    event: string,
+    fields: Record<string, unknown> = {},
+    at: { ts_ms?: number; severity?: number } = {},
+  ): boolean => {
+    seq++;
+    const len = enc.encode(seq, at.ts_ms ?? 1000 + seq, at.severity ?? 9, 0, event, fields);
     const ok = producer.write(enc.buf, len);
     if (!ok) dropped++;
     producer.publish(seq, dropped);

@@ -9,14 +9,19 @@ import { withTempDir } from "./temp_dir.ts";
 
 /**
  * Runs `fn` with a logger made from `options` (exit hooks off) over a fresh
- * directory, then closes the logger and removes the directory.
+ * directory, then closes the logger and removes the directory. Options made
+ * from the directory may put the store elsewhere in it (`dir: \`${dir}/store\``).
  */
 export function withLogger(
-  options: LoggerOptions,
+  options: LoggerOptions | ((dir: string) => LoggerOptions),
   fn: (log: Logger, dir: string) => Promise<void>,
 ): Promise<void> {
   return withTempDir(async (dir) => {
-    const log = createLogger({ exitHooks: false, ...options, dir });
+    const log = createLogger(
+      typeof options === "function"
+        ? { exitHooks: false, dir, ...options(dir) }
+        : { exitHooks: false, ...options, dir },
+    );
     try {
       await fn(log, dir);
     } finally {

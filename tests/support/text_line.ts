@@ -8,6 +8,18 @@
  * @module
  */
 
+import type { ConsoleConfig } from "../../src/sinks/console_sink.ts";
+
+/** A console of plain text lines, every level, no colors nor time: the easiest to read back. */
+export const PLAIN_CONSOLE: ConsoleConfig = {
+  format: "text",
+  minSeverity: 1,
+  colors: false,
+  time: false,
+  startMs: 0,
+  stream: "stderr",
+};
+
 /** Every character sequence a reader may take as a line break. */
 export const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
 

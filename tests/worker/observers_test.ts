@@ -6,6 +6,7 @@ import { Consumer } from "../../src/worker/consumer.ts";
 import { MemoryStore } from "../support/memory_store.ts";
 import { makeEvent } from "../support/log_event.ts";
 import { ringWriter } from "../support/ring_writer.ts";
+import { PLAIN_CONSOLE } from "../support/text_line.ts";
 
 function ev(event: string, fields: Record<string, unknown>): LogEvent {
   return makeEvent(0, fields, { event, producer: "p.0", seq: 1 });
@@ -55,14 +56,7 @@ Deno.test("installObservers() sees only batches the store accepted", () => {
   const obs = installObservers(
     consumer,
     {
-      console: {
-        format: "text",
-        minSeverity: 1,
-        colors: false,
-        time: false,
-        startMs: 0,
-        stream: "stderr",
-      },
+      console: PLAIN_CONSOLE,
       metrics: null,
     },
     (_s, t) => (out += t),

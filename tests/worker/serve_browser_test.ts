@@ -2,16 +2,12 @@ import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
 import {
   type AsyncStore,
+  type BrowserWorkerOptions,
   serveBrowserWorker,
   WriteBehind,
 } from "../../src/worker/serve_browser.ts";
 import { Consumer } from "../../src/worker/consumer.ts";
-import {
-  createControlBuffer,
-  createRingBuffer,
-  loadStored,
-  RingProducer,
-} from "../../src/wire/ring.ts";
+import { createControlBuffer, loadStored } from "../../src/wire/ring.ts";
 import type { PendingBatch } from "../../src/wire/sab_spill.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { IdbStore } from "../../src/store/idb_store.ts";
@@ -20,7 +16,7 @@ import { StoreFullError } from "../../src/store/errors.ts";
 import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
 import { messageBatch } from "../support/message_batch.ts";
-import type { WorkerNotice } from "../../src/worker/api.ts";
+import type { WorkerInit, WorkerNotice } from "../../src/worker/api.ts";
 import { makeEvent } from "../support/log_event.ts";
 import { ringWriter } from "../support/ring_writer.ts";
 
@@ -29,6 +25,27 @@ let nextDb = 0;
 function ringSetup(ringBytes = 1 << 16) {
   const { control, ring, producer, log } = ringWriter({ ringBytes });
   return { control, ring: ring as SharedArrayBuffer, producer, log };
+}
+
+/** Serves the ring of producer `p.0` into a fresh IndexedDB database. */
+function serveRing(
+  control: SharedArrayBuffer | ArrayBuffer,
+  ring: SharedArrayBuffer,
+  init: Partial<WorkerInit> = {},
+  options: BrowserWorkerOptions = {},
+) {
+  return serveBrowserWorker(
+    {
+      dir: `bw-${nextDb++}`,
+      store: {},
+      control,
+      rings: [{ producer: "p.0", buffer: ring }],
+      shared: true,
+      ...init,
+    },
+    (name, options) => IdbStore.open(name, options),
+    options,
+  );
 }
 
 /** Event `e` of producer `p` at time `seq`. */
@@ -71,16 +88,7 @@ class FakeAsyncStore implements AsyncStore {
 
 Deno.test("serveBrowserWorker() drains a shared ring into IndexedDB and answers queries", async () => {
   const { control, ring, producer, log } = ringSetup();
-  const api = serveBrowserWorker(
-    {
-      dir: `bw-${nextDb++}`,
-      store: {},
-      control,
-      rings: [{ producer: "p.0", buffer: ring }],
-      shared: true,
-    },
-    (name, options) => IdbStore.open(name, options),
-  );
+  const api = serveRing(control, ring);
   assert.equal(await api.ready(), null);
   for (let i = 0; i < 500; i++) log("step", { flow_id: i % 2 === 0 ? "even" : "odd", i });
   producer.wake();
@@ -316,26 +324,10 @@ Deno.test("serveBrowserWorker() acknowledges a postMessage batch once the store 
 });
 
 Deno.test("serveBrowserWorker() lists IndexedDB flows a page at a time, as the Deno store does", async () => {
-  const control = createControlBuffer(true);
-  const ring = createRingBuffer(1 << 20, true) as SharedArrayBuffer;
-  const producer = new RingProducer(ring, control);
-  const enc = new Encoder();
-  let seq = 0;
-  const log = (ts: number, severity: number, event: string, fields: Record<string, unknown>) => {
-    const len = enc.encode(++seq, ts, severity, 0, event, fields);
-    assert.ok(producer.write(enc.buf, len));
-    producer.publish(seq, 0);
-  };
-  const api = serveBrowserWorker(
-    {
-      dir: `bw-${nextDb++}`,
-      store: {},
-      control,
-      rings: [{ producer: "p.0", buffer: ring }],
-      shared: true,
-    },
-    (name, options) => IdbStore.open(name, options),
-  );
+  const { control, ring, producer, log: write } = ringSetup(1 << 20);
+  const log = (ts_ms: number, severity: number, event: string, fields: Record<string, unknown>) =>
+    assert.ok(write(event, fields, { ts_ms, severity }));
+  const api = serveRing(control, ring);
   try {
     assert.equal(await api.ready(), null);
     // 120 quiet flows, then one of two runs with an error, one still running.
@@ -397,13 +389,10 @@ Deno.test("serveBrowserWorker() hands sinks the batches IndexedDB committed, in 
     },
   };
   const loaded: string[] = [];
-  const api = serveBrowserWorker(
+  const api = serveRing(
+    control,
+    ring,
     {
-      dir: `bw-${nextDb++}`,
-      store: {},
-      control,
-      rings: [{ producer: "p.0", buffer: ring }],
-      shared: true,
       sinks: [{
         module: "https://example.test/sink.js",
         options: { label: "recorder" },
@@ -411,7 +400,6 @@ Deno.test("serveBrowserWorker() hands sinks the batches IndexedDB committed, in 
         flushTimeoutMs: 1000,
       }],
     },
-    (name, options) => IdbStore.open(name, options),
     {
       notify: (n) => notices.push(n),
       loadModule: (url) => {
