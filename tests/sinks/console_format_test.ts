@@ -213,7 +213,10 @@ Deno.test("formatJson() keeps bigints, non-finite numbers and dates as readable 
 });
 
 Deno.test("formatText() and formatJson() of a child logger's event equal those of its merged fields (fast-check)", () => {
-  const key = fc.oneof(fc.constantFrom("flow_id", "run_id", "status", "event"), anyString);
+  // No array-index keys ("0"): a plain object lists them first, so the merged
+  // object this test compares with would differ in key order only.
+  const key = fc.oneof(fc.constantFrom("flow_id", "run_id", "status", "event"), anyString)
+    .filter((k) => String(Number(k) >>> 0) !== k);
   const pairs = fc.array(fc.tuple(key, fc.oneof(anyString, fc.integer())), { maxLength: 5 });
   fc.assert(
     fc.property(pairs, pairs, pairs, (b, c1, c2) => {
