@@ -6,7 +6,7 @@
  * | figure                                  | budget (fails the gate)             | goal     |
  * | --------------------------------------- | ----------------------------------- | -------- |
  * | info call, 7 bound ids + 2 fields       | median ≤ 1,000 ns                   | ≤ 150 ns |
- * | disabled level (debug below info)       | median ≤ 5 × empty call + 1 ns      | ≤ 5 ns   |
+ * | disabled level (debug below info)       | median ≤ 5 × empty call + 3 ns      | ≤ 5 ns   |
  * | end to end, segment files in a temp dir | emitted = persisted + dropped, > 0  | ≥ 1 M/s  |
  * | idle system: log call → persisted       | median ≤ 50 ms, no flush()          | ≤ 50 ms  |
  * | sustained overload (drop policy)        | RSS growth after 1/3 of it ≤ 64 MiB | bounded  |
@@ -45,7 +45,10 @@ import {
 const BUDGET = {
   infoNs: 1000,
   disabledFactor: 5,
-  disabledEpsilonNs: 1,
+  // The level getter that lets a run-time level reach children costs about
+  // 1.7 ns over an empty call (2026-12-05): 3 ns leaves room for noise and
+  // still fails a level method that does any work when disabled.
+  disabledEpsilonNs: 3,
   idleMs: 50,
   overloadGrowthBytes: 64 << 20,
 } as const;
