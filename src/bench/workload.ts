@@ -30,6 +30,24 @@ export function callFields(i: number): { duration_ms: number; status: string } {
   return { duration_ms: 12.5 + (i & 1023), status: "ok" };
 }
 
+/**
+ * The fields of call `i` with the seven ids inline, as a call site without a
+ * child logger writes them: a fresh object literal per call.
+ */
+export function inlineFields(i: number): Record<string, unknown> {
+  return {
+    flow_id: "f-7c1e2a90",
+    run_id: "r-20261122-0042",
+    job_id: "j-318",
+    step_id: "fetch_docs",
+    step_type: "http",
+    node: "retriever",
+    trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+    duration_ms: 12.5 + (i & 1023),
+    status: "ok",
+  };
+}
+
 /** A logging workload as data: what a peer comparison runs for every logger. */
 export interface Workload {
   /** Names the workload in a report, e.g. "7 bound ids + 2 call fields". */
