@@ -66,7 +66,7 @@ export interface Spread {
 export interface CallFigure {
   /** What was called. */
   label: string;
-  /** Calls in each timed batch. */
+  /** Calls per timed batch at the end (a batch doubles until it lasts 2 ms, up to a cap). */
   calls_per_batch: number;
   /** Nanoseconds per call. */
   ns_per_call: Spread;
@@ -76,7 +76,7 @@ export interface CallFigure {
 export interface NodeFigure {
   /** What was called. */
   label: string;
-  /** Calls in each timed batch (of each of the two). */
+  /** Calls per timed batch of each of the two at the end (see {@linkcode CallFigure}). */
   calls_per_batch: number;
   /** The node: the wrapped function, its `node_entry` and `node_exit` events logged. */
   node_ns: Spread;

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { WorkerInit } from "../worker/api.ts";
 import type { Store } from "../worker/consumer.ts";
@@ -382,14 +383,24 @@ export async function describeRuntime(): Promise<{ runtime: RuntimeInfo; cpu: Cp
   };
 }
 
+// The model from `os.cpus()` (permission `sys: cpus`), else from /proc/cpuinfo, which Deno opens
+// only with --allow-all; a Raspberry Pi's cores have no model name there, its board does.
 async function cpuModel(): Promise<string> {
   try {
     // Naming the CPU is not worth a permission prompt.
+    if (Deno.permissions.querySync({ name: "sys", kind: "cpus" }).state === "granted") {
+      const model = cpus()[0]?.model.trim();
+      if (model) return model;
+    }
+  } catch {
+    // Not offered here: try the file.
+  }
+  try {
     if (Deno.permissions.querySync({ name: "read", path: CPUINFO }).state !== "granted") {
       return "unknown";
     }
     return cpuModelOf(await Deno.readTextFile(CPUINFO)) ?? "unknown";
   } catch {
-    return "unknown"; // not Linux
+    return "unknown"; // not Linux, or not --allow-all
   }
 }
