@@ -248,14 +248,22 @@ const PLAN: readonly { figure: keyof OverheadFigures; label: string; weight: num
   { figure: "info_bound", label: "info(), 7 ids bound by child() + 2 fields", weight: 2 },
   { figure: "info_inline", label: "info(), 7 ids + 2 fields inline", weight: 2 },
   { figure: "disabled", label: "debug() below the logger's level", weight: 1 },
-  { figure: "observable_sync", label: "observable() sync no-op node vs the bare function", weight: 2 },
+  {
+    figure: "observable_sync",
+    label: "observable() sync no-op node vs the bare function",
+    weight: 2,
+  },
   {
     figure: "observable_async",
     label: "observable() async no-op node vs the bare function, awaited",
     weight: 2,
   },
   // After the others: the first withContext() turns on a check in every log call after it.
-  { figure: "with_context", label: "info() inside withContext() of the 7 ids + 2 fields", weight: 1 },
+  {
+    figure: "with_context",
+    label: "info() inside withContext() of the 7 ids + 2 fields",
+    weight: 1,
+  },
   { figure: "end_to_end", label: "events/s into a temporary store, until persisted", weight: 3 },
 ];
 
@@ -282,7 +290,9 @@ const PLAN: readonly { figure: keyof OverheadFigures; label: string; weight: num
  * assert.ok(report.figures.end_to_end.persisted > 0);
  * ```
  */
-export async function measureOverhead(options: MeasureOverheadOptions = {}): Promise<OverheadReport> {
+export async function measureOverhead(
+  options: MeasureOverheadOptions = {},
+): Promise<OverheadReport> {
   const seconds = options.seconds ?? 10;
   if (typeof seconds !== "number" || !(seconds >= 0.1 && seconds <= 3600)) {
     throw new RangeError(

@@ -25,7 +25,9 @@ function parseSeconds(text: string | undefined): number {
   const n = Number(text);
   if (text.trim() === "" || !(n >= 0.1 && n <= 3600)) {
     throw new CliError(
-      `Invalid --seconds ${JSON.stringify(text)}: give the seconds the run may take, from 0.1 to 3600`,
+      `Invalid --seconds ${
+        JSON.stringify(text)
+      }: give the seconds the run may take, from 0.1 to 3600`,
       EXIT.usage,
     );
   }
@@ -99,7 +101,9 @@ export function benchText(r: OverheadReport): string {
     "",
     `end to end ${rate(e2e.events_per_s.median)} events/s persisted (p25–p75 ${
       range(e2e.events_per_s, rate)
-    }; ${e2e.events_per_s.samples} rounds of ${rate(e2e.events_per_round)}; ${e2e.dropped} dropped)`,
+    }; ${e2e.events_per_s.samples} rounds of ${
+      rate(e2e.events_per_round)
+    }; ${e2e.dropped} dropped)`,
     `per node   a sync observable() node's logging takes ${perNodeUs.toFixed(2)} µs, ${
       (perNodeUs / (NODE_BUDGET_MS * 10)).toFixed(3)
     }% of a ${NODE_BUDGET_MS} ms budget`,
