@@ -456,10 +456,13 @@ export function openTempStore(): Promise<TempStore> {
 }
 
 // "Chrome/156.0.7000.1", "Firefox/140.0", "Version/18.2 Safari/…": the first found, in this order.
-const BROWSERS = [["Edg", "Edge"], ["Chrome", "Chrome"], ["Firefox", "Firefox"], [
-  "Version",
-  "Safari",
-]] as const;
+const BROWSERS: readonly [string, string][] = [
+  ["Edg", "Edge"],
+  ["HeadlessChrome", "Chrome"],
+  ["Chrome", "Chrome"],
+  ["Firefox", "Firefox"],
+  ["Version", "Safari"],
+];
 
 /** The browser and its version as the user agent says, the platform, the CPU threads. */
 export function describeRuntime(): Promise<{ runtime: RuntimeInfo; cpu: CpuInfo }> {
