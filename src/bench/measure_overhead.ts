@@ -155,7 +155,7 @@ const E2E_EVENTS = 12_000;
 const RING_BYTES = 8 << 20;
 const RING_EVENTS = 16_384;
 // Share of the time left kept for closing the logger and removing the store.
-const TEARDOWN_SHARE = 0.05;
+const TEARDOWN_SHARE = 0.1;
 
 let sink = 0;
 
