@@ -8,7 +8,15 @@ import { fileURLToPath } from "node:url";
 
 const cli = fileURLToPath(new URL("../dist/deno/cli.js", import.meta.url));
 // All the CLI needs: it reads stores, writes exports (`-o`), and `bench` names the CPU.
-const args = ["run", "--allow-read", "--allow-write", "--allow-sys=cpus", "--no-prompt", cli, ...process.argv.slice(2)];
+const args = [
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-sys=cpus",
+  "--no-prompt",
+  cli,
+  ...process.argv.slice(2),
+];
 
 const child = spawn(process.env.DENO_BIN || "deno", args, { stdio: "inherit" });
 child.on("error", (err) => {
