@@ -154,6 +154,8 @@ const E2E_EVENTS = 12_000;
 // never finds the ring full (the same ring as the gate's, bench/_workload.ts CALLER_RING).
 const RING_BYTES = 8 << 20;
 const RING_EVENTS = 16_384;
+/** Bytes the temporary store keeps; older segments are evicted, as retention does. */
+const STORE_MAX_BYTES = 64 << 20;
 // Share of the time left kept for closing the logger and removing the store.
 const TEARDOWN_SHARE = 0.1;
 
@@ -323,6 +325,9 @@ async function measureInTempStore(
       exitHooks: false,
       console: false,
       metrics: false,
+      // A fast machine writes hundreds of MB in a 10 s run: retention keeps the disk (and the
+      // time to remove the store) bounded, as it does in production.
+      store: { maxBytes: STORE_MAX_BYTES },
     });
     try {
       await log.flush(); // the worker is up before any clock starts
