@@ -158,3 +158,15 @@ export {
   type StdLogHandlerOptions,
   type StdLogRecord,
 } from "./src/integrations/std_log.ts";
+export {
+  type CallFigure,
+  type EndToEndFigure,
+  measureOverhead,
+  type MeasureOverheadOptions,
+  type NodeFigure,
+  type OverheadFigures,
+  type OverheadProgress,
+  type OverheadReport,
+  type Spread,
+} from "./src/bench/measure_overhead.ts";
+export type { CpuInfo, RuntimeInfo } from "./src/platform/types.ts";

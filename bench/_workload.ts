@@ -14,50 +14,20 @@ import { createLogger, type Logger, type LoggerOptions, type LoggerStats } from 
 import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import * as ring from "../src/wire/ring.ts";
+import {
+  BINDINGS,
+  callFields,
+  EVENT,
+  quantile,
+  STEP_BOUND,
+  type Workload,
+} from "../src/bench/workload.ts";
 
 // --- The workload ------------------------------------------------------------------------------
 
-/** The seven correlation fields bound once per flow step with `child()`. */
-export const BINDINGS = {
-  flow_id: "f-7c1e2a90",
-  run_id: "r-20261122-0042",
-  job_id: "j-318",
-  step_id: "fetch_docs",
-  step_type: "http",
-  node: "retriever",
-  trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
-} as const;
-
-/** The event name of every benchmarked call. */
-export const EVENT = "step_end";
-
-/**
- * The per-call fields. A fresh object per call, as a real call site builds
- * one, so no logger can profit from seeing the same object twice.
- */
-export function callFields(i: number): { duration_ms: number; status: string } {
-  return { duration_ms: 12.5 + (i & 1023), status: "ok" };
-}
-
-/** A logging workload as data: what a peer comparison runs for every logger. */
-export interface Workload {
-  /** Names the workload in a report, e.g. "7 bound ids + 2 call fields". */
-  readonly label: string;
-  /** The event name of every call. */
-  readonly event: string;
-  /** Bound once with `child()` (LogTape: `with()`) before the calls. */
-  readonly bindings: Readonly<Record<string, string>>;
-  /** The fields of call `i`: a fresh object per call. */
-  readonly fields: (i: number) => Record<string, unknown>;
-}
-
-/** The workload of the gate and of every figure in docs/performance.md. */
-export const STEP_BOUND: Workload = {
-  label: "7 bound ids + 2 call fields",
-  event: EVENT,
-  bindings: BINDINGS,
-  fields: callFields,
-};
+// The workload ships in src/ (measureOverhead() runs it on the user's machine); re-exported here
+// so that every benchmark keeps its one import.
+export { BINDINGS, callFields, EVENT, STEP_BOUND, type Workload };
 
 /** `n` calls of {@linkcode STEP_BOUND} on `flow` (the child holding its bindings). */
 export function infoLoop(flow: Logger, n: number): void {
@@ -338,15 +308,7 @@ export function median(xs: number[]): number {
   return quantile(xs, 0.5);
 }
 
-/** The `q` quantile of `xs` by linear interpolation (sorts `xs` in place). */
-export function quantile(xs: number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  xs.sort((a, b) => a - b);
-  const at = (xs.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return xs[lo]! + (xs[hi]! - xs[lo]!) * (at - lo);
-}
+export { quantile };
 
 /** Median, 25th and 75th percentile of `xs` (left unsorted), formatted. */
 export function quartiles(xs: number[], digits = 1): [string, string, string] {

@@ -7,8 +7,16 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const cli = fileURLToPath(new URL("../dist/deno/cli.js", import.meta.url));
-// All the CLI needs: it reads stores and writes exports (`-o`).
-const args = ["run", "--allow-read", "--allow-write", "--no-prompt", cli, ...process.argv.slice(2)];
+// All the CLI needs: it reads stores, writes exports (`-o`), and `bench` names the CPU.
+const args = [
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-sys=cpus",
+  "--no-prompt",
+  cli,
+  ...process.argv.slice(2),
+];
 
 const child = spawn(process.env.DENO_BIN || "deno", args, { stdio: "inherit" });
 child.on("error", (err) => {

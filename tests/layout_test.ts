@@ -21,7 +21,8 @@ const RANKS: Record<string, number> = {
   transport: 9, // the narrow interface in front of the ring and the worker
   front: 10, // the Logger API on the caller's thread
   integrations: 11, // lifecycle, observable(), @std/log
-  cli: 12, // the command-line tool
+  bench: 12, // the shared workload and measureOverhead(): what logging costs on this machine
+  cli: 13, // the command-line tool
 };
 
 interface Graph {

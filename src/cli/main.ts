@@ -10,6 +10,7 @@
  * @module
  */
 import { CliError, type CliIo, errorText, EXIT, Output } from "./_common.ts";
+import { benchCommand } from "./bench.ts";
 import { exportCommand } from "./export.ts";
 import { flowsCommand } from "./flows.ts";
 import { queryCommand } from "./query.ts";
@@ -33,6 +34,7 @@ const COMMANDS = {
   stats: statsCommand,
   verify: verifyCommand,
   view: viewCommand,
+  bench: benchCommand,
 } satisfies Record<string, (args: string[], io: CliIo) => number | Promise<number>>;
 
 /** Help of each command. */
@@ -59,6 +61,11 @@ ${FILTERS}`,
   Exit code 3 when damage or a missing segment is found.`,
   view: `flightlog view <store dir> <flow> -o timeline.html
   Writes a self-contained HTML page: a Gantt timeline of the flow, a span's events on click.`,
+  bench: `flightlog bench [--json] [--seconds N] [-q]
+  What logging costs per call and per node on this machine: info() with bound and inline ids,
+  a disabled level, observable() sync and async nodes, info() inside withContext(), and
+  events/s into a temporary store (removed after); medians with p25–p75, the runtime and CPU.
+  --seconds bounds the whole run (10; 0.1 to 3600). Progress on stderr; -q hides it.`,
 };
 
 const USAGE = `flightlog <command> <store dir> [options]

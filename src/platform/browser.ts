@@ -12,7 +12,7 @@
  */
 import type { Endpoint } from "comlink/dist/esm/comlink.mjs";
 import type { StoreOptions } from "../store/options.ts";
-import type { HttpListener, WorkerHandle } from "./types.ts";
+import type { CpuInfo, HttpListener, RuntimeInfo, TempStore, WorkerHandle } from "./types.ts";
 import type { WorkerInit } from "../worker/api.ts";
 import { WorkerStartError } from "../worker/start_failure.ts";
 import type { Store } from "../worker/consumer.ts";
@@ -412,4 +412,73 @@ export function serveHttp(
   throw new TypeError(
     "Option metrics.serve needs a server runtime such as Deno: in a browser call log.metrics()",
   );
+}
+
+// ---------------------------------------------------------------------------
+// A store for one run, and what the figures were measured on.
+
+interface DeleteRequest {
+  onsuccess: (() => void) | null;
+  onerror: (() => void) | null;
+  error: unknown;
+}
+
+/**
+ * A new IndexedDB database name; `remove()` deletes the database and any
+ * unload spill left under its name in localStorage.
+ */
+export function openTempStore(): Promise<TempStore> {
+  const dir = `flightlog-bench-${crypto.randomUUID()}`;
+  return Promise.resolve({
+    dir,
+    async remove() {
+      const local = localStorageOrNull();
+      const prefix = spillPrefix(dir);
+      try {
+        for (let i = (local?.length ?? 0) - 1; i >= 0; i--) {
+          const key = local!.key(i);
+          if (key?.startsWith(prefix)) local!.removeItem(key);
+        }
+      } catch {
+        // Storage blocked: nothing was spilled there either.
+      }
+      const factory = (globalThis as { indexedDB?: { deleteDatabase(n: string): DeleteRequest } })
+        .indexedDB;
+      if (factory === undefined) return;
+      await new Promise<void>((resolve, reject) => {
+        // A blocked deletion completes once the last connection closes: wait for it.
+        const req = factory.deleteDatabase(dir);
+        req.onsuccess = () => resolve();
+        req.onerror = () => reject(req.error);
+      });
+    },
+  });
+}
+
+// "Chrome/156.0.7000.1", "Firefox/140.0", "Version/18.2 Safari/…": the first found, in this order.
+const BROWSERS: readonly [string, string][] = [
+  ["Edg", "Edge"],
+  ["HeadlessChrome", "Chrome"],
+  ["Chrome", "Chrome"],
+  ["Firefox", "Firefox"],
+  ["Version", "Safari"],
+];
+
+/** The browser and its version as the user agent says, the platform, the CPU threads. */
+export function describeRuntime(): Promise<{ runtime: RuntimeInfo; cpu: CpuInfo }> {
+  const nav = globalThis.navigator as Navigator | undefined;
+  const ua = nav?.userAgent ?? null;
+  let version: string | null = null;
+  for (const [token, name] of BROWSERS) {
+    const m = ua?.match(new RegExp(`\\b${token}/([\\d.]+)`));
+    if (m) {
+      version = `${name} ${m[1]}`;
+      break;
+    }
+  }
+  return Promise.resolve({
+    runtime: { name: "browser", version, engine: null, os: nav?.platform || null, user_agent: ua },
+    // A page cannot read the CPU's model.
+    cpu: { logical_cpus: nav?.hardwareConcurrency ?? null, model: "unknown" },
+  });
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { WorkerInit } from "../worker/api.ts";
 import type { Store } from "../worker/consumer.ts";
@@ -17,8 +18,9 @@ import { StoreLockedError } from "../store/errors.ts";
 import { lockStoreDir } from "../store/lock.ts";
 import { SegmentStore } from "../store/segment_store.ts";
 import type { Spill } from "../wire/spill_text.ts";
-import type { HttpListener, WorkerHandle } from "./types.ts";
+import type { CpuInfo, HttpListener, RuntimeInfo, TempStore, WorkerHandle } from "./types.ts";
 import { portEndpoint } from "./_node_port.ts";
+import { cpuModelOf } from "./_cpuinfo.ts";
 
 export type { HttpListener, WorkerHandle } from "./types.ts";
 
@@ -354,4 +356,51 @@ export function openSpill(_dir: string): Spill | null {
 /** The browser's early unload spill (see `platform/browser.ts`); a process has none. */
 export function watchLeaving(_spill: () => void): () => void {
   return () => {};
+}
+
+// ---------------------------------------------------------------------------
+// A store for one run, and what the figures were measured on.
+
+/** A new directory under the system's temporary directory, removed with everything in it. */
+export async function openTempStore(): Promise<TempStore> {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog-bench-" });
+  return { dir, remove: () => Deno.remove(dir, { recursive: true }) };
+}
+
+const CPUINFO = "/proc/cpuinfo";
+
+/** Deno's versions, the target it was built for, and the CPU. */
+export async function describeRuntime(): Promise<{ runtime: RuntimeInfo; cpu: CpuInfo }> {
+  return {
+    runtime: {
+      name: "deno",
+      version: Deno.version.deno,
+      engine: `V8 ${Deno.version.v8}`,
+      os: Deno.build.target,
+      user_agent: navigator.userAgent,
+    },
+    cpu: { logical_cpus: navigator.hardwareConcurrency ?? null, model: await cpuModel() },
+  };
+}
+
+// The model from `os.cpus()` (permission `sys: cpus`), else from /proc/cpuinfo, which Deno opens
+// only with --allow-all; a Raspberry Pi's cores have no model name there, its board does.
+async function cpuModel(): Promise<string> {
+  try {
+    // Naming the CPU is not worth a permission prompt.
+    if (Deno.permissions.querySync({ name: "sys", kind: "cpus" }).state === "granted") {
+      const model = cpus()[0]?.model.trim();
+      if (model) return model;
+    }
+  } catch {
+    // Not offered here: try the file.
+  }
+  try {
+    if (Deno.permissions.querySync({ name: "read", path: CPUINFO }).state !== "granted") {
+      return "unknown";
+    }
+    return cpuModelOf(await Deno.readTextFile(CPUINFO)) ?? "unknown";
+  } catch {
+    return "unknown"; // not Linux, or not --allow-all
+  }
 }

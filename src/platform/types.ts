@@ -35,6 +35,36 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
+/** A store made for one run and removed after it (`measureOverhead()`'s end-to-end figure). */
+export interface TempStore {
+  /** The `dir` to give `createLogger()`: a new directory (Deno), a new IndexedDB name (browser). */
+  readonly dir: string;
+  /** Removes the store and everything in it; call it after the logger writing there is closed. */
+  remove(): Promise<void>;
+}
+
+/** The runtime that figures were measured on. */
+export interface RuntimeInfo {
+  /** `"deno"` or `"browser"`. */
+  name: "deno" | "browser";
+  /** Its version: `"2.9.6"` (Deno), `"Chrome 156.0.0.0"` (from the user agent), or null. */
+  version: string | null;
+  /** The JavaScript engine where the runtime names it (`"V8 15.0.245.2"`), else null. */
+  engine: string | null;
+  /** Operating system and architecture (`"x86_64-unknown-linux-gnu"`, `"Linux x86_64"`), or null. */
+  os: string | null;
+  /** `navigator.userAgent`, or null where there is none. */
+  user_agent: string | null;
+}
+
+/** The CPU that figures were measured on. */
+export interface CpuInfo {
+  /** Logical CPUs the runtime reports (`navigator.hardwareConcurrency`), or null. */
+  logical_cpus: number | null;
+  /** The model from `/proc/cpuinfo` where it is readable (Linux, Deno), else `"unknown"`. */
+  model: string;
+}
+
 /**
  * What flightlog needs from its runtime (Deno, a browser). Members are
  * function properties, not methods, so their parameters are checked strictly.
@@ -75,6 +105,10 @@ export interface Platform {
   isTerminal: (stream: "stdout" | "stderr") => boolean;
   /** A module specifier as a URL. */
   moduleUrl: (specifier: string, option?: string) => string;
+  /** Creates an empty store to be removed after one run. */
+  openTempStore: () => Promise<TempStore>;
+  /** The runtime, its version and the CPU, as far as this runtime can tell. */
+  describeRuntime: () => Promise<{ runtime: RuntimeInfo; cpu: CpuInfo }>;
   /** Serves `handler` on `hostname:port` (the `/metrics` listener). */
   serveHttp: (
     hostname: string,

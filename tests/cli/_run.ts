@@ -11,9 +11,9 @@ const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
 /**
  * Arguments of `deno` that start the CLI, with the permissions its installs
- * grant (`deno install -g`, npm's bin): reading stores, writing exports.
+ * grant (`deno install -g`, npm's bin): reading stores, writing exports, naming the CPU.
  */
-export const CLI_ARGS = ["run", "--allow-read", "--allow-write", MAIN];
+export const CLI_ARGS = ["run", "--allow-read", "--allow-write", "--allow-sys=cpus", MAIN];
 
 /** What a CLI run returned. */
 export interface CliRun {

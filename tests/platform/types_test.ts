@@ -37,6 +37,8 @@ const MEMBERS: Record<keyof Platform, true> = {
   readEnv: true,
   isTerminal: true,
   moduleUrl: true,
+  openTempStore: true,
+  describeRuntime: true,
   serveHttp: true,
 };
 
