@@ -7,17 +7,7 @@
  *
  * @module
  */
-
-/** The seven correlation fields bound once per flow step with `child()`. */
-export const BINDINGS = {
-  flow_id: "f-7c1e2a90",
-  run_id: "r-20261122-0042",
-  job_id: "j-318",
-  step_id: "fetch_docs",
-  step_type: "http",
-  node: "retriever",
-  trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
-} as const;
+import { CORRELATION_FIELDS } from "../event.ts";
 
 /** The event name of every benchmarked call. */
 export const EVENT = "step_end";
@@ -47,6 +37,18 @@ export function inlineFields(i: number): Record<string, unknown> {
     status: "ok",
   };
 }
+
+/** The id fields of {@linkcode inlineFields}: the first seven correlation fields. */
+const ID_KEYS = CORRELATION_FIELDS.slice(0, 7);
+
+/**
+ * The seven correlation fields bound once per flow step with `child()`: the
+ * ids {@linkcode inlineFields} writes inline, taken from one call so that the
+ * two workloads carry the same values.
+ */
+export const BINDINGS: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(ID_KEYS.map((k) => [k, String(inlineFields(0)[k])])),
+);
 
 /** A logging workload as data: what a peer comparison runs for every logger. */
 export interface Workload {

@@ -26,11 +26,16 @@ export interface CliRun {
 }
 
 /** Runs `flightlog <args>` to completion. */
-export async function cli(...args: string[]): Promise<CliRun> {
+export function cli(...args: string[]): Promise<CliRun> {
+  return cliWithEnv({}, ...args);
+}
+
+/** Runs `flightlog <args>` to completion with `env` added to its environment. */
+export async function cliWithEnv(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...CLI_ARGS, ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();

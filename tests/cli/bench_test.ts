@@ -6,23 +6,11 @@ import assert from "node:assert/strict";
 import { cpuModelOf } from "../../src/platform/_cpuinfo.ts";
 import { assertOverheadReport } from "../support/overhead_report.ts";
 import { withTempDir } from "../support/temp_dir.ts";
-import { cli, CLI_ARGS, type CliRun, oneLine, ROOT } from "./_run.ts";
+import { cli, type CliRun, cliWithEnv, oneLine } from "./_run.ts";
 
 /** `flightlog bench <args>` with TMPDIR set to `tmp`, where its temporary store must go. */
-async function bench(tmp: string, ...args: string[]): Promise<CliRun> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [...CLI_ARGS, "bench", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", TMPDIR: tmp },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
-  };
+function bench(tmp: string, ...args: string[]): Promise<CliRun> {
+  return cliWithEnv({ TMPDIR: tmp }, "bench", ...args);
 }
 
 async function cpuinfoModel(): Promise<string | null> {

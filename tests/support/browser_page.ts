@@ -72,3 +72,27 @@ export async function openTestPage(chrome: Chromium, url: string): Promise<Page>
   await loadTestPage(page, url);
   return page;
 }
+
+/**
+ * Runs `fn` as one step per {@linkcode PAGE_MODES} mode, each on a fresh test
+ * page of the browser build, and closes the page however the step ends.
+ */
+export async function stepEachPageMode(
+  t: Deno.TestContext,
+  fn: (page: Page, mode: (typeof PAGE_MODES)[number]["mode"]) => Promise<void>,
+): Promise<void> {
+  await withBuiltChromium(async (chrome, dist) => {
+    for (const { isolated, mode } of PAGE_MODES) {
+      await withServer(dist, isolated, async (server) => {
+        await t.step(mode, async () => {
+          const page = await openTestPage(chrome, server.url);
+          try {
+            await fn(page, mode);
+          } finally {
+            await page.close();
+          }
+        });
+      });
+    }
+  });
+}
