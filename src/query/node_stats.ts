@@ -180,16 +180,16 @@ export class NodeStatsAccumulator {
         );
       }
     }
-    const { node, category, ...shared } = filter;
-    // The criteria query() has too are checked (and reported) as query() does.
-    const compiled = compileFilter(shared);
+    const { node, category, ...window } = filter;
+    // The criteria query() has too are checked, reported and matched as query() does.
+    const compiled = compileFilter(category === undefined ? window : { ...window, category });
     this.sinceMs = compiled.sinceMs;
     this.untilMs = compiled.untilMs;
     this.flowId = compiled.flowId;
-    this.#runId = shared.run_id;
+    this.#matches = compiled.matches;
+    // A run's wall time counts whatever the category of its run_end.
+    this.#wallMatches = category === undefined ? compiled.matches : compileFilter(window).matches;
     this.#matchName = globMatcher("node", node);
-    const matchCategory = globMatcher("category", category);
-    this.#matchTag = matchCategory === null ? null : (tag) => tag !== null && matchCategory(tag);
   }
 
   /** Nodes counted so far: the number of sketches held, which bounds memory. */

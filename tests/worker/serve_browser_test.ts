@@ -16,6 +16,7 @@ import type { PendingBatch } from "../../src/wire/sab_spill.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { IdbStore } from "../../src/store/idb_store.ts";
 import type { LogEvent } from "../../src/event.ts";
+import { NodeStatsAccumulator, type NodeStatsFilter } from "../../src/query/node_stats.ts";
 import { StoreFullError } from "../../src/store/errors.ts";
 import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
@@ -60,6 +61,11 @@ class FakeAsyncStore implements AsyncStore {
   }
   listFlowPage(): never {
     throw new Error("unused");
+  }
+  nodeStats(filter: NodeStatsFilter | undefined) {
+    const stats = new NodeStatsAccumulator(filter);
+    stats.offer(this.events);
+    return Promise.resolve(stats);
   }
   stats() {
     return Promise.resolve({});
