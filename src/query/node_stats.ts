@@ -162,7 +162,12 @@ export class NodeStatsAccumulator {
   readonly #matches: (event: LogEvent) => boolean;
   readonly #wallMatches: (event: LogEvent) => boolean;
   readonly #matchName: ((name: string) => boolean) | null;
-  readonly #nodes = new Map<string, NodeAggregate>();
+  /**
+   * Nodes by name, each list told apart by flow, kind and tag: no key string
+   * built per event (bench/node_stats_bench.ts).
+   */
+  readonly #nodes = new Map<string, NodeAggregate[]>();
+  #size = 0;
   /** Summed `run_end` durations per flow. */
   readonly #wall = new Map<string, number>();
 
@@ -194,7 +199,7 @@ export class NodeStatsAccumulator {
 
   /** Nodes counted so far: the number of sketches held, which bounds memory. */
   get size(): number {
-    return this.#nodes.size;
+    return this.#size;
   }
 
   /** False when no event with timestamps in [minTs, maxTs] can count. */
@@ -246,23 +251,19 @@ export class NodeStatsAccumulator {
 
   /** Adds everything `other` counted (it must have the same filter). */
   merge(other: NodeStatsAccumulator): void {
-    for (const [key, theirs] of other.#nodes) {
-      const mine = this.#nodes.get(key);
-      if (mine === undefined) {
-        const copy = { ...theirs, durations: new DurationSketch() };
-        copy.durations.merge(theirs.durations);
-        this.#nodes.set(key, copy);
-        continue;
+    for (const list of other.#nodes.values()) {
+      for (const theirs of list) {
+        const mine = this.#node(theirs.flowId, theirs.kind, theirs.name, theirs.tag);
+        mine.count += theirs.count;
+        mine.ok += theirs.ok;
+        mine.failed += theirs.failed;
+        mine.skipped += theirs.skipped;
+        mine.cancelled += theirs.cancelled;
+        mine.tokensIn += theirs.tokensIn;
+        mine.tokensOut += theirs.tokensOut;
+        mine.costUsd += theirs.costUsd;
+        mine.durations.merge(theirs.durations);
       }
-      mine.count += theirs.count;
-      mine.ok += theirs.ok;
-      mine.failed += theirs.failed;
-      mine.skipped += theirs.skipped;
-      mine.cancelled += theirs.cancelled;
-      mine.tokensIn += theirs.tokensIn;
-      mine.tokensOut += theirs.tokensOut;
-      mine.costUsd += theirs.costUsd;
-      mine.durations.merge(theirs.durations);
     }
     for (const [flow, ms] of other.#wall) this.#wall.set(flow, (this.#wall.get(flow) ?? 0) + ms);
   }
@@ -275,7 +276,7 @@ export class NodeStatsAccumulator {
   /** The rows with their duration sketches, in {@linkcode NodeStatsAccumulator.rows} order. */
   entries(): NodeStatsEntry[] {
     const out: NodeStatsEntry[] = [];
-    for (const n of this.#nodes.values()) {
+    for (const n of [...this.#nodes.values()].flat()) {
       const d = n.durations;
       const timed = d.count > 0;
       const wall = n.flowId === null ? undefined : this.#wall.get(n.flowId);
@@ -318,29 +319,29 @@ export class NodeStatsAccumulator {
   }
 
   #node(flow: string | null, kind: "step" | "node", name: string, tag: string | null) {
-    // NUL cannot be confused with text: ids are strings without a length limit.
-    const key = `${kind}\0${flow ?? ""}\0${flow === null ? 0 : 1}\0${tag ?? ""}\0${
-      tag === null ? 0 : 1
-    }\0${name}`;
-    let node = this.#nodes.get(key);
-    if (node === undefined) {
-      node = {
-        flowId: flow,
-        kind,
-        name,
-        tag,
-        count: 0,
-        ok: 0,
-        failed: 0,
-        skipped: 0,
-        cancelled: 0,
-        tokensIn: 0,
-        tokensOut: 0,
-        costUsd: 0,
-        durations: new DurationSketch(),
-      };
-      this.#nodes.set(key, node);
+    let list = this.#nodes.get(name);
+    if (list === undefined) this.#nodes.set(name, list = []);
+    for (let i = 0; i < list.length; i++) {
+      const n = list[i]!;
+      if (n.flowId === flow && n.kind === kind && n.tag === tag) return n;
     }
+    const node: NodeAggregate = {
+      flowId: flow,
+      kind,
+      name,
+      tag,
+      count: 0,
+      ok: 0,
+      failed: 0,
+      skipped: 0,
+      cancelled: 0,
+      tokensIn: 0,
+      tokensOut: 0,
+      costUsd: 0,
+      durations: new DurationSketch(),
+    };
+    list.push(node);
+    this.#size++;
     return node;
   }
 }
