@@ -12,6 +12,7 @@
 import { CliError, type CliIo, errorText, EXIT, Output } from "./_common.ts";
 import { exportCommand } from "./export.ts";
 import { flowsCommand } from "./flows.ts";
+import { nodesCommand } from "./nodes.ts";
 import { queryCommand } from "./query.ts";
 import { showCommand } from "./show.ts";
 import { statsCommand } from "./stats.ts";
@@ -27,6 +28,7 @@ const FILTERS = `  --flow ID  --run ID  --level LEVEL (minimum)  --event GLOB  -
 const COMMANDS = {
   flows: flowsCommand,
   show: showCommand,
+  nodes: nodesCommand,
   query: queryCommand,
   tail: tailCommand,
   export: exportCommand,
@@ -41,6 +43,14 @@ export const HELP: Readonly<Record<keyof typeof COMMANDS, string>> = {
   Flows, newest first: status of the latest run, start, duration, events, errors.`,
   show: `flightlog show <store dir> <flow> [--json]
   The flow's span tree (runs, jobs, steps, spans) with status and duration, and its summary.`,
+  nodes: `flightlog nodes <store dir> [filters] [--json] [--sort cost|total|p99|count|errors]
+  [--baseline <store dir> | --baseline "flag=value ..."]
+  One row per step and observable() node: executions, failures, p50/p90/p99/max (within 1%),
+  total time, share of the flow's wall time, tokens and cost; by cost, then total time.
+  --baseline compares each node's p50/p99 with another store (same filters) or other filters
+  (e.g. "since=2026-12-01 until=2026-12-02"), marking slower/faster beyond noise
+  (Mann-Whitney U on the duration sketches, |z| >= 3.29, and a p50 or p99 change >= 5%).
+  Filters: --flow ID  --run ID  --node GLOB  --category NAME  --since TIME  --until TIME`,
   query: `flightlog query <store dir> [filters] [--format text|json|jsonl] [--limit N]
   Matching events in timestamp order.
 ${FILTERS}`,

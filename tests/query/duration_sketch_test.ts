@@ -4,17 +4,7 @@ import {
   SKETCH_MAX_BINS,
   SKETCH_RELATIVE_ACCURACY,
 } from "../../src/query/duration_sketch.ts";
-
-/** A seeded generator (mulberry32), so every run draws the same values. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { logNormal, seededRandom as random } from "../support/seeded_random.ts";
 
 function exactQuantile(sorted: readonly number[], q: number): number {
   return sorted[Math.floor(q * (sorted.length - 1))]!;
@@ -27,10 +17,7 @@ Deno.test("DurationSketch.quantile() is within 1% of the exact value at every ra
   const samples: Record<string, number[]> = {
     uniform: Array.from({ length: 20_000 }, () => 1 + next() * 9_999),
     exponential: Array.from({ length: 20_000 }, () => -Math.log(1 - next()) * 40),
-    lognormal: Array.from({ length: 20_000 }, () => {
-      const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-      return Math.exp(3 + 1.5 * z);
-    }),
+    lognormal: Array.from({ length: 20_000 }, () => logNormal(next, 3, 1.5)),
     tiny: Array.from({ length: 5_000 }, () => 0.0001 + next() * 0.01),
   };
   for (const [name, values] of Object.entries(samples)) {
