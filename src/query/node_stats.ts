@@ -19,14 +19,15 @@ import { SEVERITY } from "../level.ts";
 import { DurationSketch } from "./duration_sketch.ts";
 import { compileFilter, compileGlob } from "./filter.ts";
 import type { RecordSummary } from "./record.ts";
+import type { QueryFilter } from "./types.ts";
 import type { QueryIndex, RecordLoader } from "./search.ts";
 
 /** The criteria of {@linkcode NodeStatsAccumulator}: those of `query()` that apply to nodes. */
 export interface NodeStatsFilter {
   /** Only events whose `fields.flow_id` equals this. */
   flow_id?: string;
-  /** Only events whose `fields.run_id` equals this. */
-  run_id?: string;
+  /** Only events whose `fields.run_id` equals this, or one of these (the last runs of a flow). */
+  run_id?: string | readonly string[];
   /** Node name glob (`*` any run of characters, `?` one), matched against a step's `step_id` or a node's `node`. */
   node?: string;
   /**
@@ -185,15 +186,25 @@ export class NodeStatsAccumulator {
         );
       }
     }
-    const { node, category, ...window } = filter;
+    const { node, category, run_id: runId, ...rest } = filter;
+    const runs = runSet(runId);
+    // A single run id (or a wrong type) is checked and matched by compileFilter().
+    const window: QueryFilter = runs === null && runId !== undefined
+      ? { ...rest, run_id: runId as string }
+      : rest;
     // The criteria query() has too are checked, reported and matched as query() does.
     const compiled = compileFilter(category === undefined ? window : { ...window, category });
     this.sinceMs = compiled.sinceMs;
     this.untilMs = compiled.untilMs;
     this.flowId = compiled.flowId;
-    this.#matches = compiled.matches;
+    const inRuns = (e: LogEvent) => runs!.has(e.fields.run_id as string);
+    const withRuns = (m: (e: LogEvent) => boolean) =>
+      runs === null ? m : (e: LogEvent) => m(e) && inRuns(e);
+    this.#matches = withRuns(compiled.matches);
     // A run's wall time counts whatever the category of its run_end.
-    this.#wallMatches = category === undefined ? compiled.matches : compileFilter(window).matches;
+    this.#wallMatches = category === undefined
+      ? this.#matches
+      : withRuns(compileFilter(window).matches);
     this.#matchName = globMatcher("node", node);
   }
 
@@ -408,6 +419,17 @@ function statusOf(status: unknown, severity: number): Status {
   }
   // No known status recorded: an error-level end is a failure.
   return severity >= SEVERITY.error ? "failed" : "ok";
+}
+
+/** The runs of a list `run_id`, or null for a single one (matched as query() does) or none. */
+function runSet(runId: unknown): ReadonlySet<unknown> | null {
+  if (!Array.isArray(runId)) return null;
+  if (!runId.every((r) => typeof r === "string")) {
+    throw new TypeError(
+      "Node stats filter run_id must be a run id string or an array of them, got an array holding another value",
+    );
+  }
+  return new Set(runId);
 }
 
 function globMatcher(key: string, glob: unknown): ((value: string) => boolean) | null {

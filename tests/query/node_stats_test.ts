@@ -165,6 +165,8 @@ Deno.test("NodeStatsAccumulator applies run, time, node glob and category criter
     return stats.rows().map((r) => `${r.name}:${r.count}`).sort();
   };
   assert.deepEqual(count({ run_id: "r-0" }), ["complete:2", "fetch:10", "parse:1"]);
+  assert.deepEqual(count({ run_id: ["r-0", "r-1"] }), ["complete:3", "fetch:20", "parse:2"]);
+  assert.deepEqual(count({ run_id: [] }), []);
   assert.deepEqual(count({ node: "f*" }), ["fetch:100"]);
   assert.deepEqual(count({ node: "pars?" }), ["parse:10"]);
   // Category by whole dot-separated parts, as query() matches it.
@@ -186,6 +188,11 @@ Deno.test("NodeStatsAccumulator refuses a bad filter with what to pass", () => {
       /Unknown node stats filter key "level": use flow_id, run_id, node, category, since_ms, until_ms/,
   });
   assert.throws(() => new NodeStatsAccumulator({ node: 3 } as never), /node must be a glob string/);
+  assert.throws(
+    () => new NodeStatsAccumulator({ run_id: ["r", 1] } as never),
+    /run_id must be a run id string or an array of them/,
+  );
+  assert.throws(() => new NodeStatsAccumulator({ run_id: 1 } as never), /run_id must be a string/);
   assert.throws(() => new NodeStatsAccumulator({ since_ms: 5, until_ms: 1 }), RangeError);
   assert.throws(() => new NodeStatsAccumulator(null as never), /must be an object, got null/);
 });
