@@ -67,8 +67,10 @@ ${FILTERS}`,
   Checks every segment header and record (framing, checksum, sequence, payload) and reports
   each damaged region by file and offset, and each segment file missing between two others.
   Exit code 3 when damage or a missing segment is found.`,
-  view: `flightlog view <store dir> <flow> -o timeline.html
-  Writes a self-contained HTML page: a Gantt timeline of the flow, a span's events on click.`,
+  view: `flightlog view <store dir> <flow> -o timeline.html [--runs N]
+  Writes a self-contained HTML page: a Gantt timeline of the flow, a span's events on click,
+  and its per-node table. With --runs N: the per-node table over the flow's last N runs, with
+  percentiles and a duration histogram per node.`,
 };
 
 const USAGE = `flightlog <command> <store dir> [options]
