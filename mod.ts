@@ -45,6 +45,7 @@ export { DEFAULT_LIMITS, type Limits } from "./src/wire/codec.ts";
 export { CORRELATION_FIELDS, INTERNAL_EVENTS, type LogEvent } from "./src/event.ts";
 export type { FlowLog, FlowSummary, QueryFilter, QueryPage, SpanNode } from "./src/query/types.ts";
 export type { FlowListing, FlowPage, ListFlowsOptions } from "./src/query/flow_list.ts";
+export type { NodeStatsFilter, NodeStatsRow } from "./src/query/node_stats.ts";
 export { LoggerClosedError, type TransportMode } from "./src/transport/types.ts";
 export {
   type EndInfo,

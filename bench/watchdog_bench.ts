@@ -39,6 +39,9 @@ class NullStore implements Store {
   listFlowPage(): never {
     throw new Error("not in this bench");
   }
+  nodeStats(): never {
+    throw new Error("not in this bench");
+  }
   stats(): Record<string, unknown> {
     return {};
   }

@@ -13,6 +13,7 @@ import { CliError, type CliIo, errorText, EXIT, Output } from "./_common.ts";
 import { benchCommand } from "./bench.ts";
 import { exportCommand } from "./export.ts";
 import { flowsCommand } from "./flows.ts";
+import { nodesCommand } from "./nodes.ts";
 import { queryCommand } from "./query.ts";
 import { showCommand } from "./show.ts";
 import { statsCommand } from "./stats.ts";
@@ -28,6 +29,7 @@ const FILTERS = `  --flow ID  --run ID  --level LEVEL (minimum)  --event GLOB  -
 const COMMANDS = {
   flows: flowsCommand,
   show: showCommand,
+  nodes: nodesCommand,
   query: queryCommand,
   tail: tailCommand,
   export: exportCommand,
@@ -43,6 +45,14 @@ export const HELP: Readonly<Record<keyof typeof COMMANDS, string>> = {
   Flows, newest first: status of the latest run, start, duration, events, errors.`,
   show: `flightlog show <store dir> <flow> [--json]
   The flow's span tree (runs, jobs, steps, spans) with status and duration, and its summary.`,
+  nodes: `flightlog nodes <store dir> [filters] [--json] [--sort cost|total|p99|count|errors]
+  [--baseline <store dir> | --baseline "flag=value ..."]
+  One row per step and observable() node: executions, failures, p50/p90/p99/max (within 1%),
+  total time, share of the flow's wall time, tokens and cost; by cost, then total time.
+  --baseline compares each node's p50/p99 with another store (same filters) or other filters
+  (e.g. "since=2026-12-01 until=2026-12-02"), marking slower/faster beyond noise
+  (Mann-Whitney U on the duration sketches, |z| >= 3.29, and a p50 or p99 change >= 5%).
+  Filters: --flow ID  --run ID  --node GLOB  --category NAME  --since TIME  --until TIME`,
   query: `flightlog query <store dir> [filters] [--format text|json|jsonl] [--limit N]
   Matching events in timestamp order.
 ${FILTERS}`,
@@ -59,8 +69,10 @@ ${FILTERS}`,
   Checks every segment header and record (framing, checksum, sequence, payload) and reports
   each damaged region by file and offset, and each segment file missing between two others.
   Exit code 3 when damage or a missing segment is found.`,
-  view: `flightlog view <store dir> <flow> -o timeline.html
-  Writes a self-contained HTML page: a Gantt timeline of the flow, a span's events on click.`,
+  view: `flightlog view <store dir> <flow> -o timeline.html [--runs N]
+  Writes a self-contained HTML page: a Gantt timeline of the flow, a span's events on click,
+  and its per-node table. With --runs N: the per-node table over the flow's last N runs, with
+  percentiles and a duration histogram per node.`,
   bench: `flightlog bench [--json] [--seconds N] [-q]
   What logging costs per call and per node on this machine: info() with bound and inline ids,
   a disabled level, observable() sync and async nodes, info() inside withContext(), and

@@ -15,6 +15,15 @@ import type { LogEvent } from "../event.ts";
 import type { FlowLog } from "../query/types.ts";
 import { eventToJson } from "./jsonl.ts";
 import { collectSpans, errorStackOf } from "./spans.ts";
+import { NodeStatsAccumulator } from "../query/node_stats.ts";
+import {
+  escapeHtml,
+  NODE_TABLE_SCRIPT,
+  NODE_TABLE_STYLE,
+  type NodeTableRow,
+  nodeTableRows,
+  scriptJson,
+} from "./node_table_html.ts";
 
 /** What the page's script receives. */
 interface TimelineData {
@@ -41,17 +50,8 @@ interface TimelineData {
   }[];
   /** Events as JSON text (the event objects of `jsonl.ts`). */
   events: string[];
-}
-
-/** JSON safe inside a `<script>` element: `<` never appears raw. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replaceAll("<", "\\u003c").replaceAll("\u2028", "\\u2028")
-    .replaceAll("\u2029", "\\u2029");
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
+  /** The flow's steps and `observable()` nodes (`nodeStats()` rows over its events). */
+  nodes: NodeTableRow[];
 }
 
 /** Spans in tree order (each parent followed by its subtree), with depths. */
@@ -133,6 +133,8 @@ export function renderTimelineHtml(log: FlowLog): string {
     if (span.start < t0) t0 = span.start;
     if (span.end > t1) t1 = span.end;
   }
+  const stats = new NodeStatsAccumulator({ flow_id: log.flow_id });
+  stats.offer(log.events);
   const data: TimelineData = {
     flow_id: log.flow_id,
     t0,
@@ -140,6 +142,7 @@ export function renderTimelineHtml(log: FlowLog): string {
     summary: log.summary,
     spans,
     events: log.events.map(eventToJson),
+    nodes: nodeTableRows(stats.entries(), false),
   };
   const title = `flightlog · ${log.flow_id}`;
   return `<!doctype html>
@@ -149,7 +152,7 @@ export function renderTimelineHtml(log: FlowLog): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${NODE_TABLE_STYLE}</style>
 </head>
 <body>
 <header>
@@ -159,10 +162,13 @@ export function renderTimelineHtml(log: FlowLog): string {
 </header>
 <main>
 <div id="timeline" role="list"></div>
+<div class="side">
+<section id="nodes"><h2>Nodes</h2></section>
 <aside id="details" aria-live="polite"><p class="hint">Click a span to see its events.</p></aside>
+</div>
 </main>
 <script type="application/json" id="flightlog-data">${scriptJson(data)}</script>
-<script>${SCRIPT}</script>
+<script>${NODE_TABLE_SCRIPT}${SCRIPT}</script>
 </body>
 </html>
 `;
@@ -195,6 +201,9 @@ main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr); 
 .axis .ticks { position: relative; margin-right: 12px; }
 .axis .ticks span { position: absolute; transform: translateX(-50%); }
 .axis .ticks span:last-child { transform: translateX(-100%); }
+.side { overflow: auto; }
+#nodes { padding: 12px 16px 0; overflow-x: auto; }
+#nodes h2 { font-size: 14px; margin: 0 0 6px; }
 #details { padding: 12px 16px; overflow: auto; }
 #details h2 { font-size: 14px; margin: 0 0 6px; }
 #details dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0 0 10px; }
@@ -310,6 +319,8 @@ const SCRIPT = `
     });
     details.appendChild(table);
   }
+  if (data.nodes.length > 0) renderNodeTable(document.getElementById("nodes"), data.nodes, true);
+  else document.getElementById("nodes").hidden = true;
   document.body.dataset.ready = "true";
 })();
 `;

@@ -784,6 +784,9 @@ export class StepObserver {
     this.duration_ms = duration;
     const out: Fields = { ...fields, status, duration_ms: duration };
     if (this.usage.provider_calls > 0) {
+      // In and out apart too: per-node statistics sum each (query/node_stats.ts).
+      out.input_tokens = this.usage.input_tokens;
+      out.output_tokens = this.usage.output_tokens;
       out.total_tokens = this.usage.total_tokens;
       out.cost_usd = this.usage.cost_usd;
     }

@@ -12,6 +12,7 @@ import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB } from "
 import { flowIdOf, type LogEvent } from "../event.ts";
 import { flowLogOf } from "../query/flow_log.ts";
 import { PageSearch } from "../query/search.ts";
+import { NodeStatsAccumulator, type NodeStatsFilter } from "../query/node_stats.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import {
   compileFlowListing,
@@ -482,6 +483,45 @@ export class IdbStore {
       await tx.done;
     }
     return search.page();
+  }
+
+  /**
+   * Per-node statistics over the records that `filter` may match (see
+   * `NodeStatsAccumulator`): a `flow_id` reads that flow's records through
+   * the `flow` index, else a cursor walks the `t0` index over the time range;
+   * one record is unpacked at a time. Rejects with a `TypeError`/`RangeError`
+   * for an invalid filter.
+   */
+  async nodeStats(filter?: NodeStatsFilter): Promise<NodeStatsAccumulator> {
+    this.#assertOpen();
+    const stats = new NodeStatsAccumulator(filter);
+    const { flowId, sinceMs, untilMs } = stats;
+    const offer = (r: IdbRecord) => {
+      if (stats.mayHold(r.t0, r.t1)) stats.offer(unpackEvents(r.data));
+    };
+    if (flowId !== undefined && isFlowId(flowId)) {
+      const range = keyRange().bound([flowId, -Infinity], [flowId, untilMs]);
+      let cursor = await this.#db.transaction("records").store.index("flow").openCursor(range);
+      while (cursor !== null) {
+        offer(cursor.value);
+        cursor = await cursor.continue();
+      }
+      return stats;
+    }
+    const tx = this.#db.transaction(["records", "meta"], "readonly");
+    const totals = (await tx.objectStore("meta").get("totals")) as Totals | undefined;
+    // As in query(): a record overlapping [since, until) has t0 >= since - span.
+    const from = sinceMs - (totals?.span ?? 0);
+    if (from < untilMs) {
+      const range = keyRange().bound(from, untilMs, false, true);
+      let cursor = await tx.objectStore("records").index("t0").openCursor(range);
+      while (cursor !== null) {
+        offer(cursor.value);
+        cursor = await cursor.continue();
+      }
+    }
+    await tx.done;
+    return stats;
   }
 
   /**

@@ -12,6 +12,11 @@ import type { LogEvent } from "../event.ts";
 import { readFlowLog, type RecordLoader, searchIndex } from "../query/search.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import { type FlowPage, listFlowPage, type ListFlowsOptions } from "../query/flow_list.ts";
+import {
+  type NodeStatsAccumulator,
+  type NodeStatsFilter,
+  scanNodeStats,
+} from "../query/node_stats.ts";
 import { StoreReadError, StoreStateError, StoreWriteError } from "./errors.ts";
 import type { StoreFs } from "./fs.ts";
 import { lockStoreDir, type StoreLock } from "./lock.ts";
@@ -340,6 +345,33 @@ export class SegmentStore {
   listFlows(): FlowInfo[] {
     this.#assertOpen();
     return this.#index.listFlows();
+  }
+
+  /**
+   * Per-node statistics over the records that `filter` may match, read a
+   * window at a time (see `scanNodeStats()` in `query/node_stats.ts`): memory
+   * is bounded by the number of nodes, not of events. Throws a
+   * `TypeError`/`RangeError` for an invalid filter.
+   *
+   * @example One node, two executions
+   * ```ts
+   * import { SegmentStore } from "./segment_store.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const store = SegmentStore.open(dir);
+   * store.append([10, 30].map((duration_ms, i) => ({
+   *   ts_ms: i, level: "info" as const, severity: 9, event: "node_exit", producer: "p.1", seq: i,
+   *   fields: { node: "complete", duration_ms },
+   * })));
+   * const [row] = store.nodeStats({ node: "comp*" }).rows();
+   * assert.deepEqual([row?.count, row?.total_ms, row?.max], [2, 40, 30]);
+   * store.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  nodeStats(filter: NodeStatsFilter = {}): NodeStatsAccumulator {
+    this.#assertOpen();
+    return scanNodeStats(this.#index, this.#load, filter);
   }
 
   /**

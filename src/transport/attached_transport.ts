@@ -16,6 +16,7 @@ import {
 } from "../wire/ring.ts";
 import type { FlowLog, QueryPage } from "../query/types.ts";
 import type { FlowPage } from "../query/flow_list.ts";
+import type { NodeStatsRow } from "../query/node_stats.ts";
 import type { Platform } from "../platform/types.ts";
 import type { ProducerHandle } from "./handle.ts";
 import { consumerState, LoggerClosedError, requestFlush, type Transport } from "./types.ts";
@@ -90,6 +91,14 @@ export class AttachedTransport implements Transport {
     return Promise.reject(
       new TypeError(
         "listFlows() is answered by the logger that made the handle, not by an attached one",
+      ),
+    );
+  }
+
+  nodeStats(): Promise<NodeStatsRow[]> {
+    return Promise.reject(
+      new TypeError(
+        "nodeStats() is answered by the logger that made the handle, not by an attached one",
       ),
     );
   }

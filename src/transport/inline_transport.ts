@@ -12,6 +12,7 @@ import { type SinkHost, startSinks } from "../worker/sink_host.ts";
 import type { SinkStats } from "../sinks/sink.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
+import type { NodeStatsFilter, NodeStatsRow } from "../query/node_stats.ts";
 import type { Store } from "../worker/consumer.ts";
 import type { Platform } from "../platform/types.ts";
 import { StoreLockedError } from "../store/errors.ts";
@@ -137,6 +138,10 @@ export class InlineTransport implements Transport {
 
   listFlows(options: ListFlowsOptions | undefined): Promise<FlowPage> {
     return this.#answer(() => this.#consumer.listFlows(options));
+  }
+
+  nodeStats(filter: NodeStatsFilter | undefined): Promise<NodeStatsRow[]> {
+    return this.#answer(() => this.#consumer.nodeStats(filter));
   }
 
   async metrics(): Promise<string | null> {

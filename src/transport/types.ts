@@ -13,6 +13,7 @@ import type { Encoder } from "../wire/codec.ts";
 import type { LevelName } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
+import type { NodeStatsFilter, NodeStatsRow } from "../query/node_stats.ts";
 import type { StoreOptions } from "../store/options.ts";
 import type { ObserverConfig } from "../sinks/setup.ts";
 import type { SinkConfig, SinkStats } from "../sinks/sink.ts";
@@ -65,6 +66,7 @@ export interface Transport {
   query(filter: QueryFilter): Promise<QueryPage>;
   getFlowLog(flowId: string): Promise<FlowLog>;
   listFlows(options: ListFlowsOptions | undefined): Promise<FlowPage>;
+  nodeStats(filter: NodeStatsFilter | undefined): Promise<NodeStatsRow[]>;
   /** The Prometheus exposition text (ring fill read, then drained), or null when metrics are off. */
   metrics(): Promise<string | null>;
   producerHandle(level: LevelName, encoder: Encoder): ProducerHandle;

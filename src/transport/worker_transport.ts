@@ -25,6 +25,7 @@ import type { Encoder } from "../wire/codec.ts";
 import type { LevelName } from "../level.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
+import type { NodeStatsFilter, NodeStatsRow } from "../query/node_stats.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "../worker/api.ts";
 import type { SinkStats } from "../sinks/sink.ts";
 import { isPackedFlowLog, type PackedFlowLog, unpackFlowLog } from "../worker/packed_flow_log.ts";
@@ -502,6 +503,11 @@ export class WorkerTransport implements Transport {
   async listFlows(options: ListFlowsOptions | undefined): Promise<FlowPage> {
     await this.flush(false);
     return await this.#call(() => this.#remote.listFlows(options));
+  }
+
+  async nodeStats(filter: NodeStatsFilter | undefined): Promise<NodeStatsRow[]> {
+    await this.flush(false);
+    return await this.#call(() => this.#remote.nodeStats(filter));
   }
 
   // Not a flush: the worker reads the ring fill as the producers left it, then drains.

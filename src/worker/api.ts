@@ -7,6 +7,7 @@ import type { StoreOptions } from "../store/options.ts";
 import type { ResolvedUplinkOptions } from "../uplink/options.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
+import type { NodeStatsFilter, NodeStatsRow } from "../query/node_stats.ts";
 import type { ObserverConfig } from "../sinks/setup.ts";
 import type { SinkConfig, SinkStats } from "../sinks/sink.ts";
 import type { ConsumerStats } from "./consumer.ts";
@@ -93,6 +94,8 @@ export interface WorkerApi {
   getFlowLog(flowId: string): FlowLog | PackedFlowLog;
   /** One page of the stored flows (options checked by the front end too, for real error classes). */
   listFlows(options: ListFlowsOptions | undefined): FlowPage;
+  /** One row per node (filter checked by the front end too, for real error classes). */
+  nodeStats(filter: NodeStatsFilter | undefined): NodeStatsRow[];
   stats(): ConsumerStats;
   /** The Prometheus exposition text (after a drain), or null when metrics are off. */
   metrics(): string | null;

@@ -24,6 +24,7 @@ import { errorText } from "../store/errors.ts";
 import type { LogEvent } from "../event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
+import type { NodeStatsAccumulator, NodeStatsFilter, NodeStatsRow } from "../query/node_stats.ts";
 
 /** What the consumer needs from a store (segment files, IndexedDB, memory). */
 export interface Store {
@@ -32,6 +33,7 @@ export interface Store {
   query(filter: QueryFilter): QueryPage;
   getFlowLog(flowId: string): FlowLog;
   listFlowPage(options: ListFlowsOptions | undefined): FlowPage;
+  nodeStats(filter: NodeStatsFilter | undefined): NodeStatsAccumulator;
   stats(): Record<string, unknown>;
   close(): void;
 }
@@ -393,6 +395,12 @@ export class Consumer {
   listFlows(options: ListFlowsOptions | undefined): FlowPage {
     this.drain();
     return this.#store.listFlowPage(options);
+  }
+
+  /** Per-node statistics after draining, as plain rows (they cross the worker boundary). */
+  nodeStats(filter: NodeStatsFilter | undefined): NodeStatsRow[] {
+    this.drain();
+    return this.#store.nodeStats(filter).rows();
   }
 
   /** Consumer and store statistics. */

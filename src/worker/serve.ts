@@ -183,6 +183,7 @@ export function serveWorker(
     query: (filter) => live().query(filter),
     getFlowLog: (flowId) => live().getFlowLog(flowId),
     listFlows: (options) => live().listFlows(options),
+    nodeStats: (filter) => live().nodeStats(filter),
     stats: () => live().stats(),
     metrics: () => {
       const c = live();

@@ -23,6 +23,7 @@ import { waitForResume } from "../wire/ring.ts";
 import { INTERNAL_EVENTS, type LogEvent } from "../event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
+import type { NodeStatsAccumulator, NodeStatsFilter } from "../query/node_stats.ts";
 import type { StoreOptions } from "../store/options.ts";
 import type { WorkerApi, WorkerInit, WorkerNotice } from "./api.ts";
 import type { PendingBatch } from "../wire/sab_spill.ts";
@@ -39,6 +40,7 @@ export interface AsyncStore {
   query(filter: QueryFilter): Promise<QueryPage>;
   getFlowLog(flowId: string): Promise<FlowLog>;
   listFlowPage(options: ListFlowsOptions | undefined): Promise<FlowPage>;
+  nodeStats(filter: NodeStatsFilter | undefined): Promise<NodeStatsAccumulator>;
   /** The flow's record payloads (`packEvents` format), when the store can give them. */
   flowPayloads?(flowId: string): Promise<Uint8Array[]>;
   /**
@@ -186,6 +188,12 @@ export class WriteBehind implements Store {
   listFlowPage(): FlowPage {
     throw new TypeError(
       "WriteBehind answers no queries: await the asynchronous store's listFlowPage()",
+    );
+  }
+
+  nodeStats(): NodeStatsAccumulator {
+    throw new TypeError(
+      "WriteBehind answers no queries: await the asynchronous store's nodeStats()",
     );
   }
 
@@ -431,6 +439,11 @@ export function serveBrowserWorker(
       (await live()).drain();
       await behind.settle();
       return await store.listFlowPage(options);
+    },
+    nodeStats: async (filter) => {
+      (await live()).drain();
+      await behind.settle();
+      return (await store.nodeStats(filter)).rows();
     },
     stats: async () => {
       const c = await live();

@@ -8,6 +8,7 @@ import type { Store } from "../../src/worker/consumer.ts";
 import type { LogEvent } from "../../src/event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../../src/query/types.ts";
 import { type FlowPage, listFlowPage, type ListFlowsOptions } from "../../src/query/flow_list.ts";
+import { NodeStatsAccumulator, type NodeStatsFilter } from "../../src/query/node_stats.ts";
 import { emptyFlowLog } from "./empty_flow_log.ts";
 
 export class MemoryStore implements Store {
@@ -53,6 +54,11 @@ export class MemoryStore implements Store {
         this.events.filter((e, i) => i < snapshot && e.fields.flow_id === flowId),
       ]));
     return listFlowPage(records, load, options);
+  }
+  nodeStats(filter: NodeStatsFilter | undefined): NodeStatsAccumulator {
+    const stats = new NodeStatsAccumulator(filter);
+    stats.offer(this.events);
+    return stats;
   }
   stats(): Record<string, unknown> {
     return { events: this.events.length };

@@ -12,6 +12,7 @@ import type { PendingBatch } from "../../src/wire/sab_spill.ts";
 import { Encoder } from "../../src/wire/codec.ts";
 import { IdbStore } from "../../src/store/idb_store.ts";
 import type { LogEvent } from "../../src/event.ts";
+import { NodeStatsAccumulator, type NodeStatsFilter } from "../../src/query/node_stats.ts";
 import { StoreFullError } from "../../src/store/errors.ts";
 import { lossBatch } from "../../src/wire/sab_spill.ts";
 import { isPackedFlowLog, unpackFlowLog } from "../../src/worker/packed_flow_log.ts";
@@ -77,6 +78,11 @@ class FakeAsyncStore implements AsyncStore {
   }
   listFlowPage(): never {
     throw new Error("unused");
+  }
+  nodeStats(filter: NodeStatsFilter | undefined) {
+    const stats = new NodeStatsAccumulator(filter);
+    stats.offer(this.events);
+    return Promise.resolve(stats);
   }
   stats() {
     return Promise.resolve({});
@@ -321,6 +327,46 @@ Deno.test("serveBrowserWorker() acknowledges a postMessage batch once the store 
   ]);
   await assert.rejects(() => Promise.resolve(api.flush(false)), /QuotaExceededError/);
   await api.close();
+});
+
+Deno.test("serveBrowserWorker() answers nodeStats() from IndexedDB, by flow index or time range", async () => {
+  const { control, ring, producer, log } = ringSetup();
+  const api = serveBrowserWorker(
+    {
+      dir: `bw-${nextDb++}`,
+      store: {},
+      control,
+      rings: [{ producer: "p.0", buffer: ring }],
+      shared: true,
+    },
+    (name, options) => IdbStore.open(name, options),
+  );
+  try {
+    assert.equal(await api.ready(), null);
+    // Event i is at 1000 + i ms: fetch takes i ms in flow a, parse 5 ms in flow b.
+    for (let i = 1; i <= 200; i++) {
+      if (i % 2 === 0) {
+        log("step_end", { flow_id: "a", step_id: "fetch", status: "ok", duration_ms: i });
+      } else {
+        log("node_exit", { flow_id: "b", node: "parse", duration_ms: 5, usage: { cost_usd: 1 } });
+      }
+    }
+    producer.wake();
+    const all = await api.nodeStats(undefined);
+    assert.deepEqual(all.map((r) => [r.flow_id, r.name, r.count, r.total_ms, r.cost_usd]), [
+      ["a", "fetch", 100, 10_100, 0],
+      ["b", "parse", 100, 500, 100],
+    ]);
+    assert.equal(all[0]!.max, 200);
+    assert.ok(Math.abs(all[0]!.p50! - 100) <= 1, String(all[0]!.p50));
+    const [a] = await api.nodeStats({ flow_id: "a", until_ms: 1_051 });
+    assert.deepEqual([a!.count, a!.max], [25, 50]);
+    const window = await api.nodeStats({ since_ms: 1_101, node: "p*" });
+    assert.deepEqual(window.map((r) => [r.name, r.count]), [["parse", 50]]);
+    assert.deepEqual(await api.nodeStats({ flow_id: "none" }), []);
+  } finally {
+    await api.close();
+  }
 });
 
 Deno.test("serveBrowserWorker() lists IndexedDB flows a page at a time, as the Deno store does", async () => {
