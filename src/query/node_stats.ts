@@ -100,19 +100,23 @@ export interface NodeStatsEntry {
 
 type Status = "ok" | "failed" | "skipped" | "cancelled";
 
-interface NodeAggregate {
+/** A node's sums: what two accumulators add up when they merge. */
+const COUNTERS = [
+  "count",
+  "ok",
+  "failed",
+  "skipped",
+  "cancelled",
+  "tokensIn",
+  "tokensOut",
+  "costUsd",
+] as const;
+
+interface NodeAggregate extends Record<(typeof COUNTERS)[number], number> {
   flowId: string | null;
   kind: "step" | "node";
   name: string;
   tag: string | null;
-  count: number;
-  ok: number;
-  failed: number;
-  skipped: number;
-  cancelled: number;
-  tokensIn: number;
-  tokensOut: number;
-  costUsd: number;
   durations: DurationSketch;
 }
 
@@ -265,14 +269,7 @@ export class NodeStatsAccumulator {
     for (const list of other.#nodes.values()) {
       for (const theirs of list) {
         const mine = this.#node(theirs.flowId, theirs.kind, theirs.name, theirs.tag);
-        mine.count += theirs.count;
-        mine.ok += theirs.ok;
-        mine.failed += theirs.failed;
-        mine.skipped += theirs.skipped;
-        mine.cancelled += theirs.cancelled;
-        mine.tokensIn += theirs.tokensIn;
-        mine.tokensOut += theirs.tokensOut;
-        mine.costUsd += theirs.costUsd;
+        for (const key of COUNTERS) mine[key] += theirs[key];
         mine.durations.merge(theirs.durations);
       }
     }
@@ -336,21 +333,14 @@ export class NodeStatsAccumulator {
       const n = list[i]!;
       if (n.flowId === flow && n.kind === kind && n.tag === tag) return n;
     }
-    const node: NodeAggregate = {
+    const node = {
       flowId: flow,
       kind,
       name,
       tag,
-      count: 0,
-      ok: 0,
-      failed: 0,
-      skipped: 0,
-      cancelled: 0,
-      tokensIn: 0,
-      tokensOut: 0,
-      costUsd: 0,
       durations: new DurationSketch(),
-    };
+    } as NodeAggregate;
+    for (const key of COUNTERS) node[key] = 0;
     list.push(node);
     this.#size++;
     return node;
