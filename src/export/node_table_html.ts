@@ -64,6 +64,49 @@ export function escapeHtml(text: string): string {
     .replaceAll('"', "&quot;");
 }
 
+/** What {@linkcode htmlPage} lays out around its fixed head, title and summary. */
+export interface HtmlPageParts {
+  /** The page's title, also its heading. */
+  title: string;
+  /** The CSS of the page. */
+  style: string;
+  /** HTML after the summary inside `<header>`, each element on a line of its own. */
+  header: string;
+  /** HTML between the header and the data. */
+  body: string;
+  /** What the page's script reads from `#flightlog-data`. */
+  data: unknown;
+  /** The page's script. */
+  script: string;
+}
+
+/**
+ * A self-contained page: no network request (a `default-src 'none'`
+ * Content-Security-Policy), its data as JSON in a script element.
+ */
+export function htmlPage(parts: HtmlPageParts): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(parts.title)}</title>
+<style>${parts.style}</style>
+</head>
+<body>
+<header>
+<h1>${escapeHtml(parts.title)}</h1>
+<div id="summary"></div>
+${parts.header}</header>
+${parts.body}
+<script type="application/json" id="flightlog-data">${scriptJson(parts.data)}</script>
+<script>${parts.script}</script>
+</body>
+</html>
+`;
+}
+
 /**
  * A page of the per-node table over `runIds`, the last runs of flow `flowId`,
  * with a duration histogram per node.
@@ -89,27 +132,14 @@ export function renderNodeRunsHtml(
   entries: readonly NodeStatsEntry[],
 ): string {
   const data = { flow_id: flowId, runs: runIds, nodes: nodeTableRows(entries, true) };
-  const title = `flightlog · ${flowId} · last ${runIds.length} runs`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${RUNS_STYLE}${NODE_TABLE_STYLE}</style>
-</head>
-<body>
-<header>
-<h1>${escapeHtml(title)}</h1>
-<div id="summary"></div>
-</header>
-<section id="nodes"></section>
-<script type="application/json" id="flightlog-data">${scriptJson(data)}</script>
-<script>${NODE_TABLE_SCRIPT}${RUNS_SCRIPT}</script>
-</body>
-</html>
-`;
+  return htmlPage({
+    title: `flightlog · ${flowId} · last ${runIds.length} runs`,
+    style: RUNS_STYLE + NODE_TABLE_STYLE,
+    header: "",
+    body: `<section id="nodes"></section>`,
+    data,
+    script: NODE_TABLE_SCRIPT + RUNS_SCRIPT,
+  });
 }
 
 const RUNS_STYLE = `

@@ -17,12 +17,11 @@ import { eventToJson } from "./jsonl.ts";
 import { collectSpans, errorStackOf } from "./spans.ts";
 import { NodeStatsAccumulator } from "../query/node_stats.ts";
 import {
-  escapeHtml,
+  htmlPage,
   NODE_TABLE_SCRIPT,
   NODE_TABLE_STYLE,
   type NodeTableRow,
   nodeTableRows,
-  scriptJson,
 } from "./node_table_html.ts";
 
 /** What the page's script receives. */
@@ -144,34 +143,22 @@ export function renderTimelineHtml(log: FlowLog): string {
     events: log.events.map(eventToJson),
     nodes: nodeTableRows(stats.entries(), false),
   };
-  const title = `flightlog · ${log.flow_id}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}${NODE_TABLE_STYLE}</style>
-</head>
-<body>
-<header>
-<h1>${escapeHtml(title)}</h1>
-<div id="summary"></div>
-<div class="legend"><span class="ok">ok</span><span class="error">error</span><span class="skipped">skipped</span><span class="cancelled">cancelled</span><span class="unset">no status</span><span class="unset incomplete">incomplete</span><span class="mark-key">error event</span></div>
-</header>
-<main>
+  return htmlPage({
+    title: `flightlog · ${log.flow_id}`,
+    style: STYLE + NODE_TABLE_STYLE,
+    header:
+      `<div class="legend"><span class="ok">ok</span><span class="error">error</span><span class="skipped">skipped</span><span class="cancelled">cancelled</span><span class="unset">no status</span><span class="unset incomplete">incomplete</span><span class="mark-key">error event</span></div>
+`,
+    body: `<main>
 <div id="timeline" role="list"></div>
 <div class="side">
 <section id="nodes"><h2>Nodes</h2></section>
 <aside id="details" aria-live="polite"><p class="hint">Click a span to see its events.</p></aside>
 </div>
-</main>
-<script type="application/json" id="flightlog-data">${scriptJson(data)}</script>
-<script>${NODE_TABLE_SCRIPT}${SCRIPT}</script>
-</body>
-</html>
-`;
+</main>`,
+    data,
+    script: NODE_TABLE_SCRIPT + SCRIPT,
+  });
 }
 
 const STYLE = `
