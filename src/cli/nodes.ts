@@ -18,36 +18,19 @@ import {
   damageExit,
   errorText,
   EXIT,
+  FILTER_FLAGS,
+  filterFromFlags,
   humanDuration,
   openStore,
   paint,
   parseFlags,
-  parseTime,
   positionals,
   table,
 } from "./_common.ts";
 
-/** The filter flags that apply to nodes (a subset of `query`'s). */
-const NODE_FILTER_FLAGS = {
-  flow: { type: "string" },
-  run: { type: "string" },
-  node: { type: "string" },
-  category: { type: "string" },
-  since: { type: "string" },
-  until: { type: "string" },
-} as const;
-
-/** Filter flag → filter key; also the words a `--baseline` clause may use. */
-const FILTER_KEYS = {
-  flow: "flow_id",
-  run: "run_id",
-  node: "node",
-  category: "category",
-  since: "since_ms",
-  until: "until_ms",
-} as const;
-
-type FilterFlag = keyof typeof FILTER_KEYS;
+// The filter flags that apply to nodes (a subset of `query`'s), also a `--baseline` clause's words.
+const { flow, run, node, category, since, until } = FILTER_FLAGS;
+const NODE_FILTER_FLAGS = { flow, run, node, category, since, until };
 
 /** `--sort` keys, each a row's order (largest first). */
 const SORTS: Record<string, (r: NodeStatsRow) => number> = {
@@ -75,11 +58,7 @@ export function nodesCommand(args: string[], io: CliIo): number {
       EXIT.usage,
     );
   }
-  const filter: NodeStatsFilter = {};
-  for (const flag of Object.keys(FILTER_KEYS) as FilterFlag[]) {
-    const text = values[flag];
-    if (text !== undefined) setFilter(filter, flag, text);
-  }
+  const filter: NodeStatsFilter = filterFromFlags(values);
   const baseline = values.baseline === undefined ? null : parseBaseline(values.baseline, filter);
   const store = openStore(dir!);
   let other: SegmentStore | null = null;
@@ -124,11 +103,6 @@ function sorted(entries: NodeStatsEntry[], key: (r: NodeStatsRow) => number): No
   return entries.slice().sort((a, b) => key(b.row) - key(a.row));
 }
 
-function setFilter(filter: NodeStatsFilter, flag: FilterFlag, text: string): void {
-  if (flag === "since" || flag === "until") filter[FILTER_KEYS[flag]] = parseTime(flag, text);
-  else filter[FILTER_KEYS[flag]] = text;
-}
-
 /**
  * `--baseline`: another store directory (the same filters over it), or
  * `flag=value` clauses separated by spaces or commas that replace those of
@@ -150,15 +124,15 @@ function parseBaseline(
   for (const clause of clauses) {
     const at = clause.indexOf("=");
     const flag = clause.slice(0, at).replace(/^--/, "");
-    if (at <= 0 || !Object.hasOwn(FILTER_KEYS, flag)) {
+    if (at <= 0 || !Object.hasOwn(NODE_FILTER_FLAGS, flag)) {
       throw new CliError(
         `Invalid --baseline clause ${JSON.stringify(clause)}: write flag=value with flag one of ${
-          Object.keys(FILTER_KEYS).join(", ")
+          Object.keys(NODE_FILTER_FLAGS).join(", ")
         } (e.g. --baseline "since=2026-12-01 until=2026-12-02"), or give another store dir`,
         EXIT.usage,
       );
     }
-    setFilter(filter, flag as FilterFlag, clause.slice(at + 1));
+    Object.assign(filter, filterFromFlags({ [flag]: clause.slice(at + 1) }));
   }
   return { dir: null, filter };
 }
