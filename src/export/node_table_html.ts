@@ -76,7 +76,7 @@ export interface HtmlPageParts {
   body: string;
   /** What the page's script reads from `#flightlog-data`. */
   data: unknown;
-  /** The page's script. */
+  /** The page's script, which may call `el()` and `dur()` (see `PAGE_HELPERS_SCRIPT`). */
   script: string;
 }
 
@@ -101,7 +101,7 @@ export function htmlPage(parts: HtmlPageParts): string {
 ${parts.header}</header>
 ${parts.body}
 <script type="application/json" id="flightlog-data">${scriptJson(parts.data)}</script>
-<script>${parts.script}</script>
+<script>${PAGE_HELPERS_SCRIPT}${parts.script}</script>
 </body>
 </html>
 `;
@@ -166,6 +166,27 @@ export const NODE_TABLE_STYLE = `
 `;
 
 /**
+ * What every page's script shares, declared at the top level before it:
+ * `el(tag, cls, text)`, an element whose text is set as text (never HTML),
+ * and `dur(ms)`, a duration for people (`-` for none). Plain ES5, as the
+ * scripts that use it.
+ */
+const PAGE_HELPERS_SCRIPT = `
+function el(tag, cls, text) {
+  var node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+function dur(ms) {
+  if (ms === null) return "-";
+  if (ms < 1) return Math.round(ms * 1000) + "\\u00b5s";
+  if (ms < 1000) return (Math.round(ms * 10) / 10) + "ms";
+  if (ms < 60000) return (ms / 1000).toFixed(2) + "s";
+  return Math.floor(ms / 60000) + "m" + Math.floor((ms % 60000) / 1000) + "s";
+}`;
+
+/**
  * The page script's table renderer: \`renderNodeTable(container, nodes, compact)\`
  * (plain ES5, as the timeline's script: it lives in a template string). A
  * compact table (beside the timeline) leaves out p90, max and tokens.
@@ -173,19 +194,6 @@ export const NODE_TABLE_STYLE = `
 export const NODE_TABLE_SCRIPT = `
 function renderNodeTable(container, nodes, compact) {
   "use strict";
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function dur(ms) {
-    if (ms === null) return "-";
-    if (ms < 1) return Math.round(ms * 1000) + "\\u00b5s";
-    if (ms < 1000) return (Math.round(ms * 10) / 10) + "ms";
-    if (ms < 60000) return (ms / 1000).toFixed(2) + "s";
-    return Math.floor(ms / 60000) + "m" + Math.floor((ms % 60000) / 1000) + "s";
-  }
   var histograms = nodes.some(function (n) { return n.histogram !== null; });
   var table = el("table", "nodes");
   var head = el("tr");

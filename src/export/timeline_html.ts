@@ -211,18 +211,6 @@ const SCRIPT = `
   var data = JSON.parse(document.getElementById("flightlog-data").textContent);
   var events = data.events.map(function (text) { return JSON.parse(text); });
   var span0 = data.t0, total = Math.max(data.t1 - data.t0, 1e-3);
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function dur(ms) {
-    if (ms < 1) return Math.round(ms * 1000) + "\\u00b5s";
-    if (ms < 1000) return (Math.round(ms * 10) / 10) + "ms";
-    if (ms < 60000) return (ms / 1000).toFixed(2) + "s";
-    return Math.floor(ms / 60000) + "m" + Math.floor((ms % 60000) / 1000) + "s";
-  }
   function iso(ms) { var d = new Date(ms); return isNaN(d.getTime()) ? String(ms) : d.toISOString(); }
   var s = data.summary;
   document.getElementById("summary").textContent =
