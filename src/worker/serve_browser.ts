@@ -388,6 +388,11 @@ export function serveBrowserWorker(
     await resumed;
     return consumer;
   };
+  // A read answers with every event logged before it: drained, and in IndexedDB.
+  const caughtUp = async (): Promise<void> => {
+    (await live()).drain();
+    await behind.settle();
+  };
 
   return {
     ready: async () => {
@@ -423,26 +428,22 @@ export function serveBrowserWorker(
       c.flush(false); // rethrows a write failure since the last flush
     },
     query: async (filter) => {
-      (await live()).drain();
-      await behind.settle();
+      await caughtUp();
       return await store.query(filter);
     },
     getFlowLog: async (flowId) => {
-      (await live()).drain();
-      await behind.settle();
+      await caughtUp();
       if (store.flowPayloads === undefined) return await store.getFlowLog(flowId);
       // Payloads, not events: the caller unpacks them faster than it could clone the events.
       const payloads = await store.flowPayloads(flowId);
       return { kind: "flightlog-packed-flow-log", flow_id: flowId, payloads };
     },
     listFlows: async (options) => {
-      (await live()).drain();
-      await behind.settle();
+      await caughtUp();
       return await store.listFlowPage(options);
     },
     nodeStats: async (filter) => {
-      (await live()).drain();
-      await behind.settle();
+      await caughtUp();
       return (await store.nodeStats(filter)).rows();
     },
     stats: async () => {
