@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { createLogger, observable, observeRun } from "../../mod.ts";
 import { HISTOGRAM_BINS } from "../../src/export/node_table_html.ts";
-import { cli, ROOT } from "../cli/_run.ts";
+import { cli } from "../cli/_run.ts";
+import { runBrowserFixture } from "../support/fixture_process.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 
 const FIXTURE = new URL("./fixtures/node_table_browser.ts", import.meta.url).pathname;
@@ -61,15 +62,7 @@ Deno.test("view shows the flow's per-node table beside its timeline, and view --
     const last = await cli("view", `${dir}/store`, "agent", "--runs", "5", "-o", runs);
     assert.equal(last.code, 0, last.stderr);
     assert.match(last.stderr, /Wrote .*runs\.html \(5 runs, 4 nodes, 20 executions\)/);
-    const browser = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", FIXTURE, `${dir}/nodes.png`, timeline, runs],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder();
-    assert.equal(browser.code, 0, text.decode(browser.stderr));
-    const seen = JSON.parse(text.decode(browser.stdout));
+    const seen = await runBrowserFixture(FIXTURE, [`${dir}/nodes.png`, timeline, runs]);
     assert.deepEqual(seen.requests, [`file://${timeline}`, `file://${runs}`]);
     const [flow, window] = seen.pages;
 

@@ -9,7 +9,8 @@ import { buildFlowLog } from "../../src/query/flow_log.ts";
 import { renderTimelineHtml } from "../../src/export/timeline_html.ts";
 import { writeFlowStore } from "../support/flow_store.ts";
 import { LIFECYCLE_FLOW, writeLifecycleStore } from "../support/lifecycle_store.ts";
-import { cli, ROOT } from "../cli/_run.ts";
+import { cli } from "../cli/_run.ts";
+import { runBrowserFixture } from "../support/fixture_process.ts";
 import { makeEvent } from "../support/log_event.ts";
 
 const FIXTURE = new URL("./fixtures/timeline_browser.ts", import.meta.url).pathname;
@@ -53,17 +54,12 @@ Deno.test("renderTimelineHtml() renders spans and shows a span's events on click
       lifecycle,
     );
     assert.equal(viewLifecycle.code, 0, viewLifecycle.stderr);
-    // playwright-core probes /proc/sys at import, which Deno allows only with --allow-all:
-    // the browser half runs in its own process (fixtures/timeline_browser.ts).
-    const browser = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", FIXTURE, page, `${dir}/timeline.png`, hostile, lifecycle],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder();
-    assert.equal(browser.code, 0, text.decode(browser.stderr));
-    const seen = JSON.parse(text.decode(browser.stdout));
+    const seen = await runBrowserFixture(FIXTURE, [
+      page,
+      `${dir}/timeline.png`,
+      hostile,
+      lifecycle,
+    ]);
     // One run, the job its steps name, and 60 steps; the run, the job and step-49 failed.
     assert.equal(seen.rows, 62);
     assert.equal(seen.errorRows, 3);

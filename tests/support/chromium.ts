@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import fs from "node:fs";
 import { chromiumPath } from "../../scripts/test_prerequisites.ts";
 
@@ -59,4 +59,20 @@ export async function launchChromium(): Promise<Chromium> {
       await Deno.remove(profile, { recursive: true });
     },
   };
+}
+
+/**
+ * A new tab of `chrome` on the HTML file at `path`, once the page's script has
+ * set `body[data-ready=true]`; every URL the tab requests is pushed to `requests`.
+ */
+export async function openFilePage(
+  chrome: Chromium,
+  path: string,
+  requests: string[],
+): Promise<Page> {
+  const tab = await chrome.context.newPage();
+  tab.on("request", (request) => requests.push(request.url()));
+  await tab.goto(`file://${path}`);
+  await tab.waitForSelector("body[data-ready=true]");
+  return tab;
 }
