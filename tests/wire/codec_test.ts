@@ -297,6 +297,31 @@ Deno.test("Decoder.decode() rejects damaged records instead of allocating", () =
   assert.throws(() => new Decoder().decode(bytes, 4, 16, "p"), /Record too short/);
 });
 
+Deno.test("Decoder keeps repeated keys and every short string right while one-off values pass its cache", () => {
+  // One decoder for 10,000 events, as in the worker: each holds the same keys
+  // and a fresh value of every length around the decoder's ASCII bound (12,
+  // 24) and cache bound (64 bytes), ASCII and not.
+  const enc = new Encoder();
+  const dec = new Decoder();
+  for (let i = 0; i < 10_000; i++) {
+    const n = i % 70;
+    const id = String(i).padEnd(n, "x").slice(0, n);
+    const fields = { flow_id: "f-7c1e2a90", step_id: id, note: "é" + id, bom: "\ufeff" + id };
+    const len = enc.encode(i, 0, 9, 0, "step_end", fields);
+    const ev = dec.decode(enc.buf, 4, len, "p");
+    assert.equal(ev.event, "step_end");
+    assert.deepEqual({ ...ev.fields }, fields);
+  }
+  // An ASCII value damaged into a byte >= 0x80 decodes as UTF-8 does (U+FFFD),
+  // never as Latin-1.
+  const len = enc.encode(1, 0, 9, 0, "e", { k: "abc" });
+  const bytes = enc.buf.slice(0, len);
+  const at = bytes.findIndex((b, i) => i > 20 && b === 0x62 && bytes[i - 1] === 0x61); // "ab"
+  assert.equal(bytes[at - 3], Tag.ASCII);
+  bytes[at] = 0xe9;
+  assert.equal(dec.decode(bytes, 4, len, "p").fields.k, "a\ufffdc");
+});
+
 Deno.test("Decoder.decode() shares one bindings object and gives each event its own fields", () => {
   const enc = new Encoder();
   const def = enc.encodeBindings({ flow_id: "f", run_id: "r" }, 7);
