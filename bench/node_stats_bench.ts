@@ -16,24 +16,15 @@ import type { LogEvent } from "../src/event.ts";
 import { IdbStore } from "../src/store/idb_store.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { benchTempDir, decodedEvent } from "./_workload.ts";
+import { seededRandom } from "../tests/support/seeded_random.ts";
 
 const RUNS = 10_000;
 const T0 = Date.UTC(2026, 11, 5);
 const STEPS = ["plan", "search", "fetch", "parse", "rank", "write", "check"];
 const NODES = ["complete", "embed", "rerank", "tool.web", "tool.code", "moderate", "summarize"];
 
-/** Seeded (mulberry32): every run of the bench stores the same durations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(18);
+// Seeded: every run of the bench stores the same durations.
+const next = seededRandom(18);
 
 function runEvents(r: number, seq: number): LogEvent[] {
   const ids = { flow_id: "agent", run_id: `r-${r}` };
