@@ -4,6 +4,7 @@ import type { LogEvent } from "../../src/event.ts";
 import {
   NodeStatsAccumulator,
   type NodeStatsRow,
+  SCAN_WINDOW_EVENTS,
   SCAN_WINDOW_RECORDS,
   scanNodeStats,
 } from "../../src/query/node_stats.ts";
@@ -243,13 +244,61 @@ Deno.test("scanNodeStats() over 1,000,000 events holds one sketch per node and r
     });
   }, {});
   held = stats.size;
-  assert.equal(largestRead, SCAN_WINDOW_RECORDS);
+  // One 1,000-event record a read: two would pass SCAN_WINDOW_EVENTS.
+  assert.equal(largestRead, 1);
   assert.equal(held, NODES.length);
   const rows = stats.rows();
   assert.equal(rows.reduce((n, r) => n + r.count, 0), 1_000_000);
   for (const entry of stats.entries()) {
     assert.ok(entry.durations.size <= 700, `${entry.row.name}: ${entry.durations.size} buckets`);
   }
+});
+
+Deno.test("scanNodeStats() reads small records SCAN_WINDOW_RECORDS at a time, big ones alone", () => {
+  // Records of 1 event, then of 600 (one per read: two would pass the event bound), then of 1,024.
+  const sizes = [...Array(200).fill(1), ...Array(5).fill(600), ...Array(3).fill(1_024)];
+  const records: RecordSummary[] = sizes.map((eventCount, i) => ({
+    seq: i + 1,
+    eventCount,
+    errorCount: 0,
+    maxSeverity: 9,
+    minTs: i,
+    maxTs: i,
+  }));
+  const index: QueryIndex<RecordSummary> = {
+    segments: [{ minTs: 0, maxTs: sizes.length, maxSeverity: 9, records }],
+    flowRecords: () => null,
+  };
+  const reads: number[][] = [];
+  const stats = scanNodeStats(index, (rs) => {
+    reads.push(rs.map((r) => r.eventCount));
+    return rs.map((r) =>
+      [
+        r,
+        Array.from(
+          { length: r.eventCount },
+          (_, j) => makeEvent(r.minTs, { node: "n", duration_ms: j }, { event: "node_exit" }),
+        ),
+      ] as const
+    );
+  }, {});
+  assert.deepEqual(reads.map((r) => r.length), [
+    SCAN_WINDOW_RECORDS,
+    SCAN_WINDOW_RECORDS,
+    SCAN_WINDOW_RECORDS,
+    200 - 3 * SCAN_WINDOW_RECORDS + 1, // the last small ones and the first 600
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+  ]);
+  for (const read of reads) {
+    assert.ok(read.length === 1 || read.reduce((a, b) => a + b) <= SCAN_WINDOW_EVENTS);
+  }
+  assert.equal(stats.rows()[0]?.count, sizes.reduce((a, b) => a + b));
 });
 
 for (const mode of ["inline", "message", "sab"] as const) {
