@@ -1,6 +1,6 @@
 /**
  * `nodeStats()` over a segment store of 1,000,000 events (the store of
- * bench/_node_stats_store.ts). Every event is read: the whole store, that
+ * tests/support/million_event_runs.ts). Every event is read: the whole store, that
  * flow's records (flow filter), and a node glob. The claim it backs: a query
  * over a million events in ≤ 1 s. bench/node_stats_idb_bench.ts measures the
  * IndexedDB store in its own process.
@@ -11,7 +11,7 @@
  */
 import { SegmentStore } from "../src/store/segment_store.ts";
 import { benchTempDir } from "./_workload.ts";
-import { checkRows, nodeStatsBatches } from "./_node_stats_store.ts";
+import { checkRows, nodeStatsBatches } from "../tests/support/million_event_runs.ts";
 
 const segments = SegmentStore.open(benchTempDir(), { maxAgeMs: Infinity, maxBytes: 1 << 30 });
 for (const batch of nodeStatsBatches()) segments.append(batch);

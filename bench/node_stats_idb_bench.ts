@@ -1,6 +1,6 @@
 /**
  * `nodeStats()` over an IndexedDB store of 1,000,000 events (the store of
- * bench/_node_stats_store.ts) under fake-indexeddb: Deno has no IndexedDB,
+ * tests/support/million_event_runs.ts) under fake-indexeddb: Deno has no IndexedDB,
  * and a browser's is not this one. The whole store, and that flow's records
  * through the `flow` index.
  *
@@ -10,7 +10,7 @@
  */
 import "fake-indexeddb/auto";
 import { IdbStore } from "../src/store/idb_store.ts";
-import { checkRows, nodeStatsBatches } from "./_node_stats_store.ts";
+import { checkRows, nodeStatsBatches } from "../tests/support/million_event_runs.ts";
 
 const idb = await IdbStore.open("node-stats-bench", { maxAgeMs: Infinity, maxBytes: 1 << 30 });
 for (const batch of nodeStatsBatches()) await idb.append(batch);

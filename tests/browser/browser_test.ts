@@ -102,6 +102,63 @@ Deno.test("the browser build in headless Chromium", async (t) => {
             await page.close();
           },
         );
+        await t.step(`"${mode}": nodeStats() gives per-node rows from IndexedDB`, async () => {
+          const page = await openTestPage(chrome, server.url);
+          const r = await page.evaluate(async () => {
+            // deno-lint-ignore no-explicit-any
+            const { createLogger } = (globalThis as any).flightlog;
+            const log = createLogger({ dir: "node-stats" });
+            const flow = log.child({ flow_id: "ns", run_id: "r-1" });
+            // fetch: 10, 20, ..., 100 ms, the last one failed; complete: 5 calls of 7 ms.
+            for (let i = 1; i <= 10; i++) {
+              flow.info("step_end", {
+                step_id: "fetch",
+                step_type: "http",
+                status: i === 10 ? "failed" : "ok",
+                duration_ms: 10 * i,
+              });
+            }
+            for (let i = 0; i < 5; i++) {
+              flow.info("node_exit", {
+                node: "complete",
+                category: "llm",
+                duration_ms: 7,
+                usage: { input_tokens: 3, output_tokens: 2, cost_usd: 0.5 },
+              });
+            }
+            flow.info("run_end", { status: "failed", duration_ms: 1_000 });
+            await log.flush();
+            const rows = await log.nodeStats({ flow_id: "ns" });
+            const glob = await log.nodeStats({ node: "comp*" });
+            await log.close();
+            return { rows, glob: glob.map((row: { name: string }) => row.name) };
+          });
+          const byName = new Map(r.rows.map((row: { name: string }) => [row.name, row]));
+          assert.deepEqual(
+            [...byName.keys()].sort(),
+            ["complete", "fetch"],
+          );
+          const fetch = byName.get("fetch") as Record<string, number | string | null>;
+          assert.deepEqual(
+            [fetch.kind, fetch.step_type, fetch.count, fetch.ok, fetch.failed, fetch.max],
+            ["step", "http", 10, 9, 1, 100],
+          );
+          assert.equal(fetch.total_ms, 550);
+          assert.equal(fetch.wall_share, 0.55);
+          // The median of 10..100 at rank 4 is 50, within the sketch's 1%.
+          assert.ok(Math.abs((fetch.p50 as number) - 50) <= 0.5, String(fetch.p50));
+          const complete = byName.get("complete") as Record<string, number | string | null>;
+          assert.deepEqual(
+            [complete.kind, complete.category, complete.count, complete.total_ms],
+            ["node", "llm", 5, 35],
+          );
+          assert.deepEqual(
+            [complete.tokens_in, complete.tokens_out, complete.cost_usd],
+            [15, 10, 2.5],
+          );
+          assert.deepEqual(r.glob, ["complete"]);
+          await page.close();
+        });
         await t.step(`"${mode}": a sink module (a URL) receives the persisted events`, async () => {
           const page = await openTestPage(chrome, server.url);
           const r = await page.evaluate(async () => {
