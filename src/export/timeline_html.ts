@@ -211,11 +211,13 @@ const SCRIPT = `
   var data = JSON.parse(document.getElementById("flightlog-data").textContent);
   var events = data.events.map(function (text) { return JSON.parse(text); });
   var span0 = data.t0, total = Math.max(data.t1 - data.t0, 1e-3);
+  function count(n, noun) { return n + " " + noun + (n === 1 ? "" : "s"); }
   function iso(ms) { var d = new Date(ms); return isNaN(d.getTime()) ? String(ms) : d.toISOString(); }
   var s = data.summary;
   document.getElementById("summary").textContent =
     "start " + iso(s.first_ts_ms) + " \\u00b7 duration " + dur(s.duration_ms) + " \\u00b7 " +
-    s.event_count + " events \\u00b7 " + s.error_count + " errors \\u00b7 " + data.spans.length + " spans";
+    count(s.event_count, "event") + " \\u00b7 " + count(s.error_count, "error") + " \\u00b7 " +
+    count(data.spans.length, "span");
   var timeline = document.getElementById("timeline");
   var axis = el("div", "axis");
   axis.appendChild(el("div", "", ""));

@@ -70,6 +70,8 @@ Deno.test("renderTimelineHtml() renders spans and shows a span's events on click
     assert.deepEqual(seen.details.events, ["step_start", "llm_call", "step_end"]);
     assert.match(seen.details.lastFields, /"status": "failed"/);
     assert.equal(seen.selectedRows, 1);
+    // One error event (step-49's step_end): the header counts it in the singular.
+    assert.match(seen.summary, / · \d+ events · 1 error · \d+ spans$/);
     assert.deepEqual(
       seen.requests,
       [`file://${page}`, `file://${hostile}`, `file://${lifecycle}`],
