@@ -71,6 +71,7 @@ const ENTRIES = [
   "src/cli/main.ts",
   "workers/flightlog_worker.ts",
   "workers/flightlog_browser_worker.ts",
+  "workers/flightlog_node_worker.ts",
 ];
 
 Deno.test("src/ has no import loop", async () => {
