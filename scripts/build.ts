@@ -18,7 +18,8 @@
  * - `types/`: declarations of `mod.ts` and the CLI, emitted by TypeScript.
  * - `node/mod.js`, `node/flightlog_worker.js` and shared chunks: the
  *   Node.js build (ESM, npm dependencies left as imports), with
- *   `src/platform/node.ts` and `node:fs` in place of Deno's.
+ *   `src/platform/node.ts` and `node:fs` in place of Deno's; `node/mod.cjs`:
+ *   the same modules for `require()`, in one file, starting the same worker.
  *
  * Each browser file has a `.map` source map. In browser bundles
  * `src/platform/deno.ts` is swapped for `src/platform/browser.ts`, so no Deno
@@ -205,7 +206,8 @@ const nodeRuntime: esbuild.Plugin = {
 /**
  * Builds the Node.js modules into `outdir`: `mod.js` and
  * `flightlog_worker.js`, sharing chunks, with `src/platform/node.ts` in
- * place of `deno.ts`. npm dependencies and `node:` modules stay imports.
+ * place of `deno.ts`, and `mod.cjs`, the same for `require()`. npm
+ * dependencies and `node:` modules stay imports.
  */
 export async function buildNode(outdir: string): Promise<void> {
   try {
@@ -223,6 +225,26 @@ export async function buildNode(outdir: string): Promise<void> {
       target: "node20",
       plugins: [nodeRuntime],
       define: { __FLIGHTLOG_NODE_WORKER__: JSON.stringify("./flightlog_worker.js") },
+      logLevel: "silent",
+    });
+    // The same modules for `require()`: one file (CommonJS has no shared chunks), comlink
+    // inlined (npm ships it as ESM only), import.meta.url made from __filename.
+    await esbuild.build({
+      entryPoints: [new URL("mod.ts", ROOT).pathname],
+      outfile: `${outdir}/mod.cjs`,
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      external: ["msgpackr", "crc-32", "cli-progress", "idb"],
+      target: "node20",
+      plugins: [nodeRuntime],
+      define: {
+        __FLIGHTLOG_NODE_WORKER__: JSON.stringify("./flightlog_worker.js"),
+        "import.meta.url": "__flightlogModuleUrl",
+      },
+      banner: {
+        js: 'const __flightlogModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+      },
       logLevel: "silent",
     });
   } finally {
