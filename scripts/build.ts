@@ -16,7 +16,7 @@
  * - `deno/mod.js`, `deno/cli.js`, `deno/flightlog_worker.js` and shared
  *   chunks: the Deno build (ESM, npm dependencies left as imports).
  * - `types/`: declarations of `mod.ts` and the CLI, emitted by TypeScript.
- * - `node/mod.js`, `node/flightlog_worker.js` and shared chunks: the
+ * - `node/mod.js`, `node/cli.js`, `node/flightlog_worker.js` and shared chunks: the
  *   Node.js build (ESM, npm dependencies left as imports), with
  *   `src/platform/node.ts` and `node:fs` in place of Deno's; `node/mod.cjs`:
  *   the same modules for `require()`, in one file, starting the same worker.
@@ -204,8 +204,8 @@ const nodeRuntime: esbuild.Plugin = {
 };
 
 /**
- * Builds the Node.js modules into `outdir`: `mod.js` and
- * `flightlog_worker.js`, sharing chunks, with `src/platform/node.ts` in
+ * Builds the Node.js modules into `outdir`: `mod.js`, `cli.js` (the bin's
+ * command line) and `flightlog_worker.js`, sharing chunks, with `src/platform/node.ts` in
  * place of `deno.ts`, and `mod.cjs`, the same for `require()`. npm
  * dependencies and `node:` modules stay imports.
  */
@@ -214,6 +214,7 @@ export async function buildNode(outdir: string): Promise<void> {
     await esbuild.build({
       entryPoints: {
         mod: new URL("mod.ts", ROOT).pathname,
+        cli: new URL("src/cli/node_main.ts", ROOT).pathname,
         flightlog_worker: new URL("workers/flightlog_node_worker.ts", ROOT).pathname,
       },
       outdir,
