@@ -33,3 +33,10 @@ test("npx flightlog runs the CLI on Node.js: flows, show --json, verify, bad usa
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^flightlog: /);
 });
+
+test("flightlog bench measures on Node.js and names it", async () => {
+  const bench = await runChild(BIN, ["bench", "--seconds", "0.5", "-q"]);
+  assert.equal(bench.code, 0, bench.stderr);
+  assert.match(bench.stdout, /^runtime {4}Node\.js \d+\.\d+\.\d+, V8 /m);
+  assert.match(bench.stdout, /^end to end [\d,]+ events\/s persisted/m);
+});

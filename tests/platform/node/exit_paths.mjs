@@ -1,7 +1,8 @@
 // Every way a Node.js process ends leaves every logged event on disk,
 // without flush(): the end of the script, process.exit(), an uncaught
 // exception, an unhandled rejection, SIGTERM and SIGINT (exit code 128 + the
-// signal), and a SIGTERM the application handles itself (it decides to end).
+// signal), and a SIGTERM the application handles itself (it decides to end),
+// with its listener added after flightlog's import or before it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readFlow, runFixture, tempDir } from "./_helpers.mjs";
@@ -16,6 +17,7 @@ const CASES = [
   { how: "signal", signal: "SIGTERM", code: 143 },
   { how: "signal", signal: "SIGINT", code: 130 },
   { how: "signal-app", signal: "SIGTERM", code: 0, stdout: /application shutdown/ },
+  { how: "signal-app-first", signal: "SIGTERM", code: 0, stdout: /application shutdown/ },
 ];
 
 for (const c of CASES) {
