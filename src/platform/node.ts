@@ -132,10 +132,9 @@ function runHooks(): void {
   }
 }
 
+// Node.js emits `exit` after an uncaught exception or unhandled rejection
+// too, so this one listener also covers them without touching their handling.
 const onExit = (): void => runHooks();
-// Observes an uncaught exception (and an unhandled rejection, which Node.js
-// raises as one) without changing what the process does about it.
-const onUncaught = (): void => runHooks();
 // As in Deno: after the flush, a signal the application listens to is the
 // application's to act on (a graceful shutdown); otherwise the process ends
 // with 128 + the signal number, through process.exit so every 'exit' listener runs.
@@ -151,9 +150,9 @@ markOwn(onSigint);
 markOwn(onSigterm);
 
 /**
- * Runs `flush` synchronously at process exit: end of script and
- * `process.exit()` (`exit`), an uncaught exception or unhandled rejection
- * (`uncaughtExceptionMonitor`), SIGINT and SIGTERM. After a signal's flush,
+ * Runs `flush` synchronously at process exit: end of script,
+ * `process.exit()`, an uncaught exception or unhandled rejection (all
+ * through `exit`), SIGINT and SIGTERM. After a signal's flush,
  * the process exits with 130 (SIGINT) or 143 (SIGTERM) unless the
  * application listens to that signal itself: then exiting is left to it.
  * Returns the function that removes the hook. (`_spill` is the browser's
@@ -164,7 +163,6 @@ export function addExitHook(flush: () => void, _spill?: () => void): () => void 
   if (!installed) {
     installed = true;
     process.on("exit", onExit);
-    process.on("uncaughtExceptionMonitor", onUncaught);
     process.prependListener("SIGINT", onSigint);
     process.prependListener("SIGTERM", onSigterm);
   }
@@ -173,7 +171,6 @@ export function addExitHook(flush: () => void, _spill?: () => void): () => void 
     if (hooks.size === 0 && installed) {
       installed = false;
       process.off("exit", onExit);
-      process.off("uncaughtExceptionMonitor", onUncaught);
       process.off("SIGINT", onSigint);
       process.off("SIGTERM", onSigterm);
     }
