@@ -26,7 +26,8 @@ export async function tempDir(t) {
 
 /**
  * Runs `command` to its end; `onLine` sees each stdout line (and may signal
- * the child). Resolves with its exit code, signal and output.
+ * the child). Resolves with its exit code, signal and output. A child that
+ * hangs is killed after 30 s, so the test fails instead of blocking the run.
  */
 export function runChild(command, args, { cwd, onLine, env } = {}) {
   return new Promise((resolve, reject) => {
@@ -48,8 +49,12 @@ export function runChild(command, args, { cwd, onLine, env } = {}) {
       }
     });
     child.stderr.setEncoding("utf8").on("data", (text) => (stderr += text));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 

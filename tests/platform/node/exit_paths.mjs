@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readFlow, runFixture, tempDir } from "./_helpers.mjs";
 
-const EVENTS = 1000;
+const EVENTS = 5000;
 
 const CASES = [
   { how: "end", code: 0 },
-  { how: "exit", code: 0 },
+  { how: "exit", code: 3 },
   { how: "throw", code: 1, stderr: /uncaught on purpose/ },
   { how: "reject", code: 1, stderr: /unhandled on purpose/ },
   { how: "signal", signal: "SIGTERM", code: 143 },

@@ -17,7 +17,7 @@ function denoCli(args) {
 
 test(`Node.js logs ${EVENTS} events and ends without flush(); the Deno CLI's show and getFlowLog return all`, async (t) => {
   const dir = await tempDir(t);
-  const w = await runFixture("log_then_exit.mjs", [dir, "end", String(EVENTS)]);
+  const w = await runFixture("log_then_exit.mjs", [dir, "end", String(EVENTS), "cold"]);
   assert.equal(w.code, 0, w.stderr);
   const show = await denoCli(["show", dir, "f-exit", "--json"]);
   assert.equal(show.code, 0, show.stderr);
