@@ -245,9 +245,10 @@ export function serveHttp(
   _port: number,
   _handler: (req: Request) => Response | Promise<Response>,
 ): HttpListener {
+  // The message's start tells startMetricsServer() that no other port would do.
   throw new TypeError(
-    "metrics.serve is not available on Node.js: serve log.metrics() from your own HTTP " +
-      "server (it returns the Prometheus text), or run under Deno",
+    "Option metrics.serve is not available on Node.js yet: serve the text of log.metrics() " +
+      "from your own HTTP server, or run under Deno",
   );
 }
 

@@ -1,6 +1,6 @@
 // The core contract on Node.js, through the installed package: log, flush,
 // getFlowLog, query and exact stats on the default transport (sab) and its
-// fallbacks, withContext() across await, the store lock, require().
+// fallbacks, withContext() across await, the store lock, log.metrics(), require().
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLogger, StoreLockedError, withContext } from "flightlog";
@@ -80,6 +80,23 @@ test("a second writer of the same store is refused with a StoreLockedError namin
   again.info("after");
   await again.flush();
   await again.close();
+});
+
+test("log.metrics() gives the Prometheus text; metrics.serve is refused with what to do", async (t) => {
+  const dir = await tempDir(t);
+  assert.throws(
+    () => createLogger({ dir, metrics: { serve: { port: 0 } } }),
+    (err) => {
+      assert.ok(err instanceof TypeError);
+      assert.match(err.message, /^Option metrics\.serve is not available on Node\.js yet: serve /);
+      return true;
+    },
+  );
+  const log = createLogger({ dir, metrics: true });
+  log.info("step_end", { flow_id: "f-m", status: "ok" });
+  await log.flush();
+  assert.match(await log.metrics(), /^# (HELP|TYPE) flightlog_/m);
+  await log.close();
 });
 
 test('require("flightlog") from CommonJS works the same', async (t) => {
