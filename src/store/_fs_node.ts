@@ -86,6 +86,13 @@ class NodeStoreFile implements StoreFile {
   tryLock(): boolean {
     const exlock = (C as { O_EXLOCK?: number }).O_EXLOCK;
     if (exlock !== undefined) return this.#tryExlock(exlock);
+    if (process.platform === "win32") {
+      throw new Error(
+        `Cannot lock ${this.#path}: on Windows, Node.js has no way to take the store lock ` +
+          "that Deno writers honour; write stores under Deno there (the CLI, which takes no " +
+          "lock, reads them on Node.js too)",
+      );
+    }
     const r = spawnSync("flock", ["--nonblock", "--conflict-exit-code", String(LOCK_BUSY), "3"], {
       stdio: ["ignore", "ignore", "pipe", this.#fd],
     });
