@@ -16,12 +16,15 @@
  * - `deno/mod.js`, `deno/cli.js`, `deno/flightlog_worker.js` and shared
  *   chunks: the Deno build (ESM, npm dependencies left as imports).
  * - `types/`: declarations of `mod.ts` and the CLI, emitted by TypeScript.
- * - `node.js`: what Node.js gets: an error that says flightlog needs Deno
- *   or a browser.
+ * - `node/mod.js`, `node/cli.js`, `node/flightlog_worker.js` and shared chunks: the
+ *   Node.js build (ESM, npm dependencies left as imports), with
+ *   `src/platform/node.ts` and `node:fs` in place of Deno's; `node/mod.cjs`:
+ *   the same modules for `require()`, in one file, starting the same worker.
  *
  * Each browser file has a `.map` source map. In browser bundles
  * `src/platform/deno.ts` is swapped for `src/platform/browser.ts`, so no Deno
- * or Node API reaches them.
+ * or Node API reaches them; in the Node.js build for `src/platform/node.ts`,
+ * so no Deno API does.
  *
  * @module
  */
@@ -179,6 +182,77 @@ export async function buildDeno(outdir: string): Promise<void> {
   }
 }
 
+// The Node.js build: every import of the Deno runtime module resolves to the
+// Node.js one, and the store's default file system (`denoFs`, the default of
+// lockStoreDir() and SegmentStore.open()) is `node:fs`'s, so no Deno call is left.
+const nodeRuntime: esbuild.Plugin = {
+  name: "flightlog-node-runtime",
+  setup(build) {
+    build.onResolve({ filter: /platform\/deno\.ts$/ }, () => ({
+      path: new URL("src/platform/node.ts", ROOT).pathname,
+    }));
+    build.onResolve({ filter: /(^|\/)_fs_deno\.ts$/ }, () => ({
+      path: "_fs_deno.ts",
+      namespace: "flightlog-node-fs",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "flightlog-node-fs" }, () => ({
+      contents: 'export { nodeFs as denoFs } from "./_fs_node.ts";',
+      resolveDir: new URL("src/store/", ROOT).pathname,
+      loader: "ts",
+    }));
+  },
+};
+
+/**
+ * Builds the Node.js modules into `outdir`: `mod.js`, `cli.js` (the bin's
+ * command line) and `flightlog_worker.js`, sharing chunks, with `src/platform/node.ts` in
+ * place of `deno.ts`, and `mod.cjs`, the same for `require()`. npm
+ * dependencies and `node:` modules stay imports.
+ */
+export async function buildNode(outdir: string): Promise<void> {
+  try {
+    await esbuild.build({
+      entryPoints: {
+        mod: new URL("mod.ts", ROOT).pathname,
+        cli: new URL("src/cli/node_main.ts", ROOT).pathname,
+        flightlog_worker: new URL("workers/flightlog_node_worker.ts", ROOT).pathname,
+      },
+      outdir,
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      platform: "node",
+      packages: "external",
+      target: "node20",
+      plugins: [nodeRuntime],
+      define: { __FLIGHTLOG_NODE_WORKER__: JSON.stringify("./flightlog_worker.js") },
+      logLevel: "silent",
+    });
+    // The same modules for `require()`: one file (CommonJS has no shared chunks), comlink
+    // inlined (npm ships it as ESM only), import.meta.url made from __filename.
+    await esbuild.build({
+      entryPoints: [new URL("mod.ts", ROOT).pathname],
+      outfile: `${outdir}/mod.cjs`,
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      external: ["msgpackr", "crc-32", "cli-progress", "idb"],
+      target: "node20",
+      plugins: [nodeRuntime],
+      define: {
+        __FLIGHTLOG_NODE_WORKER__: JSON.stringify("./flightlog_worker.js"),
+        "import.meta.url": "__flightlogModuleUrl",
+      },
+      banner: {
+        js: 'const __flightlogModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+      },
+      logLevel: "silent",
+    });
+  } finally {
+    await esbuild.stop();
+  }
+}
+
 /** A failed build step, with the tool's output. */
 export class BuildError extends Error {
   override name = "BuildError";
@@ -256,15 +330,9 @@ async function rewriteDeclarationImports(dir: string): Promise<void> {
   }
 }
 
-const NODE_STUB = `throw new Error(
-  "flightlog runs on Deno and in browsers, not on Node.js yet: run your program with Deno " +
-    "(deno run), or bundle it for a browser",
-);
-`;
-
 /**
  * Builds the whole npm package into `outdir` (emptied first): browser
- * bundles, Deno modules, declarations, the Node.js stub. Returns the browser
+ * bundles, Deno modules, Node.js modules, declarations. Returns the browser
  * bundles' sizes.
  */
 export async function buildPackage(outdir: string): Promise<BundleInfo[]> {
@@ -273,8 +341,8 @@ export async function buildPackage(outdir: string): Promise<BundleInfo[]> {
   });
   const sizes = await buildBrowser(`${outdir}/browser`);
   await buildDeno(`${outdir}/deno`);
+  await buildNode(`${outdir}/node`);
   await buildTypes(`${outdir}/types`);
-  await Deno.writeTextFile(`${outdir}/node.js`, NODE_STUB);
   return sizes;
 }
 

@@ -69,8 +69,10 @@ const folderOf = (url: string) => {
 const ENTRIES = [
   "mod.ts",
   "src/cli/main.ts",
+  "src/cli/node_main.ts",
   "workers/flightlog_worker.ts",
   "workers/flightlog_browser_worker.ts",
+  "workers/flightlog_node_worker.ts",
 ];
 
 Deno.test("src/ has no import loop", async () => {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type Stats, statSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { isLevelName, LEVELS } from "../level.ts";
 import type { LogEvent } from "../event.ts";
@@ -65,7 +66,7 @@ export class Output {
   #used = 0;
   #closedPipe = false;
 
-  /** Writes to `file` (`Deno.stdout` or an open file). */
+  /** Writes to `file` (stdout or an open file). */
   constructor(file: { writeSync(bytes: Uint8Array): number }) {
     this.#file = file;
   }
@@ -111,10 +112,16 @@ export class Output {
       let at = 0;
       while (at < bytes.length) at += this.#file.writeSync(bytes.subarray(at));
     } catch (error) {
-      if (error instanceof Deno.errors.BrokenPipe) this.#closedPipe = true;
+      if (isBrokenPipe(error)) this.#closedPipe = true;
       else throw error;
     }
   }
+}
+
+/** True when `error` says the reader of a pipe went away (Deno's BrokenPipe, Node.js's EPIPE). */
+function isBrokenPipe(error: unknown): boolean {
+  if ((error as { code?: unknown } | null)?.code === "EPIPE") return true;
+  return typeof Deno !== "undefined" && error instanceof Deno.errors.BrokenPipe;
 }
 
 /** Parses a command's flags; a wrong flag becomes a usage error naming the command's help. */
@@ -151,18 +158,18 @@ export function positionals(command: string, given: string[], names: string[]): 
  * or a writer's lock file (a logger that has not written yet).
  */
 export function checkStoreDir(dir: string): void {
-  let info: Deno.FileInfo;
+  let info: Stats;
   try {
-    info = Deno.statSync(dir);
+    info = statSync(dir);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
+    if ((error as { code?: unknown }).code === "ENOENT") {
       throw new CliError(
         `No such directory ${dir}: pass the store directory given to createLogger({ dir }) (default .flightlog)`,
       );
     }
     throw new CliError(`Cannot read ${dir} (${errorText(error)}): check its permissions`);
   }
-  if (!info.isDirectory) {
+  if (!info.isDirectory()) {
     throw new CliError(
       `${dir} is a file, not a store directory: pass the directory that holds the seg-*.flog files`,
     );
@@ -175,7 +182,7 @@ export function checkStoreDir(dir: string): void {
   }
   if (segments.length > 0) return;
   try {
-    Deno.statSync(`${dir}/${LOCK_FILE_NAME}`);
+    statSync(`${dir}/${LOCK_FILE_NAME}`);
   } catch {
     throw new CliError(
       `${dir} is not a flightlog store (no seg-*.flog files): pass the directory given to createLogger({ dir })`,

@@ -13,6 +13,7 @@ import {
   type OverheadReport,
   type Spread,
 } from "../bench/measure_overhead.ts";
+import type { RuntimeInfo } from "../platform/types.ts";
 import { CliError, type CliIo, EXIT, parseFlags, positionals, table } from "./_common.ts";
 
 /** Seconds a run takes when `--seconds` is not given. */
@@ -71,12 +72,19 @@ function nodeRow(f: NodeFigure): string[] {
   return [`${f.label}: overhead`, ns(s.median), range(s, ns), String(s.samples)];
 }
 
+/** How the report names each runtime. */
+const RUNTIME_NAMES: Record<RuntimeInfo["name"], string> = {
+  deno: "Deno",
+  node: "Node.js",
+  browser: "Browser",
+};
+
 /** The report for people: one row per figure, then the end-to-end rate and the budget. */
 export function benchText(r: OverheadReport): string {
   const f = r.figures;
   const rt = r.runtime;
   const runtime = [
-    `${rt.name === "deno" ? "Deno" : "Browser"} ${rt.version ?? "(version unknown)"}`,
+    `${RUNTIME_NAMES[rt.name]} ${rt.version ?? "(version unknown)"}`,
     rt.engine,
     rt.os,
   ].filter((x) => x !== null).join(", ");

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { escapeJsonText } from "../sinks/console_format.ts";
 import cliProgress from "cli-progress";
 import type { LogEvent } from "../event.ts";
@@ -92,16 +93,17 @@ export function exportCommand(args: string[], io: CliIo): number {
   checkStoreDir(dir);
 
   let out = io.out;
-  let file: Deno.FsFile | null = null;
+  let file: number | null = null;
   if (values.output !== undefined && values.output !== "-") {
     try {
-      file = Deno.openSync(values.output, { write: true, create: true, truncate: true });
+      file = openSync(values.output, "w");
     } catch (error) {
       throw new CliError(
         `Cannot write ${values.output} (${errorText(error)}): check the path and its permissions`,
       );
     }
-    out = new Output(file);
+    const fd = file;
+    out = new Output({ writeSync: (bytes) => writeSync(fd, bytes) });
   }
   const toStdout = file === null;
   try {
@@ -130,7 +132,7 @@ export function exportCommand(args: string[], io: CliIo): number {
     io.err(damageLine);
     return EXIT.damaged;
   } finally {
-    file?.close();
+    if (file !== null) closeSync(file);
   }
 }
 
@@ -147,7 +149,7 @@ function exportRecords(
   let total = 0;
   for (const name of segmentFileNames(dir)) {
     try {
-      total += Deno.statSync(`${dir}/${name}`).size;
+      total += statSync(`${dir}/${name}`).size;
     } catch {
       // Removed by retention since listing.
     }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { statSync } from "node:fs";
 import { INTERNAL_EVENTS } from "../event.ts";
 import {
   emptyReadDamage,
@@ -64,7 +65,7 @@ export function summarizeStore(dir: string): StoreSummary {
   let bytes = 0;
   for (const name of names) {
     try {
-      bytes += Deno.statSync(`${dir}/${name}`).size;
+      bytes += statSync(`${dir}/${name}`).size;
     } catch {
       // Removed by retention since listing.
     }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { writeFileSync } from "node:fs";
 import { renderTimelineHtml } from "../export/timeline_html.ts";
 import { renderNodeRunsHtml } from "../export/node_table_html.ts";
 import type { SegmentStore } from "../store/segment_store.ts";
@@ -53,7 +54,7 @@ export function viewCommand(args: string[], io: CliIo): number {
       io.out.write(html);
     } else {
       try {
-        Deno.writeTextFileSync(output, html);
+        writeFileSync(output, html);
       } catch (error) {
         throw new CliError(
           `Cannot write ${output} (${errorText(error)}): check the path and its permissions`,

@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { readdirSync } from "node:fs";
+import { denoFs } from "../store/_fs_deno.ts";
 import type { SegmentRecord } from "../store/record.ts";
 import { scanRecords } from "../store/record_scanner.ts";
 import { countGap, findGap, type GapCounts, type SegmentGap } from "../store/segment_gaps.ts";
@@ -54,12 +56,13 @@ export function emptyReadDamage(): ReadDamage {
   };
 }
 
-/** Segment file names of `dir`, in segment order. Throws what `Deno.readDirSync` throws. */
+/** Segment file names of `dir`, in segment order. Throws what listing the directory throws. */
 export function segmentFileNames(dir: string): string[] {
   const found: [number, string][] = [];
-  for (const entry of Deno.readDirSync(dir)) {
+  // node:fs, which Deno has too: the CLI runs on both (its Node.js build, scripts/build.ts).
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const number = parseSegmentFileName(entry.name);
-    if (number !== null && entry.isFile) found.push([number, entry.name]);
+    if (number !== null && entry.isFile()) found.push([number, entry.name]);
   }
   return found.sort((a, b) => a[0] - b[0]).map(([, name]) => name);
 }
@@ -111,9 +114,10 @@ export function* walkSegments(dir: string, read: { lastSeq: number }): Generator
     const newest = i === names.length - 1;
     let bytes: Uint8Array;
     try {
-      bytes = Deno.readFileSync(`${dir}/${name}`);
+      // The runtime's own file system (Node.js's in the Node.js build).
+      bytes = denoFs.readFile(`${dir}/${name}`);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
+      if (denoFs.isNotFound(error)) continue;
       throw error;
     }
     const head = readSegmentHead(bytes, number, newest);

@@ -10,7 +10,6 @@
  * @module
  */
 import { cpus } from "node:os";
-import { Worker } from "node:worker_threads";
 import type { WorkerInit } from "../worker/api.ts";
 import type { Store } from "../worker/consumer.ts";
 import type { StoreOpenOptions } from "../worker/serve.ts";
@@ -19,7 +18,7 @@ import { lockStoreDir } from "../store/lock.ts";
 import { SegmentStore } from "../store/segment_store.ts";
 import type { Spill } from "../wire/spill_text.ts";
 import type { CpuInfo, HttpListener, RuntimeInfo, TempStore, WorkerHandle } from "./types.ts";
-import { portEndpoint } from "./_node_port.ts";
+import { startThread } from "./_node_port.ts";
 import { cpuModelOf } from "./_cpuinfo.ts";
 
 export type { HttpListener, WorkerHandle } from "./types.ts";
@@ -66,44 +65,7 @@ function workerModule(url: string | URL | undefined): URL {
  * unref()ed so it never keeps the process alive.
  */
 export function startWorker(init: WorkerInit, url?: string | URL): WorkerHandle {
-  const worker = new Worker(workerModule(url), { workerData: init });
-  worker.unref();
-  let holds = 0;
-  let exited = false;
-  let error: Error | null = null;
-  const exitCbs: ((err: Error | null) => void)[] = [];
-  const exitedPromise = new Promise<void>((resolve) => {
-    worker.on("error", (err: unknown) => {
-      error = err instanceof Error ? err : new Error(String(err));
-    });
-    worker.on("exit", () => {
-      exited = true;
-      for (const cb of exitCbs) cb(error);
-      resolve();
-    });
-  });
-  return {
-    endpoint: portEndpoint(worker),
-    hold() {
-      if (holds++ === 0) worker.ref();
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        if (--holds === 0) worker.unref();
-      };
-    },
-    onExit(cb) {
-      if (exited) cb(error);
-      else exitCbs.push(cb);
-    },
-    async terminate() {
-      if (!exited) {
-        await worker.terminate();
-        await exitedPromise;
-      }
-    },
-  };
+  return startThread(workerModule(url), init);
 }
 
 /** Keeps a timer from holding the process open. */

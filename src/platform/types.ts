@@ -1,9 +1,9 @@
 /**
- * The one seam between flightlog and its runtime. `deno.ts` and `browser.ts`
- * each implement {@linkcode Platform} and export nothing else
- * (tests/platform/types_test.ts checks both), so the browser build, which
- * swaps the one module for the other (scripts/build.ts), gets the same names
- * with the same types. The transports take a `Platform` as a parameter.
+ * The one seam between flightlog and its runtime. `deno.ts`, `node.ts` and
+ * `browser.ts` each implement {@linkcode Platform} and export nothing else
+ * (tests/platform/types_test.ts checks them), so the browser and Node.js
+ * builds, which swap `deno.ts` for their own (scripts/build.ts), get the same
+ * names with the same types. The transports take a `Platform` as a parameter.
  *
  * @module
  */
@@ -45,13 +45,19 @@ export interface TempStore {
 
 /** The runtime that figures were measured on. */
 export interface RuntimeInfo {
-  /** `"deno"` or `"browser"`. */
-  name: "deno" | "browser";
-  /** Its version: `"2.9.6"` (Deno), `"Chrome 156.0.0.0"` (from the user agent), or null. */
+  /** `"deno"`, `"node"` or `"browser"`. */
+  name: "deno" | "node" | "browser";
+  /**
+   * Its version: `"2.9.6"` (Deno), `"20.20.2"` (Node.js), `"Chrome 156.0.0.0"` (from the user
+   * agent), or null.
+   */
   version: string | null;
   /** The JavaScript engine where the runtime names it (`"V8 15.0.245.2"`), else null. */
   engine: string | null;
-  /** Operating system and architecture (`"x86_64-unknown-linux-gnu"`, `"Linux x86_64"`), or null. */
+  /**
+   * Operating system and architecture (`"x86_64-unknown-linux-gnu"`, `"linux-x64"` on Node.js,
+   * `"Linux x86_64"`), or null.
+   */
   os: string | null;
   /** `navigator.userAgent`, or null where there is none. */
   user_agent: string | null;
@@ -66,7 +72,7 @@ export interface CpuInfo {
 }
 
 /**
- * What flightlog needs from its runtime (Deno, a browser). Members are
+ * What flightlog needs from its runtime (Deno, Node.js, a browser). Members are
  * function properties, not methods, so their parameters are checked strictly.
  */
 export interface Platform {

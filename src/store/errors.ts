@@ -40,7 +40,7 @@ export class StoreLockedError extends Error {
     const match = holder === null ? null : PID_PREFIX.exec(holder);
     const pid = match === null ? null : Number(match[1]);
     const who = pid === null ? "another writer" : `process ${pid}`;
-    const self = pid !== null && pid === globalThis.Deno?.pid ? "this process; " : "";
+    const self = pid !== null && pid === processId() ? "this process; " : "";
     const rest = holder === null ? "" : match === null ? holder : holder.slice(match[0].length);
     super(
       `Store ${JSON.stringify(dir)} is locked by ${who}${
@@ -168,4 +168,9 @@ export class StoreReadError extends Error {
 export class StoreStateError extends Error {
   /** Always `"StoreStateError"`. */
   override name: string = "StoreStateError";
+}
+
+/** This process's id (Deno, Node.js), or undefined where there is none (a page). */
+export function processId(): number | undefined {
+  return globalThis.Deno?.pid ?? (globalThis as { process?: { pid?: number } }).process?.pid;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { denoFs } from "./_fs_deno.ts";
-import { StoreLockedError } from "./errors.ts";
+import { processId, StoreLockedError } from "./errors.ts";
 import type { StoreFs } from "./fs.ts";
 import { LOCK_FILE_NAME, WRITER_ID_SIZE } from "./segment_format.ts";
 
@@ -37,7 +37,7 @@ export interface LockOptions {
   /**
    * The process id written into the lock file, for the error another writer
    * gets; null leaves it out.
-   * @default {Deno.pid}
+   * @default {this process's id}
    */
   pid?: number | null;
 }
@@ -53,7 +53,7 @@ export interface LockOptions {
  * @example Keep a second writer out
  * ```ts
  * import { lockStoreDir } from "./lock.ts";
- * import { StoreLockedError } from "./errors.ts";
+ * import { processId, StoreLockedError } from "./errors.ts";
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const lock = lockStoreDir(dir);
@@ -81,7 +81,7 @@ export function lockStoreDir(dir: string, options: LockOptions = {}): StoreLock 
   const date = new Date(openedMs);
   const opened = Number.isNaN(date.getTime()) ? String(openedMs) : date.toISOString();
   const writerId = options.writerId ?? crypto.getRandomValues(new Uint8Array(WRITER_ID_SIZE));
-  const pid = options.pid === undefined ? globalThis.Deno?.pid : options.pid;
+  const pid = options.pid === undefined ? processId() : options.pid;
   const holder = `${pid === undefined || pid === null ? "" : `pid ${pid}, `}writer ${
     toHex(writerId)
   }, opened ${opened}`;
