@@ -63,7 +63,11 @@ export interface NodeReport {
   batches: number;
   warmup: number;
   e2eEvents: number;
-  workloads: { label: string; peers: NodePeerResult[] }[];
+  /**
+   * Per workload: flightlog alone, measured as the Deno side measures it
+   * (the figure to set against Deno's), then every logger interleaved.
+   */
+  workloads: { label: string; alone: number[]; peers: NodePeerResult[] }[];
 }
 
 interface Instance {
@@ -218,6 +222,17 @@ async function callerCost(w: Workload): Promise<{ ns: number[]; dropped: number 
   return instances.map((inst, k) => ({ ns: ns[k]!, dropped: inst.dropped() }));
 }
 
+/** flightlog's caller cost with no other logger in the process's turns. */
+async function aloneCost(w: Workload): Promise<number[]> {
+  const inst = await openFlightlog(freshPath("store"), false, w);
+  try {
+    const [ns] = await interleave([{ loop: inst.loop }], { afterRound: () => inst.settle() });
+    return ns!;
+  } finally {
+    await inst.close();
+  }
+}
+
 async function endToEnd(peer: Peer, w: Workload): Promise<NodeRound> {
   const path = freshPath(peer.kind);
   const inst = await peer.open(path, true, w);
@@ -246,8 +261,12 @@ const report: NodeReport = {
   workloads: [],
 };
 for (const w of [STEP_BOUND, STEP_INLINE]) {
-  process.stderr.write(`node: caller cost, ${w.label}\n`);
+  process.stderr.write(`node: caller cost beside pino, ${w.label}\n`);
   const cost = await callerCost(w);
+  // After the phase beside pino: Node 20's V8 compiles later than Deno's, and a
+  // first phase of flightlog alone measured its warm-up (279 ns, then 150).
+  process.stderr.write(`node: flightlog alone, ${w.label}\n`);
+  const alone = await aloneCost(w);
   const rounds: NodeRound[][] = PEERS.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     process.stderr.write(`node: end to end, ${w.label}, round ${r + 1}/${ROUNDS}\n`);
@@ -258,6 +277,7 @@ for (const w of [STEP_BOUND, STEP_INLINE]) {
   }
   report.workloads.push({
     label: w.label,
+    alone,
     peers: PEERS.map((peer, p) => ({
       name: peer.name,
       kind: peer.kind,

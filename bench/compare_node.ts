@@ -22,6 +22,7 @@ import type { NodeReport } from "./_node_peers.ts";
 import { countLines, header, openFlow, storeTotals } from "./_workload.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
+const WORKLOADS = [STEP_BOUND, STEP_INLINE];
 
 /** flightlog's caller cost on Deno, measured as the Node process measures it. */
 async function denoCallerCost(w: Workload, dir: string): Promise<number[]> {
@@ -72,13 +73,21 @@ async function main(): Promise<number> {
   console.log(header("Peer comparison on Node.js"));
   const work = await Deno.makeTempDir({ dir: ROOT, prefix: ".compare-node-" });
   try {
+    // flightlog alone on Deno before and after the Node run, so drift in the
+    // machine's speed lands on both sides.
     const deno = new Map<string, number[]>();
-    for (const w of [STEP_BOUND, STEP_INLINE]) {
-      console.error(`deno: caller cost, ${w.label}`);
-      await Deno.mkdir(`${work}/deno-${deno.size}`);
-      deno.set(w.label, await denoCallerCost(w, `${work}/deno-${deno.size}`));
-    }
+    let runs = 0;
+    const measureDeno = async () => {
+      for (const w of WORKLOADS) {
+        console.error(`deno: flightlog alone, ${w.label}`);
+        const dir = `${work}/deno-${runs++}`;
+        await Deno.mkdir(dir);
+        deno.set(w.label, [...(deno.get(w.label) ?? []), ...await denoCallerCost(w, dir)]);
+      }
+    };
+    await measureDeno();
     const report = await runNode(work);
+    await measureDeno();
     console.log(`Node.js ${report.node} (V8 ${report.v8}) beside it\n`);
     let problems = 0;
     for (const { label, peers } of report.workloads) {
@@ -93,7 +102,9 @@ async function main(): Promise<number> {
         "bytes/event",
       ]];
       const denoNs = deno.get(label)!;
-      rows.push(["flightlog on Deno (caller cost only)", ...quartiles(denoNs), "", "", "", ""]);
+      const alone = report.workloads.find((x) => x.label === label)!.alone;
+      rows.push(["flightlog alone on Deno (caller cost)", ...quartiles(denoNs), "", "", "", ""]);
+      rows.push(["flightlog alone on Node (caller cost)", ...quartiles(alone), "", "", "", ""]);
       for (const peer of peers) {
         const counted: { onDisk: number; bytes: number }[] = [];
         for (const round of peer.rounds) {
@@ -126,8 +137,11 @@ async function main(): Promise<number> {
       const mine = median([...peers.find((p) => p.kind === "store")!.ns]);
       const transport = median([...peers[0]!.ns]);
       console.log(
-        `\nflightlog on Node: ${fmt(mine / median([...denoNs]), 2)}× its cost on Deno; ` +
-          `pino.transport costs ${fmt(transport / mine, 1)}× flightlog on Node.\n`,
+        `\nflightlog alone: Node ${fmt(median([...alone]), 1)} ns, Deno ` +
+          `${fmt(median([...denoNs]), 1)} ns: ${
+            fmt(median([...alone]) / median([...denoNs]), 2)
+          }×. ` +
+          `Beside pino on Node: pino.transport costs ${fmt(transport / mine, 1)}× flightlog.\n`,
       );
     }
     console.log(
