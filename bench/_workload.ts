@@ -14,14 +14,8 @@ import { createLogger, type Logger, type LoggerOptions, type LoggerStats } from 
 import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import * as ring from "../src/wire/ring.ts";
-import {
-  BINDINGS,
-  callFields,
-  EVENT,
-  quantile,
-  STEP_BOUND,
-  type Workload,
-} from "../src/bench/workload.ts";
+import { BINDINGS, callFields, EVENT, STEP_BOUND, type Workload } from "../src/bench/workload.ts";
+import { BATCH } from "./_measure.ts";
 
 // --- The workload ------------------------------------------------------------------------------
 
@@ -36,67 +30,28 @@ export function infoLoop(flow: Logger, n: number): void {
 
 // --- Timed batches -----------------------------------------------------------------------------
 
-/** Calls per timed batch, so that the clock's resolution does not matter. */
-export const BATCH = 1000;
-/** Batches run before the kept ones, while V8 compiles. */
-export const WARMUP = 30;
-/** Batches kept for the medians. */
-export const BATCHES = 200;
+// Timing and statistics live in _measure.ts (no runtime API: Node.js runs them too).
+export {
+  BATCH,
+  BATCHES,
+  type Contender,
+  fmt,
+  fmtInt,
+  interleave,
+  median,
+  type Plan,
+  quantile,
+  quartiles,
+  table,
+  timeLoop,
+  WARMUP,
+} from "./_measure.ts";
 
 /**
  * 8 MiB holds a 1,000-call batch (~224 KiB) many times over: with the ring
  * emptied after each batch, no timed call finds it full.
  */
 export const CALLER_RING = 8 << 20;
-
-/** Runs `loop(n)` once and returns nanoseconds per iteration. */
-export function timeLoop(loop: (n: number) => void, n: number): number {
-  const t0 = performance.now();
-  loop(n);
-  return ((performance.now() - t0) * 1e6) / n;
-}
-
-/** One contender of {@linkcode interleave}. */
-export interface Contender {
-  /** `n` calls, timed as one batch. */
-  loop(n: number): void;
-  /** Untimed, right after each of its batches: empties its buffers. */
-  settle?(): Promise<void>;
-}
-
-/** How {@linkcode interleave} runs. */
-export interface Plan {
-  /** Calls per batch. @default {@linkcode BATCH} */
-  batch?: number;
-  /** Rounds whose samples are not kept. @default {@linkcode WARMUP} */
-  warmup?: number;
-  /** Rounds kept. @default {@linkcode BATCHES} */
-  batches?: number;
-  /** Untimed, after each round; resolving to `false` discards the round's samples. */
-  afterRound?(): Promise<boolean | void>;
-}
-
-/**
- * Times every contender's batches, ns per call, one batch each per round.
- * They take turns and the one that goes first rotates with each round, so
- * drift in the speed of a shared machine hits them all alike.
- */
-export async function interleave(contenders: Contender[], plan: Plan = {}): Promise<number[][]> {
-  const { batch = BATCH, warmup = WARMUP, batches = BATCHES, afterRound } = plan;
-  const samples: number[][] = contenders.map(() => []);
-  const round: number[] = contenders.map(() => NaN);
-  for (let b = 0; b < warmup + batches; b++) {
-    for (let k = 0; k < contenders.length; k++) {
-      const c = (b + k) % contenders.length;
-      const contender = contenders[c]!;
-      round[c] = timeLoop((n) => contender.loop(n), batch);
-      if (contender.settle !== undefined) await contender.settle();
-    }
-    const keep = afterRound === undefined ? true : await afterRound();
-    if (b >= warmup && keep !== false) round.forEach((ns, c) => samples[c]!.push(ns));
-  }
-  return samples;
-}
 
 /**
  * A `Deno.bench` body: times `batch()`, then empties `log`'s ring untimed, so
@@ -299,51 +254,6 @@ export function benchRing(
     producer,
     free: () => Atomics.store(i32, ring.TAIL, Atomics.load(i32, ring.HEAD)),
   };
-}
-
-// --- Statistics and tables ---------------------------------------------------------------------
-
-/** Median of `xs` (which is sorted in place). */
-export function median(xs: number[]): number {
-  return quantile(xs, 0.5);
-}
-
-export { quantile };
-
-/** Median, 25th and 75th percentile of `xs` (left unsorted), formatted. */
-export function quartiles(xs: number[], digits = 1): [string, string, string] {
-  const sorted = [...xs];
-  return [
-    fmt(median(sorted), digits),
-    fmt(quantile(sorted, 0.25), digits),
-    fmt(quantile(sorted, 0.75), digits),
-  ];
-}
-
-/** Formats a number with `digits` decimals, or "–" when it is not finite. */
-export function fmt(x: number, digits = 1): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : "–";
-}
-
-/** Formats an integer with thin thousands separators. */
-export function fmtInt(x: number): string {
-  return Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–";
-}
-
-/** Renders rows as a Markdown table (first row is the header), columns padded. */
-export function table(rows: string[][], align: ("l" | "r")[] = []): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 3, cell.length)));
-  }
-  const pad = (cell: string, i: number): string =>
-    align[i] === "r" ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
-  const line = (row: string[]): string => `| ${row.map(pad).join(" | ")} |`;
-  const rule = `| ${
-    widths.map((w, i) => (align[i] === "r" ? "-".repeat(w - 1) + ":" : "-".repeat(w))).join(" | ")
-  } |`;
-  const [head, ...body] = rows;
-  return [line(head ?? []), rule, ...body.map(line)].join("\n");
 }
 
 /** Runtime versions for the report header. */

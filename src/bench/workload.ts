@@ -70,6 +70,26 @@ export const STEP_BOUND: Workload = {
   fields: callFields,
 };
 
+/**
+ * Fields inline, no child: seven fields per call on the root logger, one of
+ * them a string built per call (`"step-" + i`), one a float, as a call site
+ * without a child logger writes them.
+ */
+export const STEP_INLINE: Workload = {
+  label: "7 fields inline, a per-call string and a float",
+  event: EVENT,
+  bindings: {},
+  fields: (i) => ({
+    flow_id: "f-7c1e2a90",
+    run_id: "r-20261122-0042",
+    job_id: "j-318",
+    step_id: "step-" + i,
+    step_type: "http",
+    duration_ms: 12.5 + (i & 1023),
+    status: "ok",
+  }),
+};
+
 /** The `q` quantile of `xs` by linear interpolation between its two nearest samples (sorts `xs` in place). */
 export function quantile(xs: number[], q: number): number {
   if (xs.length === 0) return NaN;
