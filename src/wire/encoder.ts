@@ -17,6 +17,9 @@ const STR_SLOTS = 256;
 const STR_MAX = 32;
 // Bytes per slot: tag, length and STR_MAX characters, rounded up to whole words.
 const STR_SLOT_BYTES = 36;
+// Bytes per value slot: tag, length and up to 48 ASCII characters (the ASCII
+// fast path's longest), rounded up to whole words.
+const VAL_SLOT_BYTES = 52;
 
 const textEncoder = new TextEncoder();
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -57,6 +60,15 @@ export class Encoder {
   readonly #strSensitive = new Uint8Array(STR_SLOTS);
   // The longest string the cache keeps: never past maxStringLength.
   readonly #strMax: number;
+  // Per key slot: the string value last written under that key, whose
+  // encoded form sits in #valWords, and the misses since its last hit. A key
+  // whose value changes every call (a per-call id) stops being cached after
+  // two misses and is tried again every 256th: its misses cost one compare
+  // (against undefined), never a copy into the cache (bench/encoder_ab.ts "unique").
+  readonly #vals: (string | undefined)[] = new Array(STR_SLOTS).fill(undefined);
+  readonly #valMiss = new Uint8Array(STR_SLOTS);
+  readonly #valWords = new Uint32Array((STR_SLOTS * VAL_SLOT_BYTES) >> 2);
+  readonly #valBytes = new Uint8Array(this.#valWords.buffer);
   // Objects on the current encoding path, for cycle detection (depth is small).
   #stack: unknown[] = [];
   /** The redactor applied while encoding (null: none). */
@@ -264,7 +276,11 @@ export class Encoder {
           p += 9;
         }
       } else {
-        const q = typeof v === "string" ? putAscii(u8, p, end, v, short) : -1;
+        const q = typeof v !== "string"
+          ? -1
+          : slot >= 0
+          ? this.#putValue(u8, dv, p, end, slot, v, short)
+          : putAscii(u8, p, end, v, short);
         if (q >= 0) p = q;
         else {
           this.#pos = p;
@@ -302,15 +318,44 @@ export class Encoder {
   }
 
   // Copies the cached string of `slot` (`len` characters) to `pos`; -1 when it
-  // does not fit before `end`. Whole words are written, so up to 3 bytes past
-  // the string are clobbered: they lie before `end` and are written next.
+  // does not fit before `end`.
   #putCached(dv: DataView, pos: number, end: number, slot: number, len: number): number {
-    const n = len + 2;
-    if (pos + n + 3 > end) return -1;
-    const w = this.#strWords;
-    const base = (slot * STR_SLOT_BYTES) >> 2;
-    for (let i = 0; i < n; i += 4) dv.setUint32(pos + i, w[base + (i >> 2)]!, true);
-    return pos + n;
+    return putWords(dv, pos, end, this.#strWords, (slot * STR_SLOT_BYTES) >> 2, len + 2);
+  }
+
+  // Writes the short ASCII string `v`, the value of the key in cache slot
+  // `slot`, as putAscii() does. Ids repeat call after call as the same string:
+  // a cached value is one compare and a word copy (bench/encoder_ab.ts
+  // "inline", "const").
+  #putValue(
+    u8: Uint8Array,
+    dv: DataView,
+    p: number,
+    end: number,
+    slot: number,
+    v: string,
+    short: number,
+  ): number {
+    if (this.#vals[slot] === v) {
+      this.#valMiss[slot] = 0;
+      return putWords(dv, p, end, this.#valWords, (slot * VAL_SLOT_BYTES) >> 2, v.length + 2);
+    }
+    const q = putAscii(u8, p, end, v, short);
+    if (q >= 0) {
+      // Kept on the first two misses after a hit and every 256th (the counter wraps).
+      const m = ++this.#valMiss[slot]!;
+      if (m <= 2) this.#keepValue(slot, v, u8, p, q);
+      else if (m === 3) this.#vals[slot] = undefined;
+    }
+    return q;
+  }
+
+  // Keeps the encoded value `u8[from..to)` (the string `v`) for key slot `slot`.
+  #keepValue(slot: number, v: string, u8: Uint8Array, from: number, to: number): void {
+    const vb = this.#valBytes;
+    const base = slot * VAL_SLOT_BYTES;
+    for (let i = from; i < to; i++) vb[base + i - from] = u8[i]!;
+    this.#vals[slot] = v;
   }
 
   // Writes the pairs of `obj`, returns how many. Each field is guarded on its own,
@@ -623,6 +668,23 @@ function putAscii(u8: Uint8Array, pos: number, end: number, s: string, max: numb
   u8[pos] = Tag.ASCII;
   u8[pos + 1] = len;
   return p + len;
+}
+
+// Copies `n` bytes kept as little-endian words from `words[base..]` to `pos`;
+// returns the position after them, or -1 when they do not fit before `end`.
+// Whole words are written, so up to 3 bytes past the string are clobbered:
+// they lie before `end` and are written next.
+function putWords(
+  dv: DataView,
+  pos: number,
+  end: number,
+  words: Uint32Array,
+  base: number,
+  n: number,
+): number {
+  if (pos + n + 3 > end) return -1;
+  for (let i = 0; i < n; i += 4) dv.setUint32(pos + i, words[base + (i >> 2)]!, true);
+  return pos + n;
 }
 
 // Where to cut `s` to keep at most `max` code units: one fewer when `max`

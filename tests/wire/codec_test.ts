@@ -629,3 +629,77 @@ Deno.test("Decoder marks the fields of records that hold a lone surrogate or a l
   assert.deepEqual(fields, { s: "a\ud800" });
   assert.ok(!hasWtf8Strings({ ...fields }));
 });
+
+// --- the encoder's value cache: repeated string values are copied, not re-encoded ---
+
+Deno.test("Encoder writes a value anew when it changes under the same key, cached or not", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  // Hits, a change, a change back, a per-call value that turns the cache off
+  // for the key, and a repeated value again after it.
+  const seq = ["ok", "ok", "ok", "error", "ok", "ok", "ab", "ba", "ab"];
+  for (let i = 0; i < 300; i++) seq.push("step-" + i);
+  seq.push("ok", "ok", "ok", "okay", "ok", "");
+  for (const status of seq) {
+    const len = enc.encode(1, 2, 9, 0, "ev", { status, n: 1 });
+    assert.deepEqual({ ...dec.decode(enc.buf, 4, len, "p").fields }, { status, n: 1 });
+  }
+});
+
+Deno.test("Encoder re-encodes an object value mutated between calls", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const job = { id: "j-1", tags: ["a"] };
+  for (const id of ["j-1", "j-1", "j-2", "j-2"]) {
+    job.id = id;
+    job.tags.push(id);
+    const len = enc.encode(1, 2, 9, 0, "ev", { job, id });
+    assert.deepEqual(dec.decode(enc.buf, 4, len, "p").fields, {
+      job: { id, tags: [...job.tags] },
+      id,
+    });
+  }
+});
+
+Deno.test("Encoder keeps string values right while its value cache hits, misses and collides (property)", () => {
+  // One encoder for every call, as on the hot path: a few keys (many sharing
+  // cache slots), values drawn from a small set so they repeat, fresh ones
+  // among them, sensitive keys, and records at moving offsets of a ring.
+  const redactor = getRedactor();
+  const enc = new Encoder(DEFAULT_LIMITS, redactor);
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 16));
+  const view = new DataView(target.buffer);
+  const dec = new Decoder();
+  const key = fc.constantFrom("a", "b", "status", "run_id", "token", "k" + "x".repeat(31), "é");
+  const value = fc.oneof(
+    fc.constantFrom("ok", "no", "error", "", "r-1", "r-2", "x".repeat(48), "x".repeat(49), "é"),
+    fc.string({ maxLength: 50 }),
+    fc.integer(),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.dictionary(key, value, { maxKeys: 7 }), fc.nat(4000)), {
+        maxLength: 40,
+      }),
+      (calls) => {
+        for (const [fields, at4] of calls) {
+          const at = at4 * 4;
+          // A fresh string object for a repeated value half the time: equal
+          // content must hit the cache too.
+          const copy = Object.fromEntries(
+            Object.entries(fields).map((
+              [k, v],
+            ) => [k, typeof v === "string" ? [...v].join("") : v]),
+          );
+          const len = enc.encodeAt(target, view, at, 1, 2, 9, "ev", at4 & 1 ? copy : fields, 0);
+          const expected: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(fields)) {
+            expected[k] = redactor.isSensitiveKey(k) ? "[REDACTED]" : v;
+          }
+          assert.deepEqual({ ...dec.decode(target, at + 4, at + len, "p").fields }, expected);
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
+});

@@ -1,0 +1,130 @@
+/**
+ * The caller's cost of two source trees in one process, batches interleaved:
+ * the encoder alone (scratch buffer, no clock, no ring) and a whole `info()`
+ * call on a `sab` logger (16 MiB ring, flushed after each batch), for four
+ * workloads: `inline` (seven ids inline, `step_id` a fresh "step-N" per call,
+ * a float), `const` (the same with a constant `step_id`), `unique` (five
+ * fresh short strings per call: what a value cache must not slow down) and
+ * `bound` (the gate's: seven ids bound with `child()`, two fields per call).
+ * Prints medians of ns a call, the new tree's ratio to the base, and the ring
+ * bytes of one record of each workload.
+ *
+ *   git archive main | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
+ *   deno run -A bench/encoder_ab.ts /tmp/base "$PWD" [encoder|info|both]
+ *
+ * @module
+ */
+import { BINDINGS, interleave, quartiles } from "./_workload.ts";
+
+type Codec = typeof import("../src/wire/codec.ts");
+type Mod = typeof import("../mod.ts");
+type Logger = import("../mod.ts").Logger;
+
+const [baseRoot, newRoot, what = "both"] = Deno.args;
+if (baseRoot === undefined || newRoot === undefined) {
+  console.error("Usage: encoder_ab.ts BASE_TREE NEW_TREE [encoder|info|both]");
+  Deno.exit(2);
+}
+const roots = [baseRoot, newRoot];
+const codecs: Codec[] = await Promise.all(roots.map((r) => import(`${r}/src/wire/codec.ts`)));
+const mods: Mod[] = await Promise.all(roots.map((r) => import(`${r}/mod.ts`)));
+
+// Each workload's fields as source text, so every contender gets its own
+// compiled copy of the loop (no call site shared between the trees' classes).
+const FIELDS: Record<string, string> = {
+  inline: `{ flow_id: "f-7c1e2a90", run_id: "r-20261122-0042", job_id: "j-318",
+    step_id: "step-" + i, step_type: "http", duration_ms: 12.5 + (i & 1023), status: "ok" }`,
+  const: `{ flow_id: "f-7c1e2a90", run_id: "r-20261122-0042", job_id: "j-318",
+    step_id: "step-1", step_type: "http", duration_ms: 12.5 + (i & 1023), status: "ok" }`,
+  unique: `{ a: "k" + i, b: "x-" + i, c: "y" + i * 7, d: "zz-" + i, e: "w" + (i ^ 5) }`,
+  bound: `{ duration_ms: 12.5 + (i & 1023), status: "ok" }`,
+};
+const KINDS = Object.keys(FIELDS);
+
+type Loop = (target: unknown, n: number) => void;
+function encoderLoop(kind: string): Loop {
+  return new Function(
+    "enc",
+    "n",
+    `for (let i = 0; i < n; i++) enc.encode(i, 0, 9, 0, "step_end", ${FIELDS[kind]}, 0);`,
+  ) as Loop;
+}
+function infoLoop(kind: string): Loop {
+  return new Function(
+    "log",
+    "n",
+    `for (let i = 0; i < n; i++) log.info("step_end", ${FIELDS[kind]});`,
+  ) as Loop;
+}
+
+function report(names: string[], samples: number[][]): void {
+  for (let k = 0; k < names.length; k += 2) {
+    const [b] = quartiles(samples[k]!);
+    const [a, q1, q3] = quartiles(samples[k + 1]!);
+    const ratio = Number(a) / Number(b);
+    console.log(
+      `${names[k]!.padEnd(18)} base ${b.padStart(6)} ns  new ${a.padStart(6)} ns ` +
+        `(IQR ${q1}–${q3})  new/base ${ratio.toFixed(3)}`,
+    );
+  }
+}
+
+if (what === "encoder" || what === "both") {
+  const encs = codecs.map((c) => new c.Encoder());
+  const names: string[] = [];
+  const contenders = [];
+  for (const kind of KINDS) {
+    for (let t = 0; t < 2; t++) {
+      const loop = encoderLoop(kind);
+      const enc = encs[t]!;
+      names.push(`encoder ${kind}`);
+      contenders.push({ loop: (n: number) => loop(enc, n) });
+    }
+  }
+  report(names, await interleave(contenders, { batch: 1000, warmup: 300, batches: 300 }));
+}
+
+if (what === "info" || what === "both") {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-encoder-ab-" });
+  const loggers: Logger[] = [];
+  try {
+    const names: string[] = [];
+    const contenders = [];
+    for (const kind of KINDS) {
+      for (let t = 0; t < 2; t++) {
+        const root = mods[t]!.createLogger({
+          dir: `${dir}/${kind}-${t}`,
+          transport: "sab",
+          ringBytes: 16 << 20,
+          exitHooks: false,
+        });
+        loggers.push(root);
+        const log = kind === "bound" ? root.child({ ...BINDINGS }) : root;
+        await root.flush();
+        const loop = infoLoop(kind);
+        names.push(`info ${kind}`);
+        contenders.push({ loop: (n: number) => loop(log, n), settle: () => root.flush() });
+      }
+    }
+    report(names, await interleave(contenders, { batch: 1000, warmup: 200, batches: 300 }));
+    const dropped = loggers.map((l) => l.stats().dropped);
+    if (dropped.some((d) => d !== 0)) console.log(`dropped: ${dropped.join(", ")}`);
+  } finally {
+    for (const l of loggers) await l.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+// Ring bytes of one record (the second call: after the first has defined what it can).
+for (let t = 0; t < 2; t++) {
+  const sizes = KINDS.map((kind) => {
+    const enc = new codecs[t]!.Encoder();
+    const make = new Function("i", `return ${FIELDS[kind]};`) as (i: number) => object;
+    let len = 0;
+    for (let i = 12345; i < 12347; i++) {
+      len = enc.encode(i, 0, 9, 0, "step_end", make(i) as Record<string, unknown>, 0);
+    }
+    return `${kind} ${(len + 3) & ~3}`;
+  });
+  console.log(`${t === 0 ? "base" : "new "} encoder record bytes: ${sizes.join(", ")}`);
+}
