@@ -1,7 +1,8 @@
 /**
  * The caller's cost of two source trees in one process, batches interleaved:
  * the encoder alone (scratch buffer, no clock, no ring) and a whole `info()`
- * call on a `sab` logger (16 MiB ring, flushed after each batch), for four
+ * call on a `sab` logger (16 MiB ring, flushed after each batch; `inline`
+ * with TRANSPORT=inline), for four
  * workloads: `inline` (seven ids inline, `step_id` a fresh "step-N" per call,
  * a float), `const` (the same with a constant `step_id`), `unique` (five
  * fresh short strings per call: what a value cache must not slow down) and
@@ -10,7 +11,7 @@
  * bytes of one record of each workload.
  *
  *   git archive main | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
- *   deno run -A bench/encoder_ab.ts /tmp/base "$PWD" [encoder|info|both]
+ *   deno run -A bench/encoder_ab.ts /tmp/base "$PWD" [encoder|info|both] [inline,bound,…]
  *
  * @module
  */
@@ -20,9 +21,9 @@ type Codec = typeof import("../src/wire/codec.ts");
 type Mod = typeof import("../mod.ts");
 type Logger = import("../mod.ts").Logger;
 
-const [baseRoot, newRoot, what = "both"] = Deno.args;
+const [baseRoot, newRoot, what = "both", only] = Deno.args;
 if (baseRoot === undefined || newRoot === undefined) {
-  console.error("Usage: encoder_ab.ts BASE_TREE NEW_TREE [encoder|info|both]");
+  console.error("Usage: encoder_ab.ts BASE_TREE NEW_TREE [encoder|info|both] [WORKLOAD,…]");
   Deno.exit(2);
 }
 const roots = [baseRoot, newRoot];
@@ -39,9 +40,28 @@ const FIELDS: Record<string, string> = {
   unique: `{ a: "k" + i, b: "x-" + i, c: "y" + i * 7, d: "zz-" + i, e: "w" + (i ^ 5) }`,
   bound: `{ duration_ms: 12.5 + (i & 1023), status: "ok" }`,
 };
-const KINDS = Object.keys(FIELDS);
+// "inline" drains in settle(), untimed, on this thread: no worker competes
+// with the timed calls for the two cores of a shared machine.
+const TRANSPORT = Deno.env.get("TRANSPORT") === "inline" ? "inline" : "sab";
+// One workload per process gives steadier figures: every logger has a worker.
+const KINDS = only === undefined ? Object.keys(FIELDS) : only.split(",");
 
 type Loop = (target: unknown, n: number) => void;
+
+// An encoder of the new tree with shapes on, its workload's shape defined as
+// a producer would define it (SHAPES=1; the base tree has no shapes).
+function shapedEncoder(codec: Codec, kind: string): InstanceType<Codec["Encoder"]> {
+  const enc = new codec.Encoder();
+  enc.shapes = true;
+  enc.epoch = 1;
+  const make = new Function("i", `return ${FIELDS[kind]};`) as (
+    i: number,
+  ) => Record<string, unknown>;
+  enc.encode(0, 0, 9, 0, "step_end", make(0), 0);
+  if (enc.pending !== null) enc.pending.definition = { id: 1, epoch: 1 };
+  enc.pending = null;
+  return enc;
+}
 function encoderLoop(kind: string): Loop {
   return new Function(
     "enc",
@@ -76,7 +96,9 @@ if (what === "encoder" || what === "both") {
   for (const kind of KINDS) {
     for (let t = 0; t < 2; t++) {
       const loop = encoderLoop(kind);
-      const enc = encs[t]!;
+      const enc = t === 1 && Deno.env.get("SHAPES") === "1"
+        ? shapedEncoder(codecs[t]!, kind)
+        : encs[t]!;
       names.push(`encoder ${kind}`);
       contenders.push({ loop: (n: number) => loop(enc, n) });
     }
@@ -94,7 +116,7 @@ if (what === "info" || what === "both") {
       for (let t = 0; t < 2; t++) {
         const root = mods[t]!.createLogger({
           dir: `${dir}/${kind}-${t}`,
-          transport: "sab",
+          transport: TRANSPORT,
           ringBytes: 16 << 20,
           exitHooks: false,
         });
