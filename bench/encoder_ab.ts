@@ -48,8 +48,8 @@ const KINDS = only === undefined ? Object.keys(FIELDS) : only.split(",");
 
 type Loop = (target: unknown, n: number) => void;
 
-// An encoder of the new tree with shapes on, its workload's shape defined as
-// a producer would define it (SHAPES=1; the base tree has no shapes).
+// An encoder with shapes on, its workload's shape defined as a producer
+// would define it (SHAPES=1, for a tree that has shapes).
 function shapedEncoder(codec: Codec, kind: string): InstanceType<Codec["Encoder"]> {
   const enc = new codec.Encoder();
   enc.shapes = true;
@@ -96,7 +96,7 @@ if (what === "encoder" || what === "both") {
   for (const kind of KINDS) {
     for (let t = 0; t < 2; t++) {
       const loop = encoderLoop(kind);
-      const enc = t === 1 && Deno.env.get("SHAPES") === "1"
+      const enc = Deno.env.get("SHAPES") === "1" && "shapes" in encs[t]!
         ? shapedEncoder(codecs[t]!, kind)
         : encs[t]!;
       names.push(`encoder ${kind}`);
