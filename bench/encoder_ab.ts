@@ -8,10 +8,11 @@
  * fresh short strings per call: what a value cache must not slow down) and
  * `bound` (the gate's: seven ids bound with `child()`, two fields per call).
  * Prints medians of ns a call, the new tree's ratio to the base, and the ring
- * bytes of one record of each workload.
+ * bytes of one record of each workload. `decode` times the worker's side
+ * instead: `Decoder.decode` of 1,024-record batches as each tree writes them.
  *
  *   git archive main | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
- *   deno run -A bench/encoder_ab.ts /tmp/base "$PWD" [encoder|info|both] [inline,bound,…]
+ *   deno run -A bench/encoder_ab.ts /tmp/base "$PWD" [encoder|info|both|decode] [inline,bound,…]
  *
  * @module
  */
@@ -58,10 +59,15 @@ function shapedEncoder(codec: Codec, kind: string): InstanceType<Codec["Encoder"
     i: number,
   ) => Record<string, unknown>;
   enc.encode(0, 0, 9, 0, "step_end", make(0), 0);
-  if (enc.pending !== null) enc.pending.definition = { id: 1, epoch: 1 };
+  const shape = enc.pending;
+  if (shape !== null) {
+    shape.definition = { id: 1, epoch: 1 };
+    shapeOf.set(enc, shape);
+  }
   enc.pending = null;
   return enc;
 }
+const shapeOf = new WeakMap<object, NonNullable<InstanceType<Codec["Encoder"]>["pending"]>>();
 function encoderLoop(kind: string): Loop {
   return new Function(
     "enc",
@@ -137,10 +143,66 @@ if (what === "info" || what === "both") {
   }
 }
 
-// Ring bytes of one record (the second call: after the first has defined what it can).
+// The worker's decode of 1,024-record batches of each workload, as the
+// producer of each tree writes them (shapes defined where the tree has them).
+if (what === "decode") {
+  const B = 1024;
+  for (const kind of KINDS.filter((k) => k !== "bound")) {
+    const make = new Function("i", `return ${FIELDS[kind]};`) as (
+      i: number,
+    ) => Record<string, unknown>;
+    const sides = codecs.map((codec) => {
+      const plain = new codec.Encoder();
+      const enc = "shapes" in plain ? shapedEncoder(codec, kind) : plain;
+      const dec = new codec.Decoder();
+      const shape = shapeOf.get(enc);
+      if (shape !== undefined) {
+        const def = enc.encodeShape(shape, 1);
+        new DataView(def.buffer).setUint32(4, 1, true);
+        dec.define(def, 4, new DataView(def.buffer).getUint32(0, true) + 4);
+      }
+      const batches = Array.from({ length: 8 }, (_, k) => {
+        const bytes = new Uint8Array(B * 256);
+        const at: number[] = [];
+        const end: number[] = [];
+        let size = 0;
+        for (let i = 0; i < B; i++) {
+          const len = enc.encode(k * B + i, 0, 9, 0, "step_end", make(k * B + i), 0);
+          bytes.set(enc.buf.subarray(0, len), size);
+          at.push(size + 4);
+          end.push(size + len);
+          size += (len + 3) & ~3;
+        }
+        return { bytes, at, end, size };
+      });
+      return { dec, batches };
+    });
+    const times: number[][] = [[], []];
+    let sink = 0;
+    for (let r = 0; r < 600; r++) {
+      for (const t of (r & 1) ? [1, 0] : [0, 1]) {
+        const { dec, batches } = sides[t]!;
+        const b = batches[r % 8]!;
+        const t0 = performance.now();
+        for (let k = 0; k < B; k++) sink += dec.decode(b.bytes, b.at[k]!, b.end[k]!, "p").seq;
+        if (r >= 100) times[t]!.push(((performance.now() - t0) * 1e6) / B);
+      }
+    }
+    const [b0, b1] = sides.map((s) => s.batches[0]!.size / B);
+    const [m0, m1] = times.map((x) => quartiles(x)[0]);
+    if (sink < 0) console.log("unreachable");
+    console.log(
+      `decode ${kind.padEnd(8)} base ${m0} ns/event (${b0} ring bytes)  new ${m1} ns/event ` +
+        `(${b1} ring bytes)  new/base ${(Number(m1) / Number(m0)).toFixed(3)}`,
+    );
+  }
+}
+
+// Ring bytes of one record, once a tree that has shapes has defined the workload's.
 for (let t = 0; t < 2; t++) {
   const sizes = KINDS.map((kind) => {
-    const enc = new codecs[t]!.Encoder();
+    const plain = new codecs[t]!.Encoder();
+    const enc = "shapes" in plain ? shapedEncoder(codecs[t]!, kind) : plain;
     const make = new Function("i", `return ${FIELDS[kind]};`) as (i: number) => object;
     let len = 0;
     for (let i = 12345; i < 12347; i++) {
