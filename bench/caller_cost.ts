@@ -10,6 +10,9 @@
  *   for i in 1 2 3; do for t in /tmp/base "$PWD"; do
  *     deno run -A bench/caller_cost.ts "$t"; done; done
  *
+ * `deno run -A bench/caller_cost.ts TREE curve` prints the bound call's cost
+ * from the first call on instead (the warm-up and the ring's first lap).
+ *
  * @module
  */
 import { BINDINGS, interleave, quartiles } from "./_workload.ts";
@@ -18,6 +21,9 @@ type Mod = typeof import("../mod.ts");
 type Logger = import("../mod.ts").Logger;
 
 const root = Deno.args[0] ?? new URL("..", import.meta.url).pathname;
+// "curve": the bound call from the first batch on, as bench/browser_bench.ts
+// runs it (8 MiB ring, flushed every 8 batches): medians of 20-batch groups.
+const curve = Deno.args[1] === "curve";
 const transport = Deno.env.get("TRANSPORT") === "inline" ? "inline" : "sab";
 const mod: Mod = await import(`${root}/mod.ts`);
 
@@ -63,6 +69,31 @@ async function recordBytes(
   const bytes = root.stats().ring_used - before;
   await root.close();
   return bytes;
+}
+
+async function warmUpCurve(): Promise<void> {
+  const dir = Deno.makeTempDirSync({ prefix: "flightlog-caller-curve-" });
+  const log = mod.createLogger({ dir, transport, ringBytes: 8 << 20, exitHooks: false });
+  const step = log.child({ ...BINDINGS });
+  const ns: number[] = [];
+  try {
+    for (let b = 0; b < 400; b++) {
+      const t0 = performance.now();
+      boundLoop(step, 1000);
+      ns.push((performance.now() - t0) * 1e3);
+      if (b % 8 === 7) await log.flush();
+    }
+  } finally {
+    await log.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+  const groups: string[] = [];
+  for (let g = 0; g < ns.length; g += 20) groups.push(quartiles(ns.slice(g, g + 20))[0]);
+  console.log(`${root} (${transport}), bound, ns a call by 20-batch group: ${groups.join(" ")}`);
+}
+if (curve) {
+  await warmUpCurve();
+  Deno.exit(0);
 }
 
 let stores = 0;
