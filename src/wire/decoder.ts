@@ -163,7 +163,7 @@ export class Decoder {
    */
   recovering = false;
 
-  /** Bindings definitions currently held (bounded by one epoch's children). */
+  /** Definitions currently held, bindings and shapes (bounded by what one epoch defined). */
   get definitions(): number {
     return this.#bindings.size;
   }

@@ -19,6 +19,9 @@ const STR_SLOTS = 256;
 const STR_MAX = 32;
 // Bytes per slot: tag, length and STR_MAX characters, rounded up to whole words.
 const STR_SLOT_BYTES = 36;
+// Shapes one slot of the shape table learns before it stops (docs/internals.md
+// "Shapes by reference").
+const MAX_SHAPE_CHURN = 64;
 
 const textEncoder = new TextEncoder();
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -67,6 +70,8 @@ export class Encoder {
   // Per event-name slot: the shape of that event's fields (docs/internals.md
   // "Shapes by reference").
   readonly #shapes: (Shape | undefined)[] = new Array(STR_SLOTS).fill(undefined);
+  // Shapes learned per slot, up to MAX_SHAPE_CHURN.
+  readonly #shapeChurn = new Uint8Array(STR_SLOTS);
   // The event-name slot whose shape the current call may (re)learn (-1: none).
   #learnSlot = -1;
   /**
@@ -328,6 +333,11 @@ export class Encoder {
 
   // Cold: a new shape for event-name slot `slot`, from a call #plainFields wrote whole.
   #learn(slot: number, event: string, fields: Record<string, unknown>, n: number): void {
+    // Each shape costs a definition a lap: call sites that keep replacing
+    // each other's shape in a slot are written in full after MAX_SHAPE_CHURN.
+    const churn = this.#shapeChurn[slot]!;
+    if (churn >= MAX_SHAPE_CHURN) return;
+    this.#shapeChurn[slot] = churn + 1;
     const keys: string[] = [];
     try {
       for (const key in fields) if (hasOwn.call(fields, key)) keys.push(key);
