@@ -12,6 +12,7 @@
  * @module
  */
 import { DEFAULT_LIMITS, Encoder, MIN_RECORD_BYTES } from "../wire/codec.ts";
+import type { Shape } from "../wire/shape.ts";
 import { SEVERITY } from "../level.ts";
 import { FLAG_INTERNAL, type RingCounters } from "../wire/ring.ts";
 import { INTERNAL_EVENTS } from "../event.ts";
@@ -121,6 +122,8 @@ export class Core {
     this.#overflow = overflow;
     this.#blockTimeoutMs = blockTimeoutMs;
     this.#onDrop = onDrop;
+    // This producer defines the shapes its encoder learns (docs/internals.md "Shapes by reference").
+    encoder.shapes = true;
     transport.bindingsSource = () => this.handOverBindings();
     transport.publishCounters = () => this.producer.publish(this.#emitted, this.#dropped);
     transport.stopProducing = () => this.close();
@@ -178,6 +181,7 @@ export class Core {
         return;
       }
       const ts = this.clock();
+      enc.epoch = producer.epoch;
       // Encode in place when the ring has a whole record's contiguous room;
       // otherwise (near the end, nearly full, or after drops) go through the
       // scratch buffer (bench/logger_bench.ts "info").
@@ -186,6 +190,7 @@ export class Core {
         producer.commit(
           enc.encodeAt(producer.data, producer.view, at, seq, ts, severity, name, values, b.id),
         );
+        if (enc.pending !== null) this.#defineShape(enc.pending);
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
         return;
       }
@@ -193,6 +198,7 @@ export class Core {
       if (this.#burst !== 0 && !this.#writeDropped(ts)) {
         this.#drop();
       } else if (producer.write(enc.buf, len) || this.#block(enc.buf, len)) {
+        if (enc.pending !== null) this.#defineShape(enc.pending);
         // Counters reach the shared header every 256 events, not per event.
         if ((emitted & 255) === 0) producer.publish(emitted, this.#dropped);
       } else {
@@ -204,7 +210,22 @@ export class Core {
       this.#drop();
     } finally {
       enc.busy = false;
+      enc.pending = null;
     }
+  }
+
+  // Cold: once per shape per epoch. The event that found the shape undefined
+  // was written with its keys; the definition follows it, so the next event
+  // of that shape can refer to it (docs/internals.md "Shapes by reference").
+  #defineShape(sh: Shape): void {
+    this.encoder.pending = null;
+    let def = sh.definition as Bindings | null;
+    if (def === null) {
+      const id = this.nextBindId();
+      def = new Bindings(id, this.encoder.encodeShape(sh, id));
+      sh.definition = def;
+    }
+    if (def.epoch !== this.producer.epoch) this.#define(def);
   }
 
   // Writes the child's bindings definition stamped with the current epoch.

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { FLAG_BINDINGS, FLAG_INTERNAL, RECORD_FIXED_BYTES } from "./ring.ts";
+import { FLAG_BINDINGS, FLAG_INTERNAL, FLAG_SHAPE, RECORD_FIXED_BYTES } from "./ring.ts";
 import { levelOfSeverity } from "../level.ts";
 import { BoundLogEvent, type LogEvent, markWtf8Strings } from "../event.ts";
 import { decodeWtf8 } from "./wtf8.ts";
@@ -37,6 +37,15 @@ function asciiString(u8: Uint8Array, p: number, len: number): string {
   for (let i = 0; i < len; i++) s += String.fromCharCode(u8[p + i]!);
   return s;
 }
+// A definition by id: a child's bindings, or a shape (an event name and keys;
+// docs/internals.md "Shapes by reference"). Both share one id space per producer.
+interface Definition {
+  epoch: number;
+  fields: Record<string, unknown> | null;
+  event: string;
+  keys: string[] | null;
+}
+
 const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
 
 /**
@@ -48,7 +57,7 @@ export class Decoder {
   #dv: DataView = new DataView(new ArrayBuffer(0));
   #pos = 0;
   #end = 0;
-  readonly #bindings = new Map<number, { epoch: number; fields: Record<string, unknown> }>();
+  readonly #bindings = new Map<number, Definition>();
   #epoch = 0;
   // Keys, event names and bound ids repeat from event to event: a
   // direct-mapped cache of short strings by their bytes saves building and
@@ -116,17 +125,26 @@ export class Decoder {
     const fields: Record<string, unknown> = {};
     this.#into = fields;
     this.#pos = start + 20;
-    this.#string();
-    for (let i = 0; i < npairs; i++) {
-      const key = this.#string();
-      setField(fields, key, this.#value());
+    const event = this.#string();
+    let def: Definition;
+    if ((bytes[start + 13]! & FLAG_SHAPE) !== 0) {
+      // A shape: the keys alone.
+      const keys: string[] = new Array(npairs);
+      for (let i = 0; i < npairs; i++) keys[i] = this.#string();
+      def = { epoch, fields: null, event, keys };
+    } else {
+      for (let i = 0; i < npairs; i++) {
+        const key = this.#string();
+        setField(fields, key, this.#value());
+      }
+      def = { epoch, fields, event: "", keys: null };
     }
     if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
     if (adopt) {
       // Handed over after a worker restart (docs/internals.md "Worker restart"):
       // kept until the ring itself brings a newer epoch.
       const known = this.#bindings.get(id);
-      if (known === undefined || known.epoch <= epoch) this.#bindings.set(id, { epoch, fields });
+      if (known === undefined || known.epoch <= epoch) this.#bindings.set(id, def);
       return;
     }
     if (epoch > this.#epoch) {
@@ -135,7 +153,7 @@ export class Decoder {
         if (def.epoch < epoch) this.#bindings.delete(known);
       }
     }
-    this.#bindings.set(id, { epoch, fields });
+    this.#bindings.set(id, def);
   }
 
   /**
@@ -145,7 +163,7 @@ export class Decoder {
    */
   recovering = false;
 
-  /** Bindings definitions currently held (bounded by one epoch's children). */
+  /** Definitions currently held, bindings and shapes (bounded by what one epoch defined). */
   get definitions(): number {
     return this.#bindings.size;
   }
@@ -163,21 +181,30 @@ export class Decoder {
     const bindId = dv.getUint32(start + 16, true);
     const fields: Record<string, unknown> = {};
     this.#into = fields;
-    this.#pos = start + 20;
-    const event = this.#string();
     // A child logger's bindings were decoded once, from its definition; the
     // event shares that object and the store writes it once per record
     // (bench/codec_bench.ts "decode").
     let template: Record<string, unknown> | undefined;
     if (bindId !== 0) {
-      template = this.#bindings.get(bindId)?.fields;
+      const def = this.#bindings.get(bindId);
+      if (def !== undefined && def.fields === null) {
+        throw new RecordDecodeError(`Event refers to shape ${bindId} as bindings`);
+      }
+      template = def?.fields ?? undefined;
       if (template === undefined && !this.recovering) {
         throw new RecordDecodeError(`Event refers to unknown bindings ${bindId}`);
       }
     }
-    for (let i = 0; i < nfields; i++) {
-      const key = this.#string();
-      setField(fields, key, this.#value());
+    let event: string;
+    if ((bytes[start + 13]! & FLAG_SHAPE) !== 0) {
+      event = this.#shaped(dv, start, nfields, fields);
+    } else {
+      this.#pos = start + 20;
+      event = this.#string();
+      for (let i = 0; i < nfields; i++) {
+        const key = this.#string();
+        setField(fields, key, this.#value());
+      }
     }
     // After a worker restart, a definition the dead worker took (docs/internals.md
     // "Worker restart"): keep the event, say what is missing.
@@ -187,6 +214,33 @@ export class Decoder {
       return new BoundLogEvent(ts, level, severity, event, producer, seq, template, fields);
     }
     return { ts_ms: ts, level, severity, event, producer, seq, fields };
+  }
+
+  // The values of an event of a defined shape (docs/internals.md "Shapes by
+  // reference") into `fields`; returns the shape's event name. After a worker
+  // restart a shape the dead worker took leaves the values under their
+  // positions ("0", "1", …) with `shape_lost: true` rather than losing them.
+  #shaped(dv: DataView, start: number, n: number, fields: Record<string, unknown>): string {
+    this.#pos = start + 20;
+    this.#need(4);
+    const id = dv.getUint32(start + 20, true);
+    this.#pos = start + 24;
+    const def = this.#bindings.get(id);
+    const keys = def?.keys;
+    if (keys === undefined || keys === null) {
+      if (def !== undefined) {
+        throw new RecordDecodeError(`Event refers to bindings ${id} as a shape`);
+      }
+      if (!this.recovering) throw new RecordDecodeError(`Event refers to unknown shape ${id}`);
+      for (let i = 0; i < n; i++) setField(fields, String(i), this.#value());
+      setField(fields, "shape_lost", true);
+      return "[unknown event]";
+    }
+    if (keys.length !== n) {
+      throw new RecordDecodeError(`Event has ${n} values for shape ${id} of ${keys.length} keys`);
+    }
+    for (let i = 0; i < n; i++) setField(fields, keys[i]!, this.#value());
+    return def!.event;
   }
 
   /** True when the record at `bytes[start..]` is a bindings definition. */

@@ -6,10 +6,12 @@
  *
  * @module
  */
-import { FLAG_BINDINGS, RECORD_FIXED_BYTES } from "./ring.ts";
+import { FLAG_BINDINGS, FLAG_SHAPE, RECORD_FIXED_BYTES } from "./ring.ts";
 import { REDACTED, type Redactor } from "../redact.ts";
 import { encodeWtf8Into } from "./wtf8.ts";
 import { DEFAULT_LIMITS, type Limits, safeString, Tag } from "./value_format.ts";
+import { Shape, VALUE_SLOT_BYTES, ValueCache } from "./shape.ts";
+import { cutAt, putAscii, putShortText, putWords } from "./short_strings.ts";
 
 // The encoder's cache of short ASCII strings (keys and event names): slots (a
 // power of two), and the longest string it keeps.
@@ -17,6 +19,9 @@ const STR_SLOTS = 256;
 const STR_MAX = 32;
 // Bytes per slot: tag, length and STR_MAX characters, rounded up to whole words.
 const STR_SLOT_BYTES = 36;
+// Shapes one slot of the shape table learns before it stops (docs/internals.md
+// "Shapes by reference").
+const MAX_SHAPE_CHURN = 64;
 
 const textEncoder = new TextEncoder();
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -57,6 +62,32 @@ export class Encoder {
   readonly #strSensitive = new Uint8Array(STR_SLOTS);
   // The longest string the cache keeps: never past maxStringLength.
   readonly #strMax: number;
+  // Per key slot: the last short string value written under that key. A key
+  // whose value changes every call (a per-call id) stops being cached after
+  // two misses: its misses cost one compare (against undefined), never a
+  // copy into the cache (bench/encoder_ab.ts "unique").
+  readonly #keyValues = new ValueCache(STR_SLOTS);
+  // Per event-name slot: the shape of that event's fields (docs/internals.md
+  // "Shapes by reference").
+  readonly #shapes: (Shape | undefined)[] = new Array(STR_SLOTS).fill(undefined);
+  // Shapes learned per slot, up to MAX_SHAPE_CHURN.
+  readonly #shapeChurn = new Uint8Array(STR_SLOTS);
+  // The event-name slot whose shape the current call may (re)learn (-1: none).
+  #learnSlot = -1;
+  /**
+   * True when the producer writes shape definitions (see
+   * {@linkcode Encoder.pending}): user events of a known shape then carry
+   * its id and their values only. Off by default.
+   */
+  shapes = false;
+  /** The producer's current ring epoch: a shape is used only if defined in it. */
+  epoch = 0;
+  /**
+   * A shape the last event matched or taught but that is not defined in the
+   * current epoch: that event was written with its keys, and the producer
+   * writes the definition ({@linkcode Encoder.encodeShape}) and clears this.
+   */
+  pending: Shape | null = null;
   // Objects on the current encoding path, for cycle detection (depth is small).
   #stack: unknown[] = [];
   /** The redactor applied while encoding (null: none). */
@@ -169,6 +200,14 @@ export class Encoder {
     let at = -1;
     if (typeof event === "string") {
       const slot = this.#cachedStr(event);
+      if (
+        slot >= 0 && this.shapes && flags === 0 && typeof fields === "object" && fields !== null
+      ) {
+        // Keys by reference: the shape's id and the values only (bench/encoder_ab.ts "inline").
+        const len = this.#shapedRecord(base, slot, event, fields);
+        if (len >= 0) return len;
+        this.#pos = base + RECORD_FIXED_BYTES;
+      }
       at = slot >= 0
         ? this.#putCached(dv, this.#pos, this.#end, slot, event.length)
         : putAscii(u8, this.#pos, this.#end, event, this.#short);
@@ -178,18 +217,185 @@ export class Encoder {
     const n = fields !== undefined && fields !== null ? this.#top(fields) : 0;
     dv.setUint16(base + 18, n, true);
     dv.setUint32(base, this.#pos - base - 4, true);
+    // Set by #tryShape, kept by #top only when #plainFields wrote the fields whole.
+    if (this.#learnSlot >= 0) {
+      if (n > 0) {
+        this.#learn(this.#learnSlot, event as string, fields as Record<string, unknown>, n);
+      }
+      this.#learnSlot = -1;
+    }
     return this.#pos - base;
+  }
+
+  // A record of the event's shape, or -1 (nothing that counts written).
+  #shapedRecord(base: number, slot: number, event: string, fields: object): number {
+    const n = this.#tryShape(base, slot, event, fields);
+    if (n < 0) return -1;
+    const dv = this.#dv;
+    this.#u8[base + 17] = FLAG_SHAPE;
+    dv.setUint16(base + 18, n, true);
+    dv.setUint32(base, this.#pos - base - 4, true);
+    return this.#pos - base;
+  }
+
+  // The shape of event-name slot `slot`: writes the values at base + 28 and
+  // returns how many, or -1 (the call is written with its keys) when the
+  // shape is not this call's or not defined in the current epoch.
+  #tryShape(base: number, slot: number, event: string, fields: object): number {
+    const sh = this.#shapes[slot];
+    // Another event name or other keys twice in a row: learn this call's.
+    if (sh === undefined) {
+      this.#learnSlot = slot;
+      return -1;
+    }
+    if (sh.event !== event) {
+      if (++sh.misses >= 2) this.#learnSlot = slot;
+      return -1;
+    }
+    this.#pos = base + RECORD_FIXED_BYTES + 4;
+    const n = this.#shaped(fields, sh);
+    if (n < 0) {
+      this.#overflow = false;
+      if (++sh.misses >= 2) this.#learnSlot = slot;
+      return -1;
+    }
+    sh.misses = 0;
+    const def = sh.definition;
+    if (def === null || def.epoch !== this.epoch) {
+      this.pending = sh;
+      return -1;
+    }
+    this.#dv.setUint32(base + RECORD_FIXED_BYTES, def.id, true);
+    return n;
+  }
+
+  // The values of `fields` when its keys are exactly the shape's, in order;
+  // otherwise -1. Never throws: anything unusual goes to the keyed path.
+  #shaped(fields: object, sh: Shape): number {
+    try {
+      if (fields instanceof Error || Array.isArray(fields)) return -1;
+      return this.#shapedValues(fields as Record<string, unknown>, sh);
+    } catch {
+      return -1;
+    }
+  }
+
+  // As #plainFields, with one pointer compare a key instead of the key's bytes.
+  #shapedValues(obj: Record<string, unknown>, sh: Shape): number {
+    const u8 = this.#u8;
+    const dv = this.#dv;
+    const end = this.#end;
+    const keys = sh.keys;
+    const nk = keys.length;
+    const sensitive = sh.sensitive;
+    const cache = sh.values;
+    const values = cache.values;
+    const misses = cache.misses;
+    const words = cache.words;
+    let pos = this.#pos;
+    let n = 0;
+    for (const key in obj) {
+      if (!hasOwn.call(obj, key)) continue;
+      // Keys from for…in are internalized strings: a match is a pointer compare.
+      if (n === nk || key !== keys[n]) return -1;
+      const v = sensitive[n] === 1 ? REDACTED : obj[key];
+      let p = pos;
+      if (typeof v === "number") {
+        if (p + 9 > end) return -1;
+        if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+          u8[p] = Tag.INT;
+          dv.setInt32(p + 1, v, true);
+          p += 5;
+        } else {
+          u8[p] = Tag.FLOAT;
+          dv.setFloat64(p + 1, v, true);
+          p += 9;
+        }
+      } else {
+        const q = typeof v === "string"
+          ? this.#putValue(u8, dv, p, end, cache, values, misses, words, n, v)
+          : -1;
+        if (q >= 0) p = q;
+        else {
+          this.#pos = p;
+          this.#value(v, 1);
+          if (this.#overflow) return -1;
+          p = this.#pos;
+        }
+      }
+      pos = p;
+      n++;
+    }
+    if (n !== nk) return -1;
+    this.#pos = pos;
+    return n;
+  }
+
+  // Cold: a new shape for event-name slot `slot`, from a call #plainFields wrote whole.
+  #learn(slot: number, event: string, fields: Record<string, unknown>, n: number): void {
+    // Each shape costs a definition a lap: call sites that keep replacing
+    // each other's shape in a slot are written in full after MAX_SHAPE_CHURN.
+    const churn = this.#shapeChurn[slot]!;
+    if (churn >= MAX_SHAPE_CHURN) return;
+    this.#shapeChurn[slot] = churn + 1;
+    const keys: string[] = [];
+    try {
+      for (const key in fields) if (hasOwn.call(fields, key)) keys.push(key);
+    } catch {
+      return;
+    }
+    if (keys.length !== n) return;
+    const sensitive = new Uint8Array(n);
+    const red = this.redactor;
+    if (red !== null) {
+      for (let i = 0; i < n; i++) {
+        sensitive[i] = red.isSensitiveKey(keys[i]!) ? 1 : 0;
+      }
+    }
+    const sh = new Shape(event, keys, sensitive);
+    this.#shapes[slot] = sh;
+    this.pending = sh;
+  }
+
+  /**
+   * Encodes the definition record of `shape` with id `id` (docs/internals.md
+   * "Shapes by reference"): as {@linkcode Encoder.encodeBindings}, the event
+   * name and the keys alone. Returns a copy the caller keeps.
+   */
+  encodeShape(shape: Shape, id: number): Uint8Array {
+    this.#target(this.buf, this.#scratchDv, 0);
+    const dv = this.#dv;
+    dv.setUint32(4, 0, true);
+    dv.setFloat64(8, 0, true);
+    this.#u8[16] = 0;
+    this.#u8[17] = FLAG_BINDINGS | FLAG_SHAPE;
+    dv.setUint16(18, shape.keys.length, true);
+    dv.setUint32(20, id, true);
+    this.#pos = RECORD_FIXED_BYTES;
+    this.#overflow = false;
+    this.#str(shape.event);
+    for (const key of shape.keys) this.#str(key);
+    dv.setUint32(0, this.#pos - 4, true);
+    const out = new Uint8Array((this.#pos + 3) & ~3);
+    out.set(this.buf.subarray(0, this.#pos));
+    return out;
   }
 
   // The fields argument is normally a plain object; an Error is kept as the
   // field `err` (as `{ err }` would be), any other value as `value`, instead of being lost.
   #top(fields: unknown): number {
+    // Only fields #plainFields writes whole teach a shape (#learnSlot).
+    const learn = this.#learnSlot;
+    this.#learnSlot = -1;
     try {
       if (typeof fields === "object" && !(fields instanceof Error) && !Array.isArray(fields)) {
         const start = this.#pos;
         try {
           const n = this.#plainFields(fields as Record<string, unknown>);
-          if (n >= 0) return n;
+          if (n >= 0) {
+            this.#learnSlot = learn;
+            return n;
+          }
         } catch {
           // A getter threw: redo every field on the careful path.
         }
@@ -234,6 +440,11 @@ export class Encoder {
     const end = this.#end;
     const maxKeys = this.#limits.maxKeys;
     const short = this.#short;
+    // Hoisted: the cache's arrays are loaded once a call, not once a value.
+    const cache = this.#keyValues;
+    const values = cache.values;
+    const misses = cache.misses;
+    const words = cache.words;
     let pos = this.#pos;
     let n = 0;
     for (const key in obj) {
@@ -264,7 +475,11 @@ export class Encoder {
           p += 9;
         }
       } else {
-        const q = typeof v === "string" ? putAscii(u8, p, end, v, short) : -1;
+        const q = typeof v !== "string"
+          ? -1
+          : slot >= 0
+          ? this.#putValue(u8, dv, p, end, cache, values, misses, words, slot, v)
+          : putAscii(u8, p, end, v, short);
         if (q >= 0) p = q;
         else {
           this.#pos = p;
@@ -302,15 +517,39 @@ export class Encoder {
   }
 
   // Copies the cached string of `slot` (`len` characters) to `pos`; -1 when it
-  // does not fit before `end`. Whole words are written, so up to 3 bytes past
-  // the string are clobbered: they lie before `end` and are written next.
+  // does not fit before `end`.
   #putCached(dv: DataView, pos: number, end: number, slot: number, len: number): number {
-    const n = len + 2;
-    if (pos + n + 3 > end) return -1;
-    const w = this.#strWords;
-    const base = (slot * STR_SLOT_BYTES) >> 2;
-    for (let i = 0; i < n; i += 4) dv.setUint32(pos + i, w[base + (i >> 2)]!, true);
-    return pos + n;
+    return putWords(dv, pos, end, this.#strWords, (slot * STR_SLOT_BYTES) >> 2, len + 2);
+  }
+
+  // Writes the short ASCII string `v`, the value of the key in cache slot
+  // `slot`, as putAscii() does. Ids repeat call after call as the same string:
+  // a cached value is one compare and a word copy (bench/encoder_ab.ts
+  // "inline", "const").
+  #putValue(
+    u8: Uint8Array,
+    dv: DataView,
+    p: number,
+    end: number,
+    cache: ValueCache,
+    values: (string | undefined)[],
+    misses: Uint8Array,
+    words: Uint32Array,
+    i: number,
+    v: string,
+  ): number {
+    if (values[i] === v) {
+      misses[i] = 0;
+      return putWords(dv, p, end, words, (i * VALUE_SLOT_BYTES) >> 2, v.length + 2);
+    }
+    const q = putAscii(u8, p, end, v, this.#short);
+    if (q >= 0) {
+      // Kept on the first two misses after a hit and every 256th (the counter wraps).
+      const m = ++misses[i]!;
+      if (m <= 2) cache.keep(i, v, u8, p, q);
+      else if (m === 3) values[i] = undefined;
+    }
+    return q;
   }
 
   // Writes the pairs of `obj`, returns how many. Each field is guarded on its own,
@@ -605,74 +844,6 @@ export class Encoder {
     this.#dv.setUint32(at + 1, written!, true);
     this.#pos = at + 5 + written!;
   }
-}
-
-// Writes `s` as an ASCII value at `pos` and returns the position after it, or
-// -1 (writing nothing that counts) when it is longer than `max` characters, not
-// ASCII, or would pass `end`. A byte loop beats TextEncoder.encodeInto's call
-// overhead up to about 48 characters (bench/codec_bench.ts "string").
-function putAscii(u8: Uint8Array, pos: number, end: number, s: string, max: number): number {
-  const len = s.length;
-  if (len > max || pos + 2 + len > end) return -1;
-  const p = pos + 2;
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return -1;
-    u8[p + i] = c;
-  }
-  u8[pos] = Tag.ASCII;
-  u8[pos + 1] = len;
-  return p + len;
-}
-
-// Where to cut `s` to keep at most `max` code units: one fewer when `max`
-// would fall between the halves of a surrogate pair, so a cut never makes a
-// lone surrogate.
-function cutAt(s: string, max: number): number {
-  return (s.charCodeAt(max - 1) & 0xfc00) === 0xd800 && (s.charCodeAt(max) & 0xfc00) === 0xdc00
-    ? max - 1
-    : max;
-}
-
-// Writes `s` (at most 48 code units) as a STR value, or as WTF8 when it holds
-// a lone surrogate, at `pos`; returns the position after it, or -1 (writing
-// nothing that counts) when 3 bytes per unit might not fit before `end`. For
-// short non-ASCII strings a loop beats encodeInto's call plus the
-// isWellFormed() check it would need (bench/codec_bench.ts "text").
-function putShortText(u8: Uint8Array, pos: number, end: number, s: string): number {
-  const len = s.length;
-  if (pos + 5 + 3 * len > end) return -1;
-  let tag: number = Tag.STR;
-  let p = pos + 5;
-  for (let i = 0; i < len; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      u8[p++] = c;
-    } else if (c < 0x800) {
-      u8[p++] = 0xc0 | (c >> 6);
-      u8[p++] = 0x80 | (c & 0x3f);
-    } else if (
-      c < 0xdc00 && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00
-    ) {
-      c = 0x10000 + ((c & 0x3ff) << 10) + (s.charCodeAt(++i) & 0x3ff);
-      u8[p++] = 0xf0 | (c >> 18);
-      u8[p++] = 0x80 | ((c >> 12) & 0x3f);
-      u8[p++] = 0x80 | ((c >> 6) & 0x3f);
-      u8[p++] = 0x80 | (c & 0x3f);
-    } else {
-      if ((c & 0xf800) === 0xd800) tag = Tag.WTF8;
-      u8[p++] = 0xe0 | (c >> 12);
-      u8[p++] = 0x80 | ((c >> 6) & 0x3f);
-      u8[p++] = 0x80 | (c & 0x3f);
-    }
-  }
-  // The byte length is below 256 (48 units, 3 bytes each at most).
-  u8[pos] = tag;
-  u8[pos + 1] = p - pos - 5;
-  u8[pos + 2] = 0;
-  u8[pos + 3] = 0;
-  u8[pos + 4] = 0;
-  return p;
 }
 
 function guard<T>(get: () => T): T | string {

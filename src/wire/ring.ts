@@ -60,7 +60,7 @@ export const BANK_HEADER_BYTES = 16;
 /** "FLRG". */
 export const RING_MAGIC = 0x464c5247;
 /** Ring layout version. */
-export const RING_VERSION = 5;
+export const RING_VERSION = 6;
 /** `len` value marking "continue at offset 0". */
 export const WRAP = 0xffffffff;
 /** Bytes of the fixed part of a record, including the length word. */
@@ -69,6 +69,12 @@ export const RECORD_FIXED_BYTES = 24;
 export const FLAG_INTERNAL = 1;
 /** Record flag: a bindings definition, not an event. */
 export const FLAG_BINDINGS = 2;
+/**
+ * Record flag: with FLAG_BINDINGS a shape definition (an event name and keys);
+ * on an event, its fields are the values of a defined shape
+ * (docs/internals.md "Shapes by reference").
+ */
+export const FLAG_SHAPE = 4;
 /**
  * The producer publishes HEAD without waiting for the end of the task once
  * `capacity >>> PUBLISH_SHIFT` bytes (a quarter of the ring) are unpublished.

@@ -19,6 +19,7 @@ import {
   copySpan,
   FLAG_BINDINGS,
   FLAG_INTERNAL,
+  FLAG_SHAPE,
   loadStored,
   RECORD_FIXED_BYTES,
   walkRecords,
@@ -110,15 +111,20 @@ export function spillRing(
       defined.add(bindId);
       return;
     }
-    if (bindId !== 0 && !defined.has(bindId)) {
-      const def = definition(bindId);
+    // An event of a shape (docs/internals.md "Shapes by reference") needs its definition too.
+    const shapeId = (bytes[start + 13]! & FLAG_SHAPE) !== 0 && end - start >= 24
+      ? src.getUint32(start + 20, true)
+      : 0;
+    for (const id of shapeId === 0 ? [bindId] : [bindId, shapeId]) {
+      if (id === 0 || defined.has(id)) continue;
+      const def = definition(id);
       if (def === undefined) {
         missing++;
         return;
       }
       const at = put(def.record, 0, def.length);
       dv().setUint32(at + 4, 1, true);
-      defined.add(bindId);
+      defined.add(id);
     }
     put(bytes, start - 4, end - start + 4);
     records++;

@@ -31,8 +31,12 @@ export interface Spill {
   close(): void;
 }
 
-/** Format version, first in the header: a newer page's entry is left for a page that reads it. */
-const VERSION = 1;
+/**
+ * Format version, first in the header: a newer page's entry is left for a
+ * page that reads it. Version 2 batches may hold shapes (docs/internals.md
+ * "Shapes by reference"); version 1 ones, which cannot, are read as well.
+ */
+const VERSION = 2;
 
 /**
  * Largest value written: Chromium lost single values of 200 KB and more
@@ -158,7 +162,10 @@ function decodePart(text: string): { header: Header; bytes: Uint8Array } | null 
   } catch {
     return null;
   }
-  if (header?.v !== VERSION || typeof header.producer !== "string") return null;
+  if (
+    typeof header?.v !== "number" || header.v < 1 || header.v > VERSION ||
+    typeof header.producer !== "string"
+  ) return null;
   const n = text.length - cut - 1;
   const bytes = new Uint8Array(n);
   for (let i = 0; i < n; i++) {

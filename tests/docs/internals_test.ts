@@ -49,6 +49,7 @@ const CONSTANTS: Record<string, number> = {
   RECORD_FIXED_BYTES: ring.RECORD_FIXED_BYTES,
   FLAG_INTERNAL: ring.FLAG_INTERNAL,
   FLAG_BINDINGS: ring.FLAG_BINDINGS,
+  FLAG_SHAPE: ring.FLAG_SHAPE,
   WRAP: ring.WRAP,
   PUBLISH_SHIFT: ring.PUBLISH_SHIFT,
   BANK_HEADER_BYTES: ring.BANK_HEADER_BYTES,
@@ -320,7 +321,9 @@ class ValueReader {
 }
 
 /** Follows "Decoding a ring"; returns the events and how many WRAP markers it passed. */
-function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: number } {
+function decodeRingFromPage(
+  buffer: ArrayBuffer,
+): { events: PageEvent[]; wraps: number; shaped: number } {
   const view = new DataView(buffer);
   assert.equal(view.getUint32(RING_SLOTS.MAGIC_SLOT!, true), stated("RING_MAGIC"));
   assert.equal(view.getUint32(RING_SLOTS.VERSION_SLOT!, true), stated("RING_VERSION"));
@@ -330,10 +333,12 @@ function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: 
   const used = (head - tail) >>> 0;
   const data = stated("HEADER_BYTES");
   const definitions = new Map<number, Record<string, unknown>>();
+  const shapes = new Map<number, { event: string; keys: string[] }>();
   const events: PageEvent[] = [];
   let offset = tail & (capacity - 1);
   let walked = 0;
   let wraps = 0;
+  let shapedEvents = 0;
   while (walked < used) {
     const len = capacity - offset < 4 ? -1 : view.getUint32(data + offset, true);
     if (len === -1 || len === stated("WRAP")) {
@@ -348,18 +353,39 @@ function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: 
     const npairs = view.getUint16(field("npairs"), true);
     const bindId = view.getUint32(field("bind_id"), true);
     const reader = new ValueReader(view, at + stated("RECORD_FIXED_BYTES"));
-    const name = reader.value() as string;
-    if ((flags & stated("FLAG_BINDINGS")) !== 0) {
+    const definition = (flags & stated("FLAG_BINDINGS")) !== 0;
+    const shaped = (flags & stated("FLAG_SHAPE")) !== 0;
+    if (definition && shaped) {
+      const event = reader.value() as string;
+      shapes.set(bindId, {
+        event,
+        keys: Array.from({ length: npairs }, () => reader.value() as string),
+      });
+    } else if (definition) {
+      reader.value();
       definitions.set(bindId, reader.pairs(npairs));
     } else {
       const fields = bindId === 0 ? {} : { ...definitions.get(bindId) };
+      let name: string;
+      if (shaped) {
+        // An event of a shape: its id, then one value per key of the shape.
+        const shape = shapes.get(view.getUint32(field("shape_id"), true))!;
+        reader.pos = field("shape_id") + RECORD.shape_id!.size;
+        name = shape.event;
+        shapedEvents++;
+        assert.equal(shape.keys.length, npairs);
+        for (const key of shape.keys) fields[key] = reader.value();
+      } else {
+        name = reader.value() as string;
+        reader.pairs(npairs, fields);
+      }
       events.push({
         seq: view.getUint32(field("seq"), true),
         ts_ms: view.getFloat64(field("ts_ms"), true),
         severity: view.getUint8(field("severity")),
         internal: (flags & stated("FLAG_INTERNAL")) !== 0,
         event: name,
-        fields: reader.pairs(npairs, fields),
+        fields,
       });
     }
     assert.equal(reader.pos, at + 4 + len, "a record's values end where its len says");
@@ -368,7 +394,7 @@ function decodeRingFromPage(buffer: ArrayBuffer): { events: PageEvent[]; wraps: 
     offset = (offset + step) & (capacity - 1);
   }
   assert.equal(walked, used);
-  return { events, wraps };
+  return { events, wraps, shaped: shapedEvents };
 }
 
 function value(i: number): Record<string, unknown> {
@@ -410,12 +436,34 @@ Deno.test("a ring written by RingProducer decodes from docs/internals.md alone",
   consumer.drain(() => {});
   assert.ok(producer.write(definition, definition.length));
   for (let i = 0; i < 30; i++) write(value(i), i % 2 === 0 ? 1 : 0);
+  // Events of a shape, as a producer writes them: the first in full, then the
+  // shape's definition (epoch 1, id 2), then values only.
+  encoder.shapes = true;
+  encoder.epoch = 1;
+  const shapedWrite = (i: number, bindings: number) => {
+    seq++;
+    const fields = { step_id: `step-${i}`, status: "ok", duration_ms: i + 0.5, "é\ud800": i };
+    const len = encoder.encode(seq, 1_767_225_600_000 + seq, 9, 0, "step_end", fields, bindings);
+    assert.ok(producer.write(encoder.buf, len));
+  };
+  shapedWrite(0, 0);
+  const shape = encoder.pending!;
+  encoder.pending = null;
+  const shapeDefinition = encoder.encodeShape(shape, 2);
+  new DataView(shapeDefinition.buffer).setUint32(RECORD.seq!.offset, 1, true); // the epoch
+  assert.ok(
+    producer.write(shapeDefinition, new DataView(shapeDefinition.buffer).getUint32(0, true) + 4),
+  );
+  shape.definition = { id: 2, epoch: 1 };
+  for (let i = 1; i < 4; i++) shapedWrite(i, i % 2);
+  assert.equal(encoder.pending, null);
   const dropped = encoder.encode(0, 1_767_225_601_000, 13, ring.FLAG_INTERNAL, "log.dropped", {
     count: 3,
   });
   assert.ok(producer.write(encoder.buf, dropped));
 
-  const { events, wraps } = decodeRingFromPage(buffer);
+  const { events, wraps, shaped } = decodeRingFromPage(buffer);
+  assert.equal(shaped, 3, "three events refer to a shape");
   assert.ok(wraps >= 1, "the records cross the end of the data area");
 
   // The code's own decoder, on the same records, agrees field for field.
@@ -433,8 +481,17 @@ Deno.test("a ring written by RingProducer decodes from docs/internals.md alone",
       fields: { ...event.fields },
     });
   });
-  assert.equal(events.length, 31);
+  assert.equal(events.length, 35);
   assert.deepEqual(events, expected);
+  assert.deepEqual(events.at(-2)!.fields, {
+    flow_id: "f-1",
+    run_id: "r-1",
+    step: 7,
+    step_id: "step-3",
+    status: "ok",
+    duration_ms: 3.5,
+    "é\ud800": 3,
+  });
   assert.deepEqual(events.at(-1), {
     seq: 0,
     ts_ms: 1_767_225_601_000,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createLogger, StoreLockedError } from "../../mod.ts";
 import { withLogger } from "../support/test_logger.ts";
 import { attachLogger } from "../../src/front/logger.ts";
-import { mirroredDefinitions, walkRecords } from "../../src/wire/ring.ts";
+import { FLAG_SHAPE, mirroredDefinitions, walkRecords } from "../../src/wire/ring.ts";
 import { SegmentStore } from "../../src/store/segment_store.ts";
 
 const MODES = ["sab", "message", "inline"] as const;
@@ -302,9 +302,15 @@ Deno.test("attachLogger() mirrors a child's bindings definition once per ring ep
       const b = attached.child({ flow_id: "b" });
       for (let i = 0; i < 100; i++) (i % 2 === 0 ? a : b).info("x", { i });
       const defs = mirroredDefinitions(handle.ring);
+      // Two children's bindings, and the one shape of their calls' fields.
       let n = 0;
-      walkRecords(defs, defs.length, 0, 0x40000000, () => n++);
+      let shapes = 0;
+      walkRecords(defs, defs.length, 0, 0x40000000, (bytes, start) => {
+        if ((bytes[start + 13]! & FLAG_SHAPE) !== 0) shapes++;
+        else n++;
+      });
       assert.equal(n, 2);
+      assert.equal(shapes, 1);
       // The mirror: a quarter of the ring more, after its data area.
       const cap = log.stats().ring_bytes;
       assert.equal(handle.ring.byteLength, 192 + cap + cap / 4);

@@ -89,7 +89,12 @@ export async function crashWorkerAtPoints(
     let lostBindings = 0;
     for (const e of page.events) {
       if (e.fields.bindings_lost === true) lostBindings++;
-      else if (e.event !== "log.dropped") assert.match(String(e.fields.flow_id), /^f-\d$/);
+      else if (e.event !== "log.dropped") {
+        assert.match(String(e.fields.flow_id), /^f-\d$/);
+        // The call's own keys too: its shape was handed over (docs/internals.md "Shapes by reference").
+        assert.match(e.event, /^(step|during_crash)$/);
+        assert.equal(typeof e.fields.n, "number");
+      }
     }
     const s = log.stats();
     return {

@@ -4,6 +4,7 @@ import { Consumer } from "../../src/worker/consumer.ts";
 import {
   createControlBuffer,
   createRingBuffer,
+  FLAG_SHAPE,
   pendingEvents,
   RingConsumer,
   RingProducer,
@@ -112,6 +113,42 @@ Deno.test("Transport.bindingsSource(), the front end's handover, returns the cur
     a.info("x");
     assert.ok(oneEvent > producer.used() - used - oneEvent);
     assert.equal(handOver!().length, defs.length / 2);
+  } finally {
+    await log.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Transport.bindingsSource() hands over shapes with bindings, and a shape is defined again after it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "flightlog_supervisor_" });
+  let transport: Transport | null = null;
+  const log = withTransportSeams(
+    { opened: (t) => (transport = t) },
+    () => createLogger({ dir, transport: "inline", exitHooks: false }),
+  );
+  try {
+    const { producer, bindingsSource: handOver } = transport!;
+    const a = log.child({ flow_id: "a" });
+    const step = (i: number) => a.info("step_end", { step_id: "step-" + i, status: "ok" });
+    step(0); // written in full; the shape's definition follows
+    let used = producer.used();
+    step(1);
+    const shaped = producer.used() - used;
+    const defs = handOver!();
+    const decoder = new Decoder();
+    const kinds: string[] = [];
+    walkRecords(defs, defs.length, 0, 0x40000000, (bytes, start, end) => {
+      decoder.define(bytes, start, end, true);
+      kinds.push((bytes[start + 13]! & FLAG_SHAPE) !== 0 ? "shape" : "bindings");
+    });
+    assert.deepEqual(kinds.sort(), ["bindings", "shape"]);
+    // After the hand-over the next call is written in full, with both definitions again.
+    used = producer.used();
+    step(2);
+    assert.ok(producer.used() - used > 3 * shaped);
+    used = producer.used();
+    step(3);
+    assert.equal(producer.used() - used, shaped);
   } finally {
     await log.close();
     await Deno.remove(dir, { recursive: true });

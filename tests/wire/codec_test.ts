@@ -10,6 +10,7 @@ import {
 } from "../../src/wire/codec.ts";
 import { BOUND_FIELDS, type BoundEvent, hasWtf8Strings, type LogEvent } from "../../src/event.ts";
 import { getRedactor } from "../../src/redact.ts";
+import { FLAG_SHAPE } from "../../src/wire/ring.ts";
 import { anyString } from "../support/any_string.ts";
 
 function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev"): LogEvent {
@@ -628,4 +629,270 @@ Deno.test("Decoder marks the fields of records that hold a lone surrogate or a l
   assert.deepEqual(Object.keys(fields), ["s"]);
   assert.deepEqual(fields, { s: "a\ud800" });
   assert.ok(!hasWtf8Strings({ ...fields }));
+});
+
+// --- the encoder's value cache: repeated string values are copied, not re-encoded ---
+
+Deno.test("Encoder writes a value anew when it changes under the same key, cached or not", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  // Hits, a change, a change back, a per-call value that turns the cache off
+  // for the key, and a repeated value again after it.
+  const seq = ["ok", "ok", "ok", "error", "ok", "ok", "ab", "ba", "ab"];
+  for (let i = 0; i < 300; i++) seq.push("step-" + i);
+  seq.push("ok", "ok", "ok", "okay", "ok", "");
+  for (const status of seq) {
+    const len = enc.encode(1, 2, 9, 0, "ev", { status, n: 1 });
+    assert.deepEqual({ ...dec.decode(enc.buf, 4, len, "p").fields }, { status, n: 1 });
+  }
+});
+
+Deno.test("Encoder re-encodes an object value mutated between calls", () => {
+  const enc = new Encoder();
+  const dec = new Decoder();
+  const job = { id: "j-1", tags: ["a"] };
+  for (const id of ["j-1", "j-1", "j-2", "j-2"]) {
+    job.id = id;
+    job.tags.push(id);
+    const len = enc.encode(1, 2, 9, 0, "ev", { job, id });
+    assert.deepEqual(dec.decode(enc.buf, 4, len, "p").fields, {
+      job: { id, tags: [...job.tags] },
+      id,
+    });
+  }
+});
+
+Deno.test("Encoder keeps string values right while its value cache hits, misses and collides (property)", () => {
+  // One encoder for every call, as on the hot path: a few keys (many sharing
+  // cache slots), values drawn from a small set so they repeat, fresh ones
+  // among them, sensitive keys, and records at moving offsets of a ring.
+  const redactor = getRedactor();
+  const enc = new Encoder(DEFAULT_LIMITS, redactor);
+  const target = new Uint8Array(new SharedArrayBuffer(1 << 16));
+  const view = new DataView(target.buffer);
+  const dec = new Decoder();
+  const key = fc.constantFrom("a", "b", "status", "run_id", "token", "k" + "x".repeat(31), "é");
+  const value = fc.oneof(
+    fc.constantFrom("ok", "no", "error", "", "r-1", "r-2", "x".repeat(48), "x".repeat(49), "é"),
+    fc.string({ maxLength: 50 }),
+    fc.integer(),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.dictionary(key, value, { maxKeys: 7 }), fc.nat(4000)), {
+        maxLength: 40,
+      }),
+      (calls) => {
+        for (const [fields, at4] of calls) {
+          const at = at4 * 4;
+          // A fresh string object for a repeated value half the time: equal
+          // content must hit the cache too.
+          const copy = Object.fromEntries(
+            Object.entries(fields).map((
+              [k, v],
+            ) => [k, typeof v === "string" ? [...v].join("") : v]),
+          );
+          const len = enc.encodeAt(target, view, at, 1, 2, 9, "ev", at4 & 1 ? copy : fields, 0);
+          const expected: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(fields)) {
+            expected[k] = redactor.isSensitiveKey(k) ? "[REDACTED]" : v;
+          }
+          assert.deepEqual({ ...dec.decode(target, at + 4, at + len, "p").fields }, expected);
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+// --- shapes: keys by reference (docs/internals.md "Shapes by reference") ---
+
+/**
+ * An encoder with shapes on and a decoder, defining what the encoder learns
+ * as a producer would (the definition follows the event written in full),
+ * all in epoch 1. `write()` returns the decoded event and whether the record
+ * referred to a shape.
+ */
+function shapedPair(redactor: ReturnType<typeof getRedactor> | null = null) {
+  const enc = new Encoder(DEFAULT_LIMITS, redactor);
+  enc.shapes = true;
+  enc.epoch = 1;
+  const dec = new Decoder();
+  let ids = 100;
+  let definitions = 0;
+  const write = (event: string, fields: unknown, bindId = 0) => {
+    const len = enc.encode(1, 2, 9, 0, event, fields as Record<string, unknown>, bindId);
+    const shaped = (enc.buf[17]! & FLAG_SHAPE) !== 0;
+    const ev = dec.decode(enc.buf, 4, len, "p");
+    const sh = enc.pending;
+    if (sh !== null) {
+      enc.pending = null;
+      const id = sh.definition?.id ?? ++ids;
+      const def = enc.encodeShape(sh, id);
+      new DataView(def.buffer).setUint32(4, 1, true);
+      dec.define(def, 4, new DataView(def.buffer).getUint32(0, true) + 4);
+      sh.definition = { id, epoch: 1 };
+      definitions++;
+    }
+    return { ev, shaped, len };
+  };
+  return { enc, dec, write, definitions: () => definitions };
+}
+
+Deno.test("Encoder writes an event of a known shape as its id and values; Decoder restores its name and keys", () => {
+  const { write } = shapedPair();
+  const fields = (i: number) => ({ flow_id: "f-1", step_id: "step-" + i, ms: i + 0.5, ok: true });
+  const first = write("step_end", fields(0));
+  assert.equal(first.shaped, false, "the first call is written in full");
+  const second = write("step_end", fields(1));
+  assert.equal(second.shaped, true);
+  assert.equal(second.ev.event, "step_end");
+  assert.deepEqual({ ...second.ev.fields }, fields(1));
+  // The event name and the keys are not in the record: 24 + 4 + values.
+  assert.equal(second.len, 24 + 4 + 5 + 8 + 9 + 1);
+  assert.ok(second.len < first.len - 30);
+});
+
+Deno.test("Encoder keeps every value kind exact in an event of a shape", () => {
+  const { write } = shapedPair(getRedactor());
+  const job = { id: "j-1", tags: ["a"] };
+  const kinds: unknown[][] = [
+    ["ok", -0, 1n << 70n, job, "\ud800 lone", new Date(5), null, undefined, [1, "x"], "s3cret"],
+    ["error", 0, -5n, job, "\udfff", new Date(NaN), false, "u", { "__proto__": 1 }, "other"],
+  ];
+  for (let i = 0; i < 6; i++) {
+    const v = kinds[i % 2]!;
+    job.id = "j-" + i; // mutated between calls: re-encoded every time
+    const fields: Record<string, unknown> = {};
+    ["status", "zero", "big", "job", "text", "when", "none", "maybe", "more", "password"]
+      .forEach((k, n) => Object.defineProperty(fields, k, { value: v[n], enumerable: true }));
+    Object.defineProperty(fields, "__proto__", { value: i, enumerable: true });
+    const { ev, shaped } = write("ev", fields);
+    assert.equal(shaped, i > 0);
+    const got = ev.fields;
+    assert.ok(Object.is(got.zero, v[1]));
+    assert.equal(got.big, v[2]);
+    assert.deepEqual(got.job, { id: "j-" + i, tags: ["a"] });
+    assert.equal(got.text, v[4]);
+    assert.equal(got.password, "[REDACTED]");
+    assert.ok(Object.hasOwn(got, "__proto__"));
+    assert.equal(Object.getOwnPropertyDescriptor(got, "__proto__")!.value, i);
+    assert.deepEqual(got.more, v[8]);
+    assert.equal(hasWtf8Strings(got), true);
+  }
+});
+
+Deno.test("Encoder writes in full a call whose keys differ from its event's shape, order included", () => {
+  const { write, definitions } = shapedPair();
+  write("ev", { a: 1, b: 2 });
+  assert.equal(write("ev", { a: 3, b: 4 }).shaped, true);
+  // Same keys, other order: not the shape.
+  const swapped = write("ev", { b: 5, a: 6 });
+  assert.equal(swapped.shaped, false);
+  assert.deepEqual(Object.entries(swapped.ev.fields), [["b", 5], ["a", 6]]);
+  // One call in between does not replace the shape; two in a row do.
+  assert.equal(write("ev", { a: 7, b: 8 }).shaped, true);
+  for (const extra of [{ a: 1, b: 2, c: 3 }, { a: 1 }, {}]) {
+    assert.equal(write("ev", extra).shaped, false);
+    assert.deepEqual({ ...write("ev", { a: 9, b: 9 }).ev.fields }, { a: 9, b: 9 });
+  }
+  assert.equal(definitions(), 1);
+  write("ev", { b: 1, a: 1 });
+  write("ev", { b: 2, a: 2 });
+  const now = write("ev", { b: 3, a: 3 });
+  assert.equal(now.shaped, true);
+  assert.deepEqual(Object.entries(now.ev.fields), [["b", 3], ["a", 3]]);
+  assert.equal(definitions(), 2);
+});
+
+Deno.test("Encoder writes in full an event of a shape not defined in the current epoch", () => {
+  const { enc, write } = shapedPair();
+  write("ev", { a: 1 });
+  assert.equal(write("ev", { a: 2 }).shaped, true);
+  enc.epoch = 2;
+  const len = enc.encode(1, 2, 9, 0, "ev", { a: 3 }, 0);
+  assert.equal(enc.buf[17]! & FLAG_SHAPE, 0);
+  assert.notEqual(enc.pending, null, "the producer is asked to define it again");
+  assert.deepEqual({ ...new Decoder().decode(enc.buf, 4, len, "p").fields }, { a: 3 });
+});
+
+Deno.test("Encoder keeps events right with more event names than its shape table holds (property)", () => {
+  const redactor = getRedactor();
+  const { write } = shapedPair(redactor);
+  const key = fc.constantFrom("a", "b", "status", "token", "step_id", "é", "k".repeat(40));
+  const value = fc.oneof(fc.constantFrom("ok", "no", "r-1", "r-2"), fc.string(), fc.integer());
+  // 600 event names: many share a slot of the 256.
+  const event = fc.nat(599).map((n) => "e" + n);
+  let shaped = 0;
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(event, fc.dictionary(key, value, { maxKeys: 5 })), { maxLength: 30 }),
+      (calls) => {
+        for (const [name, fields] of calls) {
+          // Each call three times, so a shape gets learned and used.
+          for (let r = 0; r < 3; r++) {
+            const got = write(name, fields);
+            if (got.shaped) shaped++;
+            assert.equal(got.ev.event, name);
+            const expected: Record<string, unknown> = {};
+            for (const [k, v] of Object.entries(fields)) {
+              expected[k] = redactor.isSensitiveKey(k) ? "[REDACTED]" : v;
+            }
+            assert.deepEqual(Object.entries(got.ev.fields), Object.entries(expected));
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  assert.ok(shaped > 500, `shapes were used (${shaped} events)`);
+});
+
+Deno.test("Encoder writes in full a call whose getter throws, or fields that are not a plain object", () => {
+  const { write } = shapedPair();
+  write("ev", { a: 1, b: 2 });
+  let calls = 0;
+  const hostile = {
+    a: 1,
+    get b(): number {
+      if (++calls === 1) throw new Error("no");
+      return 2;
+    },
+  };
+  const got = write("ev", hostile);
+  assert.equal(got.shaped, false);
+  assert.deepEqual({ ...got.ev.fields }, { a: 1, b: 2 });
+  const err = Object.assign(new Error("x"), { a: 1, b: 2 });
+  assert.equal(write("ev", err).shaped, false);
+  assert.equal(write("ev", Object.assign(["x", "y"], { a: 1 })).shaped, false);
+});
+
+Deno.test("Decoder rejects an event of an unknown shape, or keeps its values after a worker restart", () => {
+  const { enc, write } = shapedPair();
+  write("ev", { a: 1, b: "x" });
+  const len = write("ev", { a: 2, b: "y" }).len;
+  const bytes = enc.buf.slice(0, len);
+  assert.throws(() => new Decoder().decode(bytes, 4, len, "p"), RecordDecodeError);
+  const dec = new Decoder();
+  dec.recovering = true;
+  const ev = dec.decode(bytes, 4, len, "p");
+  assert.equal(ev.event, "[unknown event]");
+  assert.deepEqual({ ...ev.fields }, { 0: 2, 1: "y", shape_lost: true });
+  // A shape id given as bindings, or bindings as a shape, is damage.
+  const bindings = new Encoder().encodeBindings({ a: 1 }, 7);
+  dec.define(bindings, 4, new DataView(bindings.buffer).getUint32(0, true) + 4);
+  new DataView(bytes.buffer).setUint32(24, 7, true);
+  assert.throws(() => dec.decode(bytes, 4, len, "p"), RecordDecodeError);
+});
+
+Deno.test("Encoder stops learning shapes in a slot whose call sites keep replacing each other", () => {
+  const { write, definitions } = shapedPair();
+  const a = (i: number) => ({ a: i, b: "x" });
+  const b = (i: number) => ({ b: "y", a: i });
+  // Two calls of one key order, then two of the other: each pair replaces the shape.
+  for (let i = 0; i < 1000; i++) {
+    const f = (i >> 1) % 2 === 0 ? a(i) : b(i);
+    assert.deepEqual(Object.entries(write("ev", f).ev.fields), Object.entries(f));
+  }
+  assert.equal(definitions(), 64);
 });

@@ -17,6 +17,7 @@ import {
   EMITTED,
   FLAG_BINDINGS,
   FLAG_INTERNAL,
+  FLAG_SHAPE,
   FLUSH_ACK,
   FLUSH_REQ,
   GENERATION,
@@ -80,6 +81,7 @@ Deno.test("ring layout constants are pinned", () => {
       RECORD_FIXED_BYTES,
       FLAG_INTERNAL,
       FLAG_BINDINGS,
+      FLAG_SHAPE,
       MIN_CAPACITY,
       PUBLISH_SHIFT,
       SLEEPING,
@@ -108,11 +110,12 @@ Deno.test("ring layout constants are pinned", () => {
       REGISTERED: 24,
       STORED: 25,
       RING_MAGIC: 0x464c5247,
-      RING_VERSION: 5,
+      RING_VERSION: 6,
       WRAP: 0xffffffff,
       RECORD_FIXED_BYTES: 24,
       FLAG_INTERNAL: 1,
       FLAG_BINDINGS: 2,
+      FLAG_SHAPE: 4,
       MIN_CAPACITY: 4096,
       PUBLISH_SHIFT: 2,
       SLEEPING: 0,
@@ -137,7 +140,7 @@ Deno.test("ring layout constants are pinned", () => {
   const buf = createRingBuffer(5000, true);
   const bytes = new Uint8Array(buf, 128, 12);
   // "GRLF" little-endian magic, version 5, capacity 8192 (5000 rounded up).
-  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 5, 0, 0, 0, 0, 0x20, 0, 0]);
+  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 6, 0, 0, 0, 0, 0x20, 0, 0]);
   assert.equal(buf.byteLength, 192 + 8192);
 });
 

@@ -116,3 +116,39 @@ Deno.test("skipStored() drops the events the old worker committed, keeps definit
   assert.equal(skipStored(batch.bytes, 0), batch.bytes);
   assert.deepEqual(ingest(skipStored(batch.bytes, 10)), []);
 });
+
+Deno.test("spillRing() inserts the shape an event refers to, as it does bindings", () => {
+  const s = setup();
+  const enc = new Encoder();
+  enc.shapes = true;
+  enc.epoch = s.producer.epoch;
+  let seq = 100;
+  const log = (i: number) => {
+    const len = enc.encode(++seq, 1000 + seq, 9, 0, "step", { i, status: "ok" }, 7);
+    assert.ok(s.producer.write(enc.buf, len));
+  };
+  s.define();
+  log(0); // written in full; its shape (id 9) follows
+  const shape = enc.pending!;
+  enc.pending = null;
+  const record = enc.encodeShape(shape, 9);
+  const shapeDefinition: DefinitionRecord = {
+    record,
+    length: new Uint32Array(record.buffer)[0]! + 4,
+  };
+  new Uint32Array(record.buffer)[1] = s.producer.epoch;
+  assert.ok(s.producer.write(record, shapeDefinition.length));
+  shape.definition = { id: 9, epoch: s.producer.epoch };
+  log(1);
+  s.commit(); // the definitions are behind STORED now
+  for (let i = 2; i < 6; i++) log(i);
+  const definitions = (id: number) =>
+    id === 7 ? s.definition : id === 9 ? shapeDefinition : undefined;
+  const batch = spillRing(s.ring, s.producer.head(), definitions)!;
+  assert.equal(batch.records, 4);
+  assert.equal(batch.missing, 0);
+  assert.deepEqual(ingest(batch.bytes), [2, 3, 4, 5].map((i) => ({ seq: 101 + i, i, flow: "f" })));
+  // Without the shape's definition its events are left out: nothing to spill.
+  const without = spillRing(s.ring, s.producer.head(), (id) => id === 7 ? s.definition : undefined);
+  assert.equal(without, null);
+});
