@@ -12,6 +12,7 @@ import {
   copySpan,
   createControlBuffer,
   createRingBuffer,
+  DRAIN_CHUNK_BYTES,
   DROPPED,
   DURABLE,
   EMITTED,
@@ -293,6 +294,61 @@ Deno.test("ring delivers every record exactly once, in order, for any record siz
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+Deno.test("RingConsumer.drain() copies and frees at most DRAIN_CHUNK_BYTES at a time, across a wrap, every record once in order", () => {
+  const cap = 4 * DRAIN_CHUNK_BYTES;
+  const buf = createRingBuffer(cap, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  const sent: number[] = [];
+  let id = 0;
+  const fill = (bytes: number): void => {
+    for (let done = 0; done < bytes;) {
+      const size = 200 + ((id * 7919) % 3000); // sizes that leave a WRAP marker at the end
+      const r = record(size, 0);
+      new DataView(r.buffer).setUint32(4, ++id, true);
+      assert.ok(p.write(r, size));
+      sent.push(id);
+      done += align4(size);
+    }
+    p.wake();
+  };
+  const got: number[] = [];
+  const steps: number[] = [];
+  let copy = 0;
+  const drainAndWatch = (): void => {
+    let tail = loadTail(buf);
+    c.drain((b, s) => {
+      got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true));
+      copy = Math.max(copy, b.buffer.byteLength);
+      const now = loadTail(buf);
+      if (now !== tail) steps.push((now - tail) >>> 0);
+      tail = now;
+    });
+  };
+  fill(3 * DRAIN_CHUNK_BYTES); // one drain, three chunks or more
+  drainAndWatch();
+  fill(3 * DRAIN_CHUNK_BYTES); // wraps the end of the ring
+  drainAndWatch();
+  assert.ok(p.epoch >= 2, "the ring wrapped");
+  assert.deepEqual(got, sent);
+  assert.equal(loadTail(buf), loadHead(buf));
+  assert.ok(steps.length >= 6, `${steps.length} chunks`);
+  for (const step of steps) assert.ok(step <= DRAIN_CHUNK_BYTES, `a chunk of ${step} bytes`);
+  assert.ok(copy <= DRAIN_CHUNK_BYTES, `a private copy of ${copy} bytes`);
+});
+
+Deno.test("RingConsumer.drain() takes a record larger than DRAIN_CHUNK_BYTES whole", () => {
+  const buf = createRingBuffer(4 * DRAIN_CHUNK_BYTES, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  const sizes = [100, DRAIN_CHUNK_BYTES + 100, 100];
+  sizes.forEach((size, i) => assert.ok(p.write(record(size, i + 1), size)));
+  assert.deepEqual(
+    drainAll(c, p).map((r) => [r[0], r.length + 4]),
+    sizes.map((s, i) => [i + 1, s]),
   );
 });
 
