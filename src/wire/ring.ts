@@ -651,9 +651,10 @@ export class RingConsumer {
       let next = pos + (cap - off); // a WRAP marker, or too few bytes for one: skip to offset 0
       if (cap - off >= 4) {
         const len = view.getUint32(off, true);
+        // A corrupt length: take it all, walkRecords stops at the bad record.
+        if (len !== WRAP && (len < RECORD_FIXED_BYTES - 4 || len > used)) return used;
         if (len !== WRAP) next = pos + align4(4 + len);
       }
-      // Past `used` only in a corrupt ring: take it all, walkRecords stops at the bad record.
       if (next > used) return used;
       if (next > DRAIN_CHUNK_BYTES && pos > 0) return pos;
       if (next === used) return used;

@@ -353,6 +353,22 @@ Deno.test("RingConsumer.drain() takes a record larger than DRAIN_CHUNK_BYTES who
   );
 });
 
+Deno.test("RingConsumer.drain() ends on a corrupt length word in a span over DRAIN_CHUNK_BYTES", () => {
+  // A length that rounds up to 0 bytes (0xfffffffc) and one too short for a record.
+  for (const bad of [0xfffffffc, 3]) {
+    const buf = createRingBuffer(4 * DRAIN_CHUNK_BYTES, true);
+    const p = new RingProducer(buf, createControlBuffer(true));
+    const c = new RingConsumer(buf);
+    for (let i = 0; i < 3000; i++) assert.ok(p.write(record(1000, 1), 1000));
+    new DataView(buf, HEADER_BYTES).setUint32(1000 * 5, bad, true);
+    p.wake();
+    let n = 0;
+    c.drain(() => n++);
+    assert.equal(n, 5, "the records before the corrupt one");
+    assert.equal(loadTail(buf), loadHead(buf));
+  }
+});
+
 Deno.test("RingConsumer.prefault() touches the pages up to PREFAULT_AHEAD_BYTES past HEAD, one lap at most, and changes no byte", () => {
   const cap = 4 * PREFAULT_AHEAD_BYTES;
   const buf = createRingBuffer(cap, true);
