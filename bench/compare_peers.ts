@@ -207,6 +207,25 @@ const PEERS: Peer[] = [
 
 // --- Caller cost -------------------------------------------------------------------
 
+// A settle that never resolves (seen twice on a loaded machine, in the caller-cost phase, with
+// the code before and after the default ring grew) ends the run naming the logger, not silently.
+const SETTLE_LIMIT_MS = 60_000;
+
+async function settleWithin(inst: Instance, name: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${name}: settle() did not resolve within ${SETTLE_LIMIT_MS} ms`)),
+      SETTLE_LIMIT_MS,
+    );
+  });
+  try {
+    await Promise.race([inst.settle(), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function callerCost(w: Workload): Promise<{ ns: number[]; dropped: number }[]> {
   return await withTempDir(async (dir) => {
     const instances: Instance[] = [];
@@ -221,7 +240,7 @@ async function callerCost(w: Workload): Promise<{ ns: number[]; dropped: number 
       // Every logger is settled after each round, untimed, not right after its own batch.
       ns = await interleave(instances.map(({ loop }) => ({ loop })), {
         afterRound: async () => {
-          for (const inst of instances) await inst.settle();
+          for (const [k, inst] of instances.entries()) await settleWithin(inst, PEERS[k]!.name);
         },
       });
     } finally {
