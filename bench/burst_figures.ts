@@ -7,6 +7,7 @@
  *   deno run -A bench/burst_figures.ts lap           # caller cost over a fresh ring's first lap
  *   deno run -A bench/burst_figures.ts memory [MiB] [every]  # resident memory, 200,000 events
  *   deno run -A bench/burst_figures.ts faults        # one write per page of a fresh 16 MiB buffer
+ *   deno run -A bench/burst_figures.ts page-memory   # Chromium's renderers, isolated page
  *
  * The workload is `STEP_INLINE` (seven fields inline, a per-call string, a
  * float): 168 ring bytes a record. A burst is a fresh logger, its worker up,
@@ -193,12 +194,101 @@ function faults(): void {
   }
 }
 
+/**
+ * Resident memory of the renderer processes of this process's Chromium (its
+ * descendants only: other Chromiums may run on the machine), in MiB (Linux `ps`).
+ */
+async function rendererMiB(): Promise<number> {
+  const out = await new Deno.Command("ps", { args: ["-eo", "pid,ppid,rss,args"], stdout: "piped" })
+    .output();
+  const rows = new TextDecoder().decode(out.stdout).split("\n").slice(1).map((line) => {
+    const [pid, ppid, rss, ...args] = line.trim().split(/\s+/);
+    return { pid: Number(pid), ppid: Number(ppid), rss: Number(rss), args: args.join(" ") };
+  });
+  const mine = new Set([Deno.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const r of rows) {
+      if (mine.has(r.ppid) && !mine.has(r.pid)) {
+        mine.add(r.pid);
+        grew = true;
+      }
+    }
+  }
+  let kb = 0;
+  for (const r of rows) if (mine.has(r.pid) && r.args.includes("--type=renderer")) kb += r.rss;
+  return kb / 1024;
+}
+
+// Runs in the page: 2 × 100,000 STEP_INLINE calls, in one task each or flushed every `every`.
+async function pageLog(every: number): Promise<{ dropped: number; ring: number }> {
+  // deno-lint-ignore no-explicit-any
+  const log = (globalThis as any).burstLog;
+  for (let r = 0; r < 2; r++) {
+    for (let i = 0; i < 100_000; i++) {
+      if (i % every === every - 1) await log.flush();
+      log.info("step_end", {
+        flow_id: "f-7c1e2a90",
+        run_id: "r-20261122-0042",
+        job_id: "j-318",
+        step_id: "step-" + i,
+        step_type: "http",
+        duration_ms: 12.5 + (i & 1023),
+        status: "ok",
+      });
+    }
+    await log.flush();
+  }
+  const s = log.stats();
+  await log.close();
+  return { dropped: s.dropped, ring: s.ring_bytes };
+}
+
+async function pageMemory(): Promise<void> {
+  const { forEachPageMode } = await import("./_browser.ts");
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+  await forEachPageMode(async ({ mode, context, serve }) => {
+    if (mode !== "sab") return;
+    // The default ring in bursts, against 1 MiB logged 5,000 at a time (which drops nothing).
+    for (const [ringBytes, every] of [[MIB, 5000], [0, 1e9], [MIB, 5000], [0, 1e9]] as const) {
+      const page = await context.newPage();
+      await page.goto(serve().url);
+      await page.waitForFunction(() => (globalThis as { flightlogReady?: boolean }).flightlogReady);
+      await settle();
+      const base = await rendererMiB();
+      await page.evaluate(async (rb) => {
+        // deno-lint-ignore no-explicit-any
+        const g = globalThis as any;
+        const opts = rb === 0 ? { dir: "burst-memory" } : { dir: "burst-memory", ringBytes: rb };
+        g.burstLog = g.flightlog.createLogger(opts);
+        await g.burstLog.flush();
+      }, ringBytes);
+      await settle();
+      const created = await rendererMiB();
+      const r = await page.evaluate(pageLog, every);
+      await settle();
+      const after = await rendererMiB();
+      console.log(
+        `${ringBytes === 0 ? "default" : "1 MiB"} ring (${r.ring} bytes), ${
+          every > 100_000 ? "bursts of 100,000" : `flushed every ${every}`
+        }: renderer RSS +${(created - base).toFixed(1)} MiB after createLogger() and a flush, +${
+          (after - base).toFixed(1)
+        } MiB after 200,000 events; dropped ${r.dropped}`,
+      );
+      await page.close();
+    }
+  });
+}
+
 const [mode, ...rest] = Deno.args;
 if (mode === "sizes") await sizes(rest.length === 0 ? [1, 2, 4, 8, 16] : rest.map(Number));
 else if (mode === "wake") await wake();
 else if (mode === "lap") await lap();
 else if (mode === "memory") await memory(Number(rest[0] ?? 0), Number(rest[1] ?? 100_000));
 else if (mode === "faults") faults();
-else {console.error(
-    "Usage: burst_figures.ts sizes [MiB…] | wake | lap | memory [MiB] [every] | faults",
-  );}
+else if (mode === "page-memory") await pageMemory();
+else {
+  console.error(
+    "Usage: burst_figures.ts sizes [MiB…] | wake | lap | memory [MiB] [every] | faults | page-memory",
+  );
+}
