@@ -14,18 +14,31 @@ import { createLogger, type Logger, type LoggerOptions, type LoggerStats } from 
 import { BoundLogEvent, type LogEvent } from "../src/event.ts";
 import { SegmentStore } from "../src/store/segment_store.ts";
 import * as ring from "../src/wire/ring.ts";
-import { BINDINGS, callFields, EVENT, STEP_BOUND, type Workload } from "../src/bench/workload.ts";
+import {
+  BINDINGS,
+  callFields,
+  EVENT,
+  STEP_BOUND,
+  STEP_INLINE,
+  stepInlineFields,
+  type Workload,
+} from "../src/bench/workload.ts";
 import { BATCH } from "./_measure.ts";
 
 // --- The workload ------------------------------------------------------------------------------
 
 // The workload ships in src/ (measureOverhead() runs it on the user's machine); re-exported here
 // so that every benchmark keeps its one import.
-export { BINDINGS, callFields, EVENT, STEP_BOUND, type Workload };
+export { BINDINGS, callFields, EVENT, STEP_BOUND, STEP_INLINE, stepInlineFields, type Workload };
 
 /** `n` calls of {@linkcode STEP_BOUND} on `flow` (the child holding its bindings). */
 export function infoLoop(flow: Logger, n: number): void {
   for (let i = 0; i < n; i++) flow.info(EVENT, callFields(i));
+}
+
+/** `n` calls of {@linkcode STEP_INLINE} on `log` (a root logger), the `i` of each from `from`. */
+export function inlineLoop(log: Logger, n: number, from = 0): void {
+  for (let i = from; i < from + n; i++) log.info(EVENT, stepInlineFields(i));
 }
 
 // --- Timed batches -----------------------------------------------------------------------------
@@ -102,7 +115,7 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   }
 }
 
-/** A logger and its flow: the child holding the workload's bindings. */
+/** A logger and its flow: the child holding the workload's bindings (the logger when it has none). */
 export interface Flow {
   readonly log: Logger;
   readonly flow: Logger;
@@ -114,7 +127,9 @@ export interface Flow {
  */
 export function openFlow(options: LoggerOptions & { dir: string }, workload = STEP_BOUND): Flow {
   const log = createLogger({ exitHooks: false, ...options });
-  return { log, flow: log.child({ ...workload.bindings }) };
+  // A workload without bindings logs on the root logger, as its call sites do.
+  const bound = Object.keys(workload.bindings).length !== 0;
+  return { log, flow: bound ? log.child({ ...workload.bindings }) : log };
 }
 
 /** A flow for a `Deno.bench` file, whose directory goes when the process unloads. */

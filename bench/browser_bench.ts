@@ -8,6 +8,7 @@
  * | caller cost of an `info` call, sab mode  | ≤ 300 ns median |
  * | events persisted to IndexedDB per second | ≥ 200,000/s   |
  * | `getFlowLog` of a 10,000-event flow      | ≤ 50 ms       |
+ * | burst of 10,000 / 100,000 inline calls   | 0 / ≤ 1/3 dropped |
  *
  * The workload is the one of every other benchmark (`_workload.ts`). Caller
  * cost: batches of 1,000 calls timed with `performance.now()` (5 µs
@@ -18,7 +19,9 @@
  * the first call until `flush()` resolves. Query: a 10,000-event flow among
  * 100,000 events of 10 flows written interleaved, median of 7
  * `getFlowLog()` calls as the page sees them (RPC and structured clone
- * included). It is a task, not a test.
+ * included). Bursts: a fresh logger with default options, its worker up,
+ * then 10,000 (and 100,000) calls of seven inline fields in one task; the
+ * drops are counted right after the last call. It is a task, not a test.
  *
  * @module
  */
@@ -36,6 +39,8 @@ interface PageFigures {
   e2eDropped: number;
   flowQueryMs: number;
   flowEvents: number;
+  /** Dropped by a burst of 10,000 and of 100,000 inline-field calls, default options. */
+  burstDropped: number[];
   userAgent: string;
 }
 
@@ -118,6 +123,28 @@ async function measure(
     flowEvents = trace.events.length;
   }
   await q.close();
+
+  // Bursts into the default ring: a fresh logger, its worker up, the calls in one task. The
+  // fields are STEP_INLINE's (src/bench/workload.ts), written out: a page gets no functions.
+  const burstDropped: number[] = [];
+  for (const n of [10_000, 100_000]) {
+    const b = createLogger({ dir: `bench-burst-${n}` });
+    await b.flush();
+    for (let i = 0; i < n; i++) {
+      b.info(event, {
+        flow_id: "f-7c1e2a90",
+        run_id: "r-20261122-0042",
+        job_id: "j-318",
+        step_id: "step-" + i,
+        step_type: "http",
+        duration_ms: 12.5 + (i & 1023),
+        status: "ok",
+      });
+    }
+    burstDropped.push(b.stats().dropped);
+    await b.flush();
+    await b.close();
+  }
   if (sink === -1) console.log(sink);
   return {
     mode,
@@ -130,6 +157,7 @@ async function measure(
     e2eDropped,
     flowQueryMs: med(times),
     flowEvents,
+    burstDropped,
     userAgent: navigator.userAgent,
   };
 }
@@ -154,6 +182,7 @@ console.log(table(
       "events/s to IndexedDB (3 rounds)",
       "dropped",
       "getFlowLog 10k ms",
+      "burst 10k / 100k: dropped",
     ],
     ...rows.map((r) => [
       r.mode,
@@ -163,9 +192,10 @@ console.log(table(
       r.eventsPerS.map((x) => fmtInt(Math.round(x))).join(" / "),
       fmtInt(r.e2eDropped),
       `${fmt(r.flowQueryMs)} (${fmtInt(r.flowEvents)} events)`,
+      r.burstDropped.map(fmtInt).join(" / "),
     ]),
   ],
-  ["l", "r", "r", "r", "r", "r", "r"],
+  ["l", "r", "r", "r", "r", "r", "r", "r"],
 ));
 const sab = rows.find((r) => r.mode === "sab");
 if (sab !== undefined) {

@@ -106,7 +106,7 @@ async function measureOverhead(traceId: string): Promise<number> {
       trace_id: traceId,
     });
     const perBatch: number[] = [];
-    const n = 1000; // stays well inside the 1 MiB ring, so no event is dropped
+    const n = 1000; // stays well inside the default 16 MiB ring, so no event is dropped
     for (let b = 0; b < 100; b++) {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) probe.info("tick", { duration_ms: i + 0.5, status: "ok" });

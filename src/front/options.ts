@@ -106,8 +106,11 @@ export interface LoggerOptions {
   /**
    * Bytes of this thread's ring: a power of two from 4096 to 1073741824
    * (1 GiB), and at least four times `limits.maxRecordBytes`. Never rounded:
-   * another value is a `RangeError` that names the nearest valid one.
-   * @default {1048576, or 4 × limits.maxRecordBytes rounded up to a power of two when larger}
+   * another value is a `RangeError` that names the nearest valid one. The
+   * default holds about 100,000 events of seven inline fields, so a burst of
+   * that many calls in one task is not dropped while the worker catches up;
+   * it costs 16 MiB of shared memory per logging thread (docs/api.md).
+   * @default {16777216, or 4 × limits.maxRecordBytes rounded up to a power of two when larger}
    */
   ringBytes?: number;
   /**
@@ -393,7 +396,11 @@ export interface AttachConfig {
 // bench/logger_bench.ts "clock"); order within a millisecond comes from seq.
 const defaultClock = (): number => Date.now();
 
-const DEFAULT_RING_BYTES = 1 << 20;
+// Holds 99,864 records of 168 bytes (seven fields inline, STEP_INLINE in
+// src/bench/workload.ts): a burst of that many calls in one task fits even
+// when the worker drains nothing meanwhile, as a worker just started barely
+// does (docs/performance.md "Bursts into the default ring").
+const DEFAULT_RING_BYTES = 16 << 20;
 // ringCapacity()'s ceiling (src/wire/ring.ts): ring offsets stay within an int32.
 const MAX_RING_BYTES = 2 ** 30;
 // setTimeout fires at once for a longer delay.

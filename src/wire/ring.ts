@@ -82,6 +82,21 @@ export const FLAG_SHAPE = 4;
 export const PUBLISH_SHIFT = 2;
 /** Smallest allowed capacity. */
 export const MIN_CAPACITY = 4096;
+/**
+ * Most bytes a consumer copies out of a ring and frees at a time (at least
+ * one whole record): its private copy stays this small however large the
+ * ring (docs/internals.md "Counters and free space").
+ */
+export const DRAIN_CHUNK_BYTES = 1 << 20;
+/**
+ * How far ahead of `HEAD` a consumer touches the ring's pages during its
+ * first lap, so that log calls do not take the page faults
+ * (docs/internals.md "Counters and free space").
+ */
+export const PREFAULT_AHEAD_BYTES = 1 << 20;
+// The smallest page size of the platforms flightlog runs on: a larger page is
+// touched more than once, which is harmless.
+const PAGE_BYTES = 4096;
 
 /** Control slot: 1 while the consumer waits. */
 export const SLEEPING = 0;
@@ -567,7 +582,13 @@ export class RingConsumer {
   readonly #i32: Int32Array;
   readonly #f64: Float64Array;
   readonly #data: Uint8Array;
+  readonly #view: DataView;
+  readonly #data32: Int32Array;
   #scratch: Uint8Array;
+  // prefault(): the counter up to which pages are touched (null: not begun),
+  // and the bytes touched so far (it stops after one lap).
+  #faulted: number | null = null;
+  #faultedBytes = 0;
   readonly #shared: boolean;
   /** True when the ring has a definitions mirror: drains count `TAKEN`. */
   readonly mirrored: boolean;
@@ -580,6 +601,8 @@ export class RingConsumer {
     this.capacity = this.#i32[CAPACITY_SLOT]!;
     this.mirrored = this.#i32[MIRROR_SLOT]! !== 0;
     this.#data = new Uint8Array(buffer, HEADER_BYTES, this.capacity);
+    this.#view = new DataView(buffer, HEADER_BYTES, this.capacity);
+    this.#data32 = new Int32Array(buffer, HEADER_BYTES, this.capacity / 4);
     this.#scratch = new Uint8Array(0);
     this.#shared = typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer;
     Atomics.store(this.#i32, REGISTERED, 1);
@@ -603,19 +626,60 @@ export class RingConsumer {
 
   /**
    * Copies every published record into a private buffer (so decoding never
-   * reads shared memory the producer could reuse) and frees the ring space.
-   * Calls `onRecord(bytes, start, end)` for each record: `bytes[start..end)`
-   * is the record without its length word. Returns the number of records.
+   * reads shared memory the producer could reuse) and frees the ring space,
+   * at most {@linkcode DRAIN_CHUNK_BYTES} at a time. Calls
+   * `onRecord(bytes, start, end)` for each record: `bytes[start..end)` is the
+   * record without its length word. Returns the number of records.
    */
   drain(onRecord: (bytes: Uint8Array, start: number, end: number) => void): number {
     const head = Atomics.load(this.#i32, HEAD) >>> 0;
-    const tail = Atomics.load(this.#i32, TAIL) >>> 0;
-    const used = (head - tail) >>> 0;
-    if (used === 0) return 0;
+    let n = 0;
+    for (;;) {
+      const tail = Atomics.load(this.#i32, TAIL) >>> 0;
+      const used = (head - tail) >>> 0;
+      if (used === 0 || used > this.capacity) return n;
+      const take = used <= DRAIN_CHUNK_BYTES ? used : this.#chunk(tail, used);
+      const k = this.#take(tail, take, onRecord);
+      if (k < 0) return n;
+      n += k;
+    }
+  }
+
+  // Bytes from `tail` to the last record boundary within DRAIN_CHUNK_BYTES
+  // (one record at least). Reading published records in place is safe: the
+  // producer writes over them only once TAIL has passed them.
+  #chunk(tail: number, used: number): number {
+    const cap = this.capacity;
+    const view = this.#view;
+    let pos = 0;
+    for (;;) {
+      const off = (tail + pos) & (cap - 1);
+      let next = pos + (cap - off); // a WRAP marker, or too few bytes for one: skip to offset 0
+      if (cap - off >= 4) {
+        const len = view.getUint32(off, true);
+        // A corrupt length: take it all, walkRecords stops at the bad record.
+        if (len !== WRAP && (len < RECORD_FIXED_BYTES - 4 || len > used)) return used;
+        if (len !== WRAP) next = pos + align4(4 + len);
+      }
+      if (next > used) return used;
+      if (next > DRAIN_CHUNK_BYTES && pos > 0) return pos;
+      if (next === used) return used;
+      pos = next;
+    }
+  }
+
+  // Copies `used` bytes from `tail` out, frees them and walks their records;
+  // -1 when another consumer took them meanwhile.
+  #take(
+    tail: number,
+    used: number,
+    onRecord: (bytes: Uint8Array, start: number, end: number) => void,
+  ): number {
+    const head = (tail + used) >>> 0;
     const cap = this.capacity;
     if (this.#scratch.length < used) this.#scratch = new Uint8Array(Math.max(used, 4096));
     const out = this.#scratch;
-    // Copy the used region out in at most two pieces (it may wrap the end).
+    // Copy the region out in at most two pieces (it may wrap the end).
     const off = tail & (cap - 1);
     const first = Math.min(used, cap - off);
     out.set(this.#data.subarray(off, off + first), 0);
@@ -631,10 +695,43 @@ export class RingConsumer {
     // rather than a store (same cost: both are locked instructions): a consumer
     // replaced meanwhile (docs/internals.md "Worker restart") can never move TAIL back or take
     // records its successor took.
-    if (Atomics.compareExchange(this.#i32, TAIL, tail | 0, head | 0) !== (tail | 0)) return 0;
+    if (Atomics.compareExchange(this.#i32, TAIL, tail | 0, head | 0) !== (tail | 0)) return -1;
     if (this.mirrored) this.#f64[TAKEN] = this.#f64[TAKEN_NEXT]!;
     if (this.#shared) Atomics.notify(this.#i32, TAIL);
     return walkRecords(out, used, off, cap, onRecord);
+  }
+
+  /**
+   * Touches at most `pages` pages of the data area within
+   * {@linkcode PREFAULT_AHEAD_BYTES} ahead of `HEAD`, and returns how many it
+   * touched (0: nothing to do now). It stops once it has touched a whole lap,
+   * and does nothing on a ring that is not shared. Called by the consumer
+   * when idle: a page's first write faults, and on a KVM guest a fault took
+   * 11 µs, which the log call that met it paid (docs/performance.md
+   * "Bursts into the default ring").
+   */
+  prefault(pages: number): number {
+    if (!this.#shared || this.#faultedBytes >= this.capacity) return 0;
+    const head = Atomics.load(this.#i32, HEAD) >>> 0;
+    // Where the producer writes now, its own write faulted the page already.
+    if (this.#faulted === null || ((this.#faulted - head) | 0) < 0) {
+      this.#faulted = (head & ~(PAGE_BYTES - 1)) >>> 0;
+    }
+    const mask = this.capacity - 1;
+    const d32 = this.#data32;
+    let n = 0;
+    while (
+      n < pages && ((this.#faulted - head) | 0) < PREFAULT_AHEAD_BYTES &&
+      this.#faultedBytes < this.capacity
+    ) {
+      // A compare-and-swap of 0 for 0 writes (so the page is mapped writable)
+      // yet never changes a value, even one the producer writes meanwhile.
+      Atomics.compareExchange(d32, (this.#faulted & mask) >> 2, 0, 0);
+      this.#faulted = (this.#faulted + PAGE_BYTES) >>> 0;
+      this.#faultedBytes += PAGE_BYTES;
+      n++;
+    }
+    return n;
   }
 
   /**

@@ -368,7 +368,8 @@ export function serveBrowserWorker(
           consumer.serviceFlushRequests();
         } while (n > 0 && !behind.full() && performance.now() - started < 8 && !closed);
         markStored();
-        if (n > 0) await yieldToEvents();
+        // Idle: first fault in the pages ahead of the producers, then sleep.
+        if (n > 0 || consumer.prefault()) await yieldToEvents();
         else await consumer.sleep(idleMs);
       }
     } catch (err) {

@@ -97,8 +97,8 @@ Deno.test("createLogger() keeps a valid ringBytes as given", async () => {
     const [options, ring] of [
       [{ ringBytes: 4096, limits: { maxRecordBytes: 1024 } }, 4096],
       [{ ringBytes: 1 << 18 }, 1 << 18],
-      [{}, 1 << 20],
-      [{ limits: { maxRecordBytes: 1 << 20 } }, 1 << 22],
+      [{}, 1 << 24],
+      [{ limits: { maxRecordBytes: 1 << 24 } }, 1 << 26],
     ] as const
   ) {
     const dir = await Deno.makeTempDir();

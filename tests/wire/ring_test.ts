@@ -12,6 +12,7 @@ import {
   copySpan,
   createControlBuffer,
   createRingBuffer,
+  DRAIN_CHUNK_BYTES,
   DROPPED,
   DURABLE,
   EMITTED,
@@ -35,6 +36,7 @@ import {
   mirroredDefinitions,
   mirrorMissed,
   PERSISTED,
+  PREFAULT_AHEAD_BYTES,
   PUBLISH_SHIFT,
   RECORD_FIXED_BYTES,
   REGISTERED,
@@ -297,6 +299,107 @@ Deno.test("ring delivers every record exactly once, in order, for any record siz
     ),
     { numRuns: 300 },
   );
+});
+
+Deno.test("RingConsumer.drain() copies and frees at most DRAIN_CHUNK_BYTES at a time, across a wrap, every record once in order", () => {
+  const cap = 4 * DRAIN_CHUNK_BYTES;
+  const buf = createRingBuffer(cap, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  const sent: number[] = [];
+  let id = 0;
+  const fill = (bytes: number): void => {
+    for (let done = 0; done < bytes;) {
+      const size = 200 + ((id * 7919) % 3000); // sizes that leave a WRAP marker at the end
+      const r = record(size, 0);
+      new DataView(r.buffer).setUint32(4, ++id, true);
+      assert.ok(p.write(r, size));
+      sent.push(id);
+      done += align4(size);
+    }
+    p.wake();
+  };
+  const got: number[] = [];
+  const steps: number[] = [];
+  let copy = 0;
+  const drainAndWatch = (): void => {
+    let tail = loadTail(buf);
+    c.drain((b, s) => {
+      got.push(new DataView(b.buffer, b.byteOffset).getUint32(s, true));
+      copy = Math.max(copy, b.buffer.byteLength);
+      const now = loadTail(buf);
+      if (now !== tail) steps.push((now - tail) >>> 0);
+      tail = now;
+    });
+  };
+  fill(3 * DRAIN_CHUNK_BYTES); // one drain, three chunks or more
+  drainAndWatch();
+  fill(3 * DRAIN_CHUNK_BYTES); // wraps the end of the ring
+  drainAndWatch();
+  assert.ok(p.epoch >= 2, "the ring wrapped");
+  assert.deepEqual(got, sent);
+  assert.equal(loadTail(buf), loadHead(buf));
+  assert.ok(steps.length >= 6, `${steps.length} chunks`);
+  for (const step of steps) assert.ok(step <= DRAIN_CHUNK_BYTES, `a chunk of ${step} bytes`);
+  assert.ok(copy <= DRAIN_CHUNK_BYTES, `a private copy of ${copy} bytes`);
+});
+
+Deno.test("RingConsumer.drain() takes a record larger than DRAIN_CHUNK_BYTES whole", () => {
+  const buf = createRingBuffer(4 * DRAIN_CHUNK_BYTES, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  const sizes = [100, DRAIN_CHUNK_BYTES + 100, 100];
+  sizes.forEach((size, i) => assert.ok(p.write(record(size, i + 1), size)));
+  assert.deepEqual(
+    drainAll(c, p).map((r) => [r[0], r.length + 4]),
+    sizes.map((s, i) => [i + 1, s]),
+  );
+});
+
+Deno.test("RingConsumer.drain() ends on a corrupt length word in a span over DRAIN_CHUNK_BYTES", () => {
+  // A length that rounds up to 0 bytes (0xfffffffc) and one too short for a record.
+  for (const bad of [0xfffffffc, 3]) {
+    const buf = createRingBuffer(4 * DRAIN_CHUNK_BYTES, true);
+    const p = new RingProducer(buf, createControlBuffer(true));
+    const c = new RingConsumer(buf);
+    for (let i = 0; i < 3000; i++) assert.ok(p.write(record(1000, 1), 1000));
+    new DataView(buf, HEADER_BYTES).setUint32(1000 * 5, bad, true);
+    p.wake();
+    let n = 0;
+    c.drain(() => n++);
+    assert.equal(n, 5, "the records before the corrupt one");
+    assert.equal(loadTail(buf), loadHead(buf));
+  }
+});
+
+Deno.test("RingConsumer.prefault() touches the pages up to PREFAULT_AHEAD_BYTES past HEAD, one lap at most, and changes no byte", () => {
+  const cap = 4 * PREFAULT_AHEAD_BYTES;
+  const buf = createRingBuffer(cap, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  for (let i = 0; i < 100; i++) assert.ok(p.write(record(1000 + i, i + 1), 1000 + i));
+  p.wake();
+  const head = loadHead(buf);
+  const before = new Uint8Array(buf).slice();
+  assert.equal(c.prefault(10), 10, "at most the pages asked for");
+  const pageStart = head & ~4095;
+  const want = Math.ceil((head + PREFAULT_AHEAD_BYTES - pageStart) / 4096) - 10;
+  assert.equal(c.prefault(1e9), want, "the rest of the window past HEAD");
+  assert.equal(c.prefault(1e9), 0, "nothing more until HEAD moves");
+  assert.deepEqual(new Uint8Array(buf), before, "no byte changed");
+  assert.deepEqual(drainAll(c).map((r) => r[0]), Array.from({ length: 100 }, (_, i) => i + 1));
+  // Laps: the window follows HEAD, and the touching ends after one lap.
+  let touched = 10 + want;
+  for (let lap = 0; lap < 3 * (cap / 100_000); lap++) {
+    for (let i = 0; i < 100; i++) assert.ok(p.write(record(1000, 7), 1000));
+    drainAll(c, p);
+    touched += c.prefault(1e9);
+  }
+  assert.ok(p.epoch >= 3, "the ring went round twice");
+  assert.equal(touched, cap / 4096, "one lap of pages, each once");
+  assert.equal(c.prefault(1e9), 0);
+  const plain = createRingBuffer(cap, false);
+  assert.equal(new RingConsumer(plain).prefault(1e9), 0, "a ring that is not shared is left alone");
 });
 
 Deno.test("RingProducer.wake() notifies only a sleeping consumer", () => {

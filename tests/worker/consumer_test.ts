@@ -149,3 +149,14 @@ Deno.test("Consumer.ingest() takes postMessage batches laid end to end", () => {
     3,
   ]]);
 });
+
+Deno.test("Consumer.prefault() touches the pages ahead of each producer a few at a time, then reports nothing left", () => {
+  const { control, ring } = ringWriter({ ringBytes: 1 << 20 });
+  const consumer = new Consumer(new MemoryStore(), control);
+  consumer.addRing("p.0", ring);
+  let steps = 0;
+  while (consumer.prefault()) steps++;
+  // 1 MiB of 4 KiB pages, 64 a step: a step stays short enough for RPCs to get their turn.
+  assert.equal(steps, 4);
+  assert.equal(consumer.prefault(), false);
+});
