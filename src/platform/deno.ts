@@ -20,6 +20,7 @@ import type { Spill } from "../wire/spill_text.ts";
 import type { CpuInfo, HttpListener, RuntimeInfo, TempStore, WorkerHandle } from "./types.ts";
 import { startThread } from "./_node_port.ts";
 import { cpuModelOf } from "./_cpuinfo.ts";
+import { ExitHooks, signalListener } from "./_exit_hooks.ts";
 
 export type { HttpListener, WorkerHandle } from "./types.ts";
 
@@ -154,36 +155,37 @@ function appListens(signal: Deno.Signal): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// Exit hooks: one set of listeners for every live logger, installed with the
-// first hook and removed with the last, so closed loggers leave nothing behind.
+// Exit hooks (src/platform/_exit_hooks.ts).
 
-const hooks = new Set<() => void>();
-let installed = false;
-let signalsInstalled = false;
-
-function runHooks(): void {
-  for (const hook of hooks) {
+const exitHooks: ExitHooks = new ExitHooks({
+  install(run) {
+    onExit = run;
+    globalThis.addEventListener("unload", onExit);
+    globalThis.addEventListener("error", onExit);
+    globalThis.addEventListener("unhandledrejection", onExit);
     try {
-      hook();
+      Deno.addSignalListener("SIGINT", onSigint);
+      Deno.addSignalListener("SIGTERM", onSigterm);
+      signalsInstalled = true;
     } catch {
-      // One logger's failed flush must not stop the others'.
+      // Signals are not available (e.g. Windows SIGTERM, or a worker): other hooks remain.
     }
-  }
-}
-
-const onUnload = (): void => runHooks();
-const onError = (): void => runHooks();
-// After the flush, a signal the application listens to is the application's
-// to act on (a graceful shutdown); otherwise it ends the process as it would
-// have without flightlog's listener, with 128 + the signal number.
-const onSigint = (): void => {
-  runHooks();
-  if (!appListens("SIGINT")) Deno.exit(130);
-};
-const onSigterm = (): void => {
-  runHooks();
-  if (!appListens("SIGTERM")) Deno.exit(143);
-};
+  },
+  uninstall() {
+    globalThis.removeEventListener("unload", onExit);
+    globalThis.removeEventListener("error", onExit);
+    globalThis.removeEventListener("unhandledrejection", onExit);
+    if (signalsInstalled) {
+      Deno.removeSignalListener("SIGINT", onSigint);
+      Deno.removeSignalListener("SIGTERM", onSigterm);
+      signalsInstalled = false;
+    }
+  },
+});
+let onExit: () => void = () => {};
+let signalsInstalled = false;
+const onSigint = signalListener(exitHooks, 130, () => appListens("SIGINT"), (c) => Deno.exit(c));
+const onSigterm = signalListener(exitHooks, 143, () => appListens("SIGTERM"), (c) => Deno.exit(c));
 markOwn(onSigint);
 markOwn(onSigterm);
 
@@ -197,34 +199,7 @@ markOwn(onSigterm);
  * synchronous flush instead.)
  */
 export function addExitHook(flush: () => void, _spill?: () => void): () => void {
-  hooks.add(flush);
-  if (!installed) {
-    installed = true;
-    globalThis.addEventListener("unload", onUnload);
-    globalThis.addEventListener("error", onError);
-    globalThis.addEventListener("unhandledrejection", onError);
-    try {
-      Deno.addSignalListener("SIGINT", onSigint);
-      Deno.addSignalListener("SIGTERM", onSigterm);
-      signalsInstalled = true;
-    } catch {
-      // Signals are not available (e.g. Windows SIGTERM, or a worker): other hooks remain.
-    }
-  }
-  return () => {
-    hooks.delete(flush);
-    if (hooks.size === 0 && installed) {
-      installed = false;
-      globalThis.removeEventListener("unload", onUnload);
-      globalThis.removeEventListener("error", onError);
-      globalThis.removeEventListener("unhandledrejection", onError);
-      if (signalsInstalled) {
-        Deno.removeSignalListener("SIGINT", onSigint);
-        Deno.removeSignalListener("SIGTERM", onSigterm);
-        signalsInstalled = false;
-      }
-    }
-  };
+  return exitHooks.add(flush);
 }
 
 // ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import { lockStoreDir } from "../store/lock.ts";
 import { SegmentStore } from "../store/segment_store.ts";
 import type { Spill } from "../wire/spill_text.ts";
 import type { CpuInfo, HttpListener, RuntimeInfo, TempStore, WorkerHandle } from "./types.ts";
+import { ExitHooks, signalListener } from "./_exit_hooks.ts";
 import { startThread } from "./_node_port.ts";
 
 export type { HttpListener, WorkerHandle } from "./types.ts";
@@ -119,33 +120,32 @@ function appListens(signal: "SIGINT" | "SIGTERM"): boolean {
   return process.listeners(signal).some((l) => (l as { [OWN]?: true })[OWN] !== true);
 }
 
-const hooks = new Set<() => void>();
-let installed = false;
-
-function runHooks(): void {
-  for (const hook of hooks) {
-    try {
-      hook();
-    } catch {
-      // One logger's failed flush must not stop the others'.
-    }
-  }
-}
-
 // Node.js emits `exit` after an uncaught exception or unhandled rejection
-// too, so this one listener also covers them without touching their handling.
-const onExit = (): void => runHooks();
-// As in Deno: after the flush, a signal the application listens to is the
-// application's to act on (a graceful shutdown); otherwise the process ends
-// with 128 + the signal number, through process.exit so every 'exit' listener runs.
-const onSigint = (): void => {
-  runHooks();
-  if (!appListens("SIGINT")) process.exit(130);
-};
-const onSigterm = (): void => {
-  runHooks();
-  if (!appListens("SIGTERM")) process.exit(143);
-};
+// too, so that one listener also covers them without touching their handling.
+// The signal listeners are prepended: they run first and see every other
+// listener still registered (see appListens()).
+const exitHooks: ExitHooks = new ExitHooks({
+  install(run) {
+    onExit = run;
+    process.on("exit", onExit);
+    process.prependListener("SIGINT", onSigint);
+    process.prependListener("SIGTERM", onSigterm);
+  },
+  uninstall() {
+    process.off("exit", onExit);
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigterm);
+  },
+});
+let onExit: () => void = () => {};
+// Through process.exit, so that every 'exit' listener runs.
+const onSigint = signalListener(exitHooks, 130, () => appListens("SIGINT"), (c) => process.exit(c));
+const onSigterm = signalListener(
+  exitHooks,
+  143,
+  () => appListens("SIGTERM"),
+  (c) => process.exit(c),
+);
 markOwn(onSigint);
 markOwn(onSigterm);
 
@@ -159,22 +159,7 @@ markOwn(onSigterm);
  * unload spill: a process has the synchronous flush instead.)
  */
 export function addExitHook(flush: () => void, _spill?: () => void): () => void {
-  hooks.add(flush);
-  if (!installed) {
-    installed = true;
-    process.on("exit", onExit);
-    process.prependListener("SIGINT", onSigint);
-    process.prependListener("SIGTERM", onSigterm);
-  }
-  return () => {
-    hooks.delete(flush);
-    if (hooks.size === 0 && installed) {
-      installed = false;
-      process.off("exit", onExit);
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigterm);
-    }
-  };
+  return exitHooks.add(flush);
 }
 
 // ---------------------------------------------------------------------------
