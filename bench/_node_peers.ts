@@ -260,7 +260,8 @@ const report: NodeReport = {
   e2eEvents: E2E_EVENTS,
   workloads: [],
 };
-for (const w of [STEP_BOUND, STEP_INLINE]) {
+// The order of bench/compare_peers.ts.
+for (const w of [STEP_INLINE, STEP_BOUND]) {
   process.stderr.write(`node: caller cost beside pino, ${w.label}\n`);
   const cost = await callerCost(w);
   // After the phase beside pino: Node 20's V8 compiles later than Deno's, and a

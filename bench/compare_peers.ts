@@ -9,6 +9,9 @@
  * - {@linkcode STEP_BOUND}: seven correlation ids bound once with `child()`
  *   (LogTape: `with()`) and two fields per call (the gate's workload).
  *
+ * Then the same workloads on Node.js against pino there
+ * (bench/compare_node.ts).
+ *
  * Two figures per logger and workload, measured in this one process:
  *
  * - **caller cost**: ns per call, the median over batches of
@@ -31,6 +34,7 @@
  */
 import pino from "pino";
 import { configure, getLogger, getStreamSink, jsonLinesFormatter, reset } from "@logtape/logtape";
+import { compareOnNode } from "./compare_node.ts";
 import {
   BATCH,
   BATCHES,
@@ -387,7 +391,10 @@ async function main(): Promise<number> {
       "each end-to-end round. bytes/event: the file (flightlog: its segment files) per event.",
   );
   if (problems !== 0) console.log(`\n${problems} logger(s) lost or dropped events: see the table.`);
-  return problems === 0 ? 0 : 1;
+  console.log("");
+  // The same workloads on Node.js, against pino there (bench/compare_node.ts).
+  const node = await compareOnNode();
+  return problems === 0 && node === 0 ? 0 : 1;
 }
 
 // exitCode, not Deno.exit(): the process must end on its own, which proves every

@@ -11,7 +11,7 @@ import { NODES, nodeStatsBatches, RUNS, STEPS } from "../support/million_event_r
 import { withTempDir } from "../support/temp_dir.ts";
 
 Deno.test("nodeStats() over a segment store of 1,000,000 events: exact counts, percentiles within 1%", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir((dir) => {
     const durations = new Map<string, number[]>();
     let events = 0;
     const store = SegmentStore.open(dir, { maxAgeMs: Infinity, maxBytes: 1 << 30 });
