@@ -15,7 +15,8 @@
  * what Node wrote).
  *
  * Input (environment): `FLIGHTLOG_NODE_MODULE`, the URL of the built
- * `mod.js`; `FLIGHTLOG_BENCH_DIR`, the directory to write into.
+ * `mod.js`; `FLIGHTLOG_BENCH_DIR`, the directory to write into;
+ * `FLIGHTLOG_BENCH_PHASE=alone` for flightlog's caller cost alone.
  *
  * @module
  */
@@ -63,11 +64,13 @@ export interface NodeReport {
   batches: number;
   warmup: number;
   e2eEvents: number;
+  /** Per workload, every logger interleaved (`FLIGHTLOG_BENCH_PHASE` unset). */
+  workloads: { label: string; peers: NodePeerResult[] }[];
   /**
-   * Per workload: flightlog alone, measured as the Deno side measures it
-   * (the figure to set against Deno's), then every logger interleaved.
+   * Per workload label, flightlog alone, measured as the Deno side measures
+   * it: the figure to set against Deno's (`FLIGHTLOG_BENCH_PHASE=alone`).
    */
-  workloads: { label: string; alone: number[]; peers: NodePeerResult[] }[];
+  alone: Record<string, number[]>;
 }
 
 interface Instance {
@@ -259,34 +262,41 @@ const report: NodeReport = {
   warmup: WARMUP,
   e2eEvents: E2E_EVENTS,
   workloads: [],
+  alone: {},
 };
 // The order of bench/compare_peers.ts.
-for (const w of [STEP_INLINE, STEP_BOUND]) {
-  process.stderr.write(`node: caller cost beside pino, ${w.label}\n`);
-  const cost = await callerCost(w);
-  // After the phase beside pino: Node 20's V8 compiles later than Deno's, and a
-  // first phase of flightlog alone measured its warm-up (279 ns, then 150).
-  process.stderr.write(`node: flightlog alone, ${w.label}\n`);
-  const alone = await aloneCost(w);
-  const rounds: NodeRound[][] = PEERS.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    process.stderr.write(`node: end to end, ${w.label}, round ${r + 1}/${ROUNDS}\n`);
-    for (let k = 0; k < PEERS.length; k++) {
-      const p = (r + k) % PEERS.length;
-      rounds[p]!.push(await endToEnd(PEERS[p]!, w));
-    }
+const WORKLOADS = [STEP_INLINE, STEP_BOUND];
+if (process.env.FLIGHTLOG_BENCH_PHASE === "alone") {
+  for (const w of WORKLOADS) {
+    process.stderr.write(`node: flightlog alone, ${w.label}\n`);
+    // Node 20's V8 optimizes later than Deno's: a first phase measured its
+    // warm-up (279 ns a call, then 150), so the first is run and not kept.
+    await aloneCost(w);
+    report.alone[w.label] = await aloneCost(w);
   }
-  report.workloads.push({
-    label: w.label,
-    alone,
-    peers: PEERS.map((peer, p) => ({
-      name: peer.name,
-      kind: peer.kind,
-      ns: cost[p]!.ns,
-      dropped: cost[p]!.dropped,
-      rounds: rounds[p]!,
-    })),
-  });
+} else {
+  for (const w of WORKLOADS) {
+    process.stderr.write(`node: caller cost beside pino, ${w.label}\n`);
+    const cost = await callerCost(w);
+    const rounds: NodeRound[][] = PEERS.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      process.stderr.write(`node: end to end, ${w.label}, round ${r + 1}/${ROUNDS}\n`);
+      for (let k = 0; k < PEERS.length; k++) {
+        const p = (r + k) % PEERS.length;
+        rounds[p]!.push(await endToEnd(PEERS[p]!, w));
+      }
+    }
+    report.workloads.push({
+      label: w.label,
+      peers: PEERS.map((peer, p) => ({
+        name: peer.name,
+        kind: peer.kind,
+        ns: cost[p]!.ns,
+        dropped: cost[p]!.dropped,
+        rounds: rounds[p]!,
+      })),
+    });
+  }
 }
 clearInterval(alive);
 process.stdout.write(JSON.stringify(report) + "\n");

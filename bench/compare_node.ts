@@ -2,9 +2,10 @@
  * flightlog on Node.js against pino there (`deno task compare:node`): builds
  * flightlog's Node entry (what the npm package's `node` condition serves) and
  * bench/_node_peers.ts into a temporary directory inside the checkout (so
- * Node finds `pino` and flightlog's dependencies in its node_modules), runs
- * flightlog on Deno on the same workloads first, then the Node process, and
- * prints one table per workload: ns a call, events/s end to end, what is on
+ * Node finds `pino` and flightlog's dependencies in its node_modules), times
+ * flightlog alone on Deno and on Node in turns (this host has slow and fast
+ * phases; turns put both runtimes in each), then runs every logger under Node,
+ * and prints one table per workload: ns a call, events/s end to end, what is on
  * disk, drops and bytes per event, with flightlog's Node cost against its
  * Deno cost and against `pino.transport`.
  *
@@ -24,6 +25,8 @@ import { countLines, header, openFlow, storeTotals } from "./_workload.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 // The order of bench/compare_peers.ts.
 const WORKLOADS = [STEP_INLINE, STEP_BOUND];
+/** Turns of flightlog alone on Deno, then on Node. */
+const ALONE_TURNS = 3;
 
 /** flightlog's caller cost on Deno, measured as the Node process measures it. */
 async function denoCallerCost(w: Workload, dir: string): Promise<number[]> {
@@ -43,7 +46,8 @@ async function denoCallerCost(w: Workload, dir: string): Promise<number[]> {
   }
 }
 
-async function runNode(work: string): Promise<NodeReport> {
+/** Builds flightlog's Node.js modules and the Node side into `work`. */
+async function buildNodeSide(work: string): Promise<void> {
   await buildNode(`${work}/flightlog`);
   await esbuild.build({
     entryPoints: [`${ROOT}bench/_node_peers.ts`],
@@ -56,12 +60,19 @@ async function runNode(work: string): Promise<NodeReport> {
     logLevel: "warning",
   });
   await esbuild.stop();
-  const out = `${work}/out`;
+}
+
+/** Runs the Node side (built into `work`) in `phase`, writing under `out`. */
+async function runNode(work: string, out: string, phase: "alone" | "peers"): Promise<NodeReport> {
   await Deno.mkdir(out);
   const child = new Deno.Command("node", {
     args: [`${work}/peers.mjs`],
     cwd: work,
-    env: { FLIGHTLOG_NODE_MODULE: `file://${work}/flightlog/mod.js`, FLIGHTLOG_BENCH_DIR: out },
+    env: {
+      FLIGHTLOG_NODE_MODULE: `file://${work}/flightlog/mod.js`,
+      FLIGHTLOG_BENCH_DIR: out,
+      ...(phase === "alone" ? { FLIGHTLOG_BENCH_PHASE: "alone" } : {}),
+    },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -79,21 +90,24 @@ export async function compareOnNode(): Promise<number> {
   console.log(header("Peer comparison on Node.js"));
   const work = await Deno.makeTempDir({ dir: ROOT, prefix: ".compare-node-" });
   try {
-    // flightlog alone on Deno before and after the Node run, so drift in the
-    // machine's speed lands on both sides.
+    // flightlog alone, Deno and Node in turns, so that this host's slow and
+    // fast phases land on both runtimes alike.
+    await buildNodeSide(work);
     const deno = new Map<string, number[]>();
-    let runs = 0;
-    const measureDeno = async () => {
+    const nodeAlone = new Map<string, number[]>();
+    const add = (into: Map<string, number[]>, label: string, ns: number[]) =>
+      into.set(label, [...(into.get(label) ?? []), ...ns]);
+    for (let turn = 0; turn < ALONE_TURNS; turn++) {
       for (const w of WORKLOADS) {
-        console.error(`deno: flightlog alone, ${w.label}`);
-        const dir = `${work}/deno-${runs++}`;
+        console.error(`deno: flightlog alone, ${w.label} (turn ${turn + 1}/${ALONE_TURNS})`);
+        const dir = `${work}/deno-${turn}-${w === STEP_BOUND ? "bound" : "inline"}`;
         await Deno.mkdir(dir);
-        deno.set(w.label, [...(deno.get(w.label) ?? []), ...await denoCallerCost(w, dir)]);
+        add(deno, w.label, await denoCallerCost(w, dir));
       }
-    };
-    await measureDeno();
-    const report = await runNode(work);
-    await measureDeno();
+      const alone = await runNode(work, `${work}/alone-${turn}`, "alone");
+      for (const [label, ns] of Object.entries(alone.alone)) add(nodeAlone, label, ns);
+    }
+    const report = await runNode(work, `${work}/out`, "peers");
     console.log(`Node.js ${report.node} (V8 ${report.v8}) beside it\n`);
     let problems = 0;
     for (const { label, peers } of report.workloads) {
@@ -108,7 +122,7 @@ export async function compareOnNode(): Promise<number> {
         "bytes/event",
       ]];
       const denoNs = deno.get(label)!;
-      const alone = report.workloads.find((x) => x.label === label)!.alone;
+      const alone = nodeAlone.get(label)!;
       rows.push(["flightlog alone on Deno (caller cost)", ...quartiles(denoNs), "", "", "", ""]);
       rows.push(["flightlog alone on Node (caller cost)", ...quartiles(alone), "", "", "", ""]);
       for (const peer of peers) {
@@ -155,7 +169,8 @@ export async function compareOnNode(): Promise<number> {
         `${report.warmup} warm-up batches), every logger settled between rounds. events/s: ` +
         `${report.e2eEvents} events, a fresh logger and file each round. dropped: caller-cost ` +
         "phase + each end-to-end round. On disk: counted here (lines; flightlog's stores " +
-        "through the Deno SegmentStore).",
+        `through the Deno SegmentStore). Alone: ${ALONE_TURNS} turns of Deno then Node, ` +
+        "their samples pooled per runtime (Node keeps its second phase of each turn).",
     );
     if (problems !== 0) console.log(`\n${problems} logger(s) lost or dropped events.`);
     return problems === 0 ? 0 : 1;
