@@ -72,6 +72,9 @@ export class Encoder {
   readonly #shapes: (Shape | undefined)[] = new Array(STR_SLOTS).fill(undefined);
   // Shapes learned per slot, up to MAX_SHAPE_CHURN.
   readonly #shapeChurn = new Uint8Array(STR_SLOTS);
+  // The last event name #shapedRecord looked up and its cache slot.
+  #lastEvent: string | undefined = undefined;
+  #lastSlot = -1;
   // The event-name slot whose shape the current call may (re)learn (-1: none).
   #learnSlot = -1;
   /**
@@ -249,8 +252,16 @@ export class Encoder {
     bindingsId: number,
   ): number {
     if (typeof event !== "string") return -1;
-    const slot = this.#cachedStr(event);
-    if (slot < 0) return -1;
+    // A call site logs the same event name call after call: one compare
+    // instead of #cachedStr's hash, exact since a string's slot never changes
+    // (bench/encoder_ab.ts "bound").
+    let slot = this.#lastSlot;
+    if (event !== this.#lastEvent) {
+      slot = this.#cachedStr(event);
+      if (slot < 0) return -1;
+      this.#lastEvent = event;
+      this.#lastSlot = slot;
+    }
     const sh = this.#shapes[slot];
     // Another event name or other keys twice in a row: learn this call's.
     if (sh === undefined) {
