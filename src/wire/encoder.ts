@@ -11,7 +11,7 @@ import { REDACTED, type Redactor } from "../redact.ts";
 import { encodeWtf8Into } from "./wtf8.ts";
 import { DEFAULT_LIMITS, type Limits, safeString, Tag } from "./value_format.ts";
 import { Shape, VALUE_SLOT_BYTES, ValueCache } from "./shape.ts";
-import { cutAt, putAscii, putShortText, putWords } from "./short_strings.ts";
+import { cutAt, putAscii, putDoubles, putShortText, putWords } from "./short_strings.ts";
 
 // The encoder's cache of short ASCII strings (keys and event names): slots (a
 // power of two), and the longest string it keeps.
@@ -281,7 +281,7 @@ export class Encoder {
     const cache = sh.values;
     const values = cache.values;
     const misses = cache.misses;
-    const words = cache.words;
+    const words = cache.doubles;
     let pos = base + RECORD_FIXED_BYTES + 4;
     let n = 0;
     try {
@@ -471,7 +471,7 @@ export class Encoder {
     const cache = this.#keyValues;
     const values = cache.values;
     const misses = cache.misses;
-    const words = cache.words;
+    const words = cache.doubles;
     let pos = this.#pos;
     let n = 0;
     for (const key in obj) {
@@ -561,13 +561,13 @@ export class Encoder {
     cache: ValueCache,
     values: (string | undefined)[],
     misses: Uint8Array,
-    words: Uint32Array,
+    words: Float64Array,
     i: number,
     v: string,
   ): number {
     if (values[i] === v) {
       misses[i] = 0;
-      return putWords(dv, p, end, words, (i * VALUE_SLOT_BYTES) >> 2, v.length + 2);
+      return putDoubles(dv, p, end, words, (i * VALUE_SLOT_BYTES) >> 3, v.length + 2);
     }
     const q = putAscii(u8, p, end, v, this.#short);
     if (q >= 0) {
