@@ -15,7 +15,7 @@ export const VALUE_SLOT_BYTES = 56;
 
 /**
  * The last short ASCII string value written in each of `size` slots, with
- * its encoded form (tag, length, characters) as little-endian words, and the
+ * its encoded form (tag, length, characters) in 8-byte units, and the
  * misses since its last hit: a slot whose value changes every call is left
  * empty after two misses and tried again every 256th (the counter wraps).
  */
