@@ -11,7 +11,7 @@ import { REDACTED, type Redactor } from "../redact.ts";
 import { encodeWtf8Into } from "./wtf8.ts";
 import { DEFAULT_LIMITS, type Limits, safeString, Tag } from "./value_format.ts";
 import { Shape, VALUE_SLOT_BYTES, ValueCache } from "./shape.ts";
-import { cutAt, putAscii, putShortText, putWords } from "./short_strings.ts";
+import { cutAt, putAscii, putDoubles, putShortText, putWords } from "./short_strings.ts";
 
 // The encoder's cache of short ASCII strings (keys and event names): slots (a
 // power of two), and the longest string it keeps.
@@ -72,6 +72,9 @@ export class Encoder {
   readonly #shapes: (Shape | undefined)[] = new Array(STR_SLOTS).fill(undefined);
   // Shapes learned per slot, up to MAX_SHAPE_CHURN.
   readonly #shapeChurn = new Uint8Array(STR_SLOTS);
+  // The last event name #shapedRecord looked up and its cache slot.
+  #lastEvent: string | undefined = undefined;
+  #lastSlot = -1;
   // The event-name slot whose shape the current call may (re)learn (-1: none).
   #learnSlot = -1;
   /**
@@ -143,6 +146,14 @@ export class Encoder {
     bindingsId = 0,
   ): number {
     this.#target(this.buf, this.#scratchDv, 0);
+    // Value patterns never let a shape be learned (#plainFields), so they skip the attempt.
+    if (
+      flags === 0 && this.shapes && !this.#patterns && typeof fields === "object" &&
+      fields !== null
+    ) {
+      const len = this.#shapedRecord(0, seq, ts, severity, event, fields, bindingsId);
+      if (len >= 0) return len;
+    }
     return this.#record(0, seq, ts, severity, flags, event, fields, bindingsId);
   }
 
@@ -166,6 +177,10 @@ export class Encoder {
     // The target stays set until the next call: every entry point sets it
     // first, so nothing needs restoring afterwards (bench/logger_bench.ts "info").
     this.#target(target, view, at);
+    if (this.shapes && !this.#patterns && typeof fields === "object" && fields !== null) {
+      const len = this.#shapedRecord(at, seq, ts, severity, event, fields, bindingsId);
+      if (len >= 0) return len;
+    }
     return this.#record(at, seq, ts, severity, 0, event, fields, bindingsId);
   }
 
@@ -200,14 +215,6 @@ export class Encoder {
     let at = -1;
     if (typeof event === "string") {
       const slot = this.#cachedStr(event);
-      if (
-        slot >= 0 && this.shapes && flags === 0 && typeof fields === "object" && fields !== null
-      ) {
-        // Keys by reference: the shape's id and the values only (bench/encoder_ab.ts "inline").
-        const len = this.#shapedRecord(base, slot, event, fields);
-        if (len >= 0) return len;
-        this.#pos = base + RECORD_FIXED_BYTES;
-      }
       at = slot >= 0
         ? this.#putCached(dv, this.#pos, this.#end, slot, event.length)
         : putAscii(u8, this.#pos, this.#end, event, this.#short);
@@ -217,7 +224,7 @@ export class Encoder {
     const n = fields !== undefined && fields !== null ? this.#top(fields) : 0;
     dv.setUint16(base + 18, n, true);
     dv.setUint32(base, this.#pos - base - 4, true);
-    // Set by #tryShape, kept by #top only when #plainFields wrote the fields whole.
+    // Set by #shapedRecord, kept by #top only when #plainFields wrote the fields whole.
     if (this.#learnSlot >= 0) {
       if (n > 0) {
         this.#learn(this.#learnSlot, event as string, fields as Record<string, unknown>, n);
@@ -227,21 +234,34 @@ export class Encoder {
     return this.#pos - base;
   }
 
-  // A record of the event's shape, or -1 (nothing that counts written).
-  #shapedRecord(base: number, slot: number, event: string, fields: object): number {
-    const n = this.#tryShape(base, slot, event, fields);
-    if (n < 0) return -1;
-    const dv = this.#dv;
-    this.#u8[base + 17] = FLAG_SHAPE;
-    dv.setUint16(base + 18, n, true);
-    dv.setUint32(base, this.#pos - base - 4, true);
-    return this.#pos - base;
-  }
-
-  // The shape of event-name slot `slot`: writes the values at base + 28 and
-  // returns how many, or -1 (the call is written with its keys) when the
-  // shape is not this call's or not defined in the current epoch.
-  #tryShape(base: number, slot: number, event: string, fields: object): number {
+  // Keys by reference (docs/internals.md "Shapes by reference"): when `fields`
+  // has exactly the keys of its event's shape, in order, and the shape is
+  // defined in the current epoch, writes the whole record (the shape's id and
+  // the values only) and returns its length. Otherwise returns -1, having
+  // written nothing that counts, with #learnSlot or `pending` set for #record
+  // and the producer. The values loop is written out here, not called: the
+  // shaped call then costs one call (from write()) instead of two
+  // (bench/encoder_ab.ts "bound", "inline"). Never throws.
+  #shapedRecord(
+    base: number,
+    seq: number,
+    ts: number,
+    severity: number,
+    event: string,
+    fields: object,
+    bindingsId: number,
+  ): number {
+    if (typeof event !== "string") return -1;
+    // A call site logs the same event name call after call: one compare
+    // instead of #cachedStr's hash, exact since a string's slot never changes
+    // (bench/encoder_ab.ts "bound").
+    let slot = this.#lastSlot;
+    if (event !== this.#lastEvent) {
+      slot = this.#cachedStr(event);
+      if (slot < 0) return -1;
+      this.#lastEvent = event;
+      this.#lastSlot = slot;
+    }
     const sh = this.#shapes[slot];
     // Another event name or other keys twice in a row: learn this call's.
     if (sh === undefined) {
@@ -252,8 +272,69 @@ export class Encoder {
       if (++sh.misses >= 2) this.#learnSlot = slot;
       return -1;
     }
-    this.#pos = base + RECORD_FIXED_BYTES + 4;
-    const n = this.#shaped(fields, sh);
+    const u8 = this.#u8;
+    const dv = this.#dv;
+    const end = this.#end;
+    const keys = sh.keys;
+    const nk = keys.length;
+    const sensitive = sh.sensitive;
+    const cache = sh.values;
+    const values = cache.values;
+    const misses = cache.misses;
+    const doubles = cache.doubles;
+    let pos = base + RECORD_FIXED_BYTES + 4;
+    let n = 0;
+    try {
+      if (fields instanceof Error || Array.isArray(fields)) n = -1;
+      else {
+        const obj = fields as Record<string, unknown>;
+        for (const key in obj) {
+          if (!hasOwn.call(obj, key)) continue;
+          // Keys from for…in are internalized strings: a match is a pointer compare.
+          if (n === nk || key !== keys[n]) {
+            n = -1;
+            break;
+          }
+          const v = sensitive[n] === 1 ? REDACTED : obj[key];
+          let p = pos;
+          if (typeof v === "number") {
+            if (p + 9 > end) {
+              n = -1;
+              break;
+            }
+            if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+              u8[p] = Tag.INT;
+              dv.setInt32(p + 1, v, true);
+              p += 5;
+            } else {
+              u8[p] = Tag.FLOAT;
+              dv.setFloat64(p + 1, v, true);
+              p += 9;
+            }
+          } else {
+            const q = typeof v === "string"
+              ? this.#putValue(u8, dv, p, end, cache, values, misses, doubles, n, v)
+              : -1;
+            if (q >= 0) p = q;
+            else {
+              this.#pos = p;
+              this.#value(v, 1);
+              if (this.#overflow) {
+                n = -1;
+                break;
+              }
+              p = this.#pos;
+            }
+          }
+          pos = p;
+          n++;
+        }
+        if (n !== nk) n = -1;
+      }
+    } catch {
+      // Anything unusual (a throwing getter, a hostile Proxy) goes to the keyed path.
+      n = -1;
+    }
     if (n < 0) {
       this.#overflow = false;
       if (++sh.misses >= 2) this.#learnSlot = slot;
@@ -265,70 +346,16 @@ export class Encoder {
       this.pending = sh;
       return -1;
     }
-    this.#dv.setUint32(base + RECORD_FIXED_BYTES, def.id, true);
-    return n;
-  }
-
-  // The values of `fields` when its keys are exactly the shape's, in order;
-  // otherwise -1. Never throws: anything unusual goes to the keyed path.
-  #shaped(fields: object, sh: Shape): number {
-    try {
-      if (fields instanceof Error || Array.isArray(fields)) return -1;
-      return this.#shapedValues(fields as Record<string, unknown>, sh);
-    } catch {
-      return -1;
-    }
-  }
-
-  // As #plainFields, with one pointer compare a key instead of the key's bytes.
-  #shapedValues(obj: Record<string, unknown>, sh: Shape): number {
-    const u8 = this.#u8;
-    const dv = this.#dv;
-    const end = this.#end;
-    const keys = sh.keys;
-    const nk = keys.length;
-    const sensitive = sh.sensitive;
-    const cache = sh.values;
-    const values = cache.values;
-    const misses = cache.misses;
-    const words = cache.words;
-    let pos = this.#pos;
-    let n = 0;
-    for (const key in obj) {
-      if (!hasOwn.call(obj, key)) continue;
-      // Keys from for…in are internalized strings: a match is a pointer compare.
-      if (n === nk || key !== keys[n]) return -1;
-      const v = sensitive[n] === 1 ? REDACTED : obj[key];
-      let p = pos;
-      if (typeof v === "number") {
-        if (p + 9 > end) return -1;
-        if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
-          u8[p] = Tag.INT;
-          dv.setInt32(p + 1, v, true);
-          p += 5;
-        } else {
-          u8[p] = Tag.FLOAT;
-          dv.setFloat64(p + 1, v, true);
-          p += 9;
-        }
-      } else {
-        const q = typeof v === "string"
-          ? this.#putValue(u8, dv, p, end, cache, values, misses, words, n, v)
-          : -1;
-        if (q >= 0) p = q;
-        else {
-          this.#pos = p;
-          this.#value(v, 1);
-          if (this.#overflow) return -1;
-          p = this.#pos;
-        }
-      }
-      pos = p;
-      n++;
-    }
-    if (n !== nk) return -1;
+    dv.setUint32(base, pos - base - 4, true);
+    dv.setUint32(base + 4, seq, true);
+    dv.setFloat64(base + 8, ts, true);
+    u8[base + 16] = severity;
+    u8[base + 17] = FLAG_SHAPE;
+    dv.setUint16(base + 18, n, true);
+    dv.setUint32(base + 20, bindingsId, true);
+    dv.setUint32(base + RECORD_FIXED_BYTES, def.id, true);
     this.#pos = pos;
-    return n;
+    return pos - base;
   }
 
   // Cold: a new shape for event-name slot `slot`, from a call #plainFields wrote whole.
@@ -444,7 +471,7 @@ export class Encoder {
     const cache = this.#keyValues;
     const values = cache.values;
     const misses = cache.misses;
-    const words = cache.words;
+    const doubles = cache.doubles;
     let pos = this.#pos;
     let n = 0;
     for (const key in obj) {
@@ -478,7 +505,7 @@ export class Encoder {
         const q = typeof v !== "string"
           ? -1
           : slot >= 0
-          ? this.#putValue(u8, dv, p, end, cache, values, misses, words, slot, v)
+          ? this.#putValue(u8, dv, p, end, cache, values, misses, doubles, slot, v)
           : putAscii(u8, p, end, v, short);
         if (q >= 0) p = q;
         else {
@@ -524,7 +551,7 @@ export class Encoder {
 
   // Writes the short ASCII string `v`, the value of the key in cache slot
   // `slot`, as putAscii() does. Ids repeat call after call as the same string:
-  // a cached value is one compare and a word copy (bench/encoder_ab.ts
+  // a cached value is one compare and a copy by 8 bytes (bench/encoder_ab.ts
   // "inline", "const").
   #putValue(
     u8: Uint8Array,
@@ -534,13 +561,13 @@ export class Encoder {
     cache: ValueCache,
     values: (string | undefined)[],
     misses: Uint8Array,
-    words: Uint32Array,
+    doubles: Float64Array,
     i: number,
     v: string,
   ): number {
     if (values[i] === v) {
       misses[i] = 0;
-      return putWords(dv, p, end, words, (i * VALUE_SLOT_BYTES) >> 2, v.length + 2);
+      return putDoubles(dv, p, end, doubles, (i * VALUE_SLOT_BYTES) >> 3, v.length + 2);
     }
     const q = putAscii(u8, p, end, v, this.#short);
     if (q >= 0) {

@@ -7,12 +7,15 @@
  * @module
  */
 
-/** Bytes per value: tag, length and up to 48 ASCII characters, in whole words. */
-export const VALUE_SLOT_BYTES = 52;
+/**
+ * Bytes per value: tag, length and up to 48 ASCII characters, in whole 8-byte
+ * units (copied as float64s: see putDoubles()).
+ */
+export const VALUE_SLOT_BYTES = 56;
 
 /**
  * The last short ASCII string value written in each of `size` slots, with
- * its encoded form (tag, length, characters) as little-endian words, and the
+ * its encoded form (tag, length, characters) in 8-byte units, and the
  * misses since its last hit: a slot whose value changes every call is left
  * empty after two misses and tried again every 256th (the counter wraps).
  */
@@ -21,16 +24,16 @@ export class ValueCache {
   readonly values: (string | undefined)[];
   /** Misses since slot `i` last hit. */
   readonly misses: Uint8Array;
-  /** The encoded values, VALUE_SLOT_BYTES a slot. */
-  readonly words: Uint32Array;
-  /** `words` as bytes. */
+  /** The encoded values, VALUE_SLOT_BYTES a slot, as 8-byte units. */
+  readonly doubles: Float64Array;
+  /** `doubles` as bytes. */
   readonly bytes: Uint8Array;
 
   constructor(size: number) {
     this.values = new Array(size).fill(undefined);
     this.misses = new Uint8Array(size);
-    this.words = new Uint32Array((size * VALUE_SLOT_BYTES) >> 2);
-    this.bytes = new Uint8Array(this.words.buffer);
+    this.doubles = new Float64Array((size * VALUE_SLOT_BYTES) >> 3);
+    this.bytes = new Uint8Array(this.doubles.buffer);
   }
 
   /** Keeps the encoded value `u8[from..to)`, the string `v`, in slot `i`. */

@@ -896,3 +896,28 @@ Deno.test("Encoder stops learning shapes in a slot whose call sites keep replaci
   }
   assert.equal(definitions(), 64);
 });
+
+Deno.test("Encoder writes a cached string value bit for bit (every ASCII string up to 48 characters)", () => {
+  // Cached values are copied 8 bytes at a time as float64s (short_strings.ts
+  // putDoubles): a byte pattern that lost a bit on the way would show here.
+  const ascii = fc.string({
+    unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)),
+    maxLength: 48,
+  });
+  const shaped = shapedPair();
+  const keyed = new Encoder();
+  const dec = new Decoder();
+  fc.assert(
+    fc.property(ascii, ascii, (a, b) => {
+      for (let i = 0; i < 3; i++) {
+        // The second and third calls find both values in the cache.
+        const viaShape = shaped.write("cached", { a, b, n: 1.5 });
+        if (i > 0) assert.equal(viaShape.shaped, true);
+        assert.deepEqual({ ...viaShape.ev.fields }, { a, b, n: 1.5 });
+        const len = keyed.encode(1, 2, 9, 0, "cached", { a, b, n: 1.5 });
+        assert.deepEqual({ ...dec.decode(keyed.buf, 4, len, "p").fields }, { a, b, n: 1.5 });
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
