@@ -444,7 +444,8 @@ export class PayloadTranscoder {
 }
 
 function newGroup(flowId: string | null, flowBytes: Uint8Array | null): Group {
-  const buf = new Uint8Array(16384);
+  // Grows by doubling: a batch may hold as many flows as events.
+  const buf = new Uint8Array(1024);
   return {
     flowId,
     flowBytes,

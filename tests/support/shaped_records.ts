@@ -1,7 +1,7 @@
 /**
  * Ring records as a producer with shapes on writes them (docs/internals.md
  * "Shapes by reference", "Bindings by reference"), laid end to end with their
- * length words, all in epoch 1: what a worker's consumer hands its decoder.
+ * length words on 4-byte boundaries, all in epoch 1: what a worker's consumer hands its decoder.
  * For the transcoder's tests and `bench/transcode_ab.ts`.
  *
  * @module
@@ -48,10 +48,13 @@ export function shapedWriter(redactor: Redactor | null = null) {
   let chunks: Uint8Array[] = [];
   let records: RingRecord[] = [];
   let size = 0;
+  // Each record starts on a 4-byte boundary, as in a ring or a message batch.
   const push = (bytes: Uint8Array, len: number, definition: boolean): void => {
-    chunks.push(bytes.slice(0, len));
+    const padded = new Uint8Array((len + 3) & ~3);
+    padded.set(bytes.subarray(0, len));
+    chunks.push(padded);
     records.push({ start: size + 4, end: size + len, definition });
-    size += len;
+    size += padded.length;
   };
   const define = (def: Uint8Array): void => {
     const dv = new DataView(def.buffer, def.byteOffset, def.byteLength);
