@@ -3,7 +3,9 @@
  * each tree (`sab`, 16 MiB ring, `overflow: "block"`, segment files in a temp
  * dir) takes N calls of the two workloads of `deno task compare` and is
  * flushed; prints events/s (calls to flushed) and drops per round, then the
- * medians.
+ * medians. With `DRAIN=1`: the `inline` transport (64 MiB ring) instead, the
+ * calls untimed, then the flush timed: the consumer's cost alone, on the
+ * caller's thread, without a second core.
  *
  *   git archive main | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
  *   deno run -A bench/transcode_e2e.ts /tmp/base "$PWD"
@@ -22,16 +24,21 @@ const trees: Mod[] = [await import(`${baseRoot}/mod.ts`), await import(`${newRoo
 const N = Number(Deno.env.get("EVENTS") ?? 200_000);
 const ROUNDS = Number(Deno.env.get("ROUNDS") ?? 4);
 
+const DRAIN = Deno.env.get("DRAIN") === "1";
+
 async function round(m: Mod, kind: "inline" | "bound"): Promise<[number, number]> {
   const dir = await Deno.makeTempDir({ prefix: "flightlog-tc-" });
-  const log = m.createLogger({ dir, ringBytes: 16 << 20, overflow: "block", exitHooks: false });
+  const log = DRAIN
+    ? m.createLogger({ dir, transport: "inline", ringBytes: 64 << 20, exitHooks: false })
+    : m.createLogger({ dir, ringBytes: 16 << 20, overflow: "block", exitHooks: false });
   try {
     await log.flush();
     const flow = log.child(BINDINGS);
-    const t0 = performance.now();
+    let t0 = performance.now();
     if (kind === "inline") {
       for (let i = 0; i < N; i++) log.info("step_end", stepInlineFields(i));
     } else for (let i = 0; i < N; i++) flow.info(EVENT, callFields(i));
+    if (DRAIN) t0 = performance.now();
     await log.flush();
     const ms = performance.now() - t0;
     return [N / ms * 1000, log.stats().dropped];
