@@ -9,6 +9,8 @@ import { PayloadTranscoder } from "../../src/store/payload_transcoder.ts";
 import type { EncodedBatch } from "../../src/store/batch_encoder.ts";
 import { type EventSpec, type RecordBatch, shapedWriter } from "../support/shaped_records.ts";
 import { anyString } from "../support/any_string.ts";
+import { payloadToJsonLines } from "../../src/export/jsonl.ts";
+import { payloadToJsonBytes } from "../../src/export/jsonl_transcoder.ts";
 
 const PRODUCER = "a1b2c3d4e5f6.0";
 
@@ -23,7 +25,14 @@ function readBack(batch: EncodedBatch) {
     minTs: r.minTs,
     maxTs: r.maxTs,
     events: unpackEvents(batch.bytes.subarray(r.payloadStart, r.end)),
+    // The export's own MessagePack reader (or its fallback) reads it the same way.
+    jsonl: jsonLines(batch.bytes.subarray(r.payloadStart, r.end)),
   }));
+}
+
+function jsonLines(payload: Uint8Array): string {
+  const fast = payloadToJsonBytes(payload);
+  return fast === null ? payloadToJsonLines(payload) : new TextDecoder().decode(fast);
 }
 
 /**
