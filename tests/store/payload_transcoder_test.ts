@@ -271,3 +271,33 @@ Deno.test("PayloadTranscoder defines each structure once per payload and again a
   assert.equal(transcoder.count, 0);
   assert.deepEqual(transcoded[0]!.events.map((e) => e.fields.i), [0, 1, 2, 3, 10n, 0, 1, 2]);
 });
+
+Deno.test("PayloadTranscoder reuses structure ids past the 64 of one byte", () => {
+  // 70 event names in distinct slots of the producer's shape table
+  // (src/wire/encoder.ts: by length, first and last character), one shape each.
+  const names = Array.from({ length: 70 }, (_, s) => "abc"[s % 3] + "_".repeat(1 + (s / 3 | 0)));
+  const w = shapedWriter();
+  for (let lap = 0; lap < 3; lap++) {
+    for (const event of names) {
+      w.write({ event, fields: { flow_id: "f-1", [event]: lap, x: 1 } });
+      w.write({ event, fields: { flow_id: "f-1", [event]: lap + 1, x: 2 } });
+    }
+  }
+  const batch = w.take();
+  const { today, transcoded } = bothWays([batch]);
+  assert.equal(today[0]!.eventCount, 420);
+  assert.deepStrictEqual(transcoded, today);
+  // More than 64 structures were defined in the one payload.
+  const decoder = new Decoder();
+  const t = new PayloadTranscoder(decoder, PRODUCER);
+  for (const r of batch.records) {
+    if (r.definition) decoder.define(batch.bytes, r.start, r.end);
+    else t.add(batch.bytes, r.start, r.end);
+  }
+  const [payload] = t.take();
+  let defined = 0;
+  for (let i = 0; i + 1 < payload!.payload.length; i++) {
+    if (payload!.payload[i] === 0xd4 && payload!.payload[i + 1] === 0x72) defined++;
+  }
+  assert.ok(defined > 64, `${defined} structures defined`);
+});
