@@ -420,6 +420,9 @@ export class PayloadTranscoder {
         found = newGroup(key, flowBytes);
         this.#byFlow.set(key, found);
         this.#groups.push(found);
+      } else if (found.flowBytes === null) {
+        // Begun by a decoded event: later ones compare bytes from now on.
+        found.flowBytes = flowBytes;
       }
       g = found;
     } else {
