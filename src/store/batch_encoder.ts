@@ -7,7 +7,7 @@
 import { flowIdOf, type LogEvent } from "../event.ts";
 import { packEvents } from "./payload_codec.ts";
 import { SEVERITY } from "../level.ts";
-import type { FramedRecord } from "./record.ts";
+import type { FramedRecord, PackedPayload } from "./record.ts";
 import { isFlowId, RECORD_HEADER_SIZE, recordSize, writeRecord } from "./segment_format.ts";
 
 /** The framed records of one batch. */
@@ -48,22 +48,54 @@ const utf8 = new TextEncoder();
  */
 export function encodeBatch(events: readonly LogEvent[], firstSeq: number): EncodedBatch {
   const groups = groupByFlow(events);
-  const payloads: Uint8Array[] = [];
-  const flowIds: (Uint8Array | null)[] = [];
+  const payloads: PackedPayload[] = new Array(groups.length);
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i]!;
+    payloads[i] = {
+      flowId: group.flowId,
+      payload: packEvents(group.events),
+      eventCount: group.events.length,
+      errorCount: group.errorCount,
+      maxSeverity: group.maxSeverity,
+      minTs: group.minTs,
+      maxTs: group.maxTs,
+    };
+  }
+  return framePayloads(payloads, firstSeq);
+}
+
+/**
+ * Frames one record per payload, with sequence numbers from `firstSeq` up:
+ * {@linkcode encodeBatch} after packing, or the worker's payloads packed
+ * straight from ring records (`src/store/payload_transcoder.ts`).
+ *
+ * @example Frame a payload
+ * ```ts
+ * import { framePayloads } from "./batch_encoder.ts";
+ * import { packEvents } from "./payload_codec.ts";
+ * import assert from "node:assert/strict";
+ * const event = { ts_ms: 1, level: "info" as const, severity: 9, event: "e", producer: "p.1", seq: 1, fields: {} };
+ * const batch = framePayloads([{
+ *   flowId: null, payload: packEvents([event]), eventCount: 1, errorCount: 0, maxSeverity: 9, minTs: 1, maxTs: 1,
+ * }], 5);
+ * assert.equal(batch.records[0]!.seq, 5);
+ * ```
+ */
+export function framePayloads(payloads: readonly PackedPayload[], firstSeq: number): EncodedBatch {
+  const flowIds: (Uint8Array | null)[] = new Array(payloads.length);
   let size = 0;
-  for (const group of groups) {
-    const payload = packEvents(group.events);
-    const flowId = group.flowId === null ? null : utf8.encode(group.flowId);
-    payloads.push(payload);
-    flowIds.push(flowId);
-    size += recordSize(flowId === null ? 0 : flowId.length, payload.length);
+  for (let i = 0; i < payloads.length; i++) {
+    const p = payloads[i]!;
+    const flowId = p.flowId === null ? null : utf8.encode(p.flowId);
+    flowIds[i] = flowId;
+    size += recordSize(flowId === null ? 0 : flowId.length, p.payload.length);
   }
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   const records: FramedRecord[] = [];
   let at = 0;
-  for (let i = 0; i < groups.length; i++) {
-    const group = groups[i]!;
+  for (let i = 0; i < payloads.length; i++) {
+    const p = payloads[i]!;
     const flowId = flowIds[i]!;
     // Fields in the scanner's order: one hidden class for every FramedRecord.
     const record: FramedRecord = {
@@ -71,14 +103,14 @@ export function encodeBatch(events: readonly LogEvent[], firstSeq: number): Enco
       end: 0,
       payloadStart: at + RECORD_HEADER_SIZE + (flowId === null ? 0 : flowId.length),
       seq: firstSeq + i,
-      flowId: group.flowId,
-      eventCount: group.events.length,
-      errorCount: group.errorCount,
-      maxSeverity: group.maxSeverity,
-      minTs: group.minTs,
-      maxTs: group.maxTs,
+      flowId: p.flowId,
+      eventCount: p.eventCount,
+      errorCount: p.errorCount,
+      maxSeverity: p.maxSeverity,
+      minTs: p.minTs,
+      maxTs: p.maxTs,
     };
-    at = writeRecord(bytes, view, at, record, flowId, payloads[i]!);
+    at = writeRecord(bytes, view, at, record, flowId, p.payload);
     record.end = at;
     records.push(record);
   }

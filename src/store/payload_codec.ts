@@ -158,6 +158,51 @@ export function packEvents(events: readonly LogEvent[]): Uint8Array {
 }
 
 /**
+ * One event's row of a payload (`[ts_ms, severity, event, producer, seq, b,
+ * fields]`, escaped as {@linkcode packEvents} escapes it), `b` the index of
+ * its bindings in the payload or -1: for a payload built row by row
+ * (`src/store/payload_transcoder.ts`). A view into msgpackr's buffer: copy
+ * it before the next call that packs.
+ */
+export function packRow(event: LogEvent, b: number): Uint8Array {
+  const bound = (event as BoundEvent)[BOUND_FIELDS];
+  let fields = bound === undefined ? event.fields : bound[1];
+  if (hasWtf8Strings(fields)) {
+    return packr.pack([
+      event.ts_ms,
+      event.severity,
+      escapeString(event.event),
+      escapeString(event.producer),
+      event.seq,
+      b,
+      escapeValue(fields),
+    ]);
+  }
+  if (fieldsNeedEscape(fields)) fields = escapeValue(fields) as Record<string, unknown>;
+  return packr.pack([
+    event.ts_ms,
+    event.severity,
+    event.event,
+    event.producer,
+    event.seq,
+    b,
+    fields,
+  ]);
+}
+
+/**
+ * The `bindings` array of a payload, escaped as {@linkcode packEvents} escapes
+ * it. A view into msgpackr's buffer: copy it before the next call that packs.
+ */
+export function packTemplates(templates: readonly Record<string, unknown>[]): Uint8Array {
+  return packr.pack(
+    templates.map((t) =>
+      hasWtf8Strings(t) || fieldsNeedEscape(t) ? escapeValue(t) as Record<string, unknown> : t
+    ),
+  );
+}
+
+/**
  * Unpacks a record payload. Throws a `TypeError` when the payload does not
  * have the documented shape, which an intact record never lacks.
  *
@@ -278,7 +323,7 @@ function escapeValue(value: unknown): unknown {
 }
 
 /** True when msgpackr gives `s` back unchanged: well-formed, no leading U+FEFF (see the module doc). */
-function packsAsIs(s: string): boolean {
+export function packsAsIs(s: string): boolean {
   return s.charCodeAt(0) !== 0xfeff && s.isWellFormed();
 }
 

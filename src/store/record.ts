@@ -29,6 +29,24 @@ export interface FramedRecord extends RecordSummary {
   end: number;
 }
 
+/** One record's payload and what its header and the index need. */
+export interface PackedPayload {
+  /** The flow id of its events, or `null` for events without one. */
+  flowId: string | null;
+  /** The msgpack payload, `[bindings, events]`. */
+  payload: Uint8Array;
+  /** Events in the payload. */
+  eventCount: number;
+  /** Events of severity `error` or above. */
+  errorCount: number;
+  /** Largest severity of its events. */
+  maxSeverity: number;
+  /** Smallest `ts_ms` of its events. */
+  minTs: number;
+  /** Largest `ts_ms` of its events. */
+  maxTs: number;
+}
+
 /** Where a record lies in its segment file and how many events it holds. */
 export type RecordExtent = Readonly<Pick<FramedRecord, "seq" | "eventCount" | "start" | "end">>;
 

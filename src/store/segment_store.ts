@@ -21,7 +21,7 @@ import { StoreReadError, StoreStateError, StoreWriteError } from "./errors.ts";
 import type { StoreFs } from "./fs.ts";
 import { lockStoreDir, type StoreLock } from "./lock.ts";
 import { backlogAfter, type BacklogCounts, recordsAfter, recordsToRead } from "./positions.ts";
-import type { DecodedRecord, RecordExtent } from "./record.ts";
+import type { DecodedRecord, PackedPayload, RecordExtent } from "./record.ts";
 import { addDamage, emptyDamage, type ScanDamage, scanRecords } from "./record_scanner.ts";
 import type { EvictionCounts } from "./retention.ts";
 import { countGap, findGap, type GapCounts } from "./segment_gaps.ts";
@@ -207,6 +207,19 @@ export class SegmentStore {
     this.#assertWritable("append");
     if (events.length === 0) return;
     this.#writer!.append(events);
+  }
+
+  /**
+   * Appends records whose payloads are packed already, one record per
+   * payload, in one write: the worker's path when it packs ring records
+   * straight to payloads (`src/store/payload_transcoder.ts`). Each payload
+   * must be what `packEvents` would write for its events (docs/internals.md
+   * "Payload"). Throws as {@linkcode SegmentStore.append} does.
+   */
+  appendPayloads(payloads: readonly PackedPayload[]): void {
+    this.#assertWritable("append");
+    if (payloads.length === 0) return;
+    this.#writer!.appendPayloads(payloads);
   }
 
   /**

@@ -6,7 +6,8 @@
  * @module
  */
 import type { LogEvent } from "../event.ts";
-import { concatBatches, encodeBatch, type EncodedBatch } from "./batch_encoder.ts";
+import { concatBatches, encodeBatch, type EncodedBatch, framePayloads } from "./batch_encoder.ts";
+import type { PackedPayload } from "./record.ts";
 import { StoreWriteError } from "./errors.ts";
 import type { StoreFile, StoreFs } from "./fs.ts";
 import { type EvictionCounts, evictionEvent, Retention } from "./retention.ts";
@@ -141,6 +142,14 @@ export class SegmentWriter {
       );
     }
     this.#commit(batch, this.#options.clock());
+  }
+
+  /**
+   * Frames and writes payloads already packed (`src/store/payload_transcoder.ts`),
+   * one record each, in one write.
+   */
+  appendPayloads(payloads: readonly PackedPayload[]): void {
+    this.#commit(framePayloads(payloads, this.#lastSeq + 1), this.#options.clock());
   }
 
   /** Flushes the segments written since the last call, and the directory after segments came or went. */

@@ -40,11 +40,18 @@ function asciiString(u8: Uint8Array, p: number, len: number): string {
 // A definition by id: a child's bindings, or a shape (an event name and keys;
 // docs/internals.md "Shapes by reference"). Both share one id space per producer.
 interface Definition {
-  epoch: number;
+  readonly epoch: number;
   fields: Record<string, unknown> | null;
   event: string;
   keys: string[] | null;
 }
+
+/**
+ * A definition as {@linkcode Decoder.definition} gives it: a child's bindings
+ * (`fields`) or a shape (`event` and `keys`). The same object as long as the
+ * decoder holds the definition, so callers may cache what they derive from it.
+ */
+export type DecoderDefinition = Readonly<Definition>;
 
 const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
 
@@ -166,6 +173,11 @@ export class Decoder {
   /** Definitions currently held, bindings and shapes (bounded by what one epoch defined). */
   get definitions(): number {
     return this.#bindings.size;
+  }
+
+  /** The definition held under `id` (bindings or a shape), if any. */
+  definition(id: number): DecoderDefinition | undefined {
+    return this.#bindings.get(id);
   }
 
   /** Decodes `bytes[start..end)` (a record without its length word) into an event. */

@@ -1,6 +1,8 @@
 /**
  * The consumer: drains every producer's ring, decodes records into events and
- * hands them to the store; answers flushes and queries. Runs in the worker
+ * hands them to the store (or, when nothing reads the events, packs them
+ * straight into payloads: docs/internals.md "The path of an event"); answers
+ * flushes and queries. Runs in the worker
  * (SAB and postMessage transports) or in the caller's thread (in-thread mode),
  * so all of it is plain code with no worker globals.
  *
@@ -21,6 +23,8 @@ import {
 } from "../wire/ring.ts";
 import { Decoder } from "../wire/codec.ts";
 import { errorText } from "../store/errors.ts";
+import { PayloadTranscoder } from "../store/payload_transcoder.ts";
+import type { PackedPayload } from "../store/record.ts";
 import type { LogEvent } from "../event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
 import type { FlowPage, ListFlowsOptions } from "../query/flow_list.ts";
@@ -29,6 +33,11 @@ import type { NodeStatsAccumulator, NodeStatsFilter, NodeStatsRow } from "../que
 /** What the consumer needs from a store (segment files, IndexedDB, memory). */
 export interface Store {
   append(events: LogEvent[]): void;
+  /**
+   * Appends payloads packed from ring records (`src/store/payload_transcoder.ts`).
+   * A store without it gets every batch as events.
+   */
+  appendPayloads?(payloads: readonly PackedPayload[]): void;
   sync(): void;
   query(filter: QueryFilter): QueryPage;
   getFlowLog(flowId: string): FlowLog;
@@ -52,6 +61,8 @@ export interface ProducerCounters {
 interface ProducerEntry {
   id: string;
   decoder: Decoder;
+  // Made on the first record packed straight to a payload.
+  transcoder: PayloadTranscoder | null;
   ring: RingConsumer | null;
   // postMessage transport: counters reported by the front end with each batch.
   emitted: number;
@@ -99,6 +110,11 @@ export class Consumer {
   readonly #control: Int32Array;
   readonly #producers: ProducerEntry[] = [];
   #batch: LogEvent[] = [];
+  // Events of the current batch, decoded or packed.
+  #batchSize = 0;
+  // No observer or sink reads the events and the store takes payloads: records
+  // are packed straight from the ring (bench/transcode_ab.ts).
+  #packing = false;
   #batchUser = 0;
   #batchInternal = 0;
   #decodeErrors = 0;
@@ -115,14 +131,18 @@ export class Consumer {
         p.decoder.define(bytes, start, end);
         return;
       }
-      const ev = p.decoder.decode(bytes, start, end, p.id);
+      if (this.#packing) {
+        (p.transcoder ??= new PayloadTranscoder(p.decoder, p.id)).add(bytes, start, end);
+      } else {
+        this.#batch.push(p.decoder.decode(bytes, start, end, p.id));
+      }
+      this.#batchSize++;
       if (Decoder.isInternal(bytes, start)) this.#batchInternal++;
       else this.#batchUser++;
-      this.#batch.push(ev);
     } catch {
       this.#decodeErrors++;
     }
-    if (this.#batch.length >= MAX_BATCH) this.#commit(p);
+    if (this.#batchSize >= MAX_BATCH) this.#commit(p);
   };
 
   /**
@@ -138,6 +158,7 @@ export class Consumer {
     options: ConsumerOptions = {},
   ) {
     this.#store = store;
+    this.#packing = store.appendPayloads !== undefined;
     this.#control = new Int32Array(control);
     this.#generation = generation;
     this.#confirmed = options.confirmed ?? false;
@@ -172,6 +193,7 @@ export class Consumer {
     this.#producers.push({
       id: producer,
       decoder,
+      transcoder: null,
       ring,
       emitted: 0,
       dropped: 0,
@@ -217,6 +239,7 @@ export class Consumer {
       p = {
         id: producer,
         decoder: new Decoder(),
+        transcoder: null,
         ring: null,
         emitted: 0,
         dropped: 0,
@@ -241,6 +264,7 @@ export class Consumer {
    */
   addObserver(observe: (events: readonly LogEvent[]) => void): void {
     this.#observers.push(observe);
+    this.#packing = false;
   }
 
   /** Bytes in use and capacity of each ring, read without draining. */
@@ -298,14 +322,18 @@ export class Consumer {
 
   #commit(p: ProducerEntry): void {
     const batch = this.#batch;
-    if (batch.length === 0) return;
+    const packed = p.transcoder !== null && p.transcoder.count > 0 ? p.transcoder.take() : null;
+    if (batch.length === 0 && packed === null) return;
     const user = this.#batchUser;
     const internal = this.#batchInternal;
     this.#batch = [];
+    this.#batchSize = 0;
     this.#batchUser = 0;
     this.#batchInternal = 0;
     try {
-      this.#store.append(batch);
+      // Packed records came first: an observer added since gets the rest as events.
+      if (packed !== null) this.#store.appendPayloads!(packed);
+      if (batch.length > 0) this.#store.append(batch);
       // Replaced while writing (a hang that ended): the front end has counted
       // this batch as lost; stored but not counted, as after a crash.
       if (this.retired()) return;
@@ -320,7 +348,7 @@ export class Consumer {
       if (p.ring !== null) p.ring.countLost(user);
       return;
     }
-    for (const observe of this.#observers) observe(batch);
+    if (batch.length > 0) { for (const observe of this.#observers) observe(batch); }
   }
 
   #countPersisted(p: ProducerEntry, user: number, internal: number): void {

@@ -13,6 +13,9 @@ import {
 import { Encoder } from "../../src/wire/codec.ts";
 import { MemoryStore } from "../support/memory_store.ts";
 import { ringWriter } from "../support/ring_writer.ts";
+import { shapedWriter } from "../support/shaped_records.ts";
+import { withTempDir } from "../support/temp_dir.ts";
+import { SegmentStore } from "../../src/store/segment_store.ts";
 
 function setup() {
   const writer = ringWriter();
@@ -159,4 +162,45 @@ Deno.test("Consumer.prefault() touches the pages ahead of each producer a few at
   // 1 MiB of 4 KiB pages, 64 a step: a step stays short enough for RPCs to get their turn.
   assert.equal(steps, 4);
   assert.equal(consumer.prefault(), false);
+});
+
+Deno.test("Consumer packs records straight to payloads when nothing observes them, and stores what decoding stores", async () => {
+  const w = shapedWriter();
+  const bindings = { flow_id: "f-2", run_id: "r-1" };
+  for (let i = 0; i < 3000; i++) {
+    w.write({ event: "step_end", fields: { flow_id: "f-1", step_id: "step-" + i, ms: i + 0.5 } });
+    if (i % 3 === 0) w.write({ event: "tick", fields: { i, big: 10n ** 20n }, bindings });
+    if (i % 7 === 0) {
+      w.write({ event: "odd", fields: { flow_id: "f-1", neg: -0, "__proto__": [i] } });
+    }
+  }
+  const { bytes, records } = w.take();
+  const events = records.filter((r) => !r.definition).length;
+  const stored = await Promise.all([false, true].map((observed) =>
+    withTempDir((dir) => {
+      const store = SegmentStore.open(dir);
+      let packed = 0;
+      const appendPayloads = store.appendPayloads.bind(store);
+      store.appendPayloads = (payloads) => {
+        packed += payloads.length;
+        appendPayloads(payloads);
+      };
+      const consumer = new Consumer(store, createControlBuffer(false));
+      let seen = 0;
+      if (observed) consumer.addObserver((batch) => seen += batch.length);
+      assert.deepEqual(consumer.ingest("p.0", bytes, events, 0), {
+        persisted: events,
+        internal: 0,
+        lost: 0,
+      });
+      const back = store.readAfter(0, 1e9).flatMap((r) => r.events);
+      const flows = store.listFlowPage(undefined).flows;
+      consumer.close();
+      assert.equal(seen, observed ? events : 0);
+      assert.equal(packed > 0, !observed, "payloads packed only when nothing observes");
+      return { back, flows };
+    })
+  ));
+  assert.equal(stored[0]!.back.length, events);
+  assert.deepStrictEqual(stored[0], stored[1]);
 });
