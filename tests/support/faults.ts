@@ -8,6 +8,7 @@
  * @module
  */
 import type { LogEvent } from "../../src/event.ts";
+import type { PackedPayload } from "../../src/store/record.ts";
 
 /** The calls a faulty worker adds to the worker API. */
 export interface FaultApi {
@@ -36,23 +37,43 @@ export function spin(flag: Int32Array): void {
 export class WriteTrap {
   #armed: Int32Array | null = null;
 
-  /** Springs at the next `append()` of a store {@linkcode WriteTrap.wrap} wrapped. */
+  /** Springs at the next write (`append()`, `appendPayloads()`) of a store {@linkcode WriteTrap.wrap} wrapped. */
   arm(flag: Int32Array): void {
     this.#armed = flag;
   }
 
-  /** Wraps `store.append` in place (the store stays the uplink's source too). */
-  wrap<S extends { append(events: LogEvent[]): void }>(store: S): S {
+  /**
+   * Wraps the store's writes in place (the store stays the uplink's source
+   * too): `append`, and `appendPayloads`, which the consumer uses instead
+   * while nothing observes the events.
+   */
+  wrap<
+    S extends {
+      append(events: LogEvent[]): void;
+      appendPayloads?(payloads: readonly PackedPayload[]): void;
+    },
+  >(store: S): S {
     const append = store.append.bind(store);
     store.append = (events) => {
-      const flag = this.#armed;
-      if (flag !== null) {
-        this.#armed = null;
-        spin(flag);
-      }
+      this.#spring();
       append(events);
     };
+    const appendPayloads = store.appendPayloads?.bind(store);
+    if (appendPayloads !== undefined) {
+      store.appendPayloads = (payloads) => {
+        this.#spring();
+        appendPayloads(payloads);
+      };
+    }
     return store;
+  }
+
+  #spring(): void {
+    const flag = this.#armed;
+    if (flag !== null) {
+      this.#armed = null;
+      spin(flag);
+    }
   }
 }
 
