@@ -160,9 +160,9 @@ console.log(`flow ${flowId}  run ${summary.run_id}  (store: ./.flightlog)\n`);
 printTree(flow);
 const s = flow.summary;
 console.log(
-  `\nsummary: ${s.event_count} events over ${
-    s.duration_ms.toFixed(1)
-  } ms, ${s.error_count} errors; by level ${JSON.stringify(s.by_level)}`,
+  `\nsummary: ${s.event_count} events over ${s.duration_ms.toFixed(1)} ms, ${s.error_count} error${
+    s.error_count === 1 ? "" : "s"
+  }; by level ${JSON.stringify(s.by_level)}`,
 );
 console.log(
   `provider calls: ${s.provider_calls}, tokens: ${s.total_tokens} (${s.input_tokens} in, ${s.output_tokens} out), cost: $${

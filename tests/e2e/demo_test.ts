@@ -37,6 +37,8 @@ Deno.test("the demo's summary counts its provider calls, tokens and cost", async
     assert.match(stdout, /^ {6}llm\.complete \(node\) {2}✓ ok /m);
     assert.match(stdout, /^ {4}validate \(step: tool\) {2}✗ failed /m);
     assert.match(stdout, /^ {6}error E_TOO_LONG: summary exceeds 280 characters/m);
+    // One failed step: the summary counts it in the singular.
+    assert.match(stdout, /^summary: \d+ events over [\d.]+ ms, 1 error; by level /m);
     assert.match(stdout, /^ {4}post \(step: http\) {2}↷ skipped /m);
     assert.match(stdout, /^caller cost per event .*: \d+ ns$/m);
 
