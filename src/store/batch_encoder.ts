@@ -67,7 +67,8 @@ export function encodeBatch(events: readonly LogEvent[], firstSeq: number): Enco
 /**
  * Frames one record per payload, with sequence numbers from `firstSeq` up:
  * {@linkcode encodeBatch} after packing, or the worker's payloads packed
- * straight from ring records (`src/store/payload_transcoder.ts`).
+ * straight from ring records (`src/store/payload_transcoder.ts`). Into
+ * `reuse` when it is large enough (the batch's bytes are then a view of it).
  *
  * @example Frame a payload
  * ```ts
@@ -81,7 +82,11 @@ export function encodeBatch(events: readonly LogEvent[], firstSeq: number): Enco
  * assert.equal(batch.records[0]!.seq, 5);
  * ```
  */
-export function framePayloads(payloads: readonly PackedPayload[], firstSeq: number): EncodedBatch {
+export function framePayloads(
+  payloads: readonly PackedPayload[],
+  firstSeq: number,
+  reuse?: Uint8Array,
+): EncodedBatch {
   const flowIds: (Uint8Array | null)[] = new Array(payloads.length);
   let size = 0;
   for (let i = 0; i < payloads.length; i++) {
@@ -90,8 +95,10 @@ export function framePayloads(payloads: readonly PackedPayload[], firstSeq: numb
     flowIds[i] = flowId;
     size += recordSize(flowId === null ? 0 : flowId.length, p.payload.length);
   }
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
+  const bytes = reuse !== undefined && reuse.length >= size
+    ? reuse.subarray(0, size)
+    : new Uint8Array(size);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const records: FramedRecord[] = [];
   let at = 0;
   for (let i = 0; i < payloads.length; i++) {

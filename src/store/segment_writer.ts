@@ -16,6 +16,11 @@ import type { ResolvedSegmentStoreOptions } from "./segment_options.ts";
 import type { SegmentReader } from "./segment_reader.ts";
 import type { SegmentEntry, StoreIndex } from "./store_index.ts";
 
+// A record's framing besides its payload, at most: header and a flow id.
+const FRAME_SLACK = 512;
+// The largest framing buffer kept between writes.
+const MAX_KEPT_FRAME = 4 << 20;
+
 /** What a {@linkcode SegmentWriter} takes over from the store that scanned the directory. */
 export interface WriterStart {
   /** The store directory. */
@@ -149,8 +154,18 @@ export class SegmentWriter {
    * one record each, in one write.
    */
   appendPayloads(payloads: readonly PackedPayload[]): void {
-    this.#commit(framePayloads(payloads, this.#lastSeq + 1), this.#options.clock());
+    let size = 0;
+    for (const p of payloads) size += p.payload.length + FRAME_SLACK;
+    // One buffer for every batch while it suffices: a fresh one per write costs
+    // its zeroing and, where memory is mapped on first touch, its page faults.
+    if (this.#frame.length < size && size <= MAX_KEPT_FRAME) {
+      this.#frame = new Uint8Array(
+        Math.min(MAX_KEPT_FRAME, Math.max(size, 2 * this.#frame.length)),
+      );
+    }
+    this.#commit(framePayloads(payloads, this.#lastSeq + 1, this.#frame), this.#options.clock());
   }
+  #frame = new Uint8Array(0);
 
   /** Flushes the segments written since the last call, and the directory after segments came or went. */
   sync(): void {
