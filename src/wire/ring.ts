@@ -88,12 +88,6 @@ export const MIN_CAPACITY = 4096;
  * ring (docs/internals.md "Counters and free space").
  */
 export const DRAIN_CHUNK_BYTES = 1 << 20;
-/**
- * How far ahead of `HEAD` a consumer touches the ring's pages during its
- * first lap, so that log calls do not take the page faults
- * (docs/internals.md "Counters and free space").
- */
-export const PREFAULT_AHEAD_BYTES = 1 << 20;
 // The smallest page size of the platforms flightlog runs on: a larger page is
 // touched more than once, which is harmless.
 const PAGE_BYTES = 4096;
@@ -702,13 +696,14 @@ export class RingConsumer {
   }
 
   /**
-   * Touches at most `pages` pages of the data area within
-   * {@linkcode PREFAULT_AHEAD_BYTES} ahead of `HEAD`, and returns how many it
-   * touched (0: nothing to do now). It stops once it has touched a whole lap,
-   * and does nothing on a ring that is not shared. Called by the consumer
-   * when idle: a page's first write faults, and on a KVM guest a fault took
-   * 11 µs, which the log call that met it paid (docs/performance.md
-   * "Bursts into the default ring").
+   * Touches at most `pages` pages of the data area, the next ones from `HEAD`
+   * on, and returns how many it touched (0: nothing to do now). It stops once
+   * it has touched a whole lap, and does nothing on a ring that is not
+   * shared. Called by the consumer when idle: a page's first write faults,
+   * and on a KVM guest a fault took 11 µs, which the log call that met it
+   * paid (docs/performance.md "Bursts into the default ring"). The whole
+   * lap, not a window ahead of `HEAD`: a caller that logs again as soon as
+   * its flush resolves met pages the window had not reached yet.
    */
   prefault(pages: number): number {
     if (!this.#shared || this.#faultedBytes >= this.capacity) return 0;
@@ -720,10 +715,7 @@ export class RingConsumer {
     const mask = this.capacity - 1;
     const d32 = this.#data32;
     let n = 0;
-    while (
-      n < pages && ((this.#faulted - head) | 0) < PREFAULT_AHEAD_BYTES &&
-      this.#faultedBytes < this.capacity
-    ) {
+    while (n < pages && this.#faultedBytes < this.capacity) {
       // A compare-and-swap of 0 for 0 writes (so the page is mapped writable)
       // yet never changes a value, even one the producer writes meanwhile.
       Atomics.compareExchange(d32, (this.#faulted & mask) >> 2, 0, 0);

@@ -500,8 +500,9 @@ export class Consumer {
         n = this.drain();
         this.serviceFlushRequests();
       } while (n > 0 && performance.now() - started < 8 && !this.#closed);
-      // Idle: first fault in the pages ahead of the producers, then sleep.
-      if (n > 0 || this.prefault()) await this.#yield();
+      // Idle: first fault in the ring's pages, then sleep.
+      if (n > 0) await this.#yield();
+      else if (this.prefault()) await new Promise((resolve) => setTimeout(resolve, 0));
       else await this.sleep(idleMs);
     }
     this.#channel?.port1.close();
