@@ -15,10 +15,12 @@
  * Two figures per logger and workload, measured in this one process:
  *
  * - **caller cost**: ns per call, the median over batches of
- *   {@linkcode BATCH} calls. The loggers take turns batch by batch (rotating
- *   who goes first), and each is settled (untimed) right after its own batch,
- *   so no timed call meets a full buffer nor another logger's writer still at
- *   work on the second core: this is the cost of an accepted call.
+ *   {@linkcode BATCH} calls. Each logger runs alone in a process of its own
+ *   ({@linkcode TURNS} turns, the loggers taking turns in a rotating order,
+ *   their samples pooled), so that no logger pays for another's garbage
+ *   collection or writer thread, and is settled (untimed) right after each
+ *   batch, so that no timed call meets a full buffer: this is the cost of an
+ *   accepted call.
  * - **end to end**: events per second from the first call until the last
  *   event has been written to its file (`write(2)` done, no fsync, for all
  *   three), each logger in its lossless setting, the median of
@@ -241,34 +243,51 @@ async function settleWithin(inst: Instance, name: string): Promise<void> {
   }
 }
 
-async function callerCost(w: Workload): Promise<{ ns: number[]; dropped: number }[]> {
+// One logger's caller cost in this process alone: the child process callerCost() starts.
+async function callerCostAlone(
+  peer: Peer,
+  w: Workload,
+  batches: number,
+): Promise<{ ns: number[]; dropped: number }> {
   return await withTempDir(async (dir) => {
-    const instances: Instance[] = [];
-    let ns: number[][] = [];
+    const inst = await peer.open(dir, false, w);
+    let ns: number[][];
     try {
-      // LogTape is global, so it is the one LogTape instance of this phase.
-      for (const peer of PEERS) {
-        const sub = `${dir}/${instances.length}`;
-        await Deno.mkdir(sub);
-        instances.push(await peer.open(sub, false, w));
-      }
-      // Each logger is settled right after its own batch, untimed: a writer thread still busy
-      // with the batch before would take the second core from the next logger's timed calls.
-      ns = await interleave(
-        instances.map((inst, k) => ({
-          loop: inst.loop,
-          settle: () => settleWithin(inst, PEERS[k]!.name),
-        })),
-      );
+      // Settled right after each batch, untimed: no timed call meets a full buffer.
+      ns = await interleave([{ loop: inst.loop, settle: () => settleWithin(inst, peer.name) }], {
+        batches,
+      });
     } finally {
-      for (const inst of instances) await inst.close();
+      await inst.close();
     }
-    const results = [];
-    for (const [k, inst] of instances.entries()) {
-      results.push({ ns: ns[k]!, dropped: (await inst.verify()).dropped });
-    }
-    return results;
+    return { ns: ns[0]!, dropped: (await inst.verify()).dropped };
   });
+}
+
+/** Turns of the caller-cost phase: a process for each logger in each. */
+const TURNS = 3;
+const CHILD_FLAGS = ["--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-run"];
+
+// Each logger runs alone in a process of its own, the loggers taking turns: in one process each
+// logger's calls also paid for the others' garbage collection and background writes (flightlog's
+// inline call measured 167–175 ns alone or beside pino, 185–211 ns beside LogTape).
+async function callerCost(w: Workload): Promise<{ ns: number[]; dropped: number }[]> {
+  const results = PEERS.map(() => ({ ns: [] as number[], dropped: 0 }));
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  for (let t = 0; t < TURNS; t++) {
+    for (let k = 0; k < PEERS.length; k++) {
+      const p = (t + k) % PEERS.length;
+      progress(`${w.label}: caller cost, turn ${t + 1}/${TURNS}, ${PEERS[p]!.name}`);
+      const args = ["run", `--config=${config}`, ...CHILD_FLAGS, import.meta.filename!];
+      args.push("caller", String(p), String(WORKLOADS.indexOf(w)));
+      const out = await new Deno.Command(Deno.execPath(), { args, stderr: "inherit" }).output();
+      if (!out.success) throw new Error(`${PEERS[p]!.name}: caller-cost process failed`);
+      const r = JSON.parse(new TextDecoder().decode(out.stdout));
+      results[p]!.ns.push(...r.ns);
+      results[p]!.dropped += r.dropped;
+    }
+  }
+  return results;
 }
 
 // --- End to end ----------------------------------------------------------------------
@@ -318,7 +337,6 @@ interface Measured {
 }
 
 async function measure(w: Workload): Promise<Measured> {
-  progress(`${w.label}: caller cost, ${WARMUP + BATCHES} rounds of ${BATCH} calls per logger`);
   const cost = await callerCost(w);
   const e2e: E2e[][] = PEERS.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
@@ -409,9 +427,9 @@ async function main(): Promise<number> {
     `\nTargets (medians of this run; reported, never failing):\n- ${targets.join("\n- ")}`,
   );
   console.log(
-    `\nns/call: ${BATCHES} batches of ${BATCH} calls per logger (after ${WARMUP} warm-up ` +
-      `batches), each logger settled after its own batch. events/s: ${ROUNDS} rounds, a fresh ` +
-      `logger and file each round: cold, its first ${E2E_EVENTS} events; warm, ${E2E_EVENTS} ` +
+    `\nns/call: ${TURNS} turns of ${Math.ceil(BATCHES / TURNS)} batches of ${BATCH} calls ` +
+      `per logger (after ${WARMUP} warm-up batches), each logger alone in a process of its ` +
+      `own. events/s: ${ROUNDS} rounds, a fresh logger and file each round: cold, its first ${E2E_EVENTS} events; warm, ${E2E_EVENTS} ` +
       `more after ${WARM_UP_EVENTS} untimed ones. dropped: caller-cost phase + ` +
       "each end-to-end round. bytes/event: the file (flightlog: its segment files) per event.",
   );
@@ -424,4 +442,10 @@ async function main(): Promise<number> {
 
 // exitCode, not Deno.exit(): the process must end on its own, which proves every
 // worker, file and timer was released.
-Deno.exitCode = await main();
+if (Deno.args[0] === "caller") {
+  const [peer, workload] = [PEERS[Number(Deno.args[1])]!, WORKLOADS[Number(Deno.args[2])]!];
+  const r = await callerCostAlone(peer, workload, Math.ceil(BATCHES / TURNS));
+  console.log(JSON.stringify(r));
+} else {
+  Deno.exitCode = await main();
+}
