@@ -500,7 +500,9 @@ export class Consumer {
         n = this.drain();
         this.serviceFlushRequests();
       } while (n > 0 && performance.now() - started < 8 && !this.#closed);
-      // Idle: first fault in the ring's pages, then sleep.
+      // Idle: first fault in the ring's pages, then sleep. Between those steps
+      // a timer, not #yield(): after a message to itself the worker took no
+      // RPC until all pages were touched (a fresh logger's first flush: +50 ms).
       if (n > 0) await this.#yield();
       else if (this.prefault()) await new Promise((resolve) => setTimeout(resolve, 0));
       else await this.sleep(idleMs);

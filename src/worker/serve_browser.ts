@@ -368,8 +368,10 @@ export function serveBrowserWorker(
           consumer.serviceFlushRequests();
         } while (n > 0 && !behind.full() && performance.now() - started < 8 && !closed);
         markStored();
-        // Idle: first fault in the pages ahead of the producers, then sleep.
-        if (n > 0 || consumer.prefault()) await yieldToEvents();
+        // Idle: first fault in the ring's pages, by timer steps so that
+        // RPCs get in between (src/worker/consumer.ts run()), then sleep.
+        if (n > 0) await yieldToEvents();
+        else if (consumer.prefault()) await new Promise((resolve) => setTimeout(resolve, 0));
         else await consumer.sleep(idleMs);
       }
     } catch (err) {
