@@ -77,9 +77,16 @@ export const FLAG_BINDINGS = 2;
 export const FLAG_SHAPE = 4;
 /**
  * The producer publishes HEAD without waiting for the end of the task once
- * `capacity >>> PUBLISH_SHIFT` bytes (a quarter of the ring) are unpublished.
+ * `capacity >>> PUBLISH_SHIFT` bytes (a quarter of the ring) or
+ * {@linkcode PUBLISH_MAX_BYTES}, whichever is less, are unpublished.
  */
 export const PUBLISH_SHIFT = 2;
+/**
+ * At most this many bytes go unpublished in a long task: the worker starts on
+ * a burst into a large ring early enough to keep up with it
+ * (docs/internals.md "Publishing and waking").
+ */
+export const PUBLISH_MAX_BYTES = 1 << 20;
 /** Smallest allowed capacity. */
 export const MIN_CAPACITY = 4096;
 /**
@@ -364,7 +371,7 @@ export class RingProducer {
     this.#shared = buffer instanceof SharedArrayBuffer;
     this.#head = Atomics.load(this.#i32, HEAD) >>> 0;
     this.#published = this.#head;
-    this.#publishBytes = this.capacity >>> PUBLISH_SHIFT;
+    this.#publishBytes = Math.min(this.capacity >>> PUBLISH_SHIFT, PUBLISH_MAX_BYTES);
     this.#tail = Atomics.load(this.#i32, TAIL) >>> 0;
     this.#publishTask = () => {
       this.#scheduled = false;

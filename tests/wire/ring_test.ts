@@ -36,6 +36,7 @@ import {
   mirroredDefinitions,
   mirrorMissed,
   PERSISTED,
+  PUBLISH_MAX_BYTES,
   PUBLISH_SHIFT,
   RECORD_FIXED_BYTES,
   REGISTERED,
@@ -85,6 +86,7 @@ Deno.test("ring layout constants are pinned", () => {
       FLAG_SHAPE,
       MIN_CAPACITY,
       PUBLISH_SHIFT,
+      PUBLISH_MAX_BYTES,
       SLEEPING,
       FLUSH_REQ,
       FLUSH_ACK,
@@ -119,6 +121,7 @@ Deno.test("ring layout constants are pinned", () => {
       FLAG_SHAPE: 4,
       MIN_CAPACITY: 4096,
       PUBLISH_SHIFT: 2,
+      PUBLISH_MAX_BYTES: 1048576,
       SLEEPING: 0,
       FLUSH_REQ: 16,
       FLUSH_ACK: 17,
@@ -448,6 +451,19 @@ Deno.test("RingProducer publishes HEAD once a quarter of the ring is unpublished
   p.write(record(40, 3), 40);
   p.wake();
   assert.equal(drainAll(c).length, 1, "published by wake()");
+});
+
+Deno.test("RingProducer of a large ring publishes HEAD once PUBLISH_MAX_BYTES are unpublished", () => {
+  const buf = createRingBuffer(16 << 20, true);
+  const p = new RingProducer(buf, createControlBuffer(true));
+  const c = new RingConsumer(buf);
+  assert.ok(PUBLISH_MAX_BYTES < p.capacity >>> PUBLISH_SHIFT, "less than a quarter here");
+  const rec = record(1024, 1);
+  const n = PUBLISH_MAX_BYTES / 1024;
+  for (let i = 0; i < n - 1; i++) p.write(rec, 1024);
+  assert.equal(c.pending(), false, "not yet published");
+  p.write(rec, 1024);
+  assert.equal(drainAll(c).length, n, "published at PUBLISH_MAX_BYTES");
 });
 
 Deno.test("definitions mirror layout constants are pinned", () => {
