@@ -87,6 +87,16 @@ export interface ConsumerStats {
 }
 
 const MAX_BATCH = 1024;
+/**
+ * Longest a busy drain loop goes without a timer turn, which lets queued RPCs
+ * (queries, stats, flush) in: a message to itself did not ({@linkcode Consumer.run}).
+ */
+export const RPC_TURN_MS = 50;
+
+/** One turn of the event loop by timer. */
+export function timerTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 // Pages prefault() touches per idle step: about 0.7 ms of page faults on a KVM
 // guest, so RPCs and flushes still get their turn between steps.
 const PREFAULT_PAGES = 64;
@@ -493,6 +503,7 @@ export class Consumer {
    * idle. Yields to the event loop regularly so RPCs are served under load.
    */
   async run(idleMs = 1000): Promise<void> {
+    let turn = performance.now();
     while (!this.#closed && !this.retired()) {
       const started = performance.now();
       let n: number;
@@ -500,18 +511,22 @@ export class Consumer {
         n = this.drain();
         this.serviceFlushRequests();
       } while (n > 0 && performance.now() - started < 8 && !this.#closed);
-      // Idle: first fault in the ring's pages, then sleep. Between those steps
-      // a timer, not #yield(): after a message to itself the worker took no
-      // RPC until all pages were touched (a fresh logger's first flush: +50 ms).
-      if (n > 0) await this.#yield();
-      else if (this.prefault()) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (n > 0 && started - turn < RPC_TURN_MS) {
+        await this.#yield();
+        continue;
+      }
+      // A timer turn lets queued RPCs in, where a message to itself did not:
+      // a query waited 13 s under sustained overload, a fresh logger's first
+      // flush for every page prefault() touched (+50 ms).
+      turn = started;
+      if (n > 0 || this.prefault()) await timerTurn();
       else await this.sleep(idleMs);
     }
     this.#channel?.port1.close();
     this.#channel?.port2.close();
   }
 
-  // Lets queued RPCs run between busy drains. A message to ourselves, not
+  // Lets other tasks run between busy drains. A message to ourselves, not
   // setTimeout(0): nested timers are clamped to 4 ms, which idled the worker
   // a third of the time under sustained load (bench: deno task gate).
   #yield(): Promise<void> {

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { Consumer, type ConsumerStats, type Store } from "./consumer.ts";
+import { Consumer, type ConsumerStats, RPC_TURN_MS, type Store, timerTurn } from "./consumer.ts";
 import { waitForResume } from "../wire/ring.ts";
 import { INTERNAL_EVENTS, type LogEvent } from "../event.ts";
 import type { FlowLog, QueryFilter, QueryPage } from "../query/types.ts";
@@ -354,6 +354,7 @@ export function serveBrowserWorker(
         channel.port2.onmessage = () => resolve();
         channel.port1.postMessage(0);
       });
+    let turn = performance.now();
     try {
       // A replaced consumer stops (docs/internals.md "Worker restart").
       while (!closed && !consumer.retired()) {
@@ -368,10 +369,14 @@ export function serveBrowserWorker(
           consumer.serviceFlushRequests();
         } while (n > 0 && !behind.full() && performance.now() - started < 8 && !closed);
         markStored();
-        // Idle: first fault in the ring's pages, by timer steps so that
-        // RPCs get in between (src/worker/consumer.ts run()), then sleep.
-        if (n > 0) await yieldToEvents();
-        else if (consumer.prefault()) await new Promise((resolve) => setTimeout(resolve, 0));
+        if (n > 0 && started - turn < RPC_TURN_MS) {
+          await yieldToEvents();
+          continue;
+        }
+        // A timer turn, so that RPCs get in (src/worker/consumer.ts run()); idle:
+        // first fault in the ring's pages, then sleep.
+        turn = started;
+        if (n > 0 || consumer.prefault()) await timerTurn();
         else await consumer.sleep(idleMs);
       }
     } catch (err) {
