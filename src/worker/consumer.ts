@@ -515,8 +515,8 @@ export class Consumer {
         await this.#yield();
         continue;
       }
-      // A timer turn lets queued RPCs in, where a message to itself did not:
-      // a query waited 13 s under sustained overload, a fresh logger's first
+      // A timer turn lets queued RPCs in, where a message to itself did not: a
+      // query waited as long as the overload lasted, a fresh logger's first
       // flush for every page prefault() touched (+50 ms).
       turn = started;
       if (n > 0 || this.prefault()) await timerTurn();
