@@ -29,13 +29,17 @@ import { BATCH, BATCHES, interleave, WARMUP } from "./_measure.ts";
 
 /** Events of one end-to-end round. */
 export const E2E_EVENTS = 100_000;
+/** Untimed events between a round's cold and warm figures (bench/compare_peers.ts). */
+export const WARM_UP_EVENTS = 200_000;
 /** End-to-end rounds per logger and workload. */
 export const ROUNDS = 3;
 
 /** What one logger wrote in one end-to-end round. */
 export interface NodeRound {
-  /** From the first call until the logger reported everything written. */
-  ms: number;
+  /** The first {@linkcode E2E_EVENTS} of a fresh logger, from the first call until written. */
+  coldMs: number;
+  /** {@linkcode E2E_EVENTS} more after {@linkcode WARM_UP_EVENTS} untimed ones, as on Deno. */
+  warmMs: number;
   /** A JSON-lines file (pino) or a store directory (flightlog). */
   path: string;
   /** Events the logger says it dropped. */
@@ -64,6 +68,8 @@ export interface NodeReport {
   batches: number;
   warmup: number;
   e2eEvents: number;
+  /** Events each end-to-end round emits: cold, warm-up and warm. */
+  emitted: number;
   /** Per workload, every logger interleaved (`FLIGHTLOG_BENCH_PHASE` unset). */
   workloads: { label: string; peers: NodePeerResult[] }[];
   /**
@@ -239,15 +245,20 @@ async function aloneCost(w: Workload): Promise<number[]> {
 async function endToEnd(peer: Peer, w: Workload): Promise<NodeRound> {
   const path = freshPath(peer.kind);
   const inst = await peer.open(path, true, w);
-  let ms: number;
+  let coldMs: number;
+  let warmMs: number;
   try {
     const t0 = performance.now();
     await inst.emitLossless(E2E_EVENTS);
-    ms = performance.now() - t0;
+    coldMs = performance.now() - t0;
+    await inst.emitLossless(WARM_UP_EVENTS);
+    const t1 = performance.now();
+    await inst.emitLossless(E2E_EVENTS);
+    warmMs = performance.now() - t1;
   } finally {
     await inst.close();
   }
-  return { ms, path, dropped: inst.dropped(), internal: inst.internal() };
+  return { coldMs, warmMs, path, dropped: inst.dropped(), internal: inst.internal() };
 }
 
 // pino.transport waits for its unref()ed worker with Atomics.waitAsync, which
@@ -261,6 +272,7 @@ const report: NodeReport = {
   batches: BATCHES,
   warmup: WARMUP,
   e2eEvents: E2E_EVENTS,
+  emitted: 2 * E2E_EVENTS + WARM_UP_EVENTS,
   workloads: [],
   alone: {},
 };

@@ -116,15 +116,17 @@ export async function compareOnNode(): Promise<number> {
         "ns/call (median)",
         "p25",
         "p75",
-        "events/s to file (median)",
+        "events/s to file, warm (median)",
+        "cold (median)",
         "on disk / emitted",
         "dropped",
         "bytes/event",
       ]];
       const denoNs = deno.get(label)!;
       const alone = nodeAlone.get(label)!;
-      rows.push(["flightlog alone on Deno (caller cost)", ...quartiles(denoNs), "", "", "", ""]);
-      rows.push(["flightlog alone on Node (caller cost)", ...quartiles(alone), "", "", "", ""]);
+      const blank = ["", "", "", "", ""];
+      rows.push(["flightlog alone on Deno (caller cost)", ...quartiles(denoNs), ...blank]);
+      rows.push(["flightlog alone on Node (caller cost)", ...quartiles(alone), ...blank]);
       for (const peer of peers) {
         const counted: { onDisk: number; bytes: number }[] = [];
         for (const round of peer.rounds) {
@@ -138,22 +140,24 @@ export async function compareOnNode(): Promise<number> {
             counted.push({ onDisk: totals.events - round.internal, bytes: totals.bytes });
           }
         }
-        const complete = counted.every((c) => c.onDisk === report.e2eEvents) &&
+        const complete = counted.every((c) => c.onDisk === report.emitted) &&
           peer.rounds.every((r) => r.dropped === 0) && peer.dropped === 0;
         if (!complete) problems++;
-        const rates = peer.rounds.map((r, i) => (counted[i]!.onDisk * 1000) / r.ms);
+        const warm = peer.rounds.map((r) => (report.e2eEvents * 1000) / r.warmMs);
+        const cold = peer.rounds.map((r) => (report.e2eEvents * 1000) / r.coldMs);
         const last = counted[counted.length - 1]!;
         rows.push([
           `${peer.name} on Node`,
           ...quartiles(peer.ns),
-          fmtInt(median(rates)),
-          `${counted.map((c) => c.onDisk).join(", ")} / ${report.e2eEvents}`,
+          fmtInt(median(warm)),
+          fmtInt(median(cold)),
+          `${counted.map((c) => c.onDisk).join(", ")} / ${report.emitted}`,
           `${peer.dropped} + ${peer.rounds.map((r) => r.dropped).join(", ")}`,
           fmt(last.bytes / Math.max(1, last.onDisk), 0),
         ]);
       }
       console.log(`Workload: info "${STEP_BOUND.event}", ${label}\n`);
-      console.log(table(rows, ["l", "r", "r", "r", "r", "r", "r", "r"]));
+      console.log(table(rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r"]));
       const mine = median([...peers.find((p) => p.kind === "store")!.ns]);
       const transport = median([...peers[0]!.ns]);
       console.log(
@@ -166,8 +170,10 @@ export async function compareOnNode(): Promise<number> {
     }
     console.log(
       `ns/call: ${report.batches} batches of ${report.batch} calls per logger (after ` +
-        `${report.warmup} warm-up batches), every logger settled between rounds. events/s: ` +
-        `${report.e2eEvents} events, a fresh logger and file each round. dropped: caller-cost ` +
+        `${report.warmup} warm-up batches), every logger settled between rounds. events/s: a ` +
+        `fresh logger and file each round: cold, its first ${report.e2eEvents} events; warm, ` +
+        `${report.e2eEvents} more after ${report.emitted - 2 * report.e2eEvents} untimed ones. ` +
+        "dropped: caller-cost " +
         "phase + each end-to-end round. On disk: counted here (lines; flightlog's stores " +
         `through the Deno SegmentStore). Alone: ${ALONE_TURNS} turns of Deno then Node, ` +
         "their samples pooled per runtime (Node keeps its second phase of each turn).",
