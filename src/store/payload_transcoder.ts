@@ -144,6 +144,8 @@ function arrayHeader(out: Uint8Array, at: number, n: number): number {
 // 1,024 events of 100 bytes each, for a few flows.
 const SPARE_BUFFERS = 4;
 const SPARE_MAX_BYTES = 256 << 10;
+// The largest payload buffer kept for the next batch.
+const MAX_KEPT_PAYLOADS = 1 << 20;
 
 /**
  * Transcodes the records of one producer's batch into one payload per flow,
@@ -209,7 +211,7 @@ export class PayloadTranscoder {
     let payloads = this.#payloads;
     if (payloads.length < size) {
       payloads = new Uint8Array(Math.max(size, 2 * payloads.length));
-      if (payloads.length <= SPARE_MAX_BYTES * SPARE_BUFFERS) this.#payloads = payloads;
+      if (payloads.length <= MAX_KEPT_PAYLOADS) this.#payloads = payloads;
     }
     let at = 0;
     for (const [i, g] of this.#groups.entries()) {

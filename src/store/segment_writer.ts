@@ -85,6 +85,8 @@ export class SegmentWriter {
   /** Segments written since the last sync(). */
   readonly #unsynced = new Set<SegmentEntry>();
   #dirUnsynced = false;
+  /** Where appendPayloads() frames a batch, kept for the next one. */
+  #frame = new Uint8Array(0);
 
   /** Takes over writing from the scan described by `start`. */
   constructor(start: WriterStart) {
@@ -165,7 +167,6 @@ export class SegmentWriter {
     }
     this.#commit(framePayloads(payloads, this.#lastSeq + 1, this.#frame), this.#options.clock());
   }
-  #frame = new Uint8Array(0);
 
   /** Flushes the segments written since the last call, and the directory after segments came or went. */
   sync(): void {
