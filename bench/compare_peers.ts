@@ -12,7 +12,7 @@
  * Then the same workloads on Node.js against pino there
  * (bench/compare_node.ts).
  *
- * Two figures per logger and workload, measured in this one process:
+ * Two figures per logger and workload:
  *
  * - **caller cost**: ns per call, the median over batches of
  *   {@linkcode BATCH} calls. Each logger runs alone in a process of its own
