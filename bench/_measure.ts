@@ -68,6 +68,30 @@ export async function interleave(contenders: Contender[], plan: Plan = {}): Prom
   return samples;
 }
 
+/** Events timed in each half of an end-to-end round (cold, then warm). */
+export const E2E_EVENTS = 100_000;
+/** Untimed events between a round's cold and warm halves. */
+export const WARM_UP_EVENTS = 200_000;
+/** Events an end-to-end round emits in all: cold, warm-up and warm. */
+export const E2E_EMITTED = 2 * E2E_EVENTS + WARM_UP_EVENTS;
+
+/**
+ * One end-to-end round on a fresh logger, `emit(n)` resolving once `n` more
+ * events are written: ms for its first {@linkcode E2E_EVENTS} (cold), then,
+ * after {@linkcode WARM_UP_EVENTS} untimed, for {@linkcode E2E_EVENTS} more (warm).
+ */
+export async function coldAndWarm(
+  emit: (n: number) => Promise<void>,
+): Promise<{ coldMs: number; warmMs: number }> {
+  const t0 = performance.now();
+  await emit(E2E_EVENTS);
+  const coldMs = performance.now() - t0;
+  await emit(WARM_UP_EVENTS);
+  const t1 = performance.now();
+  await emit(E2E_EVENTS);
+  return { coldMs, warmMs: performance.now() - t1 };
+}
+
 // --- Statistics and tables ---------------------------------------------------------------------
 
 /** Median of `xs` (which is sorted in place). */

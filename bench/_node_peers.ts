@@ -25,12 +25,16 @@ import process from "node:process";
 import pino from "pino";
 import type * as Flightlog from "../mod.ts";
 import { STEP_BOUND, STEP_INLINE, type Workload } from "../src/bench/workload.ts";
-import { BATCH, BATCHES, interleave, WARMUP } from "./_measure.ts";
+import {
+  BATCH,
+  BATCHES,
+  coldAndWarm,
+  E2E_EMITTED,
+  E2E_EVENTS,
+  interleave,
+  WARMUP,
+} from "./_measure.ts";
 
-/** Events of one end-to-end round. */
-export const E2E_EVENTS = 100_000;
-/** Untimed events between a round's cold and warm figures (bench/compare_peers.ts). */
-export const WARM_UP_EVENTS = 200_000;
 /** End-to-end rounds per logger and workload. */
 export const ROUNDS = 3;
 
@@ -245,20 +249,13 @@ async function aloneCost(w: Workload): Promise<number[]> {
 async function endToEnd(peer: Peer, w: Workload): Promise<NodeRound> {
   const path = freshPath(peer.kind);
   const inst = await peer.open(path, true, w);
-  let coldMs: number;
-  let warmMs: number;
+  let ms: { coldMs: number; warmMs: number };
   try {
-    const t0 = performance.now();
-    await inst.emitLossless(E2E_EVENTS);
-    coldMs = performance.now() - t0;
-    await inst.emitLossless(WARM_UP_EVENTS);
-    const t1 = performance.now();
-    await inst.emitLossless(E2E_EVENTS);
-    warmMs = performance.now() - t1;
+    ms = await coldAndWarm((n) => inst.emitLossless(n));
   } finally {
     await inst.close();
   }
-  return { coldMs, warmMs, path, dropped: inst.dropped(), internal: inst.internal() };
+  return { ...ms, path, dropped: inst.dropped(), internal: inst.internal() };
 }
 
 // pino.transport waits for its unref()ed worker with Atomics.waitAsync, which
@@ -272,7 +269,7 @@ const report: NodeReport = {
   batches: BATCHES,
   warmup: WARMUP,
   e2eEvents: E2E_EVENTS,
-  emitted: 2 * E2E_EVENTS + WARM_UP_EVENTS,
+  emitted: E2E_EMITTED,
   workloads: [],
   alone: {},
 };

@@ -44,6 +44,7 @@
  */
 import pino from "pino";
 import { configure, getLogger, getStreamSink, jsonLinesFormatter, reset } from "@logtape/logtape";
+import { coldAndWarm, E2E_EMITTED, E2E_EVENTS, WARM_UP_EVENTS } from "./_measure.ts";
 import { compareOnNode } from "./compare_node.ts";
 import {
   BATCH,
@@ -65,10 +66,6 @@ import {
   type Workload,
 } from "./_workload.ts";
 
-const E2E_EVENTS = 100_000;
-const WARM_UP_EVENTS = 200_000;
-/** Events each end-to-end round emits, cold, warm-up and warm. */
-const EMITTED = 2 * E2E_EVENTS + WARM_UP_EVENTS;
 const ROUNDS = 5;
 
 /** One logger instance writing into its own temp directory. */
@@ -305,20 +302,13 @@ interface E2e {
 async function endToEnd(open: Peer["open"], w: Workload): Promise<E2e> {
   return await withTempDir(async (dir) => {
     const inst = await open(dir, true, w);
-    let coldMs: number;
-    let warmMs: number;
+    let ms: { coldMs: number; warmMs: number };
     try {
-      const t0 = performance.now();
-      await inst.emitLossless(E2E_EVENTS);
-      coldMs = performance.now() - t0;
-      await inst.emitLossless(WARM_UP_EVENTS);
-      const t1 = performance.now();
-      await inst.emitLossless(E2E_EVENTS);
-      warmMs = performance.now() - t1;
+      ms = await coldAndWarm((n) => inst.emitLossless(n));
     } finally {
       await inst.close();
     }
-    return { coldMs, warmMs, ...(await inst.verify()) };
+    return { ...ms, ...(await inst.verify()) };
   });
 }
 
@@ -376,7 +366,7 @@ async function main(): Promise<number> {
       const rounds = e2e[p]!;
       const warm = rounds.map((x) => (E2E_EVENTS * 1000) / x.warmMs);
       const cold = rounds.map((x) => (E2E_EVENTS * 1000) / x.coldMs);
-      const complete = rounds.every((x) => x.onDisk === EMITTED && x.dropped === 0);
+      const complete = rounds.every((x) => x.onDisk === E2E_EMITTED && x.dropped === 0);
       if (!complete || c.dropped !== 0) problems++;
       const last = rounds[rounds.length - 1]!;
       nsMed.push(median([...c.ns]));
@@ -386,7 +376,7 @@ async function main(): Promise<number> {
         ...quartiles(c.ns),
         fmtInt(median(warm)),
         fmtInt(median(cold)),
-        `${rounds.map((x) => x.onDisk).join(", ")} / ${EMITTED}`,
+        `${rounds.map((x) => x.onDisk).join(", ")} / ${E2E_EMITTED}`,
         `${c.dropped} + ${rounds.map((x) => x.dropped).join(", ")}`,
         fmt(last.bytes / Math.max(1, last.onDisk), 0),
       ]);
