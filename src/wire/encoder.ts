@@ -151,7 +151,7 @@ export class Encoder {
       flags === 0 && this.shapes && !this.#patterns && typeof fields === "object" &&
       fields !== null
     ) {
-      const len = this.#shapedRecord(0, seq, ts, severity, event, fields, bindingsId);
+      const len = this.#shaped(0, seq, ts, severity, event, fields, bindingsId);
       if (len >= 0) return len;
     }
     return this.#record(0, seq, ts, severity, flags, event, fields, bindingsId);
@@ -178,15 +178,18 @@ export class Encoder {
     // first, so nothing needs restoring afterwards (bench/logger_bench.ts "info").
     this.#target(target, view, at);
     if (this.shapes && !this.#patterns && typeof fields === "object" && fields !== null) {
-      const len = this.#shapedRecord(at, seq, ts, severity, event, fields, bindingsId);
+      const len = this.#shaped(at, seq, ts, severity, event, fields, bindingsId);
       if (len >= 0) return len;
     }
     return this.#record(at, seq, ts, severity, 0, event, fields, bindingsId);
   }
 
   #target(u8: Uint8Array, dv: DataView, at: number): void {
-    this.#u8 = u8;
-    this.#dv = dv;
+    // Nearly always the same ring as the last call: no store (and write barrier) then.
+    if (this.#u8 !== u8 || this.#dv !== dv) {
+      this.#u8 = u8;
+      this.#dv = dv;
+    }
     this.#hard = at + this.#limits.maxRecordBytes;
     this.#end = this.#hard - RESERVE;
   }
@@ -234,6 +237,35 @@ export class Encoder {
     return this.#pos - base;
   }
 
+  // #shapedRecord, with what it may throw (a getter, a hostile Proxy) sending
+  // the event to the keyed path. The guard is here, around the call, not in
+  // #shapedRecord: a try around its values loop made the loop slower
+  // (bench/encoder_ab.ts "inline", "bound").
+  #shaped(
+    base: number,
+    seq: number,
+    ts: number,
+    severity: number,
+    event: string,
+    fields: object,
+    bindingsId: number,
+  ): number {
+    try {
+      return this.#shapedRecord(base, seq, ts, severity, event, fields, bindingsId);
+    } catch {
+      // #shapedRecord throws only inside its values loop, after the shape lookup set #lastSlot.
+      this.#missed(this.#shapes[this.#lastSlot]!, this.#lastSlot);
+      return -1;
+    }
+  }
+
+  // Cold: the event did not match its slot's shape; after two misses in a row
+  // the slot learns this call's keys.
+  #missed(sh: Shape, slot: number): void {
+    this.#overflow = false;
+    if (++sh.misses >= 2) this.#learnSlot = slot;
+  }
+
   // Keys by reference (docs/internals.md "Shapes by reference"): when `fields`
   // has exactly the keys of its event's shape, in order, and the shape is
   // defined in the current epoch, writes the whole record (the shape's id and
@@ -241,7 +273,8 @@ export class Encoder {
   // written nothing that counts, with #learnSlot or `pending` set for #record
   // and the producer. The values loop is written out here, not called: the
   // shaped call then costs one call (from write()) instead of two
-  // (bench/encoder_ab.ts "bound", "inline"). Never throws.
+  // (bench/encoder_ab.ts "bound", "inline"). Throws what a getter or a Proxy
+  // throws: see #shaped.
   #shapedRecord(
     base: number,
     seq: number,
@@ -284,8 +317,10 @@ export class Encoder {
     const doubles = cache.doubles;
     let pos = base + RECORD_FIXED_BYTES + 4;
     let n = 0;
-    try {
-      if (fields instanceof Error || Array.isArray(fields)) n = -1;
+    {
+      // Plain objects only (an Error is written as `err`, an array as `value`):
+      // one map check, where instanceof Error walked the prototype chain.
+      if ((fields as { constructor?: unknown }).constructor !== Object) n = -1;
       else {
         const obj = fields as Record<string, unknown>;
         for (const key in obj) {
@@ -295,7 +330,8 @@ export class Encoder {
             n = -1;
             break;
           }
-          const v = sensitive[n] === 1 ? REDACTED : obj[key];
+          // No key sensitive (nearly always): no byte to test (bench/encoder_ab.ts "inline").
+          const v = sensitive !== null && sensitive[n] === 1 ? REDACTED : obj[key];
           let p = pos;
           if (typeof v === "number") {
             if (p + 9 > end) {
@@ -331,13 +367,9 @@ export class Encoder {
         }
         if (n !== nk) n = -1;
       }
-    } catch {
-      // Anything unusual (a throwing getter, a hostile Proxy) goes to the keyed path.
-      n = -1;
     }
     if (n < 0) {
-      this.#overflow = false;
-      if (++sh.misses >= 2) this.#learnSlot = slot;
+      this.#missed(sh, slot);
       return -1;
     }
     sh.misses = 0;
@@ -349,9 +381,8 @@ export class Encoder {
     dv.setUint32(base, pos - base - 4, true);
     dv.setUint32(base + 4, seq, true);
     dv.setFloat64(base + 8, ts, true);
-    u8[base + 16] = severity;
-    u8[base + 17] = FLAG_SHAPE;
-    dv.setUint16(base + 18, n, true);
+    // Severity, flags and field count (bytes 16..20) in one store.
+    dv.setUint32(base + 16, severity | (FLAG_SHAPE << 8) | (n << 16), true);
     dv.setUint32(base + 20, bindingsId, true);
     dv.setUint32(base + RECORD_FIXED_BYTES, def.id, true);
     this.#pos = pos;
@@ -372,11 +403,11 @@ export class Encoder {
       return;
     }
     if (keys.length !== n) return;
-    const sensitive = new Uint8Array(n);
+    let sensitive: Uint8Array | null = null;
     const red = this.redactor;
     if (red !== null) {
       for (let i = 0; i < n; i++) {
-        sensitive[i] = red.isSensitiveKey(keys[i]!) ? 1 : 0;
+        if (red.isSensitiveKey(keys[i]!)) (sensitive ??= new Uint8Array(n))[i] = 1;
       }
     }
     const sh = new Shape(event, keys, sensitive);
@@ -566,7 +597,7 @@ export class Encoder {
     v: string,
   ): number {
     if (values[i] === v) {
-      misses[i] = 0;
+      if (misses[i] !== 0) misses[i] = 0;
       return putDoubles(dv, p, end, doubles, (i * VALUE_SLOT_BYTES) >> 3, v.length + 2);
     }
     const q = putAscii(u8, p, end, v, this.#short);

@@ -62,8 +62,11 @@ export class Shape {
   readonly event: string;
   /** The keys, in the order a `for…in` gives them. */
   readonly keys: readonly string[];
-  /** 1 where the key is sensitive (its value is written as the redaction marker). */
-  readonly sensitive: Uint8Array;
+  /**
+   * 1 where the key is sensitive (its value is written as the redaction
+   * marker); null when no key is, so the encoder's loop tests no byte per key.
+   */
+  readonly sensitive: Uint8Array | null;
   /** The last string value of each key. */
   readonly values: ValueCache;
   /** Calls of the same event name with other keys since the last match. */
@@ -71,7 +74,7 @@ export class Shape {
   /** The definition, once the producer has made one (null: never defined). */
   definition: ShapeDefinition | null = null;
 
-  constructor(event: string, keys: string[], sensitive: Uint8Array) {
+  constructor(event: string, keys: string[], sensitive: Uint8Array | null) {
     this.event = event;
     this.keys = keys;
     this.sensitive = sensitive;

@@ -97,7 +97,8 @@ export function putDoubles(
   n: number,
 ): number {
   if (pos + n + 7 > end) return -1;
-  for (let i = 0; i < n; i += 8) dv.setFloat64(pos + i, doubles[base + (i >> 3)]!, true);
+  dv.setFloat64(pos, doubles[base]!, true);
+  for (let i = 8; i < n; i += 8) dv.setFloat64(pos + i, doubles[base + (i >> 3)]!, true);
   return pos + n;
 }
 
