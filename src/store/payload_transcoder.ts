@@ -28,11 +28,21 @@ const LAST_ID = 0x7f;
 
 const utf8 = new TextEncoder();
 
-// What a shape costs once: its key array and name as msgpack, where flow_id is.
+// #flowAt when the event's flow_id is its shape's constant.
+const FLOW_CONSTANT = -2;
+
+// What a shape costs once: its key array and name as msgpack, where flow_id is,
+// and each key's constant as msgpack (null: none, or not ASCII: the decoder's path).
 interface ShapeInfo {
   keys: Uint8Array;
   event: Uint8Array;
   flowIndex: number;
+  constants: (Uint8Array | null)[];
+  // Their bytes together: what CONSTANT values may add to an event's msgpack.
+  constantBytes: number;
+  // flow_id's constant and its ASCII bytes (null: none).
+  flowConstant: string | null;
+  flowConstantBytes: Uint8Array | null;
 }
 
 interface Group {
@@ -79,14 +89,31 @@ function shapeInfo(def: DecoderDefinition): ShapeInfo | null {
       out.set(p, at);
       at += p.length;
     }
+    const flowIndex = keys.indexOf("flow_id");
+    const constants = keys.map((_, i) => {
+      const c = def.constants?.[i];
+      return c !== undefined && isAsciiText(c) ? strBytes(c) : null;
+    });
+    const flowConstant = flowIndex >= 0 && constants[flowIndex] !== null
+      ? def.constants![flowIndex]!
+      : null;
     info = {
       keys: out.slice(0, at),
       event: strBytes(def.event),
-      flowIndex: keys.indexOf("flow_id"),
+      flowIndex,
+      constants,
+      constantBytes: constants.reduce((sum, c) => sum + (c?.length ?? 0), 0),
+      flowConstant,
+      flowConstantBytes: flowConstant === null ? null : utf8.encode(flowConstant),
     };
   }
   shapeInfos.set(def, info);
   return info;
+}
+
+function isAsciiText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 function strBytes(s: string): Uint8Array {
@@ -309,17 +336,21 @@ export class PayloadTranscoder {
       this.#lastInfo = info;
     }
     if (info === null) return false;
-    if (this.#scratch.length < 3 * (end - start) + 16) {
-      this.#scratch = new Uint8Array(3 * (end - start) + 1024);
+    const most = 3 * (end - start) + info.constantBytes + 16;
+    if (this.#scratch.length < most) {
+      this.#scratch = new Uint8Array(most + 1008);
       this.#scratchView = new DataView(this.#scratch.buffer);
     }
     this.#flowAt = -1;
-    const size = this.#values(bytes, dv, start + 24, end, n, info.flowIndex);
+    const size = this.#values(bytes, dv, start + 24, end, n, info);
     if (size < 0) return false;
     // The group, as groupByFlow finds it: a call field overrides a binding.
     let g: Group;
     if (this.#flowAt >= 0) {
       g = this.#flowGroup(bytes);
+    } else if (this.#flowAt === FLOW_CONSTANT) {
+      const flow = info.flowConstant!;
+      g = this.#groupOf(flow, flow === this.#last?.flowId, info.flowConstantBytes);
     } else if (info.flowIndex >= 0) {
       g = this.#groupOf(null, false, null); // a flow_id that is not a string
     } else if (template !== null) {
@@ -379,15 +410,24 @@ export class PayloadTranscoder {
     p: number,
     end: number,
     n: number,
-    flow: number,
+    info: ShapeInfo,
   ): number {
     const out = this.#scratch;
     const ov = this.#scratchView;
+    const flow = info.flowIndex;
     let at = 0;
     for (let i = 0; i < n; i++) {
       if (p >= end) return -1;
       const tag = bytes[p++];
       switch (tag) {
+        case Tag.CONSTANT: {
+          const c = info.constants[i];
+          if (c == null) return -1;
+          if (i === flow) this.#flowAt = FLOW_CONSTANT;
+          out.set(c, at);
+          at += c.length;
+          break;
+        }
         case Tag.ASCII: {
           if (p >= end) return -1;
           const len = bytes[p++]!;

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { FLAG_BINDINGS, FLAG_INTERNAL, FLAG_SHAPE, RECORD_FIXED_BYTES } from "./ring.ts";
+import {
+  FLAG_BINDINGS,
+  FLAG_CONSTANTS,
+  FLAG_INTERNAL,
+  FLAG_SHAPE,
+  RECORD_FIXED_BYTES,
+} from "./ring.ts";
 import { levelOfSeverity } from "../level.ts";
 import { BoundLogEvent, type LogEvent, markWtf8Strings } from "../event.ts";
 import { decodeWtf8 } from "./wtf8.ts";
@@ -37,13 +43,16 @@ function asciiString(u8: Uint8Array, p: number, len: number): string {
   for (let i = 0; i < len; i++) s += String.fromCharCode(u8[p + i]!);
   return s;
 }
-// A definition by id: a child's bindings, or a shape (an event name and keys;
-// docs/internals.md "Shapes by reference"). Both share one id space per producer.
+// A definition by id: a child's bindings, or a shape (an event name, keys and
+// their constants; docs/internals.md "Shapes by reference"). Both share one id
+// space per producer.
 interface Definition {
   readonly epoch: number;
   fields: Record<string, unknown> | null;
   event: string;
   keys: string[] | null;
+  // Each key's constant (undefined: none); null for bindings or a shape without constants.
+  constants: (string | undefined)[] | null;
 }
 
 /**
@@ -52,6 +61,9 @@ interface Definition {
  * decoder holds the definition, so callers may cache what they derive from it.
  */
 export type DecoderDefinition = Readonly<Definition>;
+
+// What a shape's constant decodes to when the shape was lost with a dead worker.
+const CONSTANT_LOST = "[constant lost with its shape]";
 
 const LEVEL_OF_SEVERITY = Array.from({ length: 25 }, (_, i) => levelOfSeverity(i));
 
@@ -134,17 +146,29 @@ export class Decoder {
     this.#pos = start + 20;
     const event = this.#string();
     let def: Definition;
-    if ((bytes[start + 13]! & FLAG_SHAPE) !== 0) {
-      // A shape: the keys alone.
+    const flags = bytes[start + 13]!;
+    if ((flags & FLAG_SHAPE) !== 0) {
+      // A shape: the keys, then their constants if flagged.
       const keys: string[] = new Array(npairs);
       for (let i = 0; i < npairs; i++) keys[i] = this.#string();
-      def = { epoch, fields: null, event, keys };
+      let constants: (string | undefined)[] | null = null;
+      if ((flags & FLAG_CONSTANTS) !== 0) {
+        constants = new Array(npairs);
+        for (let i = 0; i < npairs; i++) {
+          const c = this.#value();
+          if (c !== undefined && typeof c !== "string") {
+            throw new RecordDecodeError("A shape's constant is not a string");
+          }
+          constants[i] = c;
+        }
+      }
+      def = { epoch, fields: null, event, keys, constants };
     } else {
       for (let i = 0; i < npairs; i++) {
         const key = this.#string();
         setField(fields, key, this.#value());
       }
-      def = { epoch, fields, event: "", keys: null };
+      def = { epoch, fields, event: "", keys: null, constants: null };
     }
     if (id === 0) throw new RecordDecodeError("Bindings definition without an id");
     if (adopt) {
@@ -244,15 +268,35 @@ export class Decoder {
         throw new RecordDecodeError(`Event refers to bindings ${id} as a shape`);
       }
       if (!this.recovering) throw new RecordDecodeError(`Event refers to unknown shape ${id}`);
-      for (let i = 0; i < n; i++) setField(fields, String(i), this.#value());
+      for (let i = 0; i < n; i++) {
+        setField(fields, String(i), this.#constant() ? CONSTANT_LOST : this.#value());
+      }
       setField(fields, "shape_lost", true);
       return "[unknown event]";
     }
     if (keys.length !== n) {
       throw new RecordDecodeError(`Event has ${n} values for shape ${id} of ${keys.length} keys`);
     }
-    for (let i = 0; i < n; i++) setField(fields, keys[i]!, this.#value());
+    const constants = def!.constants;
+    for (let i = 0; i < n; i++) {
+      let v: unknown;
+      if (this.#constant()) {
+        v = constants?.[i];
+        if (v === undefined) {
+          throw new RecordDecodeError(`Event uses a constant shape ${id} has not for key ${i}`);
+        }
+      } else v = this.#value();
+      setField(fields, keys[i]!, v);
+    }
     return def!.event;
+  }
+
+  // True (and past it) when the next value is CONSTANT, the shape's constant for its key.
+  #constant(): boolean {
+    this.#need(1);
+    if (this.#u8[this.#pos] !== Tag.CONSTANT) return false;
+    this.#pos++;
+    return true;
   }
 
   /** True when the record at `bytes[start..]` is a bindings definition. */

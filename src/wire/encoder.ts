@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { FLAG_BINDINGS, FLAG_SHAPE, RECORD_FIXED_BYTES } from "./ring.ts";
+import { FLAG_BINDINGS, FLAG_CONSTANTS, FLAG_SHAPE, RECORD_FIXED_BYTES } from "./ring.ts";
 import { REDACTED, type Redactor } from "../redact.ts";
 import { encodeWtf8Into } from "./wtf8.ts";
 import { DEFAULT_LIMITS, type Limits, safeString, Tag } from "./value_format.ts";
@@ -311,6 +311,7 @@ export class Encoder {
     const keys = sh.keys;
     const nk = keys.length;
     const sensitive = sh.sensitive;
+    const constants = sh.constants;
     const cache = sh.values;
     const values = cache.values;
     const misses = cache.misses;
@@ -347,6 +348,14 @@ export class Encoder {
               dv.setFloat64(p + 1, v, true);
               p += 9;
             }
+          } else if (typeof v === "string" && v === constants[n]) {
+            // The definition's constant: one byte instead of the string's
+            // (docs/internals.md "Shapes by reference"; bench/encoder_ab.ts "inline").
+            if (p >= end) {
+              n = -1;
+              break;
+            }
+            u8[p++] = Tag.CONSTANT;
           } else {
             const q = typeof v === "string"
               ? this.#putValue(u8, dv, p, end, cache, values, misses, doubles, n, v)
@@ -410,15 +419,40 @@ export class Encoder {
         if (red.isSensitiveKey(keys[i]!)) (sensitive ??= new Uint8Array(n))[i] = 1;
       }
     }
-    const sh = new Shape(event, keys, sensitive);
+    const sh = new Shape(event, keys, sensitive, this.#constants(fields, keys, sensitive));
     this.#shapes[slot] = sh;
     this.pending = sh;
+  }
+
+  // Cold: the constants of a new shape, this call's short ASCII string values
+  // (docs/internals.md "Shapes by reference"). Read from the property
+  // descriptors: a getter is not run a second time, and gives no constant.
+  #constants(
+    fields: Record<string, unknown>,
+    keys: string[],
+    sensitive: Uint8Array | null,
+  ): (string | undefined)[] {
+    // Pushed, not preallocated: a packed array, read once per value on the hot path.
+    const out: (string | undefined)[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      let v: unknown;
+      try {
+        if (sensitive === null || sensitive[i] !== 1) {
+          v = Object.getOwnPropertyDescriptor(fields, keys[i]!)?.value;
+        }
+      } catch {
+        // A hostile Proxy: no constant for this key.
+      }
+      out.push(typeof v === "string" && isShortAscii(v, this.#short) ? v : undefined);
+    }
+    return out;
   }
 
   /**
    * Encodes the definition record of `shape` with id `id` (docs/internals.md
    * "Shapes by reference"): as {@linkcode Encoder.encodeBindings}, the event
-   * name and the keys alone. Returns a copy the caller keeps.
+   * name and the keys alone, then the keys' constants when it has any
+   * (`FLAG_CONSTANTS`). Returns a copy the caller keeps.
    */
   encodeShape(shape: Shape, id: number): Uint8Array {
     this.#target(this.buf, this.#scratchDv, 0);
@@ -433,6 +467,21 @@ export class Encoder {
     this.#overflow = false;
     this.#str(shape.event);
     for (const key of shape.keys) this.#str(key);
+    const constants = shape.constants;
+    if (constants.some((c) => c !== undefined)) {
+      const keysEnd = this.#pos;
+      for (const c of constants) {
+        if (c === undefined) this.#tag(Tag.UNDEFINED);
+        else this.#str(c);
+      }
+      if (this.#overflow) {
+        // Only a Proxy that lied about its values makes it larger than the
+        // call it was learned from: no constants then, before any event used one.
+        this.#pos = keysEnd;
+        this.#overflow = false;
+        constants.fill(undefined);
+      } else this.#u8[17] = FLAG_BINDINGS | FLAG_SHAPE | FLAG_CONSTANTS;
+    }
     dv.setUint32(0, this.#pos - 4, true);
     const out = new Uint8Array((this.#pos + 3) & ~3);
     out.set(this.buf.subarray(0, this.#pos));
@@ -910,4 +959,11 @@ function guard<T>(get: () => T): T | string {
   } catch {
     return "[Unserializable]";
   }
+}
+
+// True when `s` has at most `max` characters, all ASCII: a shape constant.
+function isShortAscii(s: string, max: number): boolean {
+  if (s.length > max) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

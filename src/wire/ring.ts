@@ -60,7 +60,7 @@ export const BANK_HEADER_BYTES = 16;
 /** "FLRG". */
 export const RING_MAGIC = 0x464c5247;
 /** Ring layout version. */
-export const RING_VERSION = 6;
+export const RING_VERSION = 7;
 /** `len` value marking "continue at offset 0". */
 export const WRAP = 0xffffffff;
 /** Bytes of the fixed part of a record, including the length word. */
@@ -75,6 +75,12 @@ export const FLAG_BINDINGS = 2;
  * (docs/internals.md "Shapes by reference").
  */
 export const FLAG_SHAPE = 4;
+/**
+ * Record flag, on a shape definition only: each key's constant (an `ASCII`
+ * value, or `UNDEFINED` for none) follows the keys, and the shape's events may
+ * write `CONSTANT` for a value equal to it (docs/internals.md "Shapes by reference").
+ */
+export const FLAG_CONSTANTS = 8;
 /**
  * The producer publishes HEAD without waiting for the end of the task once
  * `capacity >>> PUBLISH_SHIFT` bytes (a quarter of the ring) or

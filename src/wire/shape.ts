@@ -67,6 +67,13 @@ export class Shape {
    * marker); null when no key is, so the encoder's loop tests no byte per key.
    */
   readonly sensitive: Uint8Array | null;
+  /**
+   * Each key's constant: the string value of the call the shape was learned
+   * from, when short and ASCII (undefined: none). Its events write `CONSTANT`
+   * for a value equal to it. Emptied only when the definition is encoded, if
+   * it would not fit, before any event used it.
+   */
+  readonly constants: (string | undefined)[];
   /** The last string value of each key. */
   readonly values: ValueCache;
   /** Calls of the same event name with other keys since the last match. */
@@ -74,10 +81,16 @@ export class Shape {
   /** The definition, once the producer has made one (null: never defined). */
   definition: ShapeDefinition | null = null;
 
-  constructor(event: string, keys: string[], sensitive: Uint8Array | null) {
+  constructor(
+    event: string,
+    keys: string[],
+    sensitive: Uint8Array | null,
+    constants: (string | undefined)[],
+  ) {
     this.event = event;
     this.keys = keys;
     this.sensitive = sensitive;
+    this.constants = constants;
     this.values = new ValueCache(keys.length);
   }
 }

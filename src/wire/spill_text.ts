@@ -33,10 +33,11 @@ export interface Spill {
 
 /**
  * Format version, first in the header: a newer page's entry is left for a
- * page that reads it. Version 2 batches may hold shapes (docs/internals.md
- * "Shapes by reference"); version 1 ones, which cannot, are read as well.
+ * page that reads it. Version 3 batches may hold shapes with constants,
+ * version 2 ones shapes without, version 1 ones no shapes (docs/internals.md
+ * "Shapes by reference"); all three are read.
  */
-const VERSION = 2;
+const VERSION = 3;
 
 /**
  * Largest value written: Chromium lost single values of 200 KB and more

@@ -12,7 +12,9 @@
  * `ED A0 80`–`ED BF BF` (`src/wire/wtf8.ts`), decoded back to the very same
  * string; a pair's key may be `WTF8` too. Well-formed strings never use it. A
  * string cut at `maxStringLength` is cut one code unit short rather than
- * between the two halves of a surrogate pair.
+ * between the two halves of a surrogate pair. `CONSTANT` (0x0f, no payload)
+ * is a value only in an event of a shape: the constant its definition gives
+ * that key (docs/internals.md "Shapes by reference").
  *
  * @module
  */
@@ -34,6 +36,7 @@ export const Tag = {
   ARRAY: 0x0c,
   PLACEHOLDER: 0x0d,
   WTF8: 0x0e,
+  CONSTANT: 0x0f,
 } as const;
 
 /** Bounds on what one event may carry. */

@@ -50,6 +50,7 @@ const CONSTANTS: Record<string, number> = {
   FLAG_INTERNAL: ring.FLAG_INTERNAL,
   FLAG_BINDINGS: ring.FLAG_BINDINGS,
   FLAG_SHAPE: ring.FLAG_SHAPE,
+  FLAG_CONSTANTS: ring.FLAG_CONSTANTS,
   WRAP: ring.WRAP,
   PUBLISH_SHIFT: ring.PUBLISH_SHIFT,
   PUBLISH_MAX_BYTES: ring.PUBLISH_MAX_BYTES,
@@ -325,7 +326,7 @@ class ValueReader {
 /** Follows "Decoding a ring"; returns the events and how many WRAP markers it passed. */
 function decodeRingFromPage(
   buffer: ArrayBuffer,
-): { events: PageEvent[]; wraps: number; shaped: number } {
+): { events: PageEvent[]; wraps: number; shaped: number; constants: number } {
   const view = new DataView(buffer);
   assert.equal(view.getUint32(RING_SLOTS.MAGIC_SLOT!, true), stated("RING_MAGIC"));
   assert.equal(view.getUint32(RING_SLOTS.VERSION_SLOT!, true), stated("RING_VERSION"));
@@ -335,12 +336,16 @@ function decodeRingFromPage(
   const used = (head - tail) >>> 0;
   const data = stated("HEADER_BYTES");
   const definitions = new Map<number, Record<string, unknown>>();
-  const shapes = new Map<number, { event: string; keys: string[] }>();
+  const shapes = new Map<
+    number,
+    { event: string; keys: string[]; constants: unknown[] | null }
+  >();
   const events: PageEvent[] = [];
   let offset = tail & (capacity - 1);
   let walked = 0;
   let wraps = 0;
   let shapedEvents = 0;
+  let constantValues = 0;
   while (walked < used) {
     const len = capacity - offset < 4 ? -1 : view.getUint32(data + offset, true);
     if (len === -1 || len === stated("WRAP")) {
@@ -359,10 +364,11 @@ function decodeRingFromPage(
     const shaped = (flags & stated("FLAG_SHAPE")) !== 0;
     if (definition && shaped) {
       const event = reader.value() as string;
-      shapes.set(bindId, {
-        event,
-        keys: Array.from({ length: npairs }, () => reader.value() as string),
-      });
+      const keys = Array.from({ length: npairs }, () => reader.value() as string);
+      const constants = (flags & stated("FLAG_CONSTANTS")) === 0
+        ? null
+        : Array.from({ length: npairs }, () => reader.value());
+      shapes.set(bindId, { event, keys, constants });
     } else if (definition) {
       reader.value();
       definitions.set(bindId, reader.pairs(npairs));
@@ -376,7 +382,14 @@ function decodeRingFromPage(
         name = shape.event;
         shapedEvents++;
         assert.equal(shape.keys.length, npairs);
-        for (const key of shape.keys) fields[key] = reader.value();
+        shape.keys.forEach((key, i) => {
+          // CONSTANT: the key's constant from the definition.
+          if (TAGS[view.getUint8(reader.pos)] === "CONSTANT") {
+            reader.pos++;
+            constantValues++;
+            fields[key] = shape.constants![i];
+          } else fields[key] = reader.value();
+        });
       } else {
         name = reader.value() as string;
         reader.pairs(npairs, fields);
@@ -396,7 +409,7 @@ function decodeRingFromPage(
     offset = (offset + step) & (capacity - 1);
   }
   assert.equal(walked, used);
-  return { events, wraps, shaped: shapedEvents };
+  return { events, wraps, shaped: shapedEvents, constants: constantValues };
 }
 
 function value(i: number): Record<string, unknown> {
@@ -464,8 +477,9 @@ Deno.test("a ring written by RingProducer decodes from docs/internals.md alone",
   });
   assert.ok(producer.write(encoder.buf, dropped));
 
-  const { events, wraps, shaped } = decodeRingFromPage(buffer);
+  const { events, wraps, shaped, constants } = decodeRingFromPage(buffer);
   assert.equal(shaped, 3, "three events refer to a shape");
+  assert.equal(constants, 3, "each writes its status as the shape's constant");
   assert.ok(wraps >= 1, "the records cross the end of the data area");
 
   // The code's own decoder, on the same records, agrees field for field.

@@ -10,7 +10,7 @@ import {
 } from "../../src/wire/codec.ts";
 import { BOUND_FIELDS, type BoundEvent, hasWtf8Strings, type LogEvent } from "../../src/event.ts";
 import { getRedactor } from "../../src/redact.ts";
-import { FLAG_SHAPE } from "../../src/wire/ring.ts";
+import { FLAG_CONSTANTS, FLAG_SHAPE } from "../../src/wire/ring.ts";
 import { anyString } from "../support/any_string.ts";
 
 function roundTrip(fields: unknown, limits: Limits = DEFAULT_LIMITS, event = "ev"): LogEvent {
@@ -43,6 +43,7 @@ Deno.test("codec value tags are pinned", () => {
     ARRAY: 12,
     PLACEHOLDER: 13,
     WTF8: 14,
+    CONSTANT: 15,
   });
   const enc = new Encoder();
   const len = enc.encode(1, 0, 9, 0, "e", { a: 1 }, 5);
@@ -748,9 +749,83 @@ Deno.test("Encoder writes an event of a known shape as its id and values; Decode
   assert.equal(second.shaped, true);
   assert.equal(second.ev.event, "step_end");
   assert.deepEqual({ ...second.ev.fields }, fields(1));
-  // The event name and the keys are not in the record: 24 + 4 + values.
-  assert.equal(second.len, 24 + 4 + 5 + 8 + 9 + 1);
+  // The event name and the keys are not in the record: 24 + 4 + values, and
+  // flow_id, equal to the shape's constant, takes one byte.
+  assert.equal(second.len, 24 + 4 + 1 + 8 + 9 + 1);
   assert.ok(second.len < first.len - 30);
+});
+
+Deno.test("Encoder writes a value equal to its shape's constant as one byte, any other in full", () => {
+  const { write } = shapedPair();
+  const fields = (flow: string, i: number) => ({ flow_id: flow, step_id: "s-" + i, ok: "yes" });
+  // Its definition gets this call's short ASCII strings as the keys' constants.
+  write("step_end", fields("f-1", 0));
+  // The last flow id is equal to the constant but another string object.
+  const built = ["f", "1"].join("-");
+  for (const [flow, i] of [["f-1", 1], ["f-2", 2], ["f-1", 3], [built, 4]] as const) {
+    const got = write("step_end", fields(flow, i));
+    assert.equal(got.shaped, true);
+    assert.deepEqual({ ...got.ev.fields }, fields(flow, i));
+    // step_id never repeats; flow_id "f-1" and ok "yes" are constants.
+    const values = flow === "f-1" ? 1 : 2 + flow.length;
+    assert.equal(got.len, 24 + 4 + values + (2 + ("s-" + i).length) + 1);
+  }
+});
+
+Deno.test("Encoder's shape definition holds constants only for plain, short, ASCII, non-sensitive values", () => {
+  const enc = new Encoder(DEFAULT_LIMITS, getRedactor());
+  enc.shapes = true;
+  enc.epoch = 1;
+  let reads = 0;
+  const fields = {
+    status: "ok",
+    password: "s3cret-value",
+    text: "é not ascii",
+    long: "x".repeat(49),
+    n: 5,
+    get lazy(): string {
+      reads++;
+      return "from-a-getter";
+    },
+  };
+  enc.encode(1, 2, 9, 0, "ev", fields, 0);
+  assert.equal(reads, 1, "the getter ran once, for the event only");
+  const shape = enc.pending!;
+  assert.deepEqual(shape.constants, ["ok", undefined, undefined, undefined, undefined, undefined]);
+  const def = enc.encodeShape(shape, 9);
+  assert.equal(def[17]! & FLAG_CONSTANTS, FLAG_CONSTANTS);
+  const text = new TextDecoder().decode(def);
+  assert.ok(!text.includes("s3cret"), "a sensitive value never reaches the definition");
+  // A shape without any constant is defined with its keys alone, as before.
+  const plain = new Encoder();
+  plain.shapes = true;
+  plain.encode(1, 2, 9, 0, "ev", { n: 1, big: 2n }, 0);
+  assert.equal(plain.encodeShape(plain.pending!, 3)[17]! & FLAG_CONSTANTS, 0);
+});
+
+Deno.test("Decoder refuses a constant its shape does not have, and marks one of a lost shape", () => {
+  const { enc, write } = shapedPair();
+  write("ev", { a: "x", b: 1 });
+  const got = write("ev", { a: "x", b: 2 });
+  assert.equal(got.shaped, true);
+  const bytes = enc.buf.slice(0, got.len);
+  assert.equal(bytes[28], Tag.CONSTANT);
+  // The same record against a definition of the same keys without constants.
+  const dec = new Decoder();
+  const keysOnly = new Encoder();
+  keysOnly.shapes = true;
+  keysOnly.encode(1, 2, 9, 0, "ev", { a: 1, b: 1 }, 0);
+  const id = new DataView(bytes.buffer).getUint32(24, true);
+  const def = keysOnly.encodeShape(keysOnly.pending!, id);
+  dec.define(def, 4, new DataView(def.buffer).getUint32(0, true) + 4);
+  assert.throws(() => dec.decode(bytes, 4, got.len, "p"), RecordDecodeError);
+  const lost = new Decoder();
+  lost.recovering = true;
+  assert.deepEqual({ ...lost.decode(bytes, 4, got.len, "p").fields }, {
+    0: "[constant lost with its shape]",
+    1: 2,
+    shape_lost: true,
+  });
 });
 
 Deno.test("Encoder keeps every value kind exact in an event of a shape", () => {

@@ -17,6 +17,7 @@ import {
   DURABLE,
   EMITTED,
   FLAG_BINDINGS,
+  FLAG_CONSTANTS,
   FLAG_INTERNAL,
   FLAG_SHAPE,
   FLUSH_ACK,
@@ -84,6 +85,7 @@ Deno.test("ring layout constants are pinned", () => {
       FLAG_INTERNAL,
       FLAG_BINDINGS,
       FLAG_SHAPE,
+      FLAG_CONSTANTS,
       MIN_CAPACITY,
       PUBLISH_SHIFT,
       PUBLISH_MAX_BYTES,
@@ -113,12 +115,13 @@ Deno.test("ring layout constants are pinned", () => {
       REGISTERED: 24,
       STORED: 25,
       RING_MAGIC: 0x464c5247,
-      RING_VERSION: 6,
+      RING_VERSION: 7,
       WRAP: 0xffffffff,
       RECORD_FIXED_BYTES: 24,
       FLAG_INTERNAL: 1,
       FLAG_BINDINGS: 2,
       FLAG_SHAPE: 4,
+      FLAG_CONSTANTS: 8,
       MIN_CAPACITY: 4096,
       PUBLISH_SHIFT: 2,
       PUBLISH_MAX_BYTES: 1048576,
@@ -143,8 +146,8 @@ Deno.test("ring layout constants are pinned", () => {
   assert.ok(FLUSH_REQ * 4 >= 64);
   const buf = createRingBuffer(5000, true);
   const bytes = new Uint8Array(buf, 128, 12);
-  // "GRLF" little-endian magic, version 5, capacity 8192 (5000 rounded up).
-  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 6, 0, 0, 0, 0, 0x20, 0, 0]);
+  // "GRLF" little-endian magic, version 7, capacity 8192 (5000 rounded up).
+  assert.deepEqual([...bytes], [0x47, 0x52, 0x4c, 0x46, 7, 0, 0, 0, 0, 0x20, 0, 0]);
   assert.equal(buf.byteLength, 192 + 8192);
 });
 

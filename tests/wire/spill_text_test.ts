@@ -73,19 +73,24 @@ Deno.test("readSpills() keeps the parts before a missing one and counts the rest
 
 Deno.test("readSpills() leaves entries of a newer format version alone", () => {
   const [entry] = spillEntries("db", batch(3), 1, 0);
-  const other = { key: entry!.key + "x", value: entry!.value.replace('"v":2', '"v":3') };
+  const other = { key: entry!.key + "x", value: entry!.value.replace('"v":3', '"v":4') };
   const { batches, taken } = readSpills([entry!, other]);
   assert.deepEqual(taken, [entry!.key]);
   assert.equal(batches.length, 1);
 });
 
-Deno.test("readSpills() reads entries of format version 1 (batches without shapes)", () => {
+Deno.test("readSpills() reads entries of format versions 1 and 2 (batches without shape constants)", () => {
   const [entry] = spillEntries("db", batch(3), 1, 0);
-  assert.ok(entry!.value.startsWith('{"v":2,'));
-  const old = { key: entry!.key, value: entry!.value.replace('"v":2', '"v":1') };
-  const { batches, taken } = readSpills([old]);
-  assert.deepEqual(taken, [entry!.key]);
-  assert.deepEqual(batches.map((b) => b.bytes), readSpills([entry!]).batches.map((b) => b.bytes));
+  assert.ok(entry!.value.startsWith('{"v":3,'));
+  for (const v of [1, 2]) {
+    const old = { key: entry!.key, value: entry!.value.replace('"v":3', `"v":${v}`) };
+    const { batches, taken } = readSpills([old]);
+    assert.deepEqual(taken, [entry!.key]);
+    assert.deepEqual(
+      batches.map((b) => b.bytes),
+      readSpills([entry!]).batches.map((b) => b.bytes),
+    );
+  }
 });
 
 Deno.test("batchUsers() counts user events and stops at a record cut short", () => {
