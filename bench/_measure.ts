@@ -70,8 +70,12 @@ export async function interleave(contenders: Contender[], plan: Plan = {}): Prom
 
 /** Events timed in each half of an end-to-end round (cold, then warm). */
 export const E2E_EVENTS = 100_000;
-/** Untimed events between a round's cold and warm halves. */
-export const WARM_UP_EVENTS = 200_000;
+/**
+ * Untimed events between a round's cold and warm halves: with the cold ones,
+ * enough for the inline workload's records (56 bytes) to fill the default
+ * 16 MiB ring once, so that warm runs on a ring whose pages are resident.
+ */
+export const WARM_UP_EVENTS = 400_000;
 /** Events an end-to-end round emits in all: cold, warm-up and warm. */
 export const E2E_EMITTED = 2 * E2E_EVENTS + WARM_UP_EVENTS;
 

@@ -424,7 +424,8 @@ export class PayloadTranscoder {
           const c = info.constants[i];
           if (c == null) return -1;
           if (i === flow) this.#flowAt = FLOW_CONSTANT;
-          out.set(c, at);
+          // A loop, not set(): a builtin call costs more than a few bytes' copy.
+          for (let k = 0; k < c.length; k++) out[at + k] = c[k]!;
           at += c.length;
           break;
         }
