@@ -10,8 +10,8 @@ import { FLAG_BINDINGS, FLAG_CONSTANTS, FLAG_SHAPE, RECORD_FIXED_BYTES } from ".
 import { REDACTED, type Redactor } from "../redact.ts";
 import { encodeWtf8Into } from "./wtf8.ts";
 import { DEFAULT_LIMITS, type Limits, safeString, Tag } from "./value_format.ts";
-import { Shape, VALUE_SLOT_BYTES, ValueCache } from "./shape.ts";
-import { cutAt, putAscii, putDoubles, putShortText, putWords } from "./short_strings.ts";
+import { putValue, Shape, ValueCache } from "./shape.ts";
+import { cutAt, putAscii, putShortText, putWords } from "./short_strings.ts";
 
 // The encoder's cache of short ASCII strings (keys and event names): slots (a
 // power of two), and the longest string it keeps.
@@ -358,7 +358,7 @@ export class Encoder {
             u8[p++] = Tag.CONSTANT;
           } else {
             const q = typeof v === "string"
-              ? this.#putValue(u8, dv, p, end, cache, values, misses, doubles, n, v)
+              ? putValue(u8, dv, p, end, cache, values, misses, doubles, n, v, this.#short)
               : -1;
             if (q >= 0) p = q;
             else {
@@ -405,47 +405,10 @@ export class Encoder {
     const churn = this.#shapeChurn[slot]!;
     if (churn >= MAX_SHAPE_CHURN) return;
     this.#shapeChurn[slot] = churn + 1;
-    const keys: string[] = [];
-    try {
-      for (const key in fields) if (hasOwn.call(fields, key)) keys.push(key);
-    } catch {
-      return;
-    }
-    if (keys.length !== n) return;
-    let sensitive: Uint8Array | null = null;
-    const red = this.redactor;
-    if (red !== null) {
-      for (let i = 0; i < n; i++) {
-        if (red.isSensitiveKey(keys[i]!)) (sensitive ??= new Uint8Array(n))[i] = 1;
-      }
-    }
-    const sh = new Shape(event, keys, sensitive, this.#constants(fields, keys, sensitive));
+    const sh = Shape.learn(event, fields, n, this.redactor, this.#short);
+    if (sh === null) return;
     this.#shapes[slot] = sh;
     this.pending = sh;
-  }
-
-  // Cold: the constants of a new shape, this call's short ASCII string values
-  // (docs/internals.md "Shapes by reference"). Read from the property
-  // descriptors: a getter is not run a second time, and gives no constant.
-  #constants(
-    fields: Record<string, unknown>,
-    keys: string[],
-    sensitive: Uint8Array | null,
-  ): (string | undefined)[] {
-    // Pushed, not preallocated: a packed array, read once per value on the hot path.
-    const out: (string | undefined)[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      let v: unknown;
-      try {
-        if (sensitive === null || sensitive[i] !== 1) {
-          v = Object.getOwnPropertyDescriptor(fields, keys[i]!)?.value;
-        }
-      } catch {
-        // A hostile Proxy: no constant for this key.
-      }
-      out.push(typeof v === "string" && isShortAscii(v, this.#short) ? v : undefined);
-    }
-    return out;
   }
 
   /**
@@ -585,7 +548,7 @@ export class Encoder {
         const q = typeof v !== "string"
           ? -1
           : slot >= 0
-          ? this.#putValue(u8, dv, p, end, cache, values, misses, doubles, slot, v)
+          ? putValue(u8, dv, p, end, cache, values, misses, doubles, slot, v, short)
           : putAscii(u8, p, end, v, short);
         if (q >= 0) p = q;
         else {
@@ -627,36 +590,6 @@ export class Encoder {
   // does not fit before `end`.
   #putCached(dv: DataView, pos: number, end: number, slot: number, len: number): number {
     return putWords(dv, pos, end, this.#strWords, (slot * STR_SLOT_BYTES) >> 2, len + 2);
-  }
-
-  // Writes the short ASCII string `v`, the value of the key in cache slot
-  // `slot`, as putAscii() does. Ids repeat call after call as the same string:
-  // a cached value is one compare and a copy by 8 bytes (bench/encoder_ab.ts
-  // "inline", "const").
-  #putValue(
-    u8: Uint8Array,
-    dv: DataView,
-    p: number,
-    end: number,
-    cache: ValueCache,
-    values: (string | undefined)[],
-    misses: Uint8Array,
-    doubles: Float64Array,
-    i: number,
-    v: string,
-  ): number {
-    if (values[i] === v) {
-      if (misses[i] !== 0) misses[i] = 0;
-      return putDoubles(dv, p, end, doubles, (i * VALUE_SLOT_BYTES) >> 3, v.length + 2);
-    }
-    const q = putAscii(u8, p, end, v, this.#short);
-    if (q >= 0) {
-      // Kept on the first two misses after a hit and every 256th (the counter wraps).
-      const m = ++misses[i]!;
-      if (m <= 2) cache.keep(i, v, u8, p, q);
-      else if (m === 3) values[i] = undefined;
-    }
-    return q;
   }
 
   // Writes the pairs of `obj`, returns how many. Each field is guarded on its own,
@@ -959,11 +892,4 @@ function guard<T>(get: () => T): T | string {
   } catch {
     return "[Unserializable]";
   }
-}
-
-// True when `s` has at most `max` characters, all ASCII: a shape constant.
-function isShortAscii(s: string, max: number): boolean {
-  if (s.length > max) return false;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
 }

@@ -1,11 +1,14 @@
 /**
  * The encoder's memory of what repeats from call to call: {@linkcode ValueCache}
- * (the encoded bytes of the last short string value of each key) and
- * {@linkcode Shape} (a call site's event name and keys, written once as a
- * shape definition; docs/internals.md "Shapes by reference").
+ * (the encoded bytes of the last short string value of each key, written by
+ * {@linkcode putValue}) and {@linkcode Shape} (a call site's event name, keys
+ * and their constants, written once as a shape definition; docs/internals.md
+ * "Shapes by reference").
  *
  * @module
  */
+import type { Redactor } from "../redact.ts";
+import { putAscii, putDoubles } from "./short_strings.ts";
 
 /**
  * Bytes per value: tag, length and up to 48 ASCII characters, in whole 8-byte
@@ -43,6 +46,40 @@ export class ValueCache {
     for (let k = from; k < to; k++) b[base + k - from] = u8[k]!;
     this.values[i] = v;
   }
+}
+
+/**
+ * Writes the short ASCII string `v`, the value of the key in slot `i` of
+ * `cache` (its arrays passed in, loaded once per event by the caller), as
+ * putAscii() does with `max`. Ids repeat call after call as the same string:
+ * a cached value is one compare and a copy by 8 bytes (bench/encoder_ab.ts
+ * "inline", "const").
+ */
+export function putValue(
+  u8: Uint8Array,
+  dv: DataView,
+  p: number,
+  end: number,
+  cache: ValueCache,
+  values: (string | undefined)[],
+  misses: Uint8Array,
+  doubles: Float64Array,
+  i: number,
+  v: string,
+  max: number,
+): number {
+  if (values[i] === v) {
+    if (misses[i] !== 0) misses[i] = 0;
+    return putDoubles(dv, p, end, doubles, (i * VALUE_SLOT_BYTES) >> 3, v.length + 2);
+  }
+  const q = putAscii(u8, p, end, v, max);
+  if (q >= 0) {
+    // Kept on the first two misses after a hit and every 256th (the counter wraps).
+    const m = ++misses[i]!;
+    if (m <= 2) cache.keep(i, v, u8, p, q);
+    else if (m === 3) values[i] = undefined;
+  }
+  return q;
 }
 
 /** What the producer keeps of a shape's definition record: its id and the epoch it was last written in. */
@@ -93,4 +130,56 @@ export class Shape {
     this.constants = constants;
     this.values = new ValueCache(keys.length);
   }
+
+  /**
+   * The shape of `fields` (its own enumerable keys, `n` of them, as `for…in`
+   * gives them) for event `event`, with each key's sensitivity under
+   * `redactor` and its constant: the key's value when a plain data property
+   * holds a string of at most `maxConstant` ASCII characters and the key is
+   * not sensitive. Null when the keys cannot be read or are not `n`. Cold:
+   * once per shape learned.
+   */
+  static learn(
+    event: string,
+    fields: Record<string, unknown>,
+    n: number,
+    redactor: Redactor | null,
+    maxConstant: number,
+  ): Shape | null {
+    const keys: string[] = [];
+    try {
+      for (const key in fields) if (Object.hasOwn(fields, key)) keys.push(key);
+    } catch {
+      return null;
+    }
+    if (keys.length !== n) return null;
+    let sensitive: Uint8Array | null = null;
+    if (redactor !== null) {
+      for (let i = 0; i < n; i++) {
+        if (redactor.isSensitiveKey(keys[i]!)) (sensitive ??= new Uint8Array(n))[i] = 1;
+      }
+    }
+    // Pushed, not preallocated: a packed array, read once per value on the hot path.
+    const constants: (string | undefined)[] = [];
+    for (let i = 0; i < n; i++) {
+      let v: unknown;
+      try {
+        // From the descriptor: a getter is not run a second time, and gives no constant.
+        if (sensitive === null || sensitive[i] !== 1) {
+          v = Object.getOwnPropertyDescriptor(fields, keys[i]!)?.value;
+        }
+      } catch {
+        // A hostile Proxy: no constant for this key.
+      }
+      constants.push(typeof v === "string" && isShortAscii(v, maxConstant) ? v : undefined);
+    }
+    return new Shape(event, keys, sensitive, constants);
+  }
+}
+
+// True when `s` has at most `max` characters, all ASCII.
+function isShortAscii(s: string, max: number): boolean {
+  if (s.length > max) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
