@@ -318,64 +318,62 @@ export class Encoder {
     const doubles = cache.doubles;
     let pos = base + RECORD_FIXED_BYTES + 4;
     let n = 0;
-    {
-      // Plain objects only (an Error is written as `err`, an array as `value`):
-      // one map check, where instanceof Error walked the prototype chain.
-      if ((fields as { constructor?: unknown }).constructor !== Object) n = -1;
-      else {
-        const obj = fields as Record<string, unknown>;
-        for (const key in obj) {
-          if (!hasOwn.call(obj, key)) continue;
-          // Keys from for…in are internalized strings: a match is a pointer compare.
-          if (n === nk || key !== keys[n]) {
+    // Plain objects only (an Error is written as `err`, an array as `value`):
+    // one map check, where instanceof Error walked the prototype chain.
+    if ((fields as { constructor?: unknown }).constructor !== Object) n = -1;
+    else {
+      const obj = fields as Record<string, unknown>;
+      for (const key in obj) {
+        if (!hasOwn.call(obj, key)) continue;
+        // Keys from for…in are internalized strings: a match is a pointer compare.
+        if (n === nk || key !== keys[n]) {
+          n = -1;
+          break;
+        }
+        // No key sensitive (nearly always): no byte to test (bench/encoder_ab.ts "inline").
+        const v = sensitive !== null && sensitive[n] === 1 ? REDACTED : obj[key];
+        let p = pos;
+        if (typeof v === "number") {
+          if (p + 9 > end) {
             n = -1;
             break;
           }
-          // No key sensitive (nearly always): no byte to test (bench/encoder_ab.ts "inline").
-          const v = sensitive !== null && sensitive[n] === 1 ? REDACTED : obj[key];
-          let p = pos;
-          if (typeof v === "number") {
-            if (p + 9 > end) {
-              n = -1;
-              break;
-            }
-            if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
-              u8[p] = Tag.INT;
-              dv.setInt32(p + 1, v, true);
-              p += 5;
-            } else {
-              u8[p] = Tag.FLOAT;
-              dv.setFloat64(p + 1, v, true);
-              p += 9;
-            }
-          } else if (typeof v === "string" && v === constants[n]) {
-            // The definition's constant: one byte instead of the string's
-            // (docs/internals.md "Shapes by reference"; bench/encoder_ab.ts "inline").
-            if (p >= end) {
-              n = -1;
-              break;
-            }
-            u8[p++] = Tag.CONSTANT;
+          if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+            u8[p] = Tag.INT;
+            dv.setInt32(p + 1, v, true);
+            p += 5;
           } else {
-            const q = typeof v === "string"
-              ? putValue(u8, dv, p, end, cache, values, misses, doubles, n, v, this.#short)
-              : -1;
-            if (q >= 0) p = q;
-            else {
-              this.#pos = p;
-              this.#value(v, 1);
-              if (this.#overflow) {
-                n = -1;
-                break;
-              }
-              p = this.#pos;
-            }
+            u8[p] = Tag.FLOAT;
+            dv.setFloat64(p + 1, v, true);
+            p += 9;
           }
-          pos = p;
-          n++;
+        } else if (typeof v === "string" && v === constants[n]) {
+          // The definition's constant: one byte instead of the string's
+          // (docs/internals.md "Shapes by reference"; bench/encoder_ab.ts "inline").
+          if (p >= end) {
+            n = -1;
+            break;
+          }
+          u8[p++] = Tag.CONSTANT;
+        } else {
+          const q = typeof v === "string"
+            ? putValue(u8, dv, p, end, cache, values, misses, doubles, n, v, this.#short)
+            : -1;
+          if (q >= 0) p = q;
+          else {
+            this.#pos = p;
+            this.#value(v, 1);
+            if (this.#overflow) {
+              n = -1;
+              break;
+            }
+            p = this.#pos;
+          }
         }
-        if (n !== nk) n = -1;
+        pos = p;
+        n++;
       }
+      if (n !== nk) n = -1;
     }
     if (n < 0) {
       this.#missed(sh, slot);

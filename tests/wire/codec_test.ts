@@ -803,6 +803,38 @@ Deno.test("Encoder's shape definition holds constants only for plain, short, ASC
   assert.equal(plain.encodeShape(plain.pending!, 3)[17]! & FLAG_CONSTANTS, 0);
 });
 
+Deno.test("Encoder defines a shape without constants when they would not fit, and uses none", () => {
+  // A Proxy whose descriptors (where constants are read) claim longer values
+  // than its reads (what the event is written with): the only way the
+  // definition can outgrow the call the shape was learned from.
+  const limits: Limits = { ...DEFAULT_LIMITS, maxRecordBytes: 256 };
+  const enc = new Encoder(limits);
+  enc.shapes = true;
+  enc.epoch = 1;
+  const target: Record<string, string> = {};
+  for (let i = 0; i < 8; i++) target["k" + i] = "x";
+  const lying = new Proxy(target, {
+    getOwnPropertyDescriptor: (t, k) => ({
+      ...Reflect.getOwnPropertyDescriptor(t, k),
+      value: "y".repeat(40),
+    }),
+  });
+  enc.encode(1, 2, 9, 0, "ev", lying, 0);
+  const shape = enc.pending!;
+  assert.equal(shape.constants.filter((c) => c !== undefined).length, 8);
+  const def = enc.encodeShape(shape, 3);
+  assert.equal(def[17]! & FLAG_CONSTANTS, 0);
+  assert.deepEqual(shape.constants, new Array(8).fill(undefined));
+  const dec = new Decoder();
+  new DataView(def.buffer).setUint32(4, 1, true);
+  dec.define(def, 4, new DataView(def.buffer).getUint32(0, true) + 4);
+  shape.definition = { id: 3, epoch: 1 };
+  enc.pending = null;
+  const len = enc.encode(2, 2, 9, 0, "ev", { ...target }, 0);
+  assert.equal(enc.buf[17]! & FLAG_SHAPE, FLAG_SHAPE);
+  assert.deepEqual({ ...dec.decode(enc.buf, 4, len, "p").fields }, target);
+});
+
 Deno.test("Decoder refuses a constant its shape does not have, and marks one of a lost shape", () => {
   const { enc, write } = shapedPair();
   write("ev", { a: "x", b: 1 });
