@@ -37,7 +37,7 @@ interface ShapeInfo {
   keys: Uint8Array;
   event: Uint8Array;
   flowIndex: number;
-  constants: (Uint8Array | null)[];
+  constants: (DataView | null)[];
   // Their bytes together: what CONSTANT values may add to an event's msgpack.
   constantBytes: number;
   // flow_id's constant and its ASCII bytes (null: none).
@@ -92,7 +92,9 @@ function shapeInfo(def: DecoderDefinition): ShapeInfo | null {
     const flowIndex = keys.indexOf("flow_id");
     const constants = keys.map((_, i) => {
       const c = def.constants?.[i];
-      return c !== undefined && isAsciiText(c) ? strBytes(c) : null;
+      if (c === undefined || !isAsciiText(c)) return null;
+      const b = strBytes(c);
+      return new DataView(b.buffer, b.byteOffset, b.byteLength);
     });
     const flowConstant = flowIndex >= 0 && constants[flowIndex] !== null
       ? def.constants![flowIndex]!
@@ -102,7 +104,7 @@ function shapeInfo(def: DecoderDefinition): ShapeInfo | null {
       event: strBytes(def.event),
       flowIndex,
       constants,
-      constantBytes: constants.reduce((sum, c) => sum + (c?.length ?? 0), 0),
+      constantBytes: constants.reduce((sum, c) => sum + (c?.byteLength ?? 0), 0),
       flowConstant,
       flowConstantBytes: flowConstant === null ? null : utf8.encode(flowConstant),
     };
@@ -420,15 +422,6 @@ export class PayloadTranscoder {
       if (p >= end) return -1;
       const tag = bytes[p++];
       switch (tag) {
-        case Tag.CONSTANT: {
-          const c = info.constants[i];
-          if (c == null) return -1;
-          if (i === flow) this.#flowAt = FLOW_CONSTANT;
-          // A loop, not set(): a builtin call costs more than a few bytes' copy.
-          for (let k = 0; k < c.length; k++) out[at + k] = c[k]!;
-          at += c.length;
-          break;
-        }
         case Tag.ASCII: {
           if (p >= end) return -1;
           const len = bytes[p++]!;
@@ -455,6 +448,15 @@ export class PayloadTranscoder {
           p += 8;
           if (v === 0 && 1 / v < 0) return -1;
           at = writeNumber(out, ov, at, v);
+          break;
+        }
+        case Tag.CONSTANT: {
+          const c = info.constants[i];
+          if (c == null) return -1;
+          if (i === flow) this.#flowAt = FLOW_CONSTANT;
+          // By words, not set(): a builtin call costs more than a few bytes' copy.
+          copyWords(c, 0, ov, at, c.byteLength);
+          at += c.byteLength;
           break;
         }
         case Tag.NULL:
