@@ -14,6 +14,7 @@
 import type { Decoder, DecoderDefinition } from "../wire/decoder.ts";
 import { FLAG_BINDINGS, FLAG_SHAPE } from "../wire/ring.ts";
 import { Tag } from "../wire/value_format.ts";
+import { isShortAscii } from "../wire/short_strings.ts";
 import { BOUND_FIELDS, type BoundEvent, flowIdOf } from "../event.ts";
 import { SEVERITY } from "../level.ts";
 import { packRow, packsAsIs, packTemplates } from "./payload_codec.ts";
@@ -92,7 +93,7 @@ function shapeInfo(def: DecoderDefinition): ShapeInfo | null {
     const flowIndex = keys.indexOf("flow_id");
     const constants = keys.map((_, i) => {
       const c = def.constants?.[i];
-      if (c === undefined || !isAsciiText(c)) return null;
+      if (c === undefined || !isShortAscii(c, c.length)) return null;
       const b = strBytes(c);
       return new DataView(b.buffer, b.byteOffset, b.byteLength);
     });
@@ -111,11 +112,6 @@ function shapeInfo(def: DecoderDefinition): ShapeInfo | null {
   }
   shapeInfos.set(def, info);
   return info;
-}
-
-function isAsciiText(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
 
 function strBytes(s: string): Uint8Array {

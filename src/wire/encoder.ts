@@ -185,7 +185,8 @@ export class Encoder {
   }
 
   #target(u8: Uint8Array, dv: DataView, at: number): void {
-    // Nearly always the same ring as the last call: no store (and write barrier) then.
+    // Nearly always the same ring as the last call: no store (and write
+    // barrier) then (bench/encoder_ab.ts "inline", "bound").
     if (this.#u8 !== u8 || this.#dv !== dv) {
       this.#u8 = u8;
       this.#dv = dv;
@@ -388,7 +389,7 @@ export class Encoder {
     dv.setUint32(base, pos - base - 4, true);
     dv.setUint32(base + 4, seq, true);
     dv.setFloat64(base + 8, ts, true);
-    // Severity, flags and field count (bytes 16..20) in one store.
+    // Severity, flags and field count (bytes 16..20) in one store (bench/encoder_ab.ts "bound").
     dv.setUint32(base + 16, severity | (FLAG_SHAPE << 8) | (n << 16), true);
     dv.setUint32(base + 20, bindingsId, true);
     dv.setUint32(base + RECORD_FIXED_BYTES, def.id, true);

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Redactor } from "../redact.ts";
-import { putAscii, putDoubles } from "./short_strings.ts";
+import { isShortAscii, putAscii, putDoubles } from "./short_strings.ts";
 
 /**
  * Bytes per value: tag, length and up to 48 ASCII characters, in whole 8-byte
@@ -69,7 +69,7 @@ export function putValue(
   max: number,
 ): number {
   if (values[i] === v) {
-    if (misses[i] !== 0) misses[i] = 0;
+    misses[i] = 0;
     return putDoubles(dv, p, end, doubles, (i * VALUE_SLOT_BYTES) >> 3, v.length + 2);
   }
   const q = putAscii(u8, p, end, v, max);
@@ -175,11 +175,4 @@ export class Shape {
     }
     return new Shape(event, keys, sensitive, constants);
   }
-}
-
-// True when `s` has at most `max` characters, all ASCII.
-function isShortAscii(s: string, max: number): boolean {
-  if (s.length > max) return false;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
 }

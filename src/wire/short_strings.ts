@@ -26,6 +26,13 @@ export function putAscii(u8: Uint8Array, pos: number, end: number, s: string, ma
   return p + len;
 }
 
+/** True when `s` has at most `max` characters, all ASCII. */
+export function isShortAscii(s: string, max: number): boolean {
+  if (s.length > max) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /**
  * Where to cut `s` to keep at most `max` code units: one fewer when `max`
  * would fall between the halves of a surrogate pair, so a cut never makes a
@@ -97,8 +104,7 @@ export function putDoubles(
   n: number,
 ): number {
   if (pos + n + 7 > end) return -1;
-  dv.setFloat64(pos, doubles[base]!, true);
-  for (let i = 8; i < n; i += 8) dv.setFloat64(pos + i, doubles[base + (i >> 3)]!, true);
+  for (let i = 0; i < n; i += 8) dv.setFloat64(pos + i, doubles[base + (i >> 3)]!, true);
   return pos + n;
 }
 
