@@ -10,7 +10,7 @@ import { FLAG_BINDINGS, FLAG_CONSTANTS, FLAG_SHAPE, RECORD_FIXED_BYTES } from ".
 import { REDACTED, type Redactor } from "../redact.ts";
 import { encodeWtf8Into } from "./wtf8.ts";
 import { DEFAULT_LIMITS, type Limits, safeString, Tag } from "./value_format.ts";
-import { putValue, Shape, ValueCache } from "./shape.ts";
+import { isPlainFields, putValue, Shape, ValueCache } from "./shape.ts";
 import { cutAt, putAscii, putShortText, putWords } from "./short_strings.ts";
 
 // The encoder's cache of short ASCII strings (keys and event names): slots (a
@@ -319,9 +319,8 @@ export class Encoder {
     const doubles = cache.doubles;
     let pos = base + RECORD_FIXED_BYTES + 4;
     let n = 0;
-    // Plain objects only (an Error is written as `err`, an array as `value`):
-    // one map check, where instanceof Error walked the prototype chain.
-    if ((fields as { constructor?: unknown }).constructor !== Object) n = -1;
+    // Plain objects only: one map check, where instanceof Error walked the prototype chain.
+    if (!isPlainFields(fields)) n = -1;
     else {
       const obj = fields as Record<string, unknown>;
       for (const key in obj) {

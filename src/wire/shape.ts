@@ -11,6 +11,18 @@ import type { Redactor } from "../redact.ts";
 import { isShortAscii, putAscii, putDoubles } from "./short_strings.ts";
 
 /**
+ * Whether `fields` may be written by reference to a shape: a plain object,
+ * its prototype `Object.prototype` or `null` (docs/api.md "Errors and pino's argument order"). An
+ * Error is written as `err` and an array as `value`; a class instance takes
+ * the keyed path. One map check for the usual `{…}` (bench/encoder_ab.ts
+ * "inline"); `Array.isArray` only for a null prototype.
+ */
+export function isPlainFields(fields: object): boolean {
+  const c = (fields as { constructor?: unknown }).constructor;
+  return c === Object || (c === undefined && !Array.isArray(fields));
+}
+
+/**
  * Bytes per value: tag, length and up to 48 ASCII characters, in whole 8-byte
  * units (copied as float64s: see putDoubles()).
  */
@@ -148,6 +160,8 @@ export class Shape {
   ): Shape | null {
     const keys: string[] = [];
     try {
+      // A shape the shaped call would refuse would only be learned again and again.
+      if (!isPlainFields(fields)) return null;
       for (const key in fields) if (Object.hasOwn(fields, key)) keys.push(key);
     } catch {
       return null;
