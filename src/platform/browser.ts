@@ -17,7 +17,7 @@ import type { WorkerInit } from "../worker/api.ts";
 import { WorkerStartError } from "../worker/start_failure.ts";
 import type { Store } from "../worker/consumer.ts";
 import { DB_VERSION, type SchemaTarget, upgradeSchema } from "../store/idb_schema.ts";
-import type { PendingBatch } from "../wire/sab_spill.ts";
+import { type PendingBatch, SPILL_VERSION } from "../wire/sab_spill.ts";
 import {
   readSpills,
   type Spill,
@@ -325,7 +325,8 @@ export function openSpill(dir: string): Spill | null {
       if (db !== null) {
         const tx = db.transaction("pending", "readwrite", { durability: "strict" });
         const pending = tx.objectStore("pending");
-        for (const batch of refused) pending.put(batch);
+        // Versioned: a page of an older format leaves the row (docs/internals.md "Unload spill").
+        for (const batch of refused) pending.put({ ...batch, v: SPILL_VERSION });
         tx.commit?.(); // no more requests: commit now, not when this task ends
         return place ?? "indexeddb";
       }

@@ -26,7 +26,7 @@ import type { IdbRecord } from "./record.ts";
 import { evictionEvent } from "./retention.ts";
 import { isFlowId } from "./segment_format.ts";
 import { DB_VERSION, type SchemaTarget, upgradeSchema } from "./idb_schema.ts";
-import type { PendingBatch } from "../wire/sab_spill.ts";
+import { type PendingBatch, SPILL_VERSION } from "../wire/sab_spill.ts";
 import { StoreFullError, StoreWriteError } from "./errors.ts";
 
 interface Totals {
@@ -243,16 +243,23 @@ export class IdbStore {
 
   /**
    * Takes (reads and deletes, in one transaction, so two tabs never both
-   * take one) the batches pages spilled at `pagehide`. Sets each one's
-   * `stored` (and each of `also`'s, spilled elsewhere) to its producer's
-   * highest seq written.
+   * take one) the batches pages spilled at `pagehide`, but for those of a
+   * newer format (`v` above {@linkcode SPILL_VERSION}), left for a page that
+   * reads them. Sets each one's `stored` (and each of `also`'s, spilled
+   * elsewhere) to its producer's highest seq written.
    */
   async takePending(also: PendingBatch[] = []): Promise<PendingBatch[]> {
     this.#assertOpen();
     const tx = this.#db.transaction(["pending", "meta"], "readwrite");
-    const pending = tx.objectStore("pending");
-    const batches = await pending.getAll();
-    if (batches.length > 0) await pending.clear();
+    const batches: PendingBatch[] = [];
+    let at = await tx.objectStore("pending").openCursor();
+    while (at !== null) {
+      if ((at.value.v ?? SPILL_VERSION) <= SPILL_VERSION) {
+        batches.push(at.value);
+        await at.delete();
+      }
+      at = await at.continue();
+    }
     // A page spills what its worker had not committed when it looked; the
     // worker may have committed some of it after all: say up to which seq.
     const meta = tx.objectStore("meta");

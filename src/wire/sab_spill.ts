@@ -29,12 +29,27 @@ import { INTERNAL_EVENTS } from "../event.ts";
 import { SEVERITY } from "../level.ts";
 
 /**
+ * Version of a spilled batch's format, in a `localStorage` entry's header and
+ * in a `pending` row (`v`): a newer page's batch is left for a page that
+ * reads it. Version 3 batches may hold shapes with constants, version 2 ones
+ * shapes without, version 1 ones no shapes (docs/internals.md "Shapes by
+ * reference"); all three are read, as is a `pending` row without `v` (rows
+ * carried none up to version 3).
+ */
+export const SPILL_VERSION = 3;
+
+/**
  * A postMessage batch the page could not hand to its worker before it went
  * away (`pagehide`): the framed records as the worker would have received
  * them, with the front end's counters. The next worker to open the database
  * stores them.
  */
 export interface PendingBatch {
+  /**
+   * {@linkcode SPILL_VERSION} of the batch's format, set on a `pending` row
+   * (`IdbStore.takePending()` leaves a newer one); absent elsewhere.
+   */
+  v?: number;
   /** Producer id of the page's logger. */
   producer: string;
   /** Records laid end to end (the `"message"` transport's batch format). */

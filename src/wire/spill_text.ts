@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { batchUsers, droppedRecord, type PendingBatch } from "./sab_spill.ts";
+import { batchUsers, droppedRecord, type PendingBatch, SPILL_VERSION } from "./sab_spill.ts";
 
 /** Where an unload spill went: the database's `pending` store, localStorage, or nowhere. */
 export type SpillPlace = "indexeddb" | "localStorage" | null;
@@ -30,14 +30,6 @@ export interface Spill {
   /** Closes the connection. */
   close(): void;
 }
-
-/**
- * Format version, first in the header: a newer page's entry is left for a
- * page that reads it. Version 3 batches may hold shapes with constants,
- * version 2 ones shapes without, version 1 ones no shapes (docs/internals.md
- * "Shapes by reference"); all three are read.
- */
-const VERSION = 3;
 
 /**
  * Largest value written: Chromium lost single values of 200 KB and more
@@ -85,7 +77,7 @@ export function spillEntries(
   const entries: { key: string; value: string }[] = [];
   for (let part = 0; part < of; part++) {
     const header: Header = {
-      v: VERSION,
+      v: SPILL_VERSION,
       producer: batch.producer,
       emitted: batch.emitted,
       dropped: batch.dropped,
@@ -164,7 +156,7 @@ function decodePart(text: string): { header: Header; bytes: Uint8Array } | null 
     return null;
   }
   if (
-    typeof header?.v !== "number" || header.v < 1 || header.v > VERSION ||
+    typeof header?.v !== "number" || header.v < 1 || header.v > SPILL_VERSION ||
     typeof header.producer !== "string"
   ) return null;
   const n = text.length - cut - 1;

@@ -1,5 +1,8 @@
+import "fake-indexeddb/auto";
 import assert from "node:assert/strict";
-import { whyNotStarted } from "../../src/platform/browser.ts";
+import { openSpill, whyNotStarted } from "../../src/platform/browser.ts";
+import { IdbStore } from "../../src/store/idb_store.ts";
+import { SPILL_VERSION } from "../../src/wire/sab_spill.ts";
 
 Deno.test("whyNotStarted() tells a missing, a mistyped, a blocked and an unreachable worker script apart", async () => {
   const answers: Record<string, () => Response> = {
@@ -35,4 +38,36 @@ Deno.test("whyNotStarted() tells a missing, a mistyped, a blocked and an unreach
   const gone = await whyNotStarted(`${base}/missing.js`);
   assert.equal(gone.transient, true);
   assert.match(gone.message, /could not be fetched \(.+\); check the network$/);
+});
+
+Deno.test("openSpill() writes what localStorage refuses as a pending row of the spill format's version", async () => {
+  const dir = "spill-version-" + crypto.randomUUID();
+  const kept = Object.getOwnPropertyDescriptor(globalThis, "localStorage");
+  const refusing = {
+    length: 0,
+    key: () => null,
+    getItem: () => null,
+    setItem: () => {
+      throw new DOMException("full", "QuotaExceededError");
+    },
+    removeItem: () => {},
+  };
+  Object.defineProperty(globalThis, "localStorage", { value: refusing, configurable: true });
+  const spill = openSpill(dir);
+  assert.ok(spill !== null, "fake-indexeddb gives the page a database");
+  // Open requests of one database are served in order: once this one is, so is the spill's.
+  const store = await IdbStore.open(dir);
+  try {
+    const batch = { producer: "p.0", bytes: new Uint8Array([1, 2, 3, 4]), emitted: 1, dropped: 0 };
+    assert.equal(spill.write([batch]), "indexeddb");
+    const taken = await store.takePending();
+    assert.deepEqual(taken.map((b) => [b.v, b.producer, [...b.bytes]]), [
+      [SPILL_VERSION, "p.0", [1, 2, 3, 4]],
+    ]);
+  } finally {
+    if (kept === undefined) delete (globalThis as { localStorage?: unknown }).localStorage;
+    else Object.defineProperty(globalThis, "localStorage", kept);
+    spill.close();
+    await store.close();
+  }
 });
