@@ -12,10 +12,10 @@ import { isShortAscii, putAscii, putDoubles } from "./short_strings.ts";
 
 /**
  * Whether `fields` may be written by reference to a shape: a plain object,
- * its prototype `Object.prototype` or `null` (docs/api.md "Errors and pino's argument order"). An
- * Error is written as `err` and an array as `value`; a class instance takes
- * the keyed path. One map check for the usual `{…}` (bench/encoder_ab.ts
- * "inline"); `Array.isArray` only for a null prototype.
+ * its prototype `Object.prototype` or `null` (docs/api.md "Errors and pino's
+ * argument order"). An Error is written as `err` and an array as `value`; a
+ * class instance takes the keyed path. One map check for the usual `{…}`
+ * (bench/encoder_ab.ts "inline"); `Array.isArray` only for a null prototype.
  */
 export function isPlainFields(fields: object): boolean {
   const c = (fields as { constructor?: unknown }).constructor;
